@@ -1,0 +1,1 @@
+"""The ``partnership-ledger`` command line: a thin layer over :mod:`partnership_ledger`."""

@@ -1,0 +1,1023 @@
+"""PartnershipLedger: the embedding API, an eventsourcing Application.
+
+Open a ledger, record operations (one method per journal op, or whole journals), and ask
+questions that return plain data::
+
+    with PartnershipLedger.open("ledger.sqlite") as ledger:
+        ledger.register_party("npo-puppets", "NPO法人 人形劇の森", "npo")
+        ledger.show("npo-puppets")["sector"]   # 'npo'
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError as StoreIntegrityError
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
+
+from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
+from .domain.transcodings import register_transcodings
+from .errors import (
+    ConcurrencyError,
+    DomainError,
+    JournalError,
+    JournalProblem,
+    StorageError,
+    UnknownKey,
+)
+from .handlers import apply_operation
+from .journal import Operation, parse_journal, parse_operations, to_json_value
+from .operations import event_to_operation
+from .projections import Projections
+from .projections.history import AggregateIndex, HistoryModel
+from .storage.db import Db
+from .unit_of_work import UnitOfWork
+from .views import aggregate_view
+
+DEFAULT_DB = "partnership-ledger.sqlite"
+ENV_DB = "PARTNERSHIP_LEDGER_DB"
+FORMAT_VERSION = "1"
+MAX_ATTEMPTS = 20
+
+
+@attrs.frozen
+class RecordResult:
+    """What recording a batch of operations did."""
+
+    operations: int  # operations in the batch
+    applied: int  # operations recorded now
+    skipped: int  # operations already in the ledger (idempotent re-import)
+    events: int  # events stored
+    first_position: int | None = None
+    last_position: int | None = None
+    dry_run: bool = False
+
+
+def default_location() -> str:
+    return os.environ.get(ENV_DB) or DEFAULT_DB
+
+
+def _is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_env(path: str) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "partnership_ledger.storage.sqlite:LedgerSQLiteFactory",
+        "SQLITE_DBNAME": path,
+        "SQLITE_LOCK_TIMEOUT": os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30"),
+    }
+
+
+def _check_sqlite_location(path: str, create: bool) -> None:
+    p = Path(path)
+    if p.is_dir():
+        raise StorageError(f"{path} is a folder, not a ledger file")
+    if not p.exists():
+        if not create:
+            raise StorageError(
+                f"there is no ledger at {path}: create one with 'partnership-ledger init' "
+                "or name another with --db"
+            )
+        if not p.parent.exists():
+            raise StorageError(
+                f"cannot create a ledger at {path}: folder {p.parent} does not exist"
+            )
+        return
+    try:
+        with open(p, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise StorageError(f"cannot read the ledger at {path}: {e.strerror}") from None
+    if head and head != b"SQLite format 3\x00":
+        raise StorageError(f"{path} is not a partnership ledger (it is not an SQLite database)")
+    if head:
+        try:
+            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            try:
+                names = {
+                    r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                }
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(f"cannot read the ledger at {path}: {e}") from None
+        if names and "ledger_meta" not in names:
+            raise StorageError(f"{path} is an SQLite database but not a partnership ledger")
+
+
+class PartnershipLedger(Application[uuid.UUID]):
+    """An event-sourced ledger of partnerships, their resources, voice, targets and views.
+
+    Use :meth:`open` rather than the constructor. Every command validates its input exactly
+    as the journal does, applies the domain rules, and records all its events atomically, or
+    raises a :class:`~partnership_ledger.errors.LedgerError` and records nothing.
+    """
+
+    name = "PartnershipLedger"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        try:
+            super().__init__(env)
+            self.db = Db(self.factory.datastore)  # type: ignore[attr-defined]
+            self.location: str = self.env.get("SQLITE_DBNAME") or ""
+            self.backend = "sqlite"
+            self._index = AggregateIndex()
+            self.projections = Projections(
+                self.db, self.mapper, [self._index, HistoryModel()], self._index.info_of
+            )
+            self.db.script(
+                ["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"]
+            )
+            with self.db.transaction() as c:
+                c.execute("SELECT value FROM ledger_meta WHERE name='format'")
+                if c.fetchone() is None:
+                    c.execute("INSERT INTO ledger_meta VALUES ('format', ?)", (FORMAT_VERSION,))
+            self.projections.create_tables()
+            self.catch_up()
+        except PersistenceError as e:
+            raise StorageError(f"cannot open the ledger: {e}") from None
+
+    @classmethod
+    def open(
+        cls, location: str | os.PathLike[str] | None = None, *, create: bool = True
+    ) -> PartnershipLedger:
+        """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
+
+        ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
+        With ``create=False`` a missing ledger is an error rather than a new empty one.
+        """
+        loc = os.fspath(location) if location is not None else default_location()
+        if _is_postgres(loc):
+            raise StorageError("PostgreSQL ledgers are not supported by this version yet")
+        _check_sqlite_location(loc, create)
+        return cls(sqlite_env(loc))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    # -- recording -------------------------------------------------------------------------
+
+    def _kind_of_key(self, key: str) -> str | None:
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT kind FROM ledger_keys WHERE key=?", (key,))
+            row = c.fetchone()
+            return str(row[0]) if row else None
+
+    def _applied_op_ids(self, op_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self.db.transaction(commit=False) as c:
+            for i in range(0, len(op_ids), 500):
+                chunk = list(op_ids[i : i + 500])
+                c.execute(
+                    f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update(r[0] for r in c.fetchall())
+        return found
+
+    def execute(
+        self, operations: Sequence[Operation], *, dry_run: bool = False, source: str | None = None
+    ) -> RecordResult:
+        """Apply validated operations atomically: all are recorded, or none.
+
+        Operations already in the ledger (same id) are skipped, so importing a journal twice
+        records nothing new. A write that loses a race with another writer is retried on
+        fresh state; a domain error names the operation's index and op.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            applied_ids = self._applied_op_ids([o.meta.op_id for o in operations])
+            todo = [o for o in operations if o.meta.op_id not in applied_ids]
+            uow = UnitOfWork(self.repository, self._kind_of_key)
+            for op in todo:
+                try:
+                    apply_operation(uow, op)
+                except DomainError as e:
+                    raise JournalError(
+                        [JournalProblem(e.message, op.index, op.op, None, e.kind)], source
+                    ) from e
+            result = RecordResult(
+                operations=len(operations),
+                applied=len(todo),
+                skipped=len(operations) - len(todo),
+                events=len(uow.events),
+                dry_run=dry_run,
+            )
+            if dry_run or not uow.events:
+                return result
+            try:
+                recordings = self.save(
+                    *uow.events, ledger_ops=uow.op_marks, ledger_keys=uow.created
+                )
+            except StoreIntegrityError:
+                # Another writer got there first (same aggregate version, key or operation):
+                # start again from what is now stored.
+                continue
+            except PersistenceError as e:
+                raise StorageError(
+                    f"the ledger could not record the operations: {_reason(e)}"
+                ) from None
+            self.catch_up()
+            positions = [r.notification.id for r in recordings]
+            return attrs.evolve(result, first_position=positions[0], last_position=positions[-1])
+        raise ConcurrencyError(
+            f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
+            "nothing was recorded, try again"
+        )
+
+    def import_journal(
+        self, data: bytes | str | Path, *, dry_run: bool = False, source: str | None = None
+    ) -> RecordResult:
+        """Validate and record a whole journal (JSON array or JSON Lines) atomically."""
+        if isinstance(data, Path):
+            source = source or str(data)
+            try:
+                data = data.read_bytes()
+            except OSError as e:
+                raise StorageError(f"cannot read journal {source}: {e.strerror}") from None
+        ops = parse_journal(data, source)
+        return self.execute(ops, dry_run=dry_run, source=source)
+
+    def record(self, raw: dict[str, Any], *, dry_run: bool = False) -> RecordResult:
+        """Record one operation given as a journal object (``{"op": ..., ...}``).
+
+        Without an ``"id"`` the operation gets a fresh one, so recording the same
+        operation twice through this method records it twice.
+        """
+        if isinstance(raw, dict) and raw.get("id") is None:
+            raw = {**raw, "id": uuid.uuid4().hex}
+        return self.execute(parse_operations([raw]), dry_run=dry_run)
+
+    def _command(self, op: str, op_id: str | None, **fields: Any) -> RecordResult:
+        raw = {"op": op, **{k: to_json_value(v) for k, v in fields.items() if v is not None}}
+        if op_id is not None:
+            raw["id"] = op_id
+        return self.record(raw)
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Bring the read models up to date with every stored event."""
+        return self.projections.catch_up(progress)
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Recompute every read model from the first event."""
+        self._index.clear()
+        return self.projections.rebuild(progress)
+
+    # -- one command per journal operation -------------------------------------------------
+    # Each takes the journal op's fields (Python values or their journal JSON forms) plus
+    # ``by`` and ``note`` (kept in the history) and ``op_id`` (for idempotent retries).
+
+    def register_party(
+        self,
+        key: str,
+        name: str,
+        sector: Any,
+        capacity: Any = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "register_party",
+            op_id,
+            key=key,
+            name=name,
+            sector=sector,
+            capacity=capacity,
+            by=by,
+            note=note,
+        )
+
+    def propose_partnership(
+        self,
+        key: str,
+        title: str,
+        purpose: str,
+        proposed_by: str,
+        members: Sequence[str],
+        on: date | str,
+        parent: str | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "propose_partnership",
+            op_id,
+            key=key,
+            title=title,
+            purpose=purpose,
+            proposed_by=proposed_by,
+            members=list(members),
+            parent=parent,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def join_partnership(
+        self,
+        partnership: str,
+        party: str,
+        on: date | str,
+        role: str | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "join_partnership",
+            op_id,
+            partnership=partnership,
+            party=party,
+            role=role,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def leave_partnership(
+        self,
+        partnership: str,
+        party: str,
+        on: date | str,
+        reason: str | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "leave_partnership",
+            op_id,
+            partnership=partnership,
+            party=party,
+            reason=reason,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def activate_partnership(
+        self,
+        partnership: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "activate_partnership", op_id, partnership=partnership, on=on, by=by, note=note
+        )
+
+    def conclude_partnership(
+        self,
+        partnership: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "conclude_partnership", op_id, partnership=partnership, on=on, by=by, note=note
+        )
+
+    def record_decision(
+        self,
+        partnership: str,
+        key: str,
+        subject: str,
+        proposed_by: str,
+        rule: Any,
+        votes: dict[str, Any],
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "record_decision",
+            op_id,
+            partnership=partnership,
+            key=key,
+            subject=subject,
+            proposed_by=proposed_by,
+            rule=rule,
+            votes=votes,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def draft_agreement(
+        self,
+        key: str,
+        partnership: str,
+        title: str,
+        parties: Sequence[str],
+        start: date | str,
+        end: date | str,
+        shares: dict[str, Any] | None = None,
+        annual_caps: dict[str, Any] | None = None,
+        max_years: int | None = None,
+        fiscal_year_start: int | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "draft_agreement",
+            op_id,
+            key=key,
+            partnership=partnership,
+            title=title,
+            parties=list(parties),
+            start=start,
+            end=end,
+            shares=shares,
+            annual_caps=annual_caps,
+            max_years=max_years,
+            fiscal_year_start=fiscal_year_start,
+            by=by,
+            note=note,
+        )
+
+    def sign_agreement(
+        self,
+        agreement: str,
+        party: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "sign_agreement", op_id, agreement=agreement, party=party, on=on, by=by, note=note
+        )
+
+    def amend_agreement(
+        self,
+        agreement: str,
+        amendment: str,
+        changes: dict[str, Any],
+        proposed_by: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "amend_agreement",
+            op_id,
+            agreement=agreement,
+            amendment=amendment,
+            changes=changes,
+            proposed_by=proposed_by,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def consent_amendment(
+        self,
+        agreement: str,
+        amendment: str,
+        party: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "consent_amendment",
+            op_id,
+            agreement=agreement,
+            amendment=amendment,
+            party=party,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def terminate_agreement(
+        self,
+        agreement: str,
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "terminate_agreement",
+            op_id,
+            agreement=agreement,
+            reason=reason,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def pledge(
+        self,
+        key: str,
+        partnership: str,
+        party: str,
+        kind: Any,
+        value: Any,
+        fiscal_year: int,
+        agreement: str | None = None,
+        quantity: Any = None,
+        unit: str | None = None,
+        valuation_basis: str | None = None,
+        instrument: Any = None,
+        description: str | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "pledge",
+            op_id,
+            key=key,
+            partnership=partnership,
+            party=party,
+            agreement=agreement,
+            kind=kind,
+            value=value,
+            quantity=quantity,
+            unit=unit,
+            valuation_basis=valuation_basis,
+            instrument=instrument,
+            fiscal_year=fiscal_year,
+            description=description,
+            by=by,
+            note=note,
+        )
+
+    def deliver(
+        self,
+        contribution: str,
+        value: Any,
+        on: date | str,
+        evidence: str | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "deliver",
+            op_id,
+            contribution=contribution,
+            value=value,
+            on=on,
+            evidence=evidence,
+            by=by,
+            note=note,
+        )
+
+    def correct_contribution(
+        self,
+        contribution: str,
+        delta: Any,
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "correct_contribution",
+            op_id,
+            contribution=contribution,
+            delta=delta,
+            reason=reason,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def withdraw_pledge(
+        self,
+        contribution: str,
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "withdraw_pledge",
+            op_id,
+            contribution=contribution,
+            reason=reason,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def define_target(
+        self,
+        key: str,
+        partnership: str,
+        indicator: str,
+        unit: str,
+        direction: Any,
+        baseline: Any,
+        targets: Sequence[Any],
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "define_target",
+            op_id,
+            key=key,
+            partnership=partnership,
+            indicator=indicator,
+            unit=unit,
+            direction=direction,
+            baseline=baseline,
+            targets=list(targets),
+            by=by,
+            note=note,
+        )
+
+    def record_measurement(
+        self,
+        target: str,
+        period: str,
+        value: Any,
+        source: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "record_measurement",
+            op_id,
+            target=target,
+            period=period,
+            value=value,
+            source=source,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def revise_target(
+        self,
+        target: str,
+        targets: Sequence[Any],
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "revise_target",
+            op_id,
+            target=target,
+            targets=list(targets),
+            reason=reason,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def open_evaluation(
+        self,
+        key: str,
+        partnership: str,
+        period: str,
+        criteria: Sequence[str] | None = None,
+        scale_max: int | None = None,
+        resident_weight: Any = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "open_evaluation",
+            op_id,
+            key=key,
+            partnership=partnership,
+            period=period,
+            criteria=list(criteria) if criteria is not None else None,
+            scale_max=scale_max,
+            resident_weight=resident_weight,
+            by=by,
+            note=note,
+        )
+
+    def submit_evaluation(
+        self,
+        evaluation: str,
+        evaluator: str,
+        role: Any,
+        scores: dict[str, int],
+        on: date | str,
+        party: str | None = None,
+        comment: str | None = None,
+        comment_public: bool | None = None,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "submit_evaluation",
+            op_id,
+            evaluation=evaluation,
+            evaluator=evaluator,
+            role=role,
+            party=party,
+            scores=scores,
+            comment=comment,
+            comment_public=comment_public,
+            on=on,
+            by=by,
+            note=note,
+        )
+
+    def close_evaluation(
+        self,
+        evaluation: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        return self._command(
+            "close_evaluation", op_id, evaluation=evaluation, on=on, by=by, note=note
+        )
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def kind_of(self, key: str) -> str | None:
+        """Which kind of thing ``key`` names (party, partnership, ...), or None."""
+        return self._kind_of_key(key)
+
+    def aggregate(self, key: str) -> LedgerAggregate:
+        """The aggregate named ``key`` (any kind); :class:`UnknownKey` if there is none."""
+        kind = self._kind_of_key(key)
+        if kind is None:
+            raise UnknownKey(f"there is nothing named {key} in the ledger")
+        agg = self.repository.get(aggregate_id(kind, key))
+        assert isinstance(agg, AGGREGATE_CLASSES[kind])
+        return agg
+
+    def show(self, key: str) -> dict[str, Any]:
+        """Everything the ledger holds about ``key`` (any kind), as plain data."""
+        return aggregate_view(self.aggregate(key))
+
+    def keys(self, kind: str) -> list[str]:
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT key FROM rm_aggregates WHERE kind=? ORDER BY key", (kind,))
+            return [r[0] for r in c.fetchall()]
+
+    def parties(self) -> list[dict[str, Any]]:
+        """Every registered party: key, name, sector, capacity."""
+        out = []
+        for key in self.keys("party"):
+            v = self.show(key)
+            out.append(
+                {"key": key, "name": v["name"], "sector": v["sector"], "capacity": v["capacity"]}
+            )
+        return out
+
+    def partnerships(self) -> list[dict[str, Any]]:
+        """Every partnership: key, title, phase, parent, current members."""
+        out = []
+        for key in self.keys("partnership"):
+            v = self.show(key)
+            out.append(
+                {
+                    "key": key,
+                    "title": v["title"],
+                    "phase": v["phase"],
+                    "parent": v["parent"],
+                    "members": v["current_members"],
+                    "currency": v["currency"],
+                }
+            )
+        return out
+
+    def children(self, partnership: str) -> list[str]:
+        """Sub-partnerships of ``partnership``, recursively (a partnership of partnerships)."""
+        found: list[str] = []
+        frontier = [partnership]
+        with self.db.transaction(commit=False) as c:
+            while frontier:
+                parent = frontier.pop()
+                c.execute(
+                    "SELECT key FROM rm_aggregates WHERE kind='partnership' AND parent=? ORDER BY key",
+                    (parent,),
+                )
+                kids = [r[0] for r in c.fetchall()]
+                found.extend(kids)
+                frontier.extend(kids)
+        return found
+
+    def history(
+        self,
+        key: str | None = None,
+        party: str | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        *,
+        ops: Iterable[str] | None = None,
+        include_children: bool = False,
+        recorded_since: datetime | str | None = None,
+        recorded_until: datetime | str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every recorded operation, oldest first, optionally filtered.
+
+        ``key``: the thing itself, and for a partnership everything recorded on it (its
+        agreements, contributions, targets, evaluations; with ``include_children`` its
+        sub-partnerships' too); for a party everything that names it. ``party``: operations
+        naming that party. ``since``/``until``: effective dates, inclusive.
+        Each entry: position, recorded_at, effective, op, kind, key, partnership, actor,
+        recorded_by, note, summary.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if key is not None:
+            kind = self._kind_of_key(key)
+            if kind is None:
+                raise UnknownKey(f"there is nothing named {key} in the ledger")
+            if kind == "partnership":
+                keys = [key, *(self.children(key) if include_children else [])]
+                marks = ",".join("?" * len(keys))
+                where.append(f"(h.partnership IN ({marks}) OR h.key IN ({marks}))")
+                params += keys + keys
+            elif kind == "party":
+                where.append(
+                    "(h.key = ? OR h.position IN (SELECT position FROM rm_history_parties WHERE party = ?))"
+                )
+                params += [key, key]
+            else:
+                where.append("h.key = ?")
+                params.append(key)
+        if party is not None:
+            where.append("h.position IN (SELECT position FROM rm_history_parties WHERE party = ?)")
+            params.append(party)
+        if since is not None:
+            where.append("h.effective >= ?")
+            params.append(str(since))
+        if until is not None:
+            where.append("h.effective <= ?")
+            params.append(str(until))
+        if recorded_since is not None:
+            where.append("h.recorded_at >= ?")
+            params.append(
+                recorded_since.isoformat()
+                if isinstance(recorded_since, datetime)
+                else recorded_since
+            )
+        if recorded_until is not None:
+            where.append("h.recorded_at <= ?")
+            params.append(
+                recorded_until.isoformat()
+                if isinstance(recorded_until, datetime)
+                else recorded_until
+            )
+        if ops is not None:
+            op_list = list(ops)
+            where.append(f"h.op IN ({','.join('?' * len(op_list))})")
+            params += op_list
+        sql = (
+            "SELECT position, recorded_at, effective, op, kind, key, partnership, actor, "
+            "recorded_by, note, summary FROM rm_history h"
+        )
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY position"
+        names = (
+            "position",
+            "recorded_at",
+            "effective",
+            "op",
+            "kind",
+            "key",
+            "partnership",
+            "actor",
+            "recorded_by",
+            "note",
+            "summary",
+        )
+        with self.db.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+
+    def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
+        """Every stored event in notification order, as (position, domain event)."""
+        position = start
+        while True:
+            with self.db.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+                    "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    (position, batch),
+                )
+                rows = c.fetchall()
+            for pos, oid, version, topic, state in rows:
+                yield (
+                    pos,
+                    self.mapper.to_domain_event(
+                        StoredEvent(uuid.UUID(oid), version, topic, bytes(state))
+                    ),
+                )
+                position = pos
+            if len(rows) < batch:
+                return
+
+    def export_operations(self) -> Iterator[dict[str, Any]]:
+        """The ledger as journal operations (JSON-ready), in the order they were recorded."""
+        keys: dict[uuid.UUID, str] = {}
+        for _, event in self.stored_events():
+            key = getattr(event, "key", None)
+            if event.originator_version == 1 and isinstance(key, str):
+                keys[event.originator_id] = key
+            op = event_to_operation(event, keys.get(event.originator_id, ""))
+            if op is not None:
+                yield to_json_value(op)
+
+    def event_count(self) -> int:
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT COUNT(*) FROM stored_events")
+            row = c.fetchone()
+            return int(row[0]) if row else 0
+
+    def last_position(self) -> int:
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT MAX(rowid) FROM stored_events")
+            row = c.fetchone()
+            return int(row[0]) if row and row[0] is not None else 0
+
+    def info(self) -> dict[str, Any]:
+        """Where the ledger is, what it holds, and how it is stored."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("PRAGMA journal_mode")
+            journal_mode = (c.fetchone() or ("?",))[0]
+            c.execute("PRAGMA synchronous")
+            sync = (c.fetchone() or (None,))[0]
+        last = self.last_position()
+        tracked = self.projections.position()
+        return {
+            "location": os.path.abspath(self.location),
+            "backend": self.backend,
+            "events": self.event_count(),
+            "last_position": last,
+            "read_model_position": tracked,
+            "read_model_lag": last - tracked,
+            "journal_mode": journal_mode,
+            "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(sync, str(sync)),
+            "parties": len(self.keys("party")),
+            "partnerships": len(self.keys("partnership")),
+        }
+
+
+def _reason(e: BaseException) -> str:
+    text = str(e) or type(e).__name__
+    if "database or disk is full" in text:
+        return "the disk is full"
+    if "database is locked" in text:
+        return "the database is locked by another process"
+    return text
+
+
+def decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

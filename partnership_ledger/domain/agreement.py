@@ -1,0 +1,297 @@
+"""Agreement (協定書): terms that bind the parties who signed them, and only those."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+
+from ..errors import (
+    AgreementError,
+    AgreementTerminated,
+    AnnualCapExceeded,
+    DateOrderError,
+    MaxYearsExceeded,
+    NotInForce,
+)
+from .base import LedgerAggregate, aggregate_id
+from .values import Money, OpMeta, Terms
+
+AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
+
+
+@attrs.frozen
+class Amendment:
+    key: str
+    changes: dict[str, Any]
+    proposed_by: str
+    on: date
+    consents: dict[str, date]
+    effective_on: date | None = None
+
+
+def check_terms(terms: Terms, parties: list[str], where: str) -> None:
+    """The rules every version of an agreement's terms obeys."""
+    if terms.end < terms.start:
+        raise AgreementError(f"{where} ends ({terms.end}) before it starts ({terms.start})")
+    if not 1 <= terms.fiscal_year_start <= 12:
+        raise AgreementError(
+            f"{where} has fiscal_year_start {terms.fiscal_year_start}: a month 1..12"
+        )
+    if terms.max_years is not None and terms.max_years < 1:
+        raise AgreementError(f"{where} has max_years {terms.max_years}: at least 1 is needed")
+    if terms.shares is not None:
+        strangers = sorted(set(terms.shares) - set(parties))
+        if strangers:
+            raise AgreementError(
+                f"{where} gives shares to {', '.join(strangers)}, not parties to it"
+            )
+        if any(v < 0 for v in terms.shares.values()):
+            raise AgreementError(f"{where} has a negative share")
+        total = sum(terms.shares.values(), Decimal(0))
+        if total != 1:
+            raise AgreementError(f"{where} has shares summing to {total}, not 1")
+    if terms.annual_caps is not None:
+        strangers = sorted(set(terms.annual_caps) - set(parties))
+        if strangers:
+            raise AgreementError(
+                f"{where} sets annual caps for {', '.join(strangers)}, not parties to it"
+            )
+        if len({c.currency for c in terms.annual_caps.values()}) > 1:
+            raise AgreementError(f"{where} sets annual caps in more than one currency")
+        if any(c.amount < 0 for c in terms.annual_caps.values()):
+            raise AgreementError(f"{where} sets a negative annual cap")
+
+
+class Agreement(LedgerAggregate):
+    """Terms between some members of a partnership.
+
+    In force only once every party has signed, until terminated (final). An amendment takes
+    effect only when every party has consented to it. The agreement also keeps the running
+    amounts counted against each party's annual cap, so caps hold even under concurrent writes.
+    """
+
+    kind = "agreement"
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return aggregate_id("agreement", key)
+
+    @event("Drafted")
+    def __init__(
+        self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta
+    ) -> None:
+        self.key = key
+        self.partnership = partnership
+        self.title = title
+        self.parties = list(parties)
+        self.terms = terms
+        self.meta = meta
+        self.signatures: dict[str, date] = {}
+        self.amendments: dict[str, Amendment] = {}
+        self.terminated_on: date | None = None
+        self.termination_reason: str | None = None
+        # (party, fiscal year) -> contribution key -> amount counted against the cap
+        self.counted: dict[str, dict[str, Decimal]] = {}
+
+    # -- queries -----------------------------------------------------------------------
+    @property
+    def unsigned(self) -> list[str]:
+        return [p for p in self.parties if p not in self.signatures]
+
+    @property
+    def in_force(self) -> bool:
+        return not self.unsigned and self.terminated_on is None
+
+    @property
+    def status(self) -> str:
+        if self.terminated_on is not None:
+            return "terminated"
+        return "in_force" if self.in_force else "awaiting_signatures"
+
+    def counted_total(self, party: str, fiscal_year: int, excluding: str | None = None) -> Decimal:
+        bucket = self.counted.get(f"{party}|{fiscal_year}", {})
+        return sum((v for k, v in bucket.items() if k != excluding), Decimal(0))
+
+    # -- guards ------------------------------------------------------------------------
+    def check_not_terminated(self) -> None:
+        if self.terminated_on is not None:
+            raise AgreementTerminated(
+                f"agreement {self.key} was terminated on {self.terminated_on}: it cannot change"
+            )
+
+    def check_party(self, party: str, doing: str) -> None:
+        if party not in self.parties:
+            raise AgreementError(
+                f"{party} is not a party to agreement {self.key}, so it cannot {doing}"
+            )
+
+    def check_in_force(self) -> None:
+        self.check_not_terminated()
+        if self.unsigned:
+            raise NotInForce(
+                f"agreement {self.key} is not in force: {', '.join(self.unsigned)} "
+                f"{'has' if len(self.unsigned) == 1 else 'have'} not signed"
+            )
+
+    def check_contribution(
+        self, party: str, fiscal_year: int, contribution: str, amount: Money
+    ) -> None:
+        """A contribution may not take ``party`` past its annual cap nor beyond ``max_years``."""
+        self.check_in_force()
+        self.check_party(party, f"contribute under it ({contribution})")
+        terms = self.terms
+        first_year = terms.fiscal_year_of(terms.start)
+        last_year = terms.fiscal_year_of(terms.end)
+        if not first_year <= fiscal_year <= last_year:
+            raise AgreementError(
+                f"contribution {contribution} is for fiscal year {fiscal_year}, outside agreement "
+                f"{self.key}'s term ({terms.start} to {terms.end})"
+            )
+        if terms.max_years is not None and fiscal_year - first_year >= terms.max_years:
+            raise MaxYearsExceeded(
+                f"contribution {contribution} is for fiscal year {fiscal_year}, beyond agreement "
+                f"{self.key}'s limit of {terms.max_years} year{'s' if terms.max_years > 1 else ''} "
+                f"from fiscal year {first_year}"
+            )
+        self.check_cap(party, fiscal_year, contribution, amount)
+
+    def check_cap(self, party: str, fiscal_year: int, contribution: str, amount: Money) -> None:
+        """Counting ``amount`` for ``contribution`` keeps ``party`` within its annual cap."""
+        cap = (self.terms.annual_caps or {}).get(party)
+        if cap is not None:
+            if cap.currency != amount.currency:
+                raise AgreementError(
+                    f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
+                    f"caps {party} in {cap.currency}"
+                )
+            total = self.counted_total(party, fiscal_year, excluding=contribution) + amount.amount
+            if total > cap.amount:
+                raise AnnualCapExceeded(
+                    f"contribution {contribution} would take {party} to {total} {cap.currency} in "
+                    f"fiscal year {fiscal_year}, past its annual cap of {cap.amount} {cap.currency} "
+                    f"under agreement {self.key}"
+                )
+
+    # -- commands ----------------------------------------------------------------------
+    def sign(self, party: str, on: date, meta: OpMeta) -> None:
+        self.check_not_terminated()
+        self.check_party(party, "sign it")
+        if party in self.signatures:
+            raise AgreementError(
+                f"{party} already signed agreement {self.key} on {self.signatures[party]}"
+            )
+        self._signed(party=party, on=on, meta=meta)
+
+    @event("Signed")
+    def _signed(self, party: str, on: date, meta: OpMeta) -> None:
+        self.signatures[party] = on
+
+    def propose_amendment(
+        self, amendment: str, changes: dict[str, Any], proposed_by: str, on: date, meta: OpMeta
+    ) -> None:
+        self.check_not_terminated()
+        self.check_party(proposed_by, f"propose amendment {amendment}")
+        if amendment in self.amendments:
+            raise AgreementError(f"agreement {self.key} already has an amendment {amendment}")
+        if not changes:
+            raise AgreementError(f"amendment {amendment} of agreement {self.key} changes nothing")
+        unknown = sorted(set(changes) - set(AMENDABLE))
+        if unknown:
+            raise AgreementError(
+                f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}"
+            )
+        self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
+        self._amendment_proposed(
+            amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta
+        )
+
+    def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
+        term_changes = {k: v for k, v in changes.items() if k != "title"}
+        terms = attrs.evolve(self.terms, **term_changes)
+        check_terms(terms, self.parties, where)
+        return terms
+
+    @event("AmendmentProposed")
+    def _amendment_proposed(
+        self, amendment: str, changes: dict[str, Any], proposed_by: str, on: date, meta: OpMeta
+    ) -> None:
+        self.amendments[amendment] = Amendment(amendment, dict(changes), proposed_by, on, {})
+
+    def consent_amendment(self, amendment: str, party: str, on: date, meta: OpMeta) -> bool:
+        """Record ``party``'s consent; returns whether the amendment took effect with it."""
+        self.check_not_terminated()
+        self.check_party(party, f"consent to amendment {amendment}")
+        found = self.amendments.get(amendment)
+        if found is None:
+            raise AgreementError(f"agreement {self.key} has no amendment {amendment}")
+        if found.effective_on is not None:
+            raise AgreementError(
+                f"amendment {amendment} of agreement {self.key} already took effect on {found.effective_on}"
+            )
+        if party in found.consents:
+            raise AgreementError(
+                f"{party} already consented to amendment {amendment} of agreement {self.key}"
+            )
+        if on < found.on:
+            raise DateOrderError(
+                f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
+            )
+        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
+        return self.amendments[amendment].effective_on is not None
+
+    @event("AmendmentConsented")
+    def _amendment_consented(self, amendment: str, party: str, on: date, meta: OpMeta) -> None:
+        found = self.amendments[amendment]
+        consents = {**found.consents, party: on}
+        effective = on if all(p in consents for p in self.parties) else None
+        self.amendments[amendment] = attrs.evolve(found, consents=consents, effective_on=effective)
+        if effective is not None:
+            # Every party consented: only now are they bound by the new terms.
+            changes = found.changes
+            if "title" in changes:
+                self.title = changes["title"]
+            self.terms = attrs.evolve(
+                self.terms, **{k: v for k, v in changes.items() if k != "title"}
+            )
+
+    def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
+        self.check_not_terminated()
+        self._terminated(reason=reason, on=on, meta=meta)
+
+    @event("Terminated")
+    def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
+        self.terminated_on = on
+        self.termination_reason = reason
+
+    class ContributionCounted(LedgerAggregate.Event):
+        derived = True
+        contribution: str
+        party: str
+        fiscal_year: int
+        amount: Decimal
+        meta: OpMeta
+
+    def count_contribution(
+        self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta
+    ) -> None:
+        """Keep the amount a contribution counts against its party's cap up to date."""
+        bucket = self.counted.get(f"{party}|{fiscal_year}", {})
+        if bucket.get(contribution) != amount:
+            self._counted(
+                contribution=contribution,
+                party=party,
+                fiscal_year=fiscal_year,
+                amount=amount,
+                meta=meta,
+            )
+
+    @event(ContributionCounted)
+    def _counted(
+        self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta
+    ) -> None:
+        self.counted.setdefault(f"{party}|{fiscal_year}", {})[contribution] = amount

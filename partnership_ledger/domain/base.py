@@ -1,0 +1,37 @@
+"""What every aggregate of the ledger shares: identity from a human key, and metadata."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+# Fixed forever: changing it would change every aggregate id of every ledger.
+NAMESPACE = UUID("6f1d2c9e-3b0a-5d4e-9a51-7c2b8e0f4d13")
+
+KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluation")
+
+
+def aggregate_id(kind: str, key: str) -> UUID:
+    """The id of the aggregate of ``kind`` named ``key``: ``uuid5(NAMESPACE, "kind:key")``."""
+    return uuid5(NAMESPACE, f"{kind}:{key}")
+
+
+class LedgerAggregate(Aggregate):
+    """Base class of the ledger's aggregates.
+
+    Subclasses set ``kind``; their creation event carries ``key``, so the id is derived from
+    the key and commands and journals address aggregates by key.
+    """
+
+    kind: ClassVar[str] = ""
+    key: str
+
+    class Event(Aggregate.Event):
+        # Derived events keep cross-aggregate rules consistent (for example the running total
+        # an agreement counts against a cap); they are not journal operations of their own.
+        derived: ClassVar[bool] = False
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

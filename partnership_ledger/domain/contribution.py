@@ -1,0 +1,157 @@
+"""ResourceContribution: what one party puts into a partnership, pledged then delivered."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+
+from ..errors import ContributionError, CurrencyMismatch, NegativeDelivered
+from .base import LedgerAggregate, aggregate_id
+from .values import ContributionKind, Instrument, Money, OpMeta
+
+
+@attrs.frozen
+class Delivery:
+    value: Money
+    on: date
+    evidence: str | None
+
+
+@attrs.frozen
+class Correction:
+    delta: Money
+    reason: str
+    on: date
+
+
+class ResourceContribution(LedgerAggregate):
+    """Money or a valued in-kind resource pledged by a party, then delivered.
+
+    In-kind resources carry a ``quantity``, ``unit`` and ``valuation_basis`` saying how the
+    value was arrived at. Corrections are signed amounts with a reason; the delivered total
+    never goes below zero. A withdrawn pledge takes no further deliveries.
+    """
+
+    kind = "contribution"
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return aggregate_id("contribution", key)
+
+    @event("Pledged")
+    def __init__(
+        self,
+        key: str,
+        partnership: str,
+        party: str,
+        agreement: str | None,
+        kind_of_resource: ContributionKind,
+        value: Money,
+        quantity: Decimal | None,
+        unit: str | None,
+        valuation_basis: str | None,
+        instrument: Instrument | None,
+        fiscal_year: int,
+        description: str | None,
+        meta: OpMeta,
+    ) -> None:
+        self.key = key
+        self.partnership = partnership
+        self.party = party
+        self.agreement = agreement
+        self.kind_of_resource = kind_of_resource
+        self.pledged = value
+        self.quantity = quantity
+        self.unit = unit
+        self.valuation_basis = valuation_basis
+        self.instrument = instrument
+        self.fiscal_year = fiscal_year
+        self.description = description
+        self.meta = meta
+        self.deliveries: list[Delivery] = []
+        self.corrections: list[Correction] = []
+        self.withdrawn_on: date | None = None
+        self.withdrawal_reason: str | None = None
+        self.withdrawn_amount = Decimal(0)
+
+    # -- queries -----------------------------------------------------------------------
+    @property
+    def currency(self) -> str:
+        return self.pledged.currency
+
+    @property
+    def delivered(self) -> Decimal:
+        """Deliveries plus corrections: the value actually put in."""
+        return sum((d.value.amount for d in self.deliveries), Decimal(0)) + sum(
+            (c.delta.amount for c in self.corrections), Decimal(0)
+        )
+
+    @property
+    def pledged_net(self) -> Decimal:
+        """Pledged minus withdrawn."""
+        return self.pledged.amount - self.withdrawn_amount
+
+    @property
+    def counted_against_cap(self) -> Decimal:
+        """What this contribution counts against its party's annual cap."""
+        return max(self.pledged_net, self.delivered)
+
+    # -- guards ------------------------------------------------------------------------
+    def check_currency(self, value: Money, what: str) -> None:
+        if value.currency != self.currency:
+            raise CurrencyMismatch(
+                f"{what} is in {value.currency}, but contribution {self.key} is in {self.currency}"
+            )
+
+    # -- commands ----------------------------------------------------------------------
+    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+        self.check_currency(value, f"delivery to contribution {self.key}")
+        if self.withdrawn_on is not None:
+            raise ContributionError(
+                f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
+            )
+        if value.amount <= 0:
+            raise ContributionError(
+                f"a delivery to contribution {self.key} must be more than zero, not {value.amount}"
+            )
+        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
+
+    @event("Delivered")
+    def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+        self.deliveries.append(Delivery(value, on, evidence))
+
+    def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
+        self.check_currency(delta, f"correction of contribution {self.key}")
+        if delta.amount == 0:
+            raise ContributionError(
+                f"a correction of contribution {self.key} must change the amount"
+            )
+        after = self.delivered + delta.amount
+        if after < 0:
+            raise NegativeDelivered(
+                f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
+                f"its delivered total below zero ({after})"
+            )
+        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
+
+    @event("Corrected")
+    def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
+        self.corrections.append(Correction(delta, reason, on))
+
+    def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
+        if self.withdrawn_on is not None:
+            raise ContributionError(
+                f"contribution {self.key} was already withdrawn on {self.withdrawn_on}"
+            )
+        self._withdrawn(reason=reason, on=on, meta=meta)
+
+    @event("Withdrawn")
+    def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:
+        self.withdrawn_on = on
+        self.withdrawal_reason = reason
+        # What was already delivered stays delivered; only the rest of the pledge is withdrawn.
+        self.withdrawn_amount = max(self.pledged.amount - self.delivered, Decimal(0))

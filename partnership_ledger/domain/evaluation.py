@@ -1,0 +1,130 @@
+"""Evaluation: a round in which parties, residents and outsiders score a partnership."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+
+from ..errors import EvaluationClosed, EvaluationError
+from .base import LedgerAggregate, aggregate_id
+from .values import EvaluatorRole, OpMeta
+
+DEFAULT_CRITERIA = ("overall",)
+
+
+@attrs.frozen
+class Submission:
+    evaluator: str
+    role: EvaluatorRole
+    party: str | None
+    scores: dict[str, int]
+    comment: str | None
+    comment_public: bool
+    on: date
+
+
+class Evaluation(LedgerAggregate):
+    """One evaluation round of a partnership for a period.
+
+    Each evaluator submits once; scores are whole numbers 1..``scale_max`` for the round's
+    criteria; nothing is accepted after closing. Residents are opaque ids, never names, and
+    each party's own view is kept, never averaged away (mutual respect, 相互の尊重).
+    """
+
+    kind = "evaluation"
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return aggregate_id("evaluation", key)
+
+    @event("Opened")
+    def __init__(
+        self,
+        key: str,
+        partnership: str,
+        period: str,
+        criteria: list[str],
+        scale_max: int,
+        resident_weight: Decimal,
+        meta: OpMeta,
+    ) -> None:
+        self.key = key
+        self.partnership = partnership
+        self.period = period
+        self.criteria = list(criteria)
+        self.scale_max = scale_max
+        self.resident_weight = resident_weight
+        self.meta = meta
+        self.submissions: dict[str, Submission] = {}
+        self.closed_on: date | None = None
+
+    def check_open(self) -> None:
+        if self.closed_on is not None:
+            raise EvaluationClosed(f"evaluation {self.key} was closed on {self.closed_on}")
+
+    def submit(
+        self,
+        evaluator: str,
+        role: EvaluatorRole,
+        party: str | None,
+        scores: dict[str, int],
+        comment: str | None,
+        comment_public: bool,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        self.check_open()
+        if evaluator in self.submissions:
+            raise EvaluationError(f"{evaluator} has already submitted to evaluation {self.key}")
+        if not scores:
+            raise EvaluationError(
+                f"the submission of {evaluator} to evaluation {self.key} has no scores"
+            )
+        for criterion, score in scores.items():
+            if criterion not in self.criteria:
+                raise EvaluationError(
+                    f"evaluation {self.key} has no criterion {criterion!r} "
+                    f"(its criteria: {', '.join(self.criteria)})"
+                )
+            if not 1 <= score <= self.scale_max:
+                raise EvaluationError(
+                    f"score {score} for {criterion!r} in evaluation {self.key} is outside 1..{self.scale_max}"
+                )
+        self._submitted(
+            evaluator=evaluator,
+            role=role,
+            party=party,
+            scores=dict(scores),
+            comment=comment,
+            comment_public=comment_public,
+            on=on,
+            meta=meta,
+        )
+
+    @event("Submitted")
+    def _submitted(
+        self,
+        evaluator: str,
+        role: EvaluatorRole,
+        party: str | None,
+        scores: dict[str, int],
+        comment: str | None,
+        comment_public: bool,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        self.submissions[evaluator] = Submission(
+            evaluator, role, party, dict(scores), comment, comment_public, on
+        )
+
+    def close(self, on: date, meta: OpMeta) -> None:
+        self.check_open()
+        self._closed(on=on, meta=meta)
+
+    @event("Closed")
+    def _closed(self, on: date, meta: OpMeta) -> None:
+        self.closed_on = on

@@ -1,0 +1,275 @@
+"""Partnership: who works together, toward which purpose, and how they decide."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+
+from ..errors import (
+    AlreadyAMember,
+    CurrencyMismatch,
+    DateOrderError,
+    DecisionError,
+    InvalidPhase,
+    NotAMember,
+    PartnershipConcluded,
+)
+from .base import LedgerAggregate, aggregate_id
+from .values import DecisionRule, OpMeta, Phase, Vote
+
+
+@attrs.frozen
+class MemberSpell:
+    """One period of membership: a party may leave and later join again."""
+
+    party: str
+    role: str | None
+    joined: date
+    left: date | None = None
+    leave_reason: str | None = None
+
+
+@attrs.frozen
+class Decision:
+    key: str
+    subject: str
+    proposed_by: str
+    rule: DecisionRule
+    votes: dict[str, Vote]
+    on: date
+    adopted: bool
+
+
+def decision_outcome(rule: DecisionRule, votes: dict[str, Vote]) -> bool:
+    """Whether a decision is adopted: consensus needs no ``against``; majority more for."""
+    against = sum(1 for v in votes.values() if v is Vote.AGAINST)
+    in_favour = sum(1 for v in votes.values() if v is Vote.FOR)
+    if rule is DecisionRule.CONSENSUS:
+        return against == 0 and in_favour > 0
+    return in_favour > against
+
+
+class Partnership(LedgerAggregate):
+    """Organisations pooling resources toward a shared ``purpose`` (the cause, 大義).
+
+    Only current members propose and vote. Under ``consensus`` every current member votes
+    and any ``against`` rejects; under ``majority`` more ``for`` than ``against`` adopts.
+    Nothing is recorded once the partnership is concluded.
+    """
+
+    kind = "partnership"
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return aggregate_id("partnership", key)
+
+    @event("Proposed")
+    def __init__(
+        self,
+        key: str,
+        title: str,
+        purpose: str,
+        proposed_by: str,
+        members: list[str],
+        parent: str | None,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        self.key = key
+        self.title = title
+        self.purpose = purpose
+        self.proposed_by = proposed_by
+        self.parent = parent
+        self.proposed_on = on
+        self.meta = meta
+        self.spells: list[MemberSpell] = [MemberSpell(p, None, on) for p in members]
+        self.phase = Phase.PREPARING
+        self.activated_on: date | None = None
+        self.concluded_on: date | None = None
+        self.decisions: dict[str, Decision] = {}
+        self.currency: str | None = None
+
+    # -- queries -----------------------------------------------------------------------
+    @property
+    def current_members(self) -> list[str]:
+        return [s.party for s in self.spells if s.left is None]
+
+    @property
+    def all_members(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for s in self.spells:
+            seen.setdefault(s.party, None)
+        return list(seen)
+
+    def is_member(self, party: str) -> bool:
+        return any(s.party == party and s.left is None for s in self.spells)
+
+    def members_during(self, first: date, last: date) -> list[str]:
+        """Parties who were members at any time between ``first`` and ``last``."""
+        seen: dict[str, None] = {}
+        for s in self.spells:
+            if s.joined <= last and (s.left is None or s.left >= first):
+                seen.setdefault(s.party, None)
+        return list(seen)
+
+    # -- guards ------------------------------------------------------------------------
+    def check_open(self) -> None:
+        if self.phase is Phase.CONCLUDED:
+            raise PartnershipConcluded(
+                f"partnership {self.key} was concluded on {self.concluded_on}: "
+                "nothing more can be recorded on it"
+            )
+
+    def check_member(self, party: str, doing: str) -> None:
+        if not self.is_member(party):
+            raise NotAMember(
+                f"{party} is not a member of partnership {self.key}, so it cannot {doing}"
+            )
+
+    def check_not_before_start(self, on: date, what: str) -> None:
+        if on < self.proposed_on:
+            raise DateOrderError(
+                f"{what} on {on} is before partnership {self.key} was proposed ({self.proposed_on})"
+            )
+
+    # -- commands ----------------------------------------------------------------------
+    def join(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
+        self.check_open()
+        self.check_not_before_start(on, f"{party} joining")
+        if self.is_member(party):
+            raise AlreadyAMember(f"{party} is already a member of partnership {self.key}")
+        self._joined(party=party, role=role, on=on, meta=meta)
+
+    @event("Joined")
+    def _joined(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
+        self.spells.append(MemberSpell(party, role, on))
+
+    def leave(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
+        self.check_open()
+        self.check_member(party, "leave it")
+        spell = next(s for s in self.spells if s.party == party and s.left is None)
+        if on < spell.joined:
+            raise DateOrderError(
+                f"{party} cannot leave partnership {self.key} on {on}, before it joined ({spell.joined})"
+            )
+        if len(self.current_members) == 1:
+            raise NotAMember(
+                f"{party} is the last member of partnership {self.key}: conclude it instead"
+            )
+        self._left(party=party, reason=reason, on=on, meta=meta)
+
+    @event("Left")
+    def _left(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
+        self.spells = [
+            attrs.evolve(s, left=on, leave_reason=reason)
+            if s.party == party and s.left is None
+            else s
+            for s in self.spells
+        ]
+
+    def activate(self, on: date, meta: OpMeta) -> None:
+        self.check_open()
+        if self.phase is not Phase.PREPARING:
+            raise InvalidPhase(
+                f"partnership {self.key} is already active since {self.activated_on}"
+            )
+        self.check_not_before_start(on, "activation")
+        self._activated(on=on, meta=meta)
+
+    @event("Activated")
+    def _activated(self, on: date, meta: OpMeta) -> None:
+        self.phase = Phase.ACTIVE
+        self.activated_on = on
+
+    def conclude(self, on: date, meta: OpMeta) -> None:
+        self.check_open()
+        if self.phase is not Phase.ACTIVE:
+            raise InvalidPhase(
+                f"partnership {self.key} cannot be concluded while preparing: activate it first"
+            )
+        assert self.activated_on is not None
+        if on < self.activated_on:
+            raise DateOrderError(
+                f"partnership {self.key} cannot be concluded on {on}, before it was activated "
+                f"({self.activated_on})"
+            )
+        self._concluded(on=on, meta=meta)
+
+    @event("Concluded")
+    def _concluded(self, on: date, meta: OpMeta) -> None:
+        self.phase = Phase.CONCLUDED
+        self.concluded_on = on
+
+    def record_decision(
+        self,
+        key: str,
+        subject: str,
+        proposed_by: str,
+        rule: DecisionRule,
+        votes: dict[str, Vote],
+        on: date,
+        meta: OpMeta,
+    ) -> Decision:
+        self.check_open()
+        self.check_not_before_start(on, f"decision {key}")
+        if key in self.decisions:
+            raise DecisionError(f"partnership {self.key} already has a decision {key}")
+        self.check_member(proposed_by, f"propose decision {key}")
+        for voter in votes:
+            self.check_member(voter, f"vote on decision {key}")
+        if not votes:
+            raise DecisionError(f"decision {key} of partnership {self.key} has no votes")
+        if rule is DecisionRule.CONSENSUS:
+            missing = [m for m in self.current_members if m not in votes]
+            if missing:
+                raise DecisionError(
+                    f"decision {key} of partnership {self.key} is by consensus, so every member "
+                    f"must vote: {', '.join(missing)} did not"
+                )
+        self._decided(
+            key=key,
+            subject=subject,
+            proposed_by=proposed_by,
+            rule=rule,
+            votes=dict(votes),
+            on=on,
+            meta=meta,
+        )
+        return self.decisions[key]
+
+    @event("DecisionRecorded")
+    def _decided(
+        self,
+        key: str,
+        subject: str,
+        proposed_by: str,
+        rule: DecisionRule,
+        votes: dict[str, Vote],
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        self.decisions[key] = Decision(
+            key, subject, proposed_by, rule, dict(votes), on, decision_outcome(rule, votes)
+        )
+
+    def adopt_currency(self, currency: str, what: str, meta: OpMeta) -> None:
+        """Fix the partnership's one currency at its first valued contribution."""
+        if self.currency is None:
+            self._currency_adopted(currency=currency, meta=meta)
+        elif self.currency != currency:
+            raise CurrencyMismatch(
+                f"{what} is in {currency}, but partnership {self.key} keeps its accounts in "
+                f"{self.currency}"
+            )
+
+    class CurrencyAdopted(LedgerAggregate.Event):
+        derived = True
+        currency: str
+        meta: OpMeta
+
+    @event(CurrencyAdopted)
+    def _currency_adopted(self, currency: str, meta: OpMeta) -> None:
+        self.currency = currency

@@ -1,0 +1,109 @@
+"""NumericTarget: an LAA-style target for a public-service output."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import attrs
+from eventsourcing.domain import event
+
+from ..errors import TargetError
+from .base import LedgerAggregate, aggregate_id
+from .values import Direction, OpMeta, PeriodValue
+
+
+@attrs.frozen
+class Measurement:
+    period: str
+    value: Decimal
+    source: str
+    on: date
+
+
+@attrs.frozen
+class Revision:
+    targets: list[PeriodValue]
+    reason: str
+    on: date
+
+
+def check_targets(targets: list[PeriodValue], baseline: PeriodValue, where: str) -> None:
+    """Targets are for distinct periods after the baseline period."""
+    if not targets:
+        raise TargetError(f"{where} has no targets")
+    early = sorted(t.period for t in targets if t.period <= baseline.period)
+    if early:
+        raise TargetError(
+            f"{where} sets a target for {', '.join(early)}, not after its baseline {baseline.period}"
+        )
+    periods = [t.period for t in targets]
+    dupes = sorted({p for p in periods if periods.count(p) > 1})
+    if dupes:
+        raise TargetError(f"{where} names period {', '.join(dupes)} more than once")
+
+
+class NumericTarget(LedgerAggregate):
+    """A numeric target: baseline, targets by period, measurements by period, revisions.
+
+    Periods are labels (``"2024"``, ``"2008/09"``) kept in label order. A later measurement
+    of the same period restates it; revisions replace the targets and keep the reason.
+    """
+
+    kind = "target"
+
+    @staticmethod
+    def create_id(key: str) -> UUID:
+        return aggregate_id("target", key)
+
+    @event("Defined")
+    def __init__(
+        self,
+        key: str,
+        partnership: str,
+        indicator: str,
+        unit: str,
+        direction: Direction,
+        baseline: PeriodValue,
+        targets: list[PeriodValue],
+        meta: OpMeta,
+    ) -> None:
+        self.key = key
+        self.partnership = partnership
+        self.indicator = indicator
+        self.unit = unit
+        self.direction = direction
+        self.baseline = baseline
+        self.targets = sorted(targets, key=lambda t: t.period)
+        self.meta = meta
+        self.measurements: list[Measurement] = []
+        self.revisions: list[Revision] = []
+
+    @property
+    def latest_measurements(self) -> dict[str, Decimal]:
+        """The value that stands for each measured period (the latest restatement)."""
+        return {m.period: m.value for m in self.measurements}
+
+    def record_measurement(
+        self, period: str, value: Decimal, source: str, on: date, meta: OpMeta
+    ) -> None:
+        if period <= self.baseline.period:
+            raise TargetError(
+                f"target {self.key} measures periods after its baseline {self.baseline.period}, "
+                f"not {period}"
+            )
+        self._measured(period=period, value=value, source=source, on=on, meta=meta)
+
+    @event("Measured")
+    def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
+        self.measurements.append(Measurement(period, value, source, on))
+
+    def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
+        check_targets(targets, self.baseline, f"the revision of target {self.key}")
+        self._revised(targets=list(targets), reason=reason, on=on, meta=meta)
+
+    @event("Revised")
+    def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
+        self.targets = sorted(targets, key=lambda t: t.period)
+        self.revisions.append(Revision(list(targets), reason, on))

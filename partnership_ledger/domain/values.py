@@ -1,0 +1,184 @@
+"""Frozen value objects carried in event payloads.
+
+Everything here is immutable and compares by value. Amounts are :class:`~decimal.Decimal`
+from the journal to the report: no float is ever accepted or produced.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+import attrs
+
+
+class Sector(enum.Enum):
+    """The kind of body a party is."""
+
+    NPO = "npo"
+    PREFECTURE = "prefecture"
+    MUNICIPALITY = "municipality"
+    NATIONAL_GOVERNMENT = "national_government"
+    PUBLIC_AGENCY = "public_agency"
+    BUSINESS = "business"
+    CHAMBER_OF_COMMERCE = "chamber_of_commerce"
+    INTERMEDIARY = "intermediary"
+    RESIDENT_GROUP = "resident_group"
+    OTHER = "other"
+
+
+class Phase(enum.Enum):
+    """A partnership's life: preparing → active → concluded."""
+
+    PREPARING = "preparing"
+    ACTIVE = "active"
+    CONCLUDED = "concluded"
+
+
+class DecisionRule(enum.Enum):
+    """How a decision is adopted."""
+
+    CONSENSUS = "consensus"
+    MAJORITY = "majority"
+
+
+class Vote(enum.Enum):
+    FOR = "for"
+    AGAINST = "against"
+    ABSTAIN = "abstain"
+
+
+class ContributionKind(enum.Enum):
+    """What a party puts in: money or a valued in-kind resource."""
+
+    MONEY = "money"
+    STAFF_TIME = "staff_time"
+    FACILITY = "facility"
+    EQUIPMENT = "equipment"
+    EXPERTISE = "expertise"
+    VOLUNTEER_TIME = "volunteer_time"
+    NETWORK = "network"
+    INFORMATION = "information"
+    OTHER = "other"
+
+
+class Instrument(enum.Enum):
+    """How money is given (Fukushima's rule 4: commissioning is not the model)."""
+
+    CONTRIBUTION = "contribution"
+    SUBSIDY = "subsidy"
+    COMMISSION = "commission"
+    GRANT = "grant"
+    OTHER = "other"
+
+
+class Direction(enum.Enum):
+    """Whether a numeric target is met by going up or down."""
+
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+class EvaluatorRole(enum.Enum):
+    PARTY = "party"
+    RESIDENT = "resident"
+    EXTERNAL = "external"
+
+
+ENUMS: tuple[type[enum.Enum], ...] = (
+    Sector,
+    Phase,
+    DecisionRule,
+    Vote,
+    ContributionKind,
+    Instrument,
+    Direction,
+    EvaluatorRole,
+)
+
+
+@attrs.frozen
+class Money:
+    """An exact amount in one currency (ISO 4217 code)."""
+
+    amount: Decimal
+    currency: str
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+@attrs.frozen
+class OpMeta:
+    """Who recorded an operation, why, and its identity in the journal.
+
+    ``op_id`` makes import idempotent: an operation already recorded is skipped.
+    """
+
+    op_id: str
+    by: str | None = None
+    note: str | None = None
+
+
+@attrs.frozen
+class PeriodValue:
+    """A value for a labelled period (``"2008"``, ``"2008/09"``)."""
+
+    period: str
+    value: Decimal
+
+
+@attrs.frozen
+class Terms:
+    """The terms of an agreement.
+
+    ``shares`` are the agreed shares of the burden (summing to 1); ``annual_caps`` the most
+    a party may put in under the agreement in one fiscal year; ``max_years`` how many fiscal
+    years, counted from the one the agreement starts in, contributions may fall in.
+    """
+
+    start: date
+    end: date
+    shares: dict[str, Decimal] | None = None
+    annual_caps: dict[str, Money] | None = None
+    max_years: int | None = None
+    fiscal_year_start: int = 4
+
+    def fiscal_year_of(self, day: date) -> int:
+        """The fiscal year (named by the calendar year it starts in) containing ``day``."""
+        return day.year if day.month >= self.fiscal_year_start else day.year - 1
+
+    def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
+        """First and last day of a fiscal year."""
+        first = date(fiscal_year, self.fiscal_year_start, 1)
+        if self.fiscal_year_start == 1:
+            last = date(fiscal_year, 12, 31)
+        else:
+            nxt = date(fiscal_year + 1, self.fiscal_year_start, 1)
+            last = date.fromordinal(nxt.toordinal() - 1)
+        return first, last
+
+    def replace(self, **changes: object) -> Terms:
+        return attrs.evolve(self, **changes)  # type: ignore[arg-type]
+
+
+def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:
+    """The fiscal year (named by the calendar year it starts in) that contains ``day``."""
+    return day.year if day.month >= fiscal_year_start else day.year - 1

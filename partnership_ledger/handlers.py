@@ -1,0 +1,444 @@
+"""The service layer: how each journal operation changes the aggregates.
+
+Each handler checks every rule that spans aggregates (membership, agreements in force, caps,
+currencies) *before* changing anything, then calls the aggregates, then collects their
+events into the unit of work in the order they happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from .domain import (
+    Agreement,
+    Evaluation,
+    NumericTarget,
+    Partnership,
+    Party,
+    ResourceContribution,
+)
+from .domain.agreement import check_terms
+from .domain.evaluation import DEFAULT_CRITERIA
+from .domain.target import check_targets
+from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms
+from .errors import (
+    ContributionError,
+    CycleError,
+    DateOrderError,
+    EvaluationError,
+    NotAMember,
+)
+from .journal import Operation
+from .unit_of_work import UnitOfWork
+
+Handler = Callable[[UnitOfWork, Operation], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(op: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[op] = fn
+        return fn
+
+    return register
+
+
+def apply_operation(uow: UnitOfWork, op: Operation) -> None:
+    """Apply one validated operation to the unit of work (or raise a domain error)."""
+    uow.begin_operation(op.meta.op_id)
+    HANDLERS[op.op](uow, op)
+
+
+def _open_partnership(uow: UnitOfWork, key: str) -> Partnership:
+    p = uow.get(Partnership, key)
+    p.check_open()
+    return p
+
+
+def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
+    for k in keys:
+        uow.get(Party, k)
+
+
+# -- parties and partnerships ------------------------------------------------------------
+
+
+@handles("register_party")
+def register_party(uow: UnitOfWork, op: Operation) -> None:
+    uow.check_new_key("party", op["key"])
+    party = Party(
+        key=op["key"],
+        name=op["name"],
+        sector=op["sector"],
+        capacity=op.get("capacity"),
+        meta=op.meta,
+    )
+    uow.add(party)
+    uow.collect(party)
+
+
+@handles("propose_partnership")
+def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
+    key = op["key"]
+    uow.check_new_key("partnership", key)
+    members: list[str] = op["members"]
+    _parties_exist(uow, [*members, op["proposed_by"]])
+    if op["proposed_by"] not in members:
+        raise NotAMember(
+            f"partnership {key} is proposed by {op['proposed_by']}, who is not among its members"
+        )
+    parent_key = op.get("parent")
+    if parent_key is not None:
+        if parent_key == key:
+            raise CycleError(f"partnership {key} cannot be its own parent")
+        parent = _open_partnership(uow, parent_key)
+        # A parent chain that came back to this key would be a cycle (a partnership of
+        # partnerships is a tree); walk it to be sure even for hand-edited ledgers.
+        seen = {key}
+        node: Partnership | None = parent
+        while node is not None:
+            if node.key in seen:
+                raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
+            seen.add(node.key)
+            node = uow.find(Partnership, node.parent) if node.parent else None
+    partnership = Partnership(
+        key=key,
+        title=op["title"],
+        purpose=op["purpose"],
+        proposed_by=op["proposed_by"],
+        members=members,
+        parent=parent_key,
+        on=op["on"],
+        meta=op.meta,
+    )
+    uow.add(partnership)
+    uow.collect(partnership)
+
+
+@handles("join_partnership")
+def join_partnership(uow: UnitOfWork, op: Operation) -> None:
+    p = _open_partnership(uow, op["partnership"])
+    uow.get(Party, op["party"])
+    p.join(op["party"], op.get("role"), op["on"], op.meta)
+    uow.collect(p)
+
+
+@handles("leave_partnership")
+def leave_partnership(uow: UnitOfWork, op: Operation) -> None:
+    p = _open_partnership(uow, op["partnership"])
+    uow.get(Party, op["party"])
+    p.leave(op["party"], op.get("reason"), op["on"], op.meta)
+    uow.collect(p)
+
+
+@handles("activate_partnership")
+def activate_partnership(uow: UnitOfWork, op: Operation) -> None:
+    p = uow.get(Partnership, op["partnership"])
+    p.activate(op["on"], op.meta)
+    uow.collect(p)
+
+
+@handles("conclude_partnership")
+def conclude_partnership(uow: UnitOfWork, op: Operation) -> None:
+    p = uow.get(Partnership, op["partnership"])
+    p.conclude(op["on"], op.meta)
+    uow.collect(p)
+
+
+@handles("record_decision")
+def record_decision(uow: UnitOfWork, op: Operation) -> None:
+    p = _open_partnership(uow, op["partnership"])
+    _parties_exist(uow, [op["proposed_by"], *op["votes"]])
+    p.record_decision(
+        op["key"], op["subject"], op["proposed_by"], op["rule"], op["votes"], op["on"], op.meta
+    )
+    uow.collect(p)
+
+
+# -- agreements ----------------------------------------------------------------------------
+
+
+@handles("draft_agreement")
+def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
+    key = op["key"]
+    uow.check_new_key("agreement", key)
+    p = _open_partnership(uow, op["partnership"])
+    parties: list[str] = op["parties"]
+    _parties_exist(uow, parties)
+    for party in parties:
+        p.check_member(party, f"be a party to agreement {key}")
+    terms = Terms(
+        start=op["start"],
+        end=op["end"],
+        shares=op.get("shares"),
+        annual_caps=op.get("annual_caps"),
+        max_years=op.get("max_years"),
+        fiscal_year_start=op.get("fiscal_year_start", 4),
+    )
+    check_terms(terms, parties, f"agreement {key}")
+    caps = terms.annual_caps or {}
+    if caps:
+        currency = next(iter(caps.values())).currency
+        p.adopt_currency(currency, f"the annual caps of agreement {key}", op.meta)
+    agreement = Agreement(
+        key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta
+    )
+    uow.add(agreement)
+    uow.collect(agreement, p)
+
+
+def _agreement_of_open_partnership(uow: UnitOfWork, key: str) -> tuple[Agreement, Partnership]:
+    a = uow.get(Agreement, key)
+    return a, _open_partnership(uow, a.partnership)
+
+
+@handles("sign_agreement")
+def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
+    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    uow.get(Party, op["party"])
+    a.sign(op["party"], op["on"], op.meta)
+    uow.collect(a)
+
+
+@handles("amend_agreement")
+def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
+    a, p = _agreement_of_open_partnership(uow, op["agreement"])
+    changes = op["changes"]
+    caps = changes.get("annual_caps") or {}
+    if caps:
+        currency = next(iter(caps.values())).currency
+        p.adopt_currency(currency, f"the annual caps of amendment {op['amendment']}", op.meta)
+    a.propose_amendment(op["amendment"], changes, op["proposed_by"], op["on"], op.meta)
+    uow.collect(a, p)
+
+
+@handles("consent_amendment")
+def consent_amendment(uow: UnitOfWork, op: Operation) -> None:
+    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    a.consent_amendment(op["amendment"], op["party"], op["on"], op.meta)
+    uow.collect(a)
+
+
+@handles("terminate_agreement")
+def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
+    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    a.terminate(op["reason"], op["on"], op.meta)
+    uow.collect(a)
+
+
+# -- contributions ---------------------------------------------------------------------------
+
+
+@handles("pledge")
+def pledge(uow: UnitOfWork, op: Operation) -> None:
+    key = op["key"]
+    uow.check_new_key("contribution", key)
+    p = _open_partnership(uow, op["partnership"])
+    party = op["party"]
+    uow.get(Party, party)
+    p.check_member(party, f"pledge contribution {key}")
+    kind: ContributionKind = op["kind"]
+    value: Money = op["value"]
+    if op.get("instrument") is not None and kind is not ContributionKind.MONEY:
+        raise ContributionError(
+            f"contribution {key} is {kind.value}: a funding instrument applies to money only"
+        )
+    agreement: Agreement | None = None
+    if op.get("agreement") is not None:
+        agreement = uow.get(Agreement, op["agreement"])
+        if agreement.partnership != p.key:
+            raise ContributionError(
+                f"agreement {agreement.key} belongs to partnership {agreement.partnership}, "
+                f"not {p.key}"
+            )
+        agreement.check_contribution(party, op["fiscal_year"], key, value)
+    p.adopt_currency(value.currency, f"contribution {key}", op.meta)
+    contribution = ResourceContribution(
+        key=key,
+        partnership=p.key,
+        party=party,
+        agreement=agreement.key if agreement else None,
+        kind_of_resource=kind,
+        value=value,
+        quantity=op.get("quantity"),
+        unit=op.get("unit"),
+        valuation_basis=op.get("valuation_basis"),
+        instrument=op.get("instrument"),
+        fiscal_year=op["fiscal_year"],
+        description=op.get("description"),
+        meta=op.meta,
+    )
+    uow.add(contribution)
+    uow.collect(contribution, p)
+    if agreement is not None:
+        agreement.count_contribution(key, party, op["fiscal_year"], value.amount, op.meta)
+        uow.collect(agreement)
+
+
+def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
+    c = uow.get(ResourceContribution, key)
+    _open_partnership(uow, c.partnership)
+    return c
+
+
+def _recount(
+    uow: UnitOfWork, c: ResourceContribution, counted_after: Decimal, meta: OpMeta
+) -> Agreement | None:
+    """Check the agreement's cap for what ``c`` will count, before anything changes."""
+    if c.agreement is None:
+        return None
+    a = uow.get(Agreement, c.agreement)
+    if counted_after > c.counted_against_cap:
+        a.check_cap(c.party, c.fiscal_year, c.key, Money(counted_after, c.currency))
+    return a
+
+
+def _after_change(
+    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, meta: OpMeta
+) -> None:
+    uow.collect(c)
+    if a is not None:
+        a.count_contribution(c.key, c.party, c.fiscal_year, c.counted_against_cap, meta)
+        uow.collect(a)
+
+
+@handles("deliver")
+def deliver(uow: UnitOfWork, op: Operation) -> None:
+    c = _contribution(uow, op["contribution"])
+    value: Money = op["value"]
+    c.check_currency(value, f"delivery to contribution {c.key}")
+    a = _recount(uow, c, max(c.pledged_net, c.delivered + value.amount), op.meta)
+    c.deliver(value, op["on"], op.get("evidence"), op.meta)
+    _after_change(uow, c, a, op.meta)
+
+
+@handles("correct_contribution")
+def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
+    c = _contribution(uow, op["contribution"])
+    delta: Money = op["delta"]
+    c.check_currency(delta, f"correction of contribution {c.key}")
+    a = _recount(uow, c, max(c.pledged_net, c.delivered + delta.amount), op.meta)
+    c.correct(delta, op["reason"], op["on"], op.meta)
+    _after_change(uow, c, a, op.meta)
+
+
+@handles("withdraw_pledge")
+def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
+    c = _contribution(uow, op["contribution"])
+    a = uow.get(Agreement, c.agreement) if c.agreement else None
+    c.withdraw(op["reason"], op["on"], op.meta)
+    _after_change(uow, c, a, op.meta)
+
+
+# -- targets and evaluations ---------------------------------------------------------------
+
+
+@handles("define_target")
+def define_target(uow: UnitOfWork, op: Operation) -> None:
+    key = op["key"]
+    uow.check_new_key("target", key)
+    p = _open_partnership(uow, op["partnership"])
+    check_targets(op["targets"], op["baseline"], f"target {key}")
+    target = NumericTarget(
+        key=key,
+        partnership=p.key,
+        indicator=op["indicator"],
+        unit=op["unit"],
+        direction=op["direction"],
+        baseline=op["baseline"],
+        targets=op["targets"],
+        meta=op.meta,
+    )
+    uow.add(target)
+    uow.collect(target)
+
+
+def _target(uow: UnitOfWork, key: str) -> NumericTarget:
+    t = uow.get(NumericTarget, key)
+    _open_partnership(uow, t.partnership)
+    return t
+
+
+@handles("record_measurement")
+def record_measurement(uow: UnitOfWork, op: Operation) -> None:
+    t = _target(uow, op["target"])
+    t.record_measurement(op["period"], op["value"], op["source"], op["on"], op.meta)
+    uow.collect(t)
+
+
+@handles("revise_target")
+def revise_target(uow: UnitOfWork, op: Operation) -> None:
+    t = _target(uow, op["target"])
+    t.revise(op["targets"], op["reason"], op["on"], op.meta)
+    uow.collect(t)
+
+
+@handles("open_evaluation")
+def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
+    key = op["key"]
+    uow.check_new_key("evaluation", key)
+    p = _open_partnership(uow, op["partnership"])
+    evaluation = Evaluation(
+        key=key,
+        partnership=p.key,
+        period=op["period"],
+        criteria=op.get("criteria") or list(DEFAULT_CRITERIA),
+        scale_max=op.get("scale_max", 5),
+        resident_weight=op.get("resident_weight", Decimal("0.5")),
+        meta=op.meta,
+    )
+    uow.add(evaluation)
+    uow.collect(evaluation)
+
+
+@handles("submit_evaluation")
+def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
+    e = uow.get(Evaluation, op["evaluation"])
+    p = _open_partnership(uow, e.partnership)
+    role: EvaluatorRole = op["role"]
+    party = op.get("party")
+    evaluator = op["evaluator"]
+    if role is EvaluatorRole.PARTY:
+        if party is None:
+            raise EvaluationError(
+                f"{evaluator} submits to evaluation {e.key} as a party, so it must name the party"
+            )
+        p.check_member(party, f"evaluate as a party in evaluation {e.key}")
+    elif role is EvaluatorRole.RESIDENT:
+        if party is not None:
+            raise EvaluationError(
+                f"resident {evaluator} in evaluation {e.key} cannot name a party: residents speak "
+                "for themselves"
+            )
+        if uow.kind_of(evaluator) is not None:
+            raise EvaluationError(
+                f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, "
+                "not a key of the ledger"
+            )
+    elif party is not None:
+        uow.get(Party, party)
+    e.submit(
+        evaluator,
+        role,
+        party,
+        op["scores"],
+        op.get("comment"),
+        op.get("comment_public", False),
+        op["on"],
+        op.meta,
+    )
+    uow.collect(e)
+
+
+@handles("close_evaluation")
+def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
+    e = uow.get(Evaluation, op["evaluation"])
+    _open_partnership(uow, e.partnership)
+    latest = max((s.on for s in e.submissions.values()), default=None)
+    if latest is not None and op["on"] < latest:
+        raise DateOrderError(
+            f"evaluation {e.key} cannot close on {op['on']}, before its last submission ({latest})"
+        )
+    e.close(op["on"], op.meta)
+    uow.collect(e)

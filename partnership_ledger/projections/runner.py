@@ -1,0 +1,133 @@
+"""Keeps the read models up to date with the notification log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from ..storage.db import Cursor, Db
+
+TRACKING_TABLE = (
+    "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
+)
+TRACKING_NAME = "read_models"
+BATCH = 2000
+
+
+class AggregateInfo:
+    """What the read models need to know about an aggregate to place its events."""
+
+    __slots__ = ("key", "kind", "parent", "partnership", "party")
+
+    def __init__(
+        self, kind: str, key: str, partnership: str | None, party: str | None, parent: str | None
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.partnership = partnership
+        self.party = party
+        self.parent = parent
+
+
+class ReadModel(Protocol):
+    """A read model: its tables, and how one event changes them."""
+
+    tables: Sequence[str]  # CREATE TABLE / INDEX statements
+    table_names: Sequence[str]
+
+    def apply(
+        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
+    ) -> None: ...
+
+
+class Projections:
+    """Runs every read model over new events, in batches, with exactly-once tracking."""
+
+    def __init__(
+        self,
+        db: Db,
+        mapper: Mapper[UUID],
+        models: Sequence[ReadModel],
+        info_of: Callable[[Cursor, Any], AggregateInfo],
+    ) -> None:
+        self.db = db
+        self.mapper = mapper
+        self.models = list(models)
+        self.info_of = info_of
+
+    def create_tables(self) -> None:
+        statements = [TRACKING_TABLE]
+        for m in self.models:
+            statements.extend(m.tables)
+        self.db.script(statements)
+        with self.db.transaction() as c:
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            if c.fetchone() is None:
+                c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
+
+    def position(self) -> int:
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            row = c.fetchone()
+            return int(row[0]) if row else 0
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Apply every event not yet applied; returns how many were applied."""
+        applied = 0
+        while True:
+            n = self._batch()
+            applied += n
+            if progress is not None and n:
+                progress(n)
+            if n < BATCH:
+                return applied
+
+    def _batch(self) -> int:
+        with self.db.transaction() as c:
+            # Writing the tracking row first takes the write lock (SQLite) or the row lock
+            # (PostgreSQL): two processes catching up at once apply each event once.
+            c.execute(
+                "UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,)
+            )
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            row = c.fetchone()
+            start = int(row[0]) if row else 0
+            c.execute(
+                "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (start, BATCH),
+            )
+            rows = c.fetchall()
+            last = start
+            for position, oid, version, topic, state in rows:
+                event = self.mapper.to_domain_event(
+                    StoredEvent(
+                        originator_id=UUID(oid),
+                        originator_version=version,
+                        topic=topic,
+                        state=bytes(state),
+                    )
+                )
+                info = self.info_of(c, event)
+                for m in self.models:
+                    m.apply(c, position, event.timestamp, event, info)
+                last = position
+            if rows:
+                c.execute(
+                    "UPDATE ledger_tracking SET position=? WHERE name=?", (last, TRACKING_NAME)
+                )
+            return len(rows)
+
+    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
+        """Drop and recompute every read model from the first event."""
+        with self.db.transaction() as c:
+            for m in self.models:
+                for name in m.table_names:
+                    c.execute(f"DROP TABLE IF EXISTS {name}")
+            c.execute("DELETE FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+        self.create_tables()
+        return self.catch_up(progress)

@@ -1,0 +1,60 @@
+"""A small SQL adapter shared by the read models, the indexes and verification.
+
+SQL is written once with ``?`` placeholders; the adapter converts it for PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchone(self) -> tuple[Any, ...] | None: ...
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class SQLiteCursorAdapter:
+    def __init__(self, cursor: Any) -> None:
+        self._c = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._c.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._c.executemany(sql, rows)
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._c.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._c.fetchall()]
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._c.sqlite_cursor.rowcount)
+
+
+class Db:
+    """Transactions on the ledger's own database (the same one eventsourcing writes)."""
+
+    backend = "sqlite"
+
+    def __init__(self, datastore: Any) -> None:
+        self.datastore = datastore
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as c:
+            yield SQLiteCursorAdapter(c)
+
+    def script(self, statements: Sequence[str]) -> None:
+        with self.transaction() as c:
+            for s in statements:
+                c.execute(s)

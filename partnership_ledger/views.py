@@ -1,0 +1,197 @@
+"""Plain-data views of aggregates (what ``show`` returns): dicts, lists, str, Decimal, date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .domain import (
+    Agreement,
+    Evaluation,
+    LedgerAggregate,
+    NumericTarget,
+    Partnership,
+    Party,
+    ResourceContribution,
+)
+from .domain.values import Money
+
+
+def money(m: Money | None) -> dict[str, Any] | None:
+    return None if m is None else {"amount": m.amount, "currency": m.currency}
+
+
+def party_view(p: Party) -> dict[str, Any]:
+    return {"name": p.name, "sector": p.sector.value, "capacity": money(p.capacity)}
+
+
+def partnership_view(p: Partnership) -> dict[str, Any]:
+    return {
+        "title": p.title,
+        "purpose": p.purpose,
+        "proposed_by": p.proposed_by,
+        "proposed_on": p.proposed_on,
+        "parent": p.parent,
+        "phase": p.phase.value,
+        "activated_on": p.activated_on,
+        "concluded_on": p.concluded_on,
+        "currency": p.currency,
+        "current_members": p.current_members,
+        "members": [
+            {
+                "party": s.party,
+                "role": s.role,
+                "joined": s.joined,
+                "left": s.left,
+                "leave_reason": s.leave_reason,
+            }
+            for s in p.spells
+        ],
+        "decisions": [
+            {
+                "key": d.key,
+                "subject": d.subject,
+                "proposed_by": d.proposed_by,
+                "rule": d.rule.value,
+                "votes": {k: v.value for k, v in d.votes.items()},
+                "on": d.on,
+                "adopted": d.adopted,
+            }
+            for d in p.decisions.values()
+        ],
+    }
+
+
+def terms_view(a: Agreement) -> dict[str, Any]:
+    t = a.terms
+    return {
+        "start": t.start,
+        "end": t.end,
+        "shares": dict(t.shares) if t.shares is not None else None,
+        "annual_caps": {k: money(v) for k, v in t.annual_caps.items()} if t.annual_caps else None,
+        "max_years": t.max_years,
+        "fiscal_year_start": t.fiscal_year_start,
+    }
+
+
+def agreement_view(a: Agreement) -> dict[str, Any]:
+    return {
+        "partnership": a.partnership,
+        "title": a.title,
+        "parties": a.parties,
+        "status": a.status,
+        "terms": terms_view(a),
+        "signatures": dict(a.signatures),
+        "unsigned": a.unsigned,
+        "amendments": [
+            {
+                "key": m.key,
+                "changes": {
+                    k: money(v) if isinstance(v, Money) else v for k, v in m.changes.items()
+                },
+                "proposed_by": m.proposed_by,
+                "on": m.on,
+                "consents": dict(m.consents),
+                "effective_on": m.effective_on,
+            }
+            for m in a.amendments.values()
+        ],
+        "terminated_on": a.terminated_on,
+        "termination_reason": a.termination_reason,
+    }
+
+
+def contribution_view(c: ResourceContribution) -> dict[str, Any]:
+    return {
+        "partnership": c.partnership,
+        "party": c.party,
+        "agreement": c.agreement,
+        "kind": c.kind_of_resource.value,
+        "instrument": c.instrument.value if c.instrument else None,
+        "fiscal_year": c.fiscal_year,
+        "pledged": money(c.pledged),
+        "quantity": c.quantity,
+        "unit": c.unit,
+        "valuation_basis": c.valuation_basis,
+        "description": c.description,
+        "delivered": {"amount": c.delivered, "currency": c.currency},
+        "withdrawn": {"amount": c.withdrawn_amount, "currency": c.currency},
+        "deliveries": [
+            {"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in c.deliveries
+        ],
+        "corrections": [
+            {"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in c.corrections
+        ],
+        "withdrawn_on": c.withdrawn_on,
+        "withdrawal_reason": c.withdrawal_reason,
+    }
+
+
+def target_view(t: NumericTarget) -> dict[str, Any]:
+    return {
+        "partnership": t.partnership,
+        "indicator": t.indicator,
+        "unit": t.unit,
+        "direction": t.direction.value,
+        "baseline": {"period": t.baseline.period, "value": t.baseline.value},
+        "targets": [{"period": x.period, "value": x.value} for x in t.targets],
+        "measurements": [
+            {"period": m.period, "value": m.value, "source": m.source, "on": m.on}
+            for m in t.measurements
+        ],
+        "revisions": [
+            {
+                "targets": [{"period": x.period, "value": x.value} for x in r.targets],
+                "reason": r.reason,
+                "on": r.on,
+            }
+            for r in t.revisions
+        ],
+    }
+
+
+def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
+    """An evaluation round. ``public`` hides resident ids and private comments."""
+    submissions = []
+    for s in e.submissions.values():
+        show_comment = s.comment_public or not public
+        submissions.append(
+            {
+                "evaluator": None if public and s.role.value == "resident" else s.evaluator,
+                "role": s.role.value,
+                "party": s.party,
+                "scores": dict(s.scores),
+                "comment": s.comment if show_comment else None,
+                "comment_public": s.comment_public,
+                "on": s.on,
+            }
+        )
+    return {
+        "partnership": e.partnership,
+        "period": e.period,
+        "criteria": e.criteria,
+        "scale_max": e.scale_max,
+        "resident_weight": e.resident_weight,
+        "status": "closed" if e.closed_on else "open",
+        "closed_on": e.closed_on,
+        "submissions": submissions,
+    }
+
+
+def aggregate_view(aggregate: LedgerAggregate) -> dict[str, Any]:
+    """``{"kind", "key", ...}`` for any aggregate of the ledger."""
+    body: dict[str, Any]
+    if isinstance(aggregate, Party):
+        body = party_view(aggregate)
+    elif isinstance(aggregate, Partnership):
+        body = partnership_view(aggregate)
+    elif isinstance(aggregate, Agreement):
+        body = agreement_view(aggregate)
+    elif isinstance(aggregate, ResourceContribution):
+        body = contribution_view(aggregate)
+    elif isinstance(aggregate, NumericTarget):
+        body = target_view(aggregate)
+    elif isinstance(aggregate, Evaluation):
+        body = evaluation_view(aggregate)
+    else:  # pragma: no cover
+        raise TypeError(type(aggregate))
+    return {"kind": aggregate.kind, "key": aggregate.key, **body, "version": aggregate.version}
