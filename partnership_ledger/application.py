@@ -14,7 +14,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from .domain.transcodings import register_transcodings
 from .errors import (
     ConcurrencyError,
     DomainError,
+    InvalidArgument as LedgerValueError,
     JournalError,
     JournalProblem,
     StorageError,
@@ -38,7 +39,10 @@ from .handlers import apply_operation
 from .journal import Operation, parse_journal, parse_operations, to_json_value
 from .operations import event_to_operation
 from .projections import Projections
-from .projections.history import AggregateIndex, HistoryModel
+from .projections import queries
+from .projections.facts import FactStore, MemoryFactStore, fold
+from .projections.history import AggregateIndex, HistoryModel, with_info
+from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.db import Db
 from .unit_of_work import UnitOfWork
 from .views import aggregate_view
@@ -132,8 +136,12 @@ class PartnershipLedger(Application[uuid.UUID]):
             self.location: str = self.env.get("SQLITE_DBNAME") or ""
             self.backend = "sqlite"
             self._index = AggregateIndex()
+            self.facts = SqlFactStore(self.db)
             self.projections = Projections(
-                self.db, self.mapper, [self._index, HistoryModel()], self._index.info_of
+                self.db,
+                self.mapper,
+                [self._index, HistoryModel(), FactsModel(self.facts)],
+                self._index.info_of,
             )
             self.db.script(
                 ["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"]
@@ -975,6 +983,102 @@ class PartnershipLedger(Application[uuid.UUID]):
             if op is not None:
                 yield to_json_value(op)
 
+    # -- indicators ----------------------------------------------------------------------------
+
+    def replay_facts(self, as_of: datetime | date | str | None = None) -> FactStore:
+        """Facts computed by replaying every event recorded up to ``as_of`` (all if None)."""
+        until = parse_as_of(as_of) if as_of is not None else None
+        events = (e for _, e in self.stored_events() if until is None or e.timestamp <= until)
+        store = MemoryFactStore()
+        fold(with_info(events), store)
+        return store
+
+    def _facts_for(self, as_of: datetime | date | str | None) -> FactStore:
+        return self.replay_facts(as_of) if as_of is not None else self.facts
+
+    def _children_for(self, partnership: str, include_children: bool) -> list[str]:
+        if self.kind_of(partnership) != "partnership":
+            found = self.kind_of(partnership)
+            if found is None:
+                raise UnknownKey(f"there is no partnership {partnership}")
+            raise UnknownKey(f"{partnership} is a {found}, not a partnership")
+        return self.children(partnership) if include_children else []
+
+    def burden_balance(
+        self,
+        partnership: str,
+        *,
+        fiscal_year: int | None = None,
+        as_of: datetime | date | str | None = None,
+        basis: str = "delivered",
+        include_children: bool = False,
+        deviation_threshold: Decimal | str = queries.DEFAULT_DEVIATION_THRESHOLD,
+        relative_capacity_threshold: Decimal | str = queries.DEFAULT_RELATIVE_CAPACITY_THRESHOLD,
+    ) -> dict[str, Any]:
+        """Who carried the burden (DESIGN.md "Indicators"): values, shares, Gini, HHI,
+        deviations from agreed shares, capacity burden, excessive burden, funding instruments.
+
+        ``fiscal_year`` filters by effective date; ``as_of`` answers what the ledger said at
+        that recorded time (by replaying the events up to it); ``basis`` is ``delivered`` or
+        ``pledged`` (pledged minus withdrawn).
+        """
+        children = self._children_for(partnership, include_children)
+        return queries.burden_balance(
+            self._facts_for(as_of),
+            partnership,
+            fiscal_year=fiscal_year,
+            basis=_basis(basis),
+            children=children,
+            deviation_threshold=Decimal(str(deviation_threshold)),
+            relative_capacity_threshold=Decimal(str(relative_capacity_threshold)),
+        ) | {"as_of": _as_of_text(as_of)}
+
+    def voice(
+        self,
+        partnership: str,
+        *,
+        fiscal_year: int | None = None,
+        as_of: datetime | date | str | None = None,
+        basis: str = "delivered",
+        include_children: bool = False,
+    ) -> dict[str, Any]:
+        """Who had a say: voice counts and shares against burden shares, Loosemore–Hanby
+        disproportionality, alignment, and parties that put in money without a vote."""
+        children = self._children_for(partnership, include_children)
+        return queries.voice(
+            self._facts_for(as_of),
+            partnership,
+            fiscal_year=fiscal_year,
+            basis=_basis(basis),
+            children=children,
+        ) | {"as_of": _as_of_text(as_of)}
+
+    def target_progress(
+        self,
+        partnership: str,
+        *,
+        as_of: datetime | date | str | None = None,
+        include_children: bool = False,
+    ) -> dict[str, Any]:
+        """Each numeric target's baseline, targets, measurements, progress and status."""
+        children = self._children_for(partnership, include_children)
+        return queries.target_progress(self._facts_for(as_of), partnership, children=children) | {
+            "as_of": _as_of_text(as_of)
+        }
+
+    def evaluation_summary(
+        self,
+        partnership: str,
+        *,
+        as_of: datetime | date | str | None = None,
+        include_children: bool = False,
+    ) -> dict[str, Any]:
+        """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
+        children = self._children_for(partnership, include_children)
+        return queries.evaluation_summary(
+            self._facts_for(as_of), partnership, children=children
+        ) | {"as_of": _as_of_text(as_of)}
+
     def event_count(self) -> int:
         with self.db.transaction(commit=False) as c:
             c.execute("SELECT COUNT(*) FROM stored_events")
@@ -1019,5 +1123,31 @@ def _reason(e: BaseException) -> str:
     return text
 
 
-def decimal_or_none(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+def parse_as_of(value: datetime | date | str) -> datetime:
+    """A recorded time: an aware datetime (naive means UTC); a date means the end of that day."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                value = date.fromisoformat(text)
+            else:
+                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise LedgerValueError(
+                f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time"
+            ) from None
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time.max, tzinfo=timezone.utc)
+
+
+def _as_of_text(value: datetime | date | str | None) -> str | None:
+    return None if value is None else parse_as_of(value).isoformat()
+
+
+def _basis(value: str) -> queries.Basis:
+    if value == "delivered":
+        return "delivered"
+    if value == "pledged":
+        return "pledged"
+    raise LedgerValueError(f"basis must be delivered or pledged, not {value!r}")

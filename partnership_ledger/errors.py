@@ -174,6 +174,12 @@ class JournalProblem:
         }
 
 
+class InvalidArgument(LedgerError):
+    """A query or command was given a value it cannot use (a bad date, basis, ...)."""
+
+    kind = "invalid_argument"
+
+
 class StorageError(LedgerError):
     """The ledger's database could not be opened, read or written."""
 

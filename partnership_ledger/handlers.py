@@ -21,7 +21,7 @@ from .domain import (
 from .domain.agreement import check_terms
 from .domain.evaluation import DEFAULT_CRITERIA
 from .domain.target import check_targets
-from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms
+from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum
 from .errors import (
     ContributionError,
     CycleError,
@@ -308,7 +308,7 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     value: Money = op["value"]
     c.check_currency(value, f"delivery to contribution {c.key}")
-    a = _recount(uow, c, max(c.pledged_net, c.delivered + value.amount), op.meta)
+    a = _recount(uow, c, max(c.pledged_net, exact_sum([c.delivered, value.amount])), op.meta)
     c.deliver(value, op["on"], op.get("evidence"), op.meta)
     _after_change(uow, c, a, op.meta)
 
@@ -318,7 +318,7 @@ def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     delta: Money = op["delta"]
     c.check_currency(delta, f"correction of contribution {c.key}")
-    a = _recount(uow, c, max(c.pledged_net, c.delivered + delta.amount), op.meta)
+    a = _recount(uow, c, max(c.pledged_net, exact_sum([c.delivered, delta.amount])), op.meta)
     c.correct(delta, op["reason"], op["on"], op.meta)
     _after_change(uow, c, a, op.meta)
 

@@ -33,9 +33,9 @@ from .domain.values import (
 )
 from .errors import JournalError, JournalProblem
 
-KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would allow a final "\n"
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
@@ -119,7 +119,7 @@ def label(value: Any) -> str:
 def decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {_describe(value)}")
-    if isinstance(value, str) and not re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.strip()):
         raise FieldError(f'must be a decimal number such as "1200.50", not {_describe(value)}')
     try:
         d = Decimal(value.strip() if isinstance(value, str) else value)

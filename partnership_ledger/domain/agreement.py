@@ -19,7 +19,7 @@ from ..errors import (
     NotInForce,
 )
 from .base import LedgerAggregate, aggregate_id
-from .values import Money, OpMeta, Terms
+from .values import Money, OpMeta, Terms, exact_sum
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
 
@@ -52,7 +52,7 @@ def check_terms(terms: Terms, parties: list[str], where: str) -> None:
             )
         if any(v < 0 for v in terms.shares.values()):
             raise AgreementError(f"{where} has a negative share")
-        total = sum(terms.shares.values(), Decimal(0))
+        total = exact_sum(terms.shares.values())
         if total != 1:
             raise AgreementError(f"{where} has shares summing to {total}, not 1")
     if terms.annual_caps is not None:
@@ -115,7 +115,7 @@ class Agreement(LedgerAggregate):
 
     def counted_total(self, party: str, fiscal_year: int, excluding: str | None = None) -> Decimal:
         bucket = self.counted.get(f"{party}|{fiscal_year}", {})
-        return sum((v for k, v in bucket.items() if k != excluding), Decimal(0))
+        return exact_sum(v for k, v in bucket.items() if k != excluding)
 
     # -- guards ------------------------------------------------------------------------
     def check_not_terminated(self) -> None:
@@ -169,7 +169,9 @@ class Agreement(LedgerAggregate):
                     f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
                     f"caps {party} in {cap.currency}"
                 )
-            total = self.counted_total(party, fiscal_year, excluding=contribution) + amount.amount
+            total = exact_sum(
+                [self.counted_total(party, fiscal_year, excluding=contribution), amount.amount]
+            )
             if total > cap.amount:
                 raise AnnualCapExceeded(
                     f"contribution {contribution} would take {party} to {total} {cap.currency} in "

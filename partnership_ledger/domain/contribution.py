@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 
 from ..errors import ContributionError, CurrencyMismatch, NegativeDelivered
 from .base import LedgerAggregate, aggregate_id
-from .values import ContributionKind, Instrument, Money, OpMeta
+from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum
 
 
 @attrs.frozen
@@ -86,14 +86,17 @@ class ResourceContribution(LedgerAggregate):
     @property
     def delivered(self) -> Decimal:
         """Deliveries plus corrections: the value actually put in."""
-        return sum((d.value.amount for d in self.deliveries), Decimal(0)) + sum(
-            (c.delta.amount for c in self.corrections), Decimal(0)
+        return exact_sum(
+            [
+                *(d.value.amount for d in self.deliveries),
+                *(c.delta.amount for c in self.corrections),
+            ]
         )
 
     @property
     def pledged_net(self) -> Decimal:
         """Pledged minus withdrawn."""
-        return self.pledged.amount - self.withdrawn_amount
+        return exact_sub(self.pledged.amount, self.withdrawn_amount)
 
     @property
     def counted_against_cap(self) -> Decimal:
@@ -130,7 +133,7 @@ class ResourceContribution(LedgerAggregate):
             raise ContributionError(
                 f"a correction of contribution {self.key} must change the amount"
             )
-        after = self.delivered + delta.amount
+        after = exact_sum([self.delivered, delta.amount])
         if after < 0:
             raise NegativeDelivered(
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
@@ -154,4 +157,4 @@ class ResourceContribution(LedgerAggregate):
         self.withdrawn_on = on
         self.withdrawal_reason = reason
         # What was already delivered stays delivered; only the rest of the pledge is withdrawn.
-        self.withdrawn_amount = max(self.pledged.amount - self.delivered, Decimal(0))
+        self.withdrawn_amount = max(exact_sub(self.pledged.amount, self.delivered), Decimal(0))

@@ -6,7 +6,9 @@ from the journal to the report: no float is ever accepted or produced.
 
 from __future__ import annotations
 
+import decimal
 import enum
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
@@ -98,6 +100,30 @@ ENUMS: tuple[type[enum.Enum], ...] = (
 )
 
 
+# Amounts are only added and subtracted in the ledger, in an unbounded context, so totals
+# are exact however many digits they need: Decimal's default context rounds at 28 digits,
+# and the journal accepts amounts of up to 30.
+EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation, decimal.Overflow],
+)
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of ``values`` (never rounded)."""
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
+
+
+def exact_sub(a: Decimal, b: Decimal) -> Decimal:
+    """``a - b``, exactly."""
+    return EXACT.subtract(a, b)
+
+
 @attrs.frozen
 class Money:
     """An exact amount in one currency (ISO 4217 code)."""
@@ -107,11 +133,11 @@ class Money:
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(exact_sub(self.amount, other.amount), self.currency)
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:

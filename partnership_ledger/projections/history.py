@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,32 @@ KIND_OF_CLASS = {
     "NumericTarget": "target",
     "Evaluation": "evaluation",
 }
+
+
+def creation_info(event: Any) -> AggregateInfo | None:
+    """The info of a new aggregate, from its creation event (None for other events)."""
+    name = event_name(event)
+    if name in EVENT_OPS and EVENT_OPS[name][1] is None:
+        kind = KIND_OF_CLASS[name.split(".")[0]]
+        partnership = event.key if kind == "partnership" else getattr(event, "partnership", None)
+        return AggregateInfo(
+            kind,
+            event.key,
+            partnership,
+            getattr(event, "party", None),
+            getattr(event, "parent", None),
+        )
+    return None
+
+
+def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
+    """Pair each event with its aggregate's info, from the events alone (for replays)."""
+    infos: dict[Any, AggregateInfo] = {}
+    for event in events:
+        info = creation_info(event)
+        if info is not None:
+            infos[event.originator_id] = info
+        yield event, infos[event.originator_id]
 
 
 class AggregateIndex:

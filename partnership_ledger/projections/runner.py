@@ -103,6 +103,9 @@ class Projections:
             )
             rows = c.fetchall()
             last = start
+            for m in self.models:
+                if hasattr(m, "begin"):
+                    m.begin(c)
             for position, oid, version, topic, state in rows:
                 event = self.mapper.to_domain_event(
                     StoredEvent(
@@ -116,6 +119,9 @@ class Projections:
                 for m in self.models:
                     m.apply(c, position, event.timestamp, event, info)
                 last = position
+            for m in self.models:
+                if hasattr(m, "end"):
+                    m.end()
             if rows:
                 c.execute(
                     "UPDATE ledger_tracking SET position=? WHERE name=?", (last, TRACKING_NAME)

@@ -1,0 +1,497 @@
+"""The facts the indicators need, folded from events into a store.
+
+One fold (:func:`apply_event`) writes to a :class:`FactStore`. The materialized read models
+use a store backed by the ledger's database (:mod:`.sqlstore`); ``as_of`` queries replay the
+events up to a moment into a :class:`MemoryFactStore`. Both are read by the same query
+functions (:mod:`.queries`) and the same pure indicators, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+import attrs
+
+from ..domain.values import Money, fiscal_year_of
+from ..operations import event_name
+from .runner import AggregateInfo
+
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class PartyFact:
+    key: str
+    name: str
+    sector: str
+    capacity: Money | None
+
+
+@attrs.frozen
+class SpellFact:
+    partnership: str
+    party: str
+    role: str | None
+    joined: date
+    left: date | None = None
+
+
+@attrs.frozen
+class DecisionFact:
+    partnership: str
+    key: str
+    subject: str
+    on: date
+    proposed_by: str
+    rule: str
+    votes: dict[str, str]
+    adopted: bool
+
+
+@attrs.frozen
+class AgreementFact:
+    key: str
+    partnership: str
+    title: str
+    seq: int  # order of drafting: the latest applicable agreement gives the agreed shares
+    parties: list[str]
+    shares: dict[str, Decimal] | None
+    start: date
+    end: date
+    fiscal_year_start: int
+    signatures: dict[str, date]
+    terminated_on: date | None = None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)
+
+    @property
+    def fully_signed(self) -> bool:
+        return all(p in self.signatures for p in self.parties)
+
+
+@attrs.frozen
+class ContributionFact:
+    key: str
+    partnership: str
+    party: str
+    agreement: str | None
+    kind: str
+    instrument: str | None
+    fiscal_year: int
+    fiscal_year_start: int  # of its agreement when pledged (April without one)
+    currency: str
+    pledged: Decimal
+    delivered: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    quantity: Decimal | None = None
+    unit: str | None = None
+    valuation_basis: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen
+class BucketKey:
+    """Where an amount is counted: partnership, party, fiscal year, kind, instrument."""
+
+    partnership: str
+    party: str
+    fiscal_year: int
+    kind: str
+    instrument: str  # "" when not money or not stated
+    currency: str
+
+
+@attrs.frozen
+class Bucket:
+    pledged: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    delivered: Decimal = ZERO
+
+    def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
+        return Bucket(
+            self.pledged + pledged, self.withdrawn + withdrawn, self.delivered + delivered
+        )
+
+
+@attrs.frozen
+class MeasurementFact:
+    period: str
+    value: Decimal
+    source: str
+    on: date
+
+
+@attrs.frozen
+class TargetFact:
+    key: str
+    partnership: str
+    indicator: str
+    unit: str
+    direction: str
+    baseline_period: str
+    baseline_value: Decimal
+    targets: list[tuple[str, Decimal]]
+    measurements: list[MeasurementFact] = attrs.field(factory=list)
+    revisions: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class SubmissionFact:
+    evaluator: str
+    role: str
+    party: str | None
+    scores: dict[str, int]
+    comment: str | None
+    comment_public: bool
+    on: date
+
+
+@attrs.frozen
+class EvaluationFact:
+    key: str
+    partnership: str
+    period: str
+    criteria: list[str]
+    scale_max: int
+    resident_weight: Decimal
+    closed_on: date | None = None
+    submissions: list[SubmissionFact] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class PartnershipFact:
+    key: str
+    title: str
+    purpose: str
+    parent: str | None
+    proposed_by: str
+    proposed_on: date
+    phase: str = "preparing"
+    activated_on: date | None = None
+    concluded_on: date | None = None
+
+
+class FactStore(Protocol):
+    """Where the fold keeps its facts; read back by the query functions."""
+
+    def put_party(self, fact: PartyFact) -> None: ...
+    def party(self, key: str) -> PartyFact | None: ...
+    def put_partnership(self, fact: PartnershipFact) -> None: ...
+    def partnership(self, key: str) -> PartnershipFact | None: ...
+    def partnership_keys(self) -> list[str]: ...
+    def add_spell(self, fact: SpellFact) -> None: ...
+    def end_spell(self, partnership: str, party: str, left: date) -> None: ...
+    def spells(self, partnership: str) -> list[SpellFact]: ...
+    def add_decision(self, fact: DecisionFact) -> None: ...
+    def decisions(self, partnership: str) -> list[DecisionFact]: ...
+    def put_agreement(self, fact: AgreementFact) -> None: ...
+    def agreement(self, key: str) -> AgreementFact | None: ...
+    def agreements(self, partnership: str) -> list[AgreementFact]: ...
+    def put_contribution(self, fact: ContributionFact) -> None: ...
+    def contribution(self, key: str) -> ContributionFact | None: ...
+    def add_to_bucket(
+        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None: ...
+    def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
+    def put_target(self, fact: TargetFact) -> None: ...
+    def target(self, key: str) -> TargetFact | None: ...
+    def targets(self, partnership: str) -> list[TargetFact]: ...
+    def put_evaluation(self, fact: EvaluationFact) -> None: ...
+    def evaluation(self, key: str) -> EvaluationFact | None: ...
+    def evaluations(self, partnership: str) -> list[EvaluationFact]: ...
+
+
+def _value(x: Any) -> Any:
+    return x.value if hasattr(x, "value") and not isinstance(x, (Money, Decimal)) else x
+
+
+def _must(found: Any, what: str) -> Any:
+    if found is None:  # pragma: no cover - events always follow their aggregate's creation
+        raise LookupError(what)
+    return found
+
+
+def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
+    """Fold one event into the store (derived events change nothing here)."""
+    name = event_name(event)
+    e = event
+    match name:
+        case "Party.Registered":
+            store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
+        case "Partnership.Proposed":
+            store.put_partnership(
+                PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on)
+            )
+            for m in e.members:
+                store.add_spell(SpellFact(e.key, m, None, e.on))
+        case "Partnership.Joined":
+            store.add_spell(SpellFact(info.key, e.party, e.role, e.on))
+        case "Partnership.Left":
+            store.end_spell(info.key, e.party, e.on)
+        case "Partnership.Activated" | "Partnership.Concluded":
+            p = _must(store.partnership(info.key), info.key)
+            if name.endswith("Activated"):
+                store.put_partnership(attrs.evolve(p, phase="active", activated_on=e.on))
+            else:
+                store.put_partnership(attrs.evolve(p, phase="concluded", concluded_on=e.on))
+        case "Partnership.DecisionRecorded":
+            from ..domain.partnership import decision_outcome
+
+            store.add_decision(
+                DecisionFact(
+                    info.key,
+                    e.key,
+                    e.subject,
+                    e.on,
+                    e.proposed_by,
+                    _value(e.rule),
+                    {k: _value(v) for k, v in e.votes.items()},
+                    decision_outcome(e.rule, e.votes),
+                )
+            )
+        case "Agreement.Drafted":
+            t = e.terms
+            seq = len(store.agreements(e.partnership))
+            store.put_agreement(
+                AgreementFact(
+                    e.key,
+                    e.partnership,
+                    e.title,
+                    seq,
+                    list(e.parties),
+                    dict(t.shares) if t.shares is not None else None,
+                    t.start,
+                    t.end,
+                    t.fiscal_year_start,
+                    {},
+                )
+            )
+        case "Agreement.Signed":
+            a = _must(store.agreement(info.key), info.key)
+            store.put_agreement(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
+        case "Agreement.AmendmentProposed":
+            a = _must(store.agreement(info.key), info.key)
+            entry = {
+                "key": e.amendment,
+                "changes": dict(e.changes),
+                "proposed_by": e.proposed_by,
+                "on": e.on,
+                "consents": {},
+                "effective_on": None,
+            }
+            store.put_agreement(attrs.evolve(a, amendments=[*a.amendments, entry]))
+        case "Agreement.AmendmentConsented":
+            a = _must(store.agreement(info.key), info.key)
+            amendments = []
+            changes: dict[str, Any] | None = None
+            for m in a.amendments:
+                if m["key"] == e.amendment:
+                    consents = {**m["consents"], e.party: e.on}
+                    effective = e.on if all(p in consents for p in a.parties) else None
+                    m = {**m, "consents": consents, "effective_on": effective}
+                    if effective is not None:
+                        changes = m["changes"]
+                amendments.append(m)
+            a = attrs.evolve(a, amendments=amendments)
+            if changes is not None:
+                fields = {
+                    k: v
+                    for k, v in changes.items()
+                    if k in ("title", "shares", "start", "end", "fiscal_year_start")
+                }
+                a = attrs.evolve(a, **fields)
+            store.put_agreement(a)
+        case "Agreement.Terminated":
+            a = _must(store.agreement(info.key), info.key)
+            store.put_agreement(attrs.evolve(a, terminated_on=e.on))
+        case "ResourceContribution.Pledged":
+            fys = 4
+            if e.agreement is not None:
+                fys = _must(store.agreement(e.agreement), e.agreement).fiscal_year_start
+            c = ContributionFact(
+                e.key,
+                e.partnership,
+                e.party,
+                e.agreement,
+                _value(e.kind_of_resource),
+                _value(e.instrument) if e.instrument is not None else None,
+                e.fiscal_year,
+                fys,
+                e.value.currency,
+                e.value.amount,
+                quantity=e.quantity,
+                unit=e.unit,
+                valuation_basis=e.valuation_basis,
+                description=e.description,
+            )
+            store.put_contribution(c)
+            store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
+        case "ResourceContribution.Delivered" | "ResourceContribution.Corrected":
+            c = _must(store.contribution(info.key), info.key)
+            amount = e.value.amount if name.endswith("Delivered") else e.delta.amount
+            store.put_contribution(attrs.evolve(c, delivered=c.delivered + amount))
+            # Delivered value counts in the fiscal year of its effective date.
+            store.add_to_bucket(
+                _bucket(c, fiscal_year_of(e.on, c.fiscal_year_start)), ZERO, ZERO, amount
+            )
+        case "ResourceContribution.Withdrawn":
+            c = _must(store.contribution(info.key), info.key)
+            withdrawn = max(c.pledged - c.delivered, ZERO)
+            store.put_contribution(attrs.evolve(c, withdrawn=withdrawn))
+            store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
+        case "NumericTarget.Defined":
+            store.put_target(
+                TargetFact(
+                    e.key,
+                    e.partnership,
+                    e.indicator,
+                    e.unit,
+                    _value(e.direction),
+                    e.baseline.period,
+                    e.baseline.value,
+                    sorted(((t.period, t.value) for t in e.targets), key=lambda x: x[0]),
+                )
+            )
+        case "NumericTarget.Measured":
+            t = _must(store.target(info.key), info.key)
+            m = MeasurementFact(e.period, e.value, e.source, e.on)
+            store.put_target(attrs.evolve(t, measurements=[*t.measurements, m]))
+        case "NumericTarget.Revised":
+            t = _must(store.target(info.key), info.key)
+            new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
+            rev = {"targets": new, "reason": e.reason, "on": e.on}
+            store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
+        case "Evaluation.Opened":
+            store.put_evaluation(
+                EvaluationFact(
+                    e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight
+                )
+            )
+        case "Evaluation.Submitted":
+            ev = _must(store.evaluation(info.key), info.key)
+            s = SubmissionFact(
+                e.evaluator,
+                _value(e.role),
+                e.party,
+                dict(e.scores),
+                e.comment,
+                bool(e.comment_public),
+                e.on,
+            )
+            store.put_evaluation(attrs.evolve(ev, submissions=[*ev.submissions, s]))
+        case "Evaluation.Closed":
+            ev = _must(store.evaluation(info.key), info.key)
+            store.put_evaluation(attrs.evolve(ev, closed_on=e.on))
+        case _:
+            pass  # derived bookkeeping events
+
+
+def _bucket(c: ContributionFact, fiscal_year: int) -> BucketKey:
+    return BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
+
+
+class MemoryFactStore:
+    """Facts in dictionaries: for replays (``as_of``) and as the model in tests."""
+
+    def __init__(self) -> None:
+        self._parties: dict[str, PartyFact] = {}
+        self._partnerships: dict[str, PartnershipFact] = {}
+        self._spells: dict[str, list[SpellFact]] = {}
+        self._decisions: dict[str, list[DecisionFact]] = {}
+        self._agreements: dict[str, AgreementFact] = {}
+        self._contributions: dict[str, ContributionFact] = {}
+        self._buckets: dict[BucketKey, Bucket] = {}
+        self._targets: dict[str, TargetFact] = {}
+        self._evaluations: dict[str, EvaluationFact] = {}
+
+    def put_party(self, fact: PartyFact) -> None:
+        self._parties[fact.key] = fact
+
+    def party(self, key: str) -> PartyFact | None:
+        return self._parties.get(key)
+
+    def put_partnership(self, fact: PartnershipFact) -> None:
+        self._partnerships[fact.key] = fact
+
+    def partnership(self, key: str) -> PartnershipFact | None:
+        return self._partnerships.get(key)
+
+    def partnership_keys(self) -> list[str]:
+        return sorted(self._partnerships)
+
+    def add_spell(self, fact: SpellFact) -> None:
+        self._spells.setdefault(fact.partnership, []).append(fact)
+
+    def end_spell(self, partnership: str, party: str, left: date) -> None:
+        self._spells[partnership] = [
+            attrs.evolve(s, left=left) if s.party == party and s.left is None else s
+            for s in self._spells.get(partnership, [])
+        ]
+
+    def spells(self, partnership: str) -> list[SpellFact]:
+        return list(self._spells.get(partnership, []))
+
+    def add_decision(self, fact: DecisionFact) -> None:
+        self._decisions.setdefault(fact.partnership, []).append(fact)
+
+    def decisions(self, partnership: str) -> list[DecisionFact]:
+        return list(self._decisions.get(partnership, []))
+
+    def put_agreement(self, fact: AgreementFact) -> None:
+        self._agreements[fact.key] = fact
+
+    def agreement(self, key: str) -> AgreementFact | None:
+        return self._agreements.get(key)
+
+    def agreements(self, partnership: str) -> list[AgreementFact]:
+        return sorted(
+            (a for a in self._agreements.values() if a.partnership == partnership),
+            key=lambda a: a.seq,
+        )
+
+    def put_contribution(self, fact: ContributionFact) -> None:
+        self._contributions[fact.key] = fact
+
+    def contribution(self, key: str) -> ContributionFact | None:
+        return self._contributions.get(key)
+
+    def add_to_bucket(
+        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None:
+        self._buckets[key] = self._buckets.get(key, Bucket()).plus(pledged, withdrawn, delivered)
+
+    def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
+        return [(k, b) for k, b in self._buckets.items() if k.partnership == partnership]
+
+    def put_target(self, fact: TargetFact) -> None:
+        self._targets[fact.key] = fact
+
+    def target(self, key: str) -> TargetFact | None:
+        return self._targets.get(key)
+
+    def targets(self, partnership: str) -> list[TargetFact]:
+        return sorted(
+            (t for t in self._targets.values() if t.partnership == partnership), key=lambda t: t.key
+        )
+
+    def put_evaluation(self, fact: EvaluationFact) -> None:
+        self._evaluations[fact.key] = fact
+
+    def evaluation(self, key: str) -> EvaluationFact | None:
+        return self._evaluations.get(key)
+
+    def evaluations(self, partnership: str) -> list[EvaluationFact]:
+        return sorted(
+            (e for e in self._evaluations.values() if e.partnership == partnership),
+            key=lambda e: e.key,
+        )
+
+
+def fold(events: Iterable[tuple[Any, AggregateInfo]], store: FactStore | None = None) -> FactStore:
+    """Fold events (each with its aggregate's info) into a store (a new memory store by default)."""
+    target: FactStore = store if store is not None else MemoryFactStore()
+    for event, info in events:
+        apply_event(target, event, info)
+    return target

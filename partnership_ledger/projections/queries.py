@@ -1,0 +1,382 @@
+"""Indicator queries over a fact store: balance of burden, voice, targets, evaluations.
+
+The same functions read the materialized read models and an ``as_of`` replay; all arithmetic
+is in :mod:`partnership_ledger.indicators`. Results are plain data: ratios are Decimals
+rounded to 6 places (``ROUND_HALF_EVEN``), amounts are exact Decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Literal
+
+from .. import indicators as ind
+from ..errors import CurrencyMismatch, UnknownKey
+from .facts import AgreementFact, Bucket, BucketKey, FactStore, SpellFact
+
+Basis = Literal["delivered", "pledged"]
+SIX = Decimal("0.000001")
+DEFAULT_DEVIATION_THRESHOLD = Decimal("0.05")
+DEFAULT_RELATIVE_CAPACITY_THRESHOLD = Decimal("2")
+
+
+def q6(d: Decimal | None) -> Decimal | None:
+    """Round a ratio to 6 places, half to even (what JSON output carries)."""
+    return None if d is None else d.quantize(SIX, rounding=ROUND_HALF_EVEN)
+
+
+def fiscal_year_bounds(fiscal_year: int, start_month: int) -> tuple[date, date]:
+    first = date(fiscal_year, start_month, 1)
+    nxt = date(fiscal_year + 1, start_month, 1)
+    return first, date.fromordinal(nxt.toordinal() - 1)
+
+
+def _require(store: FactStore, partnership: str) -> None:
+    if store.partnership(partnership) is None:
+        raise UnknownKey(f"there is no partnership {partnership}")
+
+
+def applicable_agreement(
+    agreements: Sequence[AgreementFact], fiscal_year: int | None
+) -> AgreementFact | None:
+    """The agreement whose agreed shares apply: the latest drafted that is fully signed and in
+    force (for a fiscal year: in force at some time during it) and sets shares."""
+    best: AgreementFact | None = None
+    for a in agreements:
+        if not a.fully_signed or a.shares is None:
+            continue
+        if fiscal_year is None:
+            if a.terminated_on is not None:
+                continue
+        else:
+            first, last = fiscal_year_bounds(fiscal_year, a.fiscal_year_start)
+            if a.start > last or a.end < first:
+                continue
+            if a.terminated_on is not None and a.terminated_on < first:
+                continue
+        if best is None or a.seq > best.seq:
+            best = a
+    return best
+
+
+def _fiscal_year_start(store: FactStore, partnership: str) -> int:
+    """The partnership's fiscal-year start month: its latest agreement's, else April."""
+    agreements = store.agreements(partnership)
+    return agreements[-1].fiscal_year_start if agreements else 4
+
+
+def _members(spells: Sequence[SpellFact], first: date | None, last: date | None) -> list[str]:
+    seen: dict[str, None] = {}
+    for s in spells:
+        if (
+            first is None
+            or last is None
+            or (s.joined <= last and (s.left is None or s.left >= first))
+        ):
+            seen.setdefault(s.party, None)
+    return list(seen)
+
+
+def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> list[str]:
+    _require(store, partnership)
+    return [partnership, *children]
+
+
+def _buckets(store: FactStore, partnerships: Sequence[str]) -> list[tuple[BucketKey, Bucket]]:
+    out: list[tuple[BucketKey, Bucket]] = []
+    for p in partnerships:
+        out.extend(store.buckets(p))
+    return out
+
+
+def _currency(partnership: str, buckets: Sequence[tuple[BucketKey, Bucket]]) -> str | None:
+    currencies = sorted({k.currency for k, _ in buckets})
+    if len(currencies) > 1:
+        raise CurrencyMismatch(
+            f"partnership {partnership} and its sub-partnerships keep accounts in "
+            f"{', '.join(currencies)}: they cannot be added up"
+        )
+    return currencies[0] if currencies else None
+
+
+def _amount(b: Bucket, basis: Basis) -> Decimal:
+    return b.delivered if basis == "delivered" else b.pledged - b.withdrawn
+
+
+def party_values(
+    store: FactStore,
+    partnerships: Sequence[str],
+    fiscal_year: int | None,
+    basis: Basis,
+    *,
+    kinds: Sequence[str] | None = None,
+) -> tuple[dict[str, Decimal], list[str], str | None]:
+    """(value per party, parties in scope in the period, currency)."""
+    buckets = _buckets(store, partnerships)
+    currency = _currency(partnerships[0], buckets)
+    fys = _fiscal_year_start(store, partnerships[0])
+    first, last = fiscal_year_bounds(fiscal_year, fys) if fiscal_year is not None else (None, None)
+    members: dict[str, None] = {}
+    for p in partnerships:
+        for m in _members(store.spells(p), first, last):
+            members.setdefault(m, None)
+    values: dict[str, Decimal] = {m: Decimal(0) for m in members}
+    for k, b in buckets:
+        if fiscal_year is not None and k.fiscal_year != fiscal_year:
+            continue
+        if kinds is not None and k.kind not in kinds:
+            continue
+        values[k.party] = values.get(k.party, Decimal(0)) + _amount(b, basis)
+    return values, list(values), currency
+
+
+def burden_balance(
+    store: FactStore,
+    partnership: str,
+    *,
+    fiscal_year: int | None = None,
+    basis: Basis = "delivered",
+    children: Sequence[str] = (),
+    deviation_threshold: Decimal = DEFAULT_DEVIATION_THRESHOLD,
+    relative_capacity_threshold: Decimal = DEFAULT_RELATIVE_CAPACITY_THRESHOLD,
+) -> dict[str, Any]:
+    """Who carried the burden: values, shares, Gini, HHI, agreed shares, capacity burden."""
+    partnerships = scope(store, partnership, children)
+    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
+    total = sum(values.values(), Decimal(0))
+    shares = ind.burden_shares(values)
+    agreement = applicable_agreement(store.agreements(partnership), fiscal_year)
+    agreed = dict(agreement.shares) if agreement and agreement.shares is not None else None
+    devs = ind.deviations(shares, agreed) if agreed is not None else dict.fromkeys(values)
+    capacities: dict[str, Decimal | None] = {}
+    sectors: dict[str, str | None] = {}
+    for p in parties:
+        fact = store.party(p)
+        sectors[p] = fact.sector if fact else None
+        cap = fact.capacity if fact else None
+        capacities[p] = cap.amount if cap is not None and cap.currency == currency else None
+    cap_burden, rel_burden = ind.capacity_burdens(values, capacities)
+    excessive = ind.excessive_burden(
+        {p: devs.get(p) for p in parties},
+        rel_burden,
+        deviation_threshold=deviation_threshold,
+        relative_capacity_threshold=relative_capacity_threshold,
+    )
+    rows = [
+        {
+            "party": p,
+            "sector": sectors[p],
+            "value": values[p],
+            "share": q6(shares[p]),
+            "agreed_share": agreed.get(p) if agreed is not None else None,
+            "deviation": q6(devs.get(p)),
+            "capacity_burden": q6(cap_burden.get(p)),
+            "relative_capacity_burden": q6(rel_burden.get(p)),
+        }
+        for p in sorted(parties, key=lambda x: (-values[x], x))
+    ]
+    return {
+        "partnership": partnership,
+        "include_children": list(children),
+        "currency": currency,
+        "basis": basis,
+        "fiscal_year": fiscal_year,
+        "total": total,
+        "gini": q6(ind.gini(list(values.values()))) if values else None,
+        "hhi": q6(ind.hhi(shares)),
+        "agreement": agreement.key if agreement else None,
+        "excessive_burden": excessive,
+        "thresholds": {
+            "deviation": deviation_threshold,
+            "relative_capacity_burden": relative_capacity_threshold,
+        },
+        "funding": funding_instruments(store, partnerships, fiscal_year, basis),
+        "parties": rows,
+    }
+
+
+def funding_instruments(
+    store: FactStore, partnerships: Sequence[str], fiscal_year: int | None, basis: Basis
+) -> dict[str, Any]:
+    """Rule 4: how the money came — joint contribution versus plain subsidy or commissioning."""
+    by: dict[str, Decimal] = {}
+    for k, b in _buckets(store, partnerships):
+        if k.kind != "money" or (fiscal_year is not None and k.fiscal_year != fiscal_year):
+            continue
+        name = k.instrument or "unspecified"
+        by[name] = by.get(name, Decimal(0)) + _amount(b, basis)
+    total = sum(by.values(), Decimal(0))
+    shares = ind.burden_shares(by) if by else {}
+    joint = by.get("contribution", Decimal(0))
+    plain = by.get("subsidy", Decimal(0)) + by.get("commission", Decimal(0))
+    return {
+        "money_total": total,
+        "by_instrument": [
+            {"instrument": name, "value": by[name], "share": q6(shares.get(name))}
+            for name in sorted(by)
+        ],
+        "joint_contribution_share": q6(joint / total) if total else None,
+        "subsidy_or_commission_share": q6(plain / total) if total else None,
+    }
+
+
+def voice(
+    store: FactStore,
+    partnership: str,
+    *,
+    fiscal_year: int | None = None,
+    basis: Basis = "delivered",
+    children: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Who had a say: voice counts and shares set against burden shares."""
+    partnerships = scope(store, partnership, children)
+    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
+    money, _, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
+    fys = _fiscal_year_start(store, partnership)
+    first, last = fiscal_year_bounds(fiscal_year, fys) if fiscal_year is not None else (None, None)
+    decisions = [
+        d
+        for p in partnerships
+        for d in store.decisions(p)
+        if first is None or last is None or first <= d.on <= last
+    ]
+    counts = ind.voice_counts(((d.proposed_by, list(d.votes)) for d in decisions), parties)
+    for p in counts:
+        values.setdefault(p, Decimal(0))
+    burden = ind.burden_shares(values)
+    vshares = ind.voice_shares(counts)
+    d = ind.disproportionality(vshares, burden)
+    voters = {v for dec in decisions for v in dec.votes}
+    everyone = sorted(set(counts) | set(values), key=lambda x: (-counts.get(x, 0), x))
+    return {
+        "partnership": partnership,
+        "include_children": list(children),
+        "fiscal_year": fiscal_year,
+        "basis": basis,
+        "currency": currency,
+        "decisions": len(decisions),
+        "adopted": sum(1 for x in decisions if x.adopted),
+        "disproportionality": q6(d),
+        "alignment": q6(ind.alignment(d)),
+        "money_without_voice": ind.money_without_voice(money, voters),
+        "parties": [
+            {
+                "party": p,
+                "voice": counts.get(p, 0),
+                "voice_share": q6(vshares.get(p)),
+                "share": q6(burden.get(p)),
+                "proposed": sum(1 for x in decisions if x.proposed_by == p),
+                "votes": sum(1 for x in decisions if p in x.votes),
+            }
+            for p in everyone
+        ],
+    }
+
+
+def target_progress(
+    store: FactStore, partnership: str, *, children: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Are the public-service targets met? Progress and status of each target."""
+    partnerships = scope(store, partnership, children)
+    out = []
+    for p in partnerships:
+        for t in store.targets(p):
+            latest = {m.period: m.value for m in t.measurements}
+            prog = ind.target_progress(t.direction, t.baseline_value, t.targets, latest)  # type: ignore[arg-type]
+            out.append(
+                {
+                    "key": t.key,
+                    "partnership": t.partnership,
+                    "indicator": t.indicator,
+                    "unit": t.unit,
+                    "direction": t.direction,
+                    "baseline": {"period": t.baseline_period, "value": t.baseline_value},
+                    "targets": [{"period": per, "value": v} for per, v in t.targets],
+                    "measurements": [
+                        {"period": m.period, "value": m.value, "source": m.source, "on": m.on}
+                        for m in t.measurements
+                    ],
+                    "revisions": len(t.revisions),
+                    "period": prog.period,
+                    "latest": prog.latest,
+                    "target": prog.target,
+                    "expected": q6(prog.expected),
+                    "progress": q6(prog.progress),
+                    "status": prog.status,
+                }
+            )
+    counts: dict[str, int] = {}
+    for t in out:
+        counts[str(t["status"])] = counts.get(str(t["status"]), 0) + 1
+    return {
+        "partnership": partnership,
+        "include_children": list(children),
+        "status_counts": counts,
+        "targets": out,
+    }
+
+
+def evaluation_summary(
+    store: FactStore, partnership: str, *, children: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What residents and parties think: means by role, resident-weighted score, gap.
+
+    Residents' ids never appear; comments appear only where the submitter made them public.
+    """
+    partnerships = scope(store, partnership, children)
+    rounds = []
+    for p in partnerships:
+        for e in store.evaluations(p):
+            summary = ind.evaluation_summary(
+                e.criteria, [(s.role, s.scores) for s in e.submissions], e.resident_weight
+            )
+            role_counts = {
+                r: sum(1 for s in e.submissions if s.role == r)
+                for r in ("resident", "party", "external")
+            }
+            rounds.append(
+                {
+                    "key": e.key,
+                    "partnership": e.partnership,
+                    "period": e.period,
+                    "status": "closed" if e.closed_on else "open",
+                    "closed_on": e.closed_on,
+                    "scale_max": e.scale_max,
+                    "resident_weight": e.resident_weight,
+                    "submissions": role_counts,
+                    "criteria": [
+                        {
+                            "criterion": c.criterion,
+                            "resident_mean": q6(c.resident_mean),
+                            "party_mean": q6(c.party_mean),
+                            "external_mean": q6(c.external_mean),
+                            "others_mean": q6(c.others_mean),
+                            "combined": q6(c.combined),
+                            "gap": q6(c.gap),
+                            "counts": c.counts,
+                        }
+                        for c in summary
+                    ],
+                    "party_views": [
+                        {
+                            "party": s.party,
+                            "scores": dict(s.scores),
+                            "comment": s.comment if s.comment_public else None,
+                        }
+                        for s in e.submissions
+                        if s.role == "party"
+                    ],
+                    "public_comments": [
+                        {
+                            "role": s.role,
+                            "party": s.party if s.role != "resident" else None,
+                            "comment": s.comment,
+                        }
+                        for s in e.submissions
+                        if s.comment and s.comment_public
+                    ],
+                }
+            )
+    return {"partnership": partnership, "include_children": list(children), "evaluations": rounds}

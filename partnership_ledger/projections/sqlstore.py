@@ -1,0 +1,396 @@
+"""The fact store materialized in the ledger's database (the indicators' read models).
+
+Facts are kept as JSON documents (Decimal as strings: exact) in ``rm_facts``; the amounts
+per party, fiscal year, kind and instrument in ``rm_buckets``, so a balance reads a handful
+of rows however many contributions a partnership has. Within one batch of events the store
+caches what it reads and writes everything back at the end, in the batch's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from ..domain.values import Money
+from ..storage.db import Cursor, Db
+from . import facts as F
+from .facts import (
+    AgreementFact,
+    Bucket,
+    BucketKey,
+    ContributionFact,
+    DecisionFact,
+    EvaluationFact,
+    PartnershipFact,
+    PartyFact,
+    SpellFact,
+    TargetFact,
+)
+from .runner import AggregateInfo
+
+_CLASSES: dict[str, type[Any]] = {
+    c.__name__: c
+    for c in (
+        F.PartyFact,
+        F.PartnershipFact,
+        F.SpellFact,
+        F.DecisionFact,
+        F.AgreementFact,
+        F.ContributionFact,
+        F.MeasurementFact,
+        F.TargetFact,
+        F.SubmissionFact,
+        F.EvaluationFact,
+    )
+}
+
+
+def _enc(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, datetime):  # pragma: no cover - facts hold dates only
+        raise TypeError("datetime in a fact")
+    if isinstance(value, date):
+        return {"$t": value.isoformat()}
+    if isinstance(value, Money):
+        return {"$m": [str(value.amount), value.currency]}
+    if attrs.has(type(value)):
+        return {
+            "$c": type(value).__name__,
+            **{f.name: _enc(getattr(value, f.name)) for f in attrs.fields(type(value))},
+        }
+    if isinstance(value, dict):
+        return {"$o": [[k, _enc(v)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return {"$l": [_enc(v) for v in value], "t": isinstance(value, tuple)}
+    return value
+
+
+def _dec(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "$d" in value:
+            return Decimal(value["$d"])
+        if "$t" in value:
+            return date.fromisoformat(value["$t"])
+        if "$m" in value:
+            return Money(Decimal(value["$m"][0]), value["$m"][1])
+        if "$c" in value:
+            cls = _CLASSES[value["$c"]]
+            return cls(**{k: _dec(v) for k, v in value.items() if k != "$c"})
+        if "$o" in value:
+            return {k: _dec(v) for k, v in value["$o"]}
+        if "$l" in value:
+            items = [_dec(v) for v in value["$l"]]
+            return tuple(items) if value.get("t") else items
+    return value
+
+
+def dumps(fact: Any) -> str:
+    return json.dumps(_enc(fact), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str) -> Any:
+    return _dec(json.loads(text))
+
+
+KIND_OF_FACT = {
+    PartyFact: "party",
+    PartnershipFact: "partnership",
+    AgreementFact: "agreement",
+    ContributionFact: "contribution",
+    TargetFact: "target",
+    EvaluationFact: "evaluation",
+}
+
+TABLES = (
+    "CREATE TABLE IF NOT EXISTS rm_facts (kind TEXT NOT NULL, key TEXT NOT NULL, partnership TEXT, "
+    "seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key))",
+    "CREATE INDEX IF NOT EXISTS rm_facts_partnership ON rm_facts (kind, partnership)",
+    "CREATE TABLE IF NOT EXISTS rm_spells (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
+    "PRIMARY KEY (partnership, seq))",
+    "CREATE TABLE IF NOT EXISTS rm_decisions (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
+    "PRIMARY KEY (partnership, seq))",
+    "CREATE TABLE IF NOT EXISTS rm_buckets (partnership TEXT NOT NULL, party TEXT NOT NULL, "
+    "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
+    "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
+    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency))",
+)
+TABLE_NAMES = ("rm_facts", "rm_spells", "rm_decisions", "rm_buckets")
+
+
+class SqlFactStore:
+    """A :class:`~.facts.FactStore` over the read-model tables.
+
+    Outside a batch it reads straight from the database; inside :meth:`batch` (the
+    projection's transaction) it caches and writes back on :meth:`flush`.
+    """
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self._c: Cursor | None = None
+        self._facts: dict[tuple[str, str], Any] = {}
+        self._dirty: set[tuple[str, str]] = set()
+        self._seq: dict[tuple[str, str], int] = {}
+        self._new_spells: list[SpellFact] = []
+        self._ended: list[tuple[str, str, date]] = []
+        self._new_decisions: list[DecisionFact] = []
+        self._buckets: dict[BucketKey, Bucket] = {}
+        self._bucket_new: set[BucketKey] = set()
+
+    # -- batch lifecycle (driven by the projection runner) --------------------------------
+    def begin(self, c: Cursor) -> None:
+        self._c = c
+        self._facts.clear()
+        self._dirty.clear()
+        self._seq.clear()
+        self._new_spells.clear()
+        self._ended.clear()
+        self._new_decisions.clear()
+        self._buckets.clear()
+        self._bucket_new.clear()
+
+    def flush(self) -> None:
+        c = self._cursor_or_none()
+        assert c is not None
+        for kind_key in sorted(self._dirty):
+            fact = self._facts[kind_key]
+            partnership = getattr(fact, "partnership", None)
+            seq = self._seq.get(kind_key, getattr(fact, "seq", 0))
+            c.execute(
+                "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET "
+                "body = excluded.body",
+                (kind_key[0], kind_key[1], partnership, seq, dumps(fact)),
+            )
+        for spell in self._new_spells:
+            c.execute(
+                "INSERT INTO rm_spells VALUES (?, (SELECT COUNT(*) FROM rm_spells WHERE partnership = ?), ?)",
+                (spell.partnership, spell.partnership, dumps(spell)),
+            )
+        for partnership, party, left in self._ended:
+            c.execute(
+                "SELECT seq, body FROM rm_spells WHERE partnership = ? ORDER BY seq", (partnership,)
+            )
+            for seq, body in c.fetchall():
+                s = loads(body)
+                if s.party == party and s.left is None:
+                    c.execute(
+                        "UPDATE rm_spells SET body = ? WHERE partnership = ? AND seq = ?",
+                        (dumps(attrs.evolve(s, left=left)), partnership, seq),
+                    )
+        for d in self._new_decisions:
+            c.execute(
+                "INSERT INTO rm_decisions VALUES (?, (SELECT COUNT(*) FROM rm_decisions WHERE partnership = ?), ?)",
+                (d.partnership, d.partnership, dumps(d)),
+            )
+        for key, b in self._buckets.items():
+            row = (str(b.pledged), str(b.withdrawn), str(b.delivered))
+            ident = (
+                key.partnership,
+                key.party,
+                key.fiscal_year,
+                key.kind,
+                key.instrument,
+                key.currency,
+            )
+            if key in self._bucket_new:
+                c.execute("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", (*ident, *row))
+            else:
+                c.execute(
+                    "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
+                    "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                    (*row, *ident),
+                )
+        self._c = None
+
+    def _cursor_or_none(self) -> Cursor | None:
+        return self._c
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if self._c is not None:
+            self._c.execute(sql, params)
+            return self._c.fetchall()
+        with self.db.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return c.fetchall()
+
+    # -- documents ------------------------------------------------------------------------
+    def _get(self, kind: str, key: str) -> Any:
+        ident = (kind, key)
+        if ident in self._facts:
+            return self._facts[ident]
+        rows = self._read("SELECT body FROM rm_facts WHERE kind=? AND key=?", ident)
+        fact = loads(rows[0][0]) if rows else None
+        if self._c is not None:
+            self._facts[ident] = fact
+        return fact
+
+    def _put(self, fact: Any) -> None:
+        ident = (KIND_OF_FACT[type(fact)], fact.key)
+        self._facts[ident] = fact
+        self._dirty.add(ident)
+
+    def _list(self, kind: str, partnership: str) -> list[Any]:
+        rows = self._read(
+            "SELECT key, body FROM rm_facts WHERE kind=? AND partnership=? ORDER BY key",
+            (kind, partnership),
+        )
+        found = {key: loads(body) for key, body in rows}
+        for (k, key), fact in self._facts.items():
+            if k == kind and fact is not None and getattr(fact, "partnership", None) == partnership:
+                found[key] = fact
+        return [found[k] for k in sorted(found)]
+
+    def put_party(self, fact: PartyFact) -> None:
+        self._put(fact)
+
+    def party(self, key: str) -> PartyFact | None:
+        found: PartyFact | None = self._get("party", key)
+        return found
+
+    def put_partnership(self, fact: PartnershipFact) -> None:
+        self._put(fact)
+
+    def partnership(self, key: str) -> PartnershipFact | None:
+        found: PartnershipFact | None = self._get("partnership", key)
+        return found
+
+    def partnership_keys(self) -> list[str]:
+        rows = self._read("SELECT key FROM rm_facts WHERE kind='partnership' ORDER BY key", ())
+        keys = {r[0] for r in rows} | {k for (kind, k) in self._facts if kind == "partnership"}
+        return sorted(keys)
+
+    def put_agreement(self, fact: AgreementFact) -> None:
+        self._put(fact)
+
+    def agreement(self, key: str) -> AgreementFact | None:
+        found: AgreementFact | None = self._get("agreement", key)
+        return found
+
+    def agreements(self, partnership: str) -> list[AgreementFact]:
+        return sorted(self._list("agreement", partnership), key=lambda a: a.seq)
+
+    def put_contribution(self, fact: ContributionFact) -> None:
+        self._put(fact)
+
+    def contribution(self, key: str) -> ContributionFact | None:
+        found: ContributionFact | None = self._get("contribution", key)
+        return found
+
+    def put_target(self, fact: TargetFact) -> None:
+        self._put(fact)
+
+    def target(self, key: str) -> TargetFact | None:
+        found: TargetFact | None = self._get("target", key)
+        return found
+
+    def targets(self, partnership: str) -> list[TargetFact]:
+        return self._list("target", partnership)
+
+    def put_evaluation(self, fact: EvaluationFact) -> None:
+        self._put(fact)
+
+    def evaluation(self, key: str) -> EvaluationFact | None:
+        found: EvaluationFact | None = self._get("evaluation", key)
+        return found
+
+    def evaluations(self, partnership: str) -> list[EvaluationFact]:
+        return self._list("evaluation", partnership)
+
+    # -- spells and decisions (append-only lists) -------------------------------------------
+    def add_spell(self, fact: SpellFact) -> None:
+        self._new_spells.append(fact)
+
+    def end_spell(self, partnership: str, party: str, left: date) -> None:
+        self._new_spells = [
+            attrs.evolve(s, left=left)
+            if s.partnership == partnership and s.party == party and s.left is None
+            else s
+            for s in self._new_spells
+        ]
+        self._ended.append((partnership, party, left))
+
+    def spells(self, partnership: str) -> list[SpellFact]:
+        rows = self._read(
+            "SELECT body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,)
+        )
+        return [loads(r[0]) for r in rows] + [
+            s for s in self._new_spells if s.partnership == partnership
+        ]
+
+    def add_decision(self, fact: DecisionFact) -> None:
+        self._new_decisions.append(fact)
+
+    def decisions(self, partnership: str) -> list[DecisionFact]:
+        rows = self._read(
+            "SELECT body FROM rm_decisions WHERE partnership=? ORDER BY seq", (partnership,)
+        )
+        return [loads(r[0]) for r in rows] + [
+            d for d in self._new_decisions if d.partnership == partnership
+        ]
+
+    # -- buckets ----------------------------------------------------------------------------
+    def add_to_bucket(
+        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None:
+        current = self._buckets.get(key)
+        if current is None:
+            rows = self._read(
+                "SELECT pledged, withdrawn, delivered FROM rm_buckets WHERE partnership=? AND party=? AND "
+                "fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                (
+                    key.partnership,
+                    key.party,
+                    key.fiscal_year,
+                    key.kind,
+                    key.instrument,
+                    key.currency,
+                ),
+            )
+            if rows:
+                current = Bucket(*(Decimal(x) for x in rows[0]))
+            else:
+                current = Bucket()
+                self._bucket_new.add(key)
+        self._buckets[key] = current.plus(pledged, withdrawn, delivered)
+
+    def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
+        rows = self._read(
+            "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
+            "FROM rm_buckets WHERE partnership=?",
+            (partnership,),
+        )
+        found = {
+            BucketKey(partnership, party, fy, kind, instrument, currency): Bucket(
+                Decimal(p), Decimal(w), Decimal(d)
+            )
+            for party, fy, kind, instrument, currency, p, w, d in rows
+        }
+        for key, b in self._buckets.items():
+            if key.partnership == partnership:
+                found[key] = b
+        return list(found.items())
+
+
+class FactsModel:
+    """Adapts the fold and the SQL store to the projection runner."""
+
+    tables = TABLES
+    table_names = TABLE_NAMES
+
+    def __init__(self, store: SqlFactStore) -> None:
+        self.store = store
+
+    def begin(self, c: Cursor) -> None:
+        self.store.begin(c)
+
+    def end(self) -> None:
+        self.store.flush()
+
+    def apply(
+        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
+    ) -> None:
+        F.apply_event(self.store, event, info)
