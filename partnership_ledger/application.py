@@ -151,7 +151,13 @@ class PartnershipLedger(Application[uuid.UUID]):
                 if c.fetchone() is None:
                     c.execute("INSERT INTO ledger_meta VALUES ('format', ?)", (FORMAT_VERSION,))
             self.projections.create_tables()
-            self.catch_up()
+            self.read_model_error: str | None = None
+            try:
+                self.catch_up()
+            except PersistenceError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a damaged ledger must still open for `verify`
+                self.read_model_error = f"{type(e).__name__}: {e}"
         except PersistenceError as e:
             raise StorageError(f"cannot open the ledger: {e}") from None
 
@@ -1107,6 +1113,7 @@ class PartnershipLedger(Application[uuid.UUID]):
             "last_position": last,
             "read_model_position": tracked,
             "read_model_lag": last - tracked,
+            "read_model_error": self.read_model_error,
             "journal_mode": journal_mode,
             "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(sync, str(sync)),
             "parties": len(self.keys("party")),

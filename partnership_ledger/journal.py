@@ -80,7 +80,8 @@ def _describe(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
-        return json.dumps(shown, ensure_ascii=False)
+        # A lone surrogate ("\ud800" in the JSON) cannot be printed: show it escaped.
+        return json.dumps(shown, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
     if isinstance(value, int):
         return str(value) if len(str(value)) <= 40 else "a huge integer"
     if isinstance(value, list):
@@ -105,7 +106,15 @@ def text(value: Any) -> str:
         raise FieldError(f"is longer than {MAX_TEXT} characters")
     if any(ord(c) < 32 and c not in "\n\t" for c in value) or "\x7f" in value:
         raise FieldError("contains control characters")
+    _check_unicode(value)
     return value
+
+
+def _check_unicode(value: str) -> None:
+    # JSON lets "\ud800" through, but a lone surrogate is not text: it cannot be stored,
+    # hashed or printed.
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise FieldError("contains a lone surrogate, which is not Unicode text")
 
 
 def label(value: Any) -> str:
@@ -113,6 +122,7 @@ def label(value: Any) -> str:
         raise FieldError(
             f'must be a period label such as "2024" or "2008/09", not {_describe(value)}'
         )
+    _check_unicode(value)
     return value
 
 
@@ -177,6 +187,8 @@ def a_date(value: Any) -> date:
 def _obj(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FieldError(f"must be {what}, not {_describe(value)}")
+    if isinstance(value, _DuplicateKeys):
+        raise FieldError(f"names {value.duplicates[0]!r} twice")
     if len(value) > MAX_ITEMS:
         raise FieldError(f"has more than {MAX_ITEMS} entries")
     return value

@@ -107,7 +107,7 @@ class AggregateIndex:
         name = event_name(event)
         if name in EVENT_OPS and EVENT_OPS[name][1] is None:
             c.execute(
-                "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?)",
+                "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING",
                 (
                     event.originator_id.hex,
                     info.kind,
