@@ -132,9 +132,18 @@ class PartnershipLedger(Application[uuid.UUID]):
     def __init__(self, env: dict[str, str] | None = None) -> None:
         try:
             super().__init__(env)
-            self.db = Db(self.factory.datastore)  # type: ignore[attr-defined]
-            self.location: str = self.env.get("SQLITE_DBNAME") or ""
-            self.backend = "sqlite"
+            datastore = self.factory.datastore  # type: ignore[attr-defined]
+            events_table = getattr(self.recorder, "events_table_name", "stored_events")
+            self.location: str
+            if self.env.get("POSTGRES_DBNAME"):
+                from .storage.postgres import PgDb
+
+                self.db: Db = PgDb(datastore, events_table)
+                self.location = self.env.get("PARTNERSHIP_LEDGER_URL") or ""
+            else:
+                self.db = Db(datastore, events_table)
+                self.location = self.env.get("SQLITE_DBNAME") or ""
+            self.backend = self.db.backend
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
             self.projections = Projections(
@@ -172,7 +181,17 @@ class PartnershipLedger(Application[uuid.UUID]):
         """
         loc = os.fspath(location) if location is not None else default_location()
         if _is_postgres(loc):
-            raise StorageError("PostgreSQL ledgers are not supported by this version yet")
+            try:
+                from .storage import postgres
+            except ImportError:
+                raise StorageError(
+                    "PostgreSQL ledgers need psycopg: install the postgres extra "
+                    "(pip install 'partnership-ledger[postgres]')"
+                ) from None
+            postgres.check_database(loc, create=create)
+            return cls(
+                {**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)}
+            )
         _check_sqlite_location(loc, create)
         return cls(sqlite_env(loc))
 
@@ -187,6 +206,18 @@ class PartnershipLedger(Application[uuid.UUID]):
             c.execute("SELECT kind FROM ledger_keys WHERE key=?", (key,))
             row = c.fetchone()
             return str(row[0]) if row else None
+
+    def _kinds_of_keys(self, keys: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = dict.fromkeys(keys)
+        with self.db.transaction(commit=False) as c:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i : i + 500])
+                c.execute(
+                    f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update((r[0], r[1]) for r in c.fetchall())
+        return found
 
     def _applied_op_ids(self, op_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -213,6 +244,7 @@ class PartnershipLedger(Application[uuid.UUID]):
             applied_ids = self._applied_op_ids([o.meta.op_id for o in operations])
             todo = [o for o in operations if o.meta.op_id not in applied_ids]
             uow = UnitOfWork(self.repository, self._kind_of_key)
+            uow.prefetch(self._kinds_of_keys(_keys_named(todo)))
             for op in todo:
                 try:
                     apply_operation(uow, op)
@@ -961,9 +993,10 @@ class PartnershipLedger(Application[uuid.UUID]):
         position = start
         while True:
             with self.db.transaction(commit=False) as c:
+                col, table = self.db.position_col, self.db.events_table
                 c.execute(
-                    "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-                    "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    f"SELECT {col}, originator_id, originator_version, topic, state FROM {table} "
+                    f"WHERE {col} > ? ORDER BY {col} LIMIT ?",
                     (position, batch),
                 )
                 rows = c.fetchall()
@@ -971,7 +1004,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                 yield (
                     pos,
                     self.mapper.to_domain_event(
-                        StoredEvent(uuid.UUID(oid), version, topic, bytes(state))
+                        StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state))
                     ),
                 )
                 position = pos
@@ -1087,38 +1120,64 @@ class PartnershipLedger(Application[uuid.UUID]):
 
     def event_count(self) -> int:
         with self.db.transaction(commit=False) as c:
-            c.execute("SELECT COUNT(*) FROM stored_events")
+            c.execute(f"SELECT COUNT(*) FROM {self.db.events_table}")
             row = c.fetchone()
             return int(row[0]) if row else 0
 
     def last_position(self) -> int:
         with self.db.transaction(commit=False) as c:
-            c.execute("SELECT MAX(rowid) FROM stored_events")
+            c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
             row = c.fetchone()
             return int(row[0]) if row and row[0] is not None else 0
 
     def info(self) -> dict[str, Any]:
         """Where the ledger is, what it holds, and how it is stored."""
+        storage: dict[str, Any]
         with self.db.transaction(commit=False) as c:
-            c.execute("PRAGMA journal_mode")
-            journal_mode = (c.fetchone() or ("?",))[0]
-            c.execute("PRAGMA synchronous")
-            sync = (c.fetchone() or (None,))[0]
+            if self.backend == "postgresql":
+                c.execute("SHOW server_version")
+                storage = {"server_version": (c.fetchone() or ("?",))[0]}
+            else:
+                c.execute("PRAGMA journal_mode")
+                journal_mode = (c.fetchone() or ("?",))[0]
+                c.execute("PRAGMA synchronous")
+                sync = (c.fetchone() or (None,))[0]
+                storage = {
+                    "journal_mode": journal_mode,
+                    "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+                        sync, str(sync)
+                    ),
+                }
         last = self.last_position()
         tracked = self.projections.position()
         return {
-            "location": os.path.abspath(self.location),
+            "location": (
+                self.location if self.backend == "postgresql" else os.path.abspath(self.location)
+            ),
             "backend": self.backend,
             "events": self.event_count(),
             "last_position": last,
             "read_model_position": tracked,
             "read_model_lag": last - tracked,
             "read_model_error": self.read_model_error,
-            "journal_mode": journal_mode,
-            "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(sync, str(sync)),
+            **storage,
             "parties": len(self.keys("party")),
             "partnerships": len(self.keys("partnership")),
         }
+
+
+def _keys_named(operations: Sequence[Operation]) -> list[str]:
+    """Every string an operation could use as a key (to look their kinds up at once)."""
+    keys: set[str] = set()
+    for op in operations:
+        for value in op.fields.values():
+            if isinstance(value, str) and len(value) <= 128:
+                keys.add(value)
+            elif isinstance(value, list):
+                keys.update(v for v in value if isinstance(v, str))
+            elif isinstance(value, dict):
+                keys.update(k for k in value if isinstance(k, str))
+    return sorted(keys)
 
 
 def _reason(e: BaseException) -> str:

@@ -307,7 +307,7 @@ def _after_change(
 def deliver(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     value: Money = op["value"]
-    c.check_currency(value, f"delivery to contribution {c.key}")
+    c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, max(c.pledged_net, exact_sum([c.delivered, value.amount])), op.meta)
     c.deliver(value, op["on"], op.get("evidence"), op.meta)
     _after_change(uow, c, a, op.meta)

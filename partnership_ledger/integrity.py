@@ -100,27 +100,30 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     """
     size, last_position, prev_hash = 0, 0, GENESIS
     versions: dict[str, int] = {}
+    pos, events = db.position_col, db.events_table  # rowid/stored_events on SQLite
     while True:
         with db.transaction(commit=False) as c:
             c.execute(
-                "SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
-                "l.prev_position, l.hash FROM stored_events e LEFT JOIN ledger_chain l "
-                "ON l.position = e.rowid WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
+                f"SELECT e.{pos}, e.originator_id, e.originator_version, e.topic, e.state, "
+                f"l.prev_position, l.hash FROM {events} e LEFT JOIN ledger_chain l "
+                f"ON l.position = e.{pos} WHERE e.{pos} > ? ORDER BY e.{pos} LIMIT ?",
                 (last_position, BATCH),
             )
             rows = c.fetchall()
             if rows:
                 # Links whose events are gone, between the last position and this batch's end.
                 c.execute(
-                    "SELECT l.position FROM ledger_chain l LEFT JOIN stored_events e ON e.rowid = l.position "
-                    "WHERE l.position > ? AND l.position <= ? AND e.rowid IS NULL ORDER BY l.position LIMIT 1",
+                    f"SELECT l.position FROM ledger_chain l LEFT JOIN {events} e "
+                    f"ON e.{pos} = l.position WHERE l.position > ? AND l.position <= ? "
+                    f"AND e.{pos} IS NULL ORDER BY l.position LIMIT 1",
                     (last_position, rows[-1][0]),
                 )
                 orphan = c.fetchone()
             else:
                 c.execute(
-                    "SELECT l.position FROM ledger_chain l LEFT JOIN stored_events e ON e.rowid = l.position "
-                    "WHERE l.position > ? AND e.rowid IS NULL ORDER BY l.position LIMIT 1",
+                    f"SELECT l.position FROM ledger_chain l LEFT JOIN {events} e "
+                    f"ON e.{pos} = l.position WHERE l.position > ? AND e.{pos} IS NULL "
+                    "ORDER BY l.position LIMIT 1",
                     (last_position,),
                 )
                 orphan = c.fetchone()

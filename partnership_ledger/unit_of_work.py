@@ -35,6 +35,7 @@ class UnitOfWork:
     ) -> None:
         self._repository = repository
         self._kind_of_key = kind_of_key
+        self._known: dict[str, str | None] = {}
         self._loaded: dict[UUID, LedgerAggregate | None] = {}
         self._new_keys: dict[str, str] = {}
         self.events: list[Any] = []
@@ -44,6 +45,10 @@ class UnitOfWork:
     def find(self, cls: type[A], key: str) -> A | None:
         """The aggregate of ``cls`` named ``key``, or None."""
         agg_id = aggregate_id(cls.kind, key)
+        if agg_id not in self._loaded and self.kind_of(key) != cls.kind:
+            # The key index is written with the events, so it is authoritative: no need
+            # to ask the event store for an aggregate that was never created.
+            return None
         if agg_id not in self._loaded:
             try:
                 self._loaded[agg_id] = cast(LedgerAggregate, self._repository.get(agg_id))
@@ -63,7 +68,16 @@ class UnitOfWork:
 
     def kind_of(self, key: str) -> str | None:
         """Which kind of thing ``key`` names in the ledger (including this batch), if any."""
-        return self._new_keys.get(key) or self._kind_of_key(key)
+        new = self._new_keys.get(key)
+        if new is not None:
+            return new
+        if key not in self._known:
+            self._known[key] = self._kind_of_key(key)
+        return self._known[key]
+
+    def prefetch(self, known: dict[str, str | None]) -> None:
+        """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger)."""
+        self._known.update(known)
 
     def check_new_key(self, kind: str, key: str) -> None:
         """Keys are unique across every kind, so one key names one thing."""

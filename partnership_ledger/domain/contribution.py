@@ -111,16 +111,21 @@ class ResourceContribution(LedgerAggregate):
             )
 
     # -- commands ----------------------------------------------------------------------
-    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+    def check_delivery(self, value: Money) -> None:
+        """The rules of this contribution that a delivery of ``value`` must keep."""
         self.check_currency(value, f"delivery to contribution {self.key}")
         if self.withdrawn_on is not None:
             raise ContributionError(
-                f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
+                f"contribution {self.key} was withdrawn on {self.withdrawn_on}: "
+                "it takes no deliveries"
             )
         if value.amount <= 0:
             raise ContributionError(
                 f"a delivery to contribution {self.key} must be more than zero, not {value.amount}"
             )
+
+    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+        self.check_delivery(value)
         self._delivered(value=value, on=on, evidence=evidence, meta=meta)
 
     @event("Delivered")

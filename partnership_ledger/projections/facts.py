@@ -191,6 +191,7 @@ class FactStore(Protocol):
     def agreements(self, partnership: str) -> list[AgreementFact]: ...
     def put_contribution(self, fact: ContributionFact) -> None: ...
     def contribution(self, key: str) -> ContributionFact | None: ...
+    def contributions(self, partnership: str) -> list[ContributionFact]: ...
     def add_to_bucket(
         self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
     ) -> None: ...
@@ -456,6 +457,12 @@ class MemoryFactStore:
 
     def contribution(self, key: str) -> ContributionFact | None:
         return self._contributions.get(key)
+
+    def contributions(self, partnership: str) -> list[ContributionFact]:
+        return sorted(
+            (c for c in self._contributions.values() if c.partnership == partnership),
+            key=lambda c: c.key,
+        )
 
     def add_to_bucket(
         self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal

@@ -67,6 +67,21 @@ class AggregateIndex:
 
     def __init__(self) -> None:
         self._cache: dict[str, AggregateInfo] = {}
+        self._new: list[tuple[Any, ...]] = []
+        self._c: Cursor | None = None
+
+    def begin(self, c: Cursor) -> None:
+        self._c = c
+        self._new.clear()
+
+    def end(self) -> None:
+        assert self._c is not None
+        if self._new:
+            self._c.executemany(
+                "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING",
+                self._new,
+            )
+        self._c = None
 
     def clear(self) -> None:
         self._cache.clear()
@@ -106,8 +121,7 @@ class AggregateIndex:
     ) -> None:
         name = event_name(event)
         if name in EVENT_OPS and EVENT_OPS[name][1] is None:
-            c.execute(
-                "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING",
+            self._new.append(
                 (
                     event.originator_id.hex,
                     info.kind,
@@ -115,7 +129,7 @@ class AggregateIndex:
                     info.partnership,
                     info.party,
                     info.parent,
-                ),
+                )
             )
 
 
@@ -133,6 +147,26 @@ class HistoryModel:
     )
     table_names = ("rm_history", "rm_history_parties")
 
+    def __init__(self) -> None:
+        self._rows: list[tuple[Any, ...]] = []
+        self._parties: list[tuple[int, str]] = []
+        self._c: Cursor | None = None
+
+    def begin(self, c: Cursor) -> None:
+        self._c = c
+        self._rows.clear()
+        self._parties.clear()
+
+    def end(self) -> None:
+        assert self._c is not None
+        if self._rows:
+            self._c.executemany(
+                "INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._rows
+            )
+        if self._parties:
+            self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
+        self._c = None
+
     def apply(
         self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
     ) -> None:
@@ -142,8 +176,7 @@ class HistoryModel:
         owner = info.party if info.kind == "contribution" else None
         effective = effective_date(op)
         meta = event_meta(event)
-        c.execute(
-            "INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        self._rows.append(
             (
                 position,
                 recorded_at.isoformat(),
@@ -157,9 +190,6 @@ class HistoryModel:
                 meta.note if meta else None,
                 meta.op_id if meta else None,
                 summarize(op, owner),
-            ),
+            )
         )
-        c.executemany(
-            "INSERT INTO rm_history_parties VALUES (?,?)",
-            [(position, p) for p in parties_involved(op, owner)],
-        )
+        self._parties.extend((position, p) for p in parties_involved(op, owner))

@@ -96,9 +96,10 @@ class Projections:
             c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
             row = c.fetchone()
             start = int(row[0]) if row else 0
+            pos, table = self.db.position_col, self.db.events_table
             c.execute(
-                "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
-                "WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                f"SELECT {pos}, originator_id, originator_version, topic, state FROM {table} "
+                f"WHERE {pos} > ? ORDER BY {pos} LIMIT ?",
                 (start, BATCH),
             )
             rows = c.fetchall()
@@ -109,7 +110,7 @@ class Projections:
             for position, oid, version, topic, state in rows:
                 event = self.mapper.to_domain_event(
                     StoredEvent(
-                        originator_id=UUID(oid),
+                        originator_id=UUID(str(oid)),  # text (SQLite) or uuid (PostgreSQL)
                         originator_version=version,
                         topic=topic,
                         state=bytes(state),

@@ -114,12 +114,85 @@ TABLES = (
     "PRIMARY KEY (partnership, seq))",
     "CREATE TABLE IF NOT EXISTS rm_decisions (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
     "PRIMARY KEY (partnership, seq))",
+    "CREATE TABLE IF NOT EXISTS rm_contributions (key TEXT PRIMARY KEY, partnership TEXT, party TEXT, "
+    "agreement TEXT, kind TEXT, instrument TEXT, fiscal_year INTEGER, fiscal_year_start INTEGER, "
+    "currency TEXT, pledged TEXT, delivered TEXT, withdrawn TEXT, quantity TEXT, unit TEXT, "
+    "valuation_basis TEXT, description TEXT)",
+    "CREATE INDEX IF NOT EXISTS rm_contributions_partnership ON rm_contributions (partnership)",
     "CREATE TABLE IF NOT EXISTS rm_buckets (partnership TEXT NOT NULL, party TEXT NOT NULL, "
     "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
     "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency))",
 )
-TABLE_NAMES = ("rm_facts", "rm_spells", "rm_decisions", "rm_buckets")
+TABLE_NAMES = ("rm_facts", "rm_spells", "rm_decisions", "rm_contributions", "rm_buckets")
+
+
+def _opt_dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _opt_str(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def contribution_row(c: ContributionFact) -> tuple[Any, ...]:
+    return (
+        c.key,
+        c.partnership,
+        c.party,
+        c.agreement,
+        c.kind,
+        c.instrument,
+        c.fiscal_year,
+        c.fiscal_year_start,
+        c.currency,
+        str(c.pledged),
+        str(c.delivered),
+        str(c.withdrawn),
+        _opt_str(c.quantity),
+        c.unit,
+        c.valuation_basis,
+        c.description,
+    )
+
+
+def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
+    (
+        key,
+        partnership,
+        party,
+        agreement,
+        kind,
+        instrument,
+        fy,
+        fys,
+        currency,
+        pledged,
+        delivered,
+        withdrawn,
+        quantity,
+        unit,
+        basis,
+        description,
+    ) = row
+    return ContributionFact(
+        key,
+        partnership,
+        party,
+        agreement,
+        kind,
+        instrument,
+        fy,
+        fys,
+        currency,
+        Decimal(pledged),
+        Decimal(delivered),
+        Decimal(withdrawn),
+        _opt_dec(quantity),
+        unit,
+        basis,
+        description,
+    )
 
 
 class SqlFactStore:
@@ -156,14 +229,28 @@ class SqlFactStore:
     def flush(self) -> None:
         c = self._cursor_or_none()
         assert c is not None
+        documents = []
+        contributions = []
         for kind_key in sorted(self._dirty):
             fact = self._facts[kind_key]
+            if kind_key[0] == "contribution":
+                contributions.append(contribution_row(fact))
+                continue
             partnership = getattr(fact, "partnership", None)
             seq = self._seq.get(kind_key, getattr(fact, "seq", 0))
-            c.execute(
+            documents.append((kind_key[0], kind_key[1], partnership, seq, dumps(fact)))
+        if documents:
+            c.executemany(
                 "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET "
                 "body = excluded.body",
-                (kind_key[0], kind_key[1], partnership, seq, dumps(fact)),
+                documents,
+            )
+        if contributions:
+            c.executemany(
+                "INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (key) DO UPDATE SET delivered = excluded.delivered, "
+                "withdrawn = excluded.withdrawn",
+                contributions,
             )
         for spell in self._new_spells:
             c.execute(
@@ -277,8 +364,25 @@ class SqlFactStore:
         self._put(fact)
 
     def contribution(self, key: str) -> ContributionFact | None:
-        found: ContributionFact | None = self._get("contribution", key)
-        return found
+        ident = ("contribution", key)
+        if ident in self._facts:
+            found: ContributionFact | None = self._facts[ident]
+            return found
+        rows = self._read("SELECT * FROM rm_contributions WHERE key=?", (key,))
+        fact = contribution_from_row(rows[0]) if rows else None
+        if self._c is not None:
+            self._facts[ident] = fact
+        return fact
+
+    def contributions(self, partnership: str) -> list[ContributionFact]:
+        rows = self._read(
+            "SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,)
+        )
+        found = {r[0]: contribution_from_row(r) for r in rows}
+        for (k, key), fact in self._facts.items():
+            if k == "contribution" and fact is not None and fact.partnership == partnership:
+                found[key] = fact
+        return [found[k] for k in sorted(found)]
 
     def put_target(self, fact: TargetFact) -> None:
         self._put(fact)

@@ -45,9 +45,13 @@ class Db:
     """Transactions on the ledger's own database (the same one eventsourcing writes)."""
 
     backend = "sqlite"
+    #: The column of ``events_table`` that holds an event's position (notification id).
+    position_col = "rowid"
 
-    def __init__(self, datastore: Any) -> None:
+    def __init__(self, datastore: Any, events_table: str = "stored_events") -> None:
         self.datastore = datastore
+        #: eventsourcing's table of stored events (its name differs between backends).
+        self.events_table = events_table
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
