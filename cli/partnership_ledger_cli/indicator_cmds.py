@@ -1,0 +1,323 @@
+"""Commands that measure a partnership: balance, voice, targets, evaluations.
+
+Every number comes from the library's indicator queries; this module only prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from .context import CliState, pass_state
+from .output import Column, Output, cell_text, output_options, plain_table
+from .params import Timestamp, complete_keys
+
+
+def _pct(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{(Decimal(value) * 100).quantize(Decimal('0.1'))}%"
+
+
+def _ratio(value: Any) -> str:
+    return "" if value is None else format(Decimal(value), "f")
+
+
+BALANCE_COLUMNS = (
+    Column("party", "party"),
+    Column("sector", "sector"),
+    Column("value", "value", lambda v: cell_text(v) if v is None else format(Decimal(v), ",f")),
+    Column("share", "share", _pct),
+    Column("agreed_share", "agreed", _pct),
+    Column("deviation", "deviation", _ratio),
+    Column("capacity_burden", "of capacity", _ratio),
+    Column("relative_capacity_burden", "relative", _ratio),
+)
+
+VOICE_COLUMNS = (
+    Column("party", "party"),
+    Column("voice", "voice"),
+    Column("proposed", "proposed"),
+    Column("votes", "votes"),
+    Column("voice_share", "voice share", _pct),
+    Column("share", "burden share", _pct),
+)
+
+TARGET_COLUMNS = (
+    Column("key", "target"),
+    Column("indicator", "indicator"),
+    Column("direction", "direction"),
+    Column(
+        "baseline", "baseline", lambda b: f"{cell_text(b['value'])} ({b['period']})" if b else ""
+    ),
+    Column("period", "period"),
+    Column("latest", "latest"),
+    Column("target", "target"),
+    Column("progress", "progress", _pct),
+    Column("status", "status"),
+)
+
+CRITERION_COLUMNS = (
+    Column("criterion", "criterion"),
+    Column("resident_mean", "residents", _ratio),
+    Column("party_mean", "parties", _ratio),
+    Column("external_mean", "external", _ratio),
+    Column("combined", "combined", _ratio),
+    Column("gap", "gap (parties - residents)", _ratio),
+)
+
+
+def indicator_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """The filters every indicator query shares."""
+    f = click.option(
+        "--include-children",
+        is_flag=True,
+        help="Roll up the sub-partnerships (a partnership of partnerships). "
+        "Example: --include-children",
+    )(f)
+    f = click.option(
+        "--as-of",
+        "as_of",
+        type=Timestamp(end_of_day=True),
+        help="What the ledger said at that recorded time (replays the events up to it); a bare "
+        "date means the end of that day, UTC. Example: --as-of 2009-06-30",
+    )(f)
+    return f
+
+
+def period_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    f = click.option(
+        "--basis",
+        type=click.Choice(["delivered", "pledged"]),
+        default="delivered",
+        show_default=True,
+        help="Count what was delivered, or what was pledged (minus withdrawn). Example: --basis pledged",
+    )(f)
+    f = click.option(
+        "--fiscal-year",
+        "fiscal_year",
+        type=click.IntRange(1900, 2200),
+        help="Only this fiscal year (named by the year it starts in; by effective dates, with the "
+        "agreement's start month, April by default). Example: --fiscal-year 2009",
+    )(f)
+    return f
+
+
+def _lines(
+    out: Output, header: Iterable[str], rows: list[Mapping[str, Any]], columns: tuple[Column, ...]
+) -> None:
+    for line in header:
+        click.echo(line)
+    click.echo("")
+    click.echo(plain_table(rows, columns))
+
+
+@click.command()
+@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@period_options
+@indicator_options
+@click.option(
+    "--deviation-threshold",
+    type=str,
+    default="0.05",
+    show_default=True,
+    help="Flag a party whose share exceeds its agreed share by more than this. Example: --deviation-threshold 0.1",
+)
+@click.option(
+    "--capacity-threshold",
+    type=str,
+    default="2",
+    show_default=True,
+    help="Flag a party whose burden relative to its capacity is more than this many times the "
+    "average. Example: --capacity-threshold 3",
+)
+@output_options()
+@pass_state
+def balance(
+    state: CliState,
+    out: Output,
+    partnership: str,
+    fiscal_year: int | None,
+    basis: str,
+    as_of: datetime | None,
+    include_children: bool,
+    deviation_threshold: str,
+    capacity_threshold: str,
+) -> None:
+    """Who carried the burden: each party's value, share, agreed share and capacity burden.
+
+    Shares of all resources put in (money and valued in-kind), Gini and HHI of the
+    shares, deviation from the agreed shares of the agreement in force, burden
+    relative to each party's annual capacity, and the parties carrying an excessive
+    burden. Also how the money came: joint contribution versus subsidy or commission.
+
+    \b
+    Examples:
+      partnership-ledger balance puppet-tour
+      partnership-ledger balance puppet-tour --fiscal-year 2009 --json
+      partnership-ledger balance th-lsp --include-children --basis pledged
+      partnership-ledger balance puppet-tour --as-of 2009-06-30
+    """
+    with state.open_ledger() as ledger:
+        result = ledger.burden_balance(
+            partnership,
+            fiscal_year=fiscal_year,
+            as_of=as_of,
+            basis=basis,
+            include_children=include_children,
+            deviation_threshold=deviation_threshold,
+            relative_capacity_threshold=capacity_threshold,
+        )
+    if out.format == "json":
+        out.json(result)
+        return
+    funding = result["funding"]
+    header = [
+        f"partnership: {partnership}"
+        + (
+            f" (with {len(result['include_children'])} sub-partnerships)"
+            if result["include_children"]
+            else ""
+        ),
+        f"basis: {result['basis']}; fiscal year: {result['fiscal_year'] or 'all'}"
+        + (f"; as of {result['as_of']}" if result["as_of"] else ""),
+        f"total: {cell_text({'amount': result['total'], 'currency': result['currency'] or ''})}",
+        f"gini: {_ratio(result['gini'])}  hhi: {_ratio(result['hhi'])}  "
+        f"agreement: {result['agreement'] or '(none in force with shares)'}",
+        "excessive burden: " + (", ".join(result["excessive_burden"]) or "none"),
+        "money by instrument: "
+        + (
+            ", ".join(f"{i['instrument']} {_pct(i['share'])}" for i in funding["by_instrument"])
+            or "no money recorded"
+        ),
+    ]
+    _lines(out, header, result["parties"], BALANCE_COLUMNS)
+
+
+@click.command()
+@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@period_options
+@indicator_options
+@output_options()
+@pass_state
+def voice(
+    state: CliState,
+    out: Output,
+    partnership: str,
+    fiscal_year: int | None,
+    basis: str,
+    as_of: datetime | None,
+    include_children: bool,
+) -> None:
+    """Who had a say, set against who carried the burden.
+
+    Each decision gives its proposer one and each voter one; a party's voice share
+    is its count over all counts. Disproportionality (Loosemore-Hanby) is half the
+    sum of the differences between voice and burden shares; alignment is one minus
+    that. "Money without voice" lists parties that put in money but never voted
+    ("if you put in money, put in your voice too").
+
+    \b
+    Examples:
+      partnership-ledger voice puppet-tour
+      partnership-ledger voice th-pmg --fiscal-year 2008 --json
+    """
+    with state.open_ledger() as ledger:
+        result = ledger.voice(
+            partnership,
+            fiscal_year=fiscal_year,
+            as_of=as_of,
+            basis=basis,
+            include_children=include_children,
+        )
+    if out.format == "json":
+        out.json(result)
+        return
+    header = [
+        f"partnership: {partnership}; decisions: {result['decisions']} ({result['adopted']} adopted)",
+        f"disproportionality: {_ratio(result['disproportionality'])}  alignment: {_ratio(result['alignment'])}",
+        "money without voice: " + (", ".join(result["money_without_voice"]) or "none"),
+    ]
+    _lines(out, header, result["parties"], VOICE_COLUMNS)
+
+
+@click.command()
+@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@indicator_options
+@output_options(csv=True)
+@pass_state
+def targets(
+    state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool
+) -> None:
+    """Are the public-service targets met? Baseline, targets, latest measurement, status.
+
+    Progress is (latest - baseline) / (target - baseline) for the latest target
+    period with a measurement; status is achieved (progress >= 1), on_track (at or
+    beyond the straight line from baseline to the final target), off_track or
+    no_data.
+
+    \b
+    Examples:
+      partnership-ledger targets th-lsp
+      partnership-ledger targets puppet-tour --json
+    """
+    with state.open_ledger() as ledger:
+        result = ledger.target_progress(partnership, as_of=as_of, include_children=include_children)
+    if out.format == "json":
+        out.json(result)
+        return
+    out.rows(result["targets"], TARGET_COLUMNS, empty=f"partnership {partnership} has no targets")
+
+
+@click.command()
+@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@indicator_options
+@output_options()
+@pass_state
+def evaluations(
+    state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool
+) -> None:
+    """What residents and parties think: means by role, the resident-weighted score, the gap.
+
+    Per criterion: the residents' mean, the parties' mean, outside evaluators' mean,
+    combined = w x residents + (1 - w) x others (w is the round's resident weight),
+    and the gap between parties and residents. Residents' ids never appear; comments
+    only when their authors made them public.
+
+    \b
+    Examples:
+      partnership-ledger evaluations puppet-tour
+      partnership-ledger evaluations th-lsp --include-children --json
+    """
+    with state.open_ledger() as ledger:
+        result = ledger.evaluation_summary(
+            partnership, as_of=as_of, include_children=include_children
+        )
+    if out.format == "json":
+        out.json(result)
+        return
+    if not result["evaluations"]:
+        state.note(f"partnership {partnership} has no evaluations")
+        return
+    for i, e in enumerate(result["evaluations"]):
+        if i:
+            click.echo("")
+        counts = e["submissions"]
+        click.echo(
+            f"evaluation {e['key']} ({e['partnership']}, period {e['period']}, {e['status']}): "
+            f"{counts['resident']} residents, {counts['party']} parties, {counts['external']} external; "
+            f"resident weight {cell_text(e['resident_weight'])}"
+        )
+        click.echo(plain_table(e["criteria"], CRITERION_COLUMNS))
+        for c in e["public_comments"]:
+            who = c["party"] or c["role"]
+            click.echo(f"  - {who}: {cell_text(c['comment'])}")
+
+
+def register(cli: click.Group) -> None:
+    for command in (balance, voice, targets, evaluations):
+        cli.add_command(command)
