@@ -49,6 +49,9 @@ from .views import aggregate_view
 
 DEFAULT_DB = "partnership-ledger.sqlite"
 ENV_DB = "PARTNERSHIP_LEDGER_DB"
+#: ``inline`` (default): every write and every open brings the read models up to date;
+#: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
+ENV_READ_MODELS = "PARTNERSHIP_LEDGER_READ_MODELS"
 FORMAT_VERSION = "1"
 MAX_ATTEMPTS = 20
 
@@ -135,7 +138,7 @@ class PartnershipLedger(Application[uuid.UUID]):
             datastore = self.factory.datastore  # type: ignore[attr-defined]
             events_table = getattr(self.recorder, "events_table_name", "stored_events")
             self.location: str
-            if self.env.get("POSTGRES_DBNAME"):
+            if type(datastore).__module__ == "eventsourcing.postgres":
                 from .storage.postgres import PgDb
 
                 self.db: Db = PgDb(datastore, events_table)
@@ -161,8 +164,15 @@ class PartnershipLedger(Application[uuid.UUID]):
                     c.execute("INSERT INTO ledger_meta VALUES ('format', ?)", (FORMAT_VERSION,))
             self.projections.create_tables()
             self.read_model_error: str | None = None
+            mode = self.env.get(ENV_READ_MODELS) or "inline"
+            if mode not in ("inline", "follow"):
+                raise StorageError(f"{ENV_READ_MODELS} must be inline or follow, not {mode!r}")
+            # "follow": a `partnership-ledger follow` process keeps the read models up to date,
+            # so neither opening nor recording waits for them.
+            self.read_models_inline = mode == "inline"
             try:
-                self.catch_up()
+                if self.read_models_inline:
+                    self.catch_up()
             except PersistenceError:
                 raise
             except Exception as e:  # noqa: BLE001 - a damaged ledger must still open for `verify`
@@ -273,7 +283,8 @@ class PartnershipLedger(Application[uuid.UUID]):
                 raise StorageError(
                     f"the ledger could not record the operations: {_reason(e)}"
                 ) from None
-            self.catch_up()
+            if self.read_models_inline:
+                self.catch_up()
             positions = [r.notification.id for r in recordings]
             return attrs.evolve(result, first_position=positions[0], last_position=positions[-1])
         raise ConcurrencyError(
@@ -1118,6 +1129,50 @@ class PartnershipLedger(Application[uuid.UUID]):
             self._facts_for(as_of), partnership, children=children
         ) | {"as_of": _as_of_text(as_of)}
 
+    def diff(
+        self,
+        partnership: str,
+        from_time: datetime | date | str,
+        to_time: datetime | date | str,
+        *,
+        include_children: bool = False,
+    ) -> dict[str, Any]:
+        """What changed in a partnership between two recorded times.
+
+        The operations recorded in ``(from_time, to_time]``, and each indicator (balance,
+        voice, targets, evaluations) as the ledger stated it at each of the two times.
+        """
+        start, end = parse_as_of(from_time), parse_as_of(to_time)
+        if end < start:
+            raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
+        before, after = self.replay_facts(start), self.replay_facts(end)
+        children = self._children_for(partnership, include_children)
+
+        def indicators(store: FactStore) -> dict[str, Any]:
+            if store.partnership(partnership) is None:
+                return {"exists": False}
+            return {
+                "exists": True,
+                "balance": queries.burden_balance(store, partnership, children=children),
+                "voice": queries.voice(store, partnership, children=children),
+                "targets": queries.target_progress(store, partnership, children=children),
+                "evaluations": queries.evaluation_summary(store, partnership, children=children),
+            }
+
+        events = [
+            h
+            for h in self.history(partnership, include_children=include_children)
+            if start.isoformat() < h["recorded_at"] <= end.isoformat()
+        ]
+        return {
+            "partnership": partnership,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "operations": events,
+            "before": indicators(before),
+            "after": indicators(after),
+        }
+
     def event_count(self) -> int:
         with self.db.transaction(commit=False) as c:
             c.execute(f"SELECT COUNT(*) FROM {self.db.events_table}")
@@ -1203,7 +1258,7 @@ def parse_as_of(value: datetime | date | str) -> datetime:
                 f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time"
             ) from None
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc) if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     return datetime.combine(value, time.max, tzinfo=timezone.utc)
 
 

@@ -769,13 +769,14 @@ def parse_journal(data: bytes | str, source: str | None = None) -> list[Operatio
 def to_json_value(value: Any) -> Any:
     """Turn typed field values back into journal JSON values (Decimal as strings)."""
     if isinstance(value, Decimal):
-        return str(value)
+        # Positional, never str()'s "1E-7", which the journal (rightly) does not accept.
+        return format(value, "f")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
+        return {"amount": format(value.amount, "f"), "currency": value.currency}
     if isinstance(value, PeriodValue):
-        return {"period": value.period, "value": str(value.value)}
+        return {"period": value.period, "value": format(value.value, "f")}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):

@@ -51,9 +51,7 @@ TARGET_COLUMNS = (
     Column("key", "target"),
     Column("indicator", "indicator"),
     Column("direction", "direction"),
-    Column(
-        "baseline", "baseline", lambda b: f"{cell_text(b['value'])} ({b['period']})" if b else ""
-    ),
+    Column("baseline", "baseline", lambda b: f"{cell_text(b['value'])} ({b['period']})" if b else ""),
     Column("period", "period"),
     Column("latest", "latest"),
     Column("target", "target"),
@@ -76,8 +74,7 @@ def indicator_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option(
         "--include-children",
         is_flag=True,
-        help="Roll up the sub-partnerships (a partnership of partnerships). "
-        "Example: --include-children",
+        help="Roll up the sub-partnerships (a partnership of partnerships). Example: --include-children",
     )(f)
     f = click.option(
         "--as-of",
@@ -107,9 +104,7 @@ def period_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _lines(
-    out: Output, header: Iterable[str], rows: list[Mapping[str, Any]], columns: tuple[Column, ...]
-) -> None:
+def _lines(out: Output, header: Iterable[str], rows: list[Mapping[str, Any]], columns: tuple[Column, ...]) -> None:
     for line in header:
         click.echo(line)
     click.echo("")
@@ -178,11 +173,7 @@ def balance(
     funding = result["funding"]
     header = [
         f"partnership: {partnership}"
-        + (
-            f" (with {len(result['include_children'])} sub-partnerships)"
-            if result["include_children"]
-            else ""
-        ),
+        + (f" (with {len(result['include_children'])} sub-partnerships)" if result["include_children"] else ""),
         f"basis: {result['basis']}; fiscal year: {result['fiscal_year'] or 'all'}"
         + (f"; as of {result['as_of']}" if result["as_of"] else ""),
         f"total: {cell_text({'amount': result['total'], 'currency': result['currency'] or ''})}",
@@ -190,10 +181,7 @@ def balance(
         f"agreement: {result['agreement'] or '(none in force with shares)'}",
         "excessive burden: " + (", ".join(result["excessive_burden"]) or "none"),
         "money by instrument: "
-        + (
-            ", ".join(f"{i['instrument']} {_pct(i['share'])}" for i in funding["by_instrument"])
-            or "no money recorded"
-        ),
+        + (", ".join(f"{i['instrument']} {_pct(i['share'])}" for i in funding["by_instrument"]) or "no money recorded"),
     ]
     _lines(out, header, result["parties"], BALANCE_COLUMNS)
 
@@ -250,9 +238,7 @@ def voice(
 @indicator_options
 @output_options(csv=True)
 @pass_state
-def targets(
-    state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool
-) -> None:
+def targets(state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool) -> None:
     """Are the public-service targets met? Baseline, targets, latest measurement, status.
 
     Progress is (latest - baseline) / (target - baseline) for the latest target
@@ -278,9 +264,7 @@ def targets(
 @indicator_options
 @output_options()
 @pass_state
-def evaluations(
-    state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool
-) -> None:
+def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool) -> None:
     """What residents and parties think: means by role, the resident-weighted score, the gap.
 
     Per criterion: the residents' mean, the parties' mean, outside evaluators' mean,
@@ -294,9 +278,7 @@ def evaluations(
       partnership-ledger evaluations th-lsp --include-children --json
     """
     with state.open_ledger() as ledger:
-        result = ledger.evaluation_summary(
-            partnership, as_of=as_of, include_children=include_children
-        )
+        result = ledger.evaluation_summary(partnership, as_of=as_of, include_children=include_children)
     if out.format == "json":
         out.json(result)
         return
@@ -318,6 +300,87 @@ def evaluations(
             click.echo(f"  - {who}: {cell_text(c['comment'])}")
 
 
+def _headline(ind: dict[str, Any]) -> dict[str, Any]:
+    if not ind.get("exists"):
+        return {"exists": False}
+    b, v, t = ind["balance"], ind["voice"], ind["targets"]
+    return {
+        "total": b["total"],
+        "currency": b["currency"],
+        "gini": b["gini"],
+        "hhi": b["hhi"],
+        "excessive_burden": b["excessive_burden"],
+        "decisions": v["decisions"],
+        "alignment": v["alignment"],
+        "money_without_voice": v["money_without_voice"],
+        "targets": t["status_counts"],
+        "shares": {p["party"]: p["share"] for p in b["parties"]},
+    }
+
+
+@click.command()
+@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.option(
+    "--from",
+    "from_time",
+    required=True,
+    type=Timestamp(),
+    help="The earlier recorded time (a bare date is the start of that day, UTC). Example: --from 2026-01-01",
+)
+@click.option(
+    "--to",
+    "to_time",
+    required=True,
+    type=Timestamp(end_of_day=True),
+    help="The later recorded time (a bare date is the end of that day, UTC). Example: --to 2026-03-31",
+)
+@click.option("--include-children", is_flag=True, help="Include the sub-partnerships. Example: --include-children")
+@output_options()
+@pass_state
+def diff(
+    state: CliState, out: Output, partnership: str, from_time: datetime, to_time: datetime, include_children: bool
+) -> None:
+    """What changed between two recorded times: the operations, and each indicator before and after.
+
+    The indicators are computed as the ledger stated them at each time (by replaying the
+    events recorded up to it), so a correction recorded later shows up here.
+
+    \b
+    Examples:
+      partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31
+      partnership-ledger diff th-lsp --include-children --from 2026-01-01T09:00 --to 2026-02-01 --json
+    """
+    with state.open_ledger() as ledger:
+        result = ledger.diff(partnership, from_time, to_time, include_children=include_children)
+    if out.format == "json":
+        out.json(result)
+        return
+    click.echo(f"partnership {partnership}: from {result['from']} to {result['to']}")
+    click.echo(f"operations recorded: {len(result['operations'])}")
+    for h in result["operations"]:
+        click.echo(f"  #{h['position']} {h['recorded_at'][:19]} {h['op']}: {cell_text(h['summary'])}")
+    before, after = _headline(result["before"]), _headline(result["after"])
+    click.echo("indicators (before -> after):")
+    for name in (
+        "total",
+        "gini",
+        "hhi",
+        "excessive_burden",
+        "decisions",
+        "alignment",
+        "money_without_voice",
+        "targets",
+    ):
+        b, a = before.get(name), after.get(name)
+        mark = "" if b == a else "  *"
+        click.echo(f"  {name}: {cell_text(b) or '-'} -> {cell_text(a) or '-'}{mark}")
+    shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
+    for party in sorted(set(shares_b) | set(shares_a)):
+        b, a = shares_b.get(party), shares_a.get(party)
+        if b != a:
+            click.echo(f"  share of {party}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
+
+
 def register(cli: click.Group) -> None:
-    for command in (balance, voice, targets, evaluations):
+    for command in (balance, voice, targets, evaluations, diff):
         cli.add_command(command)

@@ -216,7 +216,10 @@ class SqlFactStore:
 
     # -- batch lifecycle (driven by the projection runner) --------------------------------
     def begin(self, c: Cursor) -> None:
+        self._clear()
         self._c = c
+
+    def _clear(self) -> None:
         self._facts.clear()
         self._dirty.clear()
         self._seq.clear()
@@ -241,8 +244,7 @@ class SqlFactStore:
             documents.append((kind_key[0], kind_key[1], partnership, seq, dumps(fact)))
         if documents:
             c.executemany(
-                "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET "
-                "body = excluded.body",
+                "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
                 documents,
             )
         if contributions:
@@ -258,9 +260,7 @@ class SqlFactStore:
                 (spell.partnership, spell.partnership, dumps(spell)),
             )
         for partnership, party, left in self._ended:
-            c.execute(
-                "SELECT seq, body FROM rm_spells WHERE partnership = ? ORDER BY seq", (partnership,)
-            )
+            c.execute("SELECT seq, body FROM rm_spells WHERE partnership = ? ORDER BY seq", (partnership,))
             for seq, body in c.fetchall():
                 s = loads(body)
                 if s.party == party and s.left is None:
@@ -273,24 +273,25 @@ class SqlFactStore:
                 "INSERT INTO rm_decisions VALUES (?, (SELECT COUNT(*) FROM rm_decisions WHERE partnership = ?), ?)",
                 (d.partnership, d.partnership, dumps(d)),
             )
+        inserts, updates = [], []
         for key, b in self._buckets.items():
             row = (str(b.pledged), str(b.withdrawn), str(b.delivered))
-            ident = (
-                key.partnership,
-                key.party,
-                key.fiscal_year,
-                key.kind,
-                key.instrument,
-                key.currency,
-            )
+            ident = (key.partnership, key.party, key.fiscal_year, key.kind, key.instrument, key.currency)
             if key in self._bucket_new:
-                c.execute("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", (*ident, *row))
+                inserts.append((*ident, *row))
             else:
-                c.execute(
-                    "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
-                    "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                    (*row, *ident),
-                )
+                updates.append((*row, *ident))
+        if inserts:
+            c.executemany("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", inserts)
+        if updates:
+            c.executemany(
+                "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
+                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                updates,
+            )
+        # Outside a batch the store reads straight from the database, which other processes
+        # may change: nothing cached may outlive the batch's transaction.
+        self._clear()
         self._c = None
 
     def _cursor_or_none(self) -> Cursor | None:
@@ -375,9 +376,7 @@ class SqlFactStore:
         return fact
 
     def contributions(self, partnership: str) -> list[ContributionFact]:
-        rows = self._read(
-            "SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,)
-        )
+        rows = self._read("SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,))
         found = {r[0]: contribution_from_row(r) for r in rows}
         for (k, key), fact in self._facts.items():
             if k == "contribution" and fact is not None and fact.partnership == partnership:
@@ -410,36 +409,24 @@ class SqlFactStore:
 
     def end_spell(self, partnership: str, party: str, left: date) -> None:
         self._new_spells = [
-            attrs.evolve(s, left=left)
-            if s.partnership == partnership and s.party == party and s.left is None
-            else s
+            attrs.evolve(s, left=left) if s.partnership == partnership and s.party == party and s.left is None else s
             for s in self._new_spells
         ]
         self._ended.append((partnership, party, left))
 
     def spells(self, partnership: str) -> list[SpellFact]:
-        rows = self._read(
-            "SELECT body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,)
-        )
-        return [loads(r[0]) for r in rows] + [
-            s for s in self._new_spells if s.partnership == partnership
-        ]
+        rows = self._read("SELECT body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,))
+        return [loads(r[0]) for r in rows] + [s for s in self._new_spells if s.partnership == partnership]
 
     def add_decision(self, fact: DecisionFact) -> None:
         self._new_decisions.append(fact)
 
     def decisions(self, partnership: str) -> list[DecisionFact]:
-        rows = self._read(
-            "SELECT body FROM rm_decisions WHERE partnership=? ORDER BY seq", (partnership,)
-        )
-        return [loads(r[0]) for r in rows] + [
-            d for d in self._new_decisions if d.partnership == partnership
-        ]
+        rows = self._read("SELECT body FROM rm_decisions WHERE partnership=? ORDER BY seq", (partnership,))
+        return [loads(r[0]) for r in rows] + [d for d in self._new_decisions if d.partnership == partnership]
 
     # -- buckets ----------------------------------------------------------------------------
-    def add_to_bucket(
-        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
-    ) -> None:
+    def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
         current = self._buckets.get(key)
         if current is None:
             rows = self._read(
@@ -468,9 +455,7 @@ class SqlFactStore:
             (partnership,),
         )
         found = {
-            BucketKey(partnership, party, fy, kind, instrument, currency): Bucket(
-                Decimal(p), Decimal(w), Decimal(d)
-            )
+            BucketKey(partnership, party, fy, kind, instrument, currency): Bucket(Decimal(p), Decimal(w), Decimal(d))
             for party, fy, kind, instrument, currency, p, w, d in rows
         }
         for key, b in self._buckets.items():
@@ -494,7 +479,5 @@ class FactsModel:
     def end(self) -> None:
         self.store.flush()
 
-    def apply(
-        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
-    ) -> None:
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         F.apply_event(self.store, event, info)

@@ -32,8 +32,7 @@ try:
     from psycopg.sql import SQL, Identifier
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise StorageError(
-        "PostgreSQL ledgers need psycopg: install the postgres extra "
-        "(pip install 'partnership-ledger[postgres]')"
+        "PostgreSQL ledgers need psycopg: install the postgres extra (pip install 'partnership-ledger[postgres]')"
     ) from e
 
 SCHEMES = ("postgresql://", "postgres://")
@@ -42,8 +41,7 @@ INDEX_TABLES = (
     "CREATE TABLE IF NOT EXISTS ledger_chain ("
     "position BIGINT PRIMARY KEY, prev_position BIGINT NOT NULL, hash BYTEA NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_keys ("
-    "key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
 )
 
 
@@ -69,13 +67,11 @@ def parse_url(url: str) -> dict[str, str]:
         raise StorageError(f"the database URL {redact(url)} has an invalid port") from None
     if not dbname or "/" in dbname:
         raise StorageError(
-            f"the database URL {redact(url)} names no database: "
-            "use postgresql://user:password@host:port/dbname"
+            f"the database URL {redact(url)} names no database: use postgresql://user:password@host:port/dbname"
         )
     if not parts.hostname:
         raise StorageError(
-            f"the database URL {redact(url)} names no host: "
-            "use postgresql://user:password@host:port/dbname"
+            f"the database URL {redact(url)} names no host: use postgresql://user:password@host:port/dbname"
         )
     return {
         "POSTGRES_DBNAME": dbname,
@@ -126,19 +122,12 @@ def check_database(url: str, *, create: bool) -> None:
             connect_timeout=int(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "10")),
             autocommit=True,
         ) as conn:
-            names = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-                )
-            }
+            names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
     except psycopg.OperationalError as e:
         raise StorageError(_connect_failure(str(e), where, settings["POSTGRES_USER"])) from None
     if "ledger_meta" not in names:
         if names and "partnershipledger_events" not in names:
-            raise StorageError(
-                f"the PostgreSQL database {where} holds other tables but no partnership ledger"
-            )
+            raise StorageError(f"the PostgreSQL database {where} holds other tables but no partnership ledger")
         if not create:
             raise StorageError(
                 f"there is no ledger in the PostgreSQL database {where}: create one with "
@@ -149,23 +138,15 @@ def check_database(url: str, *, create: bool) -> None:
 def _connect_failure(text: str, where: str, user: str) -> str:
     lowered = text.lower()
     if "password authentication failed" in lowered or "no password supplied" in lowered:
-        return (
-            f"cannot open the ledger at {where}: the server refused user {user} (wrong password?)"
-        )
+        return f"cannot open the ledger at {where}: the server refused user {user} (wrong password?)"
     if "role" in lowered and "does not exist" in lowered:
         return f"cannot open the ledger at {where}: the server has no user {user}"
     if "database" in lowered and "does not exist" in lowered:
-        return (
-            f"cannot open the ledger at {where}: the database does not exist "
-            "(create it first, e.g. with createdb)"
-        )
+        return f"cannot open the ledger at {where}: the database does not exist (create it first, e.g. with createdb)"
     if "timeout" in lowered or "timed out" in lowered:
         return f"cannot reach the PostgreSQL server for {where}: the connection timed out"
     if "connection refused" in lowered or "could not" in lowered or "failed" in lowered:
-        return (
-            f"cannot reach the PostgreSQL server for {where}: is it running and "
-            "accepting connections there?"
-        )
+        return f"cannot reach the PostgreSQL server for {where}: is it running and accepting connections there?"
     first = text.strip().splitlines()[0] if text.strip() else "unknown error"
     return f"cannot open the ledger at {where}: {first}"
 
@@ -206,15 +187,9 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         **kwargs: Any,
     ) -> Sequence[int] | None:
         rows = curs.fetchall()
-        by_identity = {
-            (str(r["originator_id"]), int(r["originator_version"])): int(r["notification_id"])
-            for r in rows
-        }
+        by_identity = {(str(r["originator_id"]), int(r["originator_version"])): int(r["notification_id"]) for r in rows}
         try:
-            positions = [
-                by_identity[(str(s.originator_id), int(s.originator_version))]
-                for s in stored_events
-            ]
+            positions = [by_identity[(str(s.originator_id), int(s.originator_version))] for s in stored_events]
         except KeyError:
             raise ProgrammingError(
                 f"couldn't get all positions (got {len(rows)}, expected {len(stored_events)})"
@@ -227,14 +202,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 prepare=True,
             )
             head = curs.fetchone()
-            prev_position, prev_hash = (
-                (int(head["position"]), bytes(head["hash"])) if head else (0, GENESIS)
-            )
+            prev_position, prev_hash = (int(head["position"]), bytes(head["hash"])) if head else (0, GENESIS)
             links = []
             for position, s in sorted(zip(positions, stored_events, strict=True)):
-                h = link_hash(
-                    prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state
-                )
+                h = link_hash(prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state)
                 links.append((position, prev_position, h))
                 prev_position, prev_hash = position, h
             curs.executemany("INSERT INTO ledger_chain VALUES (%s, %s, %s)", links)

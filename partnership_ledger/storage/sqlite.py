@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -22,13 +23,13 @@ from eventsourcing.sqlite import (
 )
 
 from ..integrity import GENESIS, link_hash
+from .db import Db
 
 INDEX_TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_chain ("
     "position INTEGER PRIMARY KEY, prev_position INTEGER NOT NULL, hash BLOB NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_keys ("
-    "key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
 ]
 
 
@@ -37,11 +38,20 @@ def chain_enabled() -> bool:
     return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
 
 
+def max_page_count() -> int | None:
+    """A cap on the database's size in pages, for tests that simulate a full disk."""
+    value = os.environ.get("PARTNERSHIP_LEDGER_MAX_PAGE_COUNT")
+    return int(value) if value else None
+
+
 class LedgerSQLiteConnectionPool(SQLiteConnectionPool):
     def _create_connection(self) -> SQLiteConnection:
         conn = super()._create_connection()
         raw: sqlite3.Connection = conn._sqlite_conn
         raw.execute("PRAGMA synchronous=FULL")
+        cap = max_page_count()
+        if cap is not None:
+            raw.execute(f"PRAGMA max_page_count={cap:d}")
         return conn
 
 
@@ -70,9 +80,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             prev_position, prev_hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
             links = []
             for position, s in zip(positions, stored_events, strict=True):
-                h = link_hash(
-                    prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state
-                )
+                h = link_hash(prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state)
                 links.append((position, prev_position, h))
                 prev_position, prev_hash = position, h
             c.executemany("INSERT INTO ledger_chain VALUES (?,?,?)", links)
@@ -96,7 +104,61 @@ class LedgerSQLiteFactory(SQLiteFactory):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         old = self.datastore.pool
-        self.datastore.pool = LedgerSQLiteConnectionPool(
-            db_name=old.db_name, lock_timeout=old.lock_timeout
-        )
+        self.datastore.pool = LedgerSQLiteConnectionPool(db_name=old.db_name, lock_timeout=old.lock_timeout)
         old.close()
+
+
+class _FileStore:
+    """Just enough of eventsourcing's datastore for :class:`Db` over a plain connection."""
+
+    def __init__(self, path: str | os.PathLike[str], readonly: bool) -> None:
+        uri = f"file:{os.fspath(path)}" + ("?mode=ro" if readonly else "")
+        self.connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+
+    @contextmanager
+    def transaction(self, *, commit: bool) -> Iterator[Any]:
+        c = self.connection.cursor()
+        c.execute("BEGIN")
+        try:
+            yield _Cursor(c)
+        except BaseException:
+            self.connection.rollback()
+            raise
+        if commit:
+            self.connection.commit()
+        else:
+            self.connection.rollback()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class _Cursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.sqlite_cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.sqlite_cursor.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.sqlite_cursor.executemany(sql, rows)
+
+    def fetchone(self) -> Any:
+        return self.sqlite_cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self.sqlite_cursor.fetchall()
+
+
+@contextmanager
+def file_db(path: str | os.PathLike[str], *, readonly: bool = True) -> Iterator[Db]:
+    """The ledger file's tables as a :class:`Db`, without opening the application.
+
+    For verifying a ledger that cannot be opened (an encrypted one without its key, a damaged
+    one) and for tools that read the chain: ``with file_db(p) as db: verify_chain(db)``.
+    """
+    store = _FileStore(path, readonly)
+    try:
+        yield Db(store)
+    finally:
+        store.close()
