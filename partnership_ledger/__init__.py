@@ -7,6 +7,7 @@ The embedding API is :class:`PartnershipLedger`; every error a user can cause is
 from .application import PartnershipLedger, RecordResult
 from .domain.values import Money
 from .errors import DomainError, JournalError, LedgerError, StorageError
+from .storage.cipher import generate_cipher_key
 
 __all__ = [
     "DomainError",
@@ -16,5 +17,6 @@ __all__ = [
     "PartnershipLedger",
     "RecordResult",
     "StorageError",
+    "generate_cipher_key",
 ]
 __version__ = "0.1.0"

@@ -43,6 +43,7 @@ from .projections import queries
 from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, with_info
 from .projections.sqlstore import FactsModel, SqlFactStore
+from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import Db
 from .unit_of_work import UnitOfWork
 from .views import aggregate_view
@@ -82,6 +83,7 @@ def sqlite_env(path: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "partnership_ledger.storage.sqlite:LedgerSQLiteFactory",
         "SQLITE_DBNAME": path,
         "SQLITE_LOCK_TIMEOUT": os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30"),
+        **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
     }
 
 
@@ -173,8 +175,11 @@ class PartnershipLedger(Application[uuid.UUID]):
             try:
                 if self.read_models_inline:
                     self.catch_up()
-            except PersistenceError:
-                raise
+            except PersistenceError as e:
+                if _reason(e) != "the disk is full":
+                    raise
+                # The events are all there: a full disk must not keep the ledger from opening.
+                self.read_model_error = _reason(e)
             except Exception as e:  # noqa: BLE001 - a damaged ledger must still open for `verify`
                 self.read_model_error = f"{type(e).__name__}: {e}"
         except PersistenceError as e:
@@ -203,6 +208,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                 {**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)}
             )
         _check_sqlite_location(loc, create)
+        check_cipher(loc, cipher_key())
         return cls(sqlite_env(loc))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
@@ -284,7 +290,16 @@ class PartnershipLedger(Application[uuid.UUID]):
                     f"the ledger could not record the operations: {_reason(e)}"
                 ) from None
             if self.read_models_inline:
-                self.catch_up()
+                try:
+                    self.catch_up()
+                except PersistenceError as e:
+                    # The events are recorded (and chained); only the read models lag, and
+                    # they catch up at the next write or open that has room to write.
+                    self.read_model_error = _reason(e)
+                    raise StorageError(
+                        "the operations were recorded, but the read models could not be brought "
+                        f"up to date: {_reason(e)}"
+                    ) from None
             positions = [r.notification.id for r in recordings]
             return attrs.evolve(result, first_position=positions[0], last_position=positions[-1])
         raise ConcurrencyError(
@@ -319,7 +334,14 @@ class PartnershipLedger(Application[uuid.UUID]):
         raw = {"op": op, **{k: to_json_value(v) for k, v in fields.items() if v is not None}}
         if op_id is not None:
             raw["id"] = op_id
-        return self.record(raw)
+        try:
+            return self.record(raw)
+        except JournalError as e:
+            # A single command reports the rule it broke as its own error class (for
+            # example AnnualCapExceeded), not as a problem of a journal.
+            if isinstance(e.__cause__, DomainError):
+                raise e.__cause__ from None
+            raise
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring the read models up to date with every stored event."""

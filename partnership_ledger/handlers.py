@@ -405,6 +405,8 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
                 f"{evaluator} submits to evaluation {e.key} as a party, so it must name the party"
             )
         p.check_member(party, f"evaluate as a party in evaluation {e.key}")
+        if any(x.role is EvaluatorRole.PARTY and x.party == party for x in e.submissions.values()):
+            raise EvaluationError(f"party {party} has already submitted to evaluation {e.key}")
     elif role is EvaluatorRole.RESIDENT:
         if party is not None:
             raise EvaluationError(

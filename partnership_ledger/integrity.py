@@ -110,7 +110,6 @@ class _Walk:
         self.size = 0
         self.last_position = 0
         self.prev_hash = GENESIS
-        self.versions: dict[bytes, int] = {}
 
     def fail(self, position: int | None, problem: str, message: str) -> VerifyResult:
         return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
@@ -137,9 +136,14 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
 
     Returns at the first bad position: an event ``changed`` (its hash differs), ``missing``
     (its link remains but the event is gone, or the next link points back past it),
-    ``inserted`` (an event without a link, or whose link does not point to the event before
-    it) or ``out_of_order`` (the event recorded at another position, or an aggregate's
-    versions going backwards). A walk that reaches the end returns the chain's size and root.
+    ``inserted`` (an event without a link, or whose link points back before the event before
+    it) or ``out_of_order`` (it holds the event recorded at a later position, or its link
+    says it comes after a later event). A walk that reaches the end returns the chain's size
+    and root: it proves the stored history is one unbroken line, not that its tail is the
+    one recorded (:func:`verify_checkpoint` does that).
+
+    ``missing`` names the position the chain points back to when an event and its link were
+    both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
     pos, events, cols = db.position_col, db.events_table, _columns(db)
@@ -199,50 +203,49 @@ def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
             f"position {position} has an event that is not in the chain (inserted)",
         )
     if prev_position != walk.last_position:
-        if prev_position > walk.last_position:
+        return _misplaced(db, walk, position, prev_position)
+    if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
+        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
+    expected = link_hash(walk.prev_hash, position, _oid_bytes(oid), version, topic, state)
+    if expected != bytes(link):
+        moved_from = _recorded_at(db, position, (_oid_bytes(oid), version, topic, state))
+        if moved_from is not None:
             return walk.fail(
-                prev_position,
-                "missing",
-                f"position {prev_position} is missing: the chain goes on after it at position "
-                f"{position}, but its event and link are gone",
+                position,
+                "out_of_order",
+                f"position {position} is out of order: it holds the event recorded at position {moved_from}",
             )
+        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
+    walk.prev_hash, walk.last_position = expected, position
+    walk.size += 1
+    return None
+
+
+def _misplaced(db: Db, walk: _Walk, position: int, prev_position: int) -> VerifyResult:
+    """Name what happened when a link does not point back to the event before it."""
+    if prev_position < walk.last_position:
         return walk.fail(
             position,
             "inserted",
             f"position {position} links back to position {prev_position}, not to "
             f"{walk.last_position}: something was inserted or moved",
         )
-    if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
-        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
-    oid_key = _oid_bytes(oid)
-    expected = link_hash(walk.prev_hash, position, oid_key, version, topic, state)
-    if expected != bytes(link):
-        return _mismatch(db, walk, position, (oid_key, version, topic, state))
-    walk.versions[oid_key] = version
-    walk.prev_hash, walk.last_position = expected, position
-    walk.size += 1
-    return None
-
-
-def _mismatch(db: Db, walk: _Walk, position: int, content: tuple[bytes, int, Any, Any]) -> VerifyResult:
-    """Name what happened at a position whose hash differs: moved there, or changed."""
-    oid, version = content[0], content[1]
-    moved_from = _recorded_at(db, position, content)
-    if moved_from is not None:
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT 1 FROM {events} WHERE {pos} = ?", (prev_position,))
+        exists = c.fetchone() is not None
+    if exists:
         return walk.fail(
             position,
             "out_of_order",
-            f"position {position} is out of order: it holds the event recorded at position {moved_from}",
+            f"position {position} is out of order: its link says it comes after position {prev_position}",
         )
-    seen = walk.versions.get(oid)
-    if seen is not None and version <= seen:
-        return walk.fail(
-            position,
-            "out_of_order",
-            f"position {position} is out of order: version {version} of aggregate "
-            f"{oid.decode('utf-8', 'replace')} comes after version {seen}",
-        )
-    return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
+    return walk.fail(
+        prev_position,
+        "missing",
+        f"position {prev_position} is missing: the chain goes on after it at position {position}, "
+        "but its event and link are gone",
+    )
 
 
 def _recorded_at(db: Db, position: int, content: tuple[bytes, int, Any, Any]) -> int | None:

@@ -185,7 +185,7 @@ class HistoryModel:
                 info.kind,
                 info.key,
                 info.partnership,
-                (meta.by if meta and meta.by else None) or acting_party(op, owner),
+                acting_party(op, owner) or (meta.by if meta else None),
                 meta.by if meta else None,
                 meta.note if meta else None,
                 meta.op_id if meta else None,

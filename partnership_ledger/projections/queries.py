@@ -380,3 +380,64 @@ def evaluation_summary(
                 }
             )
     return {"partnership": partnership, "include_children": list(children), "evaluations": rounds}
+
+
+def contribution_breakdown(store: FactStore, partnership: str, *, children: Sequence[str] = ()) -> dict[str, Any]:
+    """What each party put in, by fiscal year and kind, and how in-kind resources were valued.
+
+    ``rows``: one per (party, fiscal year, kind, instrument) with pledged, withdrawn and
+    delivered amounts (delivered value counts in the fiscal year it was delivered, as in
+    :func:`burden_balance`). ``in_kind``: in-kind contributions grouped by party, kind, unit
+    and valuation basis, with their number, total quantity and values.
+    """
+    partnerships = scope(store, partnership, children)
+    buckets = _buckets(store, partnerships)
+    currency = _currency(partnership, buckets)
+    merged: dict[tuple[str, int, str, str], Bucket] = {}
+    for k, b in buckets:
+        ident = (k.party, k.fiscal_year, k.kind, k.instrument)
+        merged[ident] = merged.get(ident, Bucket()).plus(b.pledged, b.withdrawn, b.delivered)
+    count = 0
+    groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    for p in partnerships:
+        for c in store.contributions(p):
+            count += 1
+            if c.kind == "money":
+                continue
+            g = groups.setdefault(
+                (c.party, c.kind, c.unit or "", c.valuation_basis or ""),
+                {"contributions": 0, "quantity": None, "pledged": Decimal(0), "delivered": Decimal(0)},
+            )
+            g["contributions"] += 1
+            if c.quantity is not None:
+                g["quantity"] = (g["quantity"] or Decimal(0)) + c.quantity
+            g["pledged"] += c.pledged - c.withdrawn
+            g["delivered"] += c.delivered
+    return {
+        "partnership": partnership,
+        "include_children": list(children),
+        "currency": currency,
+        "contributions": count,
+        "rows": [
+            {
+                "party": party,
+                "fiscal_year": fy,
+                "kind": kind,
+                "instrument": instrument or None,
+                "pledged": b.pledged,
+                "withdrawn": b.withdrawn,
+                "delivered": b.delivered,
+            }
+            for (party, fy, kind, instrument), b in sorted(merged.items())
+        ],
+        "in_kind": [
+            {
+                "party": party,
+                "kind": kind,
+                "unit": unit or None,
+                "valuation_basis": basis or None,
+                **g,
+            }
+            for (party, kind, unit, basis), g in sorted(groups.items())
+        ],
+    }

@@ -1,0 +1,427 @@
+"""The report model: one partnership's ledger as plain data, before any rendering.
+
+:func:`build_report` asks the ledger's queries (``show``, ``burden_balance``, ``voice``,
+``target_progress``, ``evaluation_summary``, ``children``, the contribution breakdown) and
+the integrity checkpoint, and puts the answers together in the shape the renderers need.
+The result holds only dicts, lists, str, int, bool, None, ``Decimal`` and ``date``; it is
+the ``json`` format of the report, and the HTML and Markdown renderers only format it.
+
+Privacy: residents' evaluator ids are never read into the model, and a comment is included
+only when its submitter marked it public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..integrity import chain_head, make_checkpoint
+from ..projections import queries
+from .i18n import default_language
+
+if TYPE_CHECKING:
+    from ..application import PartnershipLedger
+
+REPORT_FORMAT = "partnership-ledger report v1"
+#: Decisions listed one by one (the latest); the rest are counted.
+DECISIONS_SHOWN = 40
+#: Public comments listed per evaluation round and role (the latest); the rest are counted.
+COMMENTS_SHOWN = 20
+
+
+def build_report(
+    ledger: PartnershipLedger,
+    partnership: str,
+    *,
+    include_children: bool = False,
+    verify: bool = True,
+    made_at: datetime | None = None,
+    decisions_shown: int = DECISIONS_SHOWN,
+    comments_shown: int = COMMENTS_SHOWN,
+) -> dict[str, Any]:
+    """The report on ``partnership`` as plain data (see the module docstring).
+
+    ``include_children`` adds the sub-partnerships' contributions, decisions, targets and
+    evaluations to the indicators. ``verify`` walks the whole hash chain before the report
+    is made (and refuses a broken one); without it the report names the chain's head as
+    stored. ``made_at`` is the time printed on the report (now by default).
+    """
+    view = ledger.show(partnership)
+    if view["kind"] != "partnership":
+        from ..errors import UnknownKey
+
+        raise UnknownKey(f"{partnership} is a {view['kind']}, not a partnership")
+    children = ledger.children(partnership) if include_children else []
+    child_views = [ledger.show(k) for k in ledger.children(partnership)]
+    scope_views = [view, *(v for v in child_views if v["key"] in children)]
+
+    balance = ledger.burden_balance(partnership, include_children=include_children)
+    voice = ledger.voice(partnership, include_children=include_children)
+    targets = ledger.target_progress(partnership, include_children=include_children)
+    evaluations = ledger.evaluation_summary(partnership, include_children=include_children)
+    breakdown = queries.contribution_breakdown(ledger.facts, partnership, children=children)
+
+    decisions = sorted(
+        (d | {"partnership": v["key"]} for v in scope_views for d in v["decisions"]),
+        key=lambda d: (d["on"], d["key"]),
+    )
+    agreement_keys = [a.key for v in scope_views for a in ledger.facts.agreements(v["key"])]
+    agreements = [ledger.show(k) for k in agreement_keys]
+    currency = balance["currency"] or view["currency"]
+
+    names = _PartyNames(ledger)
+    parties = _parties(view, names)
+    names.add_all(r["party"] for r in balance["parties"])
+    names.add_all(r["party"] for r in voice["parties"])
+    names.add_all(r["party"] for r in breakdown["rows"])
+    names.add_all(p for a in agreements for p in a["parties"])
+    names.add_all(p for d in decisions for p in (d["proposed_by"], *d["votes"]))
+    for v in child_views:
+        names.add_all(m["party"] for m in v["members"])
+
+    model: dict[str, Any] = {
+        "format": REPORT_FORMAT,
+        "made_at": (made_at or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
+        "language": default_language(currency),
+        "include_children": children,
+        "partnership": {
+            "key": view["key"],
+            "title": view["title"],
+            "purpose": view["purpose"],
+            "phase": view["phase"],
+            "proposed_by": view["proposed_by"],
+            "proposed_on": view["proposed_on"],
+            "activated_on": view["activated_on"],
+            "concluded_on": view["concluded_on"],
+            "currency": currency,
+            "parent": _parent(ledger, view["parent"]),
+        },
+        "parties": parties,
+        "sub_partnerships": [
+            {
+                "key": v["key"],
+                "title": v["title"],
+                "purpose": v["purpose"],
+                "phase": v["phase"],
+                "parent": v["parent"],
+                "members": v["current_members"],
+                "included": v["key"] in children,
+            }
+            for v in child_views
+        ],
+        "contributions": _contributions(breakdown, balance),
+        "balance": balance,
+        "voice": voice,
+        "burden_and_voice": _burden_and_voice(balance, voice, decisions),
+        "decisions": _decisions(decisions, decisions_shown),
+        "agreements": [_agreement(a) for a in agreements],
+        "timeline": _timeline(agreements),
+        "targets": _targets(ledger, targets),
+        "evaluations": [_evaluation(e, comments_shown) for e in evaluations["evaluations"]],
+        "integrity": _integrity(ledger, verify),
+    }
+    model["party_names"] = names.table()
+    return model
+
+
+class _PartyNames:
+    """Names and sectors of every party the report mentions, looked up once each."""
+
+    def __init__(self, ledger: PartnershipLedger) -> None:
+        self.ledger = ledger
+        self.found: dict[str, dict[str, Any]] = {}
+
+    def get(self, key: str) -> dict[str, Any]:
+        if key not in self.found:
+            v = self.ledger.show(key) if self.ledger.kind_of(key) == "party" else None
+            self.found[key] = (
+                {"name": v["name"], "sector": v["sector"], "capacity": v["capacity"]}
+                if v is not None
+                else {"name": key, "sector": None, "capacity": None}
+            )
+        return self.found[key]
+
+    def add_all(self, keys: Iterable[str]) -> None:
+        for k in keys:
+            self.get(k)
+
+    def table(self) -> dict[str, dict[str, Any]]:
+        return {k: {"name": v["name"], "sector": v["sector"]} for k, v in sorted(self.found.items())}
+
+
+def _parent(ledger: PartnershipLedger, key: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    v = ledger.show(key)
+    return {"key": key, "title": v["title"]}
+
+
+def _parties(view: Mapping[str, Any], names: _PartyNames) -> list[dict[str, Any]]:
+    """Everyone who is or was a member: sector, each spell (role, joined, left, why)."""
+    order: dict[str, list[dict[str, Any]]] = {}
+    for s in view["members"]:
+        order.setdefault(s["party"], []).append(
+            {"role": s["role"], "joined": s["joined"], "left": s["left"], "leave_reason": s["leave_reason"]}
+        )
+    out = []
+    for key, spells in order.items():
+        info = names.get(key)
+        out.append(
+            {
+                "party": key,
+                "name": info["name"],
+                "sector": info["sector"],
+                "capacity": info["capacity"],
+                "proposer": key == view["proposed_by"],
+                "current": key in view["current_members"],
+                "spells": spells,
+            }
+        )
+    return out
+
+
+def _contributions(breakdown: Mapping[str, Any], balance: Mapping[str, Any]) -> dict[str, Any]:
+    """Delivered value by party and fiscal year (for the chart), and by party and kind."""
+    rows = breakdown["rows"]
+    years = sorted({r["fiscal_year"] for r in rows})
+    kinds = sorted({r["kind"] for r in rows}, key=lambda k: (k != "money", k))
+    parties = [r["party"] for r in balance["parties"]]  # largest first, as the balance lists them
+    parties += sorted({r["party"] for r in rows} - set(parties))
+    by_year: dict[tuple[str, int], Decimal] = {}
+    by_kind: dict[tuple[str, str], dict[str, Decimal]] = {}
+    for r in rows:
+        key = (r["party"], r["fiscal_year"])
+        by_year[key] = by_year.get(key, Decimal(0)) + r["delivered"]
+        k = by_kind.setdefault((r["party"], r["kind"]), {"pledged": Decimal(0), "delivered": Decimal(0)})
+        k["pledged"] += r["pledged"] - r["withdrawn"]
+        k["delivered"] += r["delivered"]
+    year_totals = {y: sum((by_year.get((p, y), Decimal(0)) for p in parties), Decimal(0)) for y in years}
+    party_rows = []
+    for p in parties:
+        kinds_of_p = [{"kind": k, **by_kind[(p, k)]} for k in kinds if (p, k) in by_kind]
+        money = sum((k["delivered"] for k in kinds_of_p if k["kind"] == "money"), Decimal(0))
+        total = sum((k["delivered"] for k in kinds_of_p), Decimal(0))
+        party_rows.append(
+            {
+                "party": p,
+                "by_year": [by_year.get((p, y), Decimal(0)) for y in years],
+                "by_kind": kinds_of_p,
+                "money": money,
+                "in_kind": total - money,
+                "delivered": total,
+                "pledged": sum((k["pledged"] for k in kinds_of_p), Decimal(0)),
+            }
+        )
+    money_total = sum((r["money"] for r in party_rows), Decimal(0))
+    return {
+        "currency": breakdown["currency"],
+        "basis": "delivered",
+        "count": breakdown["contributions"],
+        "fiscal_years": years,
+        "kinds": kinds,
+        "parties": party_rows,
+        "year_totals": [year_totals[y] for y in years],
+        "total": balance["total"],
+        "money_total": money_total,
+        "in_kind_total": balance["total"] - money_total,
+        "rows": rows,
+        "in_kind": breakdown["in_kind"],
+        "funding": balance["funding"],
+    }
+
+
+def _burden_and_voice(
+    balance: Mapping[str, Any], voice: Mapping[str, Any], decisions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per party: share of the resources against share of the say and of decisions taken
+    part in; flags for excessive burden and money without voice."""
+    burden = {r["party"]: r for r in balance["parties"]}
+    said = {r["party"]: r for r in voice["parties"]}
+    total = len(decisions)
+    out = []
+    for p in list(dict.fromkeys([*burden, *said])):
+        b, v = burden.get(p, {}), said.get(p, {})
+        took_part = sum(1 for d in decisions if d["proposed_by"] == p or p in d["votes"])
+        out.append(
+            {
+                "party": p,
+                "value": b.get("value", Decimal(0)),
+                "share": b.get("share"),
+                "agreed_share": b.get("agreed_share"),
+                "deviation": b.get("deviation"),
+                "capacity_burden": b.get("capacity_burden"),
+                "relative_capacity_burden": b.get("relative_capacity_burden"),
+                "voice": v.get("voice", 0),
+                "voice_share": v.get("voice_share"),
+                "proposed": v.get("proposed", 0),
+                "votes": v.get("votes", 0),
+                "decisions_taken_part": took_part,
+                "decisions": total,
+                "participation": queries.q6(Decimal(took_part) / total) if total else None,
+                "excessive_burden": p in balance["excessive_burden"],
+                "money_without_voice": p in voice["money_without_voice"],
+            }
+        )
+    return out
+
+
+def _decisions(decisions: list[dict[str, Any]], shown: int) -> dict[str, Any]:
+    latest = decisions[-shown:] if shown > 0 else []
+    return {
+        "total": len(decisions),
+        "adopted": sum(1 for d in decisions if d["adopted"]),
+        "omitted": len(decisions) - len(latest),
+        "items": [
+            {
+                "key": d["key"],
+                "partnership": d["partnership"],
+                "subject": d["subject"],
+                "on": d["on"],
+                "proposed_by": d["proposed_by"],
+                "rule": d["rule"],
+                "adopted": d["adopted"],
+                "votes": [{"party": p, "vote": vote} for p, vote in d["votes"].items()],
+            }
+            for d in latest
+        ],
+    }
+
+
+def _agreement(a: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "key": a["key"],
+        "partnership": a["partnership"],
+        "title": a["title"],
+        "status": a["status"],
+        "parties": a["parties"],
+        "terms": a["terms"],
+        "signatures": [{"party": p, "on": on} for p, on in a["signatures"].items()],
+        "unsigned": a["unsigned"],
+        "amendments": [
+            {
+                "key": m["key"],
+                "changes": m["changes"],
+                "proposed_by": m["proposed_by"],
+                "on": m["on"],
+                "consents": [{"party": p, "on": on} for p, on in m["consents"].items()],
+                "effective_on": m["effective_on"],
+            }
+            for m in a["amendments"]
+        ],
+        "terminated_on": a["terminated_on"],
+        "termination_reason": a["termination_reason"],
+    }
+
+
+def _timeline(agreements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agreement events in date order: term start, signatures, amendments and consents,
+    amendments taking effect, termination, term end."""
+    events: list[dict[str, Any]] = []
+
+    def add(on: date | None, event: str, agreement: str, **more: Any) -> None:
+        if on is not None:
+            events.append({"on": on, "event": event, "agreement": agreement, "party": None, **more})
+
+    for a in agreements:
+        key = a["key"]
+        add(a["terms"]["start"], "term_starts", key)
+        for p, on in a["signatures"].items():
+            add(on, "signed", key, party=p)
+        for m in a["amendments"]:
+            add(m["on"], "amendment_proposed", key, party=m["proposed_by"], amendment=m["key"])
+            for p, on in m["consents"].items():
+                add(on, "amendment_consented", key, party=p, amendment=m["key"])
+            add(m["effective_on"], "amendment_effective", key, amendment=m["key"])
+        add(a["terminated_on"], "terminated", key, reason=a["termination_reason"])
+        if a["terminated_on"] is None:
+            add(a["terms"]["end"], "term_ends", key)
+    order = {
+        "term_starts": 0,
+        "signed": 1,
+        "amendment_proposed": 2,
+        "amendment_consented": 3,
+        "amendment_effective": 4,
+        "terminated": 5,
+        "term_ends": 6,
+    }
+    return sorted(events, key=lambda e: (e["on"], order[e["event"]]))
+
+
+def _targets(ledger: PartnershipLedger, progress: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each target with its trajectory: per period the target and the latest measurement."""
+    out = []
+    for t in progress["targets"]:
+        revisions = ledger.show(t["key"])["revisions"] if t["revisions"] else []
+        measured: dict[str, Decimal] = {}
+        for m in t["measurements"]:
+            measured[m["period"]] = m["value"]  # a later measurement of a period replaces it
+        targeted = {x["period"]: x["value"] for x in t["targets"]}
+        periods = sorted({t["baseline"]["period"], *targeted, *measured})
+        out.append(
+            {
+                **t,
+                "revisions": revisions,
+                "trajectory": [
+                    {
+                        "period": period,
+                        "baseline": t["baseline"]["value"] if period == t["baseline"]["period"] else None,
+                        "target": targeted.get(period),
+                        "measured": measured.get(period),
+                    }
+                    for period in periods
+                ],
+            }
+        )
+    return out
+
+
+def _evaluation(e: Mapping[str, Any], shown: int) -> dict[str, Any]:
+    """A round with residents' view first, then the parties', and the gap between them."""
+    comments: dict[str, list[dict[str, Any]]] = {"resident": [], "party": [], "external": []}
+    for c in e["public_comments"]:
+        comments[c["role"]].append(
+            {"comment": c["comment"], "party": c["party"] if c["role"] == "party" else None}
+        )
+    return {
+        "key": e["key"],
+        "partnership": e["partnership"],
+        "period": e["period"],
+        "status": e["status"],
+        "closed_on": e["closed_on"],
+        "scale_max": e["scale_max"],
+        "resident_weight": e["resident_weight"],
+        "submissions": e["submissions"],
+        "criteria": e["criteria"],
+        "party_views": [
+            {"party": v["party"], "scores": v["scores"], "comment": v["comment"]} for v in e["party_views"]
+        ],
+        "comments": {
+            role: {"items": items[-shown:] if shown > 0 else [], "omitted": len(items) - min(len(items), shown)}
+            for role, items in comments.items()
+        },
+    }
+
+
+def _integrity(ledger: PartnershipLedger, verify: bool) -> dict[str, Any]:
+    """The checkpoint the report was made from: chain size, last position and root hash."""
+    if verify:
+        cp = make_checkpoint(ledger.db)
+        size, position, root = cp["size"], cp["position"], cp["root"]
+    else:
+        size, root, position = chain_head(ledger.db)
+    checkpoint = {
+        "format": "partnership-ledger checkpoint v1",
+        "size": size,
+        "position": position,
+        "root": root,
+    }
+    return {
+        "size": size,
+        "position": position,
+        "root": root,
+        "verified": verify,
+        "checkpoint": checkpoint,
+        "verify_command": "partnership-ledger --db LEDGER verify --checkpoint checkpoint.json",
+    }
