@@ -105,7 +105,7 @@ def contribution_view(c: ResourceContribution) -> dict[str, Any]:
         "partnership": c.partnership,
         "party": c.party,
         "agreement": c.agreement,
-        "kind": c.kind_of_resource.value,
+        "resource_kind": c.kind_of_resource.value,
         "instrument": c.instrument.value if c.instrument else None,
         "fiscal_year": c.fiscal_year,
         "pledged": money(c.pledged),

@@ -1,2 +1,135 @@
-def main() -> None:
-    pass
+"""The ``partnership-ledger`` group: global options, error handling, command registration.
+
+Commands live in one module per group of commands (``ledger_cmds``, ``query_cmds``, ...).
+Each such module defines ``register(cli: click.Group) -> None`` that adds its commands. To add
+a group of commands, write ``<name>_cmds.py`` with a ``register`` function and add its name
+to :data:`COMMAND_MODULES` below: commands are listed in ``--help`` in that order, and
+``docs/cli.md`` is regenerated with ``python -m partnership_ledger_cli.docs > docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from partnership_ledger import __version__
+from partnership_ledger.application import DEFAULT_DB, ENV_DB
+
+from .context import CliState
+from .errors import failure_from, is_broken_pipe, print_debug_traceback
+
+PROG_NAME = "partnership-ledger"
+
+#: The modules that add commands, in the order ``--help`` lists them.
+COMMAND_MODULES: tuple[str, ...] = (
+    "ledger_cmds",
+    "query_cmds",
+    "indicator_cmds",
+    "integrity_cmds",
+    "follow_cmds",
+)
+
+
+class LedgerGroup(click.Group):
+    """A group that lists commands in registration order and reports every error plainly."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            if is_broken_pipe(exc):
+                raise  # click ends quietly when stdout is closed early
+            print_debug_traceback(exc)
+            state = ctx.obj if isinstance(ctx.obj, CliState) else None
+            failure = failure_from(
+                exc,
+                verbose=state.verbose if state else False,
+                as_json=state.json_errors if state else False,
+            )
+            raise failure from exc
+
+
+@click.group(
+    cls=LedgerGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    metavar="PATH|URL",
+    default=DEFAULT_DB,
+    show_default=True,
+    envvar=ENV_DB,
+    show_envvar=True,
+    help="The ledger: an SQLite file (or a database URL). Example: --db ~/ledgers/fukushima.sqlite",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only data and errors, no summaries or hints. Example: -q import a.json",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Print more: every problem of an invalid journal, event positions, who recorded "
+    "what. "
+    "Example: -v import a.json",
+)
+@click.version_option(__version__, "--version", prog_name=PROG_NAME, message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, db: str, quiet: bool, verbose: bool) -> None:
+    """An event-sourced, tamper-evident ledger of partnerships between NPOs, local
+    governments and the bodies that work with them.
+
+    Every decision, signature, contribution, measurement and evaluation is an
+    immutable event. Record them by importing journals (JSON) or one operation at
+    a time, then ask who carried the burden, who had a say, and how the
+    partnership went.
+
+    \b
+    Examples:
+      partnership-ledger demo
+      partnership-ledger --db partnership-ledger-demo/partnership-ledger.sqlite partnerships
+      partnership-ledger init
+      partnership-ledger import journal.json
+      partnership-ledger history puppet-tour --since 2009-04-01
+      partnership-ledger show npo-puppets --json
+
+    \b
+    Output and errors:
+      Data goes to stdout: a table on a terminal, plain aligned text when piped,
+      JSON with --json, CSV with --csv. Errors go to stderr as one sentence
+      starting "error:" (with --json, as {"error": {...}}).
+      Exit codes: 0 fine; 1 the ledger refused (invalid journal, broken rule,
+      unknown key, missing ledger); 2 usage error; 130 interrupted.
+      Set NO_COLOR=1 for no colour, PARTNERSHIP_LEDGER_DEBUG=1 for tracebacks.
+
+    \b
+    Shell completion (bash; zsh and fish likewise):
+      eval "$(_PARTNERSHIP_LEDGER_COMPLETE=bash_source partnership-ledger)"
+    """
+    if quiet and verbose:
+        raise click.UsageError("-q/--quiet and -v/--verbose cannot be used together")
+    ctx.obj = CliState(db=db, quiet=quiet, verbose=verbose)
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
+        module.register(cli)
+
+
+_register_commands()
+
+
+def main(args: list[str] | None = None) -> None:
+    """The console script: run the CLI and exit with its status."""
+    cli.main(args=args, prog_name=PROG_NAME)

@@ -1,0 +1,527 @@
+"""Commands that create, fill, copy out and look after a ledger.
+
+init, import, export, record, rebuild, info, demo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+import click
+
+from partnership_ledger import PartnershipLedger, RecordResult
+from partnership_ledger.application import ENV_DB
+from partnership_ledger.demo import build_demo
+from partnership_ledger.errors import JournalError, JournalProblem, LedgerError, StorageError
+from partnership_ledger.journal import Operation, dump_operation, parse_journal, read_raw
+
+from .context import CliState, pass_state
+from .errors import CommandFailed, failure_from
+from .output import Output, cell_text, output_options
+from .params import STDIN, read_source, source_name
+
+DEMO_FOLDER = "partnership-ledger-demo"
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
+
+
+def positions(result: RecordResult) -> str:
+    if result.first_position is None:
+        return ""
+    if result.first_position == result.last_position:
+        return f" at position {result.first_position}"
+    return f" at positions {result.first_position}-{result.last_position}"
+
+
+# -- init ---------------------------------------------------------------------------------
+
+
+@click.command()
+@output_options()
+@pass_state
+def init(state: CliState, out: Output) -> None:
+    """Create an empty ledger (the --db file or database) and say where it is.
+
+    Running it again on an existing ledger is fine: nothing changes.
+
+    \b
+    Examples:
+      partnership-ledger init
+      partnership-ledger --db ledgers/fukushima.sqlite init
+    """
+    path = Path(state.db)
+    empty_file = path.is_file() and path.stat().st_size == 0
+    try:
+        ledger = state.open_ledger()
+        existed = not empty_file
+    except StorageError:  # none there (or a file that is no ledger: create=True says which)
+        ledger = state.open_ledger(create=True)
+        existed = False
+    with ledger:
+        location = ledger.info()["location"]
+    if out.format == "json":
+        out.json({"location": location, "created": not existed})
+    elif existed:
+        out.message(f"there is already a ledger at {location}; nothing changed")
+    else:
+        out.message(f"created a new ledger at {location}")
+
+
+# -- import -------------------------------------------------------------------------------
+
+
+def file_report(name: str, result: RecordResult, verbose: bool) -> str:
+    n, applied, skipped = result.operations, result.applied, result.skipped
+    if result.dry_run:
+        text = f"{name}: {plural(n, 'operation')} valid; {applied} would be recorded"
+        return text + (f", {skipped} already in the ledger" if skipped else "")
+    if n == 0:
+        return f"{name}: no operations"
+    if applied == 0:
+        return f"{name}: nothing new; all {plural(n, 'operation')} were already in the ledger"
+    text = f"{name}: recorded {plural(applied, 'operation')}"
+    if verbose:
+        text += f" ({plural(result.events, 'event')}{positions(result)})"
+    if skipped:
+        text += f"; {skipped} {'was' if skipped == 1 else 'were'} already in the ledger"
+    return text
+
+
+def dry_run_journals(
+    ledger: PartnershipLedger, journals: Sequence[tuple[str, list[Operation]]]
+) -> Iterator[tuple[str, RecordResult]]:
+    """What importing ``journals`` in order would do, recording nothing.
+
+    Each file is tried together with the files before it (in memory), so a file that
+    builds on an earlier one validates as it would in a real import. An operation an
+    earlier file already carries counts as skipped, as a real import would skip it.
+    """
+    batch: list[Operation] = []
+    seen: set[str] = set()
+    applied_before = 0
+    for name, ops in journals:
+        fresh = [o for o in ops if o.meta.op_id not in seen]
+        seen.update(o.meta.op_id for o in fresh)
+        batch.extend(fresh)
+        total = ledger.execute(batch, dry_run=True, source=name)
+        applied = total.applied - applied_before
+        applied_before = total.applied
+        yield (
+            name,
+            RecordResult(
+                operations=len(ops),
+                applied=applied,
+                skipped=len(ops) - applied,
+                events=0,
+                dry_run=True,
+            ),
+        )
+
+
+def result_json(name: str, result: RecordResult) -> dict[str, Any]:
+    return {"source": name, **attrs.asdict(result)}
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(allow_dash=True))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the files against the ledger and report what would be recorded, recording "
+    "nothing. Example: import --dry-run journal.json",
+)
+@output_options()
+@pass_state
+def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool) -> None:
+    """Record journal files in the ledger.
+
+    A journal FILE is a JSON array, or JSON Lines, of operations ("-" reads
+    stdin). Every FILE is read and checked first. Then each is recorded
+    atomically, in order: all of its operations or none. Recording stops at the
+    first file the ledger refuses (the error names the operation: "operation N
+    (op): ..."); files recorded before it stay recorded. Operations already in
+    the ledger are skipped, so importing a file twice records nothing new.
+    Creates the ledger if there is none (except with --dry-run). With -v an
+    invalid journal lists every problem, one per line.
+
+    \b
+    Examples:
+      partnership-ledger import parties.json partnerships.jsonl
+      partnership-ledger import --dry-run journal.json
+      cat journal.jsonl | partnership-ledger import -
+    """
+    if files.count(STDIN) > 1:
+        raise click.UsageError("'-' (stdin) can be given only once")
+    journals = [(source_name(f), parse_journal(read_source(f), source_name(f))) for f in files]
+    reports: list[dict[str, Any]] = []
+    if dry_run:
+        with dry_run_ledger(state) as ledger:
+            for name, result in dry_run_journals(ledger, journals):
+                reports.append(result_json(name, result))
+                out.message(file_report(name, result, state.verbose))
+        if out.format == "json":
+            out.json({"dry_run": True, "files": reports})
+        out.message("dry run: nothing was recorded")
+        return
+    with state.open_ledger(create=True) as ledger:
+        for i, (name, ops) in enumerate(journals):
+            try:
+                result = ledger.execute(ops, source=name)
+            except LedgerError as exc:
+                if out.format == "json":
+                    out.json({"dry_run": False, "files": reports})
+                failure = failure_from(exc, verbose=state.verbose, as_json=state.json_errors)
+                rest = [n for n, _ in journals[i + 1 :]]
+                if rest:
+                    failure = CommandFailed(
+                        f"{failure.message} (not imported: {', '.join(rest)})",
+                        payload={**failure.payload, "not_imported": rest},
+                        details=failure.details,
+                        as_json=failure.as_json,
+                    )
+                raise failure from exc
+            reports.append(result_json(name, result))
+            out.message(file_report(name, result, state.verbose))
+    if out.format == "json":
+        out.json({"dry_run": False, "files": reports})
+
+
+@contextmanager
+def dry_run_ledger(state: CliState) -> Iterator[PartnershipLedger]:
+    """The --db ledger, or with none there an empty one: a dry run never creates a ledger."""
+    if Path(state.db).exists() or "://" in state.db:
+        with state.open_ledger() as ledger:
+            yield ledger
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="partnership-ledger-dry-run-") as folder,
+        PartnershipLedger.open(os.path.join(folder, "dry-run.sqlite")) as ledger,
+    ):
+        yield ledger
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+def journal_chunks(ops: Iterable[Mapping[str, Any]], fmt: str) -> Iterator[str]:
+    """The journal text: a JSON array with one operation a line, or JSON Lines."""
+    if fmt == "jsonl":
+        for op in ops:
+            yield dump_operation(op) + "\n"
+        return
+    yield "["
+    separator = "\n"
+    for op in ops:
+        yield separator + dump_operation(op)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=STDIN,
+    help="Write the journal to this file (replaced whole, only once complete) instead of "
+    "stdout. Example: -o backup.json",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "jsonl"]),
+    default="json",
+    show_default=True,
+    help="A JSON array with one operation a line, or JSON Lines. Example: --format jsonl",
+)
+@pass_state
+def export(state: CliState, output_path: str, fmt: str) -> None:
+    """Write the whole ledger as a journal.
+
+    Operations come in the order they were recorded. The journal imports into
+    an equivalent ledger: export, then import into a new --db, and the new
+    ledger holds the same operations.
+
+    \b
+    Examples:
+      partnership-ledger export -o backup.json
+      partnership-ledger export --format jsonl | gzip > backup.jsonl.gz
+      partnership-ledger export -o copy.json && partnership-ledger --db copy.sqlite import copy.json
+    """
+    count = 0
+
+    def counted(ops: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        nonlocal count
+        for op in ops:
+            count += 1
+            yield op
+
+    with state.open_ledger() as ledger:
+        chunks = journal_chunks(counted(ledger.export_operations()), fmt)
+        if output_path == STDIN:
+            sys.stdout.flush()
+            stream = sys.stdout.buffer
+            for chunk in chunks:
+                stream.write(chunk.encode("utf-8"))
+            stream.flush()
+            return
+        _write_atomically(Path(output_path), chunks)
+    if not state.quiet:
+        click.echo(f"wrote {plural(count, 'operation')} to {click.format_filename(output_path)}")
+
+
+def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- record -------------------------------------------------------------------------------
+
+
+def read_operation(text: str) -> dict[str, Any]:
+    """One operation from the command line ('-' for stdin) as a raw journal object."""
+    source = "stdin" if text == STDIN else "OP"
+    data = read_source(STDIN) if text == STDIN else os.fsencode(text)
+
+    def refuse(message: str) -> JournalError:
+        return JournalError([JournalProblem(message, rule="shape")], source)
+
+    try:
+        decoded = data.decode("utf-8").removeprefix("\ufeff").strip()
+    except UnicodeDecodeError as e:
+        raise refuse(f"is not valid UTF-8 (byte {e.start})") from None
+    if not decoded.startswith("{"):
+        raise refuse('must be one JSON object, like \'{"op": "register_party", "key": ...}\'')
+    try:
+        json.loads(decoded)  # only to point at a syntax error exactly where it is
+    except json.JSONDecodeError as e:
+        raise refuse(f"is not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except (RecursionError, ValueError):
+        pass  # read_raw below reports these in the journal's own words
+    # As an array of one, the journal's reader applies its rules (no floats, no NaN, ...).
+    raws = read_raw(f"[{decoded}]", source)
+    assert len(raws) == 1  # json.loads above accepted exactly one value
+    raw = raws[0]
+    assert isinstance(raw, dict)
+    return raw
+
+
+def without_index(error: JournalError, op_name: str) -> JournalError:
+    """A single operation's error, named by its op rather than "operation 0"."""
+    problems = [JournalProblem(p.message, None, None, p.field, p.rule) for p in error.problems]
+    return JournalError(problems, op_name)
+
+
+@click.command()
+@click.argument("operation", metavar="OP")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the operation against the ledger, recording nothing. Example: --dry-run",
+)
+@output_options()
+@pass_state
+def record(state: CliState, out: Output, operation: str, dry_run: bool) -> None:
+    """Record one operation given as JSON.
+
+    OP is one journal operation as a JSON object, exactly as in a journal file,
+    or "-" to read it from stdin. Without an "id"
+    field it is recorded every time you run the command; with one, only once.
+    Creates the ledger if there is none.
+
+    \b
+    Examples:
+      partnership-ledger record '{"op": "register_party", "key": "npo-puppets",
+          "name": "NPO法人 人形劇の森", "sector": "npo"}'
+      partnership-ledger record '{"op": "deliver", "contribution": "c-pref-2008",
+          "value": {"amount": "8000000", "currency": "JPY"}, "on": "2008-07-01"}'
+      echo '{"op": "activate_partnership", ...}' | partnership-ledger record -
+    """
+    raw = read_operation(operation)
+    op_name = raw.get("op")
+    ledger_cm: AbstractContextManager[PartnershipLedger] = (
+        dry_run_ledger(state) if dry_run else state.open_ledger(create=True)
+    )
+    with ledger_cm as ledger:
+        try:
+            result = ledger.record(raw, dry_run=dry_run)
+        except JournalError as e:
+            raise without_index(e, str(op_name or "OP")) from e
+    if out.format == "json":
+        out.json({"op": op_name, **attrs.asdict(result)})
+    elif dry_run:
+        out.message(f"{op_name} is valid (dry run: nothing was recorded)")
+    elif result.applied == 0:
+        out.message(f"nothing new: an operation with id {raw.get('id')!r} is already recorded")
+    else:
+        out.message(f"recorded {op_name} ({plural(result.events, 'event')}{positions(result)})")
+
+
+# -- rebuild ------------------------------------------------------------------------------
+
+
+@click.command()
+@output_options()
+@pass_state
+def rebuild(state: CliState, out: Output) -> None:
+    """Recompute the read models from the events.
+
+    Every read model (history, indexes) is dropped and computed again from the
+    stored events. Read models are kept up to date as operations are recorded; rebuild them
+    after upgrading, or if you suspect they are out of step. The events
+    themselves are not touched. Shows a progress bar on a terminal.
+
+    \b
+    Examples:
+      partnership-ledger rebuild
+      partnership-ledger -q rebuild
+    """
+    with state.open_ledger() as ledger:
+        total = ledger.event_count()
+        if out.is_text and not state.quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("rebuilding read models", total=total)
+                events = ledger.rebuild(lambda n: bar.advance(task, n))
+        else:
+            events = ledger.rebuild()
+    if out.format == "json":
+        out.json({"events": events})
+    else:
+        out.message(f"rebuilt the read models from {plural(events, 'event')}")
+
+
+# -- info ---------------------------------------------------------------------------------
+
+
+def aligned_lines(data: Mapping[str, Any]) -> list[str]:
+    width = max((len(k) for k in data), default=0)
+    return [f"{k.ljust(width)}  {cell_text(v) or '(none)'}" for k, v in data.items()]
+
+
+@click.command()
+@output_options()
+@pass_state
+def info(state: CliState, out: Output) -> None:
+    """Where the ledger is and what it holds.
+
+    Shows where it is stored, the number of events, the last position, how far
+    the read models have caught up, and the SQLite journal and sync modes.
+
+    \b
+    Examples:
+      partnership-ledger info
+      partnership-ledger --db partnership-ledger-demo/partnership-ledger.sqlite info --json
+    """
+    with state.open_ledger() as ledger:
+        out.record(ledger.info(), text=aligned_lines)
+
+
+# -- demo ---------------------------------------------------------------------------------
+
+#: What to try on the demo ledger: (command, what it shows). Commands not installed are left out.
+DEMO_TOUR: tuple[tuple[str, str], ...] = (
+    ("partnerships", "the partnerships, their phase and members"),
+    ("show puppet-tour", "one partnership in full"),
+    ("history puppet-tour", "everything recorded on it, oldest first"),
+    ("history th-lsp --include-children --op record_decision", "decisions of an LSP"),
+    ("balance puppet-tour", "who carried the burden"),
+    ("voice puppet-tour", "who had a say, set against who paid"),
+    ("targets th-lsp", "the Local Area Agreement's targets"),
+    ("evaluations puppet-tour", "what residents and partners thought"),
+    ("report puppet-tour --format md", "the report for residents"),
+    ("verify", "check that no stored event was changed"),
+)
+
+
+def demo_tour(db: str, available: Iterable[str]) -> list[str]:
+    names = set(available)
+    prefix = f"partnership-ledger --db {shlex.quote(db)}"
+    return [f"{prefix} {cmd}" for cmd, _ in DEMO_TOUR if cmd.split()[0] in names]
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    "folder",
+    type=click.Path(),
+    default=DEMO_FOLDER,
+    show_default=True,
+    help="Folder to build the demo ledger in (created; must not hold a ledger already). Example: -o /tmp/demo",
+)
+@output_options()
+@click.pass_context
+def demo(ctx: click.Context, folder: str, out: Output) -> None:
+    """Build the demo ledger and say what to try.
+
+    The ledger holds the bundled demo journal: a puppet-theatre partnership
+    between an NPO and Fukushima Prefecture, a Kanagawa Fund 21 project and a
+    Tower Hamlets-style Local Strategic Partnership with its Local Area
+    Agreement. It is built in a folder of its own and never touches an
+    existing ledger (--db is ignored).
+
+    \b
+    Examples:
+      partnership-ledger demo
+      partnership-ledger demo -o /tmp/demo
+    """
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise StorageError(f"{folder} is a file, not a folder: choose another with -o")
+    ledger_path = build_demo(path)
+    with PartnershipLedger.open(ledger_path, create=False) as ledger:
+        facts = ledger.info()
+    db = str(ledger_path)
+    root = ctx.find_root().command
+    available = root.commands if isinstance(root, click.Group) else {}
+    tour = demo_tour(db, available)
+    if out.format == "json":
+        out.json(
+            {
+                "ledger": db,
+                "location": facts["location"],
+                "events": facts["events"],
+                "parties": facts["parties"],
+                "partnerships": facts["partnerships"],
+                "try": tour,
+            }
+        )
+        return
+    out.message(
+        f"built the demo ledger at {db} ({plural(facts['parties'], 'party', 'parties')}, "
+        f"{plural(facts['partnerships'], 'partnership')}, {plural(facts['events'], 'event')})"
+    )
+    out.message("\nTry:")
+    for line in tour:
+        out.message(f"  {line}")
+    out.message(f"\nor set the ledger once: export {ENV_DB}={shlex.quote(db)}")
+
+
+def register(cli: click.Group) -> None:
+    for command in (init, import_, export, record, rebuild, info, demo):
+        cli.add_command(command)

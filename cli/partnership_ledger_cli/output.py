@@ -1,0 +1,322 @@
+"""How commands print: one JSON encoder, one decorator for ``--json``/``--csv``, and renderers.
+
+A command computes plain data with the library, then hands it to :class:`Output`, which
+prints it as JSON (``--json``), CSV (``--csv``), a rich table on a terminal, or plain aligned
+text when stdout is piped. Renderers hold no arithmetic: they only format values.
+
+Use it in a command like this::
+
+    @click.command()
+    @output_options(csv=True)
+    @pass_state
+    def parties(state: CliState, out: Output) -> None:
+        with state.open_ledger() as ledger:
+            out.rows(ledger.parties(), PARTY_COLUMNS, empty="no parties yet")
+"""
+
+from __future__ import annotations
+
+import csv as csv_module
+import enum
+import functools
+import io
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+import attrs
+import click
+from rich.cells import cell_len
+
+from .context import CliState
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+class LedgerJSONEncoder(json.JSONEncoder):
+    """JSON for ledger data: Decimal as a plain-notation string, dates ISO, enums by value."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return format(o, "f") if o.is_finite() else str(o)
+        if isinstance(o, date):  # datetime too
+            return o.isoformat()
+        if isinstance(o, enum.Enum):
+            return o.value
+        if isinstance(o, (set, frozenset)):
+            return sorted(o)
+        if isinstance(o, PurePath):
+            return str(o)
+        if attrs.has(type(o)):
+            return attrs.asdict(o, recurse=False)
+        return super().default(o)
+
+
+def to_json(value: Any, *, indent: int | None = 2) -> str:
+    """``value`` as JSON text (UTF-8 characters kept, not escaped)."""
+    return json.dumps(value, cls=LedgerJSONEncoder, ensure_ascii=False, indent=indent)
+
+
+# -- text cells ---------------------------------------------------------------------------
+
+
+def _is_money(value: Any) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"amount", "currency"}
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters made visible, so data cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(" ")
+        elif unicodedata.category(ch) == "Cc":
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def cell_text(value: Any) -> str:
+    """One value as the text of a table cell or a ``name: value`` line."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if _is_money(value):
+        amount = value["amount"]
+        if isinstance(amount, Decimal):
+            amount = format(amount, ",f")
+        return f"{amount} {value['currency']}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={cell_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ", ".join(cell_text(v) for v in value)
+    return safe_text(str(value))
+
+
+@attrs.frozen
+class Column:
+    """A column of a text table: the row field, its header, and an optional formatter."""
+
+    field: str
+    header: str
+    format: Callable[[Any], str] = cell_text
+
+
+def plain_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    """Rows as plain text: an upper-case header line, columns aligned by display width."""
+    table = [[c.header.upper() for c in columns]]
+    table += [[c.format(row.get(c.field)) for c in columns] for row in rows]
+    widths = [max(cell_len(line[i]) for line in table) for i in range(len(columns))]
+    lines = []
+    for line in table:
+        cells = [cell + " " * (w - cell_len(cell)) for cell, w in zip(line, widths, strict=True)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def print_rich_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
+    """Rows as a rich table on the terminal (colour unless NO_COLOR is set)."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for c in columns:
+        table.add_column(c.header)
+    for row in rows:
+        # Text(), not str: ledger data must never be read as rich markup.
+        table.add_row(*(Text(c.format(row.get(c.field))) for c in columns))
+    Console(file=sys.stdout).print(table)
+
+
+def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
+    """One row as CSV cells: nested objects become ``name_sub`` columns, lists join."""
+    out: dict[str, str] = {}
+
+    def put(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping) and value:
+            for k, v in value.items():
+                put(f"{prefix}_{k}", v)
+        elif isinstance(value, (list, tuple)):
+            out[prefix] = " ".join(_csv_scalar(v) for v in value)
+        else:
+            out[prefix] = _csv_scalar(value)
+
+    for k, v in row.items():
+        put(k, v)
+    return out
+
+
+def _csv_scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (Mapping, list, tuple)):
+        return to_json(value, indent=None)
+    return str(value)
+
+
+def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
+    """Rows as CSV with every field (the table's columns first), nested values flattened."""
+    flat = [flatten_for_csv(r) for r in rows]
+    found = list(dict.fromkeys(n for r in flat for n in r)) or [c.field for c in columns]
+    # A field that is empty in some rows and an object in others: keep only its sub-columns.
+    found = [n for n in found if not (any(m.startswith(n + "_") for m in found) and all(not r.get(n) for r in flat))]
+    first = [n for c in columns for n in found if n == c.field or n.startswith(c.field + "_")]
+    names = list(dict.fromkeys(first + found))
+    buffer = io.StringIO()
+    writer = csv_module.writer(buffer, lineterminator="\r\n")  # RFC 4180; quotes any \r or \n
+    writer.writerow(names)
+    for r in flat:
+        writer.writerow([r.get(n, "") for n in names])
+    return buffer.getvalue()
+
+
+def tree_lines(data: Mapping[str, Any], indent: int = 0) -> list[str]:
+    """Nested data as indented ``name: value`` lines, lists of objects as ``-`` items."""
+    pad = " " * indent
+    lines: list[str] = []
+    for name, value in data.items():
+        if value is None:
+            lines.append(f"{pad}{name}: (none)")
+        elif _is_money(value) or not isinstance(value, (Mapping, list, tuple)):
+            lines.append(f"{pad}{name}: {cell_text(value)}")
+        elif not value:
+            lines.append(f"{pad}{name}: (none)")
+        elif isinstance(value, Mapping):
+            lines.append(f"{pad}{name}:")
+            lines.extend(tree_lines(value, indent + 2))
+        elif all(_is_money(v) or not isinstance(v, (Mapping, list, tuple)) for v in value):
+            lines.append(f"{pad}{name}: {cell_text(value)}")
+        else:
+            lines.append(f"{pad}{name}:")
+            for item in value:
+                if isinstance(item, Mapping) and not _is_money(item):
+                    sub = tree_lines(item, 0) or ["(empty)"]
+                    lines.append(f"{pad}  - {sub[0]}")
+                    lines.extend(f"{pad}    {line}" for line in sub[1:])
+                else:
+                    lines.append(f"{pad}  - {cell_text(item)}")
+    return lines
+
+
+# -- the Output object and its decorator ----------------------------------------------------
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def color_enabled(stream: Any) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@attrs.define
+class Output:
+    """Where and how a command prints: ``text`` (table or lines), ``json`` or ``csv``."""
+
+    format: str = "text"
+    quiet: bool = False
+
+    @property
+    def is_text(self) -> bool:
+        return self.format == "text"
+
+    def json(self, value: Any) -> None:
+        click.echo(to_json(value))
+
+    def rows(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        columns: Sequence[Column],
+        *,
+        empty: str = "nothing to show",
+    ) -> None:
+        """Tabular data: every field in JSON/CSV, the given columns in a text table."""
+        if self.format == "json":
+            self.json(list(rows))
+        elif self.format == "csv":
+            click.echo(csv_text(rows, columns), nl=False)
+        elif not rows:
+            if not self.quiet:
+                click.echo(empty, err=True)
+        elif stdout_is_terminal():
+            print_rich_table(rows, columns)
+        else:
+            click.echo(plain_table(rows, columns))
+
+    def record(self, value: Mapping[str, Any], text: Callable[[Mapping[str, Any]], Iterable[str]] | None) -> None:
+        """One object: JSON, or text lines (``tree_lines`` unless ``text`` is given)."""
+        if self.format == "json":
+            self.json(value)
+            return
+        for line in text(value) if text is not None else tree_lines(value):
+            click.echo(line)
+
+    def message(self, text: str) -> None:
+        """A human summary line (stdout): not with ``--json``/``--csv``, not with ``-q``."""
+        if self.is_text and not self.quiet:
+            click.echo(text)
+
+
+def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add ``--json`` (and with ``csv=True`` also ``--csv``) and pass an :class:`Output`.
+
+    The decorated function receives ``out: Output`` as a keyword argument. With ``--json``
+    errors are printed as ``{"error": {...}}`` too.
+    """
+
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*args: Any, json_output: bool, csv_output: bool = False, **kwargs: Any) -> Any:
+            if json_output and csv_output:
+                raise click.UsageError("--json and --csv cannot be used together")
+            fmt = "json" if json_output else "csv" if csv_output else "text"
+            state = click.get_current_context().find_object(CliState)
+            if state is not None and json_output:
+                state.json_errors = True
+            out = Output(fmt, quiet=state.quiet if state is not None else False)
+            return f(*args, out=out, **kwargs)
+
+        command = wrapper
+        if csv:
+            command = click.option(
+                "--csv",
+                "csv_output",
+                is_flag=True,
+                help="Print CSV with a header row (nested fields as NAME_SUB columns). Example: --csv > rows.csv",
+            )(command)
+        return click.option(
+            "--json",
+            "json_output",
+            is_flag=True,
+            help="Print JSON (amounts as decimal strings, dates ISO). Example: --json | jq .",
+        )(command)
+
+    return decorator

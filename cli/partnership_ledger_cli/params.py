@@ -1,0 +1,119 @@
+"""Parameter types, shell completion of keys, and reading input files, shared by commands.
+
+For a new command taking a partnership::
+
+    @click.argument("partnership", shell_complete=complete_keys("partnership"))
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import click
+from click.shell_completion import CompletionItem
+
+from partnership_ledger import PartnershipLedger
+from partnership_ledger.application import default_location
+from partnership_ledger.domain import KINDS
+from partnership_ledger.errors import StorageError
+
+STDIN = "-"
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A date written ``YYYY-MM-DD``."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value)
+        try:
+            if _DATE_RE.match(text):
+                return date.fromisoformat(text)
+        except ValueError:
+            pass
+        self.fail(f"{text!r} is not a date: write YYYY-MM-DD", param, ctx)
+
+
+class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A recorded time: ISO date or date-time; without a zone it is UTC.
+
+    A bare date means the start of that day, or with ``end_of_day`` its end (so that
+    ``--recorded-until 2024-05-01`` includes everything recorded on 1 May).
+    """
+
+    name = "timestamp"
+
+    def __init__(self, *, end_of_day: bool = False) -> None:
+        self.end_of_day = end_of_day
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "TIME"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value)
+        try:
+            if _DATE_RE.match(text):
+                day = date.fromisoformat(text)
+                return datetime.combine(day, time.max if self.end_of_day else time.min, UTC)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(
+                f"{text!r} is not a time: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]",
+                param,
+                ctx,
+            )
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+
+def complete_keys(
+    *kinds: str,
+) -> Callable[[click.Context, click.Parameter, str], list[CompletionItem]]:
+    """Shell completion of the keys of ``kinds`` (every kind if none) in the ``--db`` ledger."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        db = ctx.find_root().params.get("db") or default_location()
+        try:
+            with PartnershipLedger.open(db, create=False) as ledger:
+                keys = [k for kind in (kinds or KINDS) for k in ledger.keys(kind)]
+        except Exception:  # completion must never fail loudly
+            return []
+        return [CompletionItem(k) for k in sorted(keys) if k.startswith(incomplete)]
+
+    return complete
+
+
+def source_name(path: str) -> str:
+    return "stdin" if path == STDIN else path
+
+
+def read_source(path: str) -> bytes:
+    """The bytes of a file, or of stdin for ``-``; a clear error if it cannot be read."""
+    if path == STDIN:
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    if p.is_dir():
+        raise StorageError(f"cannot read {path}: it is a folder, not a file")
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise StorageError(f"cannot read {path}: there is no such file") from None
+    except PermissionError:
+        raise StorageError(f"cannot read {path}: permission denied") from None
+    except OSError as e:
+        raise StorageError(f"cannot read {path}: {e.strerror or e}") from None

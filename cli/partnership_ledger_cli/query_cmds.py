@@ -1,0 +1,223 @@
+"""Commands that answer questions about what is recorded.
+
+parties, partnerships, show, history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from partnership_ledger.errors import UnknownKey
+from partnership_ledger.journal import OPS
+
+from .context import CliState, pass_state
+from .output import Column, Output, output_options, tree_lines
+from .params import IsoDate, Timestamp, complete_keys
+
+PARTY_COLUMNS = (
+    Column("key", "key"),
+    Column("name", "name"),
+    Column("sector", "sector"),
+    Column("capacity", "capacity"),
+)
+
+PARTNERSHIP_COLUMNS = (
+    Column("key", "key"),
+    Column("title", "title"),
+    Column("phase", "phase"),
+    Column("parent", "parent"),
+    Column("members", "members"),
+    Column("currency", "currency"),
+)
+
+
+def _minutes(value: Any) -> str:
+    # '2024-05-01T09:30:12.345+00:00' -> '2024-05-01 09:30' (always UTC in the ledger)
+    return str(value)[:16].replace("T", " ") if value else ""
+
+
+HISTORY_COLUMNS = (
+    Column("position", "#"),
+    Column("recorded_at", "recorded (UTC)", _minutes),
+    Column("effective", "effective"),
+    Column("op", "op"),
+    Column("summary", "summary"),
+)
+HISTORY_VERBOSE_COLUMNS = (
+    *HISTORY_COLUMNS,
+    Column("recorded_by", "by"),
+    Column("note", "note"),
+)
+
+
+@click.command()
+@output_options(csv=True)
+@pass_state
+def parties(state: CliState, out: Output) -> None:
+    """List the registered parties.
+
+    Each with its key, name, sector and annual capacity (budget), if recorded.
+
+    \b
+    Examples:
+      partnership-ledger parties
+      partnership-ledger parties --csv > parties.csv
+    """
+    with state.open_ledger() as ledger:
+        rows = ledger.parties()
+    out.rows(rows, PARTY_COLUMNS, empty="no parties yet: record some with 'import' or 'record'")
+
+
+@click.command()
+@output_options(csv=True)
+@pass_state
+def partnerships(state: CliState, out: Output) -> None:
+    """List the partnerships.
+
+    Each with its key, title, phase, parent partnership, current members and
+    currency.
+
+    \b
+    Examples:
+      partnership-ledger partnerships
+      partnership-ledger partnerships --json | jq '.[] | select(.phase == "active")'
+    """
+    with state.open_ledger() as ledger:
+        rows = ledger.partnerships()
+    out.rows(rows, PARTNERSHIP_COLUMNS, empty="no partnerships yet")
+
+
+def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:
+    body = {k: v for k, v in view.items() if k != "key" and not (k == "kind" and v == kind)}
+    return [f"{kind} {view['key']}", *tree_lines(body, 2)]
+
+
+@click.command()
+@click.argument("key", shell_complete=complete_keys())
+@output_options()
+@pass_state
+def show(state: CliState, out: Output, key: str) -> None:
+    """Show everything recorded about a key.
+
+    KEY names a party, partnership, agreement, contribution, target or
+    evaluation. The first line says what KEY is ("partnership puppet-tour"); with --json the
+    "kind" field does.
+
+    \b
+    Examples:
+      partnership-ledger show puppet-tour
+      partnership-ledger show puppet-agreement --json
+    """
+    with state.open_ledger() as ledger:
+        view = ledger.show(key)
+        # kind_of, not view["kind"]: a contribution's view uses "kind" for its resource kind.
+        kind = ledger.kind_of(key) or str(view.get("kind"))
+    out.record(view, text=lambda v: show_lines(kind, v))
+
+
+def check_party(kind: str | None, party: str) -> None:
+    if kind is None:
+        raise UnknownKey(f"there is no party named {party} in the ledger")
+    if kind != "party":
+        raise UnknownKey(f"{party} is a {kind}, not a party")
+
+
+@click.command()
+@click.argument("key", required=False, shell_complete=complete_keys())
+@click.option(
+    "--party",
+    metavar="PARTY",
+    shell_complete=complete_keys("party"),
+    help="Only operations naming this party. Example: --party npo-puppets",
+)
+@click.option(
+    "--since",
+    type=IsoDate(),
+    help="Only operations effective on or after this date. Example: --since 2009-04-01",
+)
+@click.option(
+    "--until",
+    type=IsoDate(),
+    help="Only operations effective on or before this date. Example: --until 2010-03-31",
+)
+@click.option(
+    "--op",
+    "ops",
+    multiple=True,
+    type=click.Choice(sorted(OPS)),
+    metavar="OP",
+    help="Only this kind of operation (repeat for several). Example: --op deliver --op pledge",
+)
+@click.option(
+    "--include-children",
+    is_flag=True,
+    help="With a partnership KEY, include its sub-partnerships' operations too. "
+    "Example: history th-lsp --include-children",
+)
+@click.option(
+    "--recorded-since",
+    type=Timestamp(),
+    help="Only operations recorded at or after this time (ISO; UTC unless a zone is given). "
+    "Example: --recorded-since 2024-05-01T09:00",
+)
+@click.option(
+    "--recorded-until",
+    type=Timestamp(end_of_day=True),
+    help="Only operations recorded at or before this time (a bare date includes that whole "
+    "day). Example: --recorded-until 2024-05-31",
+)
+@output_options(csv=True)
+@pass_state
+def history(
+    state: CliState,
+    out: Output,
+    key: str | None,
+    party: str | None,
+    since: date | None,
+    until: date | None,
+    ops: tuple[str, ...],
+    include_children: bool,
+    recorded_since: datetime | None,
+    recorded_until: datetime | None,
+) -> None:
+    """List recorded operations, oldest first.
+
+    Without KEY, every operation. KEY may be anything in the ledger: for a
+    partnership, everything recorded on it (its agreements, contributions,
+    targets and evaluations too); for a party, everything that names it. Dates
+    (--since, --until) are the dates the operations took effect;
+    --recorded-since/--recorded-until filter on when they were recorded. With
+    -v the table also shows who recorded each operation and its note; --json
+    and --csv always carry every field.
+
+    \b
+    Examples:
+      partnership-ledger history puppet-tour
+      partnership-ledger history --party pref-fukushima --since 2009-04-01 --until 2010-03-31
+      partnership-ledger history th-lsp --include-children --op record_decision
+      partnership-ledger history --recorded-since 2024-05-01 --csv > recorded-in-may.csv
+    """
+    with state.open_ledger() as ledger:
+        if party is not None:
+            check_party(ledger.kind_of(party), party)
+        rows = ledger.history(
+            key,
+            party,
+            since,
+            until,
+            ops=ops or None,
+            include_children=include_children,
+            recorded_since=recorded_since,
+            recorded_until=recorded_until,
+        )
+    columns = HISTORY_VERBOSE_COLUMNS if state.verbose else HISTORY_COLUMNS
+    out.rows(rows, columns, empty="no operations match")
+
+
+def register(cli: click.Group) -> None:
+    for command in (parties, partnerships, show, history):
+        cli.add_command(command)
