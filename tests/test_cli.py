@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,112 @@ def test_a_folder_as_db_is_an_error(tmp_path: Path) -> None:
     result = invoke(["info"], db=tmp_path)
     assert result.exit_code == 1
     assert "is a folder" in result.stderr
+
+
+# -- ledgers that cannot be used: one sentence, exit 1, the file untouched -------------------
+
+
+def damaged_files(tmp_path: Path, demo_db: str) -> dict[str, tuple[Path, str]]:
+    """Files that are not usable ledgers, and what the error says about each."""
+    data = Path(demo_db).read_bytes()
+    cases = {
+        "not sqlite": (b"name,amount\nnpo,1\n", "is not a partnership ledger (it is not an SQLite database)"),
+        "garbage after the header": (b"SQLite format 3\x00" + bytes(range(256)) * 20, "cannot read the ledger"),
+        "cut short": (data[:100], "cannot read the ledger"),
+    }
+    out = {}
+    for name, (content, expected) in cases.items():
+        path = tmp_path / f"{name.replace(' ', '-')}.sqlite"
+        path.write_bytes(content)
+        out[name] = (path, expected)
+    other = tmp_path / "other-app.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE invoices (id INTEGER)")
+    con.commit()
+    con.close()
+    out["another application's database"] = (other, "is an SQLite database but not a partnership ledger")
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["parties"], ["init"], ["verify"], ["history", "--json"], ["record", json.dumps({"op": "x"})], ["import", "-"]],
+)
+def test_a_file_that_is_no_usable_ledger_is_one_sentence(tmp_path: Path, demo_db: str, args: list[str]) -> None:
+    for name, (path, expected) in damaged_files(tmp_path, demo_db).items():
+        before = path.read_bytes()
+        result = invoke(args, db=path, input=b"[]")
+        assert result.exit_code == 1, (name, result.output)
+        if "--json" in args:
+            assert expected in json.loads(result.stderr)["error"]["message"], name
+        else:
+            assert expected in result.stderr, name
+            assert len(result.stderr.splitlines()) == 1, name
+        assert path.read_bytes() == before, name
+
+
+@pytest.mark.parametrize(
+    ("db", "expected"),
+    [
+        ("foo://bar", "foo://bar is not a ledger location: --db takes an SQLite file path or a postgresql://"),
+        ("sqlite:///l.sqlite", "is not a ledger location"),
+        ("https://user:secret@example.org/l", "https://***@example.org/l is not a ledger location"),
+        ("postgresql://nohost:1/x", "PostgreSQL"),
+        ("postgresql://h:port/x", "invalid port"),
+        ("postgresql://[::1/x", "is not a valid URL"),
+        ("postgresql://", "names no database"),
+    ],
+)
+def test_a_bad_url_is_one_sentence(db: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", "3")
+    for args in (["parties"], ["init"], ["info", "--json"]):
+        result = CliRunner().invoke(cli, ["--db", db, *args])
+        assert result.exit_code == 1, (db, args, result.output)
+        assert "Traceback" not in result.output
+        message = json.loads(result.stderr)["error"]["message"] if "--json" in args else result.stderr
+        assert expected in message
+        assert "secret" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 or "--json" in args
+
+
+LOCK_HOLDER = """
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()  # hold the lock until the test closes our stdin
+con.execute("ROLLBACK")
+"""
+
+
+def test_a_locked_ledger_is_one_sentence_and_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "l.sqlite"
+    invoke(["import", str(write_journal(tmp_path / "j.json", DEMO_OPS[:10]))], db=db)
+    before = events_in(db)
+    monkeypatch.setenv("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "1")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        journal = write_journal(tmp_path / "more.json", DEMO_OPS[10:20])
+        for args in (["parties"], ["import", str(journal)], ["record", json.dumps(PARTY)], ["rebuild", "--json"]):
+            result = invoke(args, db=db)
+            assert result.exit_code == 1, (args, result.output)
+            message = json.loads(result.stderr)["error"]["message"] if "--json" in args else result.stderr
+            assert "locked by another process" in message, args
+            assert "(waited 1 s)" in message
+            assert "Traceback" not in result.output
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert events_in(db) == before
+    assert invoke(["parties"], db=db).exit_code == 0  # and usable again once the lock is gone
 
 
 # -- import ---------------------------------------------------------------------------------
@@ -490,6 +597,69 @@ def test_rebuild_and_info(tmp_path: Path) -> None:
     assert any(line.split() == ["events", str(facts["events"])] for line in info_text.splitlines())
 
 
+# -- progress bars: on a terminal only, never with -q, never on stdout ------------------------
+
+LONG_WORK = {
+    "import": ("importing", ["import", "JOURNAL"]),
+    "rebuild": ("rebuilding read models", ["rebuild"]),
+    "verify": ("verifying the hash chain", ["verify"]),
+    "export": ("exporting", ["export", "-o", "OUT"]),
+}
+
+
+def long_work_args(name: str, tmp_path: Path) -> list[str]:
+    journal = write_journal(tmp_path / "j.json", DEMO_OPS[:40])
+    replace = {"JOURNAL": str(journal), "OUT": str(tmp_path / "out.json")}
+    return [replace.get(a, a) for a in LONG_WORK[name][1]]
+
+
+@pytest.mark.parametrize("name", sorted(LONG_WORK))
+def test_long_work_shows_a_progress_bar_on_a_terminal(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partnership_ledger_cli import progress
+
+    label = LONG_WORK[name][0]
+    db = tmp_path / "l.sqlite"
+    if name != "import":
+        invoke(["import", str(write_journal(tmp_path / "first.json", DEMO_OPS[:40]))], db=db)
+    piped = invoke(long_work_args(name, tmp_path), db=db)
+    assert piped.exit_code == 0
+    assert label not in piped.stderr  # stderr is no terminal here: no bar
+
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    shown = invoke(long_work_args(name, tmp_path), db=db)
+    assert shown.exit_code == 0, shown.output
+    assert label in shown.stderr
+    assert "━" in shown.stderr
+    assert label not in shown.stdout
+    assert "━" not in shown.stdout
+    assert "\x1b[3" in shown.stderr  # coloured ...
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = invoke(long_work_args(name, tmp_path), db=db)
+    assert label in plain.stderr
+    assert "\x1b[3" not in plain.stderr  # ... unless NO_COLOR is set
+    quiet = invoke(["-q", *long_work_args(name, tmp_path)], db=db)
+    assert quiet.exit_code == 0
+    assert label not in quiet.stderr
+
+
+def test_import_progress_counts_every_operation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from partnership_ledger_cli import progress
+
+    monkeypatch.setattr(progress, "stderr_is_terminal", lambda: True)
+    db = tmp_path / "l.sqlite"
+    invoke(["import", str(write_journal(tmp_path / "a.json", DEMO_OPS[:10]))], db=db)
+    both = [
+        str(write_journal(tmp_path / "b.json", DEMO_OPS[:25])),
+        str(write_journal(tmp_path / "c.json", DEMO_OPS[25:30])),
+    ]
+    result = invoke(["import", *both], db=db)
+    assert result.exit_code == 0
+    # 10 skipped and 15 applied from b, 5 from c: the bar ends full.
+    assert "30/30" in result.stderr
+
+
 def test_quiet_silences_summaries_but_not_data(tmp_path: Path) -> None:
     db = tmp_path / "l.sqlite"
     assert invoke(["-q", "init"], db=db).stdout == ""
@@ -734,6 +904,17 @@ def test_usage_errors_exit_2(demo_db: str, args: list[str]) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["show", "\udcff"], ["history", "npo-\udcfe"], ["history", "--party", "\udcff"], ["balance", "\udcff"]],
+)
+def test_keys_a_shell_passed_as_undecodable_bytes(demo_db: str, args: list[str]) -> None:
+    # $'\xff' on a command line reaches Python as a lone surrogate (surrogateescape).
+    result = invoke(args, db=demo_db)
+    assert result.exit_code == 2
+    assert "is not a key: it holds bytes that are not UTF-8 text" in result.stderr
+
+
 def test_version() -> None:
     from partnership_ledger import __version__
 
@@ -793,7 +974,18 @@ def test_os_errors_are_one_sentence(demo_db: str, broken_parties: list[BaseExcep
 def test_database_errors_are_one_sentence(demo_db: str, broken_parties: list[BaseException]) -> None:
     import sqlite3
 
-    broken_parties.append(sqlite3.OperationalError("database is locked"))
+    broken_parties.append(sqlite3.OperationalError("disk I/O error"))
     result = CliRunner().invoke(cli, ["--db", demo_db, "parties"])
     assert result.exit_code == 1
-    assert result.stderr == "error: the ledger's database failed: database is locked\n"
+    assert result.stderr == "error: the ledger's database failed: disk I/O error\n"
+
+
+def test_a_lock_met_while_working_is_one_sentence(demo_db: str, broken_parties: list[BaseException]) -> None:
+    import sqlite3
+
+    broken_parties.append(sqlite3.OperationalError("database is locked"))
+    result = CliRunner().invoke(cli, ["--db", demo_db, "parties", "--json"])
+    assert result.exit_code == 1
+    error = json.loads(result.stderr)["error"]
+    assert error["kind"] == "locked"
+    assert "locked by another process" in error["message"]

@@ -145,15 +145,20 @@ def test_tree_lines() -> None:
 
 def test_csv_flattens_nested_fields() -> None:
     rows = [
-        {"key": "a", "capacity": None, "members": ["x", "y"]},
-        {"key": "b", "capacity": {"amount": Decimal("5"), "currency": "JPY"}, "members": []},
+        {
+            "key": "a",
+            "capacity": None,
+            "members": ["x", "y"],
+            "targets": [{"period": "2024", "value": Decimal("1.50")}],
+        },
+        {"key": "b", "capacity": {"amount": Decimal("5"), "currency": "JPY"}, "members": [], "targets": []},
     ]
     cols = [Column("key", "key"), Column("capacity", "capacity")]
     parsed = list(csv.reader(io.StringIO(csv_text(rows, cols))))
     assert parsed == [
-        ["key", "capacity_amount", "capacity_currency", "members"],
-        ["a", "", "", "x y"],
-        ["b", "5", "JPY", ""],
+        ["key", "capacity_amount", "capacity_currency", "members", "targets"],
+        ["a", "", "", "x y", '[{"period": "2024", "value": "1.50"}]'],
+        ["b", "5", "JPY", "", ""],
     ]
 
 

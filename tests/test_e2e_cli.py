@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +118,92 @@ def test_shell_completion_script(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "complete" in result.stdout
     assert "_PARTNERSHIP_LEDGER_COMPLETE" in result.stdout
+
+
+def suggestions(demo_output: str) -> list[str]:
+    """The commands ``demo`` prints under "Try:"."""
+    lines = demo_output.splitlines()
+    start = lines.index("Try:") + 1
+    out = []
+    for line in lines[start:]:
+        if not line.startswith("  "):
+            break
+        out.append(line.strip())
+    return out
+
+
+def test_readme_quick_start_demo_then_every_suggestion(tmp_path: Path) -> None:
+    """README's quick start: `partnership-ledger demo` in a fresh folder, then what it says to try."""
+    built = run("demo", cwd=tmp_path, script=SCRIPT.exists())
+    assert built.returncode == 0, built.stderr
+    assert built.stderr == ""
+    tried = suggestions(built.stdout)
+    assert len(tried) >= 8
+    for line in tried:
+        words = shlex.split(line)
+        assert words[0] == "partnership-ledger"
+        result = run(*words[1:], cwd=tmp_path)
+        assert result.returncode == 0, (line, result.stderr)
+        assert result.stdout.strip(), line
+        assert "Traceback" not in result.stderr
+    # ... and the last hint: name the ledger once in the environment.
+    hint = next(line for line in built.stdout.splitlines() if "export PARTNERSHIP_LEDGER_DB=" in line)
+    db = shlex.split(hint.split("export ", 1)[1])[0].split("=", 1)[1]
+    environment = {**env(), "PARTNERSHIP_LEDGER_DB": db}
+    parties = subprocess.run(
+        [sys.executable, "-m", "partnership_ledger_cli", "parties", "--json"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+    assert parties.returncode == 0, parties.stderr
+    assert len(json.loads(parties.stdout)) > 10
+
+
+def test_piped_output_formats(demo_folder: Path) -> None:
+    as_json = run("--db", DEMO_DB, "balance", "puppet-tour", "--json", cwd=demo_folder)
+    assert as_json.returncode == 0
+    assert isinstance(json.loads(as_json.stdout)["total"], str)
+    as_csv = run("--db", DEMO_DB, "voice", "puppet-tour", "--csv", cwd=demo_folder)
+    assert as_csv.stdout.splitlines()[0] == "party,voice,proposed,votes,voice_share,share"
+    error = run("--db", DEMO_DB, "show", "nothing-here", "--json", cwd=demo_folder)
+    assert (error.returncode, error.stdout) == (1, "")
+    assert json.loads(error.stderr)["error"]["kind"] == "unknown_key"
+
+
+def test_a_progress_bar_only_on_a_terminal(demo_folder: Path) -> None:
+    """stderr on a real pseudo-terminal gets the bar; stdout, piped, stays plain data."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "partnership_ledger_cli", "--db", DEMO_DB, "verify"],
+            cwd=demo_folder,
+            env={**env(), "TERM": "xterm", "COLUMNS": "100"},
+            stdout=subprocess.PIPE,
+            stderr=follower,
+        )
+        os.close(follower)  # the child holds the terminal now; reading ends when it exits
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, all is read
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = process.communicate(timeout=60)
+    finally:
+        os.close(leader)
+    assert process.returncode == 0
+    assert b"verifying the hash chain" in seen
+    assert out.decode("utf-8").startswith("ok: the chain of ")
+    assert b"verifying" not in out
+    piped = run("--db", DEMO_DB, "verify", cwd=demo_folder)
+    assert "verifying" not in piped.stderr

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import attrs
 import click
 
 from partnership_ledger import PartnershipLedger
+from partnership_ledger.errors import StorageError
+
+LOCK_TIMEOUT_ENV = "PARTNERSHIP_LEDGER_LOCK_TIMEOUT"
 
 
 @attrs.define
@@ -24,9 +30,10 @@ class CliState:
     def open_ledger(self, *, create: bool = False) -> PartnershipLedger:
         """Open the ledger named by ``--db``; without ``create`` a missing one is an error.
 
-        Use it as a context manager: ``with state.open_ledger() as ledger: ...``.
+        Use it as a context manager: ``with state.open_ledger() as ledger: ...``. Every
+        failure to open is a :class:`StorageError` whose message says what is wrong.
         """
-        return PartnershipLedger.open(self.db, create=create)
+        return open_ledger_at(self.db, create=create)
 
     def note(self, text: str) -> None:
         """A remark for people (stderr), not part of the command's output; silenced by -q."""
@@ -37,6 +44,45 @@ class CliState:
         """Extra detail shown only with -v (stderr)."""
         if self.verbose:
             click.echo(text, err=True)
+
+
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_USERINFO = re.compile(r"//[^/@]*@")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def redact(location: str) -> str:
+    """``location`` without a URL's user and password, fit to print."""
+    return _USERINFO.sub("//***@", location, count=1)
+
+
+def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
+    """Open a ledger for a command, turning every way that fails into one clear sentence."""
+    url = _URL.match(location)
+    if url and url.group(1).lower() not in POSTGRES_SCHEMES:
+        raise StorageError(
+            f"{redact(location)} is not a ledger location: --db takes an SQLite file path or a "
+            "postgresql://user:password@host:port/dbname URL"
+        )
+    try:
+        return PartnershipLedger.open(location, create=create)
+    except StorageError as e:
+        if "locked" in e.message:
+            where = redact(location)
+            raise StorageError(
+                f"the ledger at {where} is locked by another process (waited {lock_timeout()} s): "
+                "try again when it has finished"
+            ) from None
+        raise
+    except ValueError as e:  # a URL that the URL parser itself rejects
+        if url is None:
+            raise
+        raise StorageError(f"the database URL {redact(location)} is not a valid URL: {e}") from None
+
+
+def lock_timeout() -> str:
+    """How long a command waits for another process's lock (``PARTNERSHIP_LEDGER_LOCK_TIMEOUT``)."""
+    return os.environ.get(LOCK_TIMEOUT_ENV, "30")
 
 
 pass_state = click.make_pass_decorator(CliState)

@@ -24,10 +24,22 @@ options (`--db`, `-q`, `-v`) come *before* the command:
 partnership-ledger --db partnership-ledger-demo/partnership-ledger.sqlite history puppet-tour
 ```
 
+## Output and errors
+
 **Output.** Data goes to stdout: a table on a terminal, plain aligned text when piped,
 JSON with `--json` (amounts as decimal strings, dates ISO `YYYY-MM-DD`), CSV with `--csv`
-on tabular commands. Summaries ("recorded 12 operations") also go to stdout unless `-q`,
-and never with `--json`/`--csv`. Colour only on a terminal, never with `NO_COLOR` set.
+on tabular commands (`parties`, `partnerships`, `history`, `balance`, `voice`, `targets`,
+`evaluations`; nested fields become `NAME_SUB` columns). Summaries ("recorded 12
+operations") also go to stdout unless `-q`, and never with `--json`/`--csv`. Colour only
+on a terminal, never with `NO_COLOR` set. Long work (`import`, `rebuild`, `verify`,
+`export`) shows a progress bar on stderr when stderr is a terminal, and never with `-q`.
+
+**JSON Schemas.** The `--json` output of every command is described by a JSON Schema
+(draft 2020-12) in [`docs/schemas/`](schemas/), one file per command (`balance.json`,
+`history.json`, `show.json`, ...; `export.json` and `operation.json` for the journal,
+`error.json` for errors). Every decimal value is a string matching
+`^-?[0-9]+(\\.[0-9]+)?$`, never a JSON number; the tests validate every command's output
+against these files.
 
 **Errors.** Every error goes to **stderr** as one sentence starting `error: `; with
 `--json` it is the JSON object `{"error": {"kind": ..., "message": ..., ...}}` instead
@@ -36,10 +48,16 @@ and never with `--json`/`--csv`. Colour only on a terminal, never with `NO_COLOR
 traceback is ever printed unless `PARTNERSHIP_LEDGER_DEBUG=1` is set.
 
 **Exit codes.** `0` fine; `1` the ledger refused (invalid journal, broken rule, unknown
-key, no ledger at `--db`, unreadable file, tampering found); `2` usage error (unknown
-option, bad date); `130` interrupted with Ctrl-C.
+key, no ledger at `--db`, a file that is not a ledger, unreadable file, a database URL
+that does not work, a ledger locked by another process, tampering found); `2` usage error
+(unknown option, bad date or number); `130` interrupted with Ctrl-C. A command that fails
+records nothing (`import` records file by file: the files before a refused one stay
+recorded). Another process writing to the ledger holds a lock: commands wait for it
+up to `PARTNERSHIP_LEDGER_LOCK_TIMEOUT` seconds (default 30), then say so and exit 1.
 
-**Shell completion.** Commands, options, files and the keys in your ledger complete:
+## Shell completion
+
+Commands, options, files and the keys in your ledger complete:
 
 ```
 # bash (~/.bashrc)
@@ -67,7 +85,7 @@ def render_cli_docs() -> str:
     """``docs/cli.md``: the introduction, then the ``--help`` of every command."""
     from .main import PROG_NAME, cli
 
-    return INTRO + "\n" + "\n".join(_sections(cli, PROG_NAME, None, 2))
+    return INTRO + "\n## Commands\n\n" + "\n".join(_sections(cli, PROG_NAME, None, 3))
 
 
 if __name__ == "__main__":

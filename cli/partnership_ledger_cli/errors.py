@@ -80,6 +80,12 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
         where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
         return CommandFailed(f"{where}{reason}", kind="os_error", as_json=as_json)
     if isinstance(exc, (sqlite3.Error, PersistenceError)):
+        if "database is locked" in str(exc):
+            return CommandFailed(
+                "the ledger is locked by another process: try again when it has finished",
+                kind="locked",
+                as_json=as_json,
+            )
         return CommandFailed(f"the ledger's database failed: {exc}", kind="database_error", as_json=as_json)
     name = type(exc).__name__
     text = f"{name}: {exc}" if str(exc) else name

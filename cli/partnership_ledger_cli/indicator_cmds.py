@@ -13,8 +13,8 @@ from typing import Any
 import click
 
 from .context import CliState, pass_state
-from .output import Column, Output, cell_text, output_options, plain_table
-from .params import Timestamp, complete_keys
+from .output import Column, Output, cell_text, output_options
+from .params import DecimalNumber, LedgerKey, Timestamp, complete_keys
 
 
 def _pct(value: Any) -> str:
@@ -105,32 +105,59 @@ def period_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _lines(out: Output, header: Iterable[str], rows: list[Mapping[str, Any]], columns: tuple[Column, ...]) -> None:
+    """Summary lines, then the parties' table (a rich table on a terminal)."""
     for line in header:
         click.echo(line)
-    click.echo("")
-    click.echo(plain_table(rows, columns))
+    if rows:
+        click.echo("")
+    out.rows(rows, columns, empty="no parties in the period")
+
+
+def evaluation_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per evaluation round and criterion, for CSV: the round's fields, then the criterion's."""
+    rows: list[dict[str, Any]] = []
+    for e in result["evaluations"]:
+        round_fields = {
+            "evaluation": e["key"],
+            "partnership": e["partnership"],
+            "period": e["period"],
+            "status": e["status"],
+            "resident_weight": e["resident_weight"],
+        }
+        rows.extend({**round_fields, **c} for c in e["criteria"])
+    return rows
+
+
+EVALUATION_CSV_COLUMNS = (
+    Column("evaluation", "evaluation"),
+    Column("partnership", "partnership"),
+    Column("period", "period"),
+    Column("status", "status"),
+    Column("resident_weight", "resident weight"),
+    *CRITERION_COLUMNS,
+)
 
 
 @click.command()
-@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 @period_options
 @indicator_options
 @click.option(
     "--deviation-threshold",
-    type=str,
+    type=DecimalNumber(),
     default="0.05",
     show_default=True,
     help="Flag a party whose share exceeds its agreed share by more than this. Example: --deviation-threshold 0.1",
 )
 @click.option(
     "--capacity-threshold",
-    type=str,
+    type=DecimalNumber(),
     default="2",
     show_default=True,
     help="Flag a party whose burden relative to its capacity is more than this many times the "
     "average. Example: --capacity-threshold 3",
 )
-@output_options()
+@output_options(csv=True)
 @pass_state
 def balance(
     state: CliState,
@@ -140,8 +167,8 @@ def balance(
     basis: str,
     as_of: datetime | None,
     include_children: bool,
-    deviation_threshold: str,
-    capacity_threshold: str,
+    deviation_threshold: Decimal,
+    capacity_threshold: Decimal,
 ) -> None:
     """Who carried the burden: each party's value, share, agreed share and capacity burden.
 
@@ -156,6 +183,7 @@ def balance(
       partnership-ledger balance puppet-tour --fiscal-year 2009 --json
       partnership-ledger balance th-lsp --include-children --basis pledged
       partnership-ledger balance puppet-tour --as-of 2009-06-30
+      partnership-ledger balance puppet-tour --csv > burden.csv
     """
     with state.open_ledger() as ledger:
         result = ledger.burden_balance(
@@ -169,6 +197,9 @@ def balance(
         )
     if out.format == "json":
         out.json(result)
+        return
+    if out.format == "csv":
+        out.rows(result["parties"], BALANCE_COLUMNS)
         return
     funding = result["funding"]
     header = [
@@ -187,10 +218,10 @@ def balance(
 
 
 @click.command()
-@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 @period_options
 @indicator_options
-@output_options()
+@output_options(csv=True)
 @pass_state
 def voice(
     state: CliState,
@@ -213,6 +244,7 @@ def voice(
     Examples:
       partnership-ledger voice puppet-tour
       partnership-ledger voice th-pmg --fiscal-year 2008 --json
+      partnership-ledger voice puppet-tour --csv > voice.csv
     """
     with state.open_ledger() as ledger:
         result = ledger.voice(
@@ -225,6 +257,9 @@ def voice(
     if out.format == "json":
         out.json(result)
         return
+    if out.format == "csv":
+        out.rows(result["parties"], VOICE_COLUMNS)
+        return
     header = [
         f"partnership: {partnership}; decisions: {result['decisions']} ({result['adopted']} adopted)",
         f"disproportionality: {_ratio(result['disproportionality'])}  alignment: {_ratio(result['alignment'])}",
@@ -234,7 +269,7 @@ def voice(
 
 
 @click.command()
-@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 @indicator_options
 @output_options(csv=True)
 @pass_state
@@ -260,9 +295,9 @@ def targets(state: CliState, out: Output, partnership: str, as_of: datetime | No
 
 
 @click.command()
-@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 @indicator_options
-@output_options()
+@output_options(csv=True)
 @pass_state
 def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool) -> None:
     """What residents and parties think: means by role, the resident-weighted score, the gap.
@@ -276,11 +311,15 @@ def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime 
     Examples:
       partnership-ledger evaluations puppet-tour
       partnership-ledger evaluations th-lsp --include-children --json
+      partnership-ledger evaluations puppet-tour --csv > criteria.csv
     """
     with state.open_ledger() as ledger:
         result = ledger.evaluation_summary(partnership, as_of=as_of, include_children=include_children)
     if out.format == "json":
         out.json(result)
+        return
+    if out.format == "csv":
+        out.rows(evaluation_rows(result), EVALUATION_CSV_COLUMNS)
         return
     if not result["evaluations"]:
         state.note(f"partnership {partnership} has no evaluations")
@@ -294,7 +333,7 @@ def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime 
             f"{counts['resident']} residents, {counts['party']} parties, {counts['external']} external; "
             f"resident weight {cell_text(e['resident_weight'])}"
         )
-        click.echo(plain_table(e["criteria"], CRITERION_COLUMNS))
+        out.rows(e["criteria"], CRITERION_COLUMNS, empty="  no criteria")
         for c in e["public_comments"]:
             who = c["party"] or c["role"]
             click.echo(f"  - {who}: {cell_text(c['comment'])}")
@@ -319,7 +358,7 @@ def _headline(ind: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command()
-@click.argument("partnership", shell_complete=complete_keys("partnership"))
+@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 @click.option(
     "--from",
     "from_time",

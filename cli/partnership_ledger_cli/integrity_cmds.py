@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -12,7 +11,9 @@ from partnership_ledger import integrity
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
+from .errors import CommandFailed
 from .output import Output, output_options, to_json
+from .progress import progress_bar
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -20,17 +21,6 @@ def _read(path: Path, what: str) -> bytes:
         return path.read_bytes()
     except OSError as e:
         raise InvalidArgument(f"cannot read the {what} {path}: {e.strerror}") from None
-
-
-def _progress_bar(total: int, label: str) -> tuple[object, object]:
-    """A rich progress bar on a terminal, nothing otherwise: (context manager, advance)."""
-    if not sys.stderr.isatty() or total < 10_000:
-        return None, None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    task = progress.add_task(label, total=total)
-    return progress, lambda n: progress.advance(task, n)
 
 
 @click.command()
@@ -50,9 +40,7 @@ def _progress_bar(total: int, label: str) -> tuple[object, object]:
 )
 @output_options()
 @pass_state
-def verify(
-    state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None
-) -> None:
+def verify(state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None) -> None:
     """Walk the hash chain of every stored event; exit 1 at the first bad position.
 
     Each event is hashed with the hash of the one before it, in the same transaction
@@ -66,27 +54,30 @@ def verify(
       partnership-ledger verify --checkpoint march.checkpoint.json --public-key office.pub
       partnership-ledger verify --json
     """
+    if public_key is not None and checkpoint_file is None:
+        raise click.UsageError("--public-key needs --checkpoint")
     with state.open_ledger() as ledger:
         if checkpoint_file is not None:
             cp = integrity.read_checkpoint(_read(checkpoint_file, "checkpoint"))
             key = _read(public_key, "public key") if public_key is not None else None
             result = integrity.verify_checkpoint(ledger.db, cp, key)
         else:
-            if public_key is not None:
-                raise click.UsageError("--public-key needs --checkpoint")
-            total = ledger.event_count()
-            progress, advance = _progress_bar(total, "verifying")
-            if progress is not None:
-                with progress:  # type: ignore[attr-defined]
-                    result = integrity.verify_chain(ledger.db, advance)  # type: ignore[arg-type]
-            else:
-                result = integrity.verify_chain(ledger.db)
+            with progress_bar("verifying the hash chain", ledger.event_count(), quiet=state.quiet) as advance:
+                result = integrity.verify_chain(ledger.db, advance)
     if out.format == "json":
         out.json(result.to_dict())
     if not result.ok:
-        if out.format != "json":
-            click.echo(f"error: tampering found: {result.message}", err=True)
-        sys.exit(1)
+        # The result is the data (stdout); the refusal is an error like any other (stderr).
+        raise CommandFailed(
+            f"tampering found: {result.message}",
+            payload={
+                "kind": "tampering",
+                "message": f"tampering found: {result.message}",
+                "position": result.bad_position,
+                "problem": result.problem,
+            },
+            as_json=state.json_errors,
+        )
     if out.format != "json":
         out.message(f"ok: {result.message}")
         if out.quiet:
@@ -142,8 +133,7 @@ def checkpoint(state: CliState, output: Path | None, key_file: Path | None) -> N
     type=click.Path(path_type=Path, dir_okay=False),
     default=Path("partnership-ledger"),
     show_default=True,
-    help="Write PREFIX.key (private, keep it secret) and PREFIX.pub (public, publish it). "
-    "Example: -o office",
+    help="Write PREFIX.key (private, keep it secret) and PREFIX.pub (public, publish it). Example: -o office",
 )
 @pass_state
 def keygen(state: CliState, prefix: Path) -> None:

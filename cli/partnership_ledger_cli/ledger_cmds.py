@@ -28,6 +28,7 @@ from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
 from .output import Output, cell_text, output_options
 from .params import STDIN, read_source, source_name
+from .progress import progress_bar
 
 DEMO_FOLDER = "partnership-ledger-demo"
 
@@ -174,27 +175,36 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
             out.json({"dry_run": True, "files": reports})
         out.message("dry run: nothing was recorded")
         return
-    with state.open_ledger(create=True) as ledger:
+    total = sum(len(ops) for _, ops in journals)
+    recorded: list[tuple[str, RecordResult]] = []
+    refused: tuple[int, LedgerError] | None = None
+    with state.open_ledger(create=True) as ledger, progress_bar("importing", total, quiet=state.quiet) as advance:
         for i, (name, ops) in enumerate(journals):
             try:
-                result = ledger.execute(ops, source=name)
-            except LedgerError as exc:
-                if out.format == "json":
-                    out.json({"dry_run": False, "files": reports})
-                failure = failure_from(exc, verbose=state.verbose, as_json=state.json_errors)
-                rest = [n for n, _ in journals[i + 1 :]]
-                if rest:
-                    failure = CommandFailed(
-                        f"{failure.message} (not imported: {', '.join(rest)})",
-                        payload={**failure.payload, "not_imported": rest},
-                        details=failure.details,
-                        as_json=failure.as_json,
-                    )
-                raise failure from exc
-            reports.append(result_json(name, result))
-            out.message(file_report(name, result, state.verbose))
+                result = ledger.execute(ops, source=name, progress=advance)
+            except LedgerError as e:
+                refused = (i, e)
+                break
+            advance(result.skipped)  # the applied ones advanced the bar as they were applied
+            recorded.append((name, result))
+    # Reported once the bar is gone, so that the two never share a line of the terminal.
+    for name, result in recorded:
+        reports.append(result_json(name, result))
+        out.message(file_report(name, result, state.verbose))
     if out.format == "json":
         out.json({"dry_run": False, "files": reports})
+    if refused is not None:
+        index, exc = refused
+        failure = failure_from(exc, verbose=state.verbose, as_json=state.json_errors)
+        rest = [n for n, _ in journals[index + 1 :]]
+        if rest:
+            failure = CommandFailed(
+                f"{failure.message} (not imported: {', '.join(rest)})",
+                payload={**failure.payload, "not_imported": rest},
+                details=failure.details,
+                as_json=failure.as_json,
+            )
+        raise failure from exc
 
 
 @contextmanager
@@ -268,8 +278,13 @@ def export(state: CliState, output_path: str, fmt: str) -> None:
             count += 1
             yield op
 
-    with state.open_ledger() as ledger:
-        chunks = journal_chunks(counted(ledger.export_operations()), fmt)
+    # No bar while the journal itself scrolls past on the same terminal.
+    no_bar = state.quiet or (output_path == STDIN and sys.stdout.isatty())
+    with (
+        state.open_ledger() as ledger,
+        progress_bar("exporting", ledger.event_count(), quiet=no_bar) as advance,
+    ):
+        chunks = journal_chunks(counted(ledger.export_operations(advance)), fmt)
         if output_path == STDIN:
             sys.stdout.flush()
             stream = sys.stdout.buffer
@@ -398,17 +413,11 @@ def rebuild(state: CliState, out: Output) -> None:
       partnership-ledger rebuild
       partnership-ledger -q rebuild
     """
-    with state.open_ledger() as ledger:
-        total = ledger.event_count()
-        if out.is_text and not state.quiet and sys.stderr.isatty():
-            from rich.console import Console
-            from rich.progress import Progress
-
-            with Progress(console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task("rebuilding read models", total=total)
-                events = ledger.rebuild(lambda n: bar.advance(task, n))
-        else:
-            events = ledger.rebuild()
+    with (
+        state.open_ledger() as ledger,
+        progress_bar("rebuilding read models", ledger.event_count(), quiet=state.quiet) as advance,
+    ):
+        events = ledger.rebuild(advance)
     if out.format == "json":
         out.json({"events": events})
     else:
@@ -483,7 +492,9 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     between an NPO and Fukushima Prefecture, a Kanagawa Fund 21 project and a
     Tower Hamlets-style Local Strategic Partnership with its Local Area
     Agreement. It is built in a folder of its own and never touches an
-    existing ledger (--db is ignored).
+    existing ledger (--db is ignored). Next to it, the reports for residents
+    of every partnership are written as a static site (site/index.html, in
+    Japanese and English), whose index path is printed.
 
     \b
     Examples:
@@ -496,6 +507,10 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     ledger_path = build_demo(path)
     with PartnershipLedger.open(ledger_path, create=False) as ledger:
         facts = ledger.info()
+        # The reports for residents, next to the ledger: a static site in both languages.
+        from partnership_ledger.reports import write_site
+
+        site_index = write_site(ledger, path / "site", verify=True)
     db = str(ledger_path)
     root = ctx.find_root().command
     available = root.commands if isinstance(root, click.Group) else {}
@@ -508,6 +523,7 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
                 "events": facts["events"],
                 "parties": facts["parties"],
                 "partnerships": facts["partnerships"],
+                "site": str(site_index),
                 "try": tour,
             }
         )
@@ -516,6 +532,7 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
         f"built the demo ledger at {db} ({plural(facts['parties'], 'party', 'parties')}, "
         f"{plural(facts['partnerships'], 'partnership')}, {plural(facts['events'], 'event')})"
     )
+    out.message(f"wrote the reports for residents: {site_index}")
     out.message("\nTry:")
     for line in tour:
         out.message(f"  {line}")

@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ledger_cmds",
     "query_cmds",
     "indicator_cmds",
+    "report_cmds",
     "integrity_cmds",
     "follow_cmds",
 )
@@ -67,7 +68,8 @@ class LedgerGroup(click.Group):
     show_default=True,
     envvar=ENV_DB,
     show_envvar=True,
-    help="The ledger: an SQLite file (or a database URL). Example: --db ~/ledgers/fukushima.sqlite",
+    help="The ledger: an SQLite file, or a PostgreSQL database as postgresql://user:password@host:port/dbname. "
+    "Example: --db ~/ledgers/fukushima.sqlite",
 )
 @click.option(
     "-q",
@@ -106,11 +108,15 @@ def cli(ctx: click.Context, db: str, quiet: bool, verbose: bool) -> None:
     \b
     Output and errors:
       Data goes to stdout: a table on a terminal, plain aligned text when piped,
-      JSON with --json, CSV with --csv. Errors go to stderr as one sentence
-      starting "error:" (with --json, as {"error": {...}}).
+      JSON with --json, CSV with --csv (JSON Schemas in docs/schemas/). Long work
+      (import, rebuild, verify, export) shows a progress bar on a terminal.
+      Errors go to stderr as one sentence starting "error:" (with --json, as
+      {"error": {...}}).
       Exit codes: 0 fine; 1 the ledger refused (invalid journal, broken rule,
-      unknown key, missing ledger); 2 usage error; 130 interrupted.
-      Set NO_COLOR=1 for no colour, PARTNERSHIP_LEDGER_DEBUG=1 for tracebacks.
+      unknown key, missing, damaged or locked ledger, tampering); 2 usage error;
+      130 interrupted.
+      Set NO_COLOR=1 for no colour, PARTNERSHIP_LEDGER_DEBUG=1 for tracebacks,
+      PARTNERSHIP_LEDGER_LOCK_TIMEOUT=SECONDS to wait for a locked ledger (30).
 
     \b
     Shell completion (bash; zsh and fish likewise):

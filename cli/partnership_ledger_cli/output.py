@@ -137,7 +137,7 @@ def print_rich_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
     for c in columns:
         table.add_column(c.header)
     for row in rows:
@@ -147,13 +147,16 @@ def print_rich_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column
 
 
 def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
-    """One row as CSV cells: nested objects become ``name_sub`` columns, lists join."""
+    """One row as CSV cells: nested objects become ``name_sub`` columns, lists of plain
+    values join with spaces, and lists of objects become one JSON cell."""
     out: dict[str, str] = {}
 
     def put(prefix: str, value: Any) -> None:
         if isinstance(value, Mapping) and value:
             for k, v in value.items():
                 put(f"{prefix}_{k}", v)
+        elif isinstance(value, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in value):
+            out[prefix] = to_json(value, indent=None)
         elif isinstance(value, (list, tuple)):
             out[prefix] = " ".join(_csv_scalar(v) for v in value)
         else:
@@ -184,7 +187,8 @@ def csv_text(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> st
     found = list(dict.fromkeys(n for r in flat for n in r)) or [c.field for c in columns]
     # A field that is empty in some rows and an object in others: keep only its sub-columns.
     found = [n for n in found if not (any(m.startswith(n + "_") for m in found) and all(not r.get(n) for r in flat))]
-    first = [n for c in columns for n in found if n == c.field or n.startswith(c.field + "_")]
+    fields = {c.field for c in columns}
+    first = [n for c in columns for n in found if n == c.field or (n.startswith(c.field + "_") and n not in fields)]
     names = list(dict.fromkeys(first + found))
     buffer = io.StringIO()
     writer = csv_module.writer(buffer, lineterminator="\r\n")  # RFC 4180; quotes any \r or \n

@@ -2,7 +2,7 @@
 
 For a new command taking a partnership::
 
-    @click.argument("partnership", shell_complete=complete_keys("partnership"))
+    @click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from partnership_ledger.errors import StorageError
 
 STDIN = "-"
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_DECIMAL_RE = re.compile(r"^[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -79,6 +81,38 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only in n
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
+
+
+class LedgerKey(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A key in the ledger (``npo-puppets``). Bytes that are not UTF-8 text, which a shell can
+    pass, are refused here: no key can hold them."""
+
+    name = "key"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{text!a} is not a key: it holds bytes that are not UTF-8 text", param, ctx)
+        return text
+
+
+class DecimalNumber(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A finite, non-negative decimal number written plainly (``0.05``, ``2``), kept exact."""
+
+    name = "decimal"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "DECIMAL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        text = str(value).strip()
+        if not _DECIMAL_RE.match(text):
+            self.fail(f"{text!r} is not a number: write a decimal such as 0.05 or 2", param, ctx)
+        return Decimal(text)
 
 
 def complete_keys(

@@ -16,7 +16,7 @@ from partnership_ledger.journal import OPS
 
 from .context import CliState, pass_state
 from .output import Column, Output, output_options, tree_lines
-from .params import IsoDate, Timestamp, complete_keys
+from .params import IsoDate, LedgerKey, Timestamp, complete_keys
 
 PARTY_COLUMNS = (
     Column("key", "key"),
@@ -97,7 +97,7 @@ def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:
 
 
 @click.command()
-@click.argument("key", shell_complete=complete_keys())
+@click.argument("key", type=LedgerKey(), shell_complete=complete_keys())
 @output_options()
 @pass_state
 def show(state: CliState, out: Output, key: str) -> None:
@@ -127,10 +127,11 @@ def check_party(kind: str | None, party: str) -> None:
 
 
 @click.command()
-@click.argument("key", required=False, shell_complete=complete_keys())
+@click.argument("key", type=LedgerKey(), required=False, shell_complete=complete_keys())
 @click.option(
     "--party",
     metavar="PARTY",
+    type=LedgerKey(),
     shell_complete=complete_keys("party"),
     help="Only operations naming this party. Example: --party npo-puppets",
 )

@@ -91,6 +91,15 @@ class ContributionFact:
     description: str | None = None
 
 
+#: An in-kind contribution as the report groups it: party, kind, unit, valuation basis,
+#: quantity, pledged, withdrawn, delivered (amounts as Decimals or their decimal strings).
+InKindRow = tuple[str, str, str | None, str | None, Any, Any, Any, Any]
+
+
+def in_kind_row(c: ContributionFact) -> InKindRow:
+    return (c.party, c.kind, c.unit, c.valuation_basis, c.quantity, c.pledged, c.withdrawn, c.delivered)
+
+
 @attrs.frozen
 class BucketKey:
     """Where an amount is counted: partnership, party, fiscal year, kind, instrument."""
@@ -192,6 +201,8 @@ class FactStore(Protocol):
     def put_contribution(self, fact: ContributionFact) -> None: ...
     def contribution(self, key: str) -> ContributionFact | None: ...
     def contributions(self, partnership: str) -> list[ContributionFact]: ...
+    def count_contributions(self, partnership: str) -> int: ...
+    def in_kind_rows(self, partnership: str) -> list[InKindRow]: ...
     def add_to_bucket(
         self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
     ) -> None: ...
@@ -463,6 +474,12 @@ class MemoryFactStore:
             (c for c in self._contributions.values() if c.partnership == partnership),
             key=lambda c: c.key,
         )
+
+    def count_contributions(self, partnership: str) -> int:
+        return sum(1 for c in self._contributions.values() if c.partnership == partnership)
+
+    def in_kind_rows(self, partnership: str) -> list[InKindRow]:
+        return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
 
     def add_to_bucket(
         self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal

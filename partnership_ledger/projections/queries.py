@@ -38,9 +38,7 @@ def _require(store: FactStore, partnership: str) -> None:
         raise UnknownKey(f"there is no partnership {partnership}")
 
 
-def applicable_agreement(
-    agreements: Sequence[AgreementFact], fiscal_year: int | None
-) -> AgreementFact | None:
+def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int | None) -> AgreementFact | None:
     """The agreement whose agreed shares apply: the latest drafted that is fully signed and in
     force (for a fiscal year: in force at some time during it) and sets shares."""
     best: AgreementFact | None = None
@@ -70,18 +68,16 @@ def _fiscal_year_start(store: FactStore, partnership: str) -> int:
 def _members(spells: Sequence[SpellFact], first: date | None, last: date | None) -> list[str]:
     seen: dict[str, None] = {}
     for s in spells:
-        if (
-            first is None
-            or last is None
-            or (s.joined <= last and (s.left is None or s.left >= first))
-        ):
+        if first is None or last is None or (s.joined <= last and (s.left is None or s.left >= first)):
             seen.setdefault(s.party, None)
     return list(seen)
 
 
 def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> list[str]:
+    """The partnership and those of ``children`` the store knows: asked ``as_of`` a time
+    before a sub-partnership was proposed, the answer must not name it."""
     _require(store, partnership)
-    return [partnership, *children]
+    return [partnership, *(c for c in children if store.partnership(c) is not None)]
 
 
 def _buckets(store: FactStore, partnerships: Sequence[str]) -> list[tuple[BucketKey, Bucket]]:
@@ -179,7 +175,7 @@ def burden_balance(
     ]
     return {
         "partnership": partnership,
-        "include_children": list(children),
+        "include_children": partnerships[1:],
         "currency": currency,
         "basis": basis,
         "fiscal_year": fiscal_year,
@@ -214,8 +210,7 @@ def funding_instruments(
     return {
         "money_total": total,
         "by_instrument": [
-            {"instrument": name, "value": by[name], "share": q6(shares.get(name))}
-            for name in sorted(by)
+            {"instrument": name, "value": by[name], "share": q6(shares.get(name))} for name in sorted(by)
         ],
         "joint_contribution_share": q6(joint / total) if total else None,
         "subsidy_or_commission_share": q6(plain / total) if total else None,
@@ -237,10 +232,7 @@ def voice(
     fys = _fiscal_year_start(store, partnership)
     first, last = fiscal_year_bounds(fiscal_year, fys) if fiscal_year is not None else (None, None)
     decisions = [
-        d
-        for p in partnerships
-        for d in store.decisions(p)
-        if first is None or last is None or first <= d.on <= last
+        d for p in partnerships for d in store.decisions(p) if first is None or last is None or first <= d.on <= last
     ]
     counts = ind.voice_counts(((d.proposed_by, list(d.votes)) for d in decisions), parties)
     for p in counts:
@@ -252,7 +244,7 @@ def voice(
     everyone = sorted(set(counts) | set(values), key=lambda x: (-counts.get(x, 0), x))
     return {
         "partnership": partnership,
-        "include_children": list(children),
+        "include_children": partnerships[1:],
         "fiscal_year": fiscal_year,
         "basis": basis,
         "currency": currency,
@@ -275,9 +267,7 @@ def voice(
     }
 
 
-def target_progress(
-    store: FactStore, partnership: str, *, children: Sequence[str] = ()
-) -> dict[str, Any]:
+def target_progress(store: FactStore, partnership: str, *, children: Sequence[str] = ()) -> dict[str, Any]:
     """Are the public-service targets met? Progress and status of each target."""
     partnerships = scope(store, partnership, children)
     out = []
@@ -295,8 +285,7 @@ def target_progress(
                     "baseline": {"period": t.baseline_period, "value": t.baseline_value},
                     "targets": [{"period": per, "value": v} for per, v in t.targets],
                     "measurements": [
-                        {"period": m.period, "value": m.value, "source": m.source, "on": m.on}
-                        for m in t.measurements
+                        {"period": m.period, "value": m.value, "source": m.source, "on": m.on} for m in t.measurements
                     ],
                     "revisions": len(t.revisions),
                     "period": prog.period,
@@ -308,19 +297,17 @@ def target_progress(
                 }
             )
     counts: dict[str, int] = {}
-    for t in out:
-        counts[str(t["status"])] = counts.get(str(t["status"]), 0) + 1
+    for row in out:
+        counts[str(row["status"])] = counts.get(str(row["status"]), 0) + 1
     return {
         "partnership": partnership,
-        "include_children": list(children),
+        "include_children": partnerships[1:],
         "status_counts": counts,
         "targets": out,
     }
 
 
-def evaluation_summary(
-    store: FactStore, partnership: str, *, children: Sequence[str] = ()
-) -> dict[str, Any]:
+def evaluation_summary(store: FactStore, partnership: str, *, children: Sequence[str] = ()) -> dict[str, Any]:
     """What residents and parties think: means by role, resident-weighted score, gap.
 
     Residents' ids never appear; comments appear only where the submitter made them public.
@@ -329,13 +316,8 @@ def evaluation_summary(
     rounds = []
     for p in partnerships:
         for e in store.evaluations(p):
-            summary = ind.evaluation_summary(
-                e.criteria, [(s.role, s.scores) for s in e.submissions], e.resident_weight
-            )
-            role_counts = {
-                r: sum(1 for s in e.submissions if s.role == r)
-                for r in ("resident", "party", "external")
-            }
+            summary = ind.evaluation_summary(e.criteria, [(s.role, s.scores) for s in e.submissions], e.resident_weight)
+            role_counts = {r: sum(1 for s in e.submissions if s.role == r) for r in ("resident", "party", "external")}
             rounds.append(
                 {
                     "key": e.key,
@@ -379,7 +361,7 @@ def evaluation_summary(
                     ],
                 }
             )
-    return {"partnership": partnership, "include_children": list(children), "evaluations": rounds}
+    return {"partnership": partnership, "include_children": partnerships[1:], "evaluations": rounds}
 
 
 def contribution_breakdown(store: FactStore, partnership: str, *, children: Sequence[str] = ()) -> dict[str, Any]:
@@ -397,25 +379,22 @@ def contribution_breakdown(store: FactStore, partnership: str, *, children: Sequ
     for k, b in buckets:
         ident = (k.party, k.fiscal_year, k.kind, k.instrument)
         merged[ident] = merged.get(ident, Bucket()).plus(b.pledged, b.withdrawn, b.delivered)
-    count = 0
+    count = sum(store.count_contributions(p) for p in partnerships)
     groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for p in partnerships:
-        for c in store.contributions(p):
-            count += 1
-            if c.kind == "money":
-                continue
+        for party, kind, unit, basis, quantity, pledged, withdrawn, delivered in store.in_kind_rows(p):
             g = groups.setdefault(
-                (c.party, c.kind, c.unit or "", c.valuation_basis or ""),
+                (party, kind, unit or "", basis or ""),
                 {"contributions": 0, "quantity": None, "pledged": Decimal(0), "delivered": Decimal(0)},
             )
             g["contributions"] += 1
-            if c.quantity is not None:
-                g["quantity"] = (g["quantity"] or Decimal(0)) + c.quantity
-            g["pledged"] += c.pledged - c.withdrawn
-            g["delivered"] += c.delivered
+            if quantity is not None:
+                g["quantity"] = (g["quantity"] or Decimal(0)) + Decimal(quantity)
+            g["pledged"] += Decimal(pledged) - Decimal(withdrawn)
+            g["delivered"] += Decimal(delivered)
     return {
         "partnership": partnership,
-        "include_children": list(children),
+        "include_children": partnerships[1:],
         "currency": currency,
         "contributions": count,
         "rows": [

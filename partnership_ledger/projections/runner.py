@@ -67,7 +67,10 @@ class Projections:
         with self.db.transaction() as c:
             c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
             if c.fetchone() is None:
-                c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
+                c.execute(
+                    "INSERT INTO ledger_tracking VALUES (?, 0) ON CONFLICT (name) DO NOTHING",
+                    (TRACKING_NAME,),
+                )
 
     def position(self) -> int:
         with self.db.transaction(commit=False) as c:
@@ -107,22 +110,30 @@ class Projections:
             for m in self.models:
                 if hasattr(m, "begin"):
                     m.begin(c)
-            for position, oid, version, topic, state in rows:
-                event = self.mapper.to_domain_event(
-                    StoredEvent(
-                        originator_id=UUID(str(oid)),  # text (SQLite) or uuid (PostgreSQL)
-                        originator_version=version,
-                        topic=topic,
-                        state=bytes(state),
+            try:
+                for position, oid, version, topic, state in rows:
+                    event: Any = self.mapper.to_domain_event(  # ours all carry a timestamp
+                        StoredEvent(
+                            originator_id=UUID(str(oid)),  # text (SQLite) or uuid (PostgreSQL)
+                            originator_version=version,
+                            topic=topic,
+                            state=bytes(state),
+                        )
                     )
-                )
-                info = self.info_of(c, event)
+                    info = self.info_of(c, event)
+                    for m in self.models:
+                        m.apply(c, position, event.timestamp, event, info)
+                    last = position
                 for m in self.models:
-                    m.apply(c, position, event.timestamp, event, info)
-                last = position
-            for m in self.models:
-                if hasattr(m, "end"):
-                    m.end()
+                    if hasattr(m, "end"):
+                        m.end()
+            except BaseException:
+                # The transaction rolls back: a model that keeps batch state (a cursor,
+                # caches) must drop it, or later reads would use a closed cursor.
+                for m in self.models:
+                    if hasattr(m, "abort"):
+                        m.abort()
+                raise
             if rows:
                 c.execute(
                     "UPDATE ledger_tracking SET position=? WHERE name=?", (last, TRACKING_NAME)

@@ -25,10 +25,12 @@ from .facts import (
     ContributionFact,
     DecisionFact,
     EvaluationFact,
+    InKindRow,
     PartnershipFact,
     PartyFact,
     SpellFact,
     TargetFact,
+    in_kind_row,
 )
 from .runner import AggregateInfo
 
@@ -219,6 +221,11 @@ class SqlFactStore:
         self._clear()
         self._c = c
 
+    def abort(self) -> None:
+        """Forget the batch (its transaction rolled back): nothing of it was written."""
+        self._clear()
+        self._c = None
+
     def _clear(self) -> None:
         self._facts.clear()
         self._dirty.clear()
@@ -254,11 +261,9 @@ class SqlFactStore:
                 "withdrawn = excluded.withdrawn",
                 contributions,
             )
-        for spell in self._new_spells:
-            c.execute(
-                "INSERT INTO rm_spells VALUES (?, (SELECT COUNT(*) FROM rm_spells WHERE partnership = ?), ?)",
-                (spell.partnership, spell.partnership, dumps(spell)),
-            )
+        # Ends first, and only of the spells stored before this batch: the batch's own new
+        # spells already carry their ends, and a party that left and joined again within
+        # the batch has an open new spell that must stay open.
         for partnership, party, left in self._ended:
             c.execute("SELECT seq, body FROM rm_spells WHERE partnership = ? ORDER BY seq", (partnership,))
             for seq, body in c.fetchall():
@@ -268,6 +273,11 @@ class SqlFactStore:
                         "UPDATE rm_spells SET body = ? WHERE partnership = ? AND seq = ?",
                         (dumps(attrs.evolve(s, left=left)), partnership, seq),
                     )
+        for spell in self._new_spells:
+            c.execute(
+                "INSERT INTO rm_spells VALUES (?, (SELECT COUNT(*) FROM rm_spells WHERE partnership = ?), ?)",
+                (spell.partnership, spell.partnership, dumps(spell)),
+            )
         for d in self._new_decisions:
             c.execute(
                 "INSERT INTO rm_decisions VALUES (?, (SELECT COUNT(*) FROM rm_decisions WHERE partnership = ?), ?)",
@@ -383,6 +393,29 @@ class SqlFactStore:
                 found[key] = fact
         return [found[k] for k in sorted(found)]
 
+    def _pending_contributions(self, partnership: str) -> bool:
+        return any(
+            k == "contribution" and f is not None and f.partnership == partnership for (k, _), f in self._facts.items()
+        )
+
+    def count_contributions(self, partnership: str) -> int:
+        if self._pending_contributions(partnership):
+            return len(self.contributions(partnership))
+        rows = self._read("SELECT COUNT(*) FROM rm_contributions WHERE partnership=?", (partnership,))
+        return int(rows[0][0])
+
+    def in_kind_rows(self, partnership: str) -> list[InKindRow]:
+        # Only the columns the report groups by, as stored (a partnership may hold hundreds of
+        # thousands of contributions); amounts stay decimal strings for exact sums.
+        if self._pending_contributions(partnership):
+            return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
+        rows = self._read(
+            "SELECT party, kind, unit, valuation_basis, quantity, pledged, withdrawn, delivered "
+            "FROM rm_contributions WHERE partnership=? AND kind <> 'money'",
+            (partnership,),
+        )
+        return [tuple(r) for r in rows]
+
     def put_target(self, fact: TargetFact) -> None:
         self._put(fact)
 
@@ -478,6 +511,9 @@ class FactsModel:
 
     def end(self) -> None:
         self.store.flush()
+
+    def abort(self) -> None:
+        self.store.abort()
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         F.apply_event(self.store, event, info)

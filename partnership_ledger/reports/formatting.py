@@ -6,7 +6,7 @@ made here. Money stays a ``Decimal`` to the last step (Babel formats Decimals ex
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date as Date
 from decimal import Decimal
 
 from babel.dates import format_date, format_skeleton
@@ -35,9 +35,7 @@ class Formatter:
             return self.number(amount)
         value = Decimal(amount)
         if value == value.to_integral_value():
-            text = format_currency(
-                value, currency, format="¤#,##0", locale=self.locale, currency_digits=False
-            )
+            text = format_currency(value, currency, format="¤#,##0", locale=self.locale, currency_digits=False)
         else:
             text = format_currency(value, currency, locale=self.locale)
         # CLDR's Japanese yen sign is the full-width one; residents write the ordinary ¥.
@@ -76,18 +74,18 @@ class Formatter:
         sign = "+" if value > 0 else "−" if value < 0 else "±"
         return sign + self.number(abs(value), places=2)
 
-    def date(self, value: date | str | None) -> str:
+    def date(self, value: Date | str | None) -> str:
         """A day: ``2008年4月15日`` / ``April 15, 2008``."""
         if value is None:
             return "–"
-        day = date.fromisoformat(value) if isinstance(value, str) else value
+        day = Date.fromisoformat(value) if isinstance(value, str) else value
         return format_date(day, format="long", locale=self.locale)
 
-    def month(self, value: date | str | None) -> str:
+    def month(self, value: Date | str | None) -> str:
         """A month: ``2003年3月`` / ``March 2003``."""
         if value is None:
             return "–"
-        day = date.fromisoformat(value) if isinstance(value, str) else value
+        day = Date.fromisoformat(value) if isinstance(value, str) else value
         return format_skeleton("yMMMM", day, locale=self.locale)
 
     def fiscal_year(self, year: int | None) -> str:

@@ -39,8 +39,7 @@ def translations(language: Language) -> gettext.NullTranslations:
     found = Translations.load(locales_dir(), [language], DOMAIN)
     if not isinstance(found, Translations):
         raise FileNotFoundError(
-            f"the {language} message catalog is missing: run "
-            "'python -m partnership_ledger.reports.catalog compile'"
+            f"the {language} message catalog is missing: run 'python -m partnership_ledger.reports.catalog compile'"
         )
     return found
 

@@ -45,6 +45,11 @@ INDEX_TABLES = (
 )
 
 
+#: The advisory lock that makes processes opening one new ledger at once create its tables in
+#: turn (concurrent ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE`` can fail otherwise).
+SCHEMA_LOCK = 0x504C_4C45_4447_4552
+
+
 def chain_enabled() -> bool:
     # Only the benchmark turns the chain off, to measure what it costs.
     return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
@@ -180,6 +185,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements.extend(SQL(s).format() for s in INDEX_TABLES)
 
+    def create_table(self) -> None:
+        with connect_directly(self.datastore) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+            try:
+                super().create_table()
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
     def _fetch_ids_after_insert_events(
         self,
         curs: psycopg.Cursor[DictRow],
@@ -289,16 +302,30 @@ class PgDb(Db):
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
-        with (
-            self.datastore.get_connection() as conn,
-            conn.transaction(force_rollback=not commit),
-            conn.cursor(row_factory=tuple_row) as cursor,
-        ):
-            yield PgCursorAdapter(cursor)
+        with self.datastore.get_connection() as conn:
+            if not commit:
+                # Reads need no BEGIN/ROLLBACK: at READ COMMITTED each statement sees its own
+                # snapshot inside a transaction too, so this only saves two round trips.
+                with conn.cursor(row_factory=tuple_row) as cursor:
+                    yield PgCursorAdapter(cursor)
+                return
+            with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
+                yield PgCursorAdapter(cursor)
+
+    def script(self, statements: Sequence[str]) -> None:
+        with self.transaction() as c:
+            c.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
+            for s in statements:
+                c.execute(s)
 
     def listener(self, channel: str) -> psycopg.Connection[Any]:
         """A connection of its own (not from the pool) listening on ``channel``."""
-        kwargs = {k: v for k, v in dict(self.datastore.pool.kwargs).items() if k != "row_factory"}
-        conn = psycopg.connect(autocommit=True, **kwargs)
+        conn = connect_directly(self.datastore)
         conn.execute(SQL("LISTEN {0}").format(Identifier(channel)))
         return conn
+
+
+def connect_directly(datastore: Any) -> psycopg.Connection[Any]:
+    """A connection to the datastore's database outside its pool (autocommit)."""
+    kwargs = {k: v for k, v in dict(datastore.pool.kwargs).items() if k != "row_factory"}
+    return psycopg.connect(autocommit=True, **kwargs)

@@ -1,0 +1,241 @@
+"""Verification speed, and what the hash chain costs when recording.
+
+    python bench/verify.py [--events 1000000] [--record-ops 20000] [--commands 300]
+                           [--repeat 3] [--db PATH] [--check]
+
+(a) verify: builds (or reuses) a ledger of ``--events`` stored events, by importing a
+    synthetic journal (``bench/synthetic.py``, fixed seed) in chunks of 20,000 operations with
+    the read models left to ``follow`` (verification does not read them); it is kept in
+    ``bench/results/verify-<N>.sqlite`` for the next run. Then, in the same run, it times
+    ``verify_chain`` over it against the floor: reading the same rows with sqlite3 and
+    hashing each with hashlib (no link rows, no checks). Goal: at least 0.5 of the floor.
+(b) record: imports a ``--record-ops`` journal into a fresh ledger, and records
+    ``--commands`` operations one transaction each, with the chain on and with
+    ``PARTNERSHIP_LEDGER_CHAIN=off``, each run in a fresh process, on and off interleaved,
+    best of ``--repeat``. Goal: with the chain, at least 0.9 of the speed without.
+
+Prints the rates and ratios and writes them to ``bench/results/verify.json``. With
+``--check`` the exit status is 1 when a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import os
+import platform
+import random
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+GOAL_VERIFY = 0.5  # verify_chain against reading and hashing the same rows
+GOAL_RECORD = 0.9  # recording with the chain against recording without it
+CHUNK = 20_000  # operations per import while building the benchmark ledger
+SEED = 20080415
+
+
+# -- (a) verification ---------------------------------------------------------------------------
+
+
+def build_ledger(path: Path, events: int) -> int:
+    """A ledger of at least ``events`` events at ``path`` (reused if it has them); its size."""
+    from synthetic import _operations  # the journal's generator, taken lazily chunk by chunk
+
+    from partnership_ledger.application import PartnershipLedger
+
+    os.environ["PARTNERSHIP_LEDGER_READ_MODELS"] = "follow"  # verification needs no read models
+    try:
+        with PartnershipLedger.open(path) as ledger:
+            have = ledger.event_count()
+            if have >= events:
+                print(f"reusing {path} ({have} events)")
+                return have
+            if have:
+                raise SystemExit(f"{path} holds {have} events, fewer than {events}: remove it first")
+            print(f"building {path}: {events} events, importing {CHUNK} operations at a time")
+            stream = _operations(events, random.Random(SEED))
+            start = time.perf_counter()
+            while ledger.event_count() < events:
+                chunk = list(itertools.islice(stream, CHUNK))
+                if not chunk:
+                    break
+                ledger.import_journal(json.dumps(chunk))
+                done = ledger.event_count()
+                rate = done / (time.perf_counter() - start)
+                print(f"  {done} events ({rate:.0f}/s)", flush=True)
+            return ledger.event_count()
+    finally:
+        del os.environ["PARTNERSHIP_LEDGER_READ_MODELS"]
+
+
+def floor_read_and_hash(path: Path, batch: int = 5000) -> int:
+    """Read every stored event with sqlite3 and hash it with the one before: nothing else."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    sha256, pack = hashlib.sha256, struct.pack
+    prev, last, n = bytes(32), 0, 0
+    try:
+        while True:
+            rows = con.execute(
+                "SELECT rowid, CAST(originator_id AS BLOB), originator_version, CAST(topic AS BLOB), state "
+                "FROM stored_events WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            for position, oid, version, topic, state in rows:
+                prev = sha256(b"".join((prev, pack(">q", position), oid, pack(">q", version), topic, state))).digest()
+            n += len(rows)
+            if len(rows) < batch:
+                return n
+            last = rows[-1][0]
+    finally:
+        con.close()
+
+
+def verify_once(path: Path) -> int:
+    from partnership_ledger.integrity import verify_chain
+    from partnership_ledger.storage.sqlite import file_db
+
+    with file_db(path) as db:
+        result = verify_chain(db)
+    if not result.ok:
+        raise SystemExit(f"the benchmark ledger does not verify: {result.message}")
+    return result.size
+
+
+def best_rate(fn: Any, path: Path, repeat: int) -> tuple[float, int]:
+    """(best events per second, events) over ``repeat`` runs."""
+    best, n = 0.0, 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        n = fn(path)
+        best = max(best, n / (time.perf_counter() - start))
+    return best, n
+
+
+# -- (b) recording, with and without the chain ------------------------------------------------------
+
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from partnership_ledger.application import PartnershipLedger
+
+db, journal, setup, commands = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+with PartnershipLedger.open(db) as ledger:
+    if commands:
+        ops = json.loads(journal.read_text(encoding="utf-8"))
+        ledger.import_journal(json.dumps(ops[:setup]))
+        start = time.perf_counter()
+        for op in ops[setup : setup + commands]:
+            ledger.record(op)
+        print(time.perf_counter() - start, commands)
+    else:
+        start = time.perf_counter()
+        result = ledger.import_journal(journal)
+        print(time.perf_counter() - start, result.events)
+"""
+
+
+def record_once(folder: Path, journal: Path, chain: bool, setup: int, commands: int) -> float:
+    """Seconds to import ``journal`` (commands=0) or record ``commands`` operations one by one."""
+    db = folder / f"record-{'on' if chain else 'off'}-{time.monotonic_ns()}.sqlite"
+    env = dict(os.environ)
+    env.pop("PARTNERSHIP_LEDGER_READ_MODELS", None)
+    if chain:
+        env.pop("PARTNERSHIP_LEDGER_CHAIN", None)
+    else:
+        env["PARTNERSHIP_LEDGER_CHAIN"] = "off"
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(db), str(journal), str(setup), str(commands)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    return float(out[0])
+
+
+def record_bench(ops: int, commands: int, repeat: int) -> dict[str, dict[str, float]]:
+    from synthetic import synthetic_journal
+
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        journal = folder / "journal.json"
+        operations = synthetic_journal(ops, SEED)
+        journal.write_text(json.dumps(operations), encoding="utf-8")
+        setup = min(len(operations) - commands, max(len(operations) // 2, 1))
+        for name, n, cmd in (("import", ops, 0), ("commands", commands, commands)):
+            best = {True: float("inf"), False: float("inf")}
+            for _ in range(repeat):
+                for chain in (True, False):
+                    best[chain] = min(best[chain], record_once(folder, journal, chain, setup, cmd))
+            results[name] = {
+                "operations": n,
+                "chain_on_ops_per_s": n / best[True],
+                "chain_off_ops_per_s": n / best[False],
+                "ratio": best[False] / best[True],
+            }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000, help="events in the verified ledger")
+    parser.add_argument("--db", type=Path, default=None, help="the ledger to verify (built if missing)")
+    parser.add_argument("--record-ops", type=int, default=20_000, help="operations imported in (b)")
+    parser.add_argument("--commands", type=int, default=300, help="one-operation transactions in (b)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (best is kept)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args(argv)
+    results_dir = HERE / "results"
+    results_dir.mkdir(exist_ok=True)
+    db = args.db or results_dir / f"verify-{args.events}.sqlite"
+
+    size = build_ledger(db, args.events)
+    verify_rate, verified = best_rate(verify_once, db, args.repeat)
+    floor_rate, floored = best_rate(floor_read_and_hash, db, args.repeat)
+    assert verified == floored == size
+    verify_ratio = verify_rate / floor_rate
+    print(f"\n(a) verify {size} events")
+    print(f"  verify_chain            {verify_rate:>12,.0f} events/s  ({size / verify_rate:.2f} s)")
+    print(f"  sqlite3 + hashlib floor {floor_rate:>12,.0f} events/s  ({size / floor_rate:.2f} s)")
+    print(f"  ratio {verify_ratio:.2f} (goal >= {GOAL_VERIFY})")
+
+    record = record_bench(args.record_ops, args.commands, args.repeat)
+    print(f"\n(b) recording, chain on vs off (best of {args.repeat}, fresh process each)")
+    for name, r in record.items():
+        print(
+            f"  {name:<8} {r['operations']:>6} ops: on {r['chain_on_ops_per_s']:>9,.0f} ops/s, "
+            f"off {r['chain_off_ops_per_s']:>9,.0f} ops/s, ratio {r['ratio']:.2f} (goal >= {GOAL_RECORD})"
+        )
+    report = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "verify": {
+            "events": size,
+            "verify_events_per_s": verify_rate,
+            "floor_events_per_s": floor_rate,
+            "ratio": verify_ratio,
+            "goal": GOAL_VERIFY,
+        },
+        "record": {**record, "goal": GOAL_RECORD},
+    }
+    (results_dir / "verify.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    missed = verify_ratio < GOAL_VERIFY or any(r["ratio"] < GOAL_RECORD for r in record.values())
+    print("\nall goals met" if not missed else "\na goal was missed")
+    return 1 if missed and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

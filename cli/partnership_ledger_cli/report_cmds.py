@@ -1,0 +1,125 @@
+"""The transparency report for residents.
+
+report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from partnership_ledger.errors import InvalidArgument
+
+from .context import CliState, pass_state
+from .params import complete_keys
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all."""
+    if path.is_dir():
+        raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
+
+
+@click.command()
+@click.argument("partnership", required=False, shell_complete=complete_keys("partnership"))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "json"]),
+    default="html",
+    show_default=True,
+    help="html: one self-contained page (inline CSS and SVG charts, no script); md: Markdown; "
+    "json: the report's data. Example: --format md",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["ja", "en"]),
+    help="Language of the report (default: ja when the partnership keeps accounts in JPY, "
+    "otherwise en). Example: --lang en",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="File to write (default: stdout); with --all, the folder of the site. Example: -o report.html",
+)
+@click.option(
+    "--all",
+    "all_partnerships",
+    is_flag=True,
+    help="Write a static site of every partnership (index and reports, in Japanese and English) "
+    "into the -o folder. Example: --all -o site",
+)
+@click.option(
+    "--include-children",
+    is_flag=True,
+    help="Count the sub-partnerships' contributions, decisions, targets and evaluations too.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
+    "verified (seconds on a ledger of a million events).",
+)
+@pass_state
+def report(
+    state: CliState,
+    partnership: str | None,
+    fmt: str,
+    lang: str | None,
+    output: str | None,
+    all_partnerships: bool,
+    include_children: bool,
+    verify: bool,
+) -> None:
+    """Write the transparency report on a partnership for residents.
+
+    The report says, in plain words: the shared purpose; who takes part; what each
+    party put in (money and in kind, by year); the balance of burden and voice;
+    decisions; agreements; targets; evaluations (residents' view first); and the
+    integrity checkpoint it was made from, with how to verify it. Residents' ids
+    never appear, and comments only when their writer made them public.
+
+    \b
+    Examples:
+      partnership-ledger report puppet-tour -o puppet-tour.html
+      partnership-ledger report th-lsp --format md --lang ja
+      partnership-ledger report puppet-tour --format json | jq .balance
+      partnership-ledger report --all -o site --verify
+    """
+    # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
+    from partnership_ledger.reports import build_report, render_report, write_site
+
+    if all_partnerships:
+        if partnership is not None:
+            raise click.UsageError("give a partnership or --all, not both")
+        if output is None:
+            raise click.UsageError("--all writes a folder: name it with -o DIR")
+        if Path(output).exists() and not Path(output).is_dir():
+            raise click.UsageError(f"{output} is a file: --all needs a folder")
+        with state.open_ledger() as ledger:
+            index = write_site(ledger, Path(output), verify=verify)
+        click.echo(str(index))
+        return
+    if partnership is None:
+        raise click.UsageError("name the partnership to report on (or use --all -o DIR)")
+    with state.open_ledger() as ledger:
+        model = build_report(ledger, partnership, include_children=include_children, verify=verify)
+    text = render_report(model, fmt, lang)
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+    else:
+        _write_file(Path(output), text)
+        state.note(f"wrote the {fmt} report on {partnership} to {output}")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(report)

@@ -1,0 +1,263 @@
+"""Charts of the report, drawn with matplotlib as SVG with the text kept as text.
+
+Text stays ``<text>`` (``svg.fonttype = 'none'``), so Japanese labels render in the reader's
+own fonts and can be selected, searched and read aloud. Each function returns the markup of
+one ``<svg>`` element ready to be inlined: no XML prolog, no metadata, ids made unique, a
+``<title>`` and ``role="img"``; the report puts a text alternative and a data table beside it.
+
+Values arrive as Decimals; they become floats only as drawing coordinates (the numbers a
+reader sees come from the Babel formatter, in the data tables).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import logging
+import re
+import warnings
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+#: Colour-blind-safe colours (Okabe and Ito), then more for large partnerships.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#999999",
+    "#882255",
+    "#44AA99",
+    "#117733",
+)
+#: Fonts named in the SVG, best first: the reader's browser uses the first it has.
+FONTS = "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, 'DejaVu Sans', sans-serif"
+RC: dict[str, Any] = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "partnership-ledger",  # the same chart gives the same SVG
+    # Text is measured with the font matplotlib ships (fast, and the same SVG on every
+    # machine); the SVG then names the reader's fonts (see FONTS).
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans"],
+    "font.size": 10,
+    "text.parse_math": False,  # "$" in a party's name is a dollar sign, not mathematics
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#444444",
+    "axes.labelcolor": "#222222",
+    "xtick.color": "#222222",
+    "ytick.color": "#222222",
+    "legend.frameon": False,
+}
+_counter = itertools.count(1)
+WIDTH = 5.0  # inches: legible when a phone shows the chart 330 px wide
+
+
+def _floats(values: Sequence[Decimal | int | None]) -> list[float]:
+    return [float(v) if v is not None else float("nan") for v in values]
+
+
+def _short(text: str, limit: int = 28) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
+PREFIX = "@chart@"
+
+
+def _svg(fig: Any) -> str:
+    """The figure as an inline ``<svg>`` element, its ids prefixed with a placeholder."""
+    buffer = io.StringIO()
+    with warnings.catch_warnings():
+        # Measuring text in a font that lacks some glyphs only affects layout; the reader's
+        # browser draws the text in its own fonts.
+        warnings.simplefilter("ignore")
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
+    text = re.sub(r"\s*<style type=\"text/css\">.*?</style>", "", text, flags=re.S)
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{PREFIX}-\1"', text)
+    text = re.sub(r'href="#([^"]+)"', rf'href="#{PREFIX}-\1"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{PREFIX}-\1)", text)
+    text = re.sub(r"font-family: [^;\"]*", f"font-family: {FONTS}", text)
+    head_end = text.index(">") + 1
+    head = re.sub(r'\s(width|height)="[^"]*"', "", text[:head_end])
+    head = head.replace("<svg", f'<svg role="img" aria-labelledby="{PREFIX}-title" class="chart"', 1)
+    return f'{head}\n <title id="{PREFIX}-title">@title@</title>{text[head_end:]}'
+
+
+def _finish(raw: str, title: str) -> str:
+    """A drawn chart with ids unique in the page and its (translated) title."""
+    prefix = f"chart{next(_counter)}"
+    return raw.replace(PREFIX, prefix).replace("@title@", escape(title), 1)
+
+
+def _quiet_fonts() -> None:
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+
+
+# Charts hold only the ledger's own words and numbers (party names, periods, amounts,
+# units), never a translated label: legends of series and titles are written by the report
+# around the chart. So a chart is the same in Japanese and English, and is drawn once.
+_drawn: dict[tuple[Any, ...], str] = {}
+#: Colours of the voice-and-burden series and of the target series, for the HTML legends.
+VOICE_COLOURS = (PALETTE[0], PALETTE[1], PALETTE[2])
+TARGET_COLOURS = (PALETTE[7], PALETTE[1], PALETTE[0])
+
+
+def _matplotlib() -> Any:
+    """matplotlib, imported when the first chart is drawn (not by every CLI command)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # never a window, never a GUI toolkit
+    return matplotlib
+
+
+def _cached(key: tuple[Any, ...], draw: Callable[[], str]) -> str:
+    if key not in _drawn:
+        if len(_drawn) > 256:
+            _drawn.clear()
+        _quiet_fonts()
+        with _matplotlib().rc_context(RC):
+            _drawn[key] = draw()
+    return _drawn[key]
+
+
+def contributions_chart(
+    parties: Sequence[str],
+    years: Sequence[int],
+    values: Sequence[Sequence[Decimal]],
+    money: Callable[[Decimal], str],
+    title: str,
+) -> str:
+    """Stacked bars: per fiscal year, the value each party delivered (legend: the parties).
+
+    ``money`` formats the axis's amounts; it must not depend on the report's language.
+    """
+    key = ("contributions", tuple(parties), tuple(years), tuple(tuple(v) for v in values), money(Decimal(1)))
+
+    def draw() -> str:
+        rotate = len(years) > 6
+        legend = 0.25 * ((len(parties) + 1) // 2)
+        below = 0.45 + (0.35 if rotate else 0.0) + legend
+        height = 3.0 + below
+        fig = _figure(WIDTH, height)
+        fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
+        ax = fig.add_subplot()
+        labels = [str(y) for y in years]
+        bottom = [0.0] * len(years)
+        for i, (party, row) in enumerate(zip(parties, values, strict=True)):
+            heights = _floats(row)
+            ax.bar(
+                labels,
+                heights,
+                bottom=bottom,
+                label=_short(party),
+                color=PALETTE[i % len(PALETTE)],
+                edgecolor="white",
+                linewidth=0.5,
+            )
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(5))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: money(Decimal(round(x)))))
+        if rotate:
+            ax.tick_params(axis="x", labelrotation=45)
+        fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=2)
+        return _svg(fig)
+
+    return _finish(_cached(key, draw), title)
+
+
+def voice_burden_chart(
+    parties: Sequence[str],
+    shares: Sequence[Decimal | None],
+    voice_shares: Sequence[Decimal | None],
+    participation: Sequence[Decimal | None],
+    title: str,
+) -> str:
+    """Horizontal bars per party: share of resources, share of the say, decisions taken part
+    in (in :data:`VOICE_COLOURS`; the report writes the legend)."""
+    key = ("voice", tuple(parties), tuple(shares), tuple(voice_shares), tuple(participation))
+
+    def draw() -> str:
+        n = len(parties)
+        height = 0.6 + 0.55 * n
+        fig = _figure(WIDTH, height)
+        fig.subplots_adjust(left=1.6 / WIDTH, right=0.95, top=1 - 0.1 / height, bottom=0.4 / height)
+        ax = fig.add_subplot()
+        positions = list(range(n))
+        bar = 0.26
+        for j, values in enumerate((shares, voice_shares, participation)):
+            ax.barh(
+                [p + (j - 1) * bar for p in positions],
+                [v * 100 for v in _floats(values)],
+                height=bar,
+                color=VOICE_COLOURS[j],
+            )
+        ax.set_yticks(positions, [_short(p, 18) for p in parties])
+        ax.invert_yaxis()
+        ax.set_xlim(0, 100)
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(100, decimals=0))
+        return _svg(fig)
+
+    return _finish(_cached(key, draw), title)
+
+
+def target_chart(
+    periods: Sequence[str],
+    baseline: Sequence[Decimal | None],
+    targets: Sequence[Decimal | None],
+    measured: Sequence[Decimal | None],
+    unit: str,
+    title: str,
+) -> str:
+    """A target's trajectory: the baseline (square), the targets (dashed) and the
+    measurements (solid), in :data:`TARGET_COLOURS`; the report writes the legend."""
+    key = ("target", tuple(periods), tuple(baseline), tuple(targets), tuple(measured), unit)
+
+    def draw() -> str:
+        rotate = len(periods) > 8
+        height = 2.9 + (0.3 if rotate else 0.0)
+        fig = _figure(WIDTH, height)
+        fig.subplots_adjust(
+            left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=(0.75 if rotate else 0.45) / height
+        )
+        ax = fig.add_subplot()
+        x = list(range(len(periods)))
+        target_line = [t if t is not None else b for t, b in zip(targets, baseline, strict=True)]
+        measured_line = [m if m is not None else b for m, b in zip(measured, baseline, strict=True)]
+        ax.plot(x, _floats(baseline), "s", color=TARGET_COLOURS[0], markersize=7)
+        _line(ax, x, target_line, color=TARGET_COLOURS[1], style="--", marker="o")
+        _line(ax, x, measured_line, color=TARGET_COLOURS[2], style="-", marker="D")
+        ax.set_xticks(x, list(periods))
+        if rotate:
+            ax.tick_params(axis="x", labelrotation=45)
+        ax.set_ylabel(_short(unit, 30))
+        return _svg(fig)
+
+    return _finish(_cached(key, draw), title)
+
+
+def _line(ax: Any, x: list[int], values: Sequence[Decimal | None], **style: Any) -> None:
+    """Points joined across the periods that have a value (gaps are bridged, not dropped)."""
+    points = [(i, float(v)) for i, v in zip(x, values, strict=True) if v is not None]
+    if not points:
+        return
+    xs, ys = zip(*points, strict=True)
+    ax.plot(xs, ys, linestyle=style["style"], marker=style["marker"], color=style["color"], markersize=5)

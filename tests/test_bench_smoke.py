@@ -1,0 +1,66 @@
+"""The recording benchmark runs end to end (``bench/record.py --quick``); no timing asserted."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from partnership_ledger.journal import parse_operations
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from synthetic import synthetic_journal  # noqa: E402 - bench/ is not a package
+
+RATIO = r"(\d+\.\d\d) \(goal >= ([\d.]+)\) (PASS|FAIL)"
+
+
+@pytest.mark.parametrize("ops", [1, 40, 1000])
+def test_synthetic_journal_is_valid_and_exactly_as_long_as_asked(ops: int) -> None:
+    journal = synthetic_journal(ops)
+    assert len(journal) == ops
+    assert len(parse_operations(journal)) == ops
+
+
+def test_synthetic_journal_depends_on_the_seed_only() -> None:
+    assert synthetic_journal(500, seed=7) == synthetic_journal(500, seed=7)
+    assert synthetic_journal(500, seed=7) != synthetic_journal(500, seed=8)
+
+
+def test_synthetic_journal_is_mostly_pledges_and_deliveries() -> None:
+    ops = [o["op"] for o in synthetic_journal(3000)]
+    assert ops.count("pledge") + ops.count("deliver") > len(ops) / 2
+    for op in ("register_party", "propose_partnership", "sign_agreement", "record_decision", "record_measurement"):
+        assert op in ops
+
+
+def test_record_benchmark_quick_run(tmp_path: Path) -> None:
+    results = tmp_path / "record.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "record.py"), "--quick", "--json", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    a = re.search(r"^ratio \(a\) import: " + RATIO, out, re.M)
+    b = re.search(r"^ratio \(b\) one command per transaction: " + RATIO, out, re.M)
+    assert a is not None, out
+    assert b is not None, out
+    assert re.search(r"^peak RSS \(import\): \d+ MB", out, re.M), out
+
+    data = json.loads(results.read_text())
+    assert data["operations"] == 5000
+    assert data["import"]["ours"]["events"] >= 5000
+    assert data["import"]["plain"]["events"] == data["import"]["ours"]["events"]
+    assert data["commands"]["ours"]["commands"] == data["commands"]["plain"]["commands"] > 0
+    # what is printed is what is recorded
+    assert a.group(1) == f"{data['import']['ratio']:.2f}"
+    assert b.group(1) == f"{data['commands']['ratio']:.2f}"
