@@ -1,6 +1,6 @@
 """Recording speed: the ledger side by side with a plain eventsourcing Application.
 
-    python bench/record.py [--ops 100000] [--commands 2000] [--quick] [--check]
+    python bench/record.py [--ops 100000] [--commands 2000] [--repeat 1] [--quick] [--check]
 
 Generates a realistic journal (``bench/synthetic.py``, fixed seed) in a temporary folder
 and measures, in this one run:
@@ -13,7 +13,9 @@ and measures, in this one run:
     agreements) is imported, the next ``--commands`` operations go one by one through the
     ledger's command methods (``ledger.deliver(...)``, ``ledger.pledge(...)``, ...), each its
     own transaction, against the plain Application doing get, increment, save of a counter
-    the same number of times.
+    the same number of times. For information (no goal), ``--history-commands`` more
+    operations are also recorded one by one on the ledger that (a) left, to show how one
+    command fares after a long history.
 
 Prints a table and the ratios against the goals, and writes the numbers to
 ``bench/results/record.json`` (``record-quick.json`` with ``--quick``). With ``--check``
@@ -27,6 +29,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +46,7 @@ GOAL_COMMAND = 0.7  # (b) at least 0.7 of its one-event-per-save rate
 GOAL_RSS_MB = 200  # peak RSS of the 100k import
 QUICK_OPS = 5000
 QUICK_COMMANDS = 200
+QUICK_HISTORY = 50
 PLAIN_POOL = 100  # counters the plain one-event-per-save baseline spreads its commands over
 SEED = 20080415
 
@@ -105,19 +109,22 @@ def child_ours_commands(args: dict[str, Any]) -> dict[str, Any]:
     from partnership_ledger import PartnershipLedger
 
     ops: list[dict[str, Any]] = json.loads(Path(args["journal"]).read_text())
-    setup, commands = ops[: args["setup"]], ops[args["setup"] : args["setup"] + args["commands"]]
+    first = args["first"]
+    commands = ops[first : first + args["commands"]]
     ledger = PartnershipLedger.open(args["db"])
-    ledger.import_journal(json.dumps(setup))
-    before = ledger.event_count()
+    if args["import_setup"]:
+        ledger.import_journal(json.dumps(ops[:first]))
+    history = ledger.event_count()
     start, cpu = time.perf_counter(), time.process_time()
     for raw in commands:
         fields = {k: v for k, v in raw.items() if k != "op"}
         getattr(ledger, raw["op"])(**fields)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    events = ledger.event_count() - before
+    events = ledger.event_count() - history
     ledger.close()
     return {
-        "setup_operations": len(setup),
+        "history_operations": first,
+        "history_events": history,
         "commands": len(commands),
         "events": events,
         "seconds": seconds,
@@ -198,7 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=100_000, help="journal operations (100000)")
     parser.add_argument("--commands", type=int, default=2000, help="commands recorded one by one in (b) (2000)")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_OPS} operations, {QUICK_COMMANDS} commands")
+    parser.add_argument(
+        "--history-commands",
+        type=int,
+        default=300,
+        help="commands recorded one by one after the whole journal, for information (300; 0: skip)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_OPS} operations, {QUICK_COMMANDS} + {QUICK_HISTORY} commands",
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--json", type=Path, help="results file (bench/results/record.json)")
     parser.add_argument(
@@ -220,12 +237,18 @@ def main(argv: list[str] | None = None) -> int:
 
     ops_n = QUICK_OPS if ns.quick else ns.ops
     commands_n = QUICK_COMMANDS if ns.quick else ns.commands
+    history_n = QUICK_HISTORY if ns.quick else ns.history_commands
     results_file = ns.json or HERE / "results" / ("record-quick.json" if ns.quick else "record.json")
 
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="pl-bench-") as tmp_name:
         tmp = Path(tmp_name)
-        journal = synthetic_journal(ops_n, ns.seed)
+        # One stream of operations: the journal imported in (a) is its first ops_n; the
+        # commands recorded one by one on top of that whole history follow it.
+        stream = synthetic_journal(ops_n + history_n, ns.seed)
+        stream_path = tmp / "stream.json"
+        stream_path.write_text(json.dumps(stream, ensure_ascii=False))
+        journal = stream[:ops_n]
         journal_path = tmp / "journal.json"
         journal_path.write_text(json.dumps(journal, ensure_ascii=False))
         setup = setup_length(journal)
@@ -264,10 +287,26 @@ def main(argv: list[str] | None = None) -> int:
                     "ours-commands",
                     db=str(tmp / f"b{n}.sqlite"),
                     journal=str(journal_path),
-                    setup=setup,
+                    first=setup,
                     commands=commands_n,
+                    import_setup=True,
                 )
             )
+            if n == 0 and history_n:
+                # (once: it is slow) commands on the ledger that (a) left, the whole journal
+                for suffix in ("", "-wal"):
+                    if (tmp / f"a0.sqlite{suffix}").exists():
+                        shutil.copy(tmp / f"a0.sqlite{suffix}", tmp / f"h.sqlite{suffix}")
+                runs["ours_history"] = [
+                    run_child(
+                        "ours-commands",
+                        db=str(tmp / "h.sqlite"),
+                        journal=str(stream_path),
+                        first=ops_n,
+                        commands=history_n,
+                        import_setup=False,
+                    )
+                ]
             runs.setdefault("plain_b", []).append(
                 run_child(
                     "plain-commands",
@@ -363,6 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if max(load_before[0], load_after[0]) > 0.5 * (m["cpus"] or 1):
         print("  note: the machine was busy while measuring; timings are noisy")
+    ours_history = runs["ours_history"][0] if "ours_history" in runs else None
+    if ours_history is not None:
+        rate = ours_history["commands"] / ours_history["seconds"]
+        print(
+            f"  (b) after the whole journal ({ours_history['history_events']} events of history): "
+            f"{ours_history['commands']} commands at {rate:,.1f}/s, ratio {rate / plain_cmd_rate:.2f} "
+            "(for information: no goal)"
+        )
     if chain_off is not None:
         rate = chain_off["events"] / chain_off["seconds"]
         print(f"  hash chain cost: import without it {rate:,.0f} events/s ({ours_import_rate / rate:.2f}x with it)")
@@ -396,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "peak_rss": {"mb": rss, "pass": rss_ok},
         "import_without_chain": chain_off,
+        "commands_after_history": ours_history,
     }
     results_file.parent.mkdir(parents=True, exist_ok=True)
     results_file.write_text(json.dumps(results, indent=2) + "\n")

@@ -295,7 +295,13 @@ def main(argv: list[str] | None = None) -> int:
     build: dict[str, Any] | None = None
     if not ledger.exists():
         print(f"building the benchmark ledger {ledger} (once) ...", file=sys.stderr)
-        build = build_ledger(ledger, args.contributions, args.events)
+        # Built under another name and renamed when complete, so that a run that finds the
+        # file never measures a ledger still being built.
+        partial = ledger.with_name(ledger.name + ".building")
+        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+            leftover.unlink(missing_ok=True)
+        build = build_ledger(partial, args.contributions, args.events)
+        os.replace(partial, ledger)
     runs = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in ("html", "md", "json"):

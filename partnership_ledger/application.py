@@ -1111,7 +1111,8 @@ class PartnershipLedger(Application[uuid.UUID]):
             found = self.kind_of(partnership)
             if found is None:
                 raise UnknownKey(f"there is no partnership {partnership}")
-            raise UnknownKey(f"{partnership} is a {found}, not a partnership")
+            article = "an" if found[:1] in ("a", "e", "i", "o", "u") else "a"
+            raise UnknownKey(f"{partnership} is {article} {found}, not a partnership")
         return self.children(partnership) if include_children else []
 
     def burden_balance(

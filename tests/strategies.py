@@ -56,11 +56,13 @@ def decimal_text(value: Decimal) -> str:
 
 def exact_amounts(max_digits: int = 30, max_places: int = 10) -> st.SearchStrategy[Decimal]:
     """Positive Decimals the journal accepts: up to 30 digits, up to 10 after the point."""
+    # scaleb in a context wide enough to be exact (the default one rounds at 28 digits).
+    wide = Context(prec=max_digits + max_places + 2)
     return st.builds(
-        lambda digits, places: Decimal(digits).scaleb(-places),
+        lambda digits, places: Decimal(digits).scaleb(-places, context=wide),
         st.integers(1, 10**max_digits - 1),
         st.integers(0, max_places),
-    ).filter(lambda d: len(d.as_tuple().digits) <= max_digits)
+    )
 
 
 def small_amounts() -> st.SearchStrategy[Decimal]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -13,9 +14,15 @@ import pytest
 from partnership_ledger.journal import parse_operations
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH))
 
-from synthetic import synthetic_journal  # noqa: E402 - bench/ is not a package
+# bench/ is a folder of scripts, not a package: load the generator from its file (rather
+# than putting bench/ on sys.path for every test).
+_spec = importlib.util.spec_from_file_location("bench_synthetic", BENCH / "synthetic.py")
+assert _spec is not None
+assert _spec.loader is not None
+_synthetic = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_synthetic)
+synthetic_journal = _synthetic.synthetic_journal
 
 RATIO = r"(\d+\.\d\d) \(goal >= ([\d.]+)\) (PASS|FAIL)"
 

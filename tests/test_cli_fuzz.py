@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from partnership_ledger_cli.main import cli
+from partnership_ledger_cli.params import DecimalNumber, IsoDate, LedgerKey, Timestamp
 from strategies import journal_bytes, json_values
 
 from partnership_ledger import PartnershipLedger
@@ -33,12 +34,12 @@ TESTS = Path(__file__).resolve().parent
 SHARED_EVERY_OP = TESTS.parents[1] / "shared" / "examples" / "every-op.json"
 EVERY_OP = SHARED_EVERY_OP if SHARED_EVERY_OP.is_file() else TESTS / "data" / "every-op.json"
 
-# Left out of the random command lists: `demo` builds the whole demo ledger and `report`
-# renders charts (both too slow to run hundreds of times; their own tests cover them);
-# `follow` runs until stopped, so it is only ever drawn with --once.
-SLOW = {"demo", "report"}
+# Left out of the random command lists: `demo`, which builds the whole demo ledger and its
+# reports (too slow to run hundreds of times; its own tests cover it). `follow` runs until
+# stopped, so it is only ever drawn with --once.
+SLOW = {"demo"}
 LEDGER = "ledger.sqlite"
-fuzz_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+fuzz_settings = settings(suppress_health_check=[HealthCheck.too_slow])
 
 
 class Ledger:
@@ -162,15 +163,59 @@ def op_texts(base_keys: list[str]) -> st.SearchStrategy[str]:
     )
 
 
+def mostly(usual: st.SearchStrategy[str], rare: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``usual`` nine times in ten, else ``rare`` (one_of would weigh them alike)."""
+    return st.integers(0, 9).flatmap(lambda n: rare if n == 0 else usual)
+
+
+def values_for(param: click.Parameter, keys: list[str]) -> st.SearchStrategy[str]:
+    """Values of the kind a parameter takes (a date for a date, a key for a key, ...), or not."""
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        fitting: st.SearchStrategy[str] = st.sampled_from([str(c) for c in kind.choices])
+    elif isinstance(kind, (IsoDate, Timestamp)):
+        fitting = dates
+    elif isinstance(kind, (DecimalNumber, click.types.IntParamType, click.types.FloatParamType)):
+        fitting = numbers
+    elif isinstance(kind, LedgerKey):
+        fitting = st.one_of(st.sampled_from(keys), st.just("no-such-key"))
+    elif isinstance(kind, click.Path):
+        fitting = st.sampled_from([*FILES, "out.json", "office", "site"])
+    elif param.name == "operation":
+        fitting = op_texts(keys)
+    else:
+        fitting = st.one_of(st.sampled_from(keys), argv_text)
+    return mostly(fitting, argv_text)
+
+
+@st.composite
+def plausible_arguments(draw: st.DrawFn, command: click.Command, keys: list[str]) -> list[str]:
+    """The command's arguments and some of its options, each with a value of its kind."""
+    args: list[str] = []
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            if param.nargs == -1:
+                args += draw(st.lists(values_for(param, keys), min_size=1, max_size=3))
+            elif param.required or draw(st.booleans()):
+                args.append(draw(values_for(param, keys)))
+    options = [p for p in command.params if isinstance(p, click.Option) and p.name not in ("help",)]
+    for param in draw(st.lists(st.sampled_from(options), max_size=3, unique_by=lambda p: p.name)) if options else []:
+        args.append(draw(st.sampled_from(param.opts)))
+        if not param.is_flag:
+            args.append(draw(values_for(param, keys)))
+    return args
+
+
 @st.composite
 def argument_lists(draw: st.DrawFn, keys: list[str]) -> list[str]:
-    command = draw(st.one_of(st.sampled_from(COMMANDS), argv_text))
-    own = options_of(cli.commands[command]) if command in cli.commands else []
+    """A command line: mostly a real command with arguments of the right kinds, now and then
+    with a token too many, too few or out of place; sometimes pure noise."""
+    command = draw(mostly(st.sampled_from(COMMANDS), argv_text))
+    known = cli.commands.get(command)
+    own = options_of(known) if known is not None else []
     token = st.one_of(
         st.sampled_from(own or ALL_OPTIONS),
-        st.sampled_from(own or ALL_OPTIONS),
         st.sampled_from(ALL_OPTIONS),
-        st.sampled_from(keys),
         st.sampled_from(keys),
         st.just("no-such-key"),
         st.sampled_from(FILES),
@@ -180,8 +225,21 @@ def argument_lists(draw: st.DrawFn, keys: list[str]) -> list[str]:
         op_texts(keys),
         argv_text,
     )
-    args = [*draw(st.lists(st.sampled_from(GLOBAL_OPTIONS), max_size=2)), command]
-    args += draw(st.lists(token, max_size=7))
+    global_options = draw(
+        st.one_of(
+            st.lists(st.sampled_from(["-q", "-v"]), max_size=1), st.lists(st.sampled_from(GLOBAL_OPTIONS), max_size=2)
+        )
+    )
+    if known is not None and draw(st.integers(0, 3)) > 0:
+        rest = draw(plausible_arguments(known, keys))
+        for _ in range(draw(st.integers(0, 2))):  # a little noise
+            if rest and draw(st.booleans()):
+                del rest[draw(st.integers(0, len(rest) - 1))]
+            else:
+                rest.insert(draw(st.integers(0, len(rest))), draw(token))
+    else:
+        rest = draw(st.lists(token, max_size=7))
+    args = [*global_options, command, *rest]
     if command == "follow":
         args.append("--once")
     return args

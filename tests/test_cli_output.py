@@ -225,6 +225,8 @@ def test_journal_errors_list_every_problem_when_verbose() -> None:
     error = JournalError(problems, "j.json")
     quiet = shown(failure_from(error, verbose=False, as_json=False)).splitlines()
     assert quiet == [f"error: {error.message}"]
+    single = JournalError(problems[:1], "j.json")  # one problem: its sentence says it all
+    assert shown(failure_from(single, verbose=True, as_json=False)).splitlines() == [f"error: {single.message}"]
     loud = shown(failure_from(error, verbose=True, as_json=False)).splitlines()
     assert loud[1:] == [
         "  operation 2 (pledge) field 'party': is missing",
@@ -249,6 +251,13 @@ def test_journal_errors_list_every_problem_when_verbose() -> None:
             "the ledger's database failed: file is not a database",
         ),
         (ValueError("odd"), 1, "internal_error", "internal error: ValueError: odd"),
+        (
+            UnicodeEncodeError("utf-8", "\udcff", 0, 1, "surrogates not allowed"),
+            1,
+            "invalid_argument",
+            "a value given on the command line holds bytes that are not UTF-8 text",
+        ),
+        (sqlite3.OperationalError("database is locked"), 1, "locked", "the ledger is locked by another process"),
     ],
 )
 def test_other_failures(exc: BaseException, code: int, kind: str, sentence: str) -> None:

@@ -38,13 +38,19 @@ def run(*args: str, cwd: Path, stdin: bytes | None = None, script: bool = False)
 
 
 @pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo, built by the installed console script (or ``python -m`` without one)."""
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """README's quick start: `partnership-ledger demo` in a fresh folder, by the installed
+    console script (or ``python -m`` without one): the folder and what the run printed."""
     folder = tmp_path_factory.mktemp("e2e")
     built = run("demo", cwd=folder, script=SCRIPT.exists())
     assert built.returncode == 0, built.stderr
     assert f"--db {DEMO_DB} history puppet-tour" in built.stdout
-    return folder
+    return folder, built
+
+
+@pytest.fixture(scope="module")
+def demo_folder(demo_run: tuple[Path, subprocess.CompletedProcess[str]]) -> Path:
+    return demo_run[0]
 
 
 DEMO_DB = "partnership-ledger-demo/partnership-ledger.sqlite"
@@ -132,10 +138,11 @@ def suggestions(demo_output: str) -> list[str]:
     return out
 
 
-def test_readme_quick_start_demo_then_every_suggestion(tmp_path: Path) -> None:
+def test_readme_quick_start_demo_then_every_suggestion(
+    demo_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     """README's quick start: `partnership-ledger demo` in a fresh folder, then what it says to try."""
-    built = run("demo", cwd=tmp_path, script=SCRIPT.exists())
-    assert built.returncode == 0, built.stderr
+    tmp_path, built = demo_run
     assert built.stderr == ""
     tried = suggestions(built.stdout)
     assert len(tried) >= 8

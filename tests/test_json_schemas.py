@@ -291,6 +291,17 @@ def test_commands_that_record(tmp_path: Path, every_op_db: Path) -> None:
     check("demo", ok(db, "demo", "--json", "-o", str(tmp_path / "demo")))
 
 
+@pytest.mark.skipif("report" not in cli.commands, reason="no report command")
+def test_the_reports_data_carries_the_same_indicators(every_op_db: Path) -> None:
+    """``report --format json`` (the residents' report's data) embeds balance and voice as the
+    queries print them; no number in it is a float either."""
+    partnership = keys_of(every_op_db, "partnership")[0]
+    data = no_floats(ok(every_op_db, "report", partnership, "--format", "json"))
+    for name in ("balance", "voice"):
+        embedded = Draft202012Validator({"$ref": f"{name}.json#/$defs/{name}"}, registry=REGISTRY)
+        embedded.validate(data[name])
+
+
 def test_follow_once(demo_db: Path) -> None:
     # "seconds" is an elapsed time, not an amount: the one JSON number with a fraction.
     caught_up = json.loads(ok(demo_db, "follow", "--once", "--json"))

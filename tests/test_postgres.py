@@ -34,6 +34,20 @@ from partnership_ledger.errors import JournalError, StorageError
 from partnership_ledger.integrity import verify_chain
 
 DEMO = json.loads(demo_journal_bytes())
+SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+
+
+def assert_matches_schema(name: str, value: Any) -> None:
+    """``value`` is valid against ``docs/schemas/<name>.json`` (the CLI's JSON contract)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    schemas = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in SCHEMAS.glob("*.json")}
+    registry: Registry[Any] = Registry().with_resources(
+        (n, Resource.from_contents(s, default_specification=DRAFT202012)) for n, s in schemas.items()
+    )
+    Draft202012Validator(schemas[f"{name}.json"], registry=registry).validate(value)
 
 
 def demo_ledger(location: str) -> PartnershipLedger:
@@ -187,6 +201,32 @@ def test_verify_finds_a_deleted_event(any_ledger: PartnershipLedger) -> None:
     assert (broken.ok, broken.bad_position, broken.problem) == (False, position, "missing")
 
 
+def test_a_repeated_operation_id_rolls_back_the_whole_insert(any_ledger: PartnershipLedger) -> None:
+    # The index rows are the recorder's last line of defence: an operation id recorded twice
+    # (two writers past their checks at once) fails the insert, events and links included.
+    import uuid
+
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+
+    any_ledger.register_party("npo-a", "A", "npo", op_id="op-1")
+    before = (any_ledger.event_count(), verify_chain(any_ledger.db).root)
+    stray = StoredEvent(uuid.uuid4(), 1, "partnership_ledger.domain.party:Party.Registered", b"{}")
+    with pytest.raises(IntegrityError):
+        any_ledger.recorder.insert_events([stray], ledger_ops=[("op-1", 0)])
+    with pytest.raises(IntegrityError):
+        any_ledger.recorder.insert_events([stray], ledger_keys=[("npo-a", "party", stray.originator_id.hex)])
+    assert (any_ledger.event_count(), verify_chain(any_ledger.db).root) == before
+    any_ledger.recorder.insert_events([stray], ledger_ops=[("op-2", 0)])
+    assert any_ledger.event_count() == before[0] + 1
+    assert verify_chain(any_ledger.db).ok
+
+
+def test_sql_with_placeholders_and_percent_signs(any_ledger: PartnershipLedger) -> None:
+    with any_ledger.db.transaction(commit=False) as c:
+        c.execute("SELECT ?, 'a%?''b', 7 % ?, ? || '%'", ("x", 4, "y"))
+        assert c.fetchone() == ("x", "a%?'b", 3, "y%")
+
+
 def test_the_cli_works_on_both(backend_url: str, tmp_path: Path) -> None:
     runner = CliRunner()
 
@@ -201,6 +241,7 @@ def test_the_cli_works_on_both(backend_url: str, tmp_path: Path) -> None:
     run("import", str(journal))
     info = json.loads(run("info", "--json"))
     assert info["events"] > 0
+    assert_matches_schema("info", info)
     partnership = next(o["key"] for o in DEMO if o["op"] == "propose_partnership")
     assert json.loads(run("show", partnership, "--json"))["key"] == partnership
     assert len(json.loads(run("history", "--json"))) == len(DEMO)
@@ -443,5 +484,6 @@ def test_follow_once_catches_up_on_both(backend_url: str) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert (report["applied"], report["read_model_lag"]) == (events, 0)
+    assert_matches_schema("follow", report)
     with PartnershipLedger.open(backend_url) as ledger:
         assert len(ledger.history()) == len(DEMO)

@@ -16,6 +16,8 @@ from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
 from partnership_ledger.reports import build_report, render_report
+from partnership_ledger.reports.model import agreement_view
+from partnership_ledger.reports.model import plain_data as plain
 
 
 def recount_participation(ledger: PartnershipLedger, partnership: str) -> dict[str, int]:
@@ -62,6 +64,10 @@ def check_model_against_queries(ledger: PartnershipLedger, key: str, model: dict
     ]
     summary = ledger.evaluation_summary(key)["evaluations"]
     assert [e["criteria"] for e in model["evaluations"]] == [e["criteria"] for e in summary]
+    # Agreements are put together without replaying them: the same as ``show`` says.
+    for a in ledger.facts.agreements(key):
+        shown = {k: v for k, v in ledger.show(a.key).items() if k not in ("kind", "version")}
+        assert agreement_view(ledger, a) == plain(shown)  # Money nested in changes as plain data
 
 
 @given(valid_journals(max_ops=30))
@@ -183,3 +189,21 @@ def test_long_lists_are_cut_and_counted(demo: Path) -> None:
             n = len(a["comments"][role]["items"])
             assert len(b["comments"][role]["items"]) == min(n, 1)
             assert b["comments"][role]["omitted"] == n - min(n, 1)
+
+
+def test_before_any_contribution_the_members_budgets_choose_the_language(tmp_path: Path) -> None:
+    ops = [
+        {"op": "register_party", "key": "npo", "name": "NPO", "sector": "npo",
+         "capacity": {"amount": "1000000", "currency": "JPY"}},
+        {"op": "register_party", "key": "city", "name": "City", "sector": "municipality",
+         "capacity": {"amount": "9000000", "currency": "JPY"}},
+        {"op": "register_party", "key": "uk", "name": "Borough", "sector": "municipality",
+         "capacity": {"amount": "900000", "currency": "GBP"}},
+        {"op": "propose_partnership", "key": "new", "title": "t", "purpose": "p", "proposed_by": "npo",
+         "members": ["npo", "city", "uk"], "on": "2024-04-01"},
+    ]  # fmt: skip
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(json.dumps(ops))
+        model = build_report(ledger, "new")
+    assert model["partnership"]["currency"] is None
+    assert model["language"] == "ja"

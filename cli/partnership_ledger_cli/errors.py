@@ -70,11 +70,18 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
     """The report for ``exc``: what happened, in the user's terms."""
     if isinstance(exc, LedgerError):
         details: list[str] = []
-        if isinstance(exc, JournalError) and verbose:
+        if isinstance(exc, JournalError) and verbose and len(exc.problems) > 1:
             details = [str(p) for p in exc.problems]
         return CommandFailed(exc.message, payload=exc.to_dict(), details=details, as_json=as_json)
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted("interrupted; nothing more was recorded", kind="interrupted", as_json=as_json)
+    if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+        # A shell passes bytes that are not UTF-8 as lone surrogates: no key or text holds them.
+        return CommandFailed(
+            "a value given on the command line holds bytes that are not UTF-8 text",
+            kind="invalid_argument",
+            as_json=as_json,
+        )
     if isinstance(exc, OSError):
         reason = exc.strerror or str(exc) or type(exc).__name__
         where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""

@@ -104,15 +104,18 @@ def follow_ledger(
     # Listen before the first catch-up, so nothing recorded in between goes unnoticed.
     listener.open()
 
-    def check_stop(_: int) -> None:
+    total, delay, ready = 0, interval, False
+
+    def count_and_check_stop(n: int) -> None:
+        nonlocal total
+        total += n
         if stop.is_set():
             raise _Stopped
 
-    total, delay, ready = 0, interval, False
     try:
         while not stop.is_set():
             try:
-                applied = ledger.catch_up(check_stop)
+                applied = ledger.catch_up(count_and_check_stop)
             except _Stopped:
                 break
             except (OperationalError, InterfaceError) as e:
@@ -122,10 +125,8 @@ def follow_ledger(
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
             delay = interval
-            if applied:
-                total += applied
-                if on_applied is not None:
-                    on_applied(applied, ledger.projections.position())
+            if applied and on_applied is not None:
+                on_applied(applied, ledger.projections.position())
             if not ready:
                 ready = True
                 if on_ready is not None:
@@ -219,7 +220,7 @@ def follow(state: CliState, out: Output, once: bool, interval: float, poll_only:
                 "stop with Ctrl-C or SIGTERM"
             )
 
-        def applied(n: int, position: int) -> None:
+        def report_applied(n: int, position: int) -> None:
             if out.format == "json":  # JSON Lines, one object per catch-up
                 click.echo(to_json({"applied": n, "read_model_position": position}, indent=None))
                 sys.stdout.flush()
@@ -235,7 +236,7 @@ def follow(state: CliState, out: Output, once: bool, interval: float, poll_only:
                 stop,
                 interval=interval,
                 listen=not poll_only,
-                on_applied=applied,
+                on_applied=report_applied,
                 on_error=failed,
                 on_ready=ready,
             )

@@ -143,6 +143,8 @@ def keygen(state: CliState, prefix: Path) -> None:
     Examples:
       partnership-ledger keygen -o office
     """
+    if prefix.name in ("", ".", ".."):
+        raise click.BadParameter(f"{str(prefix)!r} names a folder, not the key files", param_hint="'-o' / '--output'")
     private, public = integrity.generate_keypair()
     key_path, pub_path = (
         prefix.with_name(prefix.name + ".key"),

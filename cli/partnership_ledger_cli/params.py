@@ -91,6 +91,8 @@ class LedgerKey(click.ParamType):  # type: ignore[type-arg]  # generic only in n
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
+        if not text.strip():
+            self.fail("a key cannot be empty", param, ctx)
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:

@@ -123,7 +123,8 @@ def check_party(kind: str | None, party: str) -> None:
     if kind is None:
         raise UnknownKey(f"there is no party named {party} in the ledger")
     if kind != "party":
-        raise UnknownKey(f"{party} is a {kind}, not a party")
+        article = "an" if kind[:1] in ("a", "e", "i", "o", "u") else "a"
+        raise UnknownKey(f"{party} is {article} {kind}, not a party")
 
 
 @click.command()

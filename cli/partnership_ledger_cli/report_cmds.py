@@ -61,13 +61,14 @@ def _write_file(path: Path, text: str) -> None:
 @click.option(
     "--include-children",
     is_flag=True,
-    help="Count the sub-partnerships' contributions, decisions, targets and evaluations too.",
+    help="Count the sub-partnerships' contributions, decisions, targets and evaluations too. "
+    "Example: report th-lsp --include-children",
 )
 @click.option(
     "--verify",
     is_flag=True,
     help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
-    "verified (seconds on a ledger of a million events).",
+    "verified (seconds on a ledger of a million events). Example: --all -o site --verify",
 )
 @pass_state
 def report(

@@ -52,7 +52,11 @@ def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
         info = creation_info(event)
         if info is not None:
             infos[event.originator_id] = info
-        yield event, infos[event.originator_id]
+        known = infos.get(event.originator_id)
+        # An event whose aggregate's creation was left out (an as_of cut between processes
+        # whose clocks disagree) cannot be placed: leave it out too.
+        if known is not None:
+            yield event, known
 
 
 class AggregateIndex:

@@ -60,9 +60,12 @@ def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int |
 
 
 def _fiscal_year_start(store: FactStore, partnership: str) -> int:
-    """The partnership's fiscal-year start month: its latest agreement's, else April."""
-    agreements = store.agreements(partnership)
-    return agreements[-1].fiscal_year_start if agreements else 4
+    """The partnership's fiscal-year start month: its latest signed agreement's, else April.
+
+    An unsigned draft binds nobody, so it does not move the partnership's calendar.
+    """
+    signed = [a for a in store.agreements(partnership) if a.fully_signed]
+    return signed[-1].fiscal_year_start if signed else 4
 
 
 def _members(spells: Sequence[SpellFact], first: date | None, last: date | None) -> list[str]:
@@ -166,7 +169,7 @@ def burden_balance(
             "sector": sectors[p],
             "value": values[p],
             "share": q6(shares[p]),
-            "agreed_share": agreed.get(p) if agreed is not None else None,
+            "agreed_share": q6(agreed.get(p)) if agreed is not None else None,
             "deviation": q6(devs.get(p)),
             "capacity_burden": q6(cap_burden.get(p)),
             "relative_capacity_burden": q6(rel_burden.get(p)),

@@ -11,9 +11,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from ..storage.db import Cursor, Db
 
-TRACKING_TABLE = (
-    "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
-)
+TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL)"
 TRACKING_NAME = "read_models"
 BATCH = 2000
 
@@ -23,9 +21,7 @@ class AggregateInfo:
 
     __slots__ = ("key", "kind", "parent", "partnership", "party")
 
-    def __init__(
-        self, kind: str, key: str, partnership: str | None, party: str | None, parent: str | None
-    ) -> None:
+    def __init__(self, kind: str, key: str, partnership: str | None, party: str | None, parent: str | None) -> None:
         self.kind = kind
         self.key = key
         self.partnership = partnership
@@ -39,9 +35,7 @@ class ReadModel(Protocol):
     tables: Sequence[str]  # CREATE TABLE / INDEX statements
     table_names: Sequence[str]
 
-    def apply(
-        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
-    ) -> None: ...
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
 
 
 class Projections:
@@ -93,9 +87,7 @@ class Projections:
         with self.db.transaction() as c:
             # Writing the tracking row first takes the write lock (SQLite) or the row lock
             # (PostgreSQL): two processes catching up at once apply each event once.
-            c.execute(
-                "UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,)
-            )
+            c.execute("UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,))
             c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
             row = c.fetchone()
             start = int(row[0]) if row else 0
@@ -135,9 +127,7 @@ class Projections:
                         m.abort()
                 raise
             if rows:
-                c.execute(
-                    "UPDATE ledger_tracking SET position=? WHERE name=?", (last, TRACKING_NAME)
-                )
+                c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (last, TRACKING_NAME))
             return len(rows)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:

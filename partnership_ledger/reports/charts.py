@@ -156,27 +156,44 @@ def contributions_chart(
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
         ax = fig.add_subplot()
-        labels = [str(y) for y in years]
-        bottom = [0.0] * len(years)
+        from matplotlib.collections import PolyCollection
+        from matplotlib.patches import Patch
+
+        # One collection of rectangles a party (not one artist a bar): a partnership of
+        # twenty years and a dozen parties draws in a fraction of the time.
+        width = 0.8
+        ups = [0.0] * len(years)  # positive values stack up, negative ones (corrections) down
+        downs = [0.0] * len(years)
+        handles = []
         for i, (party, row) in enumerate(zip(parties, values, strict=True)):
-            heights = _floats(row)
-            ax.bar(
-                labels,
-                heights,
-                bottom=bottom,
-                label=_short(party),
-                color=PALETTE[i % len(PALETTE)],
-                edgecolor="white",
-                linewidth=0.5,
-            )
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+            colour = PALETTE[i % len(PALETTE)]
+            boxes = []
+            for x, value in enumerate(row):
+                h = float(value)
+                if h == 0:
+                    continue
+                base = ups[x] if h > 0 else downs[x]
+                boxes.append(
+                    [(x - width / 2, base), (x - width / 2, base + h), (x + width / 2, base + h), (x + width / 2, base)]
+                )
+                if h > 0:
+                    ups[x] += h
+                else:
+                    downs[x] += h
+            ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="white", linewidths=0.5))
+            handles.append(Patch(facecolor=colour, label=_short(party)))
+        low, high = min(downs, default=0.0), max(ups, default=0.0)
+        pad = (high - low) * 0.04 or 1.0
+        ax.set_ylim(low - pad if low < 0 else 0, high + pad)
+        ax.set_xlim(-0.6, len(years) - 0.4)
+        ax.set_xticks(list(range(len(years))), [str(y) for y in years])
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: money(Decimal(round(x)))))
         if rotate:
             ax.tick_params(axis="x", labelrotation=45)
-        fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=2)
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=2)
         return _svg(fig)
 
     return _finish(_cached(key, draw), title)

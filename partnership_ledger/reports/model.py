@@ -92,7 +92,7 @@ def build_report(
     model: dict[str, Any] = {
         "format": REPORT_FORMAT,
         "made_at": (made_at or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "language": default_language(currency),
+        "language": default_language(currency or _members_currency(parties)),
         "include_children": children,
         "partnership": {
             "key": view["key"],
@@ -157,6 +157,15 @@ class _PartyNames:
 
     def table(self) -> dict[str, dict[str, Any]]:
         return {k: {"name": v["name"], "sector": v["sector"]} for k, v in sorted(self.found.items())}
+
+
+def _members_currency(parties: list[dict[str, Any]]) -> str | None:
+    """Before any contribution: the currency most members keep their budgets in."""
+    seen: dict[str, int] = {}
+    for p in parties:
+        if p["capacity"] is not None:
+            seen[p["capacity"]["currency"]] = seen.get(p["capacity"]["currency"], 0) + 1
+    return max(sorted(seen), key=lambda c: seen[c]) if seen else None
 
 
 def _parent(ledger: PartnershipLedger, key: str | None) -> dict[str, Any] | None:
@@ -307,7 +316,7 @@ def agreement_view(ledger: PartnershipLedger, fact: AgreementFact) -> dict[str, 
     """
     events = ledger.repository.event_store
     oid = aggregate_id("agreement", fact.key)
-    drafted = next(iter(events.get(oid, lte=1)))
+    drafted: Any = next(iter(events.get(oid, lte=1)))
     title, terms = drafted.title, drafted.terms
     effective = sorted((m for m in fact.amendments if m["effective_on"] is not None), key=lambda m: m["effective_on"])
     for m in effective:
@@ -330,7 +339,7 @@ def agreement_view(ledger: PartnershipLedger, fact: AgreementFact) -> dict[str, 
             "start": terms.start,
             "end": terms.end,
             "shares": dict(terms.shares) if terms.shares is not None else None,
-            "annual_caps": {k: _plain(v) for k, v in terms.annual_caps.items()} if terms.annual_caps else None,
+            "annual_caps": {k: plain_data(v) for k, v in terms.annual_caps.items()} if terms.annual_caps else None,
             "max_years": terms.max_years,
             "fiscal_year_start": terms.fiscal_year_start,
         },
@@ -339,7 +348,7 @@ def agreement_view(ledger: PartnershipLedger, fact: AgreementFact) -> dict[str, 
         "amendments": [
             {
                 "key": m["key"],
-                "changes": _plain(m["changes"]),
+                "changes": plain_data(m["changes"]),
                 "proposed_by": m["proposed_by"],
                 "on": m["on"],
                 "consents": dict(m["consents"]),
@@ -359,13 +368,13 @@ def _agreement(a: Mapping[str, Any]) -> dict[str, Any]:
         "title": a["title"],
         "status": a["status"],
         "parties": a["parties"],
-        "terms": _plain(a["terms"]),
+        "terms": plain_data(a["terms"]),
         "signatures": [{"party": p, "on": on} for p, on in a["signatures"].items()],
         "unsigned": a["unsigned"],
         "amendments": [
             {
                 "key": m["key"],
-                "changes": _plain(m["changes"]),
+                "changes": plain_data(m["changes"]),
                 "proposed_by": m["proposed_by"],
                 "on": m["on"],
                 "consents": [{"party": p, "on": on} for p, on in m["consents"].items()],
@@ -378,14 +387,14 @@ def _agreement(a: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
+def plain_data(value: Any) -> Any:
     """``value`` with any Money inside as ``{"amount", "currency"}`` (plain data only)."""
     if isinstance(value, Money):
         return {"amount": value.amount, "currency": value.currency}
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_data(v) for v in value]
     return value
 
 

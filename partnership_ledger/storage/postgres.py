@@ -106,6 +106,10 @@ def postgres_env(url: str) -> dict[str, str]:
         # A few connections per process: many processes share one server.
         "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "2"),
         "POSTGRES_MAX_OVERFLOW": os.environ.get("POSTGRES_MAX_OVERFLOW", "8"),
+        # A catch-up batch computes between its statements (eventsourcing's default is 5 s).
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": os.environ.get(
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "60"
+        ),
     }
     return env
 
@@ -246,15 +250,14 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
 
 
 def to_pyformat(sql: str) -> str:
-    """``?`` placeholders as ``%s`` (and a literal ``%`` as ``%%``), quoted text left alone."""
+    """``?`` placeholders as ``%s`` (a ``?`` in quoted text stays), and every ``%`` as ``%%``."""
 
     def swap(m: re.Match[str]) -> str:
         token = m.group(0)
         if token == "?":
             return "%s"
-        if token == "%":
-            return "%%"
-        return token
+        # psycopg reads every % as a placeholder's start, inside quoted text too.
+        return token.replace("%", "%%")
 
     return _TOKENS.sub(swap, sql)
 
