@@ -56,7 +56,7 @@ def child(task: str, path: str) -> dict[str, Any]:
             started = time.perf_counter()
             n, start = 0, 1
             while True:
-                notifications = ledger.notification_log.select(start=start, limit=2000)
+                notifications = ledger.recorder.select_notifications(start=start, limit=2000)
                 for notification in notifications:
                     ledger.mapper.to_domain_event(notification)
                 n += len(notifications)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
@@ -100,9 +100,12 @@ def in_kind_row(c: ContributionFact) -> InKindRow:
     return (c.party, c.kind, c.unit, c.valuation_basis, c.quantity, c.pledged, c.withdrawn, c.delivered)
 
 
-@attrs.frozen
-class BucketKey:
-    """Where an amount is counted: partnership, party, fiscal year, kind, instrument."""
+class BucketKey(NamedTuple):
+    """Where an amount is counted: partnership, party, fiscal year, kind, instrument.
+
+    A named tuple rather than an attrs class: the fold builds one per event, and tuples
+    are built and hashed in C.
+    """
 
     partnership: str
     party: str
@@ -112,16 +115,13 @@ class BucketKey:
     currency: str
 
 
-@attrs.frozen
-class Bucket:
+class Bucket(NamedTuple):
     pledged: Decimal = ZERO
     withdrawn: Decimal = ZERO
     delivered: Decimal = ZERO
 
     def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
-        return Bucket(
-            self.pledged + pledged, self.withdrawn + withdrawn, self.delivered + delivered
-        )
+        return Bucket(self.pledged + pledged, self.withdrawn + withdrawn, self.delivered + delivered)
 
 
 @attrs.frozen
@@ -203,9 +203,7 @@ class FactStore(Protocol):
     def contributions(self, partnership: str) -> list[ContributionFact]: ...
     def count_contributions(self, partnership: str) -> int: ...
     def in_kind_rows(self, partnership: str) -> list[InKindRow]: ...
-    def add_to_bucket(
-        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
-    ) -> None: ...
+    def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None: ...
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
     def put_target(self, fact: TargetFact) -> None: ...
     def target(self, key: str) -> TargetFact | None: ...
@@ -233,9 +231,7 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
         case "Party.Registered":
             store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
         case "Partnership.Proposed":
-            store.put_partnership(
-                PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on)
-            )
+            store.put_partnership(PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
             for m in e.members:
                 store.add_spell(SpellFact(e.key, m, None, e.on))
         case "Partnership.Joined":
@@ -309,9 +305,7 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
             a = attrs.evolve(a, amendments=amendments)
             if changes is not None:
                 fields = {
-                    k: v
-                    for k, v in changes.items()
-                    if k in ("title", "shares", "start", "end", "fiscal_year_start")
+                    k: v for k, v in changes.items() if k in ("title", "shares", "start", "end", "fiscal_year_start")
                 }
                 a = attrs.evolve(a, **fields)
             store.put_agreement(a)
@@ -343,15 +337,13 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
         case "ResourceContribution.Delivered" | "ResourceContribution.Corrected":
             c = _must(store.contribution(info.key), info.key)
             amount = e.value.amount if name.endswith("Delivered") else e.delta.amount
-            store.put_contribution(attrs.evolve(c, delivered=c.delivered + amount))
+            store.put_contribution(_with_amounts(c, c.delivered + amount, c.withdrawn))
             # Delivered value counts in the fiscal year of its effective date.
-            store.add_to_bucket(
-                _bucket(c, fiscal_year_of(e.on, c.fiscal_year_start)), ZERO, ZERO, amount
-            )
+            store.add_to_bucket(_bucket(c, fiscal_year_of(e.on, c.fiscal_year_start)), ZERO, ZERO, amount)
         case "ResourceContribution.Withdrawn":
             c = _must(store.contribution(info.key), info.key)
             withdrawn = max(c.pledged - c.delivered, ZERO)
-            store.put_contribution(attrs.evolve(c, withdrawn=withdrawn))
+            store.put_contribution(_with_amounts(c, c.delivered, withdrawn))
             store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
         case "NumericTarget.Defined":
             store.put_target(
@@ -377,9 +369,7 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
             store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
         case "Evaluation.Opened":
             store.put_evaluation(
-                EvaluationFact(
-                    e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight
-                )
+                EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
             )
         case "Evaluation.Submitted":
             ev = _must(store.evaluation(info.key), info.key)
@@ -398,6 +388,28 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
             store.put_evaluation(attrs.evolve(ev, closed_on=e.on))
         case _:
             pass  # derived bookkeeping events
+
+
+def _with_amounts(c: ContributionFact, delivered: Decimal, withdrawn: Decimal) -> ContributionFact:
+    # attrs.evolve introspects the class on every call; this is the fold's hot path.
+    return ContributionFact(
+        c.key,
+        c.partnership,
+        c.party,
+        c.agreement,
+        c.kind,
+        c.instrument,
+        c.fiscal_year,
+        c.fiscal_year_start,
+        c.currency,
+        c.pledged,
+        delivered,
+        withdrawn,
+        c.quantity,
+        c.unit,
+        c.valuation_basis,
+        c.description,
+    )
 
 
 def _bucket(c: ContributionFact, fiscal_year: int) -> BucketKey:
@@ -481,9 +493,7 @@ class MemoryFactStore:
     def in_kind_rows(self, partnership: str) -> list[InKindRow]:
         return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
 
-    def add_to_bucket(
-        self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
-    ) -> None:
+    def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
         self._buckets[key] = self._buckets.get(key, Bucket()).plus(pledged, withdrawn, delivered)
 
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
@@ -496,9 +506,7 @@ class MemoryFactStore:
         return self._targets.get(key)
 
     def targets(self, partnership: str) -> list[TargetFact]:
-        return sorted(
-            (t for t in self._targets.values() if t.partnership == partnership), key=lambda t: t.key
-        )
+        return sorted((t for t in self._targets.values() if t.partnership == partnership), key=lambda t: t.key)
 
     def put_evaluation(self, fact: EvaluationFact) -> None:
         self._evaluations[fact.key] = fact

@@ -98,9 +98,7 @@ class AggregateIndex:
         name = event_name(event)
         if name in EVENT_OPS and EVENT_OPS[name][1] is None:
             kind = KIND_OF_CLASS[name.split(".")[0]]
-            partnership = (
-                event.key if kind == "partnership" else getattr(event, "partnership", None)
-            )
+            partnership = event.key if kind == "partnership" else getattr(event, "partnership", None)
             info = AggregateInfo(
                 kind,
                 event.key,
@@ -120,9 +118,7 @@ class AggregateIndex:
         self._cache[oid] = info
         return info
 
-    def apply(
-        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
-    ) -> None:
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         name = event_name(event)
         if name in EVENT_OPS and EVENT_OPS[name][1] is None:
             self._new.append(
@@ -164,16 +160,12 @@ class HistoryModel:
     def end(self) -> None:
         assert self._c is not None
         if self._rows:
-            self._c.executemany(
-                "INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._rows
-            )
+            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         if self._parties:
             self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
         self._c = None
 
-    def apply(
-        self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo
-    ) -> None:
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         op = event_to_operation(event, info.key)
         if op is None:
             return  # derived bookkeeping: shown as part of the operation that caused it
