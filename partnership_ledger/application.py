@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 from eventsourcing.application import Application
@@ -96,13 +96,10 @@ def _check_sqlite_location(path: str, create: bool) -> None:
     if not p.exists():
         if not create:
             raise StorageError(
-                f"there is no ledger at {path}: create one with 'partnership-ledger init' "
-                "or name another with --db"
+                f"there is no ledger at {path}: create one with 'partnership-ledger init' or name another with --db"
             )
         if not p.parent.exists():
-            raise StorageError(
-                f"cannot create a ledger at {path}: folder {p.parent} does not exist"
-            )
+            raise StorageError(f"cannot create a ledger at {path}: folder {p.parent} does not exist")
         return
     try:
         with open(p, "rb") as f:
@@ -115,9 +112,7 @@ def _check_sqlite_location(path: str, create: bool) -> None:
         try:
             con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
             try:
-                names = {
-                    r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
-                }
+                names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             finally:
                 con.close()
         except sqlite3.DatabaseError as e:
@@ -135,6 +130,9 @@ class PartnershipLedger(Application[uuid.UUID]):
     """
 
     name = "PartnershipLedger"
+    # Keep recently used aggregates in memory (brought up to date from the store on each
+    # use), so a command does not replay a long-lived partnership or agreement every time.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         try:
@@ -159,9 +157,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                 [self._index, HistoryModel(), FactsModel(self.facts)],
                 self._index.info_of,
             )
-            self.db.script(
-                ["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"]
-            )
+            self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
             with self.db.transaction() as c:
                 c.execute("SELECT value FROM ledger_meta WHERE name='format'")
                 if c.fetchone() is None:
@@ -191,9 +187,7 @@ class PartnershipLedger(Application[uuid.UUID]):
             raise StorageError(f"cannot open the ledger: {e}") from None
 
     @classmethod
-    def open(
-        cls, location: str | os.PathLike[str] | None = None, *, create: bool = True
-    ) -> PartnershipLedger:
+    def open(cls, location: str | os.PathLike[str] | None = None, *, create: bool = True) -> PartnershipLedger:
         """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
 
         ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
@@ -209,9 +203,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                     "(pip install 'partnership-ledger[postgres]')"
                 ) from None
             postgres.check_database(loc, create=create)
-            return cls(
-                {**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)}
-            )
+            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)})
         _check_sqlite_location(loc, create)
         check_cipher(loc, cipher_key())
         return cls(sqlite_env(loc))
@@ -283,9 +275,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                         # rule saw a mix of old and new state. Start again from what is stored.
                         stale = True
                         break
-                    raise JournalError(
-                        [JournalProblem(e.message, op.index, op.op, None, e.kind)], source
-                    ) from e
+                    raise JournalError([JournalProblem(e.message, op.index, op.op, None, e.kind)], source) from e
                 if progress is not None:
                     progress(1)
             if stale:
@@ -301,8 +291,14 @@ class PartnershipLedger(Application[uuid.UUID]):
             if dry_run or not uow.events:
                 return result
             try:
+                events = uow.events
                 recordings = self.save(
-                    *uow.events, ledger_ops=uow.op_marks, ledger_keys=uow.created
+                    *events,
+                    ledger_ops=uow.op_marks,
+                    ledger_keys=uow.created,
+                    project=lambda c, positions, events=events: self.projections.apply_recorded(
+                        c, list(zip(positions, events, strict=True))
+                    ),
                 )
             except StoreIntegrityError:
                 # Another writer got there first (same aggregate version, key or operation):
@@ -310,9 +306,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                 _back_off(attempt)
                 continue
             except PersistenceError as e:
-                raise StorageError(
-                    f"the ledger could not record the operations: {_reason(e)}"
-                ) from None
+                raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
             if self.read_models_inline:
                 try:
                     self.catch_up()
@@ -492,9 +486,7 @@ class PartnershipLedger(Application[uuid.UUID]):
         note: str | None = None,
         op_id: str | None = None,
     ) -> RecordResult:
-        return self._command(
-            "activate_partnership", op_id, partnership=partnership, on=on, by=by, note=note
-        )
+        return self._command("activate_partnership", op_id, partnership=partnership, on=on, by=by, note=note)
 
     def conclude_partnership(
         self,
@@ -505,9 +497,7 @@ class PartnershipLedger(Application[uuid.UUID]):
         note: str | None = None,
         op_id: str | None = None,
     ) -> RecordResult:
-        return self._command(
-            "conclude_partnership", op_id, partnership=partnership, on=on, by=by, note=note
-        )
+        return self._command("conclude_partnership", op_id, partnership=partnership, on=on, by=by, note=note)
 
     def record_decision(
         self,
@@ -581,9 +571,7 @@ class PartnershipLedger(Application[uuid.UUID]):
         note: str | None = None,
         op_id: str | None = None,
     ) -> RecordResult:
-        return self._command(
-            "sign_agreement", op_id, agreement=agreement, party=party, on=on, by=by, note=note
-        )
+        return self._command("sign_agreement", op_id, agreement=agreement, party=party, on=on, by=by, note=note)
 
     def amend_agreement(
         self,
@@ -892,9 +880,7 @@ class PartnershipLedger(Application[uuid.UUID]):
         note: str | None = None,
         op_id: str | None = None,
     ) -> RecordResult:
-        return self._command(
-            "close_evaluation", op_id, evaluation=evaluation, on=on, by=by, note=note
-        )
+        return self._command("close_evaluation", op_id, evaluation=evaluation, on=on, by=by, note=note)
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -925,9 +911,7 @@ class PartnershipLedger(Application[uuid.UUID]):
         out = []
         for key in self.keys("party"):
             v = self.show(key)
-            out.append(
-                {"key": key, "name": v["name"], "sector": v["sector"], "capacity": v["capacity"]}
-            )
+            out.append({"key": key, "name": v["name"], "sector": v["sector"], "capacity": v["capacity"]})
         return out
 
     def partnerships(self) -> list[dict[str, Any]]:
@@ -996,9 +980,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                 where.append(f"(h.partnership IN ({marks}) OR h.key IN ({marks}))")
                 params += keys + keys
             elif kind == "party":
-                where.append(
-                    "(h.key = ? OR h.position IN (SELECT position FROM rm_history_parties WHERE party = ?))"
-                )
+                where.append("(h.key = ? OR h.position IN (SELECT position FROM rm_history_parties WHERE party = ?))")
                 params += [key, key]
             else:
                 where.append("h.key = ?")
@@ -1014,18 +996,10 @@ class PartnershipLedger(Application[uuid.UUID]):
             params.append(str(until))
         if recorded_since is not None:
             where.append("h.recorded_at >= ?")
-            params.append(
-                recorded_since.isoformat()
-                if isinstance(recorded_since, datetime)
-                else recorded_since
-            )
+            params.append(recorded_since.isoformat() if isinstance(recorded_since, datetime) else recorded_since)
         if recorded_until is not None:
             where.append("h.recorded_at <= ?")
-            params.append(
-                recorded_until.isoformat()
-                if isinstance(recorded_until, datetime)
-                else recorded_until
-            )
+            params.append(recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until)
         if ops is not None:
             op_list = list(ops)
             where.append(f"h.op IN ({','.join('?' * len(op_list))})")
@@ -1069,9 +1043,7 @@ class PartnershipLedger(Application[uuid.UUID]):
             for pos, oid, version, topic, state in rows:
                 yield (
                     pos,
-                    self.mapper.to_domain_event(
-                        StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state))
-                    ),
+                    self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state))),
                 )
                 position = pos
             if len(rows) < batch:
@@ -1186,9 +1158,9 @@ class PartnershipLedger(Application[uuid.UUID]):
     ) -> dict[str, Any]:
         """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
         children = self._children_for(partnership, include_children)
-        return queries.evaluation_summary(
-            self._facts_for(as_of), partnership, children=children
-        ) | {"as_of": _as_of_text(as_of)}
+        return queries.evaluation_summary(self._facts_for(as_of), partnership, children=children) | {
+            "as_of": _as_of_text(as_of)
+        }
 
     def diff(
         self,
@@ -1260,16 +1232,12 @@ class PartnershipLedger(Application[uuid.UUID]):
                 sync = (c.fetchone() or (None,))[0]
                 storage = {
                     "journal_mode": journal_mode,
-                    "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-                        sync, str(sync)
-                    ),
+                    "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(sync, str(sync)),
                 }
         last = self.last_position()
         tracked = self.projections.position()
         return {
-            "location": (
-                self.location if self.backend == "postgresql" else os.path.abspath(self.location)
-            ),
+            "location": (self.location if self.backend == "postgresql" else os.path.abspath(self.location)),
             "backend": self.backend,
             "events": self.event_count(),
             "last_position": last,
@@ -1342,9 +1310,7 @@ def parse_as_of(value: datetime | date | str) -> datetime:
             else:
                 value = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise LedgerValueError(
-                f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time"
-            ) from None
+            raise LedgerValueError(f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc) if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     return datetime.combine(value, time.max, tzinfo=timezone.utc)

@@ -85,9 +85,7 @@ def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
     members: list[str] = op["members"]
     _parties_exist(uow, [*members, op["proposed_by"]])
     if op["proposed_by"] not in members:
-        raise NotAMember(
-            f"partnership {key} is proposed by {op['proposed_by']}, who is not among its members"
-        )
+        raise NotAMember(f"partnership {key} is proposed by {op['proposed_by']}, who is not among its members")
     parent_key = op.get("parent")
     if parent_key is not None:
         if parent_key == key:
@@ -150,9 +148,7 @@ def conclude_partnership(uow: UnitOfWork, op: Operation) -> None:
 def record_decision(uow: UnitOfWork, op: Operation) -> None:
     p = _open_partnership(uow, op["partnership"])
     _parties_exist(uow, [op["proposed_by"], *op["votes"]])
-    p.record_decision(
-        op["key"], op["subject"], op["proposed_by"], op["rule"], op["votes"], op["on"], op.meta
-    )
+    p.record_decision(op["key"], op["subject"], op["proposed_by"], op["rule"], op["votes"], op["on"], op.meta)
     uow.collect(p)
 
 
@@ -181,9 +177,7 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     if caps:
         currency = next(iter(caps.values())).currency
         p.adopt_currency(currency, f"the annual caps of agreement {key}", op.meta)
-    agreement = Agreement(
-        key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta
-    )
+    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
     uow.add(agreement)
     uow.collect(agreement, p)
 
@@ -241,16 +235,13 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     kind: ContributionKind = op["kind"]
     value: Money = op["value"]
     if op.get("instrument") is not None and kind is not ContributionKind.MONEY:
-        raise ContributionError(
-            f"contribution {key} is {kind.value}: a funding instrument applies to money only"
-        )
+        raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
     agreement: Agreement | None = None
     if op.get("agreement") is not None:
         agreement = uow.get(Agreement, op["agreement"])
         if agreement.partnership != p.key:
             raise ContributionError(
-                f"agreement {agreement.key} belongs to partnership {agreement.partnership}, "
-                f"not {p.key}"
+                f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
             )
         agreement.check_contribution(party, op["fiscal_year"], key, value)
     p.adopt_currency(value.currency, f"contribution {key}", op.meta)
@@ -282,9 +273,7 @@ def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
     return c
 
 
-def _recount(
-    uow: UnitOfWork, c: ResourceContribution, counted_after: Decimal, meta: OpMeta
-) -> Agreement | None:
+def _recount(uow: UnitOfWork, c: ResourceContribution, counted_after: Decimal, meta: OpMeta) -> Agreement | None:
     """Check the agreement's cap for what ``c`` will count, before anything changes."""
     if c.agreement is None:
         return None
@@ -294,9 +283,7 @@ def _recount(
     return a
 
 
-def _after_change(
-    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, meta: OpMeta
-) -> None:
+def _after_change(uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, meta: OpMeta) -> None:
     uow.collect(c)
     if a is not None:
         a.count_contribution(c.key, c.party, c.fiscal_year, c.counted_against_cap, meta)
@@ -396,27 +383,24 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
 def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
     e = uow.get(Evaluation, op["evaluation"])
     p = _open_partnership(uow, e.partnership)
+    e.check_open()  # a closed round refuses as such, whoever submits
     role: EvaluatorRole = op["role"]
     party = op.get("party")
     evaluator = op["evaluator"]
     if role is EvaluatorRole.PARTY:
         if party is None:
-            raise EvaluationError(
-                f"{evaluator} submits to evaluation {e.key} as a party, so it must name the party"
-            )
+            raise EvaluationError(f"{evaluator} submits to evaluation {e.key} as a party, so it must name the party")
         p.check_member(party, f"evaluate as a party in evaluation {e.key}")
         if any(x.role is EvaluatorRole.PARTY and x.party == party for x in e.submissions.values()):
             raise EvaluationError(f"party {party} has already submitted to evaluation {e.key}")
     elif role is EvaluatorRole.RESIDENT:
         if party is not None:
             raise EvaluationError(
-                f"resident {evaluator} in evaluation {e.key} cannot name a party: residents speak "
-                "for themselves"
+                f"resident {evaluator} in evaluation {e.key} cannot name a party: residents speak for themselves"
             )
         if uow.kind_of(evaluator) is not None:
             raise EvaluationError(
-                f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, "
-                "not a key of the ledger"
+                f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, not a key of the ledger"
             )
     elif party is not None:
         uow.get(Party, party)
@@ -437,10 +421,9 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
 def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
     e = uow.get(Evaluation, op["evaluation"])
     _open_partnership(uow, e.partnership)
+    e.check_open()
     latest = max((s.on for s in e.submissions.values()), default=None)
     if latest is not None and op["on"] < latest:
-        raise DateOrderError(
-            f"evaluation {e.key} cannot close on {op['on']}, before its last submission ({latest})"
-        )
+        raise DateOrderError(f"evaluation {e.key} cannot close on {op['on']}, before its last submission ({latest})")
     e.close(op["on"], op.meta)
     uow.collect(e)

@@ -384,9 +384,7 @@ def money_without_voice(
     """
     voted = set(voters)
     return sorted(
-        key
-        for key, money in money_delivered.items()
-        if _finite(money, f"money of {key!r}") > 0 and key not in voted
+        key for key, money in money_delivered.items() if _finite(money, f"money of {key!r}") > 0 and key not in voted
     )
 
 
@@ -549,11 +547,7 @@ def evaluation_summary(
             combined = _div(numerator, Decimal(k["resident"] * others_count))
         else:
             combined = resident_mean if resident_mean is not None else others_mean
-        gap = (
-            _sub(party_mean, resident_mean)
-            if party_mean is not None and resident_mean is not None
-            else None
-        )
+        gap = _sub(party_mean, resident_mean) if party_mean is not None and resident_mean is not None else None
         summaries.append(
             CriterionSummary(
                 criterion=criterion,

@@ -96,9 +96,7 @@ def _describe(value: Any) -> str:
 
 def key(value: Any) -> str:
     if not isinstance(value, str) or not KEY_RE.match(value):
-        raise FieldError(
-            f"must be a key (letters, digits, '-', '_', '.', ':', at most 128), not {_describe(value)}"
-        )
+        raise FieldError(f"must be a key (letters, digits, '-', '_', '.', ':', at most 128), not {_describe(value)}")
     return value
 
 
@@ -122,9 +120,7 @@ def _check_unicode(value: str) -> None:
 
 def label(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 32 or "\n" in value:
-        raise FieldError(
-            f'must be a period label such as "2024" or "2008/09", not {_describe(value)}'
-        )
+        raise FieldError(f'must be a period label such as "2024" or "2008/09", not {_describe(value)}')
     _check_unicode(value)
     return value
 
@@ -141,9 +137,7 @@ def decimal(value: Any) -> Decimal:
     sign, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
-        raise FieldError(
-            f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)"
-        )
+        raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
     return d
 
 
@@ -218,9 +212,7 @@ def money(value: Any) -> Money:
         raise FieldError(f"amount {e}") from None
     currency = obj["currency"]
     if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
-        raise FieldError(
-            f"currency must be a three-letter code such as JPY, not {_describe(currency)}"
-        )
+        raise FieldError(f"currency must be a three-letter code such as JPY, not {_describe(currency)}")
     return Money(amount, currency)
 
 
@@ -317,9 +309,7 @@ def period_value(value: Any) -> PeriodValue:
     try:
         return PeriodValue(label(obj["period"]), decimal(obj["value"]))
     except FieldError as e:
-        raise FieldError(
-            f"{'period' if not isinstance(obj['period'], str) else 'value'} {e}"
-        ) from None
+        raise FieldError(f"{'period' if not isinstance(obj['period'], str) else 'value'} {e}") from None
 
 
 def period_values(value: Any) -> list[PeriodValue]:
@@ -368,9 +358,7 @@ def score(value: Any) -> int:
 
 
 shares = mapping_of('an object of shares, {"party": "0.5"}', non_negative)
-caps = mapping_of(
-    'an object of annual caps, {"party": {"amount": ..., "currency": ...}}', non_negative_money
-)
+caps = mapping_of('an object of annual caps, {"party": {"amount": ..., "currency": ...}}', non_negative_money)
 votes = mapping_of('an object of votes, {"party": "for"}', enum_of(Vote))
 scores = mapping_of('an object of scores, {"criterion": 4}', score, key_parser=text)
 
@@ -578,13 +566,10 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
     if isinstance(raw, _DuplicateKeys):
         name = raw.get("op") if isinstance(raw.get("op"), str) else None
         return None, [
-            JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field")
-            for d in raw.duplicates
+            JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates
         ]
     if not isinstance(raw, dict):
-        return None, [
-            JournalProblem(f"must be an object, not {_describe(raw)}", index, rule="shape")
-        ]
+        return None, [JournalProblem(f"must be an object, not {_describe(raw)}", index, rule="shape")]
     name = raw.get("op")
     if name not in OPS:
         if "op" not in raw:
@@ -609,9 +594,7 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
     for field_name, (parser, required) in spec.items():
         if field_name not in raw or (raw[field_name] is None and not required):
             if required:
-                problems.append(
-                    JournalProblem("is missing", index, name, field_name, "missing_field")
-                )
+                problems.append(JournalProblem("is missing", index, name, field_name, "missing_field"))
             continue
         try:
             fields[field_name] = parser(raw[field_name])
@@ -721,11 +704,7 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 value = _loads(text_)
             except json.JSONDecodeError as e:
                 raise JournalError(
-                    [
-                        JournalProblem(
-                            f"is not valid JSON at {_where(text_, e.pos)}: {e.msg}", rule="json"
-                        )
-                    ],
+                    [JournalProblem(f"is not valid JSON at {_where(text_, e.pos)}: {e.msg}", rule="json")],
                     source,
                 ) from None
             if not isinstance(value, list):  # pragma: no cover - starts with "["
@@ -750,13 +729,9 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 ) from None
         return out
     except RecursionError:
-        raise JournalError(
-            [JournalProblem("is nested too deeply to be a journal", rule="json")], source
-        ) from None
+        raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
     except ValueError as e:  # e.g. an integer with more digits than Python will convert
-        raise JournalError(
-            [JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source
-        ) from None
+        raise JournalError([JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source) from None
 
 
 def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
@@ -783,11 +758,7 @@ def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Ope
         seen: set[str] = set()
         for o in ops:
             if o.meta.op_id in seen:
-                problems.append(
-                    JournalProblem(
-                        f"repeats id {o.meta.op_id!r}", o.index, o.op, "id", "duplicate_id"
-                    )
-                )
+                problems.append(JournalProblem(f"repeats id {o.meta.op_id!r}", o.index, o.op, "id", "duplicate_id"))
             seen.add(o.meta.op_id)
     if problems:
         problems.sort(key=lambda p: p.index if p.index is not None else -1)

@@ -63,9 +63,7 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
     if found is None or is_derived(event):
         return None
     op_name, key_field = found
-    fields: dict[str, Any] = {
-        k: v for k, v in vars(event).items() if k not in _BASE_FIELDS and v is not None
-    }
+    fields: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS and v is not None}
     op: dict[str, Any] = {"op": op_name}
     if key_field is not None:
         op[key_field] = key
@@ -130,10 +128,7 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             return f"partnership {g('partnership')} was concluded"
         case "record_decision":
             votes = g("votes")
-            tally = {
-                v: sum(1 for x in votes.values() if x.value == v)
-                for v in ("for", "against", "abstain")
-            }
+            tally = {v: sum(1 for x in votes.values() if x.value == v) for v in ("for", "against", "abstain")}
             return (
                 f"decision {g('key')} on {g('subject')!r} ({g('rule').value}; proposed by "
                 f"{g('proposed_by')}; {tally['for']} for, {tally['against']} against, "
@@ -163,9 +158,7 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             who = f"{owner} " if owner else ""
             return f"{who}delivered {_money(g('value'))} on contribution {g('contribution')}"
         case "correct_contribution":
-            return (
-                f"contribution {g('contribution')} corrected by {_money(g('delta'))}: {g('reason')}"
-            )
+            return f"contribution {g('contribution')} corrected by {_money(g('delta'))}: {g('reason')}"
         case "withdraw_pledge":
             return f"contribution {g('contribution')} withdrawn: {g('reason')}"
         case "define_target":

@@ -30,9 +30,7 @@ ARTICLES = {
 class UnitOfWork:
     """Aggregates loaded or created by a batch of operations, and their new events."""
 
-    def __init__(
-        self, repository: Repository[UUID], kind_of_key: Callable[[str], str | None]
-    ) -> None:
+    def __init__(self, repository: Repository[UUID], kind_of_key: Callable[[str], str | None]) -> None:
         self._repository = repository
         self._kind_of_key = kind_of_key
         self._known: dict[str, str | None] = {}

@@ -85,9 +85,7 @@ def agreement_view(a: Agreement) -> dict[str, Any]:
         "amendments": [
             {
                 "key": m.key,
-                "changes": {
-                    k: money(v) if isinstance(v, Money) else v for k, v in m.changes.items()
-                },
+                "changes": {k: money(v) if isinstance(v, Money) else v for k, v in m.changes.items()},
                 "proposed_by": m.proposed_by,
                 "on": m.on,
                 "consents": dict(m.consents),
@@ -115,12 +113,8 @@ def contribution_view(c: ResourceContribution) -> dict[str, Any]:
         "description": c.description,
         "delivered": {"amount": c.delivered, "currency": c.currency},
         "withdrawn": {"amount": c.withdrawn_amount, "currency": c.currency},
-        "deliveries": [
-            {"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in c.deliveries
-        ],
-        "corrections": [
-            {"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in c.corrections
-        ],
+        "deliveries": [{"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in c.deliveries],
+        "corrections": [{"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in c.corrections],
         "withdrawn_on": c.withdrawn_on,
         "withdrawal_reason": c.withdrawal_reason,
     }
@@ -135,8 +129,7 @@ def target_view(t: NumericTarget) -> dict[str, Any]:
         "baseline": {"period": t.baseline.period, "value": t.baseline.value},
         "targets": [{"period": x.period, "value": x.value} for x in t.targets],
         "measurements": [
-            {"period": m.period, "value": m.value, "source": m.source, "on": m.on}
-            for m in t.measurements
+            {"period": m.period, "value": m.value, "source": m.source, "on": m.on} for m in t.measurements
         ],
         "revisions": [
             {

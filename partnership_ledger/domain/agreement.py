@@ -39,17 +39,13 @@ def check_terms(terms: Terms, parties: list[str], where: str) -> None:
     if terms.end < terms.start:
         raise AgreementError(f"{where} ends ({terms.end}) before it starts ({terms.start})")
     if not 1 <= terms.fiscal_year_start <= 12:
-        raise AgreementError(
-            f"{where} has fiscal_year_start {terms.fiscal_year_start}: a month 1..12"
-        )
+        raise AgreementError(f"{where} has fiscal_year_start {terms.fiscal_year_start}: a month 1..12")
     if terms.max_years is not None and terms.max_years < 1:
         raise AgreementError(f"{where} has max_years {terms.max_years}: at least 1 is needed")
     if terms.shares is not None:
         strangers = sorted(set(terms.shares) - set(parties))
         if strangers:
-            raise AgreementError(
-                f"{where} gives shares to {', '.join(strangers)}, not parties to it"
-            )
+            raise AgreementError(f"{where} gives shares to {', '.join(strangers)}, not parties to it")
         if any(v < 0 for v in terms.shares.values()):
             raise AgreementError(f"{where} has a negative share")
         total = exact_sum(terms.shares.values())
@@ -58,9 +54,7 @@ def check_terms(terms: Terms, parties: list[str], where: str) -> None:
     if terms.annual_caps is not None:
         strangers = sorted(set(terms.annual_caps) - set(parties))
         if strangers:
-            raise AgreementError(
-                f"{where} sets annual caps for {', '.join(strangers)}, not parties to it"
-            )
+            raise AgreementError(f"{where} sets annual caps for {', '.join(strangers)}, not parties to it")
         if len({c.currency for c in terms.annual_caps.values()}) > 1:
             raise AgreementError(f"{where} sets annual caps in more than one currency")
         if any(c.amount < 0 for c in terms.annual_caps.values()):
@@ -82,9 +76,7 @@ class Agreement(LedgerAggregate):
         return aggregate_id("agreement", key)
 
     @event("Drafted")
-    def __init__(
-        self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta
-    ) -> None:
+    def __init__(self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> None:
         self.key = key
         self.partnership = partnership
         self.title = title
@@ -120,15 +112,11 @@ class Agreement(LedgerAggregate):
     # -- guards ------------------------------------------------------------------------
     def check_not_terminated(self) -> None:
         if self.terminated_on is not None:
-            raise AgreementTerminated(
-                f"agreement {self.key} was terminated on {self.terminated_on}: it cannot change"
-            )
+            raise AgreementTerminated(f"agreement {self.key} was terminated on {self.terminated_on}: it cannot change")
 
     def check_party(self, party: str, doing: str) -> None:
         if party not in self.parties:
-            raise AgreementError(
-                f"{party} is not a party to agreement {self.key}, so it cannot {doing}"
-            )
+            raise AgreementError(f"{party} is not a party to agreement {self.key}, so it cannot {doing}")
 
     def check_in_force(self) -> None:
         self.check_not_terminated()
@@ -138,9 +126,7 @@ class Agreement(LedgerAggregate):
                 f"{'has' if len(self.unsigned) == 1 else 'have'} not signed"
             )
 
-    def check_contribution(
-        self, party: str, fiscal_year: int, contribution: str, amount: Money
-    ) -> None:
+    def check_contribution(self, party: str, fiscal_year: int, contribution: str, amount: Money) -> None:
         """A contribution may not take ``party`` past its annual cap nor beyond ``max_years``."""
         self.check_in_force()
         self.check_party(party, f"contribute under it ({contribution})")
@@ -169,9 +155,7 @@ class Agreement(LedgerAggregate):
                     f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
                     f"caps {party} in {cap.currency}"
                 )
-            total = exact_sum(
-                [self.counted_total(party, fiscal_year, excluding=contribution), amount.amount]
-            )
+            total = exact_sum([self.counted_total(party, fiscal_year, excluding=contribution), amount.amount])
             if total > cap.amount:
                 raise AnnualCapExceeded(
                     f"contribution {contribution} would take {party} to {total} {cap.currency} in "
@@ -184,9 +168,7 @@ class Agreement(LedgerAggregate):
         self.check_not_terminated()
         self.check_party(party, "sign it")
         if party in self.signatures:
-            raise AgreementError(
-                f"{party} already signed agreement {self.key} on {self.signatures[party]}"
-            )
+            raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
         self._signed(party=party, on=on, meta=meta)
 
     @event("Signed")
@@ -204,13 +186,9 @@ class Agreement(LedgerAggregate):
             raise AgreementError(f"amendment {amendment} of agreement {self.key} changes nothing")
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
-            raise AgreementError(
-                f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}"
-            )
+            raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(
-            amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta
-        )
+        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         term_changes = {k: v for k, v in changes.items() if k != "title"}
@@ -236,9 +214,7 @@ class Agreement(LedgerAggregate):
                 f"amendment {amendment} of agreement {self.key} already took effect on {found.effective_on}"
             )
         if party in found.consents:
-            raise AgreementError(
-                f"{party} already consented to amendment {amendment} of agreement {self.key}"
-            )
+            raise AgreementError(f"{party} already consented to amendment {amendment} of agreement {self.key}")
         if on < found.on:
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
@@ -257,9 +233,7 @@ class Agreement(LedgerAggregate):
             changes = found.changes
             if "title" in changes:
                 self.title = changes["title"]
-            self.terms = attrs.evolve(
-                self.terms, **{k: v for k, v in changes.items() if k != "title"}
-            )
+            self.terms = attrs.evolve(self.terms, **{k: v for k, v in changes.items() if k != "title"})
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
@@ -293,7 +267,5 @@ class Agreement(LedgerAggregate):
             )
 
     @event(ContributionCounted)
-    def _counted(
-        self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta
-    ) -> None:
+    def _counted(self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta) -> None:
         self.counted.setdefault(f"{party}|{fiscal_year}", {})[contribution] = amount

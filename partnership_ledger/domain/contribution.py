@@ -106,9 +106,7 @@ class ResourceContribution(LedgerAggregate):
     # -- guards ------------------------------------------------------------------------
     def check_currency(self, value: Money, what: str) -> None:
         if value.currency != self.currency:
-            raise CurrencyMismatch(
-                f"{what} is in {value.currency}, but contribution {self.key} is in {self.currency}"
-            )
+            raise CurrencyMismatch(f"{what} is in {value.currency}, but contribution {self.key} is in {self.currency}")
 
     # -- commands ----------------------------------------------------------------------
     def check_delivery(self, value: Money) -> None:
@@ -116,13 +114,10 @@ class ResourceContribution(LedgerAggregate):
         self.check_currency(value, f"delivery to contribution {self.key}")
         if self.withdrawn_on is not None:
             raise ContributionError(
-                f"contribution {self.key} was withdrawn on {self.withdrawn_on}: "
-                "it takes no deliveries"
+                f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
             )
         if value.amount <= 0:
-            raise ContributionError(
-                f"a delivery to contribution {self.key} must be more than zero, not {value.amount}"
-            )
+            raise ContributionError(f"a delivery to contribution {self.key} must be more than zero, not {value.amount}")
 
     def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.check_delivery(value)
@@ -135,9 +130,7 @@ class ResourceContribution(LedgerAggregate):
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.check_currency(delta, f"correction of contribution {self.key}")
         if delta.amount == 0:
-            raise ContributionError(
-                f"a correction of contribution {self.key} must change the amount"
-            )
+            raise ContributionError(f"a correction of contribution {self.key} must change the amount")
         after = exact_sum([self.delivered, delta.amount])
         if after < 0:
             raise NegativeDelivered(
@@ -152,9 +145,7 @@ class ResourceContribution(LedgerAggregate):
 
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
-            raise ContributionError(
-                f"contribution {self.key} was already withdrawn on {self.withdrawn_on}"
-            )
+            raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
         self._withdrawn(reason=reason, on=on, meta=meta)
 
     @event("Withdrawn")

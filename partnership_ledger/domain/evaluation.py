@@ -81,14 +81,11 @@ class Evaluation(LedgerAggregate):
         if evaluator in self.submissions:
             raise EvaluationError(f"{evaluator} has already submitted to evaluation {self.key}")
         if not scores:
-            raise EvaluationError(
-                f"the submission of {evaluator} to evaluation {self.key} has no scores"
-            )
+            raise EvaluationError(f"the submission of {evaluator} to evaluation {self.key} has no scores")
         for criterion, score in scores.items():
             if criterion not in self.criteria:
                 raise EvaluationError(
-                    f"evaluation {self.key} has no criterion {criterion!r} "
-                    f"(its criteria: {', '.join(self.criteria)})"
+                    f"evaluation {self.key} has no criterion {criterion!r} (its criteria: {', '.join(self.criteria)})"
                 )
             if not 1 <= score <= self.scale_max:
                 raise EvaluationError(
@@ -117,9 +114,7 @@ class Evaluation(LedgerAggregate):
         on: date,
         meta: OpMeta,
     ) -> None:
-        self.submissions[evaluator] = Submission(
-            evaluator, role, party, dict(scores), comment, comment_public, on
-        )
+        self.submissions[evaluator] = Submission(evaluator, role, party, dict(scores), comment, comment_public, on)
 
     def close(self, on: date, meta: OpMeta) -> None:
         self.check_open()

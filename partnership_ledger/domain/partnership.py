@@ -119,21 +119,16 @@ class Partnership(LedgerAggregate):
     def check_open(self) -> None:
         if self.phase is Phase.CONCLUDED:
             raise PartnershipConcluded(
-                f"partnership {self.key} was concluded on {self.concluded_on}: "
-                "nothing more can be recorded on it"
+                f"partnership {self.key} was concluded on {self.concluded_on}: nothing more can be recorded on it"
             )
 
     def check_member(self, party: str, doing: str) -> None:
         if not self.is_member(party):
-            raise NotAMember(
-                f"{party} is not a member of partnership {self.key}, so it cannot {doing}"
-            )
+            raise NotAMember(f"{party} is not a member of partnership {self.key}, so it cannot {doing}")
 
     def check_not_before_start(self, on: date, what: str) -> None:
         if on < self.proposed_on:
-            raise DateOrderError(
-                f"{what} on {on} is before partnership {self.key} was proposed ({self.proposed_on})"
-            )
+            raise DateOrderError(f"{what} on {on} is before partnership {self.key} was proposed ({self.proposed_on})")
 
     # -- commands ----------------------------------------------------------------------
     def join(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
@@ -156,26 +151,20 @@ class Partnership(LedgerAggregate):
                 f"{party} cannot leave partnership {self.key} on {on}, before it joined ({spell.joined})"
             )
         if len(self.current_members) == 1:
-            raise NotAMember(
-                f"{party} is the last member of partnership {self.key}: conclude it instead"
-            )
+            raise NotAMember(f"{party} is the last member of partnership {self.key}: conclude it instead")
         self._left(party=party, reason=reason, on=on, meta=meta)
 
     @event("Left")
     def _left(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
         self.spells = [
-            attrs.evolve(s, left=on, leave_reason=reason)
-            if s.party == party and s.left is None
-            else s
+            attrs.evolve(s, left=on, leave_reason=reason) if s.party == party and s.left is None else s
             for s in self.spells
         ]
 
     def activate(self, on: date, meta: OpMeta) -> None:
         self.check_open()
         if self.phase is not Phase.PREPARING:
-            raise InvalidPhase(
-                f"partnership {self.key} is already active since {self.activated_on}"
-            )
+            raise InvalidPhase(f"partnership {self.key} is already active since {self.activated_on}")
         self.check_not_before_start(on, "activation")
         self._activated(on=on, meta=meta)
 
@@ -187,14 +176,11 @@ class Partnership(LedgerAggregate):
     def conclude(self, on: date, meta: OpMeta) -> None:
         self.check_open()
         if self.phase is not Phase.ACTIVE:
-            raise InvalidPhase(
-                f"partnership {self.key} cannot be concluded while preparing: activate it first"
-            )
+            raise InvalidPhase(f"partnership {self.key} cannot be concluded while preparing: activate it first")
         assert self.activated_on is not None
         if on < self.activated_on:
             raise DateOrderError(
-                f"partnership {self.key} cannot be concluded on {on}, before it was activated "
-                f"({self.activated_on})"
+                f"partnership {self.key} cannot be concluded on {on}, before it was activated ({self.activated_on})"
             )
         self._concluded(on=on, meta=meta)
 
@@ -251,9 +237,7 @@ class Partnership(LedgerAggregate):
         on: date,
         meta: OpMeta,
     ) -> None:
-        self.decisions[key] = Decision(
-            key, subject, proposed_by, rule, dict(votes), on, decision_outcome(rule, votes)
-        )
+        self.decisions[key] = Decision(key, subject, proposed_by, rule, dict(votes), on, decision_outcome(rule, votes))
 
     def adopt_currency(self, currency: str, what: str, meta: OpMeta) -> None:
         """Fix the partnership's one currency at its first valued contribution."""
@@ -261,8 +245,7 @@ class Partnership(LedgerAggregate):
             self._currency_adopted(currency=currency, meta=meta)
         elif self.currency != currency:
             raise CurrencyMismatch(
-                f"{what} is in {currency}, but partnership {self.key} keeps its accounts in "
-                f"{self.currency}"
+                f"{what} is in {currency}, but partnership {self.key} keeps its accounts in {self.currency}"
             )
 
     class CurrencyAdopted(LedgerAggregate.Event):

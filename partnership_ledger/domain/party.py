@@ -23,9 +23,7 @@ class Party(LedgerAggregate):
         return aggregate_id("party", key)
 
     @event("Registered")
-    def __init__(
-        self, key: str, name: str, sector: Sector, capacity: Money | None, meta: OpMeta
-    ) -> None:
+    def __init__(self, key: str, name: str, sector: Sector, capacity: Money | None, meta: OpMeta) -> None:
         self.key = key
         self.name = name
         self.sector = sector

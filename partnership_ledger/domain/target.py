@@ -35,9 +35,7 @@ def check_targets(targets: list[PeriodValue], baseline: PeriodValue, where: str)
         raise TargetError(f"{where} has no targets")
     early = sorted(t.period for t in targets if t.period <= baseline.period)
     if early:
-        raise TargetError(
-            f"{where} sets a target for {', '.join(early)}, not after its baseline {baseline.period}"
-        )
+        raise TargetError(f"{where} sets a target for {', '.join(early)}, not after its baseline {baseline.period}")
     periods = [t.period for t in targets]
     dupes = sorted({p for p in periods if periods.count(p) > 1})
     if dupes:
@@ -85,13 +83,10 @@ class NumericTarget(LedgerAggregate):
         """The value that stands for each measured period (the latest restatement)."""
         return {m.period: m.value for m in self.measurements}
 
-    def record_measurement(
-        self, period: str, value: Decimal, source: str, on: date, meta: OpMeta
-    ) -> None:
+    def record_measurement(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
         if period <= self.baseline.period:
             raise TargetError(
-                f"target {self.key} measures periods after its baseline {self.baseline.period}, "
-                f"not {period}"
+                f"target {self.key} measures periods after its baseline {self.baseline.period}, not {period}"
             )
         self._measured(period=period, value=value, source=source, on=on, meta=meta)
 

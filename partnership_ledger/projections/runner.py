@@ -75,6 +75,8 @@ class Projections:
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Apply every event not yet applied; returns how many were applied."""
         applied = 0
+        if self.is_current():
+            return 0
         while True:
             n = self._batch()
             applied += n
@@ -82,6 +84,54 @@ class Projections:
                 progress(n)
             if n < BATCH:
                 return applied
+
+    def is_current(self) -> bool:
+        """Whether every stored event is already applied (a cheap read, no lock)."""
+        pos, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            row = c.fetchone()
+            c.execute(f"SELECT MAX({pos}) FROM {table}")
+            last = c.fetchone()
+        return row is not None and last is not None and int(row[0]) == int(last[0] or 0)
+
+    def apply_recorded(self, c: Cursor, recorded: Sequence[tuple[int, Any]]) -> bool:
+        """Apply events just stored, inside the transaction that stores them.
+
+        ``recorded`` pairs each new event with its position. This spares re-reading and
+        decoding what is already in memory, and gives read-your-writes with one commit. It
+        applies only when the read models were current up to the first new position;
+        otherwise (or if a read model fails, rolled back to a savepoint so the events still
+        commit) it does nothing and :meth:`catch_up` applies the events later.
+        """
+        if not recorded:
+            return True
+        c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+        row = c.fetchone()
+        if row is None or int(row[0]) != recorded[0][0] - 1:
+            return False
+        c.execute("SAVEPOINT read_models")
+        for m in self.models:
+            if hasattr(m, "begin"):
+                m.begin(c)
+        try:
+            for position, event in recorded:
+                info = self.info_of(c, event)
+                for m in self.models:
+                    m.apply(c, position, event.timestamp, event, info)
+            for m in self.models:
+                if hasattr(m, "end"):
+                    m.end()
+            c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (recorded[-1][0], TRACKING_NAME))
+        except Exception:
+            for m in self.models:
+                if hasattr(m, "abort"):
+                    m.abort()
+            c.execute("ROLLBACK TO SAVEPOINT read_models")
+            c.execute("RELEASE SAVEPOINT read_models")
+            return False
+        c.execute("RELEASE SAVEPOINT read_models")
+        return True
 
     def _batch(self) -> int:
         with self.db.transaction() as c:

@@ -149,9 +149,8 @@ def contributions_chart(
     key = ("contributions", tuple(parties), tuple(years), tuple(tuple(v) for v in values), money(Decimal(1)))
 
     def draw() -> str:
-        rotate = len(years) > 6
         legend = 0.25 * ((len(parties) + 1) // 2)
-        below = 0.45 + (0.35 if rotate else 0.0) + legend
+        below = 0.45 + legend
         height = 3.0 + below
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
@@ -186,13 +185,14 @@ def contributions_chart(
         pad = (high - low) * 0.04 or 1.0
         ax.set_ylim(low - pad if low < 0 else 0, high + pad)
         ax.set_xlim(-0.6, len(years) - 0.4)
-        ax.set_xticks(list(range(len(years))), [str(y) for y in years])
+        # Room on the left for the longest amount on the axis (about 0.075 in a character).
+        longest = max(len(money(Decimal(round(v)))) for v in (high + pad, low - pad))
+        fig.subplots_adjust(left=min(0.45, (0.3 + 0.075 * longest) / WIDTH))
+        _period_ticks(ax, [str(y) for y in years])
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: money(Decimal(round(x)))))
-        if rotate:
-            ax.tick_params(axis="x", labelrotation=45)
         fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=2)
         return _svg(fig)
 
@@ -249,12 +249,9 @@ def target_chart(
     key = ("target", tuple(periods), tuple(baseline), tuple(targets), tuple(measured), unit)
 
     def draw() -> str:
-        rotate = len(periods) > 8
-        height = 2.9 + (0.3 if rotate else 0.0)
+        height = 2.9
         fig = _figure(WIDTH, height)
-        fig.subplots_adjust(
-            left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=(0.75 if rotate else 0.45) / height
-        )
+        fig.subplots_adjust(left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=0.45 / height)
         ax = fig.add_subplot()
         x = list(range(len(periods)))
         target_line = [t if t is not None else b for t, b in zip(targets, baseline, strict=True)]
@@ -262,13 +259,23 @@ def target_chart(
         ax.plot(x, _floats(baseline), "s", color=TARGET_COLOURS[0], markersize=7)
         _line(ax, x, target_line, color=TARGET_COLOURS[1], style="--", marker="o")
         _line(ax, x, measured_line, color=TARGET_COLOURS[2], style="-", marker="D")
-        ax.set_xticks(x, list(periods))
-        if rotate:
-            ax.tick_params(axis="x", labelrotation=45)
+        _period_ticks(ax, list(periods))
         ax.set_ylabel(_short(unit, 30))
         return _svg(fig)
 
     return _finish(_cached(key, draw), title)
+
+
+def _period_ticks(ax: Any, labels: list[str], room: int = 40) -> None:
+    """Label every period when they fit side by side, otherwise every second, third...
+    (never slanted: upright labels are cheaper to draw and easier to read; the table beside
+    the chart has every period)."""
+    width = sum(len(label) + 2 for label in labels)
+    step = max(1, -(-width // room))
+    positions = list(range(len(labels)))
+    ax.set_xticks(positions[::step], labels[::step])
+    if step > 1:
+        ax.set_xticks(positions, minor=True)
 
 
 def _line(ax: Any, x: list[int], values: Sequence[Decimal | None], **style: Any) -> None:

@@ -23,6 +23,7 @@ from eventsourcing.sqlite import (
 )
 
 from ..integrity import GENESIS, link_hash
+from .db import SQLiteCursorAdapter
 from .db import Db
 
 INDEX_TABLES = [
@@ -93,6 +94,11 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         new_keys = kwargs.get("ledger_keys") or ()
         if new_keys:
             c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", list(new_keys))
+        project = kwargs.get("project")
+        if project is not None:
+            # The application's read models, applied from the events in memory within this
+            # same transaction (see Projections.apply_recorded).
+            project(SQLiteCursorAdapter(c), positions)
         return positions
 
 
