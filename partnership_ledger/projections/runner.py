@@ -38,6 +38,16 @@ class ReadModel(Protocol):
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
 
 
+def _is_database_error(e: BaseException) -> bool:
+    import sqlite3
+
+    from eventsourcing.persistence import PersistenceError
+
+    if isinstance(e, (sqlite3.Error, PersistenceError)):
+        return True
+    return type(e).__module__.startswith("psycopg")
+
+
 class Projections:
     """Runs every read model over new events, in batches, with exactly-once tracking."""
 
@@ -123,10 +133,12 @@ class Projections:
                 if hasattr(m, "end"):
                     m.end()
             c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (recorded[-1][0], TRACKING_NAME))
-        except Exception:
+        except Exception as e:
             for m in self.models:
                 if hasattr(m, "abort"):
                     m.abort()
+            if _is_database_error(e):
+                raise  # the disk is full, the database is locked...: the whole write fails
             c.execute("ROLLBACK TO SAVEPOINT read_models")
             c.execute("RELEASE SAVEPOINT read_models")
             return False
