@@ -176,7 +176,7 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     caps = terms.annual_caps or {}
     if caps:
         currency = next(iter(caps.values())).currency
-        p.adopt_currency(currency, f"the annual caps of agreement {key}", op.meta)
+        p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
     agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
     uow.add(agreement)
     uow.collect(agreement, p)
@@ -202,7 +202,7 @@ def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
     caps = changes.get("annual_caps") or {}
     if caps:
         currency = next(iter(caps.values())).currency
-        p.adopt_currency(currency, f"the annual caps of amendment {op['amendment']}", op.meta)
+        p.adopt_currency(currency, f"an annual cap of amendment {op['amendment']}", op.meta)
     a.propose_amendment(op["amendment"], changes, op["proposed_by"], op["on"], op.meta)
     uow.collect(a, p)
 

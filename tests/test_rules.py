@@ -1527,6 +1527,20 @@ def test_evaluator_roles(world: PartnershipLedger) -> None:
     world.record(submission("x-1", "external", {"overall": 3}, party="d"))
 
 
+def test_a_closed_evaluation_refuses_as_closed_whatever_else_is_wrong(world: PartnershipLedger) -> None:
+    world.open_evaluation("e", "p", "2020")
+    world.record(submission("a", "party", {"overall": 4}, party="a", on="2020-12-15"))
+    world.close_evaluation("e", "2020-12-20")
+    closed = "evaluation e was closed on 2020-12-20"
+    for raw in [
+        submission("a", "party", {"overall": 4}, party="a"),
+        submission("r-1", "resident", {"overall": 4}, party="a"),
+        submission("d", "party", {"overall": 4}, party="d"),
+        {"op": "close_evaluation", "evaluation": "e", "on": "2020-12-01"},
+    ]:
+        refused(world, raw, EvaluationClosed, "evaluation_closed", closed)
+
+
 def test_an_evaluation_closes_after_its_last_submission(world: PartnershipLedger) -> None:
     world.open_evaluation("e", "p", "2020")
     world.record(submission("r-1", "resident", {"overall": 3}, on="2020-12-15"))

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol
 
 import attrs
 
-from ..domain.values import Money, fiscal_year_of
+from ..domain.values import EXACT, Money, fiscal_year_of
 from ..operations import event_name
 from .runner import AggregateInfo
 
@@ -121,7 +121,9 @@ class Bucket(NamedTuple):
     delivered: Decimal = ZERO
 
     def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
-        return Bucket(self.pledged + pledged, self.withdrawn + withdrawn, self.delivered + delivered)
+        return Bucket(
+            EXACT.add(self.pledged, pledged), EXACT.add(self.withdrawn, withdrawn), EXACT.add(self.delivered, delivered)
+        )
 
 
 @attrs.frozen
@@ -337,12 +339,12 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
         case "ResourceContribution.Delivered" | "ResourceContribution.Corrected":
             c = _must(store.contribution(info.key), info.key)
             amount = e.value.amount if name.endswith("Delivered") else e.delta.amount
-            store.put_contribution(_with_amounts(c, c.delivered + amount, c.withdrawn))
+            store.put_contribution(_with_amounts(c, EXACT.add(c.delivered, amount), c.withdrawn))
             # Delivered value counts in the fiscal year of its effective date.
             store.add_to_bucket(_bucket(c, fiscal_year_of(e.on, c.fiscal_year_start)), ZERO, ZERO, amount)
         case "ResourceContribution.Withdrawn":
             c = _must(store.contribution(info.key), info.key)
-            withdrawn = max(c.pledged - c.delivered, ZERO)
+            withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
             store.put_contribution(_with_amounts(c, c.delivered, withdrawn))
             store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
         case "NumericTarget.Defined":

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from .. import indicators as ind
+from ..domain.values import EXACT, exact_sum
 from ..errors import CurrencyMismatch, UnknownKey
 from .facts import AgreementFact, Bucket, BucketKey, FactStore, SpellFact
 
@@ -101,7 +102,7 @@ def _currency(partnership: str, buckets: Sequence[tuple[BucketKey, Bucket]]) -> 
 
 
 def _amount(b: Bucket, basis: Basis) -> Decimal:
-    return b.delivered if basis == "delivered" else b.pledged - b.withdrawn
+    return b.delivered if basis == "delivered" else EXACT.subtract(b.pledged, b.withdrawn)
 
 
 def party_values(
@@ -127,7 +128,7 @@ def party_values(
             continue
         if kinds is not None and k.kind not in kinds:
             continue
-        values[k.party] = values.get(k.party, Decimal(0)) + _amount(b, basis)
+        values[k.party] = EXACT.add(values.get(k.party, Decimal(0)), _amount(b, basis))
     return values, list(values), currency
 
 
@@ -144,7 +145,7 @@ def burden_balance(
     """Who carried the burden: values, shares, Gini, HHI, agreed shares, capacity burden."""
     partnerships = scope(store, partnership, children)
     values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
-    total = sum(values.values(), Decimal(0))
+    total = exact_sum(values.values())
     shares = ind.burden_shares(values)
     agreement = applicable_agreement(store.agreements(partnership), fiscal_year)
     agreed = dict(agreement.shares) if agreement and agreement.shares is not None else None
@@ -205,11 +206,11 @@ def funding_instruments(
         if k.kind != "money" or (fiscal_year is not None and k.fiscal_year != fiscal_year):
             continue
         name = k.instrument or "unspecified"
-        by[name] = by.get(name, Decimal(0)) + _amount(b, basis)
-    total = sum(by.values(), Decimal(0))
+        by[name] = EXACT.add(by.get(name, Decimal(0)), _amount(b, basis))
+    total = exact_sum(by.values())
     shares = ind.burden_shares(by) if by else {}
     joint = by.get("contribution", Decimal(0))
-    plain = by.get("subsidy", Decimal(0)) + by.get("commission", Decimal(0))
+    plain = EXACT.add(by.get("subsidy", Decimal(0)), by.get("commission", Decimal(0)))
     return {
         "money_total": total,
         "by_instrument": [
