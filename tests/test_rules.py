@@ -954,7 +954,7 @@ def test_amendment_caps_in_another_currency_than_the_partnership(
         amend("m1", {"annual_caps": {"b": usd(5)}}),
         CurrencyMismatch,
         "currency_mismatch",
-        "the annual caps of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
+        "an annual cap of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
     )
 
 
@@ -1315,7 +1315,7 @@ def test_one_currency_per_partnership(world: PartnershipLedger) -> None:
         draft(annual_caps={"b": usd(5)}),
         CurrencyMismatch,
         "currency_mismatch",
-        "the annual caps of agreement g is in USD, but partnership p keeps its accounts in JPY",
+        "an annual cap of agreement g is in USD, but partnership p keeps its accounts in JPY",
     )
 
 
