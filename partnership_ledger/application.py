@@ -296,8 +296,14 @@ class PartnershipLedger(Application[uuid.UUID]):
                     *events,
                     ledger_ops=uow.op_marks,
                     ledger_keys=uow.created,
-                    project=lambda c, positions, events=events: self.projections.apply_recorded(
-                        c, list(zip(positions, events, strict=True))
+                    project=(
+                        (
+                            lambda c, positions, events=events: self.projections.apply_recorded(
+                                c, list(zip(positions, events, strict=True))
+                            )
+                        )
+                        if self.read_models_inline
+                        else None
                     ),
                 )
             except StoreIntegrityError:

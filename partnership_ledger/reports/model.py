@@ -23,7 +23,7 @@ from ..domain import aggregate_id
 from ..domain.values import Money
 from ..integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ..projections import queries
-from ..projections.facts import AgreementFact
+from ..projections.facts import AgreementFact, FactStore
 from .i18n import default_language
 
 if TYPE_CHECKING:
@@ -57,26 +57,27 @@ def build_report(
     checkpoint once for all its reports). ``made_at`` is the time printed on the report
     (now by default).
     """
-    view = ledger.show(partnership)
-    if view["kind"] != "partnership":
-        from ..errors import UnknownKey
-
-        raise UnknownKey(f"{partnership} is a {view['kind']}, not a partnership")
+    # The indicator queries that ``ledger.burden_balance``, ``voice``, ``target_progress`` and
+    # ``evaluation_summary`` run, over one store that reads each fact once for the report
+    # (a large partnership's thousands of decisions are otherwise decoded several times).
+    store = _ReadOnce(ledger.facts)
+    view = partnership_view(ledger, partnership, store)
     children = ledger.children(partnership) if include_children else []
-    child_views = [ledger.show(k) for k in ledger.children(partnership)]
+    child_views = [partnership_view(ledger, k, store) for k in ledger.children(partnership)]
     scope_views = [view, *(v for v in child_views if v["key"] in children)]
 
-    balance = ledger.burden_balance(partnership, include_children=include_children)
-    voice = ledger.voice(partnership, include_children=include_children)
-    targets = ledger.target_progress(partnership, include_children=include_children)
-    evaluations = ledger.evaluation_summary(partnership, include_children=include_children)
-    breakdown = queries.contribution_breakdown(ledger.facts, partnership, children=children)
+    now = {"as_of": None}  # what the ledger's own query methods add for the present state
+    balance = queries.burden_balance(store, partnership, children=children) | now
+    voice = queries.voice(store, partnership, children=children) | now
+    targets = queries.target_progress(store, partnership, children=children) | now
+    evaluations = queries.evaluation_summary(store, partnership, children=children) | now
+    breakdown = queries.contribution_breakdown(store, partnership, children=children)
 
     decisions = sorted(
         (d | {"partnership": v["key"]} for v in scope_views for d in v["decisions"]),
         key=lambda d: (d["on"], d["key"]),
     )
-    agreements = [agreement_view(ledger, a) for v in scope_views for a in ledger.facts.agreements(v["key"])]
+    agreements = [agreement_view(ledger, a) for v in scope_views for a in store.agreements(v["key"])]
     currency = balance["currency"] or view["currency"]
 
     names = _PartyNames(ledger)
@@ -132,6 +133,84 @@ def build_report(
     }
     model["party_names"] = names.table()
     return model
+
+
+class _ReadOnce:
+    """A fact store that remembers what it read (for one report, which only reads)."""
+
+    def __init__(self, store: FactStore) -> None:
+        self._store = store
+        self._found: dict[tuple[str, tuple[Any, ...]], Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        if name.startswith(("put_", "add_", "end_")):
+            raise AttributeError(f"a report does not change the facts ({name})")
+
+        def read(*args: Any) -> Any:
+            key = (name, args)
+            if key not in self._found:
+                self._found[key] = method(*args)
+            return self._found[key]
+
+        return read
+
+
+def partnership_view(ledger: PartnershipLedger, key: str, store: Any = None) -> dict[str, Any]:
+    """What ``ledger.show(partnership)`` says, from the read models instead of a replay.
+
+    A partnership's own history holds every decision (thousands in a large one); the read
+    models have them already. Only the reason a member gave for leaving is not there: when
+    someone left, the partnership is shown the ordinary way.
+    """
+    kind = ledger.kind_of(key)
+    if kind != "partnership":
+        from ..errors import UnknownKey
+
+        raise UnknownKey(f"there is no partnership {key}" if kind is None else f"{key} is a {kind}, not a partnership")
+    facts = store if store is not None else ledger.facts
+    p = facts.partnership(key)
+    spells = facts.spells(key)
+    if p is None or any(s.left is not None for s in spells):
+        shown = ledger.show(key)
+        return {k: v for k, v in shown.items() if k != "version"}
+    currencies = sorted({k.currency for k, _ in facts.buckets(key)})
+    if not currencies:  # an agreement's yearly caps also fix the partnership's currency
+        for a in facts.agreements(key):
+            view = agreement_view(ledger, a)
+            caps = [view["terms"]["annual_caps"] or {}] + [
+                m["changes"].get("annual_caps") or {} for m in view["amendments"]
+            ]
+            currencies += [cap["currency"] for found in caps for cap in found.values()]
+    return {
+        "kind": "partnership",
+        "key": key,
+        "title": p.title,
+        "purpose": p.purpose,
+        "proposed_by": p.proposed_by,
+        "proposed_on": p.proposed_on,
+        "parent": p.parent,
+        "phase": p.phase,
+        "activated_on": p.activated_on,
+        "concluded_on": p.concluded_on,
+        "currency": currencies[0] if currencies else None,
+        "current_members": [s.party for s in spells if s.left is None],
+        "members": [
+            {"party": s.party, "role": s.role, "joined": s.joined, "left": s.left, "leave_reason": None} for s in spells
+        ],
+        "decisions": [
+            {
+                "key": d.key,
+                "subject": d.subject,
+                "proposed_by": d.proposed_by,
+                "rule": d.rule,
+                "votes": dict(d.votes),
+                "on": d.on,
+                "adopted": d.adopted,
+            }
+            for d in facts.decisions(key)
+        ],
+    }
 
 
 class _PartyNames:
