@@ -1302,7 +1302,8 @@ def _reason(e: BaseException) -> str:
     if "database or disk is full" in text:
         return "the disk is full"
     if "database is locked" in text:
-        return "the database is locked by another process"
+        wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
+        return f"the database is locked by another process (waited {wait} s)"
     return text
 
 

@@ -88,8 +88,9 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
         return CommandFailed(f"{where}{reason}", kind="os_error", as_json=as_json)
     if isinstance(exc, (sqlite3.Error, PersistenceError)):
         if "database is locked" in str(exc):
+            wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
             return CommandFailed(
-                "the ledger is locked by another process: try again when it has finished",
+                f"the ledger is locked by another process (waited {wait} s): try again when it has finished",
                 kind="locked",
                 as_json=as_json,
             )
