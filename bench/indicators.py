@@ -72,7 +72,8 @@ def child(task: str, path: str) -> dict[str, Any]:
                 started = time.perf_counter()
                 result = ledger.burden_balance(BIG)
                 times.append(time.perf_counter() - started)
-            assert result is not None and result["parties"], "pship-big has no parties"
+            assert result is not None
+            assert result["parties"], "pship-big has no parties"
             return {"ms": statistics.median(times) * 1000, "runs": len(times)}
         if task == "replay_balance":
             started = time.perf_counter()
@@ -146,11 +147,12 @@ def main(argv: list[str] | None = None) -> int:
 
     raw_rate = raw["events"] / raw["seconds"]
     rebuild_rate = rebuild["events"] / rebuild["seconds"]
+    rss, raw_rss = rebuild["rss_mb"], raw["rss_mb"]
     table = [
         ("(a) rebuild, events/s", rebuild_rate, raw_rate, rebuild_rate / raw_rate, f">= {GOAL_REBUILD_RATIO}x"),
-        ("(b) balance in-process, ms", balance["ms"], replay["ms"], replay["ms"] / balance["ms"], f"< {GOAL_INPROCESS_MS} ms"),
+        ("(b) balance in-process, ms", balance["ms"], replay["ms"], replay["ms"] / balance["ms"], "< 20 ms"),
         ("(b) balance --json via CLI, ms", cli_ms, replay["ms"], replay["ms"] / cli_ms, f"< {GOAL_CLI_MS} ms"),
-        ("(c) rebuild peak RSS, MB", rebuild["rss_mb"], raw["rss_mb"], rebuild["rss_mb"] / raw["rss_mb"], f"< {GOAL_RSS_MB} MB"),
+        ("(c) rebuild peak RSS, MB", rss, raw_rss, rss / raw_rss, f"< {GOAL_RSS_MB} MB"),
     ]
     passed = {
         "rebuild_ratio": rebuild_rate / raw_rate >= GOAL_REBUILD_RATIO,

@@ -16,7 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,17 +31,18 @@ from .domain.transcodings import register_transcodings
 from .errors import (
     ConcurrencyError,
     DomainError,
-    InvalidArgument as LedgerValueError,
     JournalError,
     JournalProblem,
     StorageError,
     UnknownKey,
 )
+from .errors import (
+    InvalidArgument as LedgerValueError,
+)
 from .handlers import apply_operation
 from .journal import Operation, parse_journal, parse_operations, to_json_value
 from .operations import event_to_operation
-from .projections import Projections
-from .projections import queries
+from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, with_info
 from .projections.sqlstore import FactsModel, SqlFactStore
@@ -181,7 +182,7 @@ class PartnershipLedger(Application[uuid.UUID]):
                     raise
                 # The events are all there: a full disk must not keep the ledger from opening.
                 self.read_model_error = _reason(e)
-            except Exception as e:  # noqa: BLE001 - a damaged ledger must still open for `verify`
+            except Exception as e:
                 self.read_model_error = f"{type(e).__name__}: {e}"
         except PersistenceError as e:
             raise StorageError(f"cannot open the ledger: {e}") from None
@@ -899,9 +900,10 @@ class PartnershipLedger(Application[uuid.UUID]):
         kind = self._kind_of_key(key)
         if kind is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
-        agg = self.repository.get(aggregate_id(kind, key))
+        agg: Any = self.repository.get(aggregate_id(kind, key))
         assert isinstance(agg, AGGREGATE_CLASSES[kind])
-        return agg
+        found: LedgerAggregate = agg
+        return found
 
     def show(self, key: str) -> dict[str, Any]:
         """Everything the ledger holds about ``key`` (any kind), as plain data."""
@@ -1312,15 +1314,12 @@ def parse_as_of(value: datetime | date | str) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         try:
-            if len(text) == 10:
-                value = date.fromisoformat(text)
-            else:
-                value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             raise LedgerValueError(f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc) if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time.max, tzinfo=timezone.utc)
+        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time.max, tzinfo=UTC)
 
 
 def _as_of_text(value: datetime | date | str | None) -> str | None:

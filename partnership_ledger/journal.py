@@ -134,7 +134,7 @@ def decimal(value: Any) -> Decimal:
         d = Decimal(value.strip() if isinstance(value, str) else value)
     except (InvalidOperation, ValueError):
         raise FieldError(f"must be a decimal number, not {_describe(value)}") from None
-    sign, digits, exponent = d.as_tuple()
+    _sign, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
         raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")

@@ -106,7 +106,10 @@ def effective_date(op: dict[str, Any]) -> date | None:
 def summarize(op: dict[str, Any], owner: str | None = None) -> str:
     """A one-line, plain-words summary of an operation. ``owner`` is a contribution's party."""
     name = op["op"]
-    g = op.get
+
+    def g(field: str) -> Any:
+        return op.get(field)
+
     match name:
         case "register_party":
             return f"registered {g('key')} ({g('name')}, {g('sector').value})"
@@ -177,7 +180,7 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             return f"{who} submitted to evaluation {g('evaluation')}"
         case "close_evaluation":
             return f"evaluation {g('evaluation')} closed"
-    return name  # pragma: no cover - every op is covered above
+    return str(name)  # pragma: no cover - every op is covered above
 
 
 def acting_party(op: dict[str, Any], owner: str | None = None) -> str | None:

@@ -48,7 +48,8 @@ class EnumTranscoding(Transcoding):
         return obj.value
 
     def decode(self, data: Any) -> enum.Enum:
-        return self.type(data)
+        member: enum.Enum = self.type(data)
+        return member
 
 
 def register_transcodings(transcoder: JSONTranscoder) -> None:

@@ -91,13 +91,16 @@ class ContributionFact:
     description: str | None = None
 
 
-#: An in-kind contribution as the report groups it: party, kind, unit, valuation basis,
-#: quantity, pledged, withdrawn, delivered (amounts as Decimals or their decimal strings).
-InKindRow = tuple[str, str, str | None, str | None, Any, Any, Any, Any]
+#: In-kind contributions of one party, kind, unit and valuation basis, as the report groups
+#: them: (party, kind, unit, valuation basis, how many, their quantities, pledged, withdrawn
+#: and delivered amounts), the amounts as Decimals or decimal strings for exact sums. A
+#: store may return one such row a contribution or several contributions a row.
+InKindRow = tuple[str, str, str | None, str | None, int, list[Any], list[Any], list[Any], list[Any]]
 
 
 def in_kind_row(c: ContributionFact) -> InKindRow:
-    return (c.party, c.kind, c.unit, c.valuation_basis, c.quantity, c.pledged, c.withdrawn, c.delivered)
+    quantities = [] if c.quantity is None else [c.quantity]
+    return (c.party, c.kind, c.unit, c.valuation_basis, 1, quantities, [c.pledged], [c.withdrawn], [c.delivered])
 
 
 class BucketKey(NamedTuple):

@@ -386,16 +386,17 @@ def contribution_breakdown(store: FactStore, partnership: str, *, children: Sequ
     count = sum(store.count_contributions(p) for p in partnerships)
     groups: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for p in partnerships:
-        for party, kind, unit, basis, quantity, pledged, withdrawn, delivered in store.in_kind_rows(p):
+        for party, kind, unit, basis, n, quantities, pledged, withdrawn, delivered in store.in_kind_rows(p):
             g = groups.setdefault(
                 (party, kind, unit or "", basis or ""),
                 {"contributions": 0, "quantity": None, "pledged": Decimal(0), "delivered": Decimal(0)},
             )
-            g["contributions"] += 1
-            if quantity is not None:
-                g["quantity"] = (g["quantity"] or Decimal(0)) + Decimal(quantity)
-            g["pledged"] += Decimal(pledged) - Decimal(withdrawn)
-            g["delivered"] += Decimal(delivered)
+            g["contributions"] += n
+            if quantities:
+                g["quantity"] = exact_sum([g["quantity"] or Decimal(0), *map(Decimal, quantities)])
+            net = EXACT.subtract(exact_sum(map(Decimal, pledged)), exact_sum(map(Decimal, withdrawn)))
+            g["pledged"] = EXACT.add(g["pledged"], net)
+            g["delivered"] = exact_sum([g["delivered"], *map(Decimal, delivered)])
     return {
         "partnership": partnership,
         "include_children": partnerships[1:],

@@ -32,8 +32,12 @@ class AggregateInfo:
 class ReadModel(Protocol):
     """A read model: its tables, and how one event changes them."""
 
-    tables: Sequence[str]  # CREATE TABLE / INDEX statements
-    table_names: Sequence[str]
+    @property
+    def tables(self) -> Sequence[str]:  # CREATE TABLE / INDEX statements
+        ...
+
+    @property
+    def table_names(self) -> Sequence[str]: ...
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
 

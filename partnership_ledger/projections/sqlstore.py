@@ -405,16 +405,21 @@ class SqlFactStore:
         return int(rows[0][0])
 
     def in_kind_rows(self, partnership: str) -> list[InKindRow]:
-        # Only the columns the report groups by, as stored (a partnership may hold hundreds of
-        # thousands of contributions); amounts stay decimal strings for exact sums.
+        # Grouped in SQL (a partnership may hold hundreds of thousands of contributions); the
+        # amounts come back as stored, decimal strings, for exact sums by the caller.
         if self._pending_contributions(partnership):
             return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
         rows = self._read(
-            "SELECT party, kind, unit, valuation_basis, quantity, pledged, withdrawn, delivered "
-            "FROM rm_contributions WHERE partnership=? AND kind <> 'money'",
+            "SELECT party, kind, unit, valuation_basis, COUNT(*), group_concat(quantity, ' '), "
+            "group_concat(pledged, ' '), group_concat(withdrawn, ' '), group_concat(delivered, ' ') "
+            "FROM rm_contributions WHERE partnership=? AND kind <> 'money' "
+            "GROUP BY party, kind, unit, valuation_basis",
             (partnership,),
         )
-        return [tuple(r) for r in rows]
+        return [
+            (party, kind, unit, basis, int(n), *((text or "").split() for text in amounts))
+            for party, kind, unit, basis, n, *amounts in rows
+        ]
 
     def put_target(self, fact: TargetFact) -> None:
         self._put(fact)

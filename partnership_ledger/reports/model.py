@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..domain import aggregate_id
-from ..domain.values import Money
+from ..domain.values import EXACT, Money, exact_sum
 from ..integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ..projections import queries
 from ..projections.facts import AgreementFact, FactStore
@@ -289,28 +289,28 @@ def _contributions(breakdown: Mapping[str, Any], balance: Mapping[str, Any]) -> 
     by_kind: dict[tuple[str, str], dict[str, Decimal]] = {}
     for r in rows:
         key = (r["party"], r["fiscal_year"])
-        by_year[key] = by_year.get(key, Decimal(0)) + r["delivered"]
+        by_year[key] = EXACT.add(by_year.get(key, Decimal(0)), r["delivered"])
         k = by_kind.setdefault((r["party"], r["kind"]), {"pledged": Decimal(0), "delivered": Decimal(0)})
-        k["pledged"] += r["pledged"] - r["withdrawn"]
-        k["delivered"] += r["delivered"]
-    year_totals = {y: sum((by_year.get((p, y), Decimal(0)) for p in parties), Decimal(0)) for y in years}
+        k["pledged"] = exact_sum([k["pledged"], r["pledged"], EXACT.minus(r["withdrawn"])])
+        k["delivered"] = EXACT.add(k["delivered"], r["delivered"])
+    year_totals = {y: exact_sum(by_year.get((p, y), Decimal(0)) for p in parties) for y in years}
     party_rows = []
     for p in parties:
         kinds_of_p = [{"kind": k, **by_kind[(p, k)]} for k in kinds if (p, k) in by_kind]
-        money = sum((k["delivered"] for k in kinds_of_p if k["kind"] == "money"), Decimal(0))
-        total = sum((k["delivered"] for k in kinds_of_p), Decimal(0))
+        money = exact_sum(k["delivered"] for k in kinds_of_p if k["kind"] == "money")
+        total = exact_sum(k["delivered"] for k in kinds_of_p)
         party_rows.append(
             {
                 "party": p,
                 "by_year": [by_year.get((p, y), Decimal(0)) for y in years],
                 "by_kind": kinds_of_p,
                 "money": money,
-                "in_kind": total - money,
+                "in_kind": EXACT.subtract(total, money),
                 "delivered": total,
-                "pledged": sum((k["pledged"] for k in kinds_of_p), Decimal(0)),
+                "pledged": exact_sum(k["pledged"] for k in kinds_of_p),
             }
         )
-    money_total = sum((r["money"] for r in party_rows), Decimal(0))
+    money_total = exact_sum(r["money"] for r in party_rows)
     return {
         "currency": breakdown["currency"],
         "basis": "delivered",
@@ -321,7 +321,7 @@ def _contributions(breakdown: Mapping[str, Any], balance: Mapping[str, Any]) -> 
         "year_totals": [year_totals[y] for y in years],
         "total": balance["total"],
         "money_total": money_total,
-        "in_kind_total": balance["total"] - money_total,
+        "in_kind_total": EXACT.subtract(balance["total"], money_total),
         "rows": rows,
         "in_kind": breakdown["in_kind"],
         "funding": balance["funding"],

@@ -23,8 +23,7 @@ from eventsourcing.sqlite import (
 )
 
 from ..integrity import GENESIS, link_hash
-from .db import SQLiteCursorAdapter
-from .db import Db
+from .db import Db, SQLiteCursorAdapter
 
 INDEX_TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_chain ("
