@@ -29,7 +29,6 @@ import pytest
 from partnership_ledger.application import PartnershipLedger
 
 PG_ENV = "PARTNERSHIP_LEDGER_TEST_PG"
-BACKENDS = ("sqlite", "postgresql")
 
 
 def pytest_configure(config: pytest.Config) -> None:

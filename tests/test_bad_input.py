@@ -219,7 +219,10 @@ def broken(k: int, kind: str, choice: int, lines: bool = False) -> tuple[bytes, 
         del op["op"]
         expect = Expect(k, None, "op")
     elif kind == "not an object":
-        texts[k] = _text(NOT_OBJECTS[choice % len(NOT_OBJECTS)])
+        value = NOT_OBJECTS[choice % len(NOT_OBJECTS)]
+        if lines and k == 0 and isinstance(value, list):
+            value = NOT_OBJECTS[0]  # a first line "[" would make the file a JSON array
+        texts[k] = _text(value)
         return _journal(texts, lines), Expect(k, None, None, "must be an object")
     elif kind == "duplicate key":
         f = fields[choice % len(fields)] if choice % 2 else "op"

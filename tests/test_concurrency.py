@@ -19,7 +19,7 @@ from partnership_ledger.integrity import verify_chain
 
 WORKERS = 8
 COMMANDS = 200
-SHARED = ["c-shared-0", "c-shared-1", "c-shared-2"]
+SHARED = [f"c-shared-{n}" for n in range(6)]
 PARTNERSHIP = "ps-busy"
 
 
@@ -120,3 +120,4 @@ def test_eight_processes_writing_at_once_lose_and_duplicate_nothing(tmp_path: Pa
         assert ledger.info()["read_model_lag"] == 0
     lost = sum(r["lost_races"] for r in results)
     print(f"{WORKERS} x {COMMANDS} commands in {seconds:.1f} s; {lost} saves lost a race and were retried")
+    assert lost > 0  # the races this test is about did happen (hundreds, in practice)

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from strategies import Op, valid_journals
+from hypothesis import strategies as st
+from strategies import Op, exact_amounts, small_amounts, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
 from partnership_ledger.reports import build_report, render_report
-from partnership_ledger.reports.model import agreement_view
+from partnership_ledger.reports.model import agreement_view, partnership_view
 from partnership_ledger.reports.model import plain_data as plain
 
 
@@ -64,13 +65,17 @@ def check_model_against_queries(ledger: PartnershipLedger, key: str, model: dict
     ]
     summary = ledger.evaluation_summary(key)["evaluations"]
     assert [e["criteria"] for e in model["evaluations"]] == [e["criteria"] for e in summary]
-    # Agreements are put together without replaying them: the same as ``show`` says.
+    # The partnership and its agreements are put together without replaying them: the
+    # same as ``show`` says.
+    assert partnership_view(ledger, key) == {k: v for k, v in ledger.show(key).items() if k != "version"}
     for a in ledger.facts.agreements(key):
         shown = {k: v for k, v in ledger.show(a.key).items() if k not in ("kind", "version")}
         assert agreement_view(ledger, a) == plain(shown)  # Money nested in changes as plain data
 
 
-@given(valid_journals(max_ops=30))
+# Small amounts most of the time, and now and then ones with 30 digits, which a rounding
+# context would change.
+@given(valid_journals(max_ops=30, amounts=st.one_of(small_amounts(), small_amounts(), exact_amounts())))
 def test_the_model_carries_the_indicator_queries_values(ops: list[Op]) -> None:
     with tempfile.TemporaryDirectory() as tmp, PartnershipLedger.open(Path(tmp) / "l.sqlite") as ledger:
         ledger.import_journal(json.dumps(ops))
