@@ -165,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measure':34} {'ours':>12} {'baseline':>12} {'ratio':>8}  goal")
     for name, ours, base, ratio, goal in table:
         print(f"{name:34} {ours:12.1f} {base:12.1f} {ratio:8.2f}  {goal}")
-    print("baselines: (a) eventsourcing raw replay (select + deserialise); (b) full replay of the "
-          "events into the same indicator; (c) the raw replay's RSS")
+    print(
+        "baselines: (a) eventsourcing raw replay (select + deserialise); (b) full replay of the "
+        "events into the same indicator; (c) the raw replay's RSS"
+    )
     for name, ok in passed.items():
         print(f"{'pass' if ok else 'MISS'}: {name}")
     out = {

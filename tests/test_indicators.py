@@ -39,9 +39,7 @@ from partnership_ledger.indicators import (
 # Decimals are built from integers only (Decimal(int) / 10**k, exact for these sizes).
 
 
-def decimals(
-    min_int: int = 0, max_int: int = 10**12, max_places: int = 4
-) -> st.SearchStrategy[Decimal]:
+def decimals(min_int: int = 0, max_int: int = 10**12, max_places: int = 4) -> st.SearchStrategy[Decimal]:
     return st.builds(
         lambda i, k: Decimal(i) / 10**k,
         st.integers(min_int, max_int),
@@ -195,18 +193,14 @@ def test_gini_lies_in_zero_to_n_minus_one_over_n(values: list[Decimal]) -> None:
 
 @settings(deadline=None)
 @given(st.lists(amounts, min_size=1, max_size=30), st.data())
-def test_gini_is_exactly_invariant_under_permutation(
-    values: list[Decimal], data: st.DataObject
-) -> None:
+def test_gini_is_exactly_invariant_under_permutation(values: list[Decimal], data: st.DataObject) -> None:
     shuffled = data.draw(st.permutations(values))
     assert gini(shuffled) == gini(values)
 
 
 @settings(deadline=None)
 @given(st.lists(amounts, min_size=1, max_size=30), positive_amounts)
-def test_gini_is_exactly_invariant_under_positive_scaling(
-    values: list[Decimal], factor: Decimal
-) -> None:
+def test_gini_is_exactly_invariant_under_positive_scaling(values: list[Decimal], factor: Decimal) -> None:
     with localcontext() as ctx:
         ctx.prec = 100  # the products are exact at this precision
         scaled = [v * factor for v in values]
@@ -293,9 +287,7 @@ def test_disproportionality_and_alignment_lie_in_zero_to_one(
 
 @settings(deadline=None)
 @given(counts_by_party, positive_amounts)
-def test_alignment_is_exactly_one_when_voice_mirrors_burden(
-    counts: dict[str, int], unit: Decimal
-) -> None:
+def test_alignment_is_exactly_one_when_voice_mirrors_burden(counts: dict[str, int], unit: Decimal) -> None:
     assume(sum(counts.values()) > 0)
     with localcontext() as ctx:
         ctx.prec = 60
@@ -315,9 +307,7 @@ def test_alignment_is_exactly_one_when_voice_mirrors_burden(
     ),
     st.lists(party_keys, max_size=5),
 )
-def test_voice_counts_count_proposer_and_each_voter(
-    decisions: list[tuple[str, list[str]]], parties: list[str]
-) -> None:
+def test_voice_counts_count_proposer_and_each_voter(decisions: list[tuple[str, list[str]]], parties: list[str]) -> None:
     counts = voice_counts(decisions, parties)
     assert sum(counts.values()) == sum(1 + len(set(voters)) for _, voters in decisions)
     for party in parties:
@@ -394,9 +384,7 @@ def test_target_decrease_two_periods() -> None:
         TargetProgress("2008", Decimal(92), Decimal(90), Decimal("0.8"), Decimal(90), "off_track")
     )
     # P = 2009 (final): progress = (78−100)/(80−100) = −22/−20 = 1.1 → achieved.
-    result = target_progress(
-        "decrease", Decimal(100), targets, {"2008": Decimal(92), "2009": Decimal(78)}
-    )
+    result = target_progress("decrease", Decimal(100), targets, {"2008": Decimal(92), "2009": Decimal(78)})
     assert (result.period, result.progress, result.status) == ("2009", Decimal("1.1"), "achieved")
     assert result.expected == 80
     # P = 2009 (final): progress = (85−100)/(80−100) = 0.75 → off_track (no time left).
@@ -423,12 +411,8 @@ def test_target_decrease_front_loaded_is_on_track() -> None:
     assert quantize6(result.progress) == "0.833333"
     assert result.status == "off_track"
     # A measurement for a period without a target is not progress.
-    assert target_progress("decrease", Decimal(100), targets, {"2007": Decimal(50)}).status == (
-        "no_data"
-    )
-    assert target_progress("decrease", Decimal(100), [], {"2007": Decimal(50)}).status == (
-        "no_data"
-    )
+    assert target_progress("decrease", Decimal(100), targets, {"2007": Decimal(50)}).status == ("no_data")
+    assert target_progress("decrease", Decimal(100), [], {"2007": Decimal(50)}).status == ("no_data")
 
 
 def test_target_increase() -> None:
@@ -440,9 +424,7 @@ def test_target_increase() -> None:
     linear = [("2024", Decimal(20)), ("2025", Decimal(30)), ("2026", Decimal(40))]
     # P = 2025 (i=2): progress = (23−10)/(30−10) = 0.65; expected = 10 + 30·2/3 = 30;
     # 23 < 30 → off_track.
-    result = target_progress(
-        "increase", Decimal(10), linear, {"2024": Decimal(14), "2025": Decimal(23)}
-    )
+    result = target_progress("increase", Decimal(10), linear, {"2024": Decimal(14), "2025": Decimal(23)})
     assert (result.period, result.progress, result.expected, result.status) == (
         "2025",
         Decimal("0.65"),
@@ -456,9 +438,7 @@ def test_target_equal_to_baseline() -> None:
     assert target_progress("decrease", Decimal(50), keep, {"2024": Decimal(49)}).progress == 1
     assert target_progress("decrease", Decimal(50), keep, {"2024": Decimal(51)}).progress == 0
     assert target_progress("increase", Decimal(50), keep, {"2024": Decimal(51)}).progress == 1
-    assert target_progress("increase", Decimal(50), keep, {"2024": Decimal(50)}).status == (
-        "achieved"
-    )
+    assert target_progress("increase", Decimal(50), keep, {"2024": Decimal(50)}).status == ("achieved")
 
 
 def test_on_track_comparison_is_exact() -> None:
@@ -497,9 +477,7 @@ def test_combined_lies_between_resident_and_others(
             continue
         assert summary.combined is not None
         assert min(means) <= summary.combined <= max(means)
-        assert sum(summary.counts.values()) == sum(
-            1 for _, scores in submissions if summary.criterion in scores
-        )
+        assert sum(summary.counts.values()) == sum(1 for _, scores in submissions if summary.criterion in scores)
 
 
 def test_evaluation_summary_worked_example() -> None:
@@ -555,9 +533,7 @@ def test_evaluation_summary_worked_example() -> None:
 
 
 def test_evaluation_only_residents_and_bad_input() -> None:
-    (only,) = evaluation_summary(
-        ["c"], [("resident", {"c": 2}), ("resident", {"c": 5})], Decimal(0)
-    )
+    (only,) = evaluation_summary(["c"], [("resident", {"c": 2}), ("resident", {"c": 5})], Decimal(0))
     assert (only.resident_mean, only.others_mean, only.combined) == (
         Decimal("3.5"),
         None,
