@@ -15,7 +15,7 @@ import base64
 import hashlib
 import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -79,6 +79,37 @@ def link_hash(
     return hashlib.sha256(
         prev_hash + canonical_record(position, originator_id, originator_version, topic, state)
     ).digest()
+
+
+def chain_links(
+    prev_position: int, prev_hash: bytes, records: Iterable[tuple[int, UUID | str | bytes, int, str | bytes, bytes]]
+) -> list[tuple[int, int, bytes]]:
+    """The links ``(position, prev_position, hash)`` of ``records`` (position, originator id,
+    version, topic, state), in order, after the link at ``prev_position`` with ``prev_hash``.
+
+    The same hashes as :func:`link_hash`, computed inline: recorders call this for every event.
+    """
+    sha256, pack = hashlib.sha256, struct.pack
+    links = []
+    for position, oid, version, topic, state in records:
+        oid_b = _text_bytes(oid)
+        topic_b = topic if type(topic) is bytes else _text_bytes(topic)
+        h = sha256(
+            b"".join(
+                (
+                    prev_hash,
+                    pack(">qQ", position, len(oid_b)),
+                    oid_b,
+                    pack(">qQ", version, len(topic_b)),
+                    topic_b,
+                    pack(">Q", len(state)),
+                    state,
+                )
+            )
+        ).digest()
+        links.append((position, prev_position, h))
+        prev_position, prev_hash = position, h
+    return links
 
 
 # -- verification -----------------------------------------------------------------------------

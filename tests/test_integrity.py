@@ -12,6 +12,8 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from partnership_ledger import generate_cipher_key
 from partnership_ledger.application import PartnershipLedger
@@ -19,6 +21,7 @@ from partnership_ledger.demo import demo_journal_bytes
 from partnership_ledger.errors import IntegrityError, InvalidArgument, StorageError
 from partnership_ledger.integrity import (
     GENESIS,
+    chain_links,
     generate_keypair,
     link_hash,
     make_checkpoint,
@@ -89,6 +92,23 @@ def test_the_chain_hashes_the_aggregate_id_as_stored() -> None:
     # The same UUID written another way is an edit of the stored row.
     assert link_hash(GENESIS, 1, str(oid), *args) != plain
     assert link_hash(GENESIS, 1, oid.hex.upper(), *args) != plain
+
+
+@given(
+    st.lists(
+        st.tuples(st.uuids(), st.integers(1, 2**62), st.text(min_size=1), st.binary()),
+        max_size=8,
+    ),
+    st.binary(min_size=32, max_size=32),
+)
+def test_the_recorders_links_are_link_hash_chained(records: list[tuple[UUID, int, str, bytes]], head: bytes) -> None:
+    numbered = [(position, *record) for position, record in enumerate(records, start=7)]
+    links = chain_links(6, head, numbered)
+    prev_position, prev = 6, head
+    for (position, oid, version, topic, state), link in zip(numbered, links, strict=True):
+        prev_hash = link_hash(prev, position, oid.hex, version, topic.encode("utf-8", "surrogatepass"), state)
+        assert link == (position, prev_position, prev_hash)
+        prev_position, prev = position, prev_hash
 
 
 def test_a_tampered_ledger_still_opens_and_verify_names_the_position(demo: Path) -> None:

@@ -15,6 +15,7 @@ from strategies import Op, exact_amounts, small_amounts, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
+from partnership_ledger.domain.values import exact_sum
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
 from partnership_ledger.reports import build_report, render_report
 from partnership_ledger.reports.model import agreement_view, partnership_view
@@ -39,8 +40,8 @@ def check_model_against_queries(ledger: PartnershipLedger, key: str, model: dict
     delivered = {r["party"]: r["delivered"] for r in model["contributions"]["parties"]}
     for row in balance["parties"]:
         assert delivered.get(row["party"], Decimal(0)) == row["value"]
-    assert sum(delivered.values(), Decimal(0)) == balance["total"] == model["contributions"]["total"]
-    by_year = {r["party"]: sum(r["by_year"], Decimal(0)) for r in model["contributions"]["parties"]}
+    assert exact_sum(delivered.values()) == balance["total"] == model["contributions"]["total"]
+    by_year = {r["party"]: exact_sum(r["by_year"]) for r in model["contributions"]["parties"]}
     assert by_year == delivered
     for fiscal_year, year_total in zip(
         model["contributions"]["fiscal_years"], model["contributions"]["year_totals"], strict=True
@@ -212,3 +213,20 @@ def test_before_any_contribution_the_members_budgets_choose_the_language(tmp_pat
         model = build_report(ledger, "new")
     assert model["partnership"]["currency"] is None
     assert model["language"] == "ja"
+
+
+def test_in_kind_valuations_grouped_by_the_database_equal_the_replay(any_ledger: PartnershipLedger) -> None:
+    """The SQL grouping of in-kind contributions (SQLite and PostgreSQL) against the same
+    grouping over facts replayed in memory."""
+    from partnership_ledger.demo import demo_journal_bytes
+    from partnership_ledger.projections import queries
+
+    any_ledger.import_journal(demo_journal_bytes())
+    replayed = any_ledger.replay_facts()
+    for p in ("puppet-tour", "kanagawa-med-interp", "th-lsp"):
+        model = build_report(any_ledger, p)
+        expected = queries.contribution_breakdown(replayed, p)
+        assert model["contributions"]["in_kind"] == expected["in_kind"]
+        assert model["contributions"]["count"] == expected["contributions"]
+        assert model["contributions"]["rows"] == expected["rows"]
+    assert build_report(any_ledger, "puppet-tour")["contributions"]["in_kind"]  # the demo has some

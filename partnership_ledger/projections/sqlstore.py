@@ -409,9 +409,10 @@ class SqlFactStore:
         # amounts come back as stored, decimal strings, for exact sums by the caller.
         if self._pending_contributions(partnership):
             return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
+        concat = "string_agg" if getattr(self.db, "backend", "sqlite") == "postgresql" else "group_concat"
         rows = self._read(
-            "SELECT party, kind, unit, valuation_basis, COUNT(*), group_concat(quantity, ' '), "
-            "group_concat(pledged, ' '), group_concat(withdrawn, ' '), group_concat(delivered, ' ') "
+            f"SELECT party, kind, unit, valuation_basis, COUNT(*), {concat}(quantity, ' '), "
+            f"{concat}(pledged, ' '), {concat}(withdrawn, ' '), {concat}(delivered, ' ') "
             "FROM rm_contributions WHERE partnership=? AND kind <> 'money' "
             "GROUP BY party, kind, unit, valuation_basis",
             (partnership,),

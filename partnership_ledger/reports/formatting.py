@@ -6,8 +6,10 @@ made here. Money stays a ``Decimal`` to the last step (Babel formats Decimals ex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date as Date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from babel.dates import format_date, format_skeleton
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -16,6 +18,17 @@ from .i18n import LOCALES, Language, translations
 
 FULLWIDTH_YEN = "\uffe5"
 YEN = "\u00a5"
+
+
+@contextmanager
+def _exact(value: Decimal) -> Iterator[None]:
+    """Enough precision for Babel to round ``value`` (an amount may have more digits than the
+    default context's 28)."""
+    with localcontext() as context:
+        _sign, digits, exponent = value.as_tuple()
+        whole = len(digits) + (exponent if isinstance(exponent, int) and exponent > 0 else 0)
+        context.prec = max(context.prec, whole + 12)
+        yield
 
 
 class Formatter:
@@ -34,10 +47,11 @@ class Formatter:
         if currency is None:
             return self.number(amount)
         value = Decimal(amount)
-        if value == value.to_integral_value():
-            text = format_currency(value, currency, format="¤#,##0", locale=self.locale, currency_digits=False)
-        else:
-            text = format_currency(value, currency, locale=self.locale)
+        with _exact(value):
+            if value == value.to_integral_value():
+                text = format_currency(value, currency, format="¤#,##0", locale=self.locale, currency_digits=False)
+            else:
+                text = format_currency(value, currency, locale=self.locale)
         # CLDR's Japanese yen sign is the full-width one; residents write the ordinary ¥.
         return text.replace(FULLWIDTH_YEN, YEN)
 
@@ -46,14 +60,16 @@ class Formatter:
         if value is None:
             return "–"
         pattern = "#,##0" + ("." + "#" * places if places else "")
-        return format_decimal(Decimal(value), format=pattern, locale=self.locale)
+        with _exact(Decimal(value)):
+            return format_decimal(Decimal(value), format=pattern, locale=self.locale)
 
     def percent(self, ratio: Decimal | None, *, places: int = 1) -> str:
         """A share in 0..1 as a percentage: ``Decimal("0.7")`` is ``70%``."""
         if ratio is None:
             return "–"
         pattern = "#,##0" + ("." + "#" * places if places else "") + "%"
-        return format_percent(Decimal(ratio), format=pattern, locale=self.locale)
+        with _exact(Decimal(ratio)):
+            return format_percent(Decimal(ratio), format=pattern, locale=self.locale)
 
     def points(self, ratio: Decimal | None) -> str:
         """A difference of two shares in percentage points, signed: ``+5.2 pt``."""

@@ -22,7 +22,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from ..integrity import GENESIS, link_hash
+from ..integrity import GENESIS, chain_links
 from .db import Db, SQLiteCursorAdapter
 
 INDEX_TABLES = [
@@ -78,11 +78,14 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
             prev_position, prev_hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
-            links = []
-            for position, s in zip(positions, stored_events, strict=True):
-                h = link_hash(prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state)
-                links.append((position, prev_position, h))
-                prev_position, prev_hash = position, h
+            links = chain_links(
+                prev_position,
+                prev_hash,
+                (
+                    (position, s.originator_id, s.originator_version, s.topic, s.state)
+                    for position, s in zip(positions, stored_events, strict=True)
+                ),
+            )
             c.executemany("INSERT INTO ledger_chain VALUES (?,?,?)", links)
         ops = kwargs.get("ledger_ops") or ()
         if ops:
