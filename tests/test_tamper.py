@@ -30,7 +30,7 @@ from partnership_ledger.storage.sqlite import file_db
 
 CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
 # At least 1,000 cases in all under the ci profile (11 tests here); the default stays quick.
-CASES = max(100 if CI else 0, settings().max_examples)
+CASES = 100 if CI else settings().max_examples
 tamper_settings = settings(
     max_examples=CASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
