@@ -16,8 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,6 +25,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
 
+from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from .domain.transcodings import register_transcodings
 from .errors import (
@@ -40,6 +40,7 @@ from .errors import (
     InvalidArgument as LedgerValueError,
 )
 from .handlers import apply_operation
+from .indicator_queries import IndicatorQueries, parse_as_of
 from .journal import Operation, parse_journal, parse_operations, to_json_value
 from .operations import event_to_operation
 from .projections import Projections, queries
@@ -47,16 +48,13 @@ from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, with_info
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
-from .storage.db import Db
+from .storage.db import FORMAT_VERSION, Db
 from .unit_of_work import UnitOfWork
 from .views import aggregate_view
 
-DEFAULT_DB = "partnership-ledger.sqlite"
-ENV_DB = "PARTNERSHIP_LEDGER_DB"
 #: ``inline`` (default): every write and every open brings the read models up to date;
 #: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
 ENV_READ_MODELS = "PARTNERSHIP_LEDGER_READ_MODELS"
-FORMAT_VERSION = "1"
 MAX_ATTEMPTS = 20
 
 
@@ -71,10 +69,6 @@ class RecordResult:
     first_position: int | None = None
     last_position: int | None = None
     dry_run: bool = False
-
-
-def default_location() -> str:
-    return os.environ.get(ENV_DB) or DEFAULT_DB
 
 
 def _is_postgres(location: str) -> bool:
@@ -122,7 +116,7 @@ def _check_sqlite_location(path: str, create: bool) -> None:
             raise StorageError(f"{path} is an SQLite database but not a partnership ledger")
 
 
-class PartnershipLedger(Application[uuid.UUID]):
+class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     """An event-sourced ledger of partnerships, their resources, voice, targets and views.
 
     Use :meth:`open` rather than the constructor. Every command validates its input exactly
@@ -891,10 +885,6 @@ class PartnershipLedger(Application[uuid.UUID]):
 
     # -- queries -----------------------------------------------------------------------------
 
-    def kind_of(self, key: str) -> str | None:
-        """Which kind of thing ``key`` names (party, partnership, ...), or None."""
-        return self._kind_of_key(key)
-
     def aggregate(self, key: str) -> LedgerAggregate:
         """The aggregate named ``key`` (any kind); :class:`UnknownKey` if there is none."""
         kind = self._kind_of_key(key)
@@ -908,11 +898,6 @@ class PartnershipLedger(Application[uuid.UUID]):
     def show(self, key: str) -> dict[str, Any]:
         """Everything the ledger holds about ``key`` (any kind), as plain data."""
         return aggregate_view(self.aggregate(key))
-
-    def keys(self, kind: str) -> list[str]:
-        with self.db.transaction(commit=False) as c:
-            c.execute("SELECT key FROM rm_aggregates WHERE kind=? ORDER BY key", (kind,))
-            return [r[0] for r in c.fetchall()]
 
     def parties(self) -> list[dict[str, Any]]:
         """Every registered party: key, name, sector, capacity."""
@@ -938,22 +923,6 @@ class PartnershipLedger(Application[uuid.UUID]):
                 }
             )
         return out
-
-    def children(self, partnership: str) -> list[str]:
-        """Sub-partnerships of ``partnership``, recursively (a partnership of partnerships)."""
-        found: list[str] = []
-        frontier = [partnership]
-        with self.db.transaction(commit=False) as c:
-            while frontier:
-                parent = frontier.pop()
-                c.execute(
-                    "SELECT key FROM rm_aggregates WHERE kind='partnership' AND parent=? ORDER BY key",
-                    (parent,),
-                )
-                kids = [r[0] for r in c.fetchall()]
-                found.extend(kids)
-                frontier.extend(kids)
-        return found
 
     def history(
         self,
@@ -1082,93 +1051,6 @@ class PartnershipLedger(Application[uuid.UUID]):
         store = MemoryFactStore()
         fold(with_info(events), store)
         return store
-
-    def _facts_for(self, as_of: datetime | date | str | None) -> FactStore:
-        return self.replay_facts(as_of) if as_of is not None else self.facts
-
-    def _children_for(self, partnership: str, include_children: bool) -> list[str]:
-        if self.kind_of(partnership) != "partnership":
-            found = self.kind_of(partnership)
-            if found is None:
-                raise UnknownKey(f"there is no partnership {partnership}")
-            article = "an" if found[:1] in ("a", "e", "i", "o", "u") else "a"
-            raise UnknownKey(f"{partnership} is {article} {found}, not a partnership")
-        return self.children(partnership) if include_children else []
-
-    def burden_balance(
-        self,
-        partnership: str,
-        *,
-        fiscal_year: int | None = None,
-        as_of: datetime | date | str | None = None,
-        basis: str = "delivered",
-        include_children: bool = False,
-        deviation_threshold: Decimal | str = queries.DEFAULT_DEVIATION_THRESHOLD,
-        relative_capacity_threshold: Decimal | str = queries.DEFAULT_RELATIVE_CAPACITY_THRESHOLD,
-    ) -> dict[str, Any]:
-        """Who carried the burden (DESIGN.md "Indicators"): values, shares, Gini, HHI,
-        deviations from agreed shares, capacity burden, excessive burden, funding instruments.
-
-        ``fiscal_year`` filters by effective date; ``as_of`` answers what the ledger said at
-        that recorded time (by replaying the events up to it); ``basis`` is ``delivered`` or
-        ``pledged`` (pledged minus withdrawn).
-        """
-        children = self._children_for(partnership, include_children)
-        return queries.burden_balance(
-            self._facts_for(as_of),
-            partnership,
-            fiscal_year=fiscal_year,
-            basis=_basis(basis),
-            children=children,
-            deviation_threshold=Decimal(str(deviation_threshold)),
-            relative_capacity_threshold=Decimal(str(relative_capacity_threshold)),
-        ) | {"as_of": _as_of_text(as_of)}
-
-    def voice(
-        self,
-        partnership: str,
-        *,
-        fiscal_year: int | None = None,
-        as_of: datetime | date | str | None = None,
-        basis: str = "delivered",
-        include_children: bool = False,
-    ) -> dict[str, Any]:
-        """Who had a say: voice counts and shares against burden shares, Loosemore–Hanby
-        disproportionality, alignment, and parties that put in money without a vote."""
-        children = self._children_for(partnership, include_children)
-        return queries.voice(
-            self._facts_for(as_of),
-            partnership,
-            fiscal_year=fiscal_year,
-            basis=_basis(basis),
-            children=children,
-        ) | {"as_of": _as_of_text(as_of)}
-
-    def target_progress(
-        self,
-        partnership: str,
-        *,
-        as_of: datetime | date | str | None = None,
-        include_children: bool = False,
-    ) -> dict[str, Any]:
-        """Each numeric target's baseline, targets, measurements, progress and status."""
-        children = self._children_for(partnership, include_children)
-        return queries.target_progress(self._facts_for(as_of), partnership, children=children) | {
-            "as_of": _as_of_text(as_of)
-        }
-
-    def evaluation_summary(
-        self,
-        partnership: str,
-        *,
-        as_of: datetime | date | str | None = None,
-        include_children: bool = False,
-    ) -> dict[str, Any]:
-        """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
-        children = self._children_for(partnership, include_children)
-        return queries.evaluation_summary(self._facts_for(as_of), partnership, children=children) | {
-            "as_of": _as_of_text(as_of)
-        }
 
     def diff(
         self,
@@ -1307,28 +1189,3 @@ def _reason(e: BaseException) -> str:
         wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
         return f"the database is locked by another process (waited {wait} s)"
     return text
-
-
-def parse_as_of(value: datetime | date | str) -> datetime:
-    """A recorded time: an aware datetime (naive means UTC); a date means the end of that day."""
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise LedgerValueError(f"as_of {value!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    return datetime.combine(value, time.max, tzinfo=UTC)
-
-
-def _as_of_text(value: datetime | date | str | None) -> str | None:
-    return None if value is None else parse_as_of(value).isoformat()
-
-
-def _basis(value: str) -> queries.Basis:
-    if value == "delivered":
-        return "delivered"
-    if value == "pledged":
-        return "pledged"
-    raise LedgerValueError(f"basis must be delivered or pledged, not {value!r}")

@@ -7,10 +7,12 @@ notification log can be read back as a journal (``export``) and as a history.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .domain.base import LedgerAggregate
 from .domain.values import Money, OpMeta, Terms
+
+if TYPE_CHECKING:
+    from .domain.base import LedgerAggregate
 
 # event class qualname -> (op, field naming the aggregate's key, or None for creation)
 EVENT_OPS: dict[str, tuple[str, str | None]] = {

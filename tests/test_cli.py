@@ -685,7 +685,7 @@ def test_demo_builds_a_ledger_and_suggests_real_commands(tmp_path: Path) -> None
     for line in suggested:
         words = line.split()
         assert words[:3] == ["partnership-ledger", "--db", str(db)]
-        assert words[3] in cli.commands
+        assert words[3] in cli.all_commands()
         # every suggestion works on the demo
         run = invoke(words[3:], db=db)
         assert run.exit_code == 0, (line, run.output)
@@ -992,3 +992,18 @@ def test_a_lock_met_while_working_is_one_sentence(demo_db: str, broken_parties: 
     error = json.loads(result.stderr)["error"]
     assert error["kind"] == "locked"
     assert "locked by another process" in error["message"]
+
+
+def test_the_command_table_names_exactly_what_the_modules_register() -> None:
+    """main.COMMANDS (which lets each command's module load only when it runs) must name
+    every command the modules define, in the module that defines it."""
+    import importlib
+
+    import click
+    from partnership_ledger_cli.main import COMMAND_MODULES, COMMANDS
+
+    for module in COMMAND_MODULES:
+        group = click.Group()
+        importlib.import_module(f"partnership_ledger_cli.{module}").register(group)
+        assert sorted(group.commands) == sorted(n for n, m in COMMANDS.items() if m == module), module
+    assert list(cli.all_commands()) == list(COMMANDS)

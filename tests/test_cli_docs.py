@@ -22,7 +22,10 @@ def all_commands() -> Iterator[tuple[str, click.Command]]:
     def walk(command: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
         yield path, command
         if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None, name
                 yield from walk(sub, f"{path} {name}")
 
     return walk(cli, PROG_NAME)
@@ -78,7 +81,7 @@ def test_every_command_module_is_registered() -> None:
     for name in COMMAND_MODULES:
         registered = [
             c
-            for c in cli.commands.values()
+            for c in cli.all_commands().values()
             if c.callback is not None and getattr(c.callback, "__module__", "") == f"partnership_ledger_cli.{name}"
         ]
         assert registered, f"{name} registers no command"
@@ -87,7 +90,7 @@ def test_every_command_module_is_registered() -> None:
 def test_help_lists_commands_in_registration_order() -> None:
     names = cli.list_commands(click.Context(cli))
     assert names[:4] == ["init", "import", "export", "record"]
-    assert set(names) == set(cli.commands)
+    assert set(names) == set(cli.all_commands())
 
 
 def completions(args: list[str], incomplete: str) -> list[str]:

@@ -123,8 +123,8 @@ def options_of(command: click.Command) -> list[str]:
     return sorted({o for p in command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")})
 
 
-COMMANDS = sorted(n for n in cli.commands if n not in SLOW)
-ALL_OPTIONS = sorted({o for c in cli.commands.values() for o in options_of(c)})
+COMMANDS = sorted(n for n in cli.all_commands() if n not in SLOW)
+ALL_OPTIONS = sorted({o for c in cli.all_commands().values() for o in options_of(c)})
 GLOBAL_OPTIONS = ["-q", "-v", "--quiet", "--verbose", "-h", "--help", "--version"]
 FILES = ["journal.json", "new.json", "bad.json", "garbage.bin", "cp.json", "office.pub", "missing.json", "-", "."]
 CHOICES = ["json", "jsonl", "csv", "delivered", "pledged", "html", "md", "ja", "en"]
@@ -211,7 +211,7 @@ def argument_lists(draw: st.DrawFn, keys: list[str]) -> list[str]:
     """A command line: mostly a real command with arguments of the right kinds, now and then
     with a token too many, too few or out of place; sometimes pure noise."""
     command = draw(mostly(st.sampled_from(COMMANDS), argv_text))
-    known = cli.commands.get(command)
+    known = cli.all_commands().get(command)
     own = options_of(known) if known is not None else []
     token = st.one_of(
         st.sampled_from(own or ALL_OPTIONS),
@@ -306,7 +306,7 @@ def test_random_bytes_on_stdin(base: Ledger, data: bytes) -> None:
 
 def test_the_fuzzer_reaches_every_command(base: Ledger) -> None:
     """A guard on the fuzzer itself: its commands are the CLI's, and each runs cleanly."""
-    assert set(COMMANDS) | SLOW == set(cli.commands)
+    assert set(COMMANDS) | SLOW == set(cli.all_commands())
     with copied(base):
         for name in COMMANDS:
             result = run([name, *(["--once"] if name == "follow" else [])], b"")

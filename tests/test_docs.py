@@ -260,7 +260,7 @@ def cli_command_names() -> set[str] | None:
     groups = [v for v in vars(cli_main).values() if isinstance(v, click.Group)]
     if not groups:
         return None
-    return set(groups[0].commands)
+    return set(groups[0].list_commands(click.Context(groups[0])))
 
 
 def documented_cli_commands() -> list[tuple[str, str]]:

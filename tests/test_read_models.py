@@ -31,6 +31,7 @@ from strategies import chunked_journals, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
+from partnership_ledger.indicator_queries import IndicatorQueries, ReadModelReader
 from partnership_ledger.projections import queries
 from partnership_ledger.projections.facts import FactStore, MemoryFactStore, apply_event
 from partnership_ledger.projections.history import with_info
@@ -106,7 +107,7 @@ def _kwargs(q: Query) -> dict[str, Any]:
     return {"fiscal_year": fy, "basis": basis} if q[0] in ("burden_balance", "voice") else {}
 
 
-def from_ledger(ledger: PartnershipLedger, plan: list[Query], **extra: Any) -> dict[Query, Any]:
+def from_ledger(ledger: IndicatorQueries, plan: list[Query], **extra: Any) -> dict[Query, Any]:
     """Every query in the plan through the ledger's own methods (materialized or as_of)."""
     out = {}
     for q in plan:
@@ -169,6 +170,12 @@ def assert_materialized_equals_replay(ledger: PartnershipLedger, ops: list[dict[
     # would otherwise compare equal).
     assert not [q for q, got in materialized.items() if isinstance(got, tuple)]
     assert_same(materialized, from_store(ledger, ledger.replay_facts(), plan), "replay")
+    # The CLI's quick reader of the read models alone answers exactly the same.
+    if ledger.backend == "sqlite":
+        reader = ReadModelReader.open_current(ledger.location)
+        assert reader is not None, "the read models are current, so the reader must open"
+        with reader:
+            assert_same(from_ledger(reader, plan), materialized, "reader")
     own = independent_fold(ledger)
     assert_same(materialized, from_store(ledger, own, plan), "own fold")
     keys = partnership_keys(ops)

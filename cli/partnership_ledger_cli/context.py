@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import attrs
 import click
 
-from partnership_ledger import PartnershipLedger
 from partnership_ledger.errors import StorageError
+
+if TYPE_CHECKING:
+    from partnership_ledger import PartnershipLedger
+    from partnership_ledger.indicator_queries import IndicatorQueries
 
 LOCK_TIMEOUT_ENV = "PARTNERSHIP_LEDGER_LOCK_TIMEOUT"
 
@@ -34,6 +40,25 @@ class CliState:
         failure to open is a :class:`StorageError` whose message says what is wrong.
         """
         return open_ledger_at(self.db, create=create)
+
+    @contextmanager
+    def open_indicators(self, *, as_of: object = None) -> Iterator[IndicatorQueries]:
+        """The indicator queries of the ``--db`` ledger, as quickly as they can be had.
+
+        When the ledger is an SQLite file whose read models are current (and ``as_of`` is not
+        asked), a :class:`~partnership_ledger.indicator_queries.ReadModelReader` answers from
+        the read models without importing the event store; otherwise the full ledger opens
+        (catching the read models up, or replaying for ``as_of``). Both give the same answers.
+        """
+        from partnership_ledger.indicator_queries import ReadModelReader
+
+        reader = ReadModelReader.open_current(self.db) if as_of is None and not _URL.match(self.db) else None
+        if reader is not None:
+            with reader:
+                yield reader
+            return
+        with self.open_ledger() as ledger:
+            yield ledger
 
     def note(self, text: str) -> None:
         """A remark for people (stderr), not part of the command's output; silenced by -q."""
@@ -64,6 +89,8 @@ def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
             f"{redact(location)} is not a ledger location: --db takes an SQLite file path or a "
             "postgresql://user:password@host:port/dbname URL"
         )
+    from partnership_ledger import PartnershipLedger
+
     try:
         return PartnershipLedger.open(location, create=create)
     except StorageError as e:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import IO, Any
 
 import click
-from eventsourcing.persistence import PersistenceError
 
 from partnership_ledger.errors import JournalError, LedgerError
 
@@ -86,6 +85,8 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
         reason = exc.strerror or str(exc) or type(exc).__name__
         where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
         return CommandFailed(f"{where}{reason}", kind="os_error", as_json=as_json)
+    from eventsourcing.persistence import PersistenceError
+
     if isinstance(exc, (sqlite3.Error, PersistenceError)):
         if "database is locked" in str(exc):
             wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")

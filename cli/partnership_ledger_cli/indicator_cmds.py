@@ -185,7 +185,7 @@ def balance(
       partnership-ledger balance puppet-tour --as-of 2009-06-30
       partnership-ledger balance puppet-tour --csv > burden.csv
     """
-    with state.open_ledger() as ledger:
+    with state.open_indicators(as_of=as_of) as ledger:
         result = ledger.burden_balance(
             partnership,
             fiscal_year=fiscal_year,
@@ -246,7 +246,7 @@ def voice(
       partnership-ledger voice th-pmg --fiscal-year 2008 --json
       partnership-ledger voice puppet-tour --csv > voice.csv
     """
-    with state.open_ledger() as ledger:
+    with state.open_indicators(as_of=as_of) as ledger:
         result = ledger.voice(
             partnership,
             fiscal_year=fiscal_year,
@@ -286,7 +286,7 @@ def targets(state: CliState, out: Output, partnership: str, as_of: datetime | No
       partnership-ledger targets th-lsp
       partnership-ledger targets puppet-tour --json
     """
-    with state.open_ledger() as ledger:
+    with state.open_indicators(as_of=as_of) as ledger:
         result = ledger.target_progress(partnership, as_of=as_of, include_children=include_children)
     if out.format == "json":
         out.json(result)
@@ -313,7 +313,7 @@ def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime 
       partnership-ledger evaluations th-lsp --include-children --json
       partnership-ledger evaluations puppet-tour --csv > criteria.csv
     """
-    with state.open_ledger() as ledger:
+    with state.open_indicators(as_of=as_of) as ledger:
         result = ledger.evaluation_summary(partnership, as_of=as_of, include_children=include_children)
     if out.format == "json":
         out.json(result)

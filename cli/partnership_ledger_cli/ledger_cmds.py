@@ -19,7 +19,7 @@ import attrs
 import click
 
 from partnership_ledger import PartnershipLedger, RecordResult
-from partnership_ledger.application import ENV_DB
+from partnership_ledger.config import ENV_DB
 from partnership_ledger.demo import build_demo
 from partnership_ledger.errors import JournalError, JournalProblem, LedgerError, StorageError
 from partnership_ledger.journal import Operation, dump_operation, parse_journal, read_raw
@@ -513,7 +513,7 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
         site_index = write_site(ledger, path / "site", verify=True)
     db = str(ledger_path)
     root = ctx.find_root().command
-    available = root.commands if isinstance(root, click.Group) else {}
+    available = root.list_commands(ctx) if isinstance(root, click.Group) else []
     tour = demo_tour(db, available)
     if out.format == "json":
         out.json(

@@ -2,9 +2,13 @@
 
 Commands live in one module per group of commands (``ledger_cmds``, ``query_cmds``, ...).
 Each such module defines ``register(cli: click.Group) -> None`` that adds its commands. To add
-a group of commands, write ``<name>_cmds.py`` with a ``register`` function and add its name
-to :data:`COMMAND_MODULES` below: commands are listed in ``--help`` in that order, and
-``docs/cli.md`` is regenerated with ``python -m partnership_ledger_cli.docs > docs/cli.md``.
+a command, define it in such a module and name it in :data:`COMMANDS` below (command name ->
+module): commands are listed in ``--help`` in that order, and ``docs/cli.md`` is regenerated
+with ``python -m partnership_ledger_cli.docs > docs/cli.md``.
+
+A command's module is imported only when that command runs (or ``--help`` lists them all):
+``balance --json`` should not pay for importing the report renderer or the journal parser.
+A test checks that :data:`COMMANDS` names exactly what the modules register.
 """
 
 from __future__ import annotations
@@ -15,29 +19,52 @@ from typing import Any
 import click
 
 from partnership_ledger import __version__
-from partnership_ledger.application import DEFAULT_DB, ENV_DB
+from partnership_ledger.config import DEFAULT_DB, ENV_DB
 
 from .context import CliState
 from .errors import failure_from, is_broken_pipe, print_debug_traceback
 
 PROG_NAME = "partnership-ledger"
 
-#: The modules that add commands, in the order ``--help`` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "ledger_cmds",
-    "query_cmds",
-    "indicator_cmds",
-    "report_cmds",
-    "integrity_cmds",
-    "follow_cmds",
-)
+#: Every command and the module that defines it, in the order ``--help`` lists them.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("init", "import", "export", "record", "rebuild", "info", "demo"), "ledger_cmds"),
+    **dict.fromkeys(("parties", "partnerships", "show", "history"), "query_cmds"),
+    **dict.fromkeys(("balance", "voice", "targets", "evaluations", "diff"), "indicator_cmds"),
+    "report": "report_cmds",
+    **dict.fromkeys(("verify", "checkpoint", "keygen"), "integrity_cmds"),
+    "follow": "follow_cmds",
+}
+#: The modules that add commands.
+COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 class LedgerGroup(click.Group):
-    """A group that lists commands in registration order and reports every error plainly."""
+    """A group that loads each command's module on first use, lists commands in the order of
+    :data:`COMMANDS`, and reports every error plainly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            self._load(COMMANDS[cmd_name])
+        return self.commands.get(cmd_name)
+
+    def all_commands(self) -> dict[str, click.Command]:
+        """Every command, each module loaded (for documentation and tests)."""
+        for module in COMMAND_MODULES:
+            self._load(module)
+        return {name: self.commands[name] for name in COMMANDS}
+
+    def _load(self, module: str) -> None:
+        if module not in self._loaded:
+            self._loaded.add(module)
+            importlib.import_module(f"{__package__}.{module}").register(self)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -125,15 +152,6 @@ def cli(ctx: click.Context, db: str, quiet: bool, verbose: bool) -> None:
     if quiet and verbose:
         raise click.UsageError("-q/--quiet and -v/--verbose cannot be used together")
     ctx.obj = CliState(db=db, quiet=quiet, verbose=verbose)
-
-
-def _register_commands() -> None:
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(f"{__package__}.{name}")
-        module.register(cli)
-
-
-_register_commands()
 
 
 def main(args: list[str] | None = None) -> None:

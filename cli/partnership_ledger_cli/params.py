@@ -18,8 +18,7 @@ from typing import Any
 import click
 from click.shell_completion import CompletionItem
 
-from partnership_ledger import PartnershipLedger
-from partnership_ledger.application import default_location
+from partnership_ledger.config import default_location
 from partnership_ledger.domain import KINDS
 from partnership_ledger.errors import StorageError
 
@@ -125,6 +124,8 @@ def complete_keys(
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
         db = ctx.find_root().params.get("db") or default_location()
         try:
+            from partnership_ledger import PartnershipLedger
+
             with PartnershipLedger.open(db, create=False) as ledger:
                 keys = [k for kind in (kinds or KINDS) for k in ledger.keys(kind)]
         except Exception:  # completion must never fail loudly

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import ClassVar
-from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-# Fixed forever: changing it would change every aggregate id of every ledger.
-NAMESPACE = UUID("6f1d2c9e-3b0a-5d4e-9a51-7c2b8e0f4d13")
+from .keys import KINDS, NAMESPACE, aggregate_id
 
-KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluation")
-
-
-# Cached: every operation looks up a few aggregates by key, and uuid5 (a SHA-1) was a fifth
-# of the domain's time in a big import (bench/record.py).
-@lru_cache(maxsize=16_384)
-def aggregate_id(kind: str, key: str) -> UUID:
-    """The id of the aggregate of ``kind`` named ``key``: ``uuid5(NAMESPACE, "kind:key")``."""
-    return uuid5(NAMESPACE, f"{kind}:{key}")
+__all__ = ["KINDS", "NAMESPACE", "LedgerAggregate", "aggregate_id"]
 
 
 class LedgerAggregate(Aggregate):

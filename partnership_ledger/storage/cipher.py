@@ -60,7 +60,8 @@ def _cipher(key: str) -> Any:
         ) from None
 
 
-def _is_plain(state: bytes) -> bool:
+def is_plain(state: bytes) -> bool:
+    """Whether a stored event's state is plain JSON (not encrypted)."""
     try:
         return isinstance(json.loads(state), dict)
     except (ValueError, UnicodeDecodeError):
@@ -87,7 +88,7 @@ def check_cipher(path: str | os.PathLike[str], key: str | None = None) -> None:
     if row is None or row[0] is None:
         return
     state = bytes(row[0]) if not isinstance(row[0], str) else row[0].encode("utf-8")
-    plain = _is_plain(state)
+    plain = is_plain(state)
     if key is None:
         if not plain:
             raise StorageError(f"the ledger is encrypted: set {ENV_CIPHER_KEY} to its key")
@@ -103,5 +104,5 @@ def check_cipher(path: str | os.PathLike[str], key: str | None = None) -> None:
         raise StorageError(
             f"the ledger is encrypted and {ENV_CIPHER_KEY} is set, but the key does not decrypt it"
         ) from None
-    if not _is_plain(decrypted):  # pragma: no cover - GCM's tag makes this all but impossible
+    if not is_plain(decrypted):  # pragma: no cover - GCM's tag makes this all but impossible
         raise StorageError(f"the ledger is encrypted, but {ENV_CIPHER_KEY} does not decrypt it")

@@ -9,6 +9,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+#: The ledger's format (``ledger_meta.format``): a ledger of another format is not read as this one.
+FORMAT_VERSION = "1"
+
 
 class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
