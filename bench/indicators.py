@@ -12,8 +12,13 @@ events and 20,000 contributions) and measures in one run:
     in-process (goal < 20 ms), against computing it by a full replay (the ratio);
 (c) peak RSS of the rebuild process (goal < 300 MB).
 
-Each measurement runs in a fresh process. Writes ``bench/results/indicators.json``
-(``indicators-quick.json`` with ``--quick``); ``--check`` exits 1 when a goal is missed.
+Each measurement runs in a fresh process; (a) reports wall and CPU time (the machine may be
+shared: the CPU-time ratio is the steadier one). The raw replay and the rebuild open the copy
+with ``PARTNERSHIP_LEDGER_READ_MODELS=follow``, so that opening it (say, a ledger whose read
+models an older version made) does not bring the read models up to date before the timing.
+
+Writes ``bench/results/indicators.json`` (``indicators-quick.json`` with ``--quick``);
+``--check`` exits 1 when a goal is missed.
 """
 
 from __future__ import annotations
@@ -47,13 +52,13 @@ def child(task: str, path: str) -> dict[str, Any]:
 
     with PartnershipLedger.open(path, create=False) as ledger:
         if task == "rebuild":
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             n = ledger.rebuild()
             seconds = time.perf_counter() - started
-            return {"events": n, "seconds": seconds, "rss_mb": peak_rss_mb()}
+            return {"events": n, "seconds": seconds, "cpu_seconds": time.process_time() - cpu, "rss_mb": peak_rss_mb()}
         if task == "raw_replay":
             # eventsourcing's own reading of the notification log: select, then deserialise.
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             n, start = 0, 1
             while True:
                 notifications = ledger.recorder.select_notifications(start=start, limit=2000)
@@ -64,7 +69,7 @@ def child(task: str, path: str) -> dict[str, Any]:
                     break
                 start = notifications[-1].id + 1
             seconds = time.perf_counter() - started
-            return {"events": n, "seconds": seconds, "rss_mb": peak_rss_mb()}
+            return {"events": n, "seconds": seconds, "cpu_seconds": time.process_time() - cpu, "rss_mb": peak_rss_mb()}
         if task == "balance":
             times = []
             result = None
@@ -88,11 +93,15 @@ def child(task: str, path: str) -> dict[str, Any]:
 
 
 def run_child(task: str, path: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    if task in ("raw_replay", "rebuild"):
+        env["PARTNERSHIP_LEDGER_READ_MODELS"] = "follow"
     out = subprocess.run(
         [sys.executable, __file__, "--child", task, str(path)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
@@ -147,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
 
     raw_rate = raw["events"] / raw["seconds"]
     rebuild_rate = rebuild["events"] / rebuild["seconds"]
+    raw_cpu_rate = raw["events"] / raw["cpu_seconds"]
+    rebuild_cpu_rate = rebuild["events"] / rebuild["cpu_seconds"]
     rss, raw_rss = rebuild["rss_mb"], raw["rss_mb"]
     table = [
         ("(a) rebuild, events/s", rebuild_rate, raw_rate, rebuild_rate / raw_rate, f">= {GOAL_REBUILD_RATIO}x"),
+        ("(a) rebuild, events per CPU second", rebuild_cpu_rate, raw_cpu_rate, rebuild_cpu_rate / raw_cpu_rate, ""),
         ("(b) balance in-process, ms", balance["ms"], replay["ms"], replay["ms"] / balance["ms"], "< 20 ms"),
         ("(b) balance --json via CLI, ms", cli_ms, replay["ms"], replay["ms"] / cli_ms, f"< {GOAL_CLI_MS} ms"),
         ("(c) rebuild peak RSS, MB", rss, raw_rss, rss / raw_rss, f"< {GOAL_RSS_MB} MB"),

@@ -8,15 +8,15 @@ functions (:mod:`.queries`) and the same pure indicators, so they cannot drift a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from typing import Any, NamedTuple, Protocol
 
 import attrs
 
 from ..domain.values import EXACT, Money, fiscal_year_of
-from ..operations import event_name
 from .runner import AggregateInfo
 
 ZERO = Decimal(0)
@@ -71,8 +71,13 @@ class AgreementFact:
         return all(p in self.signatures for p in self.parties)
 
 
-@attrs.frozen
-class ContributionFact:
+class ContributionFact(NamedTuple):
+    """A pledged resource and what became of it.
+
+    A named tuple rather than an attrs class, as :class:`BucketKey`: the fold makes a new one
+    for every pledge and delivery, the most frequent events of a large ledger.
+    """
+
     key: str
     partnership: str
     party: str
@@ -103,6 +108,11 @@ def in_kind_row(c: ContributionFact) -> InKindRow:
     return (c.party, c.kind, c.unit, c.valuation_basis, 1, quantities, [c.pledged], [c.withdrawn], [c.delivered])
 
 
+#: Makes a named tuple from a tuple of its fields in C (``BucketKey(...)`` runs a Python
+#: ``__new__``): for the few that the fold makes for nearly every event.
+_new_tuple: Any = tuple.__new__
+
+
 class BucketKey(NamedTuple):
     """Where an amount is counted: partnership, party, fiscal year, kind, instrument.
 
@@ -124,9 +134,9 @@ class Bucket(NamedTuple):
     delivered: Decimal = ZERO
 
     def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
-        return Bucket(
-            EXACT.add(self.pledged, pledged), EXACT.add(self.withdrawn, withdrawn), EXACT.add(self.delivered, delivered)
-        )
+        add = EXACT.add
+        made: Bucket = _new_tuple(Bucket, (add(self[0], pledged), add(self[1], withdrawn), add(self[2], delivered)))
+        return made
 
 
 @attrs.frozen
@@ -211,15 +221,19 @@ class FactStore(Protocol):
     def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None: ...
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
     def put_target(self, fact: TargetFact) -> None: ...
+    def add_measurement(self, target: str, fact: MeasurementFact) -> None: ...
     def target(self, key: str) -> TargetFact | None: ...
     def targets(self, partnership: str) -> list[TargetFact]: ...
     def put_evaluation(self, fact: EvaluationFact) -> None: ...
+    def add_submission(self, evaluation: str, fact: SubmissionFact) -> None: ...
+    def close_evaluation(self, evaluation: str, on: date) -> None: ...
     def evaluation(self, key: str) -> EvaluationFact | None: ...
     def evaluations(self, partnership: str) -> list[EvaluationFact]: ...
 
 
 def _value(x: Any) -> Any:
-    return x.value if hasattr(x, "value") and not isinstance(x, (Money, Decimal)) else x
+    """An enum member's value (anything else as it is)."""
+    return x._value_ if isinstance(x, Enum) else x
 
 
 def _must(found: Any, what: str) -> Any:
@@ -230,195 +244,258 @@ def _must(found: Any, what: str) -> Any:
 
 def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
     """Fold one event into the store (derived events change nothing here)."""
-    name = event_name(event)
-    e = event
-    match name:
-        case "Party.Registered":
-            store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
-        case "Partnership.Proposed":
-            store.put_partnership(PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
-            for m in e.members:
-                store.add_spell(SpellFact(e.key, m, None, e.on))
-        case "Partnership.Joined":
-            store.add_spell(SpellFact(info.key, e.party, e.role, e.on))
-        case "Partnership.Left":
-            store.end_spell(info.key, e.party, e.on)
-        case "Partnership.Activated" | "Partnership.Concluded":
-            p = _must(store.partnership(info.key), info.key)
-            if name.endswith("Activated"):
-                store.put_partnership(attrs.evolve(p, phase="active", activated_on=e.on))
-            else:
-                store.put_partnership(attrs.evolve(p, phase="concluded", concluded_on=e.on))
-        case "Partnership.DecisionRecorded":
-            from ..domain.partnership import decision_outcome
-
-            store.add_decision(
-                DecisionFact(
-                    info.key,
-                    e.key,
-                    e.subject,
-                    e.on,
-                    e.proposed_by,
-                    _value(e.rule),
-                    {k: _value(v) for k, v in e.votes.items()},
-                    decision_outcome(e.rule, e.votes),
-                )
-            )
-        case "Agreement.Drafted":
-            t = e.terms
-            seq = len(store.agreements(e.partnership))
-            store.put_agreement(
-                AgreementFact(
-                    e.key,
-                    e.partnership,
-                    e.title,
-                    seq,
-                    list(e.parties),
-                    dict(t.shares) if t.shares is not None else None,
-                    t.start,
-                    t.end,
-                    t.fiscal_year_start,
-                    {},
-                )
-            )
-        case "Agreement.Signed":
-            a = _must(store.agreement(info.key), info.key)
-            store.put_agreement(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
-        case "Agreement.AmendmentProposed":
-            a = _must(store.agreement(info.key), info.key)
-            entry = {
-                "key": e.amendment,
-                "changes": dict(e.changes),
-                "proposed_by": e.proposed_by,
-                "on": e.on,
-                "consents": {},
-                "effective_on": None,
-            }
-            store.put_agreement(attrs.evolve(a, amendments=[*a.amendments, entry]))
-        case "Agreement.AmendmentConsented":
-            a = _must(store.agreement(info.key), info.key)
-            amendments = []
-            changes: dict[str, Any] | None = None
-            for m in a.amendments:
-                if m["key"] == e.amendment:
-                    consents = {**m["consents"], e.party: e.on}
-                    effective = e.on if all(p in consents for p in a.parties) else None
-                    m = {**m, "consents": consents, "effective_on": effective}
-                    if effective is not None:
-                        changes = m["changes"]
-                amendments.append(m)
-            a = attrs.evolve(a, amendments=amendments)
-            if changes is not None:
-                fields = {
-                    k: v for k, v in changes.items() if k in ("title", "shares", "start", "end", "fiscal_year_start")
-                }
-                a = attrs.evolve(a, **fields)
-            store.put_agreement(a)
-        case "Agreement.Terminated":
-            a = _must(store.agreement(info.key), info.key)
-            store.put_agreement(attrs.evolve(a, terminated_on=e.on))
-        case "ResourceContribution.Pledged":
-            fys = 4
-            if e.agreement is not None:
-                fys = _must(store.agreement(e.agreement), e.agreement).fiscal_year_start
-            c = ContributionFact(
-                e.key,
-                e.partnership,
-                e.party,
-                e.agreement,
-                _value(e.kind_of_resource),
-                _value(e.instrument) if e.instrument is not None else None,
-                e.fiscal_year,
-                fys,
-                e.value.currency,
-                e.value.amount,
-                quantity=e.quantity,
-                unit=e.unit,
-                valuation_basis=e.valuation_basis,
-                description=e.description,
-            )
-            store.put_contribution(c)
-            store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
-        case "ResourceContribution.Delivered" | "ResourceContribution.Corrected":
-            c = _must(store.contribution(info.key), info.key)
-            amount = e.value.amount if name.endswith("Delivered") else e.delta.amount
-            store.put_contribution(_with_amounts(c, EXACT.add(c.delivered, amount), c.withdrawn))
-            # Delivered value counts in the fiscal year of its effective date.
-            store.add_to_bucket(_bucket(c, fiscal_year_of(e.on, c.fiscal_year_start)), ZERO, ZERO, amount)
-        case "ResourceContribution.Withdrawn":
-            c = _must(store.contribution(info.key), info.key)
-            withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
-            store.put_contribution(_with_amounts(c, c.delivered, withdrawn))
-            store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
-        case "NumericTarget.Defined":
-            store.put_target(
-                TargetFact(
-                    e.key,
-                    e.partnership,
-                    e.indicator,
-                    e.unit,
-                    _value(e.direction),
-                    e.baseline.period,
-                    e.baseline.value,
-                    sorted(((t.period, t.value) for t in e.targets), key=lambda x: x[0]),
-                )
-            )
-        case "NumericTarget.Measured":
-            t = _must(store.target(info.key), info.key)
-            m = MeasurementFact(e.period, e.value, e.source, e.on)
-            store.put_target(attrs.evolve(t, measurements=[*t.measurements, m]))
-        case "NumericTarget.Revised":
-            t = _must(store.target(info.key), info.key)
-            new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
-            rev = {"targets": new, "reason": e.reason, "on": e.on}
-            store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
-        case "Evaluation.Opened":
-            store.put_evaluation(
-                EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
-            )
-        case "Evaluation.Submitted":
-            ev = _must(store.evaluation(info.key), info.key)
-            s = SubmissionFact(
-                e.evaluator,
-                _value(e.role),
-                e.party,
-                dict(e.scores),
-                e.comment,
-                bool(e.comment_public),
-                e.on,
-            )
-            store.put_evaluation(attrs.evolve(ev, submissions=[*ev.submissions, s]))
-        case "Evaluation.Closed":
-            ev = _must(store.evaluation(info.key), info.key)
-            store.put_evaluation(attrs.evolve(ev, closed_on=e.on))
-        case _:
-            pass  # derived bookkeeping events
+    fold_one = _FOLDS.get(type(event).__qualname__)
+    if fold_one is not None:
+        fold_one(store, event, info)
 
 
-def _with_amounts(c: ContributionFact, delivered: Decimal, withdrawn: Decimal) -> ContributionFact:
-    # attrs.evolve introspects the class on every call; this is the fold's hot path.
-    return ContributionFact(
-        c.key,
-        c.partnership,
-        c.party,
-        c.agreement,
-        c.kind,
-        c.instrument,
-        c.fiscal_year,
-        c.fiscal_year_start,
-        c.currency,
-        c.pledged,
-        delivered,
-        withdrawn,
-        c.quantity,
-        c.unit,
-        c.valuation_basis,
-        c.description,
+# One function per event that changes a fact, found by the event class's name: a dictionary
+# lookup rather than a match over every name, as the fold runs once for every stored event.
+
+
+def _registered(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
+
+
+def _proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.put_partnership(PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
+    for m in e.members:
+        store.add_spell(SpellFact(e.key, m, None, e.on))
+
+
+def _joined(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.add_spell(SpellFact(info.key, e.party, e.role, e.on))
+
+
+def _left(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.end_spell(info.key, e.party, e.on)
+
+
+def _activated(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    p = _must(store.partnership(info.key), info.key)
+    store.put_partnership(attrs.evolve(p, phase="active", activated_on=e.on))
+
+
+def _concluded(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    p = _must(store.partnership(info.key), info.key)
+    store.put_partnership(attrs.evolve(p, phase="concluded", concluded_on=e.on))
+
+
+def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    from ..domain.partnership import decision_outcome
+
+    store.add_decision(
+        DecisionFact(
+            info.key,
+            e.key,
+            e.subject,
+            e.on,
+            e.proposed_by,
+            _value(e.rule),
+            {k: _value(v) for k, v in e.votes.items()},
+            decision_outcome(e.rule, e.votes),
+        )
     )
 
 
+def _drafted(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    t = e.terms
+    seq = len(store.agreements(e.partnership))
+    store.put_agreement(
+        AgreementFact(
+            e.key,
+            e.partnership,
+            e.title,
+            seq,
+            list(e.parties),
+            dict(t.shares) if t.shares is not None else None,
+            t.start,
+            t.end,
+            t.fiscal_year_start,
+            {},
+        )
+    )
+
+
+def _signed(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    store.put_agreement(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
+
+
+def _amendment_proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    entry = {
+        "key": e.amendment,
+        "changes": dict(e.changes),
+        "proposed_by": e.proposed_by,
+        "on": e.on,
+        "consents": {},
+        "effective_on": None,
+    }
+    store.put_agreement(attrs.evolve(a, amendments=[*a.amendments, entry]))
+
+
+def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    amendments = []
+    changes: dict[str, Any] | None = None
+    for m in a.amendments:
+        if m["key"] == e.amendment:
+            consents = {**m["consents"], e.party: e.on}
+            effective = e.on if all(p in consents for p in a.parties) else None
+            m = {**m, "consents": consents, "effective_on": effective}
+            if effective is not None:
+                changes = m["changes"]
+        amendments.append(m)
+    a = attrs.evolve(a, amendments=amendments)
+    if changes is not None:
+        fields = {k: v for k, v in changes.items() if k in ("title", "shares", "start", "end", "fiscal_year_start")}
+        a = attrs.evolve(a, **fields)
+    store.put_agreement(a)
+
+
+def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    store.put_agreement(attrs.evolve(a, terminated_on=e.on))
+
+
+def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    fys = 4
+    if e.agreement is not None:
+        fys = _must(store.agreement(e.agreement), e.agreement).fiscal_year_start
+    c = ContributionFact(
+        e.key,
+        e.partnership,
+        e.party,
+        e.agreement,
+        _value(e.kind_of_resource),
+        _value(e.instrument) if e.instrument is not None else None,
+        e.fiscal_year,
+        fys,
+        e.value.currency,
+        e.value.amount,
+        quantity=e.quantity,
+        unit=e.unit,
+        valuation_basis=e.valuation_basis,
+        description=e.description,
+    )
+    store.put_contribution(c)
+    store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
+
+
+def _delivered(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    _add_delivered(store, info.key, e.value.amount, e.on)
+
+
+def _corrected(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    _add_delivered(store, info.key, e.delta.amount, e.on)
+
+
+def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> None:
+    c = _must(store.contribution(key), key)
+    store.put_contribution(_with_amounts(c, EXACT.add(c.delivered, amount), c.withdrawn))
+    # Delivered value counts in the fiscal year of its effective date.
+    store.add_to_bucket(_bucket(c, fiscal_year_of(on, c.fiscal_year_start)), ZERO, ZERO, amount)
+
+
+def _withdrawn(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    c = _must(store.contribution(info.key), info.key)
+    withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
+    store.put_contribution(_with_amounts(c, c.delivered, withdrawn))
+    store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
+
+
+def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.put_target(
+        TargetFact(
+            e.key,
+            e.partnership,
+            e.indicator,
+            e.unit,
+            _value(e.direction),
+            e.baseline.period,
+            e.baseline.value,
+            sorted(((t.period, t.value) for t in e.targets), key=lambda x: x[0]),
+        )
+    )
+
+
+def _measured(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.add_measurement(info.key, MeasurementFact(e.period, e.value, e.source, e.on))
+
+
+def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    t = _must(store.target(info.key), info.key)
+    new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
+    rev = {"targets": new, "reason": e.reason, "on": e.on}
+    store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
+
+
+def _opened(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.put_evaluation(
+        EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
+    )
+
+
+def _submitted(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.add_submission(
+        info.key,
+        SubmissionFact(
+            e.evaluator,
+            _value(e.role),
+            e.party,
+            dict(e.scores),
+            e.comment,
+            bool(e.comment_public),
+            e.on,
+        ),
+    )
+
+
+def _closed(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.close_evaluation(info.key, e.on)
+
+
+_FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
+    "Party.Registered": _registered,
+    "Partnership.Proposed": _proposed,
+    "Partnership.Joined": _joined,
+    "Partnership.Left": _left,
+    "Partnership.Activated": _activated,
+    "Partnership.Concluded": _concluded,
+    "Partnership.DecisionRecorded": _decision,
+    "Agreement.Drafted": _drafted,
+    "Agreement.Signed": _signed,
+    "Agreement.AmendmentProposed": _amendment_proposed,
+    "Agreement.AmendmentConsented": _amendment_consented,
+    "Agreement.Terminated": _terminated,
+    "ResourceContribution.Pledged": _pledged,
+    "ResourceContribution.Delivered": _delivered,
+    "ResourceContribution.Corrected": _corrected,
+    "ResourceContribution.Withdrawn": _withdrawn,
+    "NumericTarget.Defined": _defined,
+    "NumericTarget.Measured": _measured,
+    "NumericTarget.Revised": _revised,
+    "Evaluation.Opened": _opened,
+    "Evaluation.Submitted": _submitted,
+    "Evaluation.Closed": _closed,
+}
+
+#: The events the fold reads (by class name); the rest (derived bookkeeping) change no fact.
+FOLDED_EVENTS = frozenset(_FOLDS)
+
+
+def _with_amounts(c: ContributionFact, delivered: Decimal, withdrawn: Decimal) -> ContributionFact:
+    # The fold's hot path: the tuple is rebuilt in C (fields 10 and 11 are the two amounts).
+    made: ContributionFact = _new_tuple(ContributionFact, (*c[:10], delivered, withdrawn, *c[12:]))
+    return made
+
+
 def _bucket(c: ContributionFact, fiscal_year: int) -> BucketKey:
-    return BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
+    made: BucketKey = _new_tuple(
+        BucketKey, (c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
+    )
+    return made
 
 
 class MemoryFactStore:
@@ -507,6 +584,10 @@ class MemoryFactStore:
     def put_target(self, fact: TargetFact) -> None:
         self._targets[fact.key] = fact
 
+    def add_measurement(self, target: str, fact: MeasurementFact) -> None:
+        t = _must(self._targets.get(target), target)
+        self._targets[target] = attrs.evolve(t, measurements=[*t.measurements, fact])
+
     def target(self, key: str) -> TargetFact | None:
         return self._targets.get(key)
 
@@ -515,6 +596,14 @@ class MemoryFactStore:
 
     def put_evaluation(self, fact: EvaluationFact) -> None:
         self._evaluations[fact.key] = fact
+
+    def add_submission(self, evaluation: str, fact: SubmissionFact) -> None:
+        ev = _must(self._evaluations.get(evaluation), evaluation)
+        self._evaluations[evaluation] = attrs.evolve(ev, submissions=[*ev.submissions, fact])
+
+    def close_evaluation(self, evaluation: str, on: date) -> None:
+        ev = _must(self._evaluations.get(evaluation), evaluation)
+        self._evaluations[evaluation] = attrs.evolve(ev, closed_on=on)
 
     def evaluation(self, key: str) -> EvaluationFact | None:
         return self._evaluations.get(key)

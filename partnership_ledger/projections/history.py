@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date, datetime
 from typing import Any
 
+from ..domain.values import Money, OpMeta
 from ..operations import (
     EVENT_OPS,
     acting_party,
@@ -18,6 +19,8 @@ from ..operations import (
 )
 from ..storage.db import Cursor
 from .runner import AggregateInfo
+
+_Row = tuple[tuple[Any, ...], list[str]]  # a row of rm_history, and the parties involved
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -68,9 +71,14 @@ class AggregateIndex:
         "CREATE INDEX IF NOT EXISTS rm_aggregates_partnership ON rm_aggregates (partnership)",
     )
     table_names = ("rm_aggregates",)
+    #: Creation events: the only ones this model reads (it places the others).
+    event_names = frozenset(name for name, (_, key_field) in EVENT_OPS.items() if key_field is None)
+    #: How many aggregates' infos are kept in memory between batches (the most recently
+    #: placed); the others are read back from ``rm_aggregates`` when an event needs them.
+    CACHE_SIZE = 20_000
 
     def __init__(self) -> None:
-        self._cache: dict[str, AggregateInfo] = {}
+        self._cache: dict[int, AggregateInfo] = {}  # by originator id (as an int)
         self._new: list[tuple[Any, ...]] = []
         self._c: Cursor | None = None
 
@@ -81,20 +89,35 @@ class AggregateIndex:
     def end(self) -> None:
         assert self._c is not None
         if self._new:
+            self._new.sort()  # in key order: each page of the index is visited once
             self._c.executemany(
                 "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING",
                 self._new,
             )
+            self._new.clear()
         self._c = None
+        self._trim()
+
+    def abort(self) -> None:
+        self._new.clear()
+        self._c = None
+
+    def _trim(self) -> None:
+        # Keep memory bounded over a rebuild of millions of events: forget the oldest half.
+        # Only between batches: an aggregate created in the batch is not in the table yet.
+        cache = self._cache
+        if len(cache) > self.CACHE_SIZE:
+            for oid in list(cache)[: len(cache) - self.CACHE_SIZE // 2]:
+                del cache[oid]
 
     def clear(self) -> None:
         self._cache.clear()
 
     def info_of(self, c: Cursor, event: Any) -> AggregateInfo:
-        oid = event.originator_id.hex
-        found = self._cache.get(oid)
+        found = self._cache.get(event.originator_id.int)  # an int hashes in C, a UUID in Python
         if found is not None:
             return found
+        oid = event.originator_id.hex
         name = event_name(event)
         if name in EVENT_OPS and EVENT_OPS[name][1] is None:
             kind = KIND_OF_CLASS[name.split(".")[0]]
@@ -115,12 +138,11 @@ class AggregateIndex:
             if row is None:  # pragma: no cover - an event before its aggregate's creation
                 raise LookupError(f"no aggregate {oid} for event {name}")
             info = AggregateInfo(*row)
-        self._cache[oid] = info
+        self._cache[event.originator_id.int] = info
         return info
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        name = event_name(event)
-        if name in EVENT_OPS and EVENT_OPS[name][1] is None:
+        if type(event).__qualname__ in self.event_names:
             self._new.append(
                 (
                     event.originator_id.hex,
@@ -139,13 +161,15 @@ class HistoryModel:
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, recorded_at TEXT, "
         "effective TEXT, op TEXT, kind TEXT, key TEXT, partnership TEXT, actor TEXT, "
-        "recorded_by TEXT, note TEXT, op_id TEXT, summary TEXT)",
+        "recorded_by TEXT, note TEXT, summary TEXT)",
         "CREATE INDEX IF NOT EXISTS rm_history_key ON rm_history (key)",
         "CREATE INDEX IF NOT EXISTS rm_history_partnership ON rm_history (partnership)",
         "CREATE TABLE IF NOT EXISTS rm_history_parties (position INTEGER, party TEXT)",
         "CREATE INDEX IF NOT EXISTS rm_history_parties_party ON rm_history_parties (party)",
     )
     table_names = ("rm_history", "rm_history_parties")
+    #: Every event that records an operation (derived bookkeeping is not in the history).
+    event_names = frozenset(EVENT_OPS)
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
@@ -160,32 +184,142 @@ class HistoryModel:
     def end(self) -> None:
         assert self._c is not None
         if self._rows:
-            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         if self._parties:
             self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
         self._c = None
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        op = event_to_operation(event, info.key)
-        if op is None:
+        make = _FAST_ROWS.get(type(event).__qualname__, history_row)
+        made = make(position, recorded_at, event, info)
+        if made is None:
             return  # derived bookkeeping: shown as part of the operation that caused it
-        owner = info.party if info.kind == "contribution" else None
-        effective = effective_date(op)
-        meta = event_meta(event)
-        self._rows.append(
-            (
-                position,
-                recorded_at.isoformat(),
-                effective.isoformat() if effective else None,
-                op["op"],
-                info.kind,
-                info.key,
-                info.partnership,
-                acting_party(op, owner) or (meta.by if meta else None),
-                meta.by if meta else None,
-                meta.note if meta else None,
-                meta.op_id if meta else None,
-                summarize(op, owner),
-            )
-        )
-        self._parties.extend((position, p) for p in parties_involved(op, owner))
+        row, parties = made
+        self._rows.append(row)
+        for party in parties:
+            self._parties.append((position, party))
+
+
+def history_row(position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> _Row | None:
+    """The ``rm_history`` row of an event and the parties it involves (None if derived)."""
+    op = event_to_operation(event, info.key)
+    if op is None:
+        return None
+    owner = info.party if info.kind == "contribution" else None
+    effective = effective_date(op)
+    meta = event_meta(event)
+    row = (
+        position,
+        recorded_at.isoformat(),
+        effective.isoformat() if effective else None,
+        op["op"],
+        info.kind,
+        info.key,
+        info.partnership,
+        acting_party(op, owner) or (meta.by if meta else None),
+        meta.by if meta else None,
+        meta.note if meta else None,
+        summarize(op, owner),
+    )
+    return row, parties_involved(op, owner)
+
+
+# The history rows of the three most frequent operations (most of a large ledger's events),
+# made straight from the event: the same rows as :func:`history_row`, which first turns the
+# event back into its journal operation (tests/test_history_rows.py holds them equal).
+
+
+def _money_text(m: Any) -> str:
+    return f"{m.amount} {m.currency}" if isinstance(m, Money) else str(m)
+
+
+def _meta_fields(event: Any) -> tuple[str | None, str | None]:
+    meta = getattr(event, "meta", None)
+    if isinstance(meta, OpMeta):
+        return meta.by, meta.note
+    return None, None
+
+
+def _pledge_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
+    by, note = _meta_fields(e)
+    under = f" under {e.agreement}" if e.agreement else ""
+    how = f" as {e.instrument.value}" if e.instrument else ""
+    summary = (
+        f"{e.party} pledged {_money_text(e.value)} of {e.kind_of_resource.value}{how} to "
+        f"{e.partnership} for fiscal year {e.fiscal_year}{under} ({e.key})"
+    )
+    party = e.party if isinstance(e.party, str) else None
+    owner = info.party if info.kind == "contribution" else None
+    row = (
+        position,
+        recorded_at.isoformat(),
+        None,  # a pledge is for a fiscal year, not of a day
+        "pledge",
+        info.kind,
+        info.key,
+        info.partnership,
+        (party if party is not None else owner) or by,
+        by,
+        note,
+        summary,
+    )
+    parties = [] if party is None else [party]
+    if owner and owner != party:
+        parties.append(owner)
+    return row, parties
+
+
+def _deliver_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
+    by, note = _meta_fields(e)
+    owner = info.party if info.kind == "contribution" else None
+    who = f"{owner} " if owner else ""
+    on = e.on
+    row = (
+        position,
+        recorded_at.isoformat(),
+        on.isoformat() if isinstance(on, date) else None,
+        "deliver",
+        info.kind,
+        info.key,
+        info.partnership,
+        owner or by,
+        by,
+        note,
+        f"{who}delivered {_money_text(e.value)} on contribution {info.key}",
+    )
+    return row, [owner] if owner else []
+
+
+def _decision_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
+    by, note = _meta_fields(e)
+    votes = e.votes
+    cast = [v.value for v in votes.values()]
+    summary = (
+        f"decision {e.key} on {e.subject!r} ({e.rule.value}; proposed by {e.proposed_by}; "
+        f"{cast.count('for')} for, {cast.count('against')} against, {cast.count('abstain')} abstaining)"
+    )
+    on = e.on
+    proposer = e.proposed_by if isinstance(e.proposed_by, str) else None
+    row = (
+        position,
+        recorded_at.isoformat(),
+        on.isoformat() if isinstance(on, date) else None,
+        "record_decision",
+        info.kind,
+        info.key,
+        info.partnership,
+        proposer or by,
+        by,
+        note,
+        summary,
+    )
+    parties = dict.fromkeys([proposer] if proposer is not None else [])
+    parties.update(dict.fromkeys(votes))
+    return row, list(parties)
+
+
+_FAST_ROWS: dict[str, Callable[[int, datetime, Any, AggregateInfo], _Row | None]] = {
+    "ResourceContribution.Pledged": _pledge_row,
+    "ResourceContribution.Delivered": _deliver_row,
+    "Partnership.DecisionRecorded": _decision_row,
+}

@@ -1,9 +1,14 @@
 """The fact store materialized in the ledger's database (the indicators' read models).
 
-Facts are kept as JSON documents (Decimal as strings: exact) in ``rm_facts``; the amounts
-per party, fiscal year, kind and instrument in ``rm_buckets``, so a balance reads a handful
-of rows however many contributions a partnership has. Within one batch of events the store
-caches what it reads and writes everything back at the end, in the batch's transaction.
+Facts are kept as JSON documents (Decimal as strings: exact) in ``rm_facts``; what only
+grows is kept a row per item, appended and never rewritten: decisions (``rm_decisions``),
+a target's measurements (``rm_measurements``) and an evaluation's submissions
+(``rm_submissions``), numbered by the position of the event that made them, so recording
+one more reads nothing back however long the list. Contributions are rows of
+``rm_contributions``; the amounts per party, fiscal year, kind and instrument are in
+``rm_buckets``, so a balance reads a handful of rows however many contributions a
+partnership has. Within one batch of events the store caches what it reads and writes
+everything back at the end, in the batch's transaction.
 """
 
 from __future__ import annotations
@@ -26,9 +31,11 @@ from .facts import (
     DecisionFact,
     EvaluationFact,
     InKindRow,
+    MeasurementFact,
     PartnershipFact,
     PartyFact,
     SpellFact,
+    SubmissionFact,
     TargetFact,
     in_kind_row,
 )
@@ -42,7 +49,6 @@ _CLASSES: dict[str, type[Any]] = {
         F.SpellFact,
         F.DecisionFact,
         F.AgreementFact,
-        F.ContributionFact,
         F.MeasurementFact,
         F.TargetFact,
         F.SubmissionFact,
@@ -103,7 +109,6 @@ KIND_OF_FACT = {
     PartyFact: "party",
     PartnershipFact: "partnership",
     AgreementFact: "agreement",
-    ContributionFact: "contribution",
     TargetFact: "target",
     EvaluationFact: "evaluation",
 }
@@ -114,8 +119,14 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS rm_facts_partnership ON rm_facts (kind, partnership)",
     "CREATE TABLE IF NOT EXISTS rm_spells (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
     "PRIMARY KEY (partnership, seq))",
-    "CREATE TABLE IF NOT EXISTS rm_decisions (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
+    "CREATE TABLE IF NOT EXISTS rm_decisions (partnership TEXT NOT NULL, seq BIGINT NOT NULL, key TEXT NOT NULL, "
+    "subject TEXT, day TEXT NOT NULL, proposed_by TEXT, rule TEXT, votes TEXT NOT NULL, adopted INTEGER NOT NULL, "
     "PRIMARY KEY (partnership, seq))",
+    "CREATE TABLE IF NOT EXISTS rm_measurements (target TEXT NOT NULL, seq BIGINT NOT NULL, period TEXT NOT NULL, "
+    "value TEXT NOT NULL, source TEXT, day TEXT NOT NULL, PRIMARY KEY (target, seq))",
+    "CREATE TABLE IF NOT EXISTS rm_submissions (evaluation TEXT NOT NULL, seq BIGINT NOT NULL, evaluator TEXT, "
+    "role TEXT, party TEXT, scores TEXT NOT NULL, comment TEXT, comment_public INTEGER NOT NULL, day TEXT NOT NULL, "
+    "PRIMARY KEY (evaluation, seq))",
     "CREATE TABLE IF NOT EXISTS rm_contributions (key TEXT PRIMARY KEY, partnership TEXT, party TEXT, "
     "agreement TEXT, kind TEXT, instrument TEXT, fiscal_year INTEGER, fiscal_year_start INTEGER, "
     "currency TEXT, pledged TEXT, delivered TEXT, withdrawn TEXT, quantity TEXT, unit TEXT, "
@@ -126,7 +137,15 @@ TABLES = (
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
     "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency))",
 )
-TABLE_NAMES = ("rm_facts", "rm_spells", "rm_decisions", "rm_contributions", "rm_buckets")
+TABLE_NAMES = (
+    "rm_facts",
+    "rm_spells",
+    "rm_decisions",
+    "rm_measurements",
+    "rm_submissions",
+    "rm_contributions",
+    "rm_buckets",
+)
 
 
 def _opt_dec(value: Any) -> Decimal | None:
@@ -197,22 +216,64 @@ def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
     )
 
 
+def decision_row(d: DecisionFact, seq: int) -> tuple[Any, ...]:
+    votes = json.dumps(d.votes, ensure_ascii=False, separators=(",", ":"))
+    return (d.partnership, seq, d.key, d.subject, d.on.isoformat(), d.proposed_by, d.rule, votes, int(d.adopted))
+
+
+def decision_from_row(partnership: str, row: tuple[Any, ...]) -> DecisionFact:
+    key, subject, day, proposed_by, rule, votes, adopted = row
+    return DecisionFact(
+        partnership, key, subject, date.fromisoformat(day), proposed_by, rule, json.loads(votes), bool(adopted)
+    )
+
+
+def measurement_row(target: str, seq: int, m: MeasurementFact) -> tuple[Any, ...]:
+    return (target, seq, m.period, str(m.value), m.source, m.on.isoformat())
+
+
+def measurement_from_row(row: tuple[Any, ...]) -> MeasurementFact:
+    period, value, source, day = row
+    return MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
+
+
+def submission_row(evaluation: str, seq: int, s: SubmissionFact) -> tuple[Any, ...]:
+    scores = json.dumps(s.scores, ensure_ascii=False, separators=(",", ":"))
+    return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), s.on.isoformat())
+
+
+def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
+    evaluator, role, party, scores, comment, public, day = row
+    return SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
+
+
 class SqlFactStore:
     """A :class:`~.facts.FactStore` over the read-model tables.
 
-    Outside a batch it reads straight from the database; inside :meth:`batch` (the
-    projection's transaction) it caches and writes back on :meth:`flush`.
+    Outside a batch it reads straight from the database; inside :meth:`begin` ...
+    :meth:`flush` (the projection's transaction) it caches and writes back on :meth:`flush`.
+    Targets and evaluations are stored as a document without their measurements or
+    submissions (a ``put`` keeps only that part), which are rows appended by
+    :meth:`add_measurement` and :meth:`add_submission`; reads put the two together.
     """
 
     def __init__(self, db: Db) -> None:
         self.db = db
+        #: The position of the event being folded (set by :class:`FactsModel`): numbers the
+        #: rows appended for it.
+        self.position = 0
         self._c: Cursor | None = None
         self._facts: dict[tuple[str, str], Any] = {}
         self._dirty: set[tuple[str, str]] = set()
-        self._seq: dict[tuple[str, str], int] = {}
+        # Contributions apart, by key: the fold reads and writes one for most events.
+        self._contributions: dict[str, ContributionFact | None] = {}
+        self._changed_contributions: set[str] = set()
+        self._new_contributions: set[str] = set()
         self._new_spells: list[SpellFact] = []
         self._ended: list[tuple[str, str, date]] = []
-        self._new_decisions: list[DecisionFact] = []
+        self._new_decisions: list[tuple[int, DecisionFact]] = []
+        self._new_measurements: list[tuple[str, int, MeasurementFact]] = []
+        self._new_submissions: list[tuple[str, int, SubmissionFact]] = []
         self._buckets: dict[BucketKey, Bucket] = {}
         self._bucket_new: set[BucketKey] = set()
 
@@ -229,10 +290,14 @@ class SqlFactStore:
     def _clear(self) -> None:
         self._facts.clear()
         self._dirty.clear()
-        self._seq.clear()
+        self._contributions.clear()
+        self._changed_contributions.clear()
+        self._new_contributions.clear()
         self._new_spells.clear()
         self._ended.clear()
         self._new_decisions.clear()
+        self._new_measurements.clear()
+        self._new_submissions.clear()
         self._buckets.clear()
         self._bucket_new.clear()
 
@@ -240,27 +305,27 @@ class SqlFactStore:
         c = self._cursor_or_none()
         assert c is not None
         documents = []
-        contributions = []
+        contributions, amounts = [], []
+        for name in sorted(self._changed_contributions):
+            pledge = self._contributions[name]
+            assert pledge is not None
+            if name in self._new_contributions:
+                contributions.append(contribution_row(pledge))
+            else:  # stored before this batch: only its amounts change
+                amounts.append((str(pledge.delivered), str(pledge.withdrawn), name))
         for kind_key in sorted(self._dirty):
             fact = self._facts[kind_key]
-            if kind_key[0] == "contribution":
-                contributions.append(contribution_row(fact))
-                continue
             partnership = getattr(fact, "partnership", None)
-            seq = self._seq.get(kind_key, getattr(fact, "seq", 0))
-            documents.append((kind_key[0], kind_key[1], partnership, seq, dumps(fact)))
+            documents.append((kind_key[0], kind_key[1], partnership, getattr(fact, "seq", 0), dumps(fact)))
         if documents:
             c.executemany(
                 "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
                 documents,
             )
         if contributions:
-            c.executemany(
-                "INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (key) DO UPDATE SET delivered = excluded.delivered, "
-                "withdrawn = excluded.withdrawn",
-                contributions,
-            )
+            c.executemany("INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", contributions)
+        if amounts:
+            c.executemany("UPDATE rm_contributions SET delivered=?, withdrawn=? WHERE key=?", amounts)
         # Ends first, and only of the spells stored before this batch: the batch's own new
         # spells already carry their ends, and a party that left and joined again within
         # the batch has an open new spell that must stay open.
@@ -273,15 +338,28 @@ class SqlFactStore:
                         "UPDATE rm_spells SET body = ? WHERE partnership = ? AND seq = ?",
                         (dumps(attrs.evolve(s, left=left)), partnership, seq),
                     )
+        # A partnership has a few spells (one per membership): numbering them by counting
+        # is cheap. Decisions, measurements and submissions are numbered by their event's
+        # position instead, and only ever appended.
         for spell in self._new_spells:
             c.execute(
                 "INSERT INTO rm_spells VALUES (?, (SELECT COUNT(*) FROM rm_spells WHERE partnership = ?), ?)",
                 (spell.partnership, spell.partnership, dumps(spell)),
             )
-        for d in self._new_decisions:
-            c.execute(
-                "INSERT INTO rm_decisions VALUES (?, (SELECT COUNT(*) FROM rm_decisions WHERE partnership = ?), ?)",
-                (d.partnership, d.partnership, dumps(d)),
+        if self._new_decisions:
+            c.executemany(
+                "INSERT INTO rm_decisions VALUES (?,?,?,?,?,?,?,?,?)",
+                [decision_row(d, seq) for seq, d in self._new_decisions],
+            )
+        if self._new_measurements:
+            c.executemany(
+                "INSERT INTO rm_measurements VALUES (?,?,?,?,?,?)",
+                [measurement_row(t, seq, m) for t, seq, m in self._new_measurements],
+            )
+        if self._new_submissions:
+            c.executemany(
+                "INSERT INTO rm_submissions VALUES (?,?,?,?,?,?,?,?,?)",
+                [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
         inserts, updates = [], []
         for key, b in self._buckets.items():
@@ -372,31 +450,31 @@ class SqlFactStore:
         return sorted(self._list("agreement", partnership), key=lambda a: a.seq)
 
     def put_contribution(self, fact: ContributionFact) -> None:
-        self._put(fact)
+        key = fact.key
+        if self._contributions.get(key) is None:  # not in the table (nor read from it): a new pledge
+            self._new_contributions.add(key)
+        self._contributions[key] = fact
+        self._changed_contributions.add(key)
 
     def contribution(self, key: str) -> ContributionFact | None:
-        ident = ("contribution", key)
-        if ident in self._facts:
-            found: ContributionFact | None = self._facts[ident]
-            return found
+        if key in self._contributions:
+            return self._contributions[key]
         rows = self._read("SELECT * FROM rm_contributions WHERE key=?", (key,))
         fact = contribution_from_row(rows[0]) if rows else None
         if self._c is not None:
-            self._facts[ident] = fact
+            self._contributions[key] = fact
         return fact
 
     def contributions(self, partnership: str) -> list[ContributionFact]:
         rows = self._read("SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,))
         found = {r[0]: contribution_from_row(r) for r in rows}
-        for (k, key), fact in self._facts.items():
-            if k == "contribution" and fact is not None and fact.partnership == partnership:
+        for key, fact in self._contributions.items():
+            if fact is not None and fact.partnership == partnership:
                 found[key] = fact
         return [found[k] for k in sorted(found)]
 
     def _pending_contributions(self, partnership: str) -> bool:
-        return any(
-            k == "contribution" and f is not None and f.partnership == partnership for (k, _), f in self._facts.items()
-        )
+        return any(f is not None and f.partnership == partnership for f in self._contributions.values())
 
     def count_contributions(self, partnership: str) -> int:
         if self._pending_contributions(partnership):
@@ -422,25 +500,56 @@ class SqlFactStore:
             for party, kind, unit, basis, n, *amounts in rows
         ]
 
+    # -- targets and evaluations: a document, and rows appended to it ----------------------
     def put_target(self, fact: TargetFact) -> None:
-        self._put(fact)
+        self._put(attrs.evolve(fact, measurements=[]) if fact.measurements else fact)
+
+    def add_measurement(self, target: str, fact: MeasurementFact) -> None:
+        self._new_measurements.append((target, self.position, fact))
+
+    def _measurements(self, target: str) -> list[MeasurementFact]:
+        rows = self._read(
+            "SELECT period, value, source, day FROM rm_measurements WHERE target=? ORDER BY seq", (target,)
+        )
+        return [measurement_from_row(r) for r in rows] + [m for t, _, m in self._new_measurements if t == target]
 
     def target(self, key: str) -> TargetFact | None:
-        found: TargetFact | None = self._get("target", key)
-        return found
+        header: TargetFact | None = self._get("target", key)
+        if header is None:
+            return None
+        return attrs.evolve(header, measurements=self._measurements(key))
 
     def targets(self, partnership: str) -> list[TargetFact]:
-        return self._list("target", partnership)
+        return [attrs.evolve(t, measurements=self._measurements(t.key)) for t in self._list("target", partnership)]
 
     def put_evaluation(self, fact: EvaluationFact) -> None:
-        self._put(fact)
+        self._put(attrs.evolve(fact, submissions=[]) if fact.submissions else fact)
+
+    def add_submission(self, evaluation: str, fact: SubmissionFact) -> None:
+        self._new_submissions.append((evaluation, self.position, fact))
+
+    def close_evaluation(self, evaluation: str, on: date) -> None:
+        header: EvaluationFact | None = self._get("evaluation", evaluation)
+        if header is None:  # pragma: no cover - events always follow their aggregate's creation
+            raise LookupError(evaluation)
+        self._put(attrs.evolve(header, closed_on=on))
+
+    def _submissions(self, evaluation: str) -> list[SubmissionFact]:
+        rows = self._read(
+            "SELECT evaluator, role, party, scores, comment, comment_public, day FROM rm_submissions "
+            "WHERE evaluation=? ORDER BY seq",
+            (evaluation,),
+        )
+        return [submission_from_row(r) for r in rows] + [s for e, _, s in self._new_submissions if e == evaluation]
 
     def evaluation(self, key: str) -> EvaluationFact | None:
-        found: EvaluationFact | None = self._get("evaluation", key)
-        return found
+        header: EvaluationFact | None = self._get("evaluation", key)
+        if header is None:
+            return None
+        return attrs.evolve(header, submissions=self._submissions(key))
 
     def evaluations(self, partnership: str) -> list[EvaluationFact]:
-        return self._list("evaluation", partnership)
+        return [attrs.evolve(e, submissions=self._submissions(e.key)) for e in self._list("evaluation", partnership)]
 
     # -- spells and decisions (append-only lists) -------------------------------------------
     def add_spell(self, fact: SpellFact) -> None:
@@ -458,11 +567,17 @@ class SqlFactStore:
         return [loads(r[0]) for r in rows] + [s for s in self._new_spells if s.partnership == partnership]
 
     def add_decision(self, fact: DecisionFact) -> None:
-        self._new_decisions.append(fact)
+        self._new_decisions.append((self.position, fact))
 
     def decisions(self, partnership: str) -> list[DecisionFact]:
-        rows = self._read("SELECT body FROM rm_decisions WHERE partnership=? ORDER BY seq", (partnership,))
-        return [loads(r[0]) for r in rows] + [d for d in self._new_decisions if d.partnership == partnership]
+        rows = self._read(
+            "SELECT key, subject, day, proposed_by, rule, votes, adopted FROM rm_decisions "
+            "WHERE partnership=? ORDER BY seq",
+            (partnership,),
+        )
+        return [decision_from_row(partnership, r) for r in rows] + [
+            d for _, d in self._new_decisions if d.partnership == partnership
+        ]
 
     # -- buckets ----------------------------------------------------------------------------
     def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
@@ -508,6 +623,7 @@ class FactsModel:
 
     tables = TABLES
     table_names = TABLE_NAMES
+    event_names = F.FOLDED_EVENTS
 
     def __init__(self, store: SqlFactStore) -> None:
         self.store = store
@@ -522,4 +638,5 @@ class FactsModel:
         self.store.abort()
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
+        self.store.position = position
         F.apply_event(self.store, event, info)
