@@ -1,7 +1,8 @@
 """The baseline: a plain eventsourcing Application with one trivial aggregate type.
 
 Same library, same SQLite (eventsourcing's own recorder, ``PERSISTENCE_MODULE=
-eventsourcing.sqlite``, a file in WAL mode), nothing of the ledger: no journal parsing or
+eventsourcing.sqlite``, a file in WAL mode) or PostgreSQL (``eventsourcing.postgres``),
+nothing of the ledger: no journal parsing or
 validation, no domain rules, no hash chain, no indexes, no read models.
 """
 
@@ -28,7 +29,17 @@ class Counter(Aggregate):
         self.count += by
 
 
+def is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
 def plain_application(db_path: str) -> Application[UUID]:
+    """The plain Application on SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL:
+    ``PERSISTENCE_MODULE=eventsourcing.postgres`` with its ``POSTGRES_*`` settings)."""
+    if is_postgres(db_path):
+        from partnership_ledger.storage.postgres import parse_url
+
+        return Application(env={"PERSISTENCE_MODULE": "eventsourcing.postgres", **parse_url(db_path)})
     return Application(
         env={
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -37,8 +48,10 @@ def plain_application(db_path: str) -> Application[UUID]:
     )
 
 
-def synchronous_setting(db_path: str) -> int:
-    """The ``PRAGMA synchronous`` a fresh connection to ``db_path`` gets (2 = FULL)."""
+def synchronous_setting(db_path: str) -> int | None:
+    """The ``PRAGMA synchronous`` a fresh connection to ``db_path`` gets (2 = FULL); None on PostgreSQL."""
+    if is_postgres(db_path):
+        return None
     con = sqlite3.connect(db_path)
     try:
         return int(con.execute("PRAGMA synchronous").fetchone()[0])

@@ -39,15 +39,18 @@ sys.path.insert(0, str(HERE))
 # The child: open, import, and say when the events are being saved and when they are saved.
 CHILD = """
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from partnership_ledger.application import PartnershipLedger
 
 class Probe(PartnershipLedger):
-    def save(self, *args, **kwargs):
+    @contextmanager
+    def _write_session(self):
+        # the import's one write transaction, from its first slice of events to its commit
         print("saving", flush=True)
-        recordings = super().save(*args, **kwargs)
+        with super()._write_session() as insert:
+            yield insert
         print("saved", flush=True)
-        return recordings
 
 with Probe.open(sys.argv[1]) as ledger:
     print("opened", flush=True)

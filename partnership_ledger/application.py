@@ -10,24 +10,25 @@ questions that return plain data::
 
 from __future__ import annotations
 
+import copy
 import gc
 import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent, Transcoder
 
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .domain.transcodings import register_transcodings
+from .domain.transcodings import LedgerTranscoder, register_transcodings
 from .errors import (
     ConcurrencyError,
     DomainError,
@@ -41,7 +42,7 @@ from .errors import (
 )
 from .handlers import apply_operation
 from .indicator_queries import IndicatorQueries, parse_as_of
-from .journal import Operation, parse_journal, parse_operations, to_json_value
+from .journal import Operation, Validator, iter_raw, journal_text, keys_named, parse_operations, to_json_value
 from .operations import event_to_operation
 from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
@@ -49,13 +50,18 @@ from .projections.history import AggregateIndex, HistoryModel, with_info
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
-from .unit_of_work import UnitOfWork
+from .unit_of_work import AggregateCache, UnitOfWork
 from .views import aggregate_view
 
 #: ``inline`` (default): every write and every open brings the read models up to date;
 #: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
 ENV_READ_MODELS = "PARTNERSHIP_LEDGER_READ_MODELS"
 MAX_ATTEMPTS = 20
+#: Operations applied, then written, at a time within a batch's one transaction: a big journal
+#: is never all in memory (its operations, events and encoded records), only a slice of it.
+SLICE = 2000
+#: Committed aggregates kept in memory between writes (see :class:`AggregateCache`).
+CACHE_SIZE = 2000
 
 
 @attrs.frozen
@@ -125,13 +131,16 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     """
 
     name = "PartnershipLedger"
-    # Keep recently used aggregates in memory (brought up to date from the store on each
-    # use), so a command does not replay a long-lived partnership or agreement every time.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+    env: ClassVar[dict[str, str]] = {}
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
+        # Recently used aggregates, kept between writes so that a command does not replay a
+        # long-lived partnership or agreement every time (eventsourcing's own cache would
+        # deep-copy each one on every use).
+        self._cache = AggregateCache(CACHE_SIZE)
         try:
             super().__init__(env)
+            self._loader = _Loader(self.repository)
             datastore = self.factory.datastore  # type: ignore[attr-defined]
             events_table = getattr(self.recorder, "events_table_name", "stored_events")
             self.location: str
@@ -203,6 +212,14 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         check_cipher(loc, cipher_key())
         return cls(sqlite_env(loc))
 
+    def construct_transcoder(self) -> Transcoder:
+        if self.env.get(self.factory.TRANSCODER_TOPIC):
+            return super().construct_transcoder()
+        # The same stored bytes as eventsourcing's JSONTranscoder, written and read quicker.
+        transcoder = LedgerTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
+
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
@@ -215,29 +232,64 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             row = c.fetchone()
             return str(row[0]) if row else None
 
-    def _kinds_of_keys(self, keys: Sequence[str]) -> dict[str, str | None]:
-        found: dict[str, str | None] = dict.fromkeys(keys)
+    def _lookup(
+        self, operations: Sequence[Operation], known: Callable[[str], bool] = lambda key: False
+    ) -> tuple[int, set[str], dict[str, str | None]]:
+        """In one read: the last position, which of ``operations`` are already recorded, and
+        the kinds of the keys the others name but are not ``known`` (None: not in the ledger)."""
+        op_ids = [o.meta.op_id for o in operations]
+        done: set[str] = set()
         with self.db.transaction(commit=False) as c:
-            for i in range(0, len(keys), 500):
-                chunk = list(keys[i : i + 500])
-                c.execute(
-                    f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})",
-                    chunk,
-                )
-                found.update((r[0], r[1]) for r in c.fetchall())
-        return found
-
-    def _applied_op_ids(self, op_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
+            row = c.fetchone()
+            position = int(row[0]) if row and row[0] is not None else 0
             for i in range(0, len(op_ids), 500):
-                chunk = list(op_ids[i : i + 500])
+                chunk = op_ids[i : i + 500]
+                c.execute(f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk)
+                done.update(r[0] for r in c.fetchall())
+            keys = [k for k in _keys_named([o for o in operations if o.meta.op_id not in done]) if not known(k)]
+            kinds: dict[str, str | None] = dict.fromkeys(keys)
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                c.execute(f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+                kinds.update((r[0], r[1]) for r in c.fetchall())
+        return position, done, kinds
+
+    def _sync_cache(self, position: int) -> None:
+        """Drop the kept aggregates that events recorded since the cache's position changed
+        (another process's, or a write that did not leave the cache current)."""
+        cache = self._cache
+        if cache.position == position:
+            return
+        if cache.position is None or position < cache.position or position - cache.position > 4 * cache.maxsize:
+            cache.clear()
+        elif len(cache):
+            col, table = self.db.position_col, self.db.events_table
+            with self.db.transaction(commit=False) as c:
                 c.execute(
-                    f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})",
-                    chunk,
+                    f"SELECT DISTINCT originator_id FROM {table} WHERE {col} > ? AND {col} <= ?",
+                    (cache.position, position),
                 )
-                found.update(r[0] for r in c.fetchall())
-        return found
+                cache.discard(uuid.UUID(str(r[0])) for r in c.fetchall())
+        cache.position = position
+
+    def _load(self, agg_id: uuid.UUID) -> LedgerAggregate | None:
+        """An aggregate reconstructed from its stored events, or None if it has none."""
+        try:
+            return self._loader.get(agg_id)
+        except AggregateNotFoundError:
+            return None
+
+    @contextmanager
+    def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
+        """One write transaction for a whole batch, written a slice at a time.
+
+        Yields ``insert(stored_events, **kwargs)``, the recorder's insert (events, chain
+        links, operation and key indexes, read models) returning the events' positions;
+        nothing is committed until the block ends, and an error in it rolls everything back.
+        """
+        with self.recorder.write_session() as insert:  # type: ignore[attr-defined]
+            yield insert
 
     def execute(
         self,
@@ -254,77 +306,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         fresh state; a domain error names the operation's index and op. ``progress``, if
         given, is called with 1 after each operation is applied (for a progress bar).
         """
-        for attempt in range(MAX_ATTEMPTS):
-            seen = self.last_position()
-            applied_ids = self._applied_op_ids([o.meta.op_id for o in operations])
-            todo = [o for o in operations if o.meta.op_id not in applied_ids]
-            uow = UnitOfWork(self.repository, self._kind_of_key)
-            uow.prefetch(self._kinds_of_keys(_keys_named(todo)))
-            stale = False
-            for op in todo:
-                try:
-                    apply_operation(uow, op)
-                except DomainError as e:
-                    if self.last_position() != seen:
-                        # Another writer recorded while we read (say, the same journal): the
-                        # rule saw a mix of old and new state. Start again from what is stored.
-                        stale = True
-                        break
-                    raise JournalError([JournalProblem(e.message, op.index, op.op, None, e.kind)], source) from e
-                if progress is not None:
-                    progress(1)
-            if stale:
-                _back_off(attempt)
-                continue
-            result = RecordResult(
-                operations=len(operations),
-                applied=len(todo),
-                skipped=len(operations) - len(todo),
-                events=len(uow.events),
-                dry_run=dry_run,
-            )
-            if dry_run or not uow.events:
-                return result
-            try:
-                events = uow.events
-                recordings = self.save(
-                    *events,
-                    ledger_ops=uow.op_marks,
-                    ledger_keys=uow.created,
-                    project=(
-                        (
-                            lambda c, positions, events=events: self.projections.apply_recorded(
-                                c, list(zip(positions, events, strict=True))
-                            )
-                        )
-                        if self.read_models_inline
-                        else None
-                    ),
-                )
-            except StoreIntegrityError:
-                # Another writer got there first (same aggregate version, key or operation):
-                # start again from what is now stored.
-                _back_off(attempt)
-                continue
-            except PersistenceError as e:
-                raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
-            if self.read_models_inline:
-                try:
-                    self.catch_up()
-                except PersistenceError as e:
-                    # The events are recorded (and chained); only the read models lag, and
-                    # they catch up at the next write or open that has room to write.
-                    self.read_model_error = _reason(e)
-                    raise StorageError(
-                        "the operations were recorded, but the read models could not be brought "
-                        f"up to date: {_reason(e)}"
-                    ) from None
-            positions = [r.notification.id for r in recordings]
-            return attrs.evolve(result, first_position=positions[0], last_position=positions[-1])
-        raise ConcurrencyError(
-            f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
-            "nothing was recorded, try again"
-        )
+        ops = list(operations)
+        return self._record_batch(lambda: (iter(ops), None), dry_run=dry_run, source=source, progress=progress)
 
     def import_journal(
         self,
@@ -336,7 +319,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     ) -> RecordResult:
         """Validate and record a whole journal (JSON array or JSON Lines) atomically.
 
-        ``progress``, if given, is called with 1 after each operation is applied.
+        The journal is read, checked and recorded a slice at a time, in one transaction: if
+        any operation is invalid (every problem is listed, as :func:`parse_journal` would) or
+        refused by the rules, nothing is recorded. ``progress``, if given, is called with 1
+        after each operation is applied.
         """
         if isinstance(data, Path):
             source = source or str(data)
@@ -344,9 +330,126 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 data = data.read_bytes()
             except OSError as e:
                 raise StorageError(f"cannot read journal {source}: {e.strerror}") from None
+        text = journal_text(data, source)
+        del data  # the text is all that is needed from here on
+
+        def operations() -> tuple[Iterator[Operation], Validator]:
+            validator = Validator()
+            valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
+            return valid, validator
+
         with _gc_paused():
-            ops = parse_journal(data, source)
-            return self.execute(ops, dry_run=dry_run, source=source, progress=progress)
+            return self._record_batch(operations, dry_run=dry_run, source=source, progress=progress)
+
+    def _record_batch(
+        self,
+        operations: Callable[[], tuple[Iterator[Operation], Validator | None]],
+        *,
+        dry_run: bool,
+        source: str | None,
+        progress: Callable[[int], None] | None,
+    ) -> RecordResult:
+        for attempt in range(MAX_ATTEMPTS):
+            ops, validator = operations()
+            try:
+                return self._attempt(ops, validator, dry_run=dry_run, source=source, progress=progress)
+            except (_LostRace, StoreIntegrityError):
+                # Another writer got there first (same aggregate version, key or operation, or
+                # it changed what a rule read): start again from what is now stored.
+                _back_off(attempt)
+            except PersistenceError as e:
+                raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
+        raise ConcurrencyError(
+            f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
+            "nothing was recorded, try again"
+        )
+
+    def _attempt(
+        self,
+        operations: Iterator[Operation],
+        validator: Validator | None,
+        *,
+        dry_run: bool,
+        source: str | None,
+        progress: Callable[[int], None] | None,
+    ) -> RecordResult:
+        """One try at recording ``operations``: all of them in one transaction, or none.
+
+        The operations are applied and written a slice at a time (:data:`SLICE`), so a big
+        journal is never all in memory. ``validator`` (reading a journal) has the problems of
+        the operations read so far: after the first, nothing more is applied, but the rest is
+        still read so that the error lists every problem; the transaction then rolls back.
+        """
+        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
+        count = applied = 0
+        seen: int | None = None
+        refused: tuple[DomainError, Operation] | None = None
+        writer = _SliceWriter(self, dry_run)
+        with writer:
+            for chunk in _slices(operations, SLICE):
+                count += len(chunk)
+                if refused is not None or (validator is not None and validator.problems):
+                    continue  # read on only to find every problem of the journal
+                position, done, kinds = self._lookup(chunk, uow.knows)
+                if seen is None:
+                    seen = position
+                    self._sync_cache(seen)
+                uow.prefetch(kinds)
+                for op in chunk:
+                    if op.meta.op_id in done:
+                        continue
+                    try:
+                        apply_operation(uow, op)
+                    except DomainError as e:
+                        if self.last_position() != seen:
+                            # Another writer recorded while we read (say, the same journal): the
+                            # rule saw a mix of old and new state. Start again from what is stored.
+                            raise _LostRace from None
+                        refused = (e, op)
+                        break
+                    applied += 1
+                    if progress is not None:
+                        progress(1)
+                if refused is None:
+                    writer.write(uow)
+            error = validator.error(source) if validator is not None else None
+            if error is not None:
+                raise error
+            if refused is not None:
+                cause, op = refused
+                raise JournalError(
+                    [JournalProblem(cause.message, op.index, op.op, None, cause.kind)], source
+                ) from cause
+        if validator is not None:
+            count = validator.count
+        result = RecordResult(
+            operations=count,
+            applied=applied,
+            skipped=count - applied,
+            events=writer.events,
+            first_position=writer.first_position,
+            last_position=writer.last_position,
+            dry_run=dry_run,
+        )
+        if dry_run:
+            return result
+        # Committed: what the batch loaded and changed is now the stored state. If nothing else
+        # was recorded between our first read and our write, every aggregate kept is current.
+        current = writer.first_position is None or writer.first_position == (seen or 0) + 1
+        self._cache.put(uow.aggregates())
+        if writer.last_position is not None and current:
+            self._cache.position = writer.last_position
+        if writer.events and self.read_models_inline and not writer.projected:
+            try:
+                self.catch_up()
+            except PersistenceError as e:
+                # The events are recorded (and chained); only the read models lag, and
+                # they catch up at the next write or open that has room to write.
+                self.read_model_error = _reason(e)
+                raise StorageError(
+                    f"the operations were recorded, but the read models could not be brought up to date: {_reason(e)}"
+                ) from None
+        return result
 
     def record(self, raw: dict[str, Any], *, dry_run: bool = False) -> RecordResult:
         """Record one operation given as a journal object (``{"op": ..., ...}``).
@@ -890,7 +993,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         kind = self._kind_of_key(key)
         if kind is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
-        agg: Any = self.repository.get(aggregate_id(kind, key))
+        agg_id = aggregate_id(kind, key)
+        self._sync_cache(self.last_position())
+        kept = self._cache.peek(agg_id)
+        # A copy of a kept one (the caller may change what it gets), or a fresh replay.
+        agg: Any = copy.deepcopy(kept) if kept is not None else self._load(agg_id)
+        if agg is None:
+            raise UnknownKey(f"there is nothing named {key} in the ledger")
         assert isinstance(agg, AGGREGATE_CLASSES[kind])
         found: LedgerAggregate = agg
         return found
@@ -1141,17 +1250,111 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
 
 def _keys_named(operations: Sequence[Operation]) -> list[str]:
-    """Every string an operation could use as a key (to look their kinds up at once)."""
+    """Every key the operations name (to look their kinds up at once)."""
     keys: set[str] = set()
     for op in operations:
-        for value in op.fields.values():
-            if isinstance(value, str) and len(value) <= 128:
-                keys.add(value)
-            elif isinstance(value, list):
-                keys.update(v for v in value if isinstance(v, str))
-            elif isinstance(value, dict):
-                keys.update(k for k in value if isinstance(k, str))
+        keys.update(keys_named(op))
     return sorted(keys)
+
+
+class _LostRace(Exception):
+    """Another writer recorded something the batch read: it must start again."""
+
+
+def _slices(operations: Iterable[Operation], size: int) -> Iterator[list[Operation]]:
+    chunk: list[Operation] = []
+    for op in operations:
+        chunk.append(op)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's ``project_aggregate`` without its ``assert`` that every event is an
+    instance of a runtime-checkable Protocol (what ``python -O`` runs): the events come
+    from our own store and classes, and that check was some 40 % of a replay."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class _Loader:
+    """Reconstructs aggregates from the store with :func:`_project`."""
+
+    def __init__(self, repository: Any) -> None:
+        self._repository = repository
+
+    def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
+        found: LedgerAggregate = self._repository.get(agg_id, projector_func=_project)
+        return found
+
+
+class _SliceWriter:
+    """Writes a batch's events a slice at a time within one write transaction.
+
+    The transaction is opened when the first slice has events, and ends with the ``with``
+    block: committed if the block ends normally, rolled back if it raises. The events of a
+    slice are encoded and handed to the recorder (which adds chain links, index rows and, if
+    the read models are current, applies them) and then dropped.
+    """
+
+    def __init__(self, ledger: PartnershipLedger, dry_run: bool) -> None:
+        self._ledger = ledger
+        self._dry_run = dry_run
+        self._stack = ExitStack()
+        self._insert: Callable[..., Sequence[int]] | None = None
+        self.events = 0
+        self.first_position: int | None = None
+        self.last_position: int | None = None
+        self.projected = True  # every slice's read models applied in the transaction
+
+    def __enter__(self) -> _SliceWriter:
+        self._stack.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        try:
+            suppressed = bool(self._stack.__exit__(*exc))
+        except BaseException:
+            self._rolled_back()
+            raise
+        if exc[0] is not None:
+            self._rolled_back()
+        return suppressed
+
+    def _rolled_back(self) -> None:
+        if self._insert is not None:
+            # Slices written before the failure had their read models applied, and the
+            # read models remember what they learnt of aggregates that are not there now.
+            self._ledger._index.clear()
+
+    def write(self, uow: UnitOfWork) -> None:
+        events, marks, created = uow.take_events()
+        if not events:
+            return
+        self.events += len(events)
+        if self._dry_run:
+            return
+        ledger = self._ledger
+        if self._insert is None:
+            self._insert = self._stack.enter_context(ledger._write_session())
+        to_stored = ledger.mapper.to_stored_event
+        stored = [to_stored(e) for e in events]
+        applied: list[bool] = []
+        project = None
+        if ledger.read_models_inline:
+
+            def project(c: Any, positions: Sequence[int]) -> None:
+                applied.append(ledger.projections.apply_recorded(c, list(zip(positions, events, strict=True))))
+
+        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project)
+        self.projected = self.projected and applied == [True]
+        if self.first_position is None:
+            self.first_position = positions[0]
+        self.last_position = positions[-1]
 
 
 @contextmanager

@@ -12,10 +12,10 @@ import enum
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -39,6 +39,7 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 # Searched with a regex rather than character by character: a journal has a lot of text.
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # control characters but \t and \n
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
@@ -128,16 +129,24 @@ def label(value: Any) -> str:
 def decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {_describe(value)}")
-    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value.strip()):
-        raise FieldError(f'must be a decimal number such as "1200.50", not {_describe(value)}')
+    number: str | int = value
+    if isinstance(value, str):
+        number = value.strip()
+        if not _DECIMAL_RE.fullmatch(number):
+            raise FieldError(f'must be a decimal number such as "1200.50", not {_describe(value)}')
+        # At most 11 characters: too few for too many digits or places (the usual case).
+        short = len(number) <= 11
+    else:
+        short = -(10**11) < value < 10**11
     try:
-        d = Decimal(value.strip() if isinstance(value, str) else value)
+        d = Decimal(number)
     except (InvalidOperation, ValueError):
         raise FieldError(f"must be a decimal number, not {_describe(value)}") from None
-    _sign, digits, exponent = d.as_tuple()
-    assert isinstance(exponent, int)
-    if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
-        raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
+    if not short:
+        _sign, digits, exponent = d.as_tuple()
+        assert isinstance(exponent, int)
+        if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
+            raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
     return d
 
 
@@ -201,11 +210,12 @@ def _list(value: Any, what: str) -> list[Any]:
 
 def money(value: Any) -> Money:
     obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
-    extra = sorted(set(obj) - {"amount", "currency"})
-    if extra:
-        raise FieldError(f"has unknown field {extra[0]!r} (money has amount and currency)")
-    if "amount" not in obj or "currency" not in obj:
-        raise FieldError('must have both "amount" and "currency"')
+    if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
+        extra = sorted(set(obj) - {"amount", "currency"})
+        if extra:
+            raise FieldError(f"has unknown field {extra[0]!r} (money has amount and currency)")
+        if "amount" not in obj or "currency" not in obj:
+            raise FieldError('must have both "amount" and "currency"')
     try:
         amount = decimal(obj["amount"])
     except FieldError as e:
@@ -531,6 +541,45 @@ OPS: dict[str, Spec] = {
 }
 
 COMMON = {"op", "by", "note", "id"}
+_ALLOWED = {name: frozenset(spec) | COMMON for name, spec in OPS.items()}  # every field an op may have
+
+
+def _shape(parser: Callable[[Any], Any]) -> str | None:
+    if parser is key:
+        return "key"
+    if parser is keys:
+        return "keys"
+    if parser in (shares, caps, votes):
+        return "names"
+    if parser is changes:
+        return "changes"
+    return None
+
+
+#: For each op, the fields that name things of the ledger, and how: ``key`` (the value is a
+#: key), ``keys`` (a list of keys), ``names`` (an object named by keys), ``changes`` (terms
+#: whose shares and caps are named by keys).
+KEY_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    name: tuple((f, shape) for f, (parser, _) in spec.items() if (shape := _shape(parser)) is not None)
+    for name, spec in OPS.items()
+}
+
+
+def keys_named(op: Operation) -> Iterator[str]:
+    """The keys of the ledger an operation names (its parties, partnership, agreement...)."""
+    fields = op.fields
+    for field_name, shape in KEY_FIELDS[op.op]:
+        value = fields.get(field_name)
+        if value is None:
+            continue
+        if shape == "key":
+            yield value
+        elif shape == "changes":
+            for change in value.values():
+                if isinstance(change, dict):
+                    yield from change
+        else:
+            yield from value
 
 
 @attrs.frozen
@@ -549,38 +598,47 @@ class Operation:
         return self.fields.get(name, default)
 
 
+# Canonical JSON of an operation (its fingerprint, the id of an operation without one). Built
+# once: json.dumps with these options makes a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+# ... and its C encoder, made once (JSONEncoder.encode makes one per call), where there is one.
+_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_CANONICAL_PARTS: Callable[[Any, int], list[str]] | None = (
+    _c_make_encoder(None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
 def op_fingerprint(raw: Mapping[str, Any]) -> str:
     """A stable id for an operation that has none: the hash of its canonical JSON."""
-    canonical = json.dumps(
-        {k: v for k, v in raw.items() if k != "id"},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    obj = {k: v for k, v in raw.items() if k != "id"} if "id" in raw else raw
+    canonical = "".join(_CANONICAL_PARTS(obj, 0)) if _CANONICAL_PARTS is not None else _CANONICAL.encode(obj)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
-def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
-    """Check one raw operation; return it typed, or the problems found in it."""
+def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | None], list[JournalProblem]]:
+    """Check one raw operation: its op, typed fields, metadata (by, note, id) and problems."""
     problems: list[JournalProblem] = []
     if isinstance(raw, _DuplicateKeys):
         name = raw.get("op") if isinstance(raw.get("op"), str) else None
-        return None, [
+        problems = [
             JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates
         ]
+        return "", {}, {}, problems
     if not isinstance(raw, dict):
-        return None, [JournalProblem(f"must be an object, not {_describe(raw)}", index, rule="shape")]
+        return "", {}, {}, [JournalProblem(f"must be an object, not {_describe(raw)}", index, rule="shape")]
     name = raw.get("op")
     if name not in OPS:
         if "op" not in raw:
             msg = 'has no "op" naming the operation'
         else:
             msg = f"unknown op {_describe(name)} (known: {', '.join(OPS)})"
-        return None, [JournalProblem(msg, index, None, "op", "unknown_op")]
+        return "", {}, {}, [JournalProblem(msg, index, None, "op", "unknown_op")]
     assert isinstance(name, str)
     spec = OPS[name]
     fields: dict[str, Any] = {}
-    for field_name in raw:
+    for field_name in raw if not _ALLOWED[name].issuperset(raw) else ():
         if field_name not in spec and field_name not in COMMON:
             problems.append(
                 JournalProblem(
@@ -592,28 +650,90 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
                 )
             )
     for field_name, (parser, required) in spec.items():
-        if field_name not in raw or (raw[field_name] is None and not required):
+        value = raw.get(field_name)
+        if value is None and (not required or field_name not in raw):
             if required:
                 problems.append(JournalProblem("is missing", index, name, field_name, "missing_field"))
             continue
         try:
-            fields[field_name] = parser(raw[field_name])
+            fields[field_name] = parser(value)
         except FieldError as e:
             problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    meta_values: dict[str, str | None] = {}
-    for field_name in ("by", "note", "id"):
-        value = raw.get(field_name)
-        if value is None:
-            meta_values[field_name] = None
-            continue
-        try:
-            meta_values[field_name] = key(value) if field_name == "id" else text(value)
-        except FieldError as e:
-            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
+    meta_values: dict[str, str | None] = {"by": None, "note": None, "id": None}
+    if "by" in raw or "note" in raw or "id" in raw:
+        for field_name in ("by", "note", "id"):
+            value = raw.get(field_name)
+            if value is None:
+                continue
+            try:
+                meta_values[field_name] = key(value) if field_name == "id" else text(value)
+            except FieldError as e:
+                problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
+    return name, fields, meta_values, problems
+
+
+def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
+    """Check one raw operation; return it typed, or the problems found in it."""
+    name, fields, meta, problems = _check(raw, index)
     if problems:
         return None, problems
-    op_id = meta_values["id"] or op_fingerprint(raw)
-    return Operation(name, fields, OpMeta(op_id, meta_values["by"], meta_values["note"]), index), []
+    op_id = meta["id"] or op_fingerprint(raw)
+    return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index), []
+
+
+# An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
+_MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
+
+
+class Validator:
+    """Validates a journal's raw operations one at a time, in order.
+
+    Keeps every problem found (:meth:`error` lists them all, as :func:`parse_operations`
+    does), numbers identical operations that have no id, and refuses an id used twice; so a
+    journal can be checked while it is read, without holding all of it.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[JournalProblem] = []
+        self.count = 0  # operations read so far
+        # How many operations without an id had each fingerprint (their ids are
+        # "<fingerprint>-<n>", so never the same), and the ids operations gave themselves.
+        self._occurrences: dict[str, int] = {}
+        self._given_ids: set[str] = set()
+
+    def add(self, raw: Any) -> Operation | None:
+        """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
+        index = self.count
+        self.count += 1
+        name, fields, meta, found = _check(raw, index)
+        if found:
+            self.problems.extend(found)
+            return None
+        op_id = meta["id"]
+        if op_id is None:
+            # Two identical operations in one file are two operations: number them.
+            fingerprint = op_fingerprint(raw)
+            n = self._occurrences.get(fingerprint, 0)
+            self._occurrences[fingerprint] = n + 1
+            op_id = f"{fingerprint}-{n}"
+            repeated = op_id in self._given_ids
+        else:
+            # A given id may repeat another given one, or one made for an earlier operation.
+            made = _MADE_ID.match(op_id)
+            repeated = op_id in self._given_ids or (
+                made is not None and self._occurrences.get(made[1], 0) > int(made[2])
+            )
+            self._given_ids.add(op_id)
+        if repeated:
+            self.problems.append(JournalProblem(f"repeats id {op_id!r}", index, name, "id", "duplicate_id"))
+        return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index)
+
+    def error(self, source: str | None = None) -> JournalError | None:
+        """Every problem found so far, in the order of the operations; None if there is none."""
+        if not self.problems:
+            return None
+        problems = sorted(self.problems, key=lambda p: p.index if p.index is not None else -1)
+        return JournalError(problems, source)
 
 
 # -- reading files ------------------------------------------------------------------------
@@ -734,35 +854,127 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
         raise JournalError([JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source) from None
 
 
+# JSON's own whitespace (json.loads skips only these), and str.splitlines()'s line breaks.
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_WS_CHARS = frozenset(" \t\n\r")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Constant)
+
+
+def journal_text(data: bytes | str, source: str | None = None) -> str:
+    """The text of a journal (UTF-8, without a byte order mark), checked not to be empty."""
+    if isinstance(data, bytes):
+        try:
+            text_ = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise JournalError([_utf8_problem(data, e.start)], source) from None
+    else:
+        text_ = data
+    text_ = text_.removeprefix("\ufeff")
+    if not text_ or text_.isspace():
+        raise JournalError(
+            [JournalProblem("is empty: a journal is a JSON array or JSON Lines", rule="shape")],
+            source,
+        )
+    return text_
+
+
+def iter_raw(text_: str, source: str | None = None) -> Iterator[Any]:
+    """The raw operations of a journal's text (see :func:`journal_text`), one at a time.
+
+    The same values as :func:`read_raw`, and the same :class:`JournalError` for a text that is
+    not JSON (raised when reading reaches the fault), without holding them all at once.
+    """
+    start = 0
+    while text_[start].isspace():  # journal_text made sure there is something else
+        start += 1
+    if text_[start] == "[":
+        return _iter_array(text_, source)
+    return _iter_lines(text_, source)
+
+
+def _iter_array(text_: str, source: str | None) -> Iterator[Any]:
+    # The elements of the array, decoded one by one. Anything out of the ordinary (a syntax
+    # error, a number Python will not convert, deep nesting) is left to read_raw, which decodes
+    # the whole text at once and says what is wrong in json.loads's own words.
+    n = 0
+    scan = _DECODER.raw_decode
+    end = len(text_)
+
+    def ws(pos: int) -> int:  # the first position from ``pos`` on that is not JSON whitespace
+        if text_[pos : pos + 1] not in _WS_CHARS:  # mostly so: skip the regular expression
+            return pos
+        return cast(re.Match[str], _JSON_WS.match(text_, pos)).end()
+
+    try:
+        pos = ws(0)
+        if text_[pos : pos + 1] != "[":
+            raise ValueError("not an array")
+        pos = ws(pos + 1)
+        if text_[pos : pos + 1] != "]":
+            while True:
+                value, pos = scan(text_, pos)
+                yield value
+                n += 1
+                pos = ws(pos)
+                c = text_[pos : pos + 1]
+                if c == ",":
+                    pos = ws(pos + 1)
+                elif c == "]":
+                    break
+                else:
+                    raise ValueError("not a separator")
+        if ws(pos + 1) != end:
+            raise ValueError("extra data")
+        return
+    except (ValueError, RecursionError):
+        pass
+    yield from read_raw(text_, source)[n:]  # raises the JournalError that says what is wrong
+
+
+def _lines(text_: str) -> Iterator[str]:
+    """``text_.splitlines()``, one line at a time."""
+    start = 0
+    for m in _LINE_BREAK.finditer(text_):
+        yield text_[start : m.start()]
+        start = m.end()
+    if start < len(text_):
+        yield text_[start:]
+
+
+def _iter_lines(text_: str, source: str | None) -> Iterator[Any]:
+    n = 0
+    for lineno, line in enumerate(_lines(text_), 1):
+        if not line.strip():
+            continue
+        try:
+            value = _loads(line)
+        except json.JSONDecodeError as e:
+            raise JournalError(
+                [
+                    JournalProblem(
+                        f"line {lineno} is not valid JSON at column {e.pos + 1}: {e.msg}", index=n, rule="json"
+                    )
+                ],
+                source,
+            ) from None
+        except RecursionError:
+            raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
+        except ValueError as e:
+            raise JournalError(
+                [JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source
+            ) from None
+        yield value
+        n += 1
+
+
 def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
     """Validate raw operations; raise :class:`JournalError` listing every problem."""
-    ops: list[Operation] = []
-    problems: list[JournalProblem] = []
-    occurrences: dict[str, int] = {}
-    for index, raw in enumerate(raws):
-        op, found = validate_operation(raw, index)
-        if found:
-            problems.extend(found)
-            continue
-        assert op is not None
-        if not isinstance(raw, dict) or raw.get("id") is None:
-            # Two identical operations in one file are two operations: number them.
-            n = occurrences.get(op.meta.op_id, 0)
-            occurrences[op.meta.op_id] = n + 1
-            # (built directly: attrs.evolve took a tenth of the parsing time)
-            meta = OpMeta(f"{op.meta.op_id}-{n}", op.meta.by, op.meta.note)
-            op = Operation(op.op, op.fields, meta, op.index)
-        ops.append(op)
-    ids = [o.meta.op_id for o in ops]
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        for o in ops:
-            if o.meta.op_id in seen:
-                problems.append(JournalProblem(f"repeats id {o.meta.op_id!r}", o.index, o.op, "id", "duplicate_id"))
-            seen.add(o.meta.op_id)
-    if problems:
-        problems.sort(key=lambda p: p.index if p.index is not None else -1)
-        raise JournalError(problems, source)
+    validator = Validator()
+    ops = [op for op in map(validator.add, raws) if op is not None]
+    error = validator.error(source)
+    if error is not None:
+        raise error
     return ops
 
 

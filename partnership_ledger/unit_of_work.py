@@ -1,21 +1,32 @@
 """A unit of work: the aggregates that a batch of operations reads and changes.
 
 Operations are applied to aggregates held in memory; the events they raise are kept in the
-order they happened, and saved together in one transaction (or not at all).
+order they happened, and saved together in one transaction (or not at all), a slice at a time
+for a big batch. Committed aggregates are kept between batches in an :class:`AggregateCache`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from threading import Lock
+from typing import Any, Protocol, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Repository
+from eventsourcing.application import AggregateNotFoundError
 
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from .errors import DuplicateKey, UnknownKey
 
 A = TypeVar("A", bound=LedgerAggregate)
+
+
+_KEEP_ORDER = ("contribution", "evaluation", "target", "party", "agreement", "partnership")
+
+
+class _Repository(Protocol):
+    def get(self, aggregate_id: UUID) -> Any: ...  # raises AggregateNotFoundError
+
 
 ARTICLES = {
     "party": "a party",
@@ -28,13 +39,26 @@ ARTICLES = {
 
 
 class UnitOfWork:
-    """Aggregates loaded or created by a batch of operations, and their new events."""
+    """Aggregates loaded or created by a batch of operations, and their new events.
 
-    def __init__(self, repository: Repository[UUID], kind_of_key: Callable[[str], str | None]) -> None:
+    ``repository.get`` reconstructs an aggregate from the store; ``take_cached`` hands over
+    a committed one kept in memory (the unit of work may change it: it is not handed back
+    unless the batch is recorded). The events are taken with :meth:`take_events` as the batch
+    goes, so a big batch is written in slices; the aggregates stay until the batch ends.
+    """
+
+    def __init__(
+        self,
+        repository: _Repository,
+        kind_of_key: Callable[[str], str | None],
+        take_cached: Callable[[UUID], LedgerAggregate | None] | None = None,
+    ) -> None:
         self._repository = repository
         self._kind_of_key = kind_of_key
+        self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
-        self._loaded: dict[UUID, LedgerAggregate | None] = {}
+        # kind -> key -> aggregate (None: looked for, not there)
+        self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
         self._new_keys: dict[str, str] = {}
         self.events: list[Any] = []
         self.op_marks: list[tuple[str, int]] = []  # (op id, index of its first event)
@@ -42,17 +66,25 @@ class UnitOfWork:
 
     def find(self, cls: type[A], key: str) -> A | None:
         """The aggregate of ``cls`` named ``key``, or None."""
+        loaded = self._loaded[cls.kind]
+        try:
+            return cast("A | None", loaded[key])
+        except KeyError:
+            pass
         agg_id = aggregate_id(cls.kind, key)
-        if agg_id not in self._loaded and self.kind_of(key) != cls.kind:
-            # The key index is written with the events, so it is authoritative: no need
-            # to ask the event store for an aggregate that was never created.
-            return None
-        if agg_id not in self._loaded:
+        # An aggregate kept in memory exists (its id says its kind): no need to look its key up.
+        found = self._take_cached(agg_id) if self._take_cached is not None else None
+        if found is None:
+            if self.kind_of(key) != cls.kind:
+                # The key index is written with the events, so it is authoritative: no need
+                # to ask the event store for an aggregate that was never created.
+                return None
             try:
-                self._loaded[agg_id] = cast(LedgerAggregate, self._repository.get(agg_id))
+                found = cast(LedgerAggregate, self._repository.get(agg_id))
             except AggregateNotFoundError:
-                self._loaded[agg_id] = None
-        return cast("A | None", self._loaded[agg_id])
+                found = None
+        loaded[key] = found
+        return cast("A | None", found)
 
     def get(self, cls: type[A], key: str) -> A:
         """The aggregate of ``cls`` named ``key``; :class:`UnknownKey` if there is none."""
@@ -73,6 +105,10 @@ class UnitOfWork:
             self._known[key] = self._kind_of_key(key)
         return self._known[key]
 
+    def knows(self, key: str) -> bool:
+        """Whether the kind of ``key`` is known already (looked up, or new in this batch)."""
+        return key in self._known or key in self._new_keys
+
     def prefetch(self, known: dict[str, str | None]) -> None:
         """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger)."""
         self._known.update(known)
@@ -87,7 +123,7 @@ class UnitOfWork:
 
     def add(self, aggregate: LedgerAggregate) -> None:
         """A newly created aggregate (its key was checked with :meth:`check_new_key`)."""
-        self._loaded[aggregate.id] = aggregate
+        self._loaded[aggregate.kind][aggregate.key] = aggregate
         self._new_keys[aggregate.key] = aggregate.kind
         self.created.append((aggregate.key, aggregate.kind, aggregate.id.hex))
 
@@ -98,6 +134,64 @@ class UnitOfWork:
         """Take the pending events of ``aggregates``, in the order given."""
         for aggregate in aggregates:
             self.events.extend(aggregate.collect_events())
+
+    def take_events(self) -> tuple[list[Any], list[tuple[str, int]], list[tuple[str, str, str]]]:
+        """The events collected since the last call, with their operation marks and new keys."""
+        taken = (self.events, self.op_marks, self.created)
+        self.events, self.op_marks, self.created = [], [], []
+        return taken
+
+    def aggregates(self) -> list[LedgerAggregate]:
+        """Every aggregate the batch loaded or created, the long-lived kinds last (a cache
+        that keeps the last ones keeps partnerships and agreements, the costliest to replay)."""
+        return [a for kind in _KEEP_ORDER for a in self._loaded[kind].values() if a is not None]
+
+
+class AggregateCache:
+    """Committed aggregates kept in memory between batches, the most recently used last.
+
+    Every aggregate in it holds all of its events up to ``position`` (a position of the
+    notification log); one that was changed after that must be dropped (:meth:`discard`)
+    before ``position`` moves on. A unit of work *takes* aggregates out (it may change them),
+    and they are put back only once what it changed is committed: a batch that fails leaves
+    nothing half-applied here. No copies are made.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self.position: int | None = None
+        self._items: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
+        self._lock = Lock()  # a ledger may be used from several threads
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def take(self, agg_id: UUID) -> LedgerAggregate | None:
+        with self._lock:
+            return self._items.pop(agg_id, None)
+
+    def peek(self, agg_id: UUID) -> LedgerAggregate | None:
+        with self._lock:
+            return self._items.get(agg_id)
+
+    def put(self, aggregates: Iterable[LedgerAggregate]) -> None:
+        kept = list(aggregates)[-self.maxsize :]
+        with self._lock:
+            items = self._items
+            for aggregate in kept:
+                items[aggregate.id] = aggregate
+                items.move_to_end(aggregate.id)
+            while len(items) > self.maxsize:
+                items.popitem(last=False)
+
+    def discard(self, agg_ids: Iterable[UUID]) -> None:
+        with self._lock:
+            for agg_id in agg_ids:
+                self._items.pop(agg_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 def aggregate_classes() -> dict[str, type[LedgerAggregate]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,15 +37,17 @@ def setup_ledger(path: Path) -> None:
 
 
 class CountingLedger(PartnershipLedger):
-    """Counts the saves that lost a race (and were retried by ``execute``)."""
+    """Counts the writes that lost a race (and were retried by ``execute``)."""
 
     lost_races = 0
 
-    def save(self, *args: Any, **kwargs: Any) -> Any:
+    @contextmanager
+    def _write_session(self) -> Iterator[Any]:
         from eventsourcing.persistence import IntegrityError
 
         try:
-            return super().save(*args, **kwargs)
+            with super()._write_session() as insert:
+                yield insert
         except IntegrityError:
             type(self).lost_races += 1
             raise

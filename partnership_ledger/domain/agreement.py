@@ -258,7 +258,8 @@ class Agreement(LedgerAggregate):
         """Keep the amount a contribution counts against its party's cap up to date."""
         bucket = self.counted.get(f"{party}|{fiscal_year}", {})
         if bucket.get(contribution) != amount:
-            self._counted(
+            self._trigger(
+                "ContributionCounted",
                 contribution=contribution,
                 party=party,
                 fiscal_year=fiscal_year,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 
@@ -28,3 +28,13 @@ class LedgerAggregate(Aggregate):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+    def _trigger(self, event_name: str, **fields: Any) -> None:
+        """Trigger this aggregate's event class ``event_name``, given every field by name.
+
+        The same event as calling its ``@event`` method (which applies it, here and when the
+        aggregate is replayed), through eventsourcing's ``trigger_event``: without the
+        decorator's generic handling of the call's arguments, a third of a small event's cost.
+        For the events recorded most often.
+        """
+        self.trigger_event(getattr(type(self), event_name), **fields)

@@ -77,6 +77,8 @@ class ResourceContribution(LedgerAggregate):
         self.withdrawn_on: date | None = None
         self.withdrawal_reason: str | None = None
         self.withdrawn_amount = Decimal(0)
+        # Deliveries plus corrections so far (kept as they come: read for every change).
+        self._delivered_total = Decimal(0)
 
     # -- queries -----------------------------------------------------------------------
     @property
@@ -85,13 +87,12 @@ class ResourceContribution(LedgerAggregate):
 
     @property
     def delivered(self) -> Decimal:
-        """Deliveries plus corrections: the value actually put in."""
-        return exact_sum(
-            [
-                *(d.value.amount for d in self.deliveries),
-                *(c.delta.amount for c in self.corrections),
-            ]
-        )
+        """Deliveries plus corrections: the value actually put in.
+
+        The exact sum, kept as they are applied: exact addition gives the same Decimal in
+        any order, so this is the sum of the deliveries, then the corrections, to the digit.
+        """
+        return self._delivered_total
 
     @property
     def pledged_net(self) -> Decimal:
@@ -121,11 +122,12 @@ class ResourceContribution(LedgerAggregate):
 
     def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.check_delivery(value)
-        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
+        self._trigger("Delivered", value=value, on=on, evidence=evidence, meta=meta)
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.deliveries.append(Delivery(value, on, evidence))
+        self._delivered_total = exact_sum([self._delivered_total, value.amount])
 
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.check_currency(delta, f"correction of contribution {self.key}")
@@ -137,16 +139,17 @@ class ResourceContribution(LedgerAggregate):
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
                 f"its delivered total below zero ({after})"
             )
-        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
+        self._trigger("Corrected", delta=delta, reason=reason, on=on, meta=meta)
 
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.corrections.append(Correction(delta, reason, on))
+        self._delivered_total = exact_sum([self._delivered_total, delta.amount])
 
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
             raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
-        self._withdrawn(reason=reason, on=on, meta=meta)
+        self._trigger("Withdrawn", reason=reason, on=on, meta=meta)
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:

@@ -91,7 +91,8 @@ class Evaluation(LedgerAggregate):
                 raise EvaluationError(
                     f"score {score} for {criterion!r} in evaluation {self.key} is outside 1..{self.scale_max}"
                 )
-        self._submitted(
+        self._trigger(
+            "Submitted",
             evaluator=evaluator,
             role=role,
             party=party,

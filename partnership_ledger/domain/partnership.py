@@ -215,7 +215,8 @@ class Partnership(LedgerAggregate):
                     f"decision {key} of partnership {self.key} is by consensus, so every member "
                     f"must vote: {', '.join(missing)} did not"
                 )
-        self._decided(
+        self._trigger(
+            "DecisionRecorded",
             key=key,
             subject=subject,
             proposed_by=proposed_by,

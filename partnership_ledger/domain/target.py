@@ -88,7 +88,7 @@ class NumericTarget(LedgerAggregate):
             raise TargetError(
                 f"target {self.key} measures periods after its baseline {self.baseline.period}, not {period}"
             )
-        self._measured(period=period, value=value, source=source, on=on, meta=meta)
+        self._trigger("Measured", period=period, value=value, source=source, on=on, meta=meta)
 
     @event("Measured")
     def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:

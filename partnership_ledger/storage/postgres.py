@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -196,6 +196,25 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
                 super().create_table()
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+    @contextmanager
+    def write_session(self) -> Iterator[Callable[..., Sequence[int] | None]]:
+        """One write transaction for many inserts (a big import, a slice at a time).
+
+        Yields ``insert(stored_events, **kwargs)``, which does what :meth:`insert_events` does
+        (lock the events table, insert, chain links and index rows) and returns the positions,
+        but commits nothing: the transaction commits when the block ends, or rolls back if it
+        raises. The table lock, once taken, is held to the end.
+        """
+        with self.datastore.transaction(commit=True) as curs:
+
+            def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+                if not stored_events:
+                    return []
+                self._insert_stored_events(curs, stored_events, **kwargs)
+                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+
+            yield insert
 
     def _fetch_ids_after_insert_events(
         self,

@@ -1,0 +1,244 @@
+"""A batch is applied and written a slice at a time in its one transaction, a journal is read
+one operation at a time, and committed aggregates are kept between writes: none of which may
+change what is recorded, what an error says, or what a reader sees.
+
+The slices are made tiny here (``application.SLICE``), so that small journals span many.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import Op, invalid_operations, valid_journals
+
+from partnership_ledger import application
+from partnership_ledger.application import PartnershipLedger
+from partnership_ledger.errors import JournalError, PartnershipConcluded, UnknownKey
+from partnership_ledger.integrity import verify_chain
+from partnership_ledger.journal import _Constant, _Float, iter_raw, journal_text, parse_journal, read_raw
+
+NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
+KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluation")
+
+
+@contextmanager
+def slices_of(n: int) -> Iterator[None]:
+    before = application.SLICE
+    application.SLICE = n
+    try:
+        yield
+    finally:
+        application.SLICE = before
+
+
+def dump(ops: list[Op]) -> bytes:
+    return json.dumps(ops, ensure_ascii=False).encode("utf-8")
+
+
+def state(ledger: PartnershipLedger) -> dict[str, Any]:
+    return {key: ledger.show(key) for kind in KINDS for key in ledger.keys(kind)}
+
+
+def history(ledger: PartnershipLedger) -> list[dict[str, Any]]:
+    return [{k: v for k, v in h.items() if k != "recorded_at"} for h in ledger.history()]
+
+
+def counts(ledger: PartnershipLedger) -> tuple[int, ...]:
+    with sqlite3.connect(ledger.location) as con:
+        return tuple(
+            int(con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+            for table in ("stored_events", "ledger_chain", "ledger_ops", "ledger_keys", "rm_history", "rm_aggregates")
+        )
+
+
+@given(valid_journals(), st.integers(1, 4))
+def test_a_journal_written_in_small_slices_makes_the_same_ledger(new_ledger: NewLedger, ops: list[Op], n: int) -> None:
+    with new_ledger() as whole, new_ledger() as sliced:
+        expected = whole.import_journal(dump(ops))
+        with slices_of(n):
+            result = sliced.import_journal(dump(ops))
+        assert (result.operations, result.applied, result.events) == (
+            expected.operations,
+            expected.applied,
+            expected.events,
+        )
+        assert (result.first_position, result.last_position) == (expected.first_position, expected.last_position)
+        assert state(sliced) == state(whole)
+        assert history(sliced) == history(whole)
+        assert counts(sliced) == counts(whole)
+        assert verify_chain(sliced.db).ok
+        assert sliced.info()["read_model_lag"] == 0
+        with slices_of(n):
+            assert sliced.import_journal(dump(ops)).applied == 0
+
+
+@given(valid_journals(), st.data())
+def test_a_bad_operation_in_any_slice_records_nothing(
+    new_ledger: NewLedger, ops: list[Op], data: st.DataObject
+) -> None:
+    index = data.draw(st.integers(0, len(ops)), label="index")
+    journal = [*ops[:index], data.draw(invalid_operations(), label="bad"), *ops[index:]]
+    with new_ledger() as ledger, slices_of(2):
+        with pytest.raises(JournalError) as info:
+            ledger.import_journal(dump(journal), source="j.json")
+        assert {p.index for p in info.value.problems} == {index}
+        parsed = refusal(lambda: parse_journal(dump(journal), source="j.json"))
+        if parsed is not None:  # not a journal's operation: said as reading it whole says it
+            assert str(info.value) == str(parsed)
+            assert [p.to_dict() for p in info.value.problems] == [p.to_dict() for p in parsed.problems]
+        assert counts(ledger) == (0, 0, 0, 0, 0, 0)
+
+
+def refusal(read: Callable[[], object]) -> JournalError | None:
+    try:
+        read()
+    except JournalError as e:
+        return e
+    return None
+
+
+def world(contribution_in: str) -> list[Op]:
+    parties = [{"op": "register_party", "key": k, "name": k.upper(), "sector": "npo"} for k in ("a", "b")]
+    partnerships = [
+        {"op": "propose_partnership", "key": p, "title": p, "purpose": "P", "proposed_by": "a", "members": ["a", "b"]}
+        | {"on": "2020-04-01"}
+        for p in ("p1", "p2")
+    ]
+    pledge = {
+        "op": "pledge",
+        "key": "c-1",
+        "partnership": contribution_in,
+        "party": "b",
+        "kind": "money",
+        "value": {"amount": "1000", "currency": "JPY"},
+        "fiscal_year": 2020,
+    }
+    return [*parties, *partnerships, pledge]
+
+
+def test_a_refused_operation_in_a_later_slice_records_nothing_and_leaves_no_trace(tmp_path: Path) -> None:
+    refused = {
+        "op": "deliver",
+        "contribution": "c-404",
+        "value": {"amount": "1", "currency": "JPY"},
+        "on": "2020-05-01",
+    }
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger, slices_of(2):
+        filler = {"op": "register_party", "key": "c", "name": "C", "sector": "npo"}
+        with pytest.raises(JournalError) as info:  # slices: a b | p1 p2 | c-1 c | refused
+            ledger.import_journal(dump([*world("p1"), filler, refused]), source="j.json")
+        assert str(info.value) == "j.json: operation 6 (deliver): there is no contribution c-404"
+        assert isinstance(info.value.__cause__, UnknownKey)
+        assert counts(ledger) == (0, 0, 0, 0, 0, 0)
+        # The same key, made again elsewhere: the read models knew c-1 in p1 from a slice that
+        # was rolled back, and must have forgotten it.
+        ledger.import_journal(dump(world("p2")))
+        assert ledger.show("c-1")["partnership"] == "p2"
+        assert [h["partnership"] for h in ledger.history("c-1")] == ["p2"]
+        assert [h["key"] for h in ledger.history("p2") if h["op"] == "pledge"] == ["c-1"]
+        assert [h["key"] for h in ledger.history("p1") if h["op"] == "pledge"] == []
+
+
+def test_a_journal_that_breaks_off_late_is_refused_in_json_loads_own_words(tmp_path: Path) -> None:
+    ops = world("p1")
+    broken = dump(ops)[:-1] + b", {"  # the last operation never ends
+    with pytest.raises(JournalError) as expected:
+        read_raw(broken, "j.json")
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger, slices_of(1):
+        with pytest.raises(JournalError) as info:
+            ledger.import_journal(broken, source="j.json")
+        assert str(info.value) == str(expected.value)
+        assert counts(ledger) == (0, 0, 0, 0, 0, 0)
+
+
+TEXTS = [
+    "[]",
+    " [ ] ",
+    '[{"op": "x"}]',
+    '\n[\n {"op":"x"} ,\r\n\t{"op": "y", "n": 1.5, "m": NaN}\n]\n',
+    '[{"a": 1, "a": 2}, [1, 2], "s", null, 10000000000000000000000000000000000000000]',
+    "[1, 2,]",
+    "[1 2]",
+    "[1, 2] x",
+    "[1, 2",
+    '[{"op": "x"}',
+    "\u3000[1]",
+    "[" * 5000 + "]" * 5000,
+    '{"op": "x"}\n{"op": "y"}\r\n\n{"op": "z"}\u2028{"op": "w"}\x0c{"op": "v"}',
+    '{"op": "x"}\n{"op": \n',
+    '{"op": "x"}\n[1, 2]\n"s"\n\n',
+    '{"op": "x"}\n{"n": 1e5, "c": Infinity}',
+]
+
+
+def plain(value: Any) -> Any:
+    """A raw value in comparable terms (the markers of floats and constants compare by identity)."""
+    if isinstance(value, dict):
+        return (type(value).__name__, getattr(value, "duplicates", None), {k: plain(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, (_Float, _Constant)):
+        return (type(value).__name__, value.text)
+    return value
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_reading_a_journal_a_value_at_a_time_reads_what_read_raw_reads(text: str) -> None:
+    def outcome(read: Callable[[], list[Any]]) -> Any:
+        try:
+            values = read()
+        except JournalError as e:
+            return ("error", str(e), [p.to_dict() for p in e.problems])
+        return ("ok", [plain(v) for v in values])
+
+    assert outcome(lambda: list(iter_raw(journal_text(text, "j"), "j"))) == outcome(lambda: read_raw(text, "j"))
+
+
+def test_a_kept_aggregate_follows_what_another_writer_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with PartnershipLedger.open(path) as first:
+        first.import_journal(dump(world("p1")))
+        first.deliver("c-1", {"amount": "100", "currency": "JPY"}, "2020-05-01")  # c-1 now kept by `first`
+        first.activate_partnership("p2", "2020-04-02")
+        first.pledge("c-2", "p2", "a", "money", {"amount": "5", "currency": "JPY"}, 2020)  # p2 kept too
+        with PartnershipLedger.open(path) as second:
+            second.deliver("c-1", {"amount": "10", "currency": "JPY"}, "2020-05-02")
+            second.record_decision("p1", "d-1", "S", "a", "majority", {"a": "for"}, "2020-05-02")
+            second.conclude_partnership("p2", "2020-05-02")
+        # `first` kept c-1, p1 and p2 from before the other writer's events: it must not build
+        # on them, nor judge by them (a pledge on p2 writes nothing to p2 that would clash).
+        first.deliver("c-1", {"amount": "1", "currency": "JPY"}, "2020-05-03")
+        first.record_decision("p1", "d-2", "S", "a", "majority", {"a": "for"}, "2020-05-03")
+        with pytest.raises(PartnershipConcluded):
+            first.pledge("c-3", "p2", "a", "money", {"amount": "5", "currency": "JPY"}, 2020)
+        assert first.show("c-1")["delivered"]["amount"] == 111
+        assert [d["key"] for d in first.show("p1")["decisions"]] == ["d-1", "d-2"]
+    with sqlite3.connect(path) as con:
+        gaps = con.execute(
+            "SELECT originator_id FROM stored_events GROUP BY originator_id "
+            "HAVING MIN(originator_version) != 1 OR MAX(originator_version) != COUNT(*)"
+        ).fetchall()
+    assert gaps == []
+
+
+def test_a_refused_command_does_not_leave_its_changes_in_the_kept_aggregates(tmp_path: Path) -> None:
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(dump(world("p1")))
+        batch = [
+            {"op": "deliver", "contribution": "c-1", "value": {"amount": "5", "currency": "JPY"}, "on": "2020-05-01"},
+            {"op": "deliver", "contribution": "c-404", "value": {"amount": "1", "currency": "JPY"}, "on": "2020-05-01"},
+        ]
+        with pytest.raises(JournalError):
+            ledger.import_journal(dump(batch))
+        assert ledger.show("c-1")["delivered"]["amount"] == 0
+        ledger.deliver("c-1", {"amount": "7", "currency": "JPY"}, "2020-05-02")
+        assert ledger.show("c-1")["delivered"]["amount"] == 7
+        assert ledger.show("c-1")["version"] == 2
