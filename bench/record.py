@@ -67,27 +67,46 @@ def peak_rss_mb() -> float:
     return rss / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
+#: Runs the command of ``timed_command`` and reports its rusage. A process's peak RSS as
+#: ``wait4`` reports it is never less than that of the process it was forked from (Linux
+#: keeps the larger across ``exec``): from a benchmark holding a big journal in memory, every
+#: command would seem as big. From this small launcher it starts at about 10 MB.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+start = time.perf_counter()
+proc = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(proc.pid, 0)
+seconds = time.perf_counter() - start
+with open(sys.argv[1], "w") as f:
+    json.dump({"seconds": seconds, "status": os.waitstatus_to_exitcode(status),
+               "cpu_seconds": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss}, f)
+"""
+
+
 def timed_command(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run a command to its end: its wall time, CPU time (user + system) and peak RSS (from
     ``wait4``: the command's own, not this process's), exit status and output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "rusage.json"
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            subprocess.run(
+                [sys.executable, "-c", _LAUNCHER, str(report), *argv],
+                stdout=stdout,
+                stderr=stderr,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **(env or {})},
+                check=True,
+            )
+        usage = json.loads(report.read_text())
         return {
-            "seconds": seconds,
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "seconds": usage["seconds"],
+            "cpu_seconds": usage["cpu_seconds"],
             # ru_maxrss is in kilobytes on Linux, bytes on macOS
-            "peak_rss_mb": usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024),
-            "returncode": proc.returncode,
-            "stdout": out.read().decode("utf-8", "replace"),
-            "stderr": err.read().decode("utf-8", "replace"),
+            "peak_rss_mb": usage["maxrss"] / (1024 * 1024 if sys.platform == "darwin" else 1024),
+            "returncode": usage["status"],
+            "stdout": out.read_text("utf-8", "replace"),
+            "stderr": err.read_text("utf-8", "replace"),
         }
 
 
