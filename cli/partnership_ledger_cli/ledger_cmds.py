@@ -22,7 +22,15 @@ from partnership_ledger import PartnershipLedger, RecordResult
 from partnership_ledger.config import ENV_DB
 from partnership_ledger.demo import build_demo
 from partnership_ledger.errors import JournalError, JournalProblem, LedgerError, StorageError
-from partnership_ledger.journal import Operation, dump_operation, parse_journal, read_raw
+from partnership_ledger.journal import (
+    Operation,
+    Validator,
+    dump_operation,
+    iter_raw,
+    journal_text,
+    parse_journal,
+    read_raw,
+)
 
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
@@ -164,9 +172,9 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     """
     if files.count(STDIN) > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
-    journals = [(source_name(f), parse_journal(read_source(f), source_name(f))) for f in files]
     reports: list[dict[str, Any]] = []
     if dry_run:
+        journals = [(source_name(f), parse_journal(read_source(f), source_name(f))) for f in files]
         with dry_run_ledger(state) as ledger:
             for name, result in dry_run_journals(ledger, journals):
                 reports.append(result_json(name, result))
@@ -175,13 +183,26 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
             out.json({"dry_run": True, "files": reports})
         out.message("dry run: nothing was recorded")
         return
-    total = sum(len(ops) for _, ops in journals)
+    # Every file is checked before anything is recorded, one operation at a time and without
+    # keeping them: a journal of a million operations would take gigabytes as typed
+    # operations. Each file is then read again and recorded by import_journal, which streams
+    # it in slices within its one transaction (and checks it again: a file changed meanwhile
+    # is still recorded whole or not at all). Only stdin, which cannot be read twice, is kept.
+    kept: dict[str, bytes] = {}
+    total = 0
+    for f in files:
+        data = read_source(f)
+        total += check_journal(data, source_name(f))
+        if f == STDIN:
+            kept[f] = data
+        del data
+    names = [source_name(f) for f in files]
     recorded: list[tuple[str, RecordResult]] = []
     refused: tuple[int, LedgerError] | None = None
     with state.open_ledger(create=True) as ledger, progress_bar("importing", total, quiet=state.quiet) as advance:
-        for i, (name, ops) in enumerate(journals):
+        for i, (f, name) in enumerate(zip(files, names, strict=True)):
             try:
-                result = ledger.execute(ops, source=name, progress=advance)
+                result = ledger.import_journal(kept.pop(f, b"") or read_source(f), source=name, progress=advance)
             except LedgerError as e:
                 refused = (i, e)
                 break
@@ -196,7 +217,7 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     if refused is not None:
         index, exc = refused
         failure = failure_from(exc, verbose=state.verbose, as_json=state.json_errors)
-        rest = [n for n, _ in journals[index + 1 :]]
+        rest = names[index + 1 :]
         if rest:
             failure = CommandFailed(
                 f"{failure.message} (not imported: {', '.join(rest)})",
@@ -205,6 +226,20 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
                 as_json=failure.as_json,
             )
         raise failure from exc
+
+
+def check_journal(data: bytes, name: str) -> int:
+    """Check a journal's every operation, keeping none of them; how many there are.
+
+    Raises the :class:`JournalError` that lists every problem, as :func:`parse_journal` would.
+    """
+    validator = Validator()
+    for raw in iter_raw(journal_text(data, name), name):
+        validator.add(raw)
+    error = validator.error(name)
+    if error is not None:
+        raise error
+    return validator.count
 
 
 @contextmanager
