@@ -88,6 +88,9 @@ class UnitOfWork:
 
     def get(self, cls: type[A], key: str) -> A:
         """The aggregate of ``cls`` named ``key``; :class:`UnknownKey` if there is none."""
+        found = self._loaded[cls.kind].get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
         found = self.find(cls, key)
         if found is None:
             other = self.kind_of(key)
@@ -132,8 +135,12 @@ class UnitOfWork:
 
     def collect(self, *aggregates: LedgerAggregate) -> None:
         """Take the pending events of ``aggregates``, in the order given."""
+        events = self.events
         for aggregate in aggregates:
-            self.events.extend(aggregate.collect_events())
+            pending = aggregate._pending_events
+            if pending:
+                events.extend(pending)
+                pending.clear()
 
     def take_events(self) -> tuple[list[Any], list[tuple[str, int]], list[tuple[str, str, str]]]:
         """The events collected since the last call, with their operation marks and new keys."""
