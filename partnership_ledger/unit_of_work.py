@@ -57,6 +57,7 @@ class UnitOfWork:
         self._kind_of_key = kind_of_key
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
+        self._none_stored = False  # the ledger holds no key at all (see prefetch)
         # kind -> key -> aggregate (None: looked for, not there)
         self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
         self._new_keys: dict[str, str] = {}
@@ -104,17 +105,28 @@ class UnitOfWork:
         new = self._new_keys.get(key)
         if new is not None:
             return new
-        if key not in self._known:
-            self._known[key] = self._kind_of_key(key)
-        return self._known[key]
+        try:
+            return self._known[key]
+        except KeyError:
+            pass
+        if self._none_stored:
+            return None
+        kind = self._known[key] = self._kind_of_key(key)
+        return kind
 
     def knows(self, key: str) -> bool:
         """Whether the kind of ``key`` is known already (looked up, or new in this batch)."""
         return key in self._known or key in self._new_keys
 
-    def prefetch(self, known: dict[str, str | None]) -> None:
-        """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger)."""
-        self._known.update(known)
+    def prefetch(self, known: dict[str, str | None] | None) -> None:
+        """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger).
+
+        ``known`` None: the ledger holds no key at all (when last read), so every key not
+        new in this batch names nothing, until the next prefetch says otherwise.
+        """
+        self._none_stored = known is None
+        if known is not None:
+            self._known.update(known)
 
     def check_new_key(self, kind: str, key: str) -> None:
         """Keys are unique across every kind, so one key names one thing."""
