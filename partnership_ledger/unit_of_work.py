@@ -20,6 +20,8 @@ from .errors import DuplicateKey, UnknownKey
 
 A = TypeVar("A", bound=LedgerAggregate)
 
+_UNKNOWN = "?"  # not a kind: a key not looked up yet
+
 
 _KEEP_ORDER = ("contribution", "evaluation", "target", "party", "agreement", "partnership")
 
@@ -105,10 +107,9 @@ class UnitOfWork:
         new = self._new_keys.get(key)
         if new is not None:
             return new
-        try:
-            return self._known[key]
-        except KeyError:
-            pass
+        kind = self._known.get(key, _UNKNOWN)
+        if kind is not _UNKNOWN:
+            return kind
         if self._none_stored:
             return None
         kind = self._known[key] = self._kind_of_key(key)

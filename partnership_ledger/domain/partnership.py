@@ -105,7 +105,11 @@ class Partnership(LedgerAggregate):
         return list(seen)
 
     def is_member(self, party: str) -> bool:
-        return any(s.party == party and s.left is None for s in self.spells)
+        # A loop, not any() over a generator: twice as quick, and asked for every pledge.
+        for s in self.spells:  # noqa: SIM110
+            if s.party == party and s.left is None:
+                return True
+        return False
 
     def members_during(self, first: date, last: date) -> list[str]:
         """Parties who were members at any time between ``first`` and ``last``."""
