@@ -234,15 +234,22 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     def _lookup(
         self, operations: Sequence[Operation], known: Callable[[str], bool] = lambda key: False
-    ) -> tuple[int, set[str], dict[str, str | None]]:
+    ) -> tuple[int, set[str], dict[str, str | None] | None]:
         """In one read: the last position, which of ``operations`` are already recorded, and
-        the kinds of the keys the others name but are not ``known`` (None: not in the ledger)."""
+        the kinds of the keys the others name but are not ``known`` (None: not in the ledger).
+        Kinds None: the ledger has no keys at all (nor operations), so none was looked up."""
         op_ids = [o.meta.op_id for o in operations]
         done: set[str] = set()
         with self.db.transaction(commit=False) as c:
             c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
             row = c.fetchone()
             position = int(row[0]) if row and row[0] is not None else 0
+            if position == 0:
+                # A new ledger (say, the first import): nothing to look up, key by key.
+                c.execute("SELECT EXISTS (SELECT 1 FROM ledger_ops), EXISTS (SELECT 1 FROM ledger_keys)")
+                row = c.fetchone()
+                if row is not None and not row[0] and not row[1]:
+                    return position, done, None
             for i in range(0, len(op_ids), 500):
                 chunk = op_ids[i : i + 500]
                 c.execute(f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk)

@@ -67,7 +67,7 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
 @handles("register_party")
 def register_party(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("party", op["key"])
-    party = Party(
+    party = Party._new(
         key=op["key"],
         name=op["name"],
         sector=op["sector"],
@@ -100,7 +100,7 @@ def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
                 raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
             seen.add(node.key)
             node = uow.find(Partnership, node.parent) if node.parent else None
-    partnership = Partnership(
+    partnership = Partnership._new(
         key=key,
         title=op["title"],
         purpose=op["purpose"],
@@ -177,7 +177,9 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     if caps:
         currency = next(iter(caps.values())).currency
         p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
-    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
+    agreement = Agreement._new(
+        key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta
+    )
     uow.add(agreement)
     uow.collect(agreement, p)
 
@@ -226,44 +228,49 @@ def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("pledge")
 def pledge(uow: UnitOfWork, op: Operation) -> None:
-    key = op["key"]
+    f = op.fields
+    key = f["key"]
     uow.check_new_key("contribution", key)
-    p = _open_partnership(uow, op["partnership"])
-    party = op["party"]
+    p = _open_partnership(uow, f["partnership"])
+    party = f["party"]
     uow.get(Party, party)
     p.check_member(party, f"pledge contribution {key}")
-    kind: ContributionKind = op["kind"]
-    value: Money = op["value"]
-    if op.get("instrument") is not None and kind is not ContributionKind.MONEY:
+    kind: ContributionKind = f["kind"]
+    value: Money = f["value"]
+    instrument = f.get("instrument")
+    if instrument is not None and kind is not ContributionKind.MONEY:
         raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
+    fiscal_year = f["fiscal_year"]
+    meta = op.meta
     agreement: Agreement | None = None
-    if op.get("agreement") is not None:
-        agreement = uow.get(Agreement, op["agreement"])
+    agreement_key = f.get("agreement")
+    if agreement_key is not None:
+        agreement = uow.get(Agreement, agreement_key)
         if agreement.partnership != p.key:
             raise ContributionError(
                 f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
             )
-        agreement.check_contribution(party, op["fiscal_year"], key, value)
-    p.adopt_currency(value.currency, f"contribution {key}", op.meta)
-    contribution = ResourceContribution(
+        agreement.check_contribution(party, fiscal_year, key, value)
+    p.adopt_currency(value.currency, f"contribution {key}", meta)
+    contribution = ResourceContribution._new(
         key=key,
         partnership=p.key,
         party=party,
-        agreement=agreement.key if agreement else None,
+        agreement=agreement_key,
         kind_of_resource=kind,
         value=value,
-        quantity=op.get("quantity"),
-        unit=op.get("unit"),
-        valuation_basis=op.get("valuation_basis"),
-        instrument=op.get("instrument"),
-        fiscal_year=op["fiscal_year"],
-        description=op.get("description"),
-        meta=op.meta,
+        quantity=f.get("quantity"),
+        unit=f.get("unit"),
+        valuation_basis=f.get("valuation_basis"),
+        instrument=instrument,
+        fiscal_year=fiscal_year,
+        description=f.get("description"),
+        meta=meta,
     )
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
-        agreement.count_contribution(key, party, op["fiscal_year"], value.amount, op.meta)
+        agreement.count_contribution(key, party, fiscal_year, value.amount, meta)
         uow.collect(agreement)
 
 
@@ -273,12 +280,15 @@ def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
     return c
 
 
-def _recount(uow: UnitOfWork, c: ResourceContribution, counted_after: Decimal, meta: OpMeta) -> Agreement | None:
-    """Check the agreement's cap for what ``c`` will count, before anything changes."""
+def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agreement | None:
+    """Check the agreement's cap for what ``c`` will count after ``change`` to its delivered
+    total, before anything changes."""
     if c.agreement is None:
         return None
     a = uow.get(Agreement, c.agreement)
-    if counted_after > c.counted_against_cap:
+    pledged_net = c.pledged_net
+    counted_after = max(pledged_net, exact_sum([c.delivered, change]))
+    if counted_after > max(pledged_net, c.delivered):  # more than c.counted_against_cap
         a.check_cap(c.party, c.fiscal_year, c.key, Money(counted_after, c.currency))
     return a
 
@@ -292,11 +302,12 @@ def _after_change(uow: UnitOfWork, c: ResourceContribution, a: Agreement | None,
 
 @handles("deliver")
 def deliver(uow: UnitOfWork, op: Operation) -> None:
-    c = _contribution(uow, op["contribution"])
-    value: Money = op["value"]
+    f = op.fields
+    c = _contribution(uow, f["contribution"])
+    value: Money = f["value"]
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
-    a = _recount(uow, c, max(c.pledged_net, exact_sum([c.delivered, value.amount])), op.meta)
-    c.deliver(value, op["on"], op.get("evidence"), op.meta)
+    a = _recount(uow, c, value.amount)
+    c.deliver(value, f["on"], f.get("evidence"), op.meta, checked=True)
     _after_change(uow, c, a, op.meta)
 
 
@@ -305,7 +316,7 @@ def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     delta: Money = op["delta"]
     c.check_currency(delta, f"correction of contribution {c.key}")
-    a = _recount(uow, c, max(c.pledged_net, exact_sum([c.delivered, delta.amount])), op.meta)
+    a = _recount(uow, c, delta.amount)
     c.correct(delta, op["reason"], op["on"], op.meta)
     _after_change(uow, c, a, op.meta)
 
@@ -327,7 +338,7 @@ def define_target(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("target", key)
     p = _open_partnership(uow, op["partnership"])
     check_targets(op["targets"], op["baseline"], f"target {key}")
-    target = NumericTarget(
+    target = NumericTarget._new(
         key=key,
         partnership=p.key,
         indicator=op["indicator"],
@@ -366,7 +377,7 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("evaluation", key)
     p = _open_partnership(uow, op["partnership"])
-    evaluation = Evaluation(
+    evaluation = Evaluation._new(
         key=key,
         partnership=p.key,
         period=op["period"],

@@ -20,6 +20,8 @@ from .errors import DuplicateKey, UnknownKey
 
 A = TypeVar("A", bound=LedgerAggregate)
 
+_UNKNOWN = "?"  # not a kind: a key not looked up yet
+
 
 _KEEP_ORDER = ("contribution", "evaluation", "target", "party", "agreement", "partnership")
 
@@ -57,6 +59,7 @@ class UnitOfWork:
         self._kind_of_key = kind_of_key
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
+        self._none_stored = False  # the ledger holds no key at all (see prefetch)
         # kind -> key -> aggregate (None: looked for, not there)
         self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
         self._new_keys: dict[str, str] = {}
@@ -88,6 +91,9 @@ class UnitOfWork:
 
     def get(self, cls: type[A], key: str) -> A:
         """The aggregate of ``cls`` named ``key``; :class:`UnknownKey` if there is none."""
+        found = self._loaded[cls.kind].get(key)
+        if found is not None:
+            return found  # type: ignore[return-value]
         found = self.find(cls, key)
         if found is None:
             other = self.kind_of(key)
@@ -101,17 +107,27 @@ class UnitOfWork:
         new = self._new_keys.get(key)
         if new is not None:
             return new
-        if key not in self._known:
-            self._known[key] = self._kind_of_key(key)
-        return self._known[key]
+        kind = self._known.get(key, _UNKNOWN)
+        if kind is not _UNKNOWN:
+            return kind
+        if self._none_stored:
+            return None
+        kind = self._known[key] = self._kind_of_key(key)
+        return kind
 
     def knows(self, key: str) -> bool:
         """Whether the kind of ``key`` is known already (looked up, or new in this batch)."""
         return key in self._known or key in self._new_keys
 
-    def prefetch(self, known: dict[str, str | None]) -> None:
-        """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger)."""
-        self._known.update(known)
+    def prefetch(self, known: dict[str, str | None] | None) -> None:
+        """Kinds of keys looked up in bulk beforehand (None: the key is not in the ledger).
+
+        ``known`` None: the ledger holds no key at all (when last read), so every key not
+        new in this batch names nothing, until the next prefetch says otherwise.
+        """
+        self._none_stored = known is None
+        if known is not None:
+            self._known.update(known)
 
     def check_new_key(self, kind: str, key: str) -> None:
         """Keys are unique across every kind, so one key names one thing."""
@@ -132,8 +148,12 @@ class UnitOfWork:
 
     def collect(self, *aggregates: LedgerAggregate) -> None:
         """Take the pending events of ``aggregates``, in the order given."""
+        events = self.events
         for aggregate in aggregates:
-            self.events.extend(aggregate.collect_events())
+            pending = aggregate._pending_events
+            if pending:
+                events.extend(pending)
+                pending.clear()
 
     def take_events(self) -> tuple[list[Any], list[tuple[str, int]], list[tuple[str, str, str]]]:
         """The events collected since the last call, with their operation marks and new keys."""

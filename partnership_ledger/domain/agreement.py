@@ -169,7 +169,7 @@ class Agreement(LedgerAggregate):
         self.check_party(party, "sign it")
         if party in self.signatures:
             raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
-        self._signed(party=party, on=on, meta=meta)
+        self._trigger("Signed", party=party, on=on, meta=meta)
 
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
@@ -188,7 +188,9 @@ class Agreement(LedgerAggregate):
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
+        self._trigger(
+            "AmendmentProposed", amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta
+        )
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         term_changes = {k: v for k, v in changes.items() if k != "title"}
@@ -219,7 +221,7 @@ class Agreement(LedgerAggregate):
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
             )
-        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
+        self._trigger("AmendmentConsented", amendment=amendment, party=party, on=on, meta=meta)
         return self.amendments[amendment].effective_on is not None
 
     @event("AmendmentConsented")
@@ -237,7 +239,7 @@ class Agreement(LedgerAggregate):
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
-        self._terminated(reason=reason, on=on, meta=meta)
+        self._trigger("Terminated", reason=reason, on=on, meta=meta)
 
     @event("Terminated")
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:

@@ -120,8 +120,10 @@ class ResourceContribution(LedgerAggregate):
         if value.amount <= 0:
             raise ContributionError(f"a delivery to contribution {self.key} must be more than zero, not {value.amount}")
 
-    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
-        self.check_delivery(value)
+    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta, *, checked: bool = False) -> None:
+        """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
+        if not checked:
+            self.check_delivery(value)
         self._trigger("Delivered", value=value, on=on, evidence=evidence, meta=meta)
 
     @event("Delivered")

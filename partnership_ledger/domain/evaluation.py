@@ -119,7 +119,7 @@ class Evaluation(LedgerAggregate):
 
     def close(self, on: date, meta: OpMeta) -> None:
         self.check_open()
-        self._closed(on=on, meta=meta)
+        self._trigger("Closed", on=on, meta=meta)
 
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:

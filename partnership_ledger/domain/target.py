@@ -96,7 +96,7 @@ class NumericTarget(LedgerAggregate):
 
     def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         check_targets(targets, self.baseline, f"the revision of target {self.key}")
-        self._revised(targets=list(targets), reason=reason, on=on, meta=meta)
+        self._trigger("Revised", targets=list(targets), reason=reason, on=on, meta=meta)
 
     @event("Revised")
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:

@@ -111,11 +111,15 @@ EXACT = decimal.Context(
 )
 
 
+_ZERO = Decimal(0)
+_exact_add = EXACT.add
+
+
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of ``values`` (never rounded)."""
-    total = Decimal(0)
+    total = _ZERO
     for value in values:
-        total = EXACT.add(total, value)
+        total = _exact_add(total, value)
     return total
 
 
