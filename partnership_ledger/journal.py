@@ -99,8 +99,10 @@ def _describe(value: Any) -> str:
 # -- Values already found good: a journal names the same keys, dates, amounts and currencies
 # over and over, and looking one up is quicker than checking it again. Only exact ``str``
 # values are kept (what JSON gives), and the result is immutable; each is the checked
-# function's own result. Emptied when full, so a journal of new values costs little more.
-_KNOWN_MAX = 20_000
+# function's own result. Emptied when full, so a journal of new values costs little more,
+# and what is kept stays small (a few MB at most) in a process that lives on.
+_KNOWN_MAX = 10_000
+_KNOWN_CURRENCIES = 8
 _known_keys: set[str] = set()
 _known_dates: dict[str, date] = {}
 _known_decimals: dict[str, Decimal] = {}
@@ -295,7 +297,7 @@ def money(value: Any) -> Money:
                 if m is not None:
                     return m
     m = _checked_money(value)
-    if type(m.currency) is str and m.currency not in _known_moneys and len(_known_moneys) < 50:
+    if type(m.currency) is str and m.currency not in _known_moneys and len(_known_moneys) < _KNOWN_CURRENCIES:
         _known_moneys[m.currency] = {}
     return m
 

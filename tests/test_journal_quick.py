@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from strategies import Op, invalid_operations, json_values, operation_like, valid_journals
 
 from partnership_ledger import journal
+from partnership_ledger.domain.values import Money
 from partnership_ledger.errors import JournalError
 from partnership_ledger.journal import FieldError, Validator, iter_raw, journal_text, read_raw
 
@@ -91,6 +93,13 @@ def test_a_full_store_of_known_values_starts_again(monkeypatch: pytest.MonkeyPat
         assert len(journal._known_decimals) <= 3
     with pytest.raises(FieldError, match="must be a key"):
         journal.key("k 1")
+    monkeypatch.setattr(journal, "_KNOWN_CURRENCIES", 2)
+    for currency in ("JPY", "EUR", "USD"):
+        for n in range(10):
+            money = {"amount": str(n), "currency": currency}
+            assert journal.money(money) == journal.money(money) == Money(Decimal(n), currency)
+    assert list(journal._known_moneys) == ["JPY", "EUR"]
+    assert all(len(known) <= 3 for known in journal._known_moneys.values())
 
 
 def test_an_enum_field_gives_the_member_or_the_full_message() -> None:
