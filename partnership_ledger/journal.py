@@ -767,6 +767,34 @@ def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | N
     return name, fields, meta_values, problems
 
 
+def _quick_check(name: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The typed fields of a good ``name`` operation without metadata; None if it has anything
+    else (metadata, an unknown, missing or bad field), which :func:`_check` then reads."""
+    allowed = frozenset(OPS[name]) | {"op"}
+    fields_spec = tuple((field_name, parser, required) for field_name, (parser, required) in OPS[name].items())
+
+    def check(raw: dict[str, Any]) -> dict[str, Any] | None:
+        if not allowed.issuperset(raw):
+            return None
+        fields = {}
+        try:
+            for field_name, parser, required in fields_spec:
+                value = raw.get(field_name)
+                if value is None:
+                    if required:
+                        return None
+                    continue
+                fields[field_name] = parser(value)
+        except FieldError:
+            return None
+        return fields
+
+    return check
+
+
+_QUICK_CHECKS = {name: _quick_check(name) for name in OPS}
+
+
 def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
     """Check one raw operation; return it typed, or the problems found in it."""
     name, fields, meta, problems = _check(raw, index)
@@ -776,6 +804,7 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
     return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index), []
 
 
+_NO_META: dict[str, str | None] = {"by": None, "note": None, "id": None}  # only read
 # An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
 _MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
 
@@ -800,10 +829,17 @@ class Validator:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
         index = self.count
         self.count += 1
-        name, fields, meta, found = _check(raw, index)
-        if found:
-            self.problems.extend(found)
-            return None
+        name = raw.get("op") if type(raw) is dict else None
+        quick = _QUICK_CHECKS.get(name) if type(name) is str else None
+        fields = quick(raw) if quick is not None else None
+        if fields is not None:
+            assert isinstance(name, str)
+            meta: dict[str, str | None] = _NO_META
+        else:
+            name, fields, meta, found = _check(raw, index)
+            if found:
+                self.problems.extend(found)
+                return None
         op_id = meta["id"]
         if op_id is None:
             # Two identical operations in one file are two operations: number them.

@@ -169,3 +169,24 @@ def test_an_array_read_a_value_at_a_time_is_the_array_read_at_once(
             return ("error", str(e))
 
     assert read(lambda: list(iter_raw(journal_text(text, "j"), "j"))) == read(lambda: read_raw(text, "j"))
+
+
+@given(
+    st.one_of(
+        operation_like(),
+        invalid_operations(),
+        valid_journals(max_ops=4).flatmap(lambda ops: st.sampled_from(ops)),
+        st.builds(lambda op, meta: {**op, **meta}, operation_like(), st.fixed_dictionaries({}, optional={"by": TEXTS})),
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_an_operations_quick_check_gives_its_full_checks_fields_or_leaves_it_to_it(raw: Op) -> None:
+    name, fields, meta, problems = journal._check(raw, 0)
+    quick = journal._QUICK_CHECKS.get(raw.get("op"))  # type: ignore[arg-type]
+    found = quick(raw) if quick is not None else None
+    if found is not None:
+        assert not problems
+        assert meta == {"by": None, "note": None, "id": None}
+        assert list(found.items()) == list(fields.items())  # the same values, in the same order
+    elif not problems and quick is not None and set(raw) <= set(journal.OPS[name]) | {"op"}:
+        pytest.fail("a good operation without metadata went the long way")
