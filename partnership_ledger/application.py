@@ -24,11 +24,11 @@ from typing import Any, ClassVar
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent, Transcoder
+from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent, Transcoder
 
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .domain.transcodings import LedgerTranscoder, register_transcodings
+from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
 from .errors import (
     ConcurrencyError,
     DomainError,
@@ -211,6 +211,11 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         _check_sqlite_location(loc, create)
         check_cipher(loc, cipher_key())
         return cls(sqlite_env(loc))
+
+    def construct_mapper(self) -> Mapper[uuid.UUID]:
+        # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).
+        mapper_class = None if self.env.get(self.factory.MAPPER_TOPIC) else LedgerMapper
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=mapper_class)
 
     def construct_transcoder(self) -> Transcoder:
         if self.env.get(self.factory.TRANSCODER_TOPIC):

@@ -91,22 +91,22 @@ def chain_links(
     """
     sha256, pack = hashlib.sha256, struct.pack
     links = []
+    # Each topic's length and bytes, made once: a ledger has a few dozen topics.
+    topics: dict[str, bytes] = {}
     for position, oid, version, topic, state in records:
-        oid_b = _text_bytes(oid)
-        topic_b = topic if type(topic) is bytes else _text_bytes(topic)
-        h = sha256(
-            b"".join(
-                (
-                    prev_hash,
-                    pack(">qQ", position, len(oid_b)),
-                    oid_b,
-                    pack(">qQ", version, len(topic_b)),
-                    topic_b,
-                    pack(">Q", len(state)),
-                    state,
-                )
-            )
-        ).digest()
+        if type(topic) is str:
+            topic_field = topics.get(topic)
+            if topic_field is None:
+                topic_field = _field(_text_bytes(topic))
+                if len(topics) < 1000:
+                    topics[topic] = topic_field
+        else:
+            topic_field = _field(_text_bytes(topic))
+        if type(oid) is UUID:  # its 32 hex digits, as _text_bytes has it
+            head = pack(">qQ32sq", position, 32, oid.hex.encode(), version)
+        else:
+            head = pack(">q", position) + _field(_text_bytes(oid)) + pack(">q", version)
+        h = sha256(b"".join((prev_hash, head, topic_field, pack(">Q", len(state)), state))).digest()
         links.append((position, prev_position, h))
         prev_position, prev_hash = position, h
     return links

@@ -40,6 +40,7 @@ CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # control characters but \t and \n
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # both of the above
 MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
@@ -95,13 +96,58 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
+# -- Values already found good: a journal names the same keys, dates, amounts and currencies
+# over and over, and looking one up is quicker than checking it again. Only exact ``str``
+# values are kept (what JSON gives), and the result is immutable; each is the checked
+# function's own result. Emptied when full, so a journal of new values costs little more,
+# and what is kept stays small (a few MB at most) in a process that lives on.
+_KNOWN_MAX = 10_000
+_KNOWN_CURRENCIES = 8
+_known_keys: set[str] = set()
+_known_dates: dict[str, date] = {}
+_known_decimals: dict[str, Decimal] = {}
+_known_moneys: dict[str, dict[str, Money]] = {}  # by currency, then amount
+
+
+def _remember(known: set[str] | dict[str, Any], value: str, result: Any = None) -> None:
+    if len(known) >= _KNOWN_MAX:
+        known.clear()
+    if isinstance(known, set):
+        known.add(value)
+    else:
+        known[value] = result
+
+
 def key(value: Any) -> str:
+    if type(value) is str and value in _known_keys:
+        return value
+    checked = _checked_key(value)
+    if type(value) is str:
+        _remember(_known_keys, value)
+    return checked
+
+
+def _checked_key(value: Any) -> str:
     if not isinstance(value, str) or not KEY_RE.match(value):
         raise FieldError(f"must be a key (letters, digits, '-', '_', '.', ':', at most 128), not {_describe(value)}")
     return value
 
 
 def text(value: Any) -> str:
+    # Good text passes one search; anything else gets the full check, which says what is wrong.
+    # ("value and not value.isspace()" is what "value.strip()" is true for.)
+    if (
+        type(value) is str
+        and value
+        and len(value) <= MAX_TEXT
+        and not value.isspace()
+        and not _NOT_TEXT_RE.search(value)
+    ):
+        return value
+    return _checked_text(value)
+
+
+def _checked_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(f"must be non-empty text, not {_describe(value)}")
     if len(value) > MAX_TEXT:
@@ -127,6 +173,17 @@ def label(value: Any) -> str:
 
 
 def decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        known = _known_decimals.get(value)
+        if known is not None:
+            return known
+        d = _checked_decimal(value)
+        _remember(_known_decimals, value, d)
+        return d
+    return _checked_decimal(value)
+
+
+def _checked_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {_describe(value)}")
     number: str | int = value
@@ -179,6 +236,17 @@ def boolean(value: Any) -> bool:
 
 
 def a_date(value: Any) -> date:
+    if type(value) is str:
+        known = _known_dates.get(value)
+        if known is not None:
+            return known
+        d = _checked_date(value)
+        _remember(_known_dates, value, d)
+        return d
+    return _checked_date(value)
+
+
+def _checked_date(value: Any) -> date:
     if not isinstance(value, str) or not DATE_RE.match(value):
         raise FieldError(f"must be a date YYYY-MM-DD, not {_describe(value)}")
     try:
@@ -209,6 +277,32 @@ def _list(value: Any, what: str) -> list[Any]:
 
 
 def money(value: Any) -> Money:
+    # The usual money, {"amount": "1000", "currency": "JPY"}, seen before (a Money is
+    # immutable: the same one serves again); anything else gets the full check.
+    if type(value) is dict and len(value) == 2:
+        amount = value.get("amount")
+        if type(amount) is str:
+            currency = value.get("currency")
+            known = _known_moneys.get(currency) if type(currency) is str else None
+            if known is not None:
+                assert isinstance(currency, str)
+                m = known.get(amount)
+                if m is None:
+                    try:
+                        m = Money(decimal(amount), currency)
+                    except FieldError:
+                        pass  # said below, as part of the money
+                    else:
+                        _remember(known, amount, m)
+                if m is not None:
+                    return m
+    m = _checked_money(value)
+    if type(m.currency) is str and m.currency not in _known_moneys and len(_known_moneys) < _KNOWN_CURRENCIES:
+        _known_moneys[m.currency] = {}
+    return m
+
+
+def _checked_money(value: Any) -> Money:
     obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
     if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
         extra = sorted(set(obj) - {"amount", "currency"})
@@ -249,10 +343,11 @@ def nonzero_money(value: Any) -> Money:
 
 def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
     choices = [m.value for m in cls]
+    members = {m.value: m for m in cls}  # cls(value), looked up directly
 
     def parse(value: Any) -> Any:
-        if isinstance(value, str) and value in choices:
-            return cls(value)
+        if isinstance(value, str) and value in members:
+            return members[value]
         raise FieldError(f"must be one of {', '.join(choices)}, not {_describe(value)}")
 
     return parse
@@ -672,6 +767,34 @@ def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | N
     return name, fields, meta_values, problems
 
 
+def _quick_check(name: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """The typed fields of a good ``name`` operation without metadata; None if it has anything
+    else (metadata, an unknown, missing or bad field), which :func:`_check` then reads."""
+    allowed = frozenset(OPS[name]) | {"op"}
+    fields_spec = tuple((field_name, parser, required) for field_name, (parser, required) in OPS[name].items())
+
+    def check(raw: dict[str, Any]) -> dict[str, Any] | None:
+        if not allowed.issuperset(raw):
+            return None
+        fields = {}
+        try:
+            for field_name, parser, required in fields_spec:
+                value = raw.get(field_name)
+                if value is None:
+                    if required:
+                        return None
+                    continue
+                fields[field_name] = parser(value)
+        except FieldError:
+            return None
+        return fields
+
+    return check
+
+
+_QUICK_CHECKS = {name: _quick_check(name) for name in OPS}
+
+
 def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
     """Check one raw operation; return it typed, or the problems found in it."""
     name, fields, meta, problems = _check(raw, index)
@@ -681,6 +804,7 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
     return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index), []
 
 
+_NO_META: dict[str, str | None] = {"by": None, "note": None, "id": None}  # only read
 # An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
 _MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
 
@@ -705,10 +829,17 @@ class Validator:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
         index = self.count
         self.count += 1
-        name, fields, meta, found = _check(raw, index)
-        if found:
-            self.problems.extend(found)
-            return None
+        name = raw.get("op") if type(raw) is dict else None
+        quick = _QUICK_CHECKS.get(name) if type(name) is str else None
+        fields = quick(raw) if quick is not None else None
+        if fields is not None:
+            assert isinstance(name, str)
+            meta: dict[str, str | None] = _NO_META
+        else:
+            name, fields, meta, found = _check(raw, index)
+            if found:
+                self.problems.extend(found)
+                return None
         op_id = meta["id"]
         if op_id is None:
             # Two identical operations in one file are two operations: number them.
@@ -740,6 +871,9 @@ class Validator:
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    made = dict(pairs)
+    if len(made) == len(pairs):
+        return made  # no name twice: the usual case, without a loop in Python
     seen: dict[str, Any] = {}
     dupes: list[str] = []
     for k, v in pairs:
@@ -856,6 +990,7 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
 
 # JSON's own whitespace (json.loads skips only these), and str.splitlines()'s line breaks.
 _JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")  # between two values of an array
 _WS_CHARS = frozenset(" \t\n\r")
 _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Constant)
@@ -898,7 +1033,8 @@ def _iter_array(text_: str, source: str | None) -> Iterator[Any]:
     # error, a number Python will not convert, deep nesting) is left to read_raw, which decodes
     # the whole text at once and says what is wrong in json.loads's own words.
     n = 0
-    scan = _DECODER.raw_decode
+    scan = _DECODER.scan_once  # type: ignore[attr-defined]  # raw_decode's scanner, without its wrapper
+    comma = _JSON_COMMA.match
     end = len(text_)
 
     def ws(pos: int) -> int:  # the first position from ``pos`` on that is not JSON whitespace
@@ -913,17 +1049,20 @@ def _iter_array(text_: str, source: str | None) -> Iterator[Any]:
         pos = ws(pos + 1)
         if text_[pos : pos + 1] != "]":
             while True:
-                value, pos = scan(text_, pos)
+                try:
+                    value, pos = scan(text_, pos)
+                except StopIteration:  # no value there (raw_decode: "Expecting value")
+                    raise ValueError("not a value") from None
                 yield value
                 n += 1
+                separator = comma(text_, pos)
+                if separator is not None:
+                    pos = separator.end()
+                    continue
                 pos = ws(pos)
-                c = text_[pos : pos + 1]
-                if c == ",":
-                    pos = ws(pos + 1)
-                elif c == "]":
-                    break
-                else:
+                if text_[pos : pos + 1] != "]":
                     raise ValueError("not a separator")
+                break
         if ws(pos + 1) != end:
             raise ValueError("extra data")
         return

@@ -111,6 +111,26 @@ def test_the_recorders_links_are_link_hash_chained(records: list[tuple[UUID, int
         prev_position, prev = position, prev_hash
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.uuids() | st.text() | st.binary(),
+            st.integers(-(2**63), 2**63 - 1),
+            st.sampled_from(["a:B.C", "a:B.D"]) | st.text() | st.binary(),
+            st.binary(),
+        ),
+        max_size=8,
+    )
+)
+def test_links_hash_any_originator_and_topic_as_link_hash_does(records: list[tuple[Any, int, Any, bytes]]) -> None:
+    numbered = [(position, *record) for position, record in enumerate(records, start=1)]
+    prev_position, prev = 0, GENESIS
+    for (position, oid, version, topic, state), link in zip(numbered, chain_links(0, GENESIS, numbered), strict=True):
+        prev_hash = link_hash(prev, position, oid, version, topic, state)
+        assert link == (position, prev_position, prev_hash)
+        prev_position, prev = position, prev_hash
+
+
 def test_a_tampered_ledger_still_opens_and_verify_names_the_position(demo: Path) -> None:
     _edit(demo, "UPDATE stored_events SET state = CAST('{}' AS BLOB) WHERE rowid = 7")
     with PartnershipLedger.open(demo) as ledger:
