@@ -16,7 +16,6 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -61,10 +60,6 @@ MAX_ATTEMPTS = 20
 #: Operations applied, then written, at a time within a batch's one transaction: a big journal
 #: is never all in memory (its operations, events and encoded records), only a slice of it.
 SLICE = 2000
-#: Whether a batch of several slices inserts each slice on a background thread while the next
-#: one is applied (SQLite; see :class:`_SliceWriter`). ``PARTNERSHIP_LEDGER_BACKGROUND_WRITES=off``
-#: turns it off (a benchmark compares the two).
-BACKGROUND_WRITES = os.environ.get("PARTNERSHIP_LEDGER_BACKGROUND_WRITES", "on").lower() not in ("off", "0", "no")
 #: Committed aggregates kept in memory between writes (see :class:`AggregateCache`).
 CACHE_SIZE = 2000
 
@@ -1316,12 +1311,6 @@ class _SliceWriter:
     block: committed if the block ends normally, rolled back if it raises. The events of a
     slice are encoded and handed to the recorder (which adds chain links, index rows and, if
     the read models are current, applies them) and then dropped.
-
-    On SQLite, from the second slice on, the recorder's part runs on a background thread
-    while the caller applies the next slice's operations: SQLite releases the interpreter
-    lock while it executes a statement, so inserting one slice overlaps with checking the
-    next (at most one slice is in flight, written in order). A failure there surfaces at the
-    next :meth:`write` or when the block ends, and the whole transaction rolls back.
     """
 
     def __init__(self, ledger: PartnershipLedger, dry_run: bool) -> None:
@@ -1329,9 +1318,6 @@ class _SliceWriter:
         self._dry_run = dry_run
         self._stack = ExitStack()
         self._insert: Callable[..., Sequence[int]] | None = None
-        self._background = BACKGROUND_WRITES and ledger.db.backend == "sqlite"
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: Future[None] | None = None
         self.events = 0
         self.first_position: int | None = None
         self.last_position: int | None = None
@@ -1342,17 +1328,6 @@ class _SliceWriter:
         return self
 
     def __exit__(self, *exc: Any) -> bool:
-        failed: BaseException | None = None
-        try:
-            self._join()
-        except BaseException as e:  # the slice in flight failed: roll back with its error
-            if exc[0] is None:
-                failed = e
-                exc = (type(e), e, e.__traceback__)
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
-                self._pool = None
         try:
             suppressed = bool(self._stack.__exit__(*exc))
         except BaseException:
@@ -1360,8 +1335,6 @@ class _SliceWriter:
             raise
         if exc[0] is not None:
             self._rolled_back()
-        if failed is not None and not suppressed:
-            raise failed
         return suppressed
 
     def _rolled_back(self) -> None:
@@ -1369,12 +1342,6 @@ class _SliceWriter:
             # Slices written before the failure had their read models applied, and the
             # read models remember what they learnt of aggregates that are not there now.
             self._ledger._index.clear()
-
-    def _join(self) -> None:
-        """Wait for the slice in flight, raising what it raised."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
 
     def write(self, uow: UnitOfWork) -> None:
         events, marks, created = uow.take_events()
@@ -1384,22 +1351,10 @@ class _SliceWriter:
         if self._dry_run:
             return
         ledger = self._ledger
-        first = self._insert is None
-        if first:
+        if self._insert is None:
             self._insert = self._stack.enter_context(ledger._write_session())
         to_stored = ledger.mapper.to_stored_event
         stored = [to_stored(e) for e in events]
-        self._join()
-        if first or not self._background:
-            # A batch of one slice (a command, a small journal) needs no thread.
-            self._record(stored, events, marks, created)
-            return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="partnership-ledger-writer")
-        self._pending = self._pool.submit(self._record, stored, events, marks, created)
-
-    def _record(self, stored: list[Any], events: list[Any], marks: Any, created: Any) -> None:
-        ledger = self._ledger
         applied: list[bool] = []
         project = None
         if ledger.read_models_inline:
@@ -1407,7 +1362,6 @@ class _SliceWriter:
             def project(c: Any, positions: Sequence[int]) -> None:
                 applied.append(ledger.projections.apply_recorded(c, list(zip(positions, events, strict=True))))
 
-        assert self._insert is not None
         positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project)
         self.projected = self.projected and applied == [True]
         if self.first_position is None:

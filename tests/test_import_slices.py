@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -243,69 +242,3 @@ def test_a_refused_command_does_not_leave_its_changes_in_the_kept_aggregates(tmp
         ledger.deliver("c-1", {"amount": "7", "currency": "JPY"}, "2020-05-02")
         assert ledger.show("c-1")["delivered"]["amount"] == 7
         assert ledger.show("c-1")["version"] == 2
-
-
-# -- slices inserted on a background thread ------------------------------------------------------
-
-
-def watch_inserts(
-    monkeypatch: pytest.MonkeyPatch, fail_at: int | None = None, error: Exception | None = None
-) -> list[str]:
-    """Record which thread inserts each slice; make the ``fail_at``-th insert (0-based) raise."""
-    from partnership_ledger.storage.sqlite import LedgerSQLiteRecorder
-
-    threads: list[str] = []
-    insert = LedgerSQLiteRecorder._insert_events
-
-    def watched(self: Any, c: Any, stored: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread().name)
-        if fail_at is not None and len(threads) - 1 == fail_at:
-            assert error is not None
-            raise error
-        return insert(self, c, stored, **kwargs)
-
-    monkeypatch.setattr(LedgerSQLiteRecorder, "_insert_events", watched)
-    return threads
-
-
-def test_slices_after_the_first_are_inserted_on_a_background_thread_making_the_same_ledger(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ops = [*world("p1"), {"op": "register_party", "key": "c", "name": "C", "sector": "npo"}]
-    outcomes = []
-    for background in (True, False):
-        monkeypatch.setattr(application, "BACKGROUND_WRITES", background)
-        threads = watch_inserts(monkeypatch)
-        with PartnershipLedger.open(tmp_path / f"{background}.sqlite") as ledger, slices_of(2):
-            result = ledger.import_journal(dump(ops))
-            outcomes.append((result.events, result.first_position, result.last_position, state(ledger)))
-            outcomes.append(history(ledger))
-            assert ledger.info()["read_model_lag"] == 0
-            assert verify_chain(ledger.db).ok
-        main = threading.main_thread().name
-        assert len(threads) == 3  # slices: a b | p1 p2 | c-1 c
-        assert threads[0] == main
-        assert all((name != main) == background for name in threads[1:])
-        monkeypatch.undo()
-    assert outcomes[:2] == outcomes[2:]
-
-
-@pytest.mark.parametrize("fail_at", [1, 2])
-def test_a_background_insert_that_fails_rolls_the_whole_journal_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_at: int
-) -> None:
-    from partnership_ledger.errors import StorageError
-
-    ops = [*world("p1"), {"op": "register_party", "key": "c", "name": "C", "sector": "npo"}]
-    threads = watch_inserts(monkeypatch, fail_at, sqlite3.OperationalError("database or disk is full"))
-    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger, slices_of(2):
-        with pytest.raises(StorageError) as info:
-            ledger.import_journal(dump(ops))
-        assert str(info.value) == "the ledger could not record the operations: the disk is full"
-        assert threads[fail_at] != threading.main_thread().name
-        assert counts(ledger) == (0, 0, 0, 0, 0, 0)
-        monkeypatch.undo()
-        # Nothing of the failed attempt lingers: the same journal records whole afterwards.
-        assert ledger.import_journal(dump(ops)).applied == len(ops)
-        assert ledger.show("c-1")["partnership"] == "p1"
-        assert ledger.info()["read_model_lag"] == 0
