@@ -45,7 +45,8 @@ class ReadModel(Protocol):
     """A read model: its tables, and how one event changes them.
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
-    around each batch of events (one transaction), and ``event_names``, the names of the
+    around each batch of events (one transaction); ``resume(cursor)`` instead of ``begin`` for
+    the next slice of the same transaction (keeping caches across slices); and ``event_names``, the names of the
     event classes it reads (the runner does not even decode an event no model reads).
     """
 
@@ -114,6 +115,11 @@ class Projections:
         #: Whether this object started the read models afresh and has not yet filled them
         #: (and made their indexes).
         self._afresh = False
+        #: The transaction (its cursor) that the last successful :meth:`apply_recorded` ran in,
+        #: and the position it applied up to: the next slice of the same transaction lets the
+        #: models keep what they cached (see :meth:`apply_recorded`).
+        self._txn: Any = None
+        self._txn_end = 0
 
     # -- tables -----------------------------------------------------------------------------
     def _schema_lock(self, c: Cursor) -> None:
@@ -274,13 +280,25 @@ class Projections:
         """
         if not recorded:
             return True
+        # A batch (an import) is written a slice at a time in one transaction, each slice with
+        # its own call here. Models with a ``resume`` keep what they cached from one slice to
+        # the next of the same transaction (its cursor: each transaction has its own) when
+        # nothing came between (the tracking row is where the last slice left it); any other
+        # call starts them afresh, so nothing cached outlives its transaction, where other
+        # processes may write, or survives a rollback.
+        raw = getattr(c, "_c", c)
+        txn, txn_end = self._txn, self._txn_end
+        self._txn = None
         c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
         row = c.fetchone()
         if row is None or int(row[0]) != recorded[0][0] - 1:
             return False
+        same = txn is raw and txn_end == recorded[0][0] - 1
         c.execute("SAVEPOINT read_models")
         for m in self.models:
-            if hasattr(m, "begin"):
+            if same and hasattr(m, "resume"):
+                m.resume(c)
+            elif hasattr(m, "begin"):
                 m.begin(c)
         try:
             placed = []
@@ -300,11 +318,13 @@ class Projections:
             c.execute("RELEASE SAVEPOINT read_models")
             return False
         c.execute("RELEASE SAVEPOINT read_models")
+        self._txn, self._txn_end = raw, recorded[-1][0]
         return True
 
     def _batch(self, size: int = BATCH, setup: Sequence[str] = ()) -> int:
         from eventsourcing.persistence import StoredEvent
 
+        self._txn = None
         with self.db.transaction() as c:
             for statement in setup:
                 c.execute(statement)
