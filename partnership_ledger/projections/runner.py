@@ -26,6 +26,8 @@ REBUILD_BATCH = 20000
 #: SQLite's page cache while rebuilding, in KiB (its default is 2 MiB): the read models of a
 #: million events are far bigger, and a rebuild inserts into their indexes all along.
 REBUILD_CACHE_KIB = 65536
+#: SQLite's ``synchronous`` while rebuilding (1: NORMAL, no flush at each commit; WAL only).
+REBUILD_SYNCHRONOUS = 1
 
 
 class AggregateInfo:
@@ -106,6 +108,9 @@ class Projections:
         self.mapper = mapper
         self.models = list(models)
         self.info_of = info_of
+        from .decoding import EventDecoder
+
+        self._decoder = EventDecoder(mapper)
         # The models that read each event class (by name) and stored topic, found once.
         self._readers: dict[str, tuple[ReadModel, ...]] = {}
         self._topic_readers: dict[str, tuple[ReadModel, ...]] = {}
@@ -203,20 +208,51 @@ class Projections:
         if not self._afresh:
             return self._catch_up(progress, BATCH)
         setup: tuple[str, ...] = ()
+        before = 0
         if self.db.backend == "sqlite" and REBUILD_CACHE_KIB:
             with self.db.transaction(commit=False) as c:
                 c.execute("PRAGMA cache_size")
                 before = int((c.fetchone() or (-2000,))[0])
             setup = (f"PRAGMA cache_size=-{int(REBUILD_CACHE_KIB)}",)
         try:
-            applied = self._catch_up(progress, REBUILD_BATCH, setup)
-            self.db.script([*setup, *self._indexes])
+            with self._synchronous_relaxed():
+                applied = self._catch_up(progress, REBUILD_BATCH, setup)
+                self.db.script([*setup, *self._indexes])
             self._afresh = False
         finally:
             if setup:
                 with self.db.transaction() as c:
                     c.execute(f"PRAGMA cache_size={before}")
         return applied
+
+    @contextmanager
+    def _synchronous_relaxed(self) -> Iterator[None]:
+        """Let SQLite's writing connection skip the flush to disk at each commit of a rebuild.
+
+        Read models are recomputed from the events: a batch lost to a power cut is applied
+        again (its tracking row is lost with it), and in WAL mode SQLite stays consistent
+        with ``synchronous=NORMAL``. The setting belongs to a connection and cannot change
+        inside a transaction, so it is set between transactions on the connection that
+        writes, and set back on it at the end, whatever happens (events written later on
+        that connection are flushed as before).
+        """
+        raw: Any = None
+        if self.db.backend == "sqlite":
+            with self.db.transaction() as c:
+                c.execute("PRAGMA journal_mode")
+                wal = str((c.fetchone() or ("",))[0]).lower() == "wal"
+                c.execute("PRAGMA synchronous")
+                sync = int((c.fetchone() or (2,))[0])
+                cursor = getattr(getattr(c, "_c", None), "sqlite_cursor", None)
+                raw = getattr(cursor, "connection", None) if wal and sync > REBUILD_SYNCHRONOUS else None
+        if raw is None:
+            yield
+            return
+        raw.execute(f"PRAGMA synchronous={REBUILD_SYNCHRONOUS}")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA synchronous={sync}")
 
     def _catch_up(self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = ()) -> int:
         """Apply the events not yet applied, ``batch`` a transaction; ``setup``: statements to
@@ -322,8 +358,6 @@ class Projections:
         return True
 
     def _batch(self, size: int = BATCH, setup: Sequence[str] = ()) -> int:
-        from eventsourcing.persistence import StoredEvent
-
         self._txn = None
         with self.db.transaction() as c:
             for statement in setup:
@@ -346,21 +380,14 @@ class Projections:
             for m in self.models:
                 if hasattr(m, "begin"):
                     m.begin(c)
-            to_domain_event, info_of, readers_of = self.mapper.to_domain_event, self.info_of, self._readers_of_topic
+            decode, info_of, readers_of = self._decoder.decode, self.info_of, self._readers_of_topic
             try:
                 placed = []
                 for position, oid, version, topic, state in rows:
                     readers = readers_of(topic)
                     if not readers:
                         continue  # derived bookkeeping no model reads: not even decoded
-                    event: Any = to_domain_event(
-                        StoredEvent(
-                            originator_id=UUID(str(oid)),  # text (SQLite) or uuid (PostgreSQL)
-                            originator_version=version,
-                            topic=topic,
-                            state=bytes(state),
-                        )
-                    )
+                    event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
                     placed.append((position, event, info_of(c, event), readers))
                 self._apply(c, placed)
             except BaseException:
