@@ -481,6 +481,8 @@ _FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
     "Evaluation.Closed": _closed,
 }
 
+#: The fold of each event class (by name) that changes a fact.
+FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = _FOLDS
 #: The events the fold reads (by class name); the rest (derived bookkeeping) change no fact.
 FOLDED_EVENTS = frozenset(_FOLDS)
 

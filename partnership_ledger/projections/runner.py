@@ -18,7 +18,7 @@ TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY 
 #: The layout of the read-model tables, carried by the name of their tracking row: read models
 #: made by another layout (an older version) have no row of this name, so opening the ledger
 #: drops them and applies every event again, and a reader looking for the row finds none.
-LAYOUT = 2
+LAYOUT = 3
 TRACKING_NAME = f"read_models.v{LAYOUT}"
 #: Events applied per transaction when catching up, and when rebuilding from the first event.
 BATCH = 2000
@@ -47,7 +47,8 @@ class ReadModel(Protocol):
     """A read model: its tables, and how one event changes them.
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
-    around each batch of events (one transaction); ``resume(cursor)`` instead of ``begin`` for
+    around each batch of events (one transaction); ``apply_all(cursor, items)``, which does
+    what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)`` instead of ``begin`` for
     the next slice of the same transaction (keeping caches across slices); and ``event_names``, the names of the
     event classes it reads (the runner does not even decode an event no model reads).
     """
@@ -115,6 +116,8 @@ class Projections:
         self._readers: dict[str, tuple[ReadModel, ...]] = {}
         self._topic_readers: dict[str, tuple[ReadModel, ...]] = {}
         statements = [s for m in self.models for s in m.tables]
+        if db.backend != "sqlite":  # a table without rowid is SQLite's; elsewhere, a plain table
+            statements = [s.removesuffix(" WITHOUT ROWID") for s in statements]
         self._tables = [s for s in statements if not _is_index(s)]
         self._indexes = [s for s in statements if _is_index(s)]
         #: Whether this object started the read models afresh and has not yet filled them
@@ -295,8 +298,14 @@ class Projections:
 
         One model at a time over the whole batch (the models are independent of each other),
         then each model's ``end``: a tight loop per model runs faster than all models per event.
+        A model with an ``apply_all(cursor, items)`` gets its events at once, as (position,
+        event, info) triples, and loops over them itself.
         """
         for m in self.models:
+            apply_all = getattr(m, "apply_all", None)
+            if apply_all is not None:
+                apply_all(c, [(position, event, info) for position, event, info, readers in placed if m in readers])
+                continue
             apply = m.apply
             for position, event, info, readers in placed:
                 if m in readers:

@@ -14,6 +14,7 @@ everything back at the end, in the batch's transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -130,12 +131,12 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS rm_contributions (key TEXT PRIMARY KEY, partnership TEXT, party TEXT, "
     "agreement TEXT, kind TEXT, instrument TEXT, fiscal_year INTEGER, fiscal_year_start INTEGER, "
     "currency TEXT, pledged TEXT, delivered TEXT, withdrawn TEXT, quantity TEXT, unit TEXT, "
-    "valuation_basis TEXT, description TEXT)",
+    "valuation_basis TEXT, description TEXT) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS rm_contributions_partnership ON rm_contributions (partnership)",
     "CREATE TABLE IF NOT EXISTS rm_buckets (partnership TEXT NOT NULL, party TEXT NOT NULL, "
     "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
-    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency))",
+    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
 )
 TABLE_NAMES = (
     "rm_facts",
@@ -684,3 +685,11 @@ class FactsModel:
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         self.store.position = position
         F.apply_event(self.store, event, info)
+
+    def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
+        store, folds = self.store, F.FOLDS
+        for position, event, info in items:
+            fold = folds.get(type(event).__qualname__)
+            if fold is not None:  # else derived bookkeeping
+                store.position = position
+                fold(store, event, info)
