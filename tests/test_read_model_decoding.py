@@ -125,8 +125,12 @@ def test_the_every_op_journal_takes_the_fast_layouts(tmp_path: Path, every_op_pa
     with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         fast = check_all(ledger)
-    # Every pledge and delivery there is plain text: read from the bytes.
-    assert fast == {"Pledged": 4, "Delivered": 3}
+    # Every pledge and delivery there is plain text: read from the bytes, with money and
+    # metadata made straight from their fields.
+    assert fast == {"Pledged": 4, "Delivered": 3, "Measured": 1}
+    decoder = EventDecoder(ledger.mapper)
+    assert decoder._new_money is not None
+    assert decoder._new_meta is not None
 
 
 def test_a_small_id_cache_still_decodes_every_event(tmp_path: Path, every_op_path: Path, monkeypatch: Any) -> None:

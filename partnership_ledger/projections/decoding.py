@@ -72,11 +72,40 @@ _PLEDGED = re.compile(
     + _META
 )
 
+#: timestamp, period, value, source, on, op_id, by, note
+_MEASURED = re.compile(
+    _TIMESTAMP
+    + rb',"period":'
+    + _S
+    + rb',"value":\{"_type_":"decimal_str","_data_":'
+    + _S
+    + rb'\},"source":'
+    + _S
+    + rb',"on":\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb"\},"
+    + _META
+)
+
 _DELIVERED_TOPIC = "partnership_ledger.domain.contribution:ResourceContribution.Delivered"
+_MEASURED_TOPIC = "partnership_ledger.domain.target:NumericTarget.Measured"
 _PLEDGED_TOPIC = "partnership_ledger.domain.contribution:ResourceContribution.Pledged"
 
 #: How many originator ids are kept decoded (an aggregate's events come close together).
 UUID_CACHE = 100_000
+
+
+def _positional(transcoding: Any, fields: tuple[str, ...]) -> Callable[..., Any] | None:
+    """The attrs class a transcoding decodes to, if its fields are ``fields`` in that order."""
+    import attrs
+
+    cls = getattr(transcoding, "type", None)
+    if type(transcoding).__name__ != "AttrsTranscoding" or cls is None or not attrs.has(cls):
+        return None
+    if tuple(f.name for f in attrs.fields(cls)) != fields:
+        return None
+    made: Callable[..., Any] = cls
+    return made
 
 
 def _text(b: bytes | None) -> str | None:
@@ -102,15 +131,29 @@ class EventDecoder:
         names = ("datetime_iso", "date_iso", "decimal_str", "money", "op_meta", "contributionkind", "instrument")
         if all(n in quick for n in names):
             self._q = quick
-            self._fast = {_DELIVERED_TOPIC: self._delivered, _PLEDGED_TOPIC: self._pledged}
+            self._fast = {
+                _DELIVERED_TOPIC: self._delivered,
+                _PLEDGED_TOPIC: self._pledged,
+                _MEASURED_TOPIC: self._measured,
+            }
+            # Money and OpMeta made straight from their fields, when they are the attrs classes
+            # with those fields in that order (what their transcoder's ``cls(**data)`` makes).
+            registered = getattr(transcoder, "names", {})
+            self._new_money = _positional(registered.get("money"), ("amount", "currency"))
+            self._new_meta = _positional(registered.get("op_meta"), ("op_id", "by", "note"))
 
     # -- the two layouts read straight from the bytes ----------------------------------------
     def _meta(self, op_id: bytes, by: bytes | None, note: bytes | None) -> Any:
+        if self._new_meta is not None:
+            return self._new_meta(op_id.decode("utf-8"), _text(by), _text(note))
         return self._q["op_meta"]({"op_id": op_id.decode("utf-8"), "by": _text(by), "note": _text(note)})
 
     def _money(self, amount: bytes, currency: bytes) -> Any:
         q = self._q
-        return q["money"]({"amount": q["decimal_str"](amount.decode("ascii")), "currency": currency.decode("utf-8")})
+        value = q["decimal_str"](amount.decode("ascii"))
+        if self._new_money is not None:
+            return self._new_money(value, currency.decode("utf-8"))
+        return q["money"]({"amount": value, "currency": currency.decode("utf-8")})
 
     def _delivered(self, state: bytes) -> dict[str, Any] | None:
         m = _DELIVERED.match(state)
@@ -123,6 +166,21 @@ class EventDecoder:
             "value": self._money(amount, currency),
             "on": q["date_iso"](on.decode("ascii")),
             "evidence": _text(evidence),
+            "meta": self._meta(op_id, by, note),
+        }
+
+    def _measured(self, state: bytes) -> dict[str, Any] | None:
+        m = _MEASURED.match(state)
+        if m is None:
+            return None
+        ts, period, value, source, on, op_id, by, note = m.groups()
+        q = self._q
+        return {
+            "timestamp": q["datetime_iso"](ts.decode("ascii")),
+            "period": period.decode("utf-8"),
+            "value": q["decimal_str"](value.decode("ascii")),
+            "source": source.decode("utf-8"),
+            "on": q["date_iso"](on.decode("ascii")),
             "meta": self._meta(op_id, by, note),
         }
 

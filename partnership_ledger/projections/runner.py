@@ -399,6 +399,11 @@ class Projections:
                     event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
                     placed.append((position, event, info_of(c, event), readers))
                 self._apply(c, placed)
+                # Nothing of this batch is of use to the next (another transaction): let the
+                # models drop what they kept for a following slice.
+                for m in self.models:
+                    if hasattr(m, "release"):
+                        m.release()
             except BaseException:
                 # The transaction rolls back: a model that keeps batch state (a cursor,
                 # caches) must drop it, or later reads would use a closed cursor.

@@ -311,6 +311,10 @@ class SqlFactStore:
                 _trim(cache, self.CACHE_SIZE)
         self._c = c
 
+    def release(self) -> None:
+        """Drop the caches kept for a following slice (none will come in this transaction)."""
+        self._kept = None
+
     def abort(self) -> None:
         """Forget the batch (its transaction rolled back): nothing of it was written."""
         self._kept = None
@@ -675,6 +679,9 @@ class FactsModel:
 
     def resume(self, c: Cursor) -> None:
         self.store.resume(c)
+
+    def release(self) -> None:
+        self.store.release()
 
     def end(self) -> None:
         self.store.flush()
