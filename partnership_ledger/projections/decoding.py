@@ -87,7 +87,57 @@ _MEASURED = re.compile(
     + _META
 )
 
+# A JSON object of names to tagged enum members, or to integers: the whole object is taken
+# and its entries are read by a second expression.
+_VOTE = rb'"[^"\\]*":\{"_type_":"vote","_data_":"[^"\\]*"\}'
+_VOTE_ENTRY = re.compile(rb'"([^"\\]*)":\{"_type_":"vote","_data_":"([^"\\]*)"\}')
+_SCORE = rb'"[^"\\]*":-?[0-9]+'
+_SCORE_ENTRY = re.compile(rb'"([^"\\]*)":(-?[0-9]+)')
+
+#: timestamp, key, subject, proposed_by, rule, votes (the entries), on, op_id, by, note
+_DECIDED = re.compile(
+    _TIMESTAMP
+    + rb',"key":'
+    + _S
+    + rb',"subject":'
+    + _S
+    + rb',"proposed_by":'
+    + _S
+    + rb',"rule":\{"_type_":"decisionrule","_data_":'
+    + _S
+    + rb'\},"votes":\{((?:'
+    + _VOTE
+    + rb"(?:,"
+    + _VOTE
+    + rb')*)?)\},"on":\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb"\},"
+    + _META
+)
+#: timestamp, evaluator, role, party, scores (the entries), comment, comment_public, on, op_id, by, note
+_SUBMITTED = re.compile(
+    _TIMESTAMP
+    + rb',"evaluator":'
+    + _S
+    + rb',"role":\{"_type_":"evaluatorrole","_data_":'
+    + _S
+    + rb'\},"party":'
+    + _N
+    + rb',"scores":\{((?:'
+    + _SCORE
+    + rb"(?:,"
+    + _SCORE
+    + rb')*)?)\},"comment":'
+    + _N
+    + rb',"comment_public":(true|false),"on":\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb"\},"
+    + _META
+)
+
 _DELIVERED_TOPIC = "partnership_ledger.domain.contribution:ResourceContribution.Delivered"
+_DECIDED_TOPIC = "partnership_ledger.domain.partnership:Partnership.DecisionRecorded"
+_SUBMITTED_TOPIC = "partnership_ledger.domain.evaluation:Evaluation.Submitted"
 _MEASURED_TOPIC = "partnership_ledger.domain.target:NumericTarget.Measured"
 _PLEDGED_TOPIC = "partnership_ledger.domain.contribution:ResourceContribution.Pledged"
 
@@ -136,6 +186,9 @@ class EventDecoder:
                 _PLEDGED_TOPIC: self._pledged,
                 _MEASURED_TOPIC: self._measured,
             }
+            if all(n in quick for n in ("decisionrule", "vote", "evaluatorrole")):
+                self._fast[_DECIDED_TOPIC] = self._decided
+                self._fast[_SUBMITTED_TOPIC] = self._submitted
             # Money and OpMeta made straight from their fields, when they are the attrs classes
             # with those fields in that order (what their transcoder's ``cls(**data)`` makes).
             registered = getattr(transcoder, "names", {})
@@ -166,6 +219,42 @@ class EventDecoder:
             "value": self._money(amount, currency),
             "on": q["date_iso"](on.decode("ascii")),
             "evidence": _text(evidence),
+            "meta": self._meta(op_id, by, note),
+        }
+
+    def _decided(self, state: bytes) -> dict[str, Any] | None:
+        m = _DECIDED.match(state)
+        if m is None:
+            return None
+        ts, key, subject, proposed_by, rule, votes, on, op_id, by, note = m.groups()
+        q = self._q
+        vote = q["vote"]
+        return {
+            "timestamp": q["datetime_iso"](ts.decode("ascii")),
+            "key": key.decode("utf-8"),
+            "subject": subject.decode("utf-8"),
+            "proposed_by": proposed_by.decode("utf-8"),
+            "rule": q["decisionrule"](rule.decode("utf-8")),
+            "votes": {k.decode("utf-8"): vote(v.decode("utf-8")) for k, v in _VOTE_ENTRY.findall(votes or b"")},
+            "on": q["date_iso"](on.decode("ascii")),
+            "meta": self._meta(op_id, by, note),
+        }
+
+    def _submitted(self, state: bytes) -> dict[str, Any] | None:
+        m = _SUBMITTED.match(state)
+        if m is None:
+            return None
+        ts, evaluator, role, party, scores, comment, public, on, op_id, by, note = m.groups()
+        q = self._q
+        return {
+            "timestamp": q["datetime_iso"](ts.decode("ascii")),
+            "evaluator": evaluator.decode("utf-8"),
+            "role": q["evaluatorrole"](role.decode("utf-8")),
+            "party": _text(party),
+            "scores": {k.decode("utf-8"): int(v) for k, v in _SCORE_ENTRY.findall(scores or b"")},
+            "comment": _text(comment),
+            "comment_public": public == b"true",
+            "on": q["date_iso"](on.decode("ascii")),
             "meta": self._meta(op_id, by, note),
         }
 
