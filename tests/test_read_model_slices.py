@@ -216,3 +216,45 @@ def test_apply_all_makes_the_rows_that_apply_makes(
             monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
         ledger.rebuild()
         assert read_model_rows(ledger) == batched
+
+
+def synchronous(ledger: PartnershipLedger) -> int:
+    with ledger.db.transaction() as c:
+        c.execute("PRAGMA synchronous")
+        row = c.fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_rebuild_writes_without_flushing_each_batch_and_sets_it_back(
+    tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch, crash: bool
+) -> None:
+    with ledger_at(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(every_op_path.read_bytes())
+        assert synchronous(ledger) == 2  # FULL: what an accepted operation needs
+        history = ledger.projections.models[1]
+        real = history.apply_all  # type: ignore[attr-defined]
+        seen: list[int] = []
+
+        def apply_all(c: Any, items: Any) -> None:
+            c.execute("PRAGMA synchronous")
+            seen.append(int(c.fetchone()[0]))
+            if crash:
+                raise RuntimeError("a read model bug")
+            real(c, items)
+
+        monkeypatch.setattr(history, "apply_all", apply_all)
+        if crash:
+            with pytest.raises(RuntimeError):
+                ledger.rebuild()
+        else:
+            ledger.rebuild()
+        assert seen == [1]  # NORMAL while the batch was written
+        assert synchronous(ledger) == 2  # and FULL again afterwards, whatever happened
+        monkeypatch.undo()
+        ledger.catch_up()
+        ops = every_op_journal(every_op_path)
+        assert indicators(ledger, ops) == replayed(ledger, ops)
+        ledger.import_journal(as_bytes([{**PARTIES[0], "key": "late"}]))
+        assert synchronous(ledger) == 2

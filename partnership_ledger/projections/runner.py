@@ -48,8 +48,9 @@ class ReadModel(Protocol):
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
     around each batch of events (one transaction); ``apply_all(cursor, items)``, which does
-    what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)`` instead of ``begin`` for
-    the next slice of the same transaction (keeping caches across slices); and ``event_names``, the names of the
+    what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)``
+    instead of ``begin`` for the next slice of the same transaction (keeping caches across
+    slices); ``release()`` when no slice will follow; and ``event_names``, the names of the
     event classes it reads (the runner does not even decode an event no model reads).
     """
 
@@ -218,9 +219,8 @@ class Projections:
                 before = int((c.fetchone() or (-2000,))[0])
             setup = (f"PRAGMA cache_size=-{int(REBUILD_CACHE_KIB)}",)
         try:
-            with self._synchronous_relaxed():
-                applied = self._catch_up(progress, REBUILD_BATCH, setup)
-                self.db.script([*setup, *self._indexes])
+            applied = self._catch_up(progress, REBUILD_BATCH, setup, relaxed=self._relaxed_sync())
+            self.db.script([*setup, *self._indexes])
             self._afresh = False
         finally:
             if setup:
@@ -228,44 +228,57 @@ class Projections:
                     c.execute(f"PRAGMA cache_size={before}")
         return applied
 
+    def _relaxed_sync(self) -> bool:
+        """Whether a rebuild may write with ``synchronous`` lowered (SQLite in WAL mode)."""
+        if self.db.backend != "sqlite" or not hasattr(self.db.datastore, "get_connection"):
+            return False
+        with self.db.transaction(commit=False) as c:
+            c.execute("PRAGMA journal_mode")
+            wal = str((c.fetchone() or ("",))[0]).lower() == "wal"
+            c.execute("PRAGMA synchronous")
+            sync = int((c.fetchone() or (2,))[0])
+        return wal and sync > REBUILD_SYNCHRONOUS
+
     @contextmanager
-    def _synchronous_relaxed(self) -> Iterator[None]:
-        """Let SQLite's writing connection skip the flush to disk at each commit of a rebuild.
+    def _write_transaction(self, relaxed: bool) -> Iterator[Cursor]:
+        """A write transaction. ``relaxed`` (a rebuild's batch): on a connection held for it
+        alone, which skips the flush to disk at the commit and is then set back as it was.
 
         Read models are recomputed from the events: a batch lost to a power cut is applied
-        again (its tracking row is lost with it), and in WAL mode SQLite stays consistent
-        with ``synchronous=NORMAL``. The setting belongs to a connection and cannot change
-        inside a transaction, so it is set between transactions on the connection that
-        writes, and set back on it at the end, whatever happens (events written later on
-        that connection are flushed as before).
+        again (its tracking row is lost with it), and in WAL mode SQLite stays consistent with
+        ``synchronous=NORMAL``. The setting belongs to a connection and cannot change inside a
+        transaction: it is changed around the transaction while the pool lends the connection
+        to this batch only, so nothing else ever writes through it with the lower setting.
         """
-        raw: Any = None
-        if self.db.backend == "sqlite":
+        if not relaxed:
             with self.db.transaction() as c:
-                c.execute("PRAGMA journal_mode")
-                wal = str((c.fetchone() or ("",))[0]).lower() == "wal"
-                c.execute("PRAGMA synchronous")
-                sync = int((c.fetchone() or (2,))[0])
-                cursor = getattr(getattr(c, "_c", None), "sqlite_cursor", None)
-                raw = getattr(cursor, "connection", None) if wal and sync > REBUILD_SYNCHRONOUS else None
-        if raw is None:
-            yield
+                yield c
             return
-        raw.execute(f"PRAGMA synchronous={REBUILD_SYNCHRONOUS}")
-        try:
-            yield
-        finally:
-            raw.execute(f"PRAGMA synchronous={sync}")
+        from ..storage.db import SQLiteCursorAdapter
 
-    def _catch_up(self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = ()) -> int:
+        with self.db.datastore.get_connection(commit=True) as conn:
+            raw = conn._sqlite_conn  # eventsourcing's SQLiteConnection: the sqlite3 connection
+            sync = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+            raw.execute(f"PRAGMA synchronous={REBUILD_SYNCHRONOUS}")
+            try:
+                with conn.transaction(commit=True) as curs:
+                    yield SQLiteCursorAdapter(curs)
+            finally:
+                if raw.in_transaction:  # a failed commit: roll back before setting it back
+                    raw.rollback()
+                raw.execute(f"PRAGMA synchronous={sync}")
+
+    def _catch_up(
+        self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = (), *, relaxed: bool = False
+    ) -> int:
         """Apply the events not yet applied, ``batch`` a transaction; ``setup``: statements to
-        run at the start of each transaction (a pragma)."""
+        run at the start of each transaction (a pragma); ``relaxed``: see :meth:`_write_transaction`."""
         applied = 0
         if self.is_current():
             return 0
         with _collector_between_batches():
             while True:
-                n = self._batch(batch, setup)
+                n = self._batch(batch, setup, relaxed=relaxed)
                 gc.collect(1)
                 applied += n
                 if progress is not None and n:
@@ -366,9 +379,9 @@ class Projections:
         self._txn, self._txn_end = raw, recorded[-1][0]
         return True
 
-    def _batch(self, size: int = BATCH, setup: Sequence[str] = ()) -> int:
+    def _batch(self, size: int = BATCH, setup: Sequence[str] = (), *, relaxed: bool = False) -> int:
         self._txn = None
-        with self.db.transaction() as c:
+        with self._write_transaction(relaxed) as c:
             for statement in setup:
                 c.execute(statement)
             # Writing the tracking row first takes the write lock (SQLite) or the row lock
