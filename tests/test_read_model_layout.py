@@ -88,9 +88,9 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
         seen: list[set[str]] = []
         real = ledger.projections._batch
 
-        def batch(*args: Any) -> int:
+        def batch(*args: Any, **kwargs: Any) -> int:
             seen.append(indexes(ledger))
-            return real(*args)
+            return real(*args, **kwargs)
 
         monkeypatch.setattr(ledger.projections, "_batch", batch)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
@@ -111,11 +111,11 @@ def test_a_rebuild_that_stopped_half_way_is_finished_by_the_next_opening(
         real = ledger.projections._batch
         calls = [0]
 
-        def batch(*args: Any) -> int:
+        def batch(*args: Any, **kwargs: Any) -> int:
             calls[0] += 1
             if calls[0] == 3:
                 raise KeyboardInterrupt
-            return real(*args)
+            return real(*args, **kwargs)
 
         monkeypatch.setattr(ledger.projections, "_batch", batch)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)

@@ -290,7 +290,7 @@ class Crash(Exception):
 
 
 def crash_after(model: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``model.apply`` raise on its (n+1)-th event."""
+    """Make ``model.apply`` (and ``apply_all``, event by event) raise on its (n+1)-th event."""
     real = model.apply
     seen = [0]
 
@@ -300,7 +300,13 @@ def crash_after(model: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
         seen[0] += 1
         real(*args)
 
+    def apply_all(c: Any, items: Any) -> None:
+        for position, event, info in items:
+            apply(c, position, event.timestamp, event, info)
+
     monkeypatch.setattr(model, "apply", apply)
+    if hasattr(model, "apply_all"):
+        monkeypatch.setattr(model, "apply_all", apply_all)
 
 
 def every_op_journal(path: Path) -> list[dict[str, Any]]:

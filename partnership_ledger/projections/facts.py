@@ -363,21 +363,27 @@ def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
     fys = 4
     if e.agreement is not None:
         fys = _must(store.agreement(e.agreement), e.agreement).fiscal_year_start
-    c = ContributionFact(
-        e.key,
-        e.partnership,
-        e.party,
-        e.agreement,
-        _value(e.kind_of_resource),
-        _value(e.instrument) if e.instrument is not None else None,
-        e.fiscal_year,
-        fys,
-        e.value.currency,
-        e.value.amount,
-        quantity=e.quantity,
-        unit=e.unit,
-        valuation_basis=e.valuation_basis,
-        description=e.description,
+    value = e.value
+    c: ContributionFact = _new_tuple(  # every field, in order: made in C
+        ContributionFact,
+        (
+            e.key,
+            e.partnership,
+            e.party,
+            e.agreement,
+            _value(e.kind_of_resource),
+            _value(e.instrument) if e.instrument is not None else None,
+            e.fiscal_year,
+            fys,
+            value.currency,
+            value.amount,
+            ZERO,
+            ZERO,
+            e.quantity,
+            e.unit,
+            e.valuation_basis,
+            e.description,
+        ),
     )
     store.put_contribution(c)
     store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
@@ -481,6 +487,8 @@ _FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
     "Evaluation.Closed": _closed,
 }
 
+#: The fold of each event class (by name) that changes a fact.
+FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = _FOLDS
 #: The events the fold reads (by class name); the rest (derived bookkeeping) change no fact.
 FOLDED_EVENTS = frozenset(_FOLDS)
 

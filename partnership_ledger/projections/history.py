@@ -67,7 +67,7 @@ class AggregateIndex:
 
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_aggregates (originator_id TEXT PRIMARY KEY, kind TEXT, "
-        "key TEXT, partnership TEXT, party TEXT, parent TEXT)",
+        "key TEXT, partnership TEXT, party TEXT, parent TEXT) WITHOUT ROWID",
         "CREATE INDEX IF NOT EXISTS rm_aggregates_partnership ON rm_aggregates (partnership)",
     )
     table_names = ("rm_aggregates",)
@@ -141,6 +141,14 @@ class AggregateIndex:
         self._cache[event.originator_id.int] = info
         return info
 
+    def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
+        names = self.event_names
+        self._new.extend(
+            (event.originator_id.hex, info.kind, info.key, info.partnership, info.party, info.parent)
+            for _, event, info in items
+            if type(event).__qualname__ in names
+        )
+
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         if type(event).__qualname__ in self.event_names:
             self._new.append(
@@ -164,8 +172,9 @@ class HistoryModel:
         "recorded_by TEXT, note TEXT, summary TEXT)",
         "CREATE INDEX IF NOT EXISTS rm_history_key ON rm_history (key)",
         "CREATE INDEX IF NOT EXISTS rm_history_partnership ON rm_history (partnership)",
-        "CREATE TABLE IF NOT EXISTS rm_history_parties (position INTEGER, party TEXT)",
-        "CREATE INDEX IF NOT EXISTS rm_history_parties_party ON rm_history_parties (party)",
+        # Looked up by party only: the table is its own index (no rowid, no second B-tree).
+        "CREATE TABLE IF NOT EXISTS rm_history_parties (party TEXT NOT NULL, position BIGINT NOT NULL, "
+        "PRIMARY KEY (party, position)) WITHOUT ROWID",
     )
     table_names = ("rm_history", "rm_history_parties")
     #: Every event that records an operation (derived bookkeeping is not in the history).
@@ -173,7 +182,7 @@ class HistoryModel:
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
-        self._parties: list[tuple[int, str]] = []
+        self._parties: list[tuple[str, int]] = []
         self._c: Cursor | None = None
 
     def begin(self, c: Cursor) -> None:
@@ -186,8 +195,18 @@ class HistoryModel:
         if self._rows:
             self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         if self._parties:
+            self._parties.sort()  # in key order: each page of the table is visited once
             self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
         self._c = None
+
+    def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
+        rows, parties, fast = self._rows, self._parties, _FAST_ROWS
+        for position, event, info in items:
+            made = fast.get(type(event).__qualname__, history_row)(position, event.timestamp, event, info)
+            if made is not None:  # else derived bookkeeping
+                rows.append(made[0])
+                for party in made[1]:
+                    parties.append((party, position))
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         make = _FAST_ROWS.get(type(event).__qualname__, history_row)
@@ -197,7 +216,7 @@ class HistoryModel:
         row, parties = made
         self._rows.append(row)
         for party in parties:
-            self._parties.append((position, party))
+            self._parties.append((party, position))
 
 
 def history_row(position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> _Row | None:

@@ -18,7 +18,7 @@ TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY 
 #: The layout of the read-model tables, carried by the name of their tracking row: read models
 #: made by another layout (an older version) have no row of this name, so opening the ledger
 #: drops them and applies every event again, and a reader looking for the row finds none.
-LAYOUT = 2
+LAYOUT = 3
 TRACKING_NAME = f"read_models.v{LAYOUT}"
 #: Events applied per transaction when catching up, and when rebuilding from the first event.
 BATCH = 2000
@@ -26,6 +26,8 @@ REBUILD_BATCH = 20000
 #: SQLite's page cache while rebuilding, in KiB (its default is 2 MiB): the read models of a
 #: million events are far bigger, and a rebuild inserts into their indexes all along.
 REBUILD_CACHE_KIB = 65536
+#: SQLite's ``synchronous`` while rebuilding (1: NORMAL, no flush at each commit; WAL only).
+REBUILD_SYNCHRONOUS = 1
 
 
 class AggregateInfo:
@@ -45,7 +47,10 @@ class ReadModel(Protocol):
     """A read model: its tables, and how one event changes them.
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
-    around each batch of events (one transaction), and ``event_names``, the names of the
+    around each batch of events (one transaction); ``apply_all(cursor, items)``, which does
+    what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)``
+    instead of ``begin`` for the next slice of the same transaction (keeping caches across
+    slices); ``release()`` when no slice will follow; and ``event_names``, the names of the
     event classes it reads (the runner does not even decode an event no model reads).
     """
 
@@ -105,15 +110,25 @@ class Projections:
         self.mapper = mapper
         self.models = list(models)
         self.info_of = info_of
+        from .decoding import EventDecoder
+
+        self._decoder = EventDecoder(mapper)
         # The models that read each event class (by name) and stored topic, found once.
         self._readers: dict[str, tuple[ReadModel, ...]] = {}
         self._topic_readers: dict[str, tuple[ReadModel, ...]] = {}
         statements = [s for m in self.models for s in m.tables]
+        if db.backend != "sqlite":  # a table without rowid is SQLite's; elsewhere, a plain table
+            statements = [s.removesuffix(" WITHOUT ROWID") for s in statements]
         self._tables = [s for s in statements if not _is_index(s)]
         self._indexes = [s for s in statements if _is_index(s)]
         #: Whether this object started the read models afresh and has not yet filled them
         #: (and made their indexes).
         self._afresh = False
+        #: The transaction (its cursor) that the last successful :meth:`apply_recorded` ran in,
+        #: and the position it applied up to: the next slice of the same transaction lets the
+        #: models keep what they cached (see :meth:`apply_recorded`).
+        self._txn: Any = None
+        self._txn_end = 0
 
     # -- tables -----------------------------------------------------------------------------
     def _schema_lock(self, c: Cursor) -> None:
@@ -197,13 +212,14 @@ class Projections:
         if not self._afresh:
             return self._catch_up(progress, BATCH)
         setup: tuple[str, ...] = ()
+        before = 0
         if self.db.backend == "sqlite" and REBUILD_CACHE_KIB:
             with self.db.transaction(commit=False) as c:
                 c.execute("PRAGMA cache_size")
                 before = int((c.fetchone() or (-2000,))[0])
             setup = (f"PRAGMA cache_size=-{int(REBUILD_CACHE_KIB)}",)
         try:
-            applied = self._catch_up(progress, REBUILD_BATCH, setup)
+            applied = self._catch_up(progress, REBUILD_BATCH, setup, relaxed=self._relaxed_sync())
             self.db.script([*setup, *self._indexes])
             self._afresh = False
         finally:
@@ -212,15 +228,57 @@ class Projections:
                     c.execute(f"PRAGMA cache_size={before}")
         return applied
 
-    def _catch_up(self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = ()) -> int:
+    def _relaxed_sync(self) -> bool:
+        """Whether a rebuild may write with ``synchronous`` lowered (SQLite in WAL mode)."""
+        if self.db.backend != "sqlite" or not hasattr(self.db.datastore, "get_connection"):
+            return False
+        with self.db.transaction(commit=False) as c:
+            c.execute("PRAGMA journal_mode")
+            wal = str((c.fetchone() or ("",))[0]).lower() == "wal"
+            c.execute("PRAGMA synchronous")
+            sync = int((c.fetchone() or (2,))[0])
+        return wal and sync > REBUILD_SYNCHRONOUS
+
+    @contextmanager
+    def _write_transaction(self, relaxed: bool) -> Iterator[Cursor]:
+        """A write transaction. ``relaxed`` (a rebuild's batch): on a connection held for it
+        alone, which skips the flush to disk at the commit and is then set back as it was.
+
+        Read models are recomputed from the events: a batch lost to a power cut is applied
+        again (its tracking row is lost with it), and in WAL mode SQLite stays consistent with
+        ``synchronous=NORMAL``. The setting belongs to a connection and cannot change inside a
+        transaction: it is changed around the transaction while the pool lends the connection
+        to this batch only, so nothing else ever writes through it with the lower setting.
+        """
+        if not relaxed:
+            with self.db.transaction() as c:
+                yield c
+            return
+        from ..storage.db import SQLiteCursorAdapter
+
+        with self.db.datastore.get_connection(commit=True) as conn:
+            raw = conn._sqlite_conn  # eventsourcing's SQLiteConnection: the sqlite3 connection
+            sync = int(raw.execute("PRAGMA synchronous").fetchone()[0])
+            raw.execute(f"PRAGMA synchronous={REBUILD_SYNCHRONOUS}")
+            try:
+                with conn.transaction(commit=True) as curs:
+                    yield SQLiteCursorAdapter(curs)
+            finally:
+                if raw.in_transaction:  # a failed commit: roll back before setting it back
+                    raw.rollback()
+                raw.execute(f"PRAGMA synchronous={sync}")
+
+    def _catch_up(
+        self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = (), *, relaxed: bool = False
+    ) -> int:
         """Apply the events not yet applied, ``batch`` a transaction; ``setup``: statements to
-        run at the start of each transaction (a pragma)."""
+        run at the start of each transaction (a pragma); ``relaxed``: see :meth:`_write_transaction`."""
         applied = 0
         if self.is_current():
             return 0
         with _collector_between_batches():
             while True:
-                n = self._batch(batch, setup)
+                n = self._batch(batch, setup, relaxed=relaxed)
                 gc.collect(1)
                 applied += n
                 if progress is not None and n:
@@ -253,8 +311,14 @@ class Projections:
 
         One model at a time over the whole batch (the models are independent of each other),
         then each model's ``end``: a tight loop per model runs faster than all models per event.
+        A model with an ``apply_all(cursor, items)`` gets its events at once, as (position,
+        event, info) triples, and loops over them itself.
         """
         for m in self.models:
+            apply_all = getattr(m, "apply_all", None)
+            if apply_all is not None:
+                apply_all(c, [(position, event, info) for position, event, info, readers in placed if m in readers])
+                continue
             apply = m.apply
             for position, event, info, readers in placed:
                 if m in readers:
@@ -274,13 +338,25 @@ class Projections:
         """
         if not recorded:
             return True
+        # A batch (an import) is written a slice at a time in one transaction, each slice with
+        # its own call here. Models with a ``resume`` keep what they cached from one slice to
+        # the next of the same transaction (its cursor: each transaction has its own) when
+        # nothing came between (the tracking row is where the last slice left it); any other
+        # call starts them afresh, so nothing cached outlives its transaction, where other
+        # processes may write, or survives a rollback.
+        raw = getattr(c, "_c", c)
+        txn, txn_end = self._txn, self._txn_end
+        self._txn = None
         c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
         row = c.fetchone()
         if row is None or int(row[0]) != recorded[0][0] - 1:
             return False
+        same = txn is raw and txn_end == recorded[0][0] - 1
         c.execute("SAVEPOINT read_models")
         for m in self.models:
-            if hasattr(m, "begin"):
+            if same and hasattr(m, "resume"):
+                m.resume(c)
+            elif hasattr(m, "begin"):
                 m.begin(c)
         try:
             placed = []
@@ -300,12 +376,12 @@ class Projections:
             c.execute("RELEASE SAVEPOINT read_models")
             return False
         c.execute("RELEASE SAVEPOINT read_models")
+        self._txn, self._txn_end = raw, recorded[-1][0]
         return True
 
-    def _batch(self, size: int = BATCH, setup: Sequence[str] = ()) -> int:
-        from eventsourcing.persistence import StoredEvent
-
-        with self.db.transaction() as c:
+    def _batch(self, size: int = BATCH, setup: Sequence[str] = (), *, relaxed: bool = False) -> int:
+        self._txn = None
+        with self._write_transaction(relaxed) as c:
             for statement in setup:
                 c.execute(statement)
             # Writing the tracking row first takes the write lock (SQLite) or the row lock
@@ -326,23 +402,21 @@ class Projections:
             for m in self.models:
                 if hasattr(m, "begin"):
                     m.begin(c)
-            to_domain_event, info_of, readers_of = self.mapper.to_domain_event, self.info_of, self._readers_of_topic
+            decode, info_of, readers_of = self._decoder.decode, self.info_of, self._readers_of_topic
             try:
                 placed = []
                 for position, oid, version, topic, state in rows:
                     readers = readers_of(topic)
                     if not readers:
                         continue  # derived bookkeeping no model reads: not even decoded
-                    event: Any = to_domain_event(
-                        StoredEvent(
-                            originator_id=UUID(str(oid)),  # text (SQLite) or uuid (PostgreSQL)
-                            originator_version=version,
-                            topic=topic,
-                            state=bytes(state),
-                        )
-                    )
+                    event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
                     placed.append((position, event, info_of(c, event), readers))
                 self._apply(c, placed)
+                # Nothing of this batch is of use to the next (another transaction): let the
+                # models drop what they kept for a following slice.
+                for m in self.models:
+                    if hasattr(m, "release"):
+                        m.release()
             except BaseException:
                 # The transaction rolls back: a model that keeps batch state (a cursor,
                 # caches) must drop it, or later reads would use a closed cursor.

@@ -14,6 +14,7 @@ everything back at the end, in the batch's transaction.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -130,12 +131,12 @@ TABLES = (
     "CREATE TABLE IF NOT EXISTS rm_contributions (key TEXT PRIMARY KEY, partnership TEXT, party TEXT, "
     "agreement TEXT, kind TEXT, instrument TEXT, fiscal_year INTEGER, fiscal_year_start INTEGER, "
     "currency TEXT, pledged TEXT, delivered TEXT, withdrawn TEXT, quantity TEXT, unit TEXT, "
-    "valuation_basis TEXT, description TEXT)",
+    "valuation_basis TEXT, description TEXT) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS rm_contributions_partnership ON rm_contributions (partnership)",
     "CREATE TABLE IF NOT EXISTS rm_buckets (partnership TEXT NOT NULL, party TEXT NOT NULL, "
     "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
-    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency))",
+    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
 )
 TABLE_NAMES = (
     "rm_facts",
@@ -247,6 +248,13 @@ def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
     return SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
 
 
+def _trim(cache: dict[Any, Any], size: int) -> None:
+    """Forget the oldest half of a cache grown over ``size`` entries (all written back)."""
+    if len(cache) > size:
+        for key in list(cache)[: len(cache) - size // 2]:
+            del cache[key]
+
+
 class SqlFactStore:
     """A :class:`~.facts.FactStore` over the read-model tables.
 
@@ -256,6 +264,9 @@ class SqlFactStore:
     submissions (a ``put`` keeps only that part), which are rows appended by
     :meth:`add_measurement` and :meth:`add_submission`; reads put the two together.
     """
+
+    #: How many entries each cache keeps from one slice of a transaction to the next.
+    CACHE_SIZE = 50_000
 
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -276,21 +287,44 @@ class SqlFactStore:
         self._new_submissions: list[tuple[str, int, SubmissionFact]] = []
         self._buckets: dict[BucketKey, Bucket] = {}
         self._bucket_new: set[BucketKey] = set()
+        self._bucket_changed: set[BucketKey] = set()
+        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
+        #: slice of the same transaction); ``None`` once they may be stale.
+        self._kept: (
+            tuple[dict[tuple[str, str], Any], dict[str, ContributionFact | None], dict[BucketKey, Bucket]] | None
+        ) = None
 
     # -- batch lifecycle (driven by the projection runner) --------------------------------
     def begin(self, c: Cursor) -> None:
+        self._kept = None
         self._clear()
         self._c = c
 
+    def resume(self, c: Cursor) -> None:
+        """Begin a batch in the same transaction as the last one, which ended with
+        :meth:`flush`: what it cached (read or written) is still what the tables hold."""
+        kept, self._kept = self._kept, None
+        self._clear()
+        if kept is not None:
+            self._facts, self._contributions, self._buckets = kept
+            for cache in kept:
+                _trim(cache, self.CACHE_SIZE)
+        self._c = c
+
+    def release(self) -> None:
+        """Drop the caches kept for a following slice (none will come in this transaction)."""
+        self._kept = None
+
     def abort(self) -> None:
         """Forget the batch (its transaction rolled back): nothing of it was written."""
+        self._kept = None
         self._clear()
         self._c = None
 
     def _clear(self) -> None:
-        self._facts.clear()
+        self._facts = {}
         self._dirty.clear()
-        self._contributions.clear()
+        self._contributions = {}
         self._changed_contributions.clear()
         self._new_contributions.clear()
         self._new_spells.clear()
@@ -298,8 +332,9 @@ class SqlFactStore:
         self._new_decisions.clear()
         self._new_measurements.clear()
         self._new_submissions.clear()
-        self._buckets.clear()
+        self._buckets = {}
         self._bucket_new.clear()
+        self._bucket_changed.clear()
 
     def flush(self) -> None:
         c = self._cursor_or_none()
@@ -362,7 +397,9 @@ class SqlFactStore:
                 [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
         inserts, updates = [], []
-        for key, b in self._buckets.items():
+        buckets = self._buckets
+        for key in self._bucket_changed:
+            b = buckets[key]
             row = (str(b.pledged), str(b.withdrawn), str(b.delivered))
             ident = (key.partnership, key.party, key.fiscal_year, key.kind, key.instrument, key.currency)
             if key in self._bucket_new:
@@ -378,8 +415,12 @@ class SqlFactStore:
                 updates,
             )
         # Outside a batch the store reads straight from the database, which other processes
-        # may change: nothing cached may outlive the batch's transaction.
+        # may change: nothing cached may outlive the batch's transaction. The caches are put
+        # aside (now equal to the tables) for the next slice of this same transaction, which
+        # only the projection runner can tell (it calls :meth:`resume` rather than begin).
+        kept = (self._facts, self._contributions, self._buckets)
         self._clear()
+        self._kept = kept
         self._c = None
 
     def _cursor_or_none(self) -> Cursor | None:
@@ -474,7 +515,11 @@ class SqlFactStore:
         return [found[k] for k in sorted(found)]
 
     def _pending_contributions(self, partnership: str) -> bool:
-        return any(f is not None and f.partnership == partnership for f in self._contributions.values())
+        # Only those changed in this batch may differ from the table.
+        found = self._contributions
+        return any(
+            (f := found[key]) is not None and f.partnership == partnership for key in self._changed_contributions
+        )
 
     def count_contributions(self, partnership: str) -> int:
         if self._pending_contributions(partnership):
@@ -601,6 +646,7 @@ class SqlFactStore:
                 current = Bucket()
                 self._bucket_new.add(key)
         self._buckets[key] = current.plus(pledged, withdrawn, delivered)
+        self._bucket_changed.add(key)
 
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
         rows = self._read(
@@ -631,6 +677,12 @@ class FactsModel:
     def begin(self, c: Cursor) -> None:
         self.store.begin(c)
 
+    def resume(self, c: Cursor) -> None:
+        self.store.resume(c)
+
+    def release(self) -> None:
+        self.store.release()
+
     def end(self) -> None:
         self.store.flush()
 
@@ -640,3 +692,11 @@ class FactsModel:
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         self.store.position = position
         F.apply_event(self.store, event, info)
+
+    def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
+        store, folds = self.store, F.FOLDS
+        for position, event, info in items:
+            fold = folds.get(type(event).__qualname__)
+            if fold is not None:  # else derived bookkeeping
+                store.position = position
+                fold(store, event, info)

@@ -1,0 +1,260 @@
+"""The read models keep their caches from one slice of an import to the next, within its one
+transaction only: a sliced import gives the same read models as a replay; an import that
+fails in a later slice leaves nothing cached that the next write could use; and what another
+writer records between two transactions is seen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import chunked_journals, valid_journals
+from test_read_models import assert_materialized_equals_replay, every_op_journal, ledger_at, replayed
+from test_read_models import every_indicator as indicators
+
+from partnership_ledger import application
+from partnership_ledger.application import PartnershipLedger
+from partnership_ledger.errors import LedgerError
+from partnership_ledger.projections.sqlstore import SqlFactStore
+
+
+def as_bytes(ops: list[dict[str, Any]]) -> bytes:
+    return json.dumps(ops).encode()
+
+
+@contextmanager
+def slices_of(n: int) -> Iterator[None]:
+    before = application.SLICE
+    application.SLICE = n
+    try:
+        yield
+    finally:
+        application.SLICE = before
+
+
+@contextmanager
+def counting_resumes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """Count the batches that resumed the caches of the previous slice."""
+    seen = [0]
+    real = SqlFactStore.resume
+
+    def resume(self: SqlFactStore, c: Any) -> None:
+        seen[0] += 1
+        real(self, c)
+
+    monkeypatch.setattr(SqlFactStore, "resume", resume)
+    yield seen
+
+
+PARTIES = [
+    {"op": "register_party", "key": "pa", "name": "A", "sector": "npo"},
+    {"op": "register_party", "key": "pb", "name": "B", "sector": "business"},
+    {
+        "op": "propose_partnership",
+        "key": "p",
+        "title": "T",
+        "purpose": "P",
+        "proposed_by": "pa",
+        "members": ["pa", "pb"],
+        "on": "2020-04-01",
+    },
+]
+
+
+def pledge(key: str, amount: str, party: str = "pa", year: int = 2020) -> dict[str, Any]:
+    return {
+        "op": "pledge",
+        "key": key,
+        "partnership": "p",
+        "party": party,
+        "kind": "money",
+        "value": {"amount": amount, "currency": "JPY"},
+        "fiscal_year": year,
+    }
+
+
+def deliver(key: str, amount: str, on: str = "2020-06-01") -> dict[str, Any]:
+    return {"op": "deliver", "contribution": key, "value": {"amount": amount, "currency": "JPY"}, "on": on}
+
+
+@settings(max_examples=25)
+@given(
+    st.one_of(chunked_journals(), chunked_journals(valid_journals(min_ops=4, max_ops=40))),
+    st.integers(1, 3),
+)
+def test_an_import_in_small_slices_keeps_read_models_equal_to_a_replay(
+    tmp_path_factory: pytest.TempPathFactory, chunks: list[list[dict[str, Any]]], n: int
+) -> None:
+    path = tmp_path_factory.mktemp("sliced") / "l.sqlite"
+    done: list[dict[str, Any]] = []
+    with slices_of(n):
+        for chunk in chunks:
+            with ledger_at(path) as ledger:
+                ledger.import_journal(as_bytes(chunk))
+                done += chunk
+                assert ledger.info()["read_model_lag"] == 0
+                assert_materialized_equals_replay(ledger, done)
+
+
+def test_slices_of_one_transaction_resume_the_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ops = [*PARTIES, pledge("c1", "100"), deliver("c1", "10"), deliver("c1", "20"), pledge("c2", "5", "pb")]
+    with counting_resumes(monkeypatch) as resumes, slices_of(1), ledger_at(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(as_bytes(ops))
+        # Every slice but the first resumed (each operation here records one event).
+        assert resumes[0] == len(ops) - 1
+        before = resumes[0]
+        ledger.import_journal(as_bytes([deliver("c1", "1", "2020-07-01")]))
+        assert resumes[0] == before  # a new transaction starts afresh
+        assert indicators(ledger, ops) == replayed(ledger, ops)
+
+
+def test_an_import_that_fails_in_a_later_slice_leaves_no_cache_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "l.sqlite"
+    with ledger_at(path) as ledger:
+        ledger.import_journal(as_bytes(PARTIES))
+        # The first slices pledge and deliver (cached by the read models), a later one fails:
+        # the whole import rolls back.
+        failing = [pledge("c1", "100"), deliver("c1", "60"), pledge("c2", "7"), deliver("nope", "1")]
+        with counting_resumes(monkeypatch) as resumes, slices_of(1), pytest.raises(LedgerError):
+            ledger.import_journal(as_bytes(failing))
+        assert resumes[0] >= 2
+        assert ledger.show("p")  # still there
+        # The same keys again, other amounts: what the failed import cached must not show.
+        ops = [pledge("c1", "40", "pb", 2021), deliver("c1", "5", "2021-06-01"), pledge("c2", "3", "pb")]
+        with slices_of(1):
+            ledger.import_journal(as_bytes(ops))
+        done = PARTIES + ops
+        assert indicators(ledger, done) == replayed(ledger, done)
+        assert ledger.facts.contribution("c1") == ledger.replay_facts().contribution("c1")
+        assert ledger.facts.contribution("c2") == ledger.replay_facts().contribution("c2")
+        assert ledger.info()["read_model_lag"] == 0
+
+
+def test_a_read_model_that_fails_in_a_later_slice_leaves_no_cache_behind(
+    tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ops = every_op_journal(every_op_path)
+    with ledger_at(tmp_path / "l.sqlite") as ledger:
+        store = ledger.projections.models[2].store  # type: ignore[attr-defined]
+        real = store.add_to_bucket
+        calls = [0]
+
+        def flaky(*args: Any) -> None:
+            calls[0] += 1
+            if calls[0] == 3:
+                raise RuntimeError("a read model bug")
+            real(*args)
+
+        monkeypatch.setattr(store, "add_to_bucket", flaky)
+        with slices_of(2):
+            ledger.import_journal(as_bytes(ops))  # recorded; the read models catch up after
+        assert calls[0] > 3  # it failed in a later slice, and the catch-up went on
+        monkeypatch.undo()
+        ledger.catch_up()
+        assert ledger.info()["read_model_lag"] == 0
+        assert indicators(ledger, ops) == replayed(ledger, ops)
+
+
+def test_a_writer_between_two_transactions_is_seen(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    with ledger_at(path) as one, ledger_at(path) as two:
+        done = [*PARTIES, pledge("c1", "100"), deliver("c1", "10"), pledge("c2", "50", "pb")]
+        with slices_of(1):
+            one.import_journal(as_bytes(done))  # one's caches hold c1, c2 and their buckets
+            for writer, op in [
+                (two, deliver("c1", "20")),
+                (one, deliver("c1", "30")),
+                (two, deliver("c2", "5")),
+                (one, deliver("c2", "6")),
+                (one, deliver("c1", "1")),
+            ]:
+                writer.import_journal(as_bytes([op]))
+                done.append(op)
+                want = replayed(writer, done)
+                assert indicators(one, done) == want
+                assert indicators(two, done) == want
+        assert one.facts.contribution("c1") == two.replay_facts().contribution("c1")
+        assert one.facts.contribution("c1").delivered == 61  # type: ignore[union-attr]
+
+
+def test_a_ledger_object_that_kept_caches_sees_another_process(tmp_path: Path) -> None:
+    # The other writer is a fresh ledger object opened after the first wrote (as another
+    # process would), and writes to contributions the first has just cached.
+    path = tmp_path / "l.sqlite"
+    with ledger_at(path) as one:
+        with slices_of(1):
+            one.import_journal(as_bytes([*PARTIES, pledge("c1", "100"), deliver("c1", "10")]))
+        with PartnershipLedger.open(path) as other:
+            other.import_journal(as_bytes([deliver("c1", "20"), pledge("c3", "9")]))
+        with slices_of(1):
+            one.import_journal(as_bytes([deliver("c1", "30"), deliver("c3", "4")]))
+        assert one.facts.contribution("c1").delivered == 60  # type: ignore[union-attr]
+        assert one.facts.contribution("c3").delivered == 4  # type: ignore[union-attr]
+        assert sorted(one.facts.buckets("p")) == sorted(one.replay_facts().buckets("p"))
+
+
+def test_apply_all_makes_the_rows_that_apply_makes(
+    tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_read_models import read_model_rows
+
+    with ledger_at(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(every_op_path.read_bytes())
+        ledger.rebuild()
+        batched = read_model_rows(ledger)
+        for model in ledger.projections.models:
+            assert hasattr(model, "apply_all")
+            monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
+        ledger.rebuild()
+        assert read_model_rows(ledger) == batched
+
+
+def synchronous(ledger: PartnershipLedger) -> int:
+    with ledger.db.transaction() as c:
+        c.execute("PRAGMA synchronous")
+        row = c.fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+@pytest.mark.parametrize("crash", [False, True])
+def test_a_rebuild_writes_without_flushing_each_batch_and_sets_it_back(
+    tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch, crash: bool
+) -> None:
+    with ledger_at(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(every_op_path.read_bytes())
+        assert synchronous(ledger) == 2  # FULL: what an accepted operation needs
+        history = ledger.projections.models[1]
+        real = history.apply_all  # type: ignore[attr-defined]
+        seen: list[int] = []
+
+        def apply_all(c: Any, items: Any) -> None:
+            c.execute("PRAGMA synchronous")
+            seen.append(int(c.fetchone()[0]))
+            if crash:
+                raise RuntimeError("a read model bug")
+            real(c, items)
+
+        monkeypatch.setattr(history, "apply_all", apply_all)
+        if crash:
+            with pytest.raises(RuntimeError):
+                ledger.rebuild()
+        else:
+            ledger.rebuild()
+        assert seen == [1]  # NORMAL while the batch was written
+        assert synchronous(ledger) == 2  # and FULL again afterwards, whatever happened
+        monkeypatch.undo()
+        ledger.catch_up()
+        ops = every_op_journal(every_op_path)
+        assert indicators(ledger, ops) == replayed(ledger, ops)
+        ledger.import_journal(as_bytes([{**PARTIES[0], "key": "late"}]))
+        assert synchronous(ledger) == 2
