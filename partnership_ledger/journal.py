@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import attrs
 
@@ -102,6 +102,7 @@ def _describe(value: Any) -> str:
 # function's own result. Emptied when full, so a journal of new values costs little more,
 # and what is kept stays small (a few MB at most) in a process that lives on.
 _KNOWN_MAX = 10_000
+_T = TypeVar("_T")
 _KNOWN_CURRENCIES = 8
 _known_keys: set[str] = set()
 _known_dates: dict[str, date] = {}
@@ -172,15 +173,19 @@ def label(value: Any) -> str:
     return value
 
 
-def decimal(value: Any) -> Decimal:
+def _recalled(known: dict[str, _T], value: Any, check: Callable[[Any], _T]) -> _T:
+    """``check(value)``, or what it gave for the same text before (kept in ``known``)."""
     if type(value) is str:
-        known = _known_decimals.get(value)
-        if known is not None:
-            return known
-        d = _checked_decimal(value)
-        _remember(_known_decimals, value, d)
-        return d
-    return _checked_decimal(value)
+        found = known.get(value)
+        if found is None:
+            found = check(value)
+            _remember(known, value, found)
+        return found
+    return check(value)
+
+
+def decimal(value: Any) -> Decimal:
+    return _recalled(_known_decimals, value, _checked_decimal)
 
 
 def _checked_decimal(value: Any) -> Decimal:
@@ -236,14 +241,7 @@ def boolean(value: Any) -> bool:
 
 
 def a_date(value: Any) -> date:
-    if type(value) is str:
-        known = _known_dates.get(value)
-        if known is not None:
-            return known
-        d = _checked_date(value)
-        _remember(_known_dates, value, d)
-        return d
-    return _checked_date(value)
+    return _recalled(_known_dates, value, _checked_date)
 
 
 def _checked_date(value: Any) -> date:
