@@ -211,8 +211,14 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
                 if not stored_events:
                     return []
-                self._insert_stored_events(curs, stored_events, **kwargs)
-                return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+                # The events go to the server as one array parameter; psycopg (3.3.9) in
+                # pipeline mode never returns from a query whose parameter passes about 10 MB,
+                # so a slice of unusually large events is sent in parts of at most PARAM_BYTES.
+                rows: list[Any] = []
+                for part in parts_by_size(stored_events, PARAM_BYTES):
+                    self._insert_stored_events(curs, part, **kwargs)
+                    rows.extend(curs.fetchall())
+                return self._link_and_index(curs, stored_events, rows, **kwargs)
 
             yield insert
 
@@ -222,7 +228,17 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         stored_events: Sequence[StoredEvent],
         **kwargs: Any,
     ) -> Sequence[int] | None:
-        rows = curs.fetchall()
+        return self._link_and_index(curs, stored_events, curs.fetchall(), **kwargs)
+
+    def _link_and_index(
+        self,
+        curs: psycopg.Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        rows: Sequence[Any],
+        **kwargs: Any,
+    ) -> Sequence[int]:
+        """The positions of the events just inserted (``rows``: what their inserts returned);
+        writes their chain links and the operation and key index rows."""
         by_identity = {(str(r["originator_id"]), int(r["originator_version"])): int(r["notification_id"]) for r in rows}
         try:
             positions = [by_identity[(str(s.originator_id), int(s.originator_version))] for s in stored_events]
@@ -255,6 +271,24 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         if new_keys:
             curs.executemany("INSERT INTO ledger_keys VALUES (%s, %s, %s)", list(new_keys))
         return positions
+
+
+#: The most bytes of events' state sent in one insert (see ``write_session``).
+PARAM_BYTES = 4 * 1024 * 1024
+
+
+def parts_by_size(stored_events: Sequence[StoredEvent], limit: int) -> Iterator[Sequence[StoredEvent]]:
+    """``stored_events`` in order, in runs whose states add up to at most ``limit`` bytes (an
+    event bigger than that alone makes a run of one)."""
+    start, size = 0, 0
+    for i, s in enumerate(stored_events):
+        n = len(s.state)
+        if i > start and size + n > limit:
+            yield stored_events[start:i]
+            start, size = i, 0
+        size += n
+    if start < len(stored_events):
+        yield stored_events[start:]
 
 
 class LedgerPostgresFactory(PostgresFactory):
