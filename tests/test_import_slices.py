@@ -242,3 +242,28 @@ def test_a_refused_command_does_not_leave_its_changes_in_the_kept_aggregates(tmp
         ledger.deliver("c-1", {"amount": "7", "currency": "JPY"}, "2020-05-02")
         assert ledger.show("c-1")["delivered"]["amount"] == 7
         assert ledger.show("c-1")["version"] == 2
+
+
+def test_a_ledger_whose_index_tables_have_rowids_works_as_before(tmp_path: Path) -> None:
+    # Ledgers made before ledger_ops and ledger_keys became tables without rowid keep theirs.
+    path = tmp_path / "l.sqlite"
+    with PartnershipLedger.open(path) as ledger:
+        ledger.import_journal(dump(world("p1")))
+    with sqlite3.connect(path) as con:
+        made = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE name IN ('ledger_ops', 'ledger_keys')"))
+        assert all(text.endswith("WITHOUT ROWID") for text in made.values())
+        for name, text in made.items():  # as an earlier version made them
+            con.execute(f"ALTER TABLE {name} RENAME TO old")
+            con.execute(text.removesuffix("WITHOUT ROWID"))
+            con.execute(f"INSERT INTO {name} SELECT * FROM old")
+            con.execute("DROP TABLE old")
+    deliver = {"op": "deliver", "contribution": "c-1", "value": {"amount": "5", "currency": "JPY"}, "on": "2020-05-01"}
+    with PartnershipLedger.open(path) as ledger:
+        assert ledger.import_journal(dump(world("p1"))).applied == 0
+        assert ledger.import_journal(dump([*world("p1"), deliver])).applied == 1
+        assert ledger.show("c-1")["delivered"]["amount"] == 5
+        with pytest.raises(JournalError):
+            ledger.import_journal(dump([{**world("p1")[-1], "id": "again"}]))  # c-1 is known
+        assert verify_chain(ledger.db).ok
+    with sqlite3.connect(path) as con:
+        assert con.execute("SELECT COUNT(*) FROM ledger_ops").fetchone()[0] == 6

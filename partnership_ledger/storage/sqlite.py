@@ -30,8 +30,12 @@ from .db import Db, SQLiteCursorAdapter
 INDEX_TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_chain ("
     "position INTEGER PRIMARY KEY, prev_position INTEGER NOT NULL, hash BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
+    # Looked up by their text keys only: without a rowid the table is its own index (one
+    # B-tree, not a table and an index holding every key twice). Ledgers made before keep
+    # their tables as they are; the statements that use them are the same.
+    "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL) "
+    "WITHOUT ROWID",
 ]
 
 
