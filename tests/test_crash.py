@@ -58,7 +58,7 @@ def test_a_half_written_import_would_be_caught(tmp_path: Path) -> None:
     soak = soak_crash.Soak(tmp_path, 300)
     soak._uncut()
     con = sqlite3.connect(soak.path)
-    con.execute("DELETE FROM ledger_ops WHERE rowid IN (SELECT rowid FROM ledger_ops LIMIT 5)")
+    con.execute("DELETE FROM ledger_ops WHERE op_id IN (SELECT op_id FROM ledger_ops LIMIT 5)")
     con.commit()
     con.close()
     with pytest.raises(soak_crash.SoakFailure, match="half there"):
