@@ -49,8 +49,9 @@ class ReadModel(Protocol):
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
     around each batch of events (one transaction); ``apply_all(cursor, items)``, which does
     what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)``
-    instead of ``begin`` for the next slice of the same transaction (keeping caches across
-    slices); ``release()`` when no slice will follow; and ``event_names``, the names of the
+    instead of ``begin`` for the next slice of the same transaction, or the next batch of a
+    catch-up when nothing came between (keeping caches across them); ``release()`` when no
+    slice or batch will follow; and ``event_names``, the names of the
     event classes it reads (the runner does not even decode an event no model reads).
     """
 
@@ -129,6 +130,10 @@ class Projections:
         #: models keep what they cached (see :meth:`apply_recorded`).
         self._txn: Any = None
         self._txn_end = 0
+        #: The position the last batch of :meth:`_batch` applied up to, once committed: the
+        #: next batch may let the models keep what they cached if it starts there (see
+        #: :meth:`_batch`); None when it may not.
+        self._batch_end: int | None = None
 
     # -- tables -----------------------------------------------------------------------------
     def _schema_lock(self, c: Cursor) -> None:
@@ -153,6 +158,7 @@ class Projections:
         for statement in self._tables:
             c.execute(statement)
         self._afresh = True
+        self._batch_end = None
 
     def create_tables(self) -> None:
         """Create the read-model tables, or start them afresh if another layout made them."""
@@ -276,15 +282,23 @@ class Projections:
         applied = 0
         if self.is_current():
             return 0
-        with _collector_between_batches():
-            while True:
-                n = self._batch(batch, setup, relaxed=relaxed)
-                gc.collect(1)
-                applied += n
-                if progress is not None and n:
-                    progress(n)
-                if n < batch:
-                    return applied
+        try:
+            with _collector_between_batches():
+                while True:
+                    n = self._batch(batch, setup, relaxed=relaxed)
+                    gc.collect(1)
+                    applied += n
+                    if progress is not None and n:
+                        progress(n)
+                    if n < batch:
+                        return applied
+        finally:
+            # The caches kept from batch to batch are of no use to what comes next (another
+            # transaction, maybe after another process wrote): let the models drop them.
+            self._batch_end = None
+            for m in self.models:
+                if hasattr(m, "release"):
+                    m.release()
 
     def _readers_of(self, name: str) -> tuple[ReadModel, ...]:
         """The models that read events of the class named ``name`` (none for derived ones)."""
@@ -347,6 +361,7 @@ class Projections:
         raw = getattr(c, "_c", c)
         txn, txn_end = self._txn, self._txn_end
         self._txn = None
+        self._batch_end = None
         c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
         row = c.fetchone()
         if row is None or int(row[0]) != recorded[0][0] - 1:
@@ -380,7 +395,16 @@ class Projections:
         return True
 
     def _batch(self, size: int = BATCH, setup: Sequence[str] = (), *, relaxed: bool = False) -> int:
+        """Apply the next ``size`` events in one transaction; returns how many.
+
+        Models with a ``resume`` keep what they cached from the previous batch when that
+        batch committed and nothing was applied since: the tracking row is still where it
+        left it. Only the read models' own writers change their tables, and each moves the
+        tracking row in the same transaction (a rebuild by another process starts it again
+        from 0), so the caches still hold what the tables hold. Any other batch starts afresh.
+        """
         self._txn = None
+        kept, self._batch_end = self._batch_end, None
         with self._write_transaction(relaxed) as c:
             for statement in setup:
                 c.execute(statement)
@@ -399,8 +423,11 @@ class Projections:
             rows = c.fetchall()
             if not rows:
                 return 0
+            same = kept is not None and kept == start
             for m in self.models:
-                if hasattr(m, "begin"):
+                if same and hasattr(m, "resume"):
+                    m.resume(c)
+                elif hasattr(m, "begin"):
                     m.begin(c)
             decode, info_of, readers_of = self._decoder.decode, self.info_of, self._readers_of_topic
             try:
@@ -412,11 +439,6 @@ class Projections:
                     event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
                     placed.append((position, event, info_of(c, event), readers))
                 self._apply(c, placed)
-                # Nothing of this batch is of use to the next (another transaction): let the
-                # models drop what they kept for a following slice.
-                for m in self.models:
-                    if hasattr(m, "release"):
-                        m.release()
             except BaseException:
                 # The transaction rolls back: a model that keeps batch state (a cursor,
                 # caches) must drop it, or later reads would use a closed cursor.
@@ -425,7 +447,9 @@ class Projections:
                         m.abort()
                 raise
             c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (rows[-1][0], TRACKING_NAME))
-            return len(rows)
+        # Committed: what the models cached is what the tables now hold.
+        self._batch_end = int(rows[-1][0])
+        return len(rows)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
         """Drop and recompute every read model from the first event."""
