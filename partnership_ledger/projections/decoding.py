@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -162,6 +163,17 @@ def _text(b: bytes | None) -> str | None:
     return None if b is None else b.decode("utf-8")
 
 
+def _members(decode: Any) -> dict[Any, Any]:
+    """The members of an enum by value, when ``decode`` is the enum class itself (what its
+    transcoding's quick decoder is): a dictionary lookup finds the member ``decode(value)``
+    returns, without the enum's call machinery. Empty for any other decoder."""
+    from enum import Enum
+
+    if isinstance(decode, type) and issubclass(decode, Enum):
+        return dict(decode._value2member_map_)
+    return {}
+
+
 class EventDecoder:
     """Makes domain events from stored rows, as ``mapper.to_domain_event`` does."""
 
@@ -171,6 +183,7 @@ class EventDecoder:
         #: Per topic: the event class and the originator id convertor, or None if the mapper
         #: must decode events of that topic itself.
         self._classes: dict[str, tuple[type[Any], Callable[[Any], Any]] | None] = {}
+        self._plans: dict[str, tuple[type[Any], Callable[[Any], Any] | None, Any] | None] = {}
         transcoder = mapper.transcoder
         quick: dict[str, Callable[[Any], Any]] = getattr(transcoder, "_quick_decoders", {})
         self._decode_state: Callable[[bytes], Any] | None = None
@@ -194,6 +207,18 @@ class EventDecoder:
             registered = getattr(transcoder, "names", {})
             self._new_money = _positional(registered.get("money"), ("amount", "currency"))
             self._new_meta = _positional(registered.get("op_meta"), ("op_id", "by", "note"))
+            from ..domain.transcodings import _datetime_from_iso
+
+            # The transcoder's own decoders, called straight (the datetime one only checks
+            # that it is given a string, which it always is here).
+            datetime_iso = quick["datetime_iso"]
+            self._datetime: Callable[[str], Any] = (
+                datetime.fromisoformat if datetime_iso is _datetime_from_iso else datetime_iso
+            )
+            self._date: Callable[[str], Any] = quick["date_iso"]
+            self._decimal: Callable[[str], Any] = quick["decimal_str"]
+            self._kinds = _members(quick["contributionkind"])
+            self._instruments = _members(quick["instrument"])
 
     # -- the two layouts read straight from the bytes ----------------------------------------
     def _meta(self, op_id: bytes, by: bytes | None, note: bytes | None) -> Any:
@@ -213,13 +238,24 @@ class EventDecoder:
         if m is None:
             return None
         ts, amount, currency, on, evidence, op_id, by, note = m.groups()
-        q = self._q
+        new_money, new_meta = self._new_money, self._new_meta
+        value = self._decimal(amount.decode("ascii"))
         return {
-            "timestamp": q["datetime_iso"](ts.decode("ascii")),
-            "value": self._money(amount, currency),
-            "on": q["date_iso"](on.decode("ascii")),
-            "evidence": _text(evidence),
-            "meta": self._meta(op_id, by, note),
+            "timestamp": self._datetime(ts.decode("ascii")),
+            "value": (
+                new_money(value, currency.decode("utf-8")) if new_money is not None else self._money(amount, currency)
+            ),
+            "on": self._date(on.decode("ascii")),
+            "evidence": None if evidence is None else evidence.decode("utf-8"),
+            "meta": (
+                new_meta(
+                    op_id.decode("utf-8"),
+                    None if by is None else by.decode("utf-8"),
+                    None if note is None else note.decode("utf-8"),
+                )
+                if new_meta is not None
+                else self._meta(op_id, by, note)
+            ),
         }
 
     def _decided(self, state: bytes) -> dict[str, Any] | None:
@@ -298,21 +334,31 @@ class EventDecoder:
             note,
         ) = m.groups()
         q = self._q
+        kind_text = kind.decode("utf-8")
+        kind_of_resource = self._kinds.get(kind_text)
+        if kind_of_resource is None:
+            kind_of_resource = q["contributionkind"](kind_text)
+        how = None
+        if instrument is not None:
+            how_text = instrument.decode("utf-8")
+            how = self._instruments.get(how_text)
+            if how is None:
+                how = q["instrument"](how_text)
         return {
-            "timestamp": q["datetime_iso"](ts.decode("ascii")),
+            "timestamp": self._datetime(ts.decode("ascii")),
             "originator_topic": topic.decode("utf-8"),
             "key": key.decode("utf-8"),
             "partnership": partnership.decode("utf-8"),
             "party": party.decode("utf-8"),
-            "agreement": _text(agreement),
-            "kind_of_resource": q["contributionkind"](kind.decode("utf-8")),
+            "agreement": None if agreement is None else agreement.decode("utf-8"),
+            "kind_of_resource": kind_of_resource,
             "value": self._money(amount, currency),
-            "quantity": None if quantity is None else q["decimal_str"](quantity.decode("ascii")),
-            "unit": _text(unit),
-            "valuation_basis": _text(basis),
-            "instrument": None if instrument is None else q["instrument"](instrument.decode("utf-8")),
+            "quantity": None if quantity is None else self._decimal(quantity.decode("ascii")),
+            "unit": None if unit is None else unit.decode("utf-8"),
+            "valuation_basis": None if basis is None else basis.decode("utf-8"),
+            "instrument": how,
             "fiscal_year": int(fiscal_year),
-            "description": _text(description),
+            "description": None if description is None else description.decode("utf-8"),
             "meta": self._meta(op_id, by, note),
         }
 
@@ -333,6 +379,21 @@ class EventDecoder:
         self._classes[topic] = found
         return found
 
+    def _plan_of(self, topic: str) -> tuple[type[Any], Callable[[Any], Any] | None, Any] | None:
+        """How events of a topic are made: their class, the originator id's convertor (None
+        when it passes the id through) and the layout read from the bytes (None: the
+        transcoder's); None when the mapper makes them."""
+        if topic not in self._plans:
+            from eventsourcing.persistence import pass_through_convertor
+
+            placed = self._class_of(topic) if self._decode_state is not None else None
+            plan = None
+            if placed is not None:
+                cls, convert = placed
+                plan = (cls, None if convert is pass_through_convertor else convert, self._fast.get(topic))
+            self._plans[topic] = plan
+        return self._plans[topic]
+
     def _uuid(self, oid: Any) -> UUID:
         found = self._uuids.get(oid)
         if found is None:
@@ -341,33 +402,35 @@ class EventDecoder:
             found = self._uuids[oid] = oid if isinstance(oid, UUID) else UUID(str(oid))
         return found
 
+    def _by_mapper(self, originator_id: UUID, version: int, topic: str, state: bytes) -> Any:
+        from eventsourcing.persistence import StoredEvent
+
+        return self.mapper.to_domain_event(
+            StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=state)
+        )
+
     def decode(self, oid: Any, version: int, topic: str, state: bytes) -> Any:
         """The domain event of a stored row: its originator id (text or UUID), version,
         topic and state."""
-        originator_id = self._uuid(oid)
-        state = bytes(state)
-        placed = self._class_of(topic) if self._decode_state is not None else None
-        if placed is None:
-            from eventsourcing.persistence import StoredEvent
-
-            return self.mapper.to_domain_event(
-                StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=state)
-            )
-        cls, convert = placed
-        fast = self._fast.get(topic)
+        originator_id = self._uuids.get(oid)
+        if originator_id is None:
+            originator_id = self._uuid(oid)
+        if type(state) is not bytes:  # a memoryview (PostgreSQL)
+            state = bytes(state)
+        plans = self._plans
+        plan = plans[topic] if topic in plans else self._plan_of(topic)
+        if plan is None:
+            return self._by_mapper(originator_id, version, topic, state)
+        cls, convert, fast = plan
         d = fast(state) if fast is not None else None
         if d is None:
             assert self._decode_state is not None
             try:
                 d = self._decode_state(state)
             except Exception:  # the mapper's error message names the event
-                from eventsourcing.persistence import StoredEvent
-
-                return self.mapper.to_domain_event(
-                    StoredEvent(originator_id=originator_id, originator_version=version, topic=topic, state=state)
-                )
+                return self._by_mapper(originator_id, version, topic, state)
             d.pop("class_version", None)
-        d["originator_id"] = convert(originator_id)
+        d["originator_id"] = originator_id if convert is None else convert(originator_id)
         d["originator_version"] = version
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", d)

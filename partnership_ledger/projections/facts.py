@@ -360,6 +360,13 @@ def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    c = pledged_fact(store, e)
+    store.put_contribution(c)
+    store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
+
+
+def pledged_fact(store: FactStore, e: Any) -> ContributionFact:
+    """The contribution a pledge makes (the fold then stores it and counts it in its bucket)."""
     fys = 4
     if e.agreement is not None:
         fys = _must(store.agreement(e.agreement), e.agreement).fiscal_year_start
@@ -385,8 +392,7 @@ def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
             e.description,
         ),
     )
-    store.put_contribution(c)
-    store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
+    return c
 
 
 def _delivered(store: FactStore, e: Any, info: AggregateInfo) -> None:

@@ -40,6 +40,7 @@ from .facts import (
     SubmissionFact,
     TargetFact,
     in_kind_row,
+    pledged_fact,
 )
 from .runner import AggregateInfo
 
@@ -159,24 +160,10 @@ def _opt_str(value: Decimal | None) -> str | None:
 
 
 def contribution_row(c: ContributionFact) -> tuple[Any, ...]:
-    return (
-        c.key,
-        c.partnership,
-        c.party,
-        c.agreement,
-        c.kind,
-        c.instrument,
-        c.fiscal_year,
-        c.fiscal_year_start,
-        c.currency,
-        str(c.pledged),
-        str(c.delivered),
-        str(c.withdrawn),
-        _opt_str(c.quantity),
-        c.unit,
-        c.valuation_basis,
-        c.description,
-    )
+    # By index (a named tuple's fields by name are looked up in Python): key ... currency,
+    # the pledged, delivered and withdrawn amounts, the quantity, then unit ... description.
+    quantity = c[12]
+    return (*c[:9], str(c[9]), str(c[10]), str(c[11]), None if quantity is None else str(quantity), *c[13:])
 
 
 def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
@@ -267,6 +254,7 @@ _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
 _DELIVERED = "ResourceContribution.Delivered"
+_PLEDGED = "ResourceContribution.Pledged"
 
 
 class SqlFactStore:
@@ -361,14 +349,11 @@ class SqlFactStore:
         c = self._cursor_or_none()
         assert c is not None
         documents = []
-        contributions, amounts = [], []
-        for name in sorted(self._changed_contributions):
-            pledge = self._contributions[name]
-            assert pledge is not None
-            if name in self._new_contributions:
-                contributions.append(contribution_row(pledge))
-            else:  # stored before this batch: only its amounts change
-                amounts.append((str(pledge.delivered), str(pledge.withdrawn), name))
+        cache, new = self._contributions, self._new_contributions
+        changed = sorted(self._changed_contributions)  # in key order: each page visited once
+        contributions = [contribution_row(f) for k in changed if k in new for f in (cache[k],) if f is not None]
+        # Those stored before this batch: only their amounts change.
+        amounts = [(str(f[10]), str(f[11]), k) for k in changed if k not in new for f in (cache[k],) if f is not None]
         for kind_key in sorted(self._dirty):
             fact = self._facts[kind_key]
             partnership = getattr(fact, "partnership", None)
@@ -418,10 +403,10 @@ class SqlFactStore:
                 [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
         inserts, updates = [], []
-        buckets, new = self._buckets, self._bucket_new
+        buckets, fresh = self._buckets, self._bucket_new
         for key in self._bucket_changed:
             p, w, d = buckets[key]
-            if key in new:
+            if key in fresh:
                 inserts.append((*key, str(p), str(w), str(d)))
             else:
                 updates.append((str(p), str(w), str(d), *key))
@@ -759,15 +744,33 @@ class FactsModel:
             store._bucket_changed.add,
             store._bucket_slot,
         )
+        new_contributions = store._new_contributions.add
         for position, event, info in items:
             name = type(event).__qualname__
+            if name == _PLEDGED:
+                # The same inline: ``facts._pledged`` (the contribution stored, its amount
+                # counted in the bucket of its fiscal year).
+                fact = pledged_fact(store, event)
+                key = fact[0]
+                if contributions.get(key) is None:  # not in the table: new (as put_contribution)
+                    new_contributions(key)
+                contributions[key] = fact
+                changed(key)
+                bucket = (fact[1], fact[2], fact[6], fact[4], fact[5] or "", fact[8])
+                slot = buckets.get(bucket)
+                if slot is None:
+                    slot = slot_of(bucket)
+                slot[0] = _add(slot[0], fact[9])
+                changed_buckets(bucket)
+                continue
             if name == _DELIVERED:
                 # The fold's most frequent event, inline: what ``facts._delivered`` does (the
                 # delivered amount added to the contribution and to its bucket of the fiscal
                 # year of the delivery), on the caches directly.
                 key = info.key
-                fact = contributions.get(key)
-                if fact is not None:
+                stored = contributions.get(key)
+                if stored is not None:
+                    fact = stored
                     amount = event.value.amount
                     contributions[key] = _new_tuple(ContributionFact, (*fact[:10], _add(fact[10], amount), *fact[11:]))
                     changed(key)
