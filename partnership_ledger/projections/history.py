@@ -69,9 +69,9 @@ class AggregateIndex:
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_aggregates (originator_id TEXT PRIMARY KEY, kind TEXT, "
         "key TEXT, partnership TEXT, party TEXT, parent TEXT) WITHOUT ROWID",
-        # For a partnership's history and a party's contributions (see :func:`history_where`).
-        "CREATE INDEX IF NOT EXISTS rm_aggregates_partnership ON rm_aggregates (partnership)",
-        "CREATE INDEX IF NOT EXISTS rm_aggregates_party ON rm_aggregates (party, kind)",
+        # No secondary index: a history by partnership or party reads the whole table (one row
+        # an aggregate, a few ms for 30,000), which costs less than keeping an index in order
+        # at every import (see :func:`history_where`).
     )
     table_names = ("rm_aggregates",)
     #: Creation events: the only ones this model reads (it places the others).
