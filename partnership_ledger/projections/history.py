@@ -169,9 +169,10 @@ class AggregateIndex:
 class HistoryModel:
     """Every operation with its position, recorded time, effective date, summary and actor.
 
-    ``rm_history`` has no secondary index: the operations on an aggregate (a key, or every
-    aggregate of a partnership through ``rm_aggregates``) are found by the events table's own
-    index of originator ids (see :func:`history_where`). ``rm_history_parties`` holds the
+    ``rm_history`` has no index by key or partnership: the operations on an aggregate (a key,
+    or every aggregate of a partnership through ``rm_aggregates``) are found by the events
+    table's own index of originator ids (see :func:`history_where`); only an agreement's, a few
+    among many derived events, have a (small, partial) index. ``rm_history_parties`` holds the
     parties each operation involves, except a contribution's owner (every operation on a
     contribution involves it): that one is found through ``rm_aggregates`` too.
     """
@@ -180,6 +181,9 @@ class HistoryModel:
         "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, recorded_at TEXT, "
         "effective TEXT, op TEXT, kind TEXT, key TEXT, partnership TEXT, actor TEXT, "
         "recorded_by TEXT, note TEXT, summary TEXT)",
+        # An agreement's own operations are few among its events (it counts every contribution
+        # under it, derived bookkeeping that is not history): they are looked up here instead.
+        "CREATE INDEX IF NOT EXISTS rm_history_agreement ON rm_history (key) WHERE kind = 'agreement'",
         # Looked up by party only: the table is its own index (no rowid, no second B-tree).
         "CREATE TABLE IF NOT EXISTS rm_history_parties (party TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (party, position)) WITHOUT ROWID",
@@ -259,6 +263,9 @@ def history_where(db: Db, kind: str | None, keys: Sequence[str], party: str | No
             if kind == "party":
                 where.append(f"h.position IN ({own} UNION ALL {_naming(db)})")
                 params += [_originator_param(db, kind, key), key, key]
+            elif kind == "agreement":
+                where.append("h.kind = 'agreement' AND h.key = ?")  # (the partial index's condition)
+                params.append(key)
             else:
                 where.append(f"h.position IN ({own})")
                 params.append(_originator_param(db, kind, key))
