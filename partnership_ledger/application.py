@@ -46,7 +46,7 @@ from .journal import Operation, Validator, iter_raw, journal_text, keys_named, p
 from .operations import event_to_operation
 from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
-from .projections.history import AggregateIndex, HistoryModel, with_info
+from .projections.history import AggregateIndex, HistoryModel, history_where, with_info
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
@@ -1066,26 +1066,14 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         Each entry: position, recorded_at, effective, op, kind, key, partnership, actor,
         recorded_by, note, summary.
         """
-        where: list[str] = []
-        params: list[Any] = []
+        kind: str | None = None
+        keys: list[str] = []
         if key is not None:
             kind = self._kind_of_key(key)
             if kind is None:
                 raise UnknownKey(f"there is nothing named {key} in the ledger")
-            if kind == "partnership":
-                keys = [key, *(self.children(key) if include_children else [])]
-                marks = ",".join("?" * len(keys))
-                where.append(f"(h.partnership IN ({marks}) OR h.key IN ({marks}))")
-                params += keys + keys
-            elif kind == "party":
-                where.append("(h.key = ? OR h.position IN (SELECT position FROM rm_history_parties WHERE party = ?))")
-                params += [key, key]
-            else:
-                where.append("h.key = ?")
-                params.append(key)
-        if party is not None:
-            where.append("h.position IN (SELECT position FROM rm_history_parties WHERE party = ?)")
-            params.append(party)
+            keys = [key, *(self.children(key) if kind == "partnership" and include_children else [])]
+        where, params = history_where(self.db, kind, keys, party)
         if since is not None:
             where.append("h.effective >= ?")
             params.append(str(since))

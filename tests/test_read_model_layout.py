@@ -83,7 +83,7 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
     with PartnershipLedger.open(path) as ledger:
         ledger.import_journal(json.dumps(ops))
         made = indexes(ledger)
-        assert {"rm_history_key", "rm_contributions_partnership"} <= made
+        assert {"rm_history_agreement", "rm_contributions_partnership"} <= made
         rows = read_model_rows(ledger)
         seen: list[set[str]] = []
         real = ledger.projections._batch

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from ..domain import aggregate_id
 from ..domain.values import Money, OpMeta
 from ..operations import (
     EVENT_OPS,
@@ -17,7 +18,7 @@ from ..operations import (
     parties_involved,
     summarize,
 )
-from ..storage.db import Cursor
+from ..storage.db import Cursor, Db
 from .runner import AggregateInfo
 
 _Row = tuple[tuple[Any, ...], list[str]]  # a row of rm_history, and the parties involved
@@ -68,7 +69,9 @@ class AggregateIndex:
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_aggregates (originator_id TEXT PRIMARY KEY, kind TEXT, "
         "key TEXT, partnership TEXT, party TEXT, parent TEXT) WITHOUT ROWID",
-        "CREATE INDEX IF NOT EXISTS rm_aggregates_partnership ON rm_aggregates (partnership)",
+        # No secondary index: a history by partnership or party reads the whole table (one row
+        # an aggregate, a few ms for 30,000), which costs less than keeping an index in order
+        # at every import (see :func:`history_where`).
     )
     table_names = ("rm_aggregates",)
     #: Creation events: the only ones this model reads (it places the others).
@@ -164,14 +167,23 @@ class AggregateIndex:
 
 
 class HistoryModel:
-    """Every operation with its position, recorded time, effective date, summary and actor."""
+    """Every operation with its position, recorded time, effective date, summary and actor.
+
+    ``rm_history`` has no index by key or partnership: the operations on an aggregate (a key,
+    or every aggregate of a partnership through ``rm_aggregates``) are found by the events
+    table's own index of originator ids (see :func:`history_where`); only an agreement's, a few
+    among many derived events, have a (small, partial) index. ``rm_history_parties`` holds the
+    parties each operation involves, except a contribution's owner (every operation on a
+    contribution involves it): that one is found through ``rm_aggregates`` too.
+    """
 
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, recorded_at TEXT, "
         "effective TEXT, op TEXT, kind TEXT, key TEXT, partnership TEXT, actor TEXT, "
         "recorded_by TEXT, note TEXT, summary TEXT)",
-        "CREATE INDEX IF NOT EXISTS rm_history_key ON rm_history (key)",
-        "CREATE INDEX IF NOT EXISTS rm_history_partnership ON rm_history (partnership)",
+        # An agreement's own operations are few among its events (it counts every contribution
+        # under it, derived bookkeeping that is not history): they are looked up here instead.
+        "CREATE INDEX IF NOT EXISTS rm_history_agreement ON rm_history (key) WHERE kind = 'agreement'",
         # Looked up by party only: the table is its own index (no rowid, no second B-tree).
         "CREATE TABLE IF NOT EXISTS rm_history_parties (party TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (party, position)) WITHOUT ROWID",
@@ -205,18 +217,71 @@ class HistoryModel:
             made = fast.get(type(event).__qualname__, history_row)(position, event.timestamp, event, info)
             if made is not None:  # else derived bookkeeping
                 rows.append(made[0])
+                owner = info.party if info.kind == "contribution" else None
                 for party in made[1]:
-                    parties.append((party, position))
+                    if party != owner:  # a contribution's owner: found through rm_aggregates
+                        parties.append((party, position))
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        make = _FAST_ROWS.get(type(event).__qualname__, history_row)
-        made = make(position, recorded_at, event, info)
+        made = _FAST_ROWS.get(type(event).__qualname__, history_row)(position, recorded_at, event, info)
         if made is None:
             return  # derived bookkeeping: shown as part of the operation that caused it
-        row, parties = made
-        self._rows.append(row)
-        for party in parties:
-            self._parties.append((party, position))
+        self._rows.append(made[0])
+        owner = info.party if info.kind == "contribution" else None
+        self._parties.extend((party, position) for party in made[1] if party != owner)
+
+
+def _events_of(db: Db, aggregates: str) -> str:
+    """SQL: the positions of the events of the aggregates that the SQL ``aggregates`` selects
+    (as ``a``, from ``rm_aggregates``), found by the events table's index of originator ids."""
+    oid = "a.originator_id" if db.backend == "sqlite" else "CAST(a.originator_id AS uuid)"
+    return f"SELECT e.{db.position_col} FROM {aggregates} JOIN {db.events_table} e ON e.originator_id = {oid}"
+
+
+def _originator_param(db: Db, kind: str, key: str) -> Any:
+    """The events table's originator id of the aggregate of ``kind`` named ``key``."""
+    oid = aggregate_id(kind, key)
+    return oid.hex if db.backend == "sqlite" else oid
+
+
+def history_where(db: Db, kind: str | None, keys: Sequence[str], party: str | None) -> tuple[list[str], list[Any]]:
+    """The conditions (on ``rm_history h``) and parameters that select the history of
+    ``keys`` (each of ``kind``; for a partnership, with every aggregate of it; for a party,
+    with every operation that names it) and of the operations that name ``party``."""
+    where: list[str] = []
+    params: list[Any] = []
+    if keys:
+        assert kind is not None
+        if kind == "partnership":
+            # Every aggregate of these partnerships (a partnership is its own partnership).
+            marks = ",".join("?" * len(keys))
+            where.append(f"h.position IN ({_events_of(db, 'rm_aggregates a')} WHERE a.partnership IN ({marks}))")
+            params += keys
+        else:
+            (key,) = keys
+            own = f"SELECT {db.position_col} FROM {db.events_table} WHERE originator_id = ?"
+            if kind == "party":
+                where.append(f"h.position IN ({own} UNION ALL {_naming(db)})")
+                params += [_originator_param(db, kind, key), key, key]
+            elif kind == "agreement":
+                where.append("h.kind = 'agreement' AND h.key = ?")  # (the partial index's condition)
+                params.append(key)
+            else:
+                where.append(f"h.position IN ({own})")
+                params.append(_originator_param(db, kind, key))
+    if party is not None:
+        where.append(f"h.position IN ({_naming(db)})")
+        params += [party, party]
+    return where, params
+
+
+def _naming(db: Db) -> str:
+    """SQL: the positions of the operations that name a party (the parameter, twice)."""
+    owned = _events_of(db, "rm_aggregates a")
+    return (
+        "SELECT position FROM rm_history_parties WHERE party = ? "
+        f"UNION ALL {owned} WHERE a.party = ? AND a.kind = 'contribution'"
+    )
 
 
 def history_row(position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> _Row | None:
@@ -248,23 +313,16 @@ def history_row(position: int, recorded_at: datetime, event: Any, info: Aggregat
 # event back into its journal operation (tests/test_history_rows.py holds them equal).
 
 
-def _money_text(m: Any) -> str:
-    return f"{m.amount} {m.currency}" if isinstance(m, Money) else str(m)
-
-
-def _meta_fields(event: Any) -> tuple[str | None, str | None]:
-    meta = getattr(event, "meta", None)
-    if isinstance(meta, OpMeta):
-        return meta.by, meta.note
-    return None, None
-
-
 def _pledge_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
-    by, note = _meta_fields(e)
+    meta = getattr(e, "meta", None)
+    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
     under = f" under {e.agreement}" if e.agreement else ""
     how = f" as {e.instrument.value}" if e.instrument else ""
+    v = e.value
+    # !s: what an f-string makes of a Decimal (str), a few times faster than its __format__.
+    money = f"{v.amount!s} {v.currency}" if isinstance(v, Money) else str(v)
     summary = (
-        f"{e.party} pledged {_money_text(e.value)} of {e.kind_of_resource.value}{how} to "
+        f"{e.party} pledged {money} of {e.kind_of_resource.value}{how} to "
         f"{e.partnership} for fiscal year {e.fiscal_year}{under} ({e.key})"
     )
     party = e.party if isinstance(e.party, str) else None
@@ -289,28 +347,32 @@ def _pledge_row(position: int, recorded_at: datetime, e: Any, info: AggregateInf
 
 
 def _deliver_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
-    by, note = _meta_fields(e)
+    meta = getattr(e, "meta", None)
+    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
     owner = info.party if info.kind == "contribution" else None
-    who = f"{owner} " if owner else ""
+    v = e.value
+    money = f"{v.amount!s} {v.currency}" if isinstance(v, Money) else str(v)
     on = e.on
+    key = info.key
     row = (
         position,
         recorded_at.isoformat(),
         on.isoformat() if isinstance(on, date) else None,
         "deliver",
         info.kind,
-        info.key,
+        key,
         info.partnership,
         owner or by,
         by,
         note,
-        f"{who}delivered {_money_text(e.value)} on contribution {info.key}",
+        f"{owner} delivered {money} on contribution {key}" if owner else f"delivered {money} on contribution {key}",
     )
     return row, [owner] if owner else []
 
 
 def _decision_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
-    by, note = _meta_fields(e)
+    meta = getattr(e, "meta", None)
+    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
     votes = e.votes
     cast = [v.value for v in votes.values()]
     summary = (
@@ -337,8 +399,55 @@ def _decision_row(position: int, recorded_at: datetime, e: Any, info: AggregateI
     return row, list(parties)
 
 
+def _measured_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row | None:
+    if getattr(e, "derived", False) or not isinstance(e.on, date):  # pragma: no cover - not made so
+        return history_row(position, recorded_at, e, info)
+    meta = getattr(e, "meta", None)
+    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    row = (
+        position,
+        recorded_at.isoformat(),
+        e.on.isoformat(),
+        "record_measurement",
+        info.kind,
+        info.key,
+        info.partnership,
+        by,
+        by,
+        note,
+        f"target {info.key} measured {e.value} for {e.period} ({e.source})",
+    )
+    return row, []
+
+
+def _submitted_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row | None:
+    if getattr(e, "derived", False) or not isinstance(e.on, date):  # pragma: no cover - not made so
+        return history_row(position, recorded_at, e, info)
+    meta = getattr(e, "meta", None)
+    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    party = e.party if isinstance(e.party, str) else None
+    role = e.role.value
+    who = e.party if role == "party" else f"a {role} evaluator"
+    row = (
+        position,
+        recorded_at.isoformat(),
+        e.on.isoformat(),
+        "submit_evaluation",
+        info.kind,
+        info.key,
+        info.partnership,
+        party or by,
+        by,
+        note,
+        f"{who} submitted to evaluation {info.key}",
+    )
+    return row, [] if party is None else [party]
+
+
 _FAST_ROWS: dict[str, Callable[[int, datetime, Any, AggregateInfo], _Row | None]] = {
     "ResourceContribution.Pledged": _pledge_row,
     "ResourceContribution.Delivered": _deliver_row,
     "Partnership.DecisionRecorded": _decision_row,
+    "NumericTarget.Measured": _measured_row,
+    "Evaluation.Submitted": _submitted_row,
 }
