@@ -155,10 +155,6 @@ def _opt_dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def _opt_str(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
 def contribution_row(c: ContributionFact) -> tuple[Any, ...]:
     # By index (a named tuple's fields by name are looked up in Python): key ... currency,
     # the pledged, delivered and withdrawn amounts, the quantity, then unit ... description.
