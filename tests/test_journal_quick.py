@@ -190,3 +190,30 @@ def test_an_operations_quick_check_gives_its_full_checks_fields_or_leaves_it_to_
         assert list(found.items()) == list(fields.items())  # the same values, in the same order
     elif not problems and quick is not None and set(raw) <= set(journal.OPS[name]) | {"op"}:
         pytest.fail("a good operation without metadata went the long way")
+
+
+def test_a_quick_check_refuses_a_known_value_its_field_does_not_take() -> None:
+    # Money, keys and dates already known good for another field: the operation's own checks
+    # (more than zero, a key, a year) still apply, and the full check says what is wrong.
+    register = {"op": "register_party", "key": "p", "name": "P", "sector": "npo"}
+    register["capacity"] = {"amount": "0", "currency": "JPY"}
+    deliver = {"op": "deliver", "contribution": "c", "value": {"amount": "0", "currency": "JPY"}, "on": "2024-01-01"}
+    pledge = {
+        "op": "pledge",
+        "key": "c",
+        "partnership": "x",
+        "party": "p",
+        "kind": "money",
+        "value": {"amount": "5", "currency": "JPY"},
+        "fiscal_year": True,
+    }
+    _, errors = report([register, deliver, pledge, {**deliver, "on": "2024-02-30"}])
+    assert errors is not None
+    assert [(p["index"], p["field"]) for p in errors[1]] == [(1, "value"), (2, "fiscal_year"), (3, "value"), (3, "on")]
+    assert journal._QUICK_CHECKS["deliver"](deliver) is None
+    assert journal._QUICK_CHECKS["register_party"](register) == {
+        "key": "p",
+        "name": "P",
+        "sector": journal.Sector.NPO,
+        "capacity": Money(Decimal(0), "JPY"),
+    }
