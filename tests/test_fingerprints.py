@@ -76,6 +76,9 @@ def test_validating_with_fingerprints_worked_out_ahead_gives_what_validating_alo
         '[{"op": "register_party", "key": "p", "name": "P", "sector": "npo"}, {"op": 1.5}, {"op": "x"',
         '[{"op": "register_party", "key": "p", "name": "P", "sector": "npo"}, NaN, {"a": 1, "a": 2}]',
         '[{"op": "register_party", "key": "p", "name": "P", "sector": "npo", "id": "x"}, 1, "x", null]',
+        # JSON Lines, good then broken
+        '{"op": "register_party", "key": "p", "name": "P", "sector": "npo"}\n\n{"op": "join_partnership"}\n',
+        '{"op": "register_party", "key": "p", "name": "P", "sector": "npo"}\n{"op": \n',
     ],
 )
 def test_floats_odd_values_and_a_broken_text_are_validated_as_without_the_child(text: str) -> None:
