@@ -952,8 +952,9 @@ class Fingerprints:
     child reads the same text with the same code (:func:`iter_raw`) and writes, for each raw
     operation in order, its fingerprint (32 hex digits) or ``-`` 32 times where it has none
     to give (not an object, or not JSON the encoder writes); :meth:`take` reads the next one.
-    Whatever the child gives, or fails to give, the caller works out the fingerprint itself:
-    the ids are :func:`op_fingerprint`'s either way, so validation is unchanged.
+    Any fingerprint the child does not give (it failed, stopped, or had none), the caller
+    works out itself: the ids are :func:`op_fingerprint`'s either way, so validation, and
+    every problem it reports, is unchanged.
 
     Only started (:meth:`start`) where it is safe and worth it: on Linux, with ``os.fork``,
     in a process running one thread (a fork copies only the calling thread: a lock another
