@@ -42,7 +42,16 @@ from .errors import (
 )
 from .handlers import apply_operation
 from .indicator_queries import IndicatorQueries, parse_as_of
-from .journal import Operation, Validator, iter_raw, journal_text, keys_named, parse_operations, to_json_value
+from .journal import (
+    Fingerprints,
+    Operation,
+    Validator,
+    iter_raw,
+    journal_text,
+    keys_named,
+    parse_operations,
+    to_json_value,
+)
 from .operations import event_to_operation
 from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
@@ -346,7 +355,9 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         del data  # the text is all that is needed from here on
 
         def operations() -> tuple[Iterator[Operation], Validator]:
-            validator = Validator()
+            # A big journal's fingerprints (the ids of its operations) are worked out by a
+            # child process meanwhile, where that is safe (see Fingerprints).
+            validator = Validator(Fingerprints.start(text))
             valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
             return valid, validator
 
@@ -371,6 +382,9 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 _back_off(attempt)
             except PersistenceError as e:
                 raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
+            finally:
+                if validator is not None:
+                    validator.close()
         raise ConcurrencyError(
             f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
             "nothing was recorded, try again"

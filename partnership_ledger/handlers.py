@@ -21,7 +21,7 @@ from .domain import (
 from .domain.agreement import check_terms
 from .domain.evaluation import DEFAULT_CRITERIA
 from .domain.target import check_targets
-from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum
+from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum2
 from .errors import (
     ContributionError,
     CycleError,
@@ -234,7 +234,8 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     p = _open_partnership(uow, f["partnership"])
     party = f["party"]
     uow.get(Party, party)
-    p.check_member(party, f"pledge contribution {key}")
+    if not p.is_member(party):  # the message made only when it is needed: this runs for every pledge
+        p.check_member(party, f"pledge contribution {key}")
     kind: ContributionKind = f["kind"]
     value: Money = f["value"]
     instrument = f.get("instrument")
@@ -251,7 +252,8 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
                 f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
             )
         agreement.check_contribution(party, fiscal_year, key, value)
-    p.adopt_currency(value.currency, f"contribution {key}", meta)
+    if p.currency != value.currency:  # adopting the currency it keeps changes nothing
+        p.adopt_currency(value.currency, f"contribution {key}", meta)
     contribution = ResourceContribution._new(
         key=key,
         partnership=p.key,
@@ -287,7 +289,7 @@ def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agree
         return None
     a = uow.get(Agreement, c.agreement)
     pledged_net = c.pledged_net
-    counted_after = max(pledged_net, exact_sum([c.delivered, change]))
+    counted_after = max(pledged_net, exact_sum2(c.delivered, change))
     if counted_after > max(pledged_net, c.delivered):  # more than c.counted_against_cap
         a.check_cap(c.party, c.fiscal_year, c.key, Money(counted_after, c.currency))
     return a

@@ -102,7 +102,9 @@ def chain_links(
                     topics[topic] = topic_field
         else:
             topic_field = _field(_text_bytes(topic))
-        if type(oid) is UUID:  # its 32 hex digits, as _text_bytes has it
+        if type(oid) is str and len(oid) == 32 and oid.isascii():  # as stored: a UUID's hex digits
+            head = pack(">qQ32sq", position, 32, oid.encode(), version)
+        elif type(oid) is UUID:  # its 32 hex digits, as _text_bytes has it
             head = pack(">qQ32sq", position, 32, oid.hex.encode(), version)
         else:
             head = pack(">q", position) + _field(_text_bytes(oid)) + pack(">q", version)

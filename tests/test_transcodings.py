@@ -98,6 +98,19 @@ def test_an_events_attributes_are_written_as_its_state_without_its_originator(
     assert QUICK.encode_event(with_originator) == expected
 
 
+@given(
+    st.lists(st.builds(OpMeta, texts, texts | st.none(), texts | st.none()), min_size=1, max_size=4),
+    st.lists(st.dates(), max_size=4),
+)
+def test_metadata_and_days_met_again_are_written_as_the_first_time(metas: list[OpMeta], days: list[date]) -> None:
+    # The quick path keeps the last metadata's text and each day's: the same object again, an
+    # equal one, or another in between, are written as the generic transcoder writes them.
+    for meta in [*metas, metas[0], OpMeta(metas[0].op_id, metas[0].by, metas[0].note), *metas]:
+        state = {"meta": meta, "days": days, "day": days[0] if days else None}
+        assert QUICK.encode(state) == GENERIC.encode(state)
+        assert QUICK.encode_event({"originator_id": 1, **state, "originator_version": 2}) == GENERIC.encode(state)
+
+
 def test_many_names_or_none_at_all_are_written_the_general_way() -> None:
     many = {f"n{i}": i for i in range(300)}
     assert QUICK.encode_event({"originator_id": 1, **many, "originator_version": 2}) == GENERIC.encode(many)

@@ -129,7 +129,8 @@ class Agreement(LedgerAggregate):
     def check_contribution(self, party: str, fiscal_year: int, contribution: str, amount: Money) -> None:
         """A contribution may not take ``party`` past its annual cap nor beyond ``max_years``."""
         self.check_in_force()
-        self.check_party(party, f"contribute under it ({contribution})")
+        if party not in self.parties:  # the message made only when it is needed
+            self.check_party(party, f"contribute under it ({contribution})")
         terms = self.terms
         first_year = terms.fiscal_year_of(terms.start)
         last_year = terms.fiscal_year_of(terms.end)

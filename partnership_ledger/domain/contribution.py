@@ -11,7 +11,7 @@ from eventsourcing.domain import event
 
 from ..errors import ContributionError, CurrencyMismatch, NegativeDelivered
 from .base import LedgerAggregate, aggregate_id
-from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum
+from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum, exact_sum2
 
 
 @attrs.frozen
@@ -112,7 +112,8 @@ class ResourceContribution(LedgerAggregate):
     # -- commands ----------------------------------------------------------------------
     def check_delivery(self, value: Money) -> None:
         """The rules of this contribution that a delivery of ``value`` must keep."""
-        self.check_currency(value, f"delivery to contribution {self.key}")
+        if value.currency != self.pledged.currency:  # the message made only when it is needed
+            self.check_currency(value, f"delivery to contribution {self.key}")
         if self.withdrawn_on is not None:
             raise ContributionError(
                 f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
@@ -129,7 +130,7 @@ class ResourceContribution(LedgerAggregate):
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.deliveries.append(Delivery(value, on, evidence))
-        self._delivered_total = exact_sum([self._delivered_total, value.amount])
+        self._delivered_total = exact_sum2(self._delivered_total, value.amount)
 
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.check_currency(delta, f"correction of contribution {self.key}")
@@ -146,7 +147,7 @@ class ResourceContribution(LedgerAggregate):
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.corrections.append(Correction(delta, reason, on))
-        self._delivered_total = exact_sum([self._delivered_total, delta.amount])
+        self._delivered_total = exact_sum2(self._delivered_total, delta.amount)
 
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:

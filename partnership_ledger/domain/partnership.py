@@ -204,12 +204,16 @@ class Partnership(LedgerAggregate):
         meta: OpMeta,
     ) -> Decision:
         self.check_open()
-        self.check_not_before_start(on, f"decision {key}")
+        # (Each message made only when it is needed.)
+        if on < self.proposed_on:
+            self.check_not_before_start(on, f"decision {key}")
         if key in self.decisions:
             raise DecisionError(f"partnership {self.key} already has a decision {key}")
-        self.check_member(proposed_by, f"propose decision {key}")
+        if not self.is_member(proposed_by):
+            self.check_member(proposed_by, f"propose decision {key}")
         for voter in votes:
-            self.check_member(voter, f"vote on decision {key}")
+            if not self.is_member(voter):
+                self.check_member(voter, f"vote on decision {key}")
         if not votes:
             raise DecisionError(f"decision {key} of partnership {self.key} has no votes")
         if rule is DecisionRule.CONSENSUS:

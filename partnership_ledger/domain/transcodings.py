@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from collections.abc import Callable
@@ -147,10 +148,17 @@ class LedgerTranscoder(JSONTranscoder):
 
             return money_text
         if isinstance(t, AttrsTranscoding) and t.type is OpMeta:
+            # The metadata of an operation is in each of its events (often two in a row): the
+            # last one's text is kept, with the (immutable) metadata, as one tuple.
+            last: tuple[OpMeta | None, str] = (None, "")
 
             def meta_text(o: OpMeta) -> str:
+                nonlocal last
+                known = last
+                if known[0] is o:
+                    return known[1]
                 op_id, by, note = o.op_id, o.by, o.note
-                return (
+                made = (
                     head
                     + '{"op_id":'
                     + (_json_str(op_id) if type(op_id) is str else text(op_id))
@@ -160,6 +168,8 @@ class LedgerTranscoder(JSONTranscoder):
                     + ("null" if note is None else text(note))
                     + "}}"
                 )
+                last = (o, made)
+                return made
 
             return meta_text
         if isinstance(t, AttrsTranscoding):
@@ -172,7 +182,20 @@ class LedgerTranscoder(JSONTranscoder):
             return lambda o: head + '"' + str(o) + '"}'
         if t.type is UUID:
             return lambda o: head + '"' + o.hex + '"}'
-        return lambda o: head + '"' + o.isoformat() + '"}'  # datetime, date
+        if t.type is date:
+            # A journal's operations are on a few thousand days: each day's text is kept.
+            days: dict[date, str] = {}
+
+            def date_text(o: date) -> str:
+                found = days.get(o)
+                if found is None:
+                    found = head + '"' + o.isoformat() + '"}'
+                    if len(days) < 10_000:
+                        days[o] = found
+                return found
+
+            return date_text
+        return lambda o: head + '"' + o.isoformat() + '"}'  # datetime
 
     def encode(self, obj: Any) -> bytes:
         # The JSON text is put together here for the usual values (an event's state holds
@@ -293,10 +316,27 @@ class LedgerMapper(Mapper[UUID]):
             state = self.compressor.compress(state)
         if self.cipher:
             state = self.cipher.encrypt(state)
-        return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
+        if not _PLAIN_STORED_EVENT:
+            return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
+        # StoredEvent(...) without its frozen dataclass __init__ (which sets each field through
+        # object.__setattr__): the same object, its fields in its __dict__.
+        stored = _object_new(StoredEvent)
+        fields = stored.__dict__
+        fields["originator_id"] = attributes["originator_id"]
+        fields["originator_version"] = attributes["originator_version"]
+        fields["topic"] = topic
+        fields["state"] = state
+        return stored
 
 
 _MISSING: Any = object()
+_object_new = object.__new__
+# StoredEvent is a frozen dataclass of these fields, with a __dict__ and nothing run on init.
+_PLAIN_STORED_EVENT = (
+    tuple(f.name for f in dataclasses.fields(StoredEvent)) == ("originator_id", "originator_version", "topic", "state")
+    and "__slots__" not in vars(StoredEvent)
+    and not hasattr(StoredEvent, "__post_init__")
+)
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
 
 

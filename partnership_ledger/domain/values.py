@@ -123,6 +123,11 @@ def exact_sum(values: Iterable[Decimal]) -> Decimal:
     return total
 
 
+def exact_sum2(a: Decimal, b: Decimal) -> Decimal:
+    """``exact_sum([a, b])``, the same Decimal (to the exponent), without the list and loop."""
+    return _exact_add(_exact_add(_ZERO, a), b)
+
+
 def exact_sub(a: Decimal, b: Decimal) -> Decimal:
     """``a - b``, exactly."""
     return EXACT.subtract(a, b)

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +38,9 @@ INDEX_TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL) "
     "WITHOUT ROWID",
 ]
+
+
+_first = itemgetter(0)
 
 
 def chain_enabled() -> bool:
@@ -114,17 +118,8 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB:d}")
             yield lambda stored_events, **kwargs: self._insert_events(c, stored_events, **kwargs)
 
-    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Insert the events; their positions (rowids), in order."""
-        rows = [
-            (
-                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                s.originator_version,
-                s.topic,
-                s.state,
-            )
-            for s in stored_events
-        ]
+    def _insert_rows(self, c: SQLiteCursor, rows: list[tuple[str, int, str, bytes]]) -> list[int]:
+        """Insert the events' rows; their positions (rowids), in order."""
         if not rows:
             return []
         # The first INSERT takes the write lock; from then on no one else inserts, and SQLite
@@ -151,9 +146,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        # The events' rows as stored (the originator id as its hex digits), made once: the
+        # chain hashes the same values.
+        rows = [
+            (
+                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+                s.originator_version,
+                s.topic,
+                s.state,
+            )
+            for s in stored_events
+        ]
         # The INSERTs below take SQLite's write lock, so the chain head read afterwards
         # is the true head: no other writer can append between the read and our links.
-        positions = self._insert_rows(c, stored_events)
+        positions = self._insert_rows(c, rows)
         if chain_enabled():
             c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
@@ -161,21 +167,20 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             links = chain_links(
                 prev_position,
                 prev_hash,
-                (
-                    (position, s.originator_id, s.originator_version, s.topic, s.state)
-                    for position, s in zip(positions, stored_events, strict=True)
-                ),
+                ((position, *r) for position, r in zip(positions, rows, strict=True)),
             )
             c.executemany("INSERT INTO ledger_chain VALUES (?,?,?)", links)
+        # The index rows in the order of their keys, not at random places of their B-trees
+        # (which order they are inserted in makes no difference to what is stored).
         ops = kwargs.get("ledger_ops") or ()
         if ops:
             c.executemany(
                 "INSERT INTO ledger_ops VALUES (?,?)",
-                [(op_id, positions[i]) for op_id, i in ops],
+                sorted([(op_id, positions[i]) for op_id, i in ops], key=_first),
             )
         new_keys = kwargs.get("ledger_keys") or ()
         if new_keys:
-            c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", list(new_keys))
+            c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(new_keys, key=_first))
         project = kwargs.get("project")
         if project is not None:
             # The application's read models, applied from the events in memory within this
