@@ -46,12 +46,14 @@ def _bind_nulls_and_blobs_quickly() -> None:
     gives None for None, ``bytes`` the same bytes object; both in C. What is bound is the
     same (NULL, the blob), for every sqlite3 connection of the process; the flag that makes
     sqlite3 adapt every parameter is only set by adapters of int, float, str or bytearray.
+    An adapter the embedding program registered first for either type is left as it is.
     """
     import sqlite3
 
     none_to_null: Any = {}.get
-    sqlite3.register_adapter(type(None), none_to_null)
-    sqlite3.register_adapter(bytes, bytes)
+    for kind, adapter in ((type(None), none_to_null), (bytes, bytes)):
+        if (kind, sqlite3.PrepareProtocol) not in sqlite3.adapters:
+            sqlite3.register_adapter(kind, adapter)
 
 
 _bind_nulls_and_blobs_quickly()
