@@ -110,14 +110,22 @@ def timed_command(argv: list[str], env: dict[str, str] | None = None) -> dict[st
         }
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped child processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child_ours_import(args: dict[str, Any]) -> dict[str, Any]:
     from partnership_ledger import PartnershipLedger
 
     rss_before = peak_rss_mb()
     ledger = PartnershipLedger.open(args["db"])
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu, children = time.perf_counter(), time.process_time(), children_cpu()
     result = ledger.import_journal(Path(args["journal"]))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    # The CPU of the child that works out a big journal's fingerprints (reaped by now) counts too.
+    helper_cpu = children_cpu() - children
     info = ledger.info()
     with ledger.db.transaction(commit=False) as c:
         c.execute("SELECT COUNT(*) FROM ledger_keys")
@@ -131,7 +139,8 @@ def child_ours_import(args: dict[str, Any]) -> dict[str, Any]:
         "stored_events": info["events"],
         "aggregates": aggregates,
         "seconds": seconds,
-        "cpu_seconds": cpu,
+        "cpu_seconds": cpu + helper_cpu,
+        "helper_cpu_seconds": helper_cpu,
         "peak_rss_mb": peak_rss_mb(),
         "rss_before_import_mb": rss_before,
         "synchronous": info.get("synchronous"),  # SQLite only

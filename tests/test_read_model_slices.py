@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import chunked_journals, valid_journals
+from test_import_slices import slices_of
 from test_read_models import assert_materialized_equals_replay, every_op_journal, ledger_at, replayed
 from test_read_models import every_indicator as indicators
 
-from partnership_ledger import application
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
 from partnership_ledger.projections.sqlstore import SqlFactStore
@@ -27,16 +27,6 @@ from partnership_ledger.projections.sqlstore import SqlFactStore
 
 def as_bytes(ops: list[dict[str, Any]]) -> bytes:
     return json.dumps(ops).encode()
-
-
-@contextmanager
-def slices_of(n: int) -> Iterator[None]:
-    before = application.SLICE
-    application.SLICE = n
-    try:
-        yield
-    finally:
-        application.SLICE = before
 
 
 @contextmanager
