@@ -51,7 +51,8 @@ def _bind_nulls_and_blobs_quickly() -> None:
     import sqlite3
 
     none_to_null: Any = {}.get
-    for kind, adapter in ((type(None), none_to_null), (bytes, bytes)):
+    same_bytes: Any = bytes
+    for kind, adapter in ((type(None), none_to_null), (bytes, same_bytes)):
         if (kind, sqlite3.PrepareProtocol) not in sqlite3.adapters:
             sqlite3.register_adapter(kind, adapter)
 
