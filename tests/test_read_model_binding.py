@@ -28,3 +28,21 @@ def test_none_and_bytes_bind_as_null_and_blob_and_other_types_as_before() -> Non
     # A str subclass is still adapted as before (its text), not changed by the registration.
     con.execute("INSERT INTO t (a) VALUES (?)", (Text("sub"),))
     assert con.execute("SELECT a FROM t WHERE a = 'sub'").fetchone() == ("sub",)
+
+
+def test_an_adapter_the_program_registered_first_is_left_in_place() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sqlite3\n"
+        "def mine(b): return b'mine:' + b\n"
+        "sqlite3.register_adapter(bytes, mine)\n"
+        "import partnership_ledger.projections.runner\n"
+        "assert sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)] is mine\n"
+        "assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters\n"
+        "con = sqlite3.connect(':memory:')\n"
+        "print(con.execute('SELECT ?', (b'x',)).fetchone()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "b'mine:x'"
