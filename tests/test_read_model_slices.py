@@ -6,6 +6,7 @@ writer records between two transactions is seen.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from test_read_models import every_indicator as indicators
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
+from partnership_ledger.projections import runner
 from partnership_ledger.projections.sqlstore import SqlFactStore
 
 
@@ -280,3 +282,56 @@ def test_catch_up_batches_resume_the_caches_unless_another_writer_came_between(
         assert one.facts.contribution("c1") == one.replay_facts().contribution("c1")
         assert one.facts.contribution("c2") == one.replay_facts().contribution("c2")
         assert sorted(one.facts.buckets("p")) == sorted(one.replay_facts().buckets("p"))
+
+
+def wal_pages(path: Path) -> int:
+    wal = Path(str(path) + "-wal")
+    return wal.stat().st_size // 4096 if wal.exists() else 0
+
+
+@pytest.mark.parametrize("zeroed", [False, True])
+def test_dropping_read_models_frees_their_pages_without_overwriting_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zeroed: bool
+) -> None:
+    """A rebuild drops the read models with SQLite's ``secure_delete`` off (Debian's SQLite
+    has it on): zeroing every freed page writes the whole of the read models again."""
+    path = tmp_path / "l.sqlite"
+    ops = PARTIES + [pledge(f"c{i}", str(1000 + i)) for i in range(600)]
+    ops += [{**deliver(f"c{i}", "7"), "note": "n" * 200} for i in range(600)]
+    if zeroed:  # the control: as if it were left on, the same drop writes far more
+        monkeypatch.setattr(runner, "_secure_delete_off", lambda c, backend: contextlib.nullcontext())
+    with ledger_at(path) as ledger:
+        ledger.import_journal(as_bytes(ops))
+        with ledger.db.transaction() as c:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = wal_pages(path)
+        with ledger.db.transaction() as c:
+            c.execute("PRAGMA secure_delete=1")
+            ledger.projections._start_afresh(c)
+            c.execute("PRAGMA secure_delete")
+            assert c.fetchone()[0] == 1  # set back as it was
+        written = wal_pages(path) - before
+        with ledger.db.transaction() as c:
+            c.execute("PRAGMA page_count")
+            pages = int(c.fetchone()[0])
+        # The read models are most of the file: zeroed, their pages are all written again.
+        assert (written > pages // 4) if zeroed else (written < 40), (written, pages)
+        ledger.catch_up()
+        assert ledger.burden_balance("p")["parties"]
+
+
+def test_secure_delete_is_set_back_when_the_drop_fails(tmp_path: Path) -> None:
+    seen: list[int] = []
+
+    def failing_drop(c: Any) -> None:
+        with runner._secure_delete_off(c, "sqlite"):
+            c.execute("PRAGMA secure_delete")
+            seen.append(int(c.fetchone()[0]))
+            raise RuntimeError("a failed drop")
+
+    with ledger_at(tmp_path / "l.sqlite") as ledger, ledger.db.transaction(commit=False) as c:
+        c.execute("PRAGMA secure_delete=1")
+        with pytest.raises(RuntimeError):
+            failing_drop(c)
+        c.execute("PRAGMA secure_delete")
+        assert (seen, c.fetchone()[0]) == ([0], 1)

@@ -113,6 +113,30 @@ def _collector_between_batches() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _secure_delete_off(c: Cursor, backend: str) -> Iterator[None]:
+    """Let SQLite free pages without overwriting them with zeros (``secure_delete``, which
+    some builds turn on by default: Debian's), on this connection and until the block ends.
+
+    Only around writes of read models, which hold nothing the events do not: their content
+    left in free pages is content the file keeps anyway, in the events. Overwriting the pages
+    of the read models of a million events that a rebuild drops writes a few hundred
+    megabytes (5 s); freeing them, a fifth of a second.
+    """
+    if backend != "sqlite":
+        yield
+        return
+    c.execute("PRAGMA secure_delete")
+    before = int((c.fetchone() or (0,))[0])
+    if before:
+        c.execute("PRAGMA secure_delete=0")
+    try:
+        yield
+    finally:
+        if before:
+            c.execute(f"PRAGMA secure_delete={before}")
+
+
 def _fetch_plain(c: Cursor, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """The rows of a query as plain tuples. On SQLite, straight from the ``sqlite3`` cursor
     with no row factory for this query (eventsourcing's connections make ``sqlite3.Row``
@@ -198,9 +222,10 @@ class Projections:
     def _start_afresh(self, c: Cursor) -> None:
         """Drop every read model and make its tables again, empty and without their secondary
         indexes: the catch-up that fills them makes those at its end (see :meth:`catch_up`)."""
-        for m in self.models:
-            for name in m.table_names:
-                c.execute(f"DROP TABLE IF EXISTS {name}")
+        with _secure_delete_off(c, self.db.backend):
+            for m in self.models:
+                for name in m.table_names:
+                    c.execute(f"DROP TABLE IF EXISTS {name}")
         c.execute("DELETE FROM ledger_tracking WHERE name LIKE 'read_models%'")
         c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
         for statement in self._tables:
