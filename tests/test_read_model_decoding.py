@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import attrs
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import valid_journals
@@ -133,10 +135,79 @@ def test_the_every_op_journal_takes_the_fast_layouts(tmp_path: Path, every_op_pa
     assert decoder._new_meta is not None
 
 
-def test_a_small_id_cache_still_decodes_every_event(tmp_path: Path, every_op_path: Path, monkeypatch: Any) -> None:
+def test_small_id_and_date_caches_still_decode_every_event(
+    tmp_path: Path, every_op_path: Path, monkeypatch: Any
+) -> None:
     monkeypatch.setattr(decoding, "UUID_CACHE", 2)
+    monkeypatch.setattr(decoding, "DATE_CACHE", 1)
     with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         check_all(ledger)
         ledger.rebuild()
         assert ledger.info()["read_model_lag"] == 0
+
+
+def test_money_and_op_meta_are_made_through_their_slots_as_their_init_makes_them() -> None:
+    from decimal import Decimal
+
+    from partnership_ledger.domain.values import Money, OpMeta
+
+    money = decoding._slot_maker(Money, ("amount", "currency"))
+    meta = decoding._slot_maker(OpMeta, ("op_id", "by", "note"))
+    assert money is not None
+    assert meta is not None
+    made = money(Decimal("12.50"), "JPY")
+    assert type(made) is Money
+    assert made == Money(Decimal("12.50"), "JPY")
+    assert hash(made) == hash(Money(Decimal("12.50"), "JPY"))
+    assert repr(made) == repr(Money(Decimal("12.50"), "JPY"))
+    assert meta("op-1", None, "n") == OpMeta("op-1", None, "n")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.currency = "USD"  # type: ignore[misc]
+
+
+def test_a_class_whose_init_does_more_than_set_its_fields_is_made_by_its_init() -> None:
+    @attrs.frozen
+    class Checked:
+        a: int = attrs.field(validator=attrs.validators.instance_of(int))
+        b: int
+
+    @attrs.frozen
+    class Hooked:
+        a: int
+        b: int
+
+        def __attrs_post_init__(self) -> None:
+            pass
+
+    @attrs.frozen
+    class Converted:
+        a: int = attrs.field(converter=int)
+        b: int
+
+    @attrs.frozen(slots=False)
+    class NoSlots:
+        a: int
+        b: int
+
+    for cls in (Checked, Hooked, Converted, NoSlots):
+        assert decoding._slot_maker(cls, ("a", "b")) is None, cls
+        assert decoding._positional(FakeTranscoding(cls), ("a", "b")) is cls
+
+    @attrs.frozen
+    class Plain:
+        a: int
+        b: int
+
+    made = decoding._positional(FakeTranscoding(Plain), ("a", "b"))
+    assert made is not None
+    assert made is not Plain
+    assert made(1, 2) == Plain(1, 2)
+
+
+class FakeTranscoding:
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+
+
+FakeTranscoding.__name__ = "AttrsTranscoding"

@@ -147,6 +147,8 @@ _SUBMITTED_TOPIC = "partnership_ledger.domain.evaluation:Evaluation.Submitted"
 _MEASURED_TOPIC = "partnership_ledger.domain.target:NumericTarget.Measured"
 _PLEDGED_TOPIC = "partnership_ledger.domain.contribution:ResourceContribution.Pledged"
 
+#: How many dates are kept decoded (by their text).
+DATE_CACHE = 10_000
 #: How many originator ids are kept decoded (an aggregate's events come close together).
 UUID_CACHE = 100_000
 
@@ -160,8 +162,47 @@ def _positional(transcoding: Any, fields: tuple[str, ...]) -> Callable[..., Any]
         return None
     if tuple(f.name for f in attrs.fields(cls)) != fields:
         return None
-    made: Callable[..., Any] = cls
+    made: Callable[..., Any] = _slot_maker(cls, fields) or cls
     return made
+
+
+def _slot_maker(cls: type[Any], fields: tuple[str, ...]) -> Callable[..., Any] | None:
+    """A quicker ``cls(*values)`` for a frozen slotted attrs class whose ``__init__`` only
+    sets its fields (no validator, converter, default factory or init hook): the object made
+    and each slot set through its descriptor, which is what that ``__init__`` does without
+    its per-call lookup of ``object.__setattr__``. None for any other class."""
+    import attrs
+
+    if "__slots__" not in cls.__dict__ or hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
+        return None
+    for f in attrs.fields(cls):
+        if f.validator is not None or f.converter is not None or not f.init or f.alias != f.name:
+            return None
+    found = [getattr(cls.__dict__.get(name), "__set__", None) for name in fields]
+    setters: list[Callable[[Any, Any], None]] = [f for f in found if f is not None]
+    if len(fields) not in (2, 3) or len(setters) != len(fields):
+        return None
+    new = object.__new__
+    if len(fields) == 2:
+        set_a, set_b = setters
+
+        def make2(a: Any, b: Any) -> Any:
+            o = new(cls)
+            set_a(o, a)
+            set_b(o, b)
+            return o
+
+        return make2
+    set_a, set_b, set_c = setters
+
+    def make3(a: Any, b: Any, c: Any) -> Any:
+        o = new(cls)
+        set_a(o, a)
+        set_b(o, b)
+        set_c(o, c)
+        return o
+
+    return make3
 
 
 def _text(b: bytes | None) -> str | None:
@@ -185,6 +226,7 @@ class EventDecoder:
     def __init__(self, mapper: Mapper[UUID]) -> None:
         self.mapper = mapper
         self._uuids: dict[Any, UUID] = {}
+        self._dates: dict[bytes, Any] = {}
         #: Per topic: the event class and the originator id convertor, or None if the mapper
         #: must decode events of that topic itself.
         self._classes: dict[str, tuple[type[Any], Callable[[Any], Any]] | None] = {}
@@ -225,7 +267,16 @@ class EventDecoder:
             self._kinds = _members(quick["contributionkind"])
             self._instruments = _members(quick["instrument"])
 
-    # -- the two layouts read straight from the bytes ----------------------------------------
+    # -- the layouts read straight from the bytes --------------------------------------------
+    def _day(self, text: bytes) -> Any:
+        """The date of an ISO text, remembered: deliveries repeat their days (a lookup costs
+        a fifth of decoding the text again)."""
+        dates = self._dates
+        if len(dates) >= DATE_CACHE:
+            dates.clear()
+        made = dates[text] = self._date(text.decode("ascii"))
+        return made
+
     def _meta(self, op_id: bytes, by: bytes | None, note: bytes | None) -> Any:
         if self._new_meta is not None:
             return self._new_meta(op_id.decode("utf-8"), _text(by), _text(note))
@@ -243,14 +294,14 @@ class EventDecoder:
         if m is None:
             return None
         ts, amount, currency, on, evidence, op_id, by, note = m.groups()
-        new_money, new_meta = self._new_money, self._new_meta
+        new_money, new_meta, dates = self._new_money, self._new_meta, self._dates
         value = self._decimal(amount.decode("ascii"))
         return {
             "timestamp": self._datetime(ts.decode("ascii")),
             "value": (
                 new_money(value, currency.decode("utf-8")) if new_money is not None else self._money(amount, currency)
             ),
-            "on": self._date(on.decode("ascii")),
+            "on": dates[on] if on in dates else self._day(on),
             "evidence": None if evidence is None else evidence.decode("utf-8"),
             "meta": (
                 new_meta(

@@ -33,6 +33,12 @@ REBUILD_CACHE_KIB = 65536
 COLLECT_EVERY = 4
 #: SQLite's ``synchronous`` while rebuilding (1: NORMAL, no flush at each commit; WAL only).
 REBUILD_SYNCHRONOUS = 1
+#: The WAL's size, in pages, past which a rebuild's commit copies it into the database
+#: (SQLite's default is 1,000: every batch of a rebuild writes more, so each commit copied
+#: its pages twice, and the pages that every batch changes, B-tree interior pages, the
+#: contributions a delivery updates, were copied at every commit). About 40 MiB; the next
+#: commit after the rebuild copies what is left.
+REBUILD_AUTOCHECKPOINT = 10_000
 
 
 def _bind_nulls_and_blobs_quickly() -> None:
@@ -187,8 +193,8 @@ class Projections:
 
         self._decoder = EventDecoder(mapper)
         # The models that read each event class (by name) and stored topic, found once.
-        self._readers: dict[str, tuple[ReadModel, ...]] = {}
-        self._topic_readers: dict[str, tuple[ReadModel, ...]] = {}
+        self._readers: dict[str, tuple[int, ...]] = {}
+        self._topic_readers: dict[str, tuple[int, ...]] = {}
         statements = [s for m in self.models for s in m.tables]
         if db.backend != "sqlite":  # a table without rowid is SQLite's; elsewhere, a plain table
             statements = [s.removesuffix(" WITHOUT ROWID") for s in statements]
@@ -321,7 +327,8 @@ class Projections:
     @contextmanager
     def _write_transaction(self, relaxed: bool) -> Iterator[Cursor]:
         """A write transaction. ``relaxed`` (a rebuild's batch): on a connection held for it
-        alone, which skips the flush to disk at the commit and is then set back as it was.
+        alone, which skips the flush to disk at the commit and copies the WAL into the
+        database less often (:data:`REBUILD_AUTOCHECKPOINT`), and is then set back as it was.
 
         Read models are recomputed from the events: a batch lost to a power cut is applied
         again (its tracking row is lost with it), and in WAL mode SQLite stays consistent with
@@ -339,6 +346,9 @@ class Projections:
             raw = conn._sqlite_conn  # eventsourcing's SQLiteConnection: the sqlite3 connection
             sync = int(raw.execute("PRAGMA synchronous").fetchone()[0])
             raw.execute(f"PRAGMA synchronous={REBUILD_SYNCHRONOUS}")
+            checkpoint = int(raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            if 0 < checkpoint < REBUILD_AUTOCHECKPOINT:
+                raw.execute(f"PRAGMA wal_autocheckpoint={REBUILD_AUTOCHECKPOINT}")
             try:
                 with conn.transaction(commit=True) as curs:
                     yield SQLiteCursorAdapter(curs)
@@ -346,6 +356,7 @@ class Projections:
                 if raw.in_transaction:  # a failed commit: roll back before setting it back
                     raw.rollback()
                 raw.execute(f"PRAGMA synchronous={sync}")
+                raw.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
 
     def _catch_up(
         self, progress: Callable[[int], None] | None, batch: int, setup: Sequence[str] = (), *, relaxed: bool = False
@@ -376,15 +387,16 @@ class Projections:
                     m.release()
         return applied
 
-    def _readers_of(self, name: str) -> tuple[ReadModel, ...]:
-        """The models that read events of the class named ``name`` (none for derived ones)."""
+    def _readers_of(self, name: str) -> tuple[int, ...]:
+        """The models (their indexes in :attr:`models`) that read events of the class named
+        ``name`` (none for derived ones)."""
         found = self._readers.get(name)
         if found is None:
-            found = tuple(m for m in self.models if name in getattr(m, "event_names", (name,)))
+            found = tuple(i for i, m in enumerate(self.models) if name in getattr(m, "event_names", (name,)))
             self._readers[name] = found
         return found
 
-    def _readers_of_topic(self, topic: str) -> tuple[ReadModel, ...]:
+    def _readers_of_topic(self, topic: str) -> tuple[int, ...]:
         found = self._topic_readers.get(topic)
         if found is None:
             from eventsourcing.utils import resolve_topic
@@ -392,27 +404,27 @@ class Projections:
             try:
                 found = self._readers_of(resolve_topic(topic).__qualname__)
             except Exception:  # an unknown topic: decoding it says what is wrong
-                found = tuple(self.models)
+                found = tuple(range(len(self.models)))
             self._topic_readers[topic] = found
         return found
 
-    def _apply(self, c: Cursor, placed: Sequence[tuple[int, Any, AggregateInfo, tuple[ReadModel, ...]]]) -> None:
-        """Apply a batch of events, each with its aggregate's info and the models that read it.
+    def _apply(self, c: Cursor, items: Sequence[list[tuple[int, Any, AggregateInfo]]]) -> None:
+        """Apply a batch of events: ``items`` holds, for each model (in the order of
+        :attr:`models`), the (position, event, info) of each event it reads, in order.
 
         One model at a time over the whole batch (the models are independent of each other),
         then each model's ``end``: a tight loop per model runs faster than all models per event.
-        A model with an ``apply_all(cursor, items)`` gets its events at once, as (position,
-        event, info) triples, and loops over them itself.
+        A model with an ``apply_all(cursor, items)`` gets its events at once and loops over
+        them itself.
         """
-        for m in self.models:
+        for m, mine in zip(self.models, items, strict=True):
             apply_all = getattr(m, "apply_all", None)
             if apply_all is not None:
-                apply_all(c, [(position, event, info) for position, event, info, readers in placed if m in readers])
+                apply_all(c, mine)
                 continue
             apply = m.apply
-            for position, event, info, readers in placed:
-                if m in readers:
-                    apply(c, position, event.timestamp, event, info)
+            for position, event, info in mine:
+                apply(c, position, event.timestamp, event, info)
         for m in self.models:
             if hasattr(m, "end"):
                 m.end()
@@ -450,12 +462,14 @@ class Projections:
             elif hasattr(m, "begin"):
                 m.begin(c)
         try:
-            placed = []
+            items: list[list[tuple[int, Any, AggregateInfo]]] = [[] for _ in self.models]
             for position, event in recorded:
                 readers = self._readers_of(type(event).__qualname__)
                 if readers:  # else derived bookkeeping no model reads
-                    placed.append((position, event, self.info_of(c, event), readers))
-            self._apply(c, placed)
+                    item = (position, event, self.info_of(c, event))
+                    for i in readers:
+                        items[i].append(item)
+            self._apply(c, items)
             c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (recorded[-1][0], TRACKING_NAME))
         except Exception as e:
             for m in self.models:
@@ -507,14 +521,16 @@ class Projections:
                     m.begin(c)
             decode, info_of, readers_of = self._decoder.decode, self.info_of, self._readers_of_topic
             try:
-                placed = []
+                items: list[list[tuple[int, Any, AggregateInfo]]] = [[] for _ in self.models]
                 for position, oid, version, topic, state in rows:
                     readers = readers_of(topic)
                     if not readers:
                         continue  # derived bookkeeping no model reads: not even decoded
                     event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
-                    placed.append((position, event, info_of(c, event), readers))
-                self._apply(c, placed)
+                    item = (position, event, info_of(c, event))
+                    for i in readers:
+                        items[i].append(item)
+                self._apply(c, items)
             except BaseException:
                 # The transaction rolls back: a model that keeps batch state (a cursor,
                 # caches) must drop it, or later reads would use a closed cursor.
