@@ -20,6 +20,7 @@ from ..operations import (
 )
 from ..storage.db import Cursor, Db
 from .runner import AggregateInfo
+from .sqlstore import iso_day
 
 _Row = tuple[tuple[Any, ...], list[str]]  # a row of rm_history, and the parties involved
 
@@ -213,8 +214,15 @@ class HistoryModel:
 
     def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
         rows, parties, fast = self._rows, self._parties, _FAST_ROWS
+        add_row = rows.append
         for position, event, info in items:
-            made = fast.get(type(event).__qualname__, history_row)(position, event.timestamp, event, info)
+            name = type(event).__qualname__
+            if name == _DELIVERED:
+                # The most frequent event: its row alone (the one party it involves is the
+                # contribution's owner, which rm_history_parties leaves out).
+                add_row(_delivery_line(position, event.timestamp, event, info))
+                continue
+            made = fast.get(name, history_row)(position, event.timestamp, event, info)
             if made is not None:  # else derived bookkeeping
                 rows.append(made[0])
                 owner = info.party if info.kind == "contribution" else None
@@ -347,6 +355,12 @@ def _pledge_row(position: int, recorded_at: datetime, e: Any, info: AggregateInf
 
 
 def _deliver_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
+    owner = info.party if info.kind == "contribution" else None
+    return _delivery_line(position, recorded_at, e, info), [owner] if owner else []
+
+
+def _delivery_line(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> tuple[Any, ...]:
+    """The ``rm_history`` row of a delivery (see :func:`_deliver_row`)."""
     meta = getattr(e, "meta", None)
     by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
     owner = info.party if info.kind == "contribution" else None
@@ -354,10 +368,10 @@ def _deliver_row(position: int, recorded_at: datetime, e: Any, info: AggregateIn
     money = f"{v.amount!s} {v.currency}" if isinstance(v, Money) else str(v)
     on = e.on
     key = info.key
-    row = (
+    return (
         position,
         recorded_at.isoformat(),
-        on.isoformat() if isinstance(on, date) else None,
+        iso_day(on) if isinstance(on, date) else None,
         "deliver",
         info.kind,
         key,
@@ -367,7 +381,6 @@ def _deliver_row(position: int, recorded_at: datetime, e: Any, info: AggregateIn
         note,
         f"{owner} delivered {money} on contribution {key}" if owner else f"delivered {money} on contribution {key}",
     )
-    return row, [owner] if owner else []
 
 
 def _decision_row(position: int, recorded_at: datetime, e: Any, info: AggregateInfo) -> _Row:
@@ -443,6 +456,8 @@ def _submitted_row(position: int, recorded_at: datetime, e: Any, info: Aggregate
     )
     return row, [] if party is None else [party]
 
+
+_DELIVERED = "ResourceContribution.Delivered"
 
 _FAST_ROWS: dict[str, Callable[[int, datetime, Any, AggregateInfo], _Row | None]] = {
     "ResourceContribution.Pledged": _pledge_row,

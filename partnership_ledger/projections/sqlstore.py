@@ -204,7 +204,7 @@ def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
 _DAYS: dict[date, str] = {}
 
 
-def _day(d: date) -> str:
+def iso_day(d: date) -> str:
     """``d.isoformat()``, remembered: formatting a date takes a few thousand instructions
     (C's printf), looking it up a dictionary's few; the rows of a rebuild repeat their days."""
     text = _DAYS.get(d)
@@ -217,7 +217,7 @@ def _day(d: date) -> str:
 
 def decision_row(d: DecisionFact, seq: int) -> tuple[Any, ...]:
     votes = json.dumps(d.votes, ensure_ascii=False, separators=(",", ":"))
-    return (d.partnership, seq, d.key, d.subject, _day(d.on), d.proposed_by, d.rule, votes, int(d.adopted))
+    return (d.partnership, seq, d.key, d.subject, iso_day(d.on), d.proposed_by, d.rule, votes, int(d.adopted))
 
 
 def decision_from_row(partnership: str, row: tuple[Any, ...]) -> DecisionFact:
@@ -228,7 +228,7 @@ def decision_from_row(partnership: str, row: tuple[Any, ...]) -> DecisionFact:
 
 
 def measurement_row(target: str, seq: int, m: MeasurementFact) -> tuple[Any, ...]:
-    return (target, seq, m.period, str(m.value), m.source, _day(m.on))
+    return (target, seq, m.period, str(m.value), m.source, iso_day(m.on))
 
 
 def measurement_from_row(row: tuple[Any, ...]) -> MeasurementFact:
@@ -238,7 +238,7 @@ def measurement_from_row(row: tuple[Any, ...]) -> MeasurementFact:
 
 def submission_row(evaluation: str, seq: int, s: SubmissionFact) -> tuple[Any, ...]:
     scores = json.dumps(s.scores, ensure_ascii=False, separators=(",", ":"))
-    return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), _day(s.on))
+    return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), iso_day(s.on))
 
 
 def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
