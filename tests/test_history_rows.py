@@ -32,7 +32,8 @@ def assert_quick_rows_equal_general_rows(ledger: PartnershipLedger) -> int:
         if quick is None:
             continue
         position = positions[id(event)]
-        assert quick(position, event.timestamp, event, info) == history_row(position, event.timestamp, event, info)
+        stamp = event.timestamp.isoformat()
+        assert quick(position, stamp, event, info) == history_row(position, stamp, event, info)
         checked += 1
     return checked
 

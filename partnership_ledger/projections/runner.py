@@ -79,12 +79,18 @@ class AggregateInfo:
         self.parent = parent
 
 
+#: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's
+#: info, and the event's recorded time as ISO text when the stored event holds it in that
+#: form (a rebuild or catch-up decoding stored rows), else None (``event.timestamp`` is it).
+Item = tuple[int, Any, AggregateInfo, "str | None"]
+
+
 class ReadModel(Protocol):
     """A read model: its tables, and how one event changes them.
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
     around each batch of events (one transaction); ``apply_all(cursor, items)``, which does
-    what ``apply`` does for each of a batch's (position, event, info); ``resume(cursor)``
+    what ``apply`` does for each of a batch's :data:`Item`; ``resume(cursor)``
     instead of ``begin`` for the next slice of the same transaction, or the next batch of a
     catch-up when nothing came between (keeping caches across them); ``release()`` when no
     slice or batch will follow; and ``event_names``, the names of the
@@ -408,9 +414,9 @@ class Projections:
             self._topic_readers[topic] = found
         return found
 
-    def _apply(self, c: Cursor, items: Sequence[list[tuple[int, Any, AggregateInfo]]]) -> None:
+    def _apply(self, c: Cursor, items: Sequence[list[Item]]) -> None:
         """Apply a batch of events: ``items`` holds, for each model (in the order of
-        :attr:`models`), the (position, event, info) of each event it reads, in order.
+        :attr:`models`), the :data:`Item` of each event it reads, in order.
 
         One model at a time over the whole batch (the models are independent of each other),
         then each model's ``end``: a tight loop per model runs faster than all models per event.
@@ -423,7 +429,7 @@ class Projections:
                 apply_all(c, mine)
                 continue
             apply = m.apply
-            for position, event, info in mine:
+            for position, event, info, _ in mine:
                 apply(c, position, event.timestamp, event, info)
         for m in self.models:
             if hasattr(m, "end"):
@@ -462,11 +468,11 @@ class Projections:
             elif hasattr(m, "begin"):
                 m.begin(c)
         try:
-            items: list[list[tuple[int, Any, AggregateInfo]]] = [[] for _ in self.models]
+            items: list[list[Item]] = [[] for _ in self.models]
             for position, event in recorded:
                 readers = self._readers_of(type(event).__qualname__)
                 if readers:  # else derived bookkeeping no model reads
-                    item = (position, event, self.info_of(c, event))
+                    item: Item = (position, event, self.info_of(c, event), None)
                     for i in readers:
                         items[i].append(item)
             self._apply(c, items)
@@ -519,15 +525,15 @@ class Projections:
                     m.resume(c)
                 elif hasattr(m, "begin"):
                     m.begin(c)
-            decode, info_of, readers_of = self._decoder.decode, self.info_of, self._readers_of_topic
+            decode, info_of, readers_of = self._decoder.decode_stamped, self.info_of, self._readers_of_topic
             try:
-                items: list[list[tuple[int, Any, AggregateInfo]]] = [[] for _ in self.models]
+                items: list[list[Item]] = [[] for _ in self.models]
                 for position, oid, version, topic, state in rows:
                     readers = readers_of(topic)
                     if not readers:
                         continue  # derived bookkeeping no model reads: not even decoded
-                    event: Any = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
-                    item = (position, event, info_of(c, event))
+                    event, stamp = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
+                    item: Item = (position, event, info_of(c, event), stamp)
                     for i in readers:
                         items[i].append(item)
                 self._apply(c, items)

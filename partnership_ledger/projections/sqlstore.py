@@ -42,7 +42,7 @@ from .facts import (
     in_kind_row,
     pledged_fact,
 )
-from .runner import AggregateInfo
+from .runner import AggregateInfo, Item
 
 _CLASSES: dict[str, type[Any]] = {
     c.__name__: c
@@ -741,13 +741,13 @@ class FactsModel:
         self.store.position = position
         F.apply_event(self.store, event, info)
 
-    def apply_all(self, c: Cursor, items: Iterable[tuple[int, Any, AggregateInfo]]) -> None:
+    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
         store, folds = self.store, F.FOLDS
         items = list(items)
         # The contributions the batch's deliveries, corrections and withdrawals change, read
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
         contributions, buckets = store._contributions, store._buckets
         changed, changed_buckets, slot_of = (
             store._changed_contributions.add,
@@ -755,7 +755,7 @@ class FactsModel:
             store._bucket_slot,
         )
         new_contributions = store._new_contributions.add
-        for position, event, info in items:
+        for position, event, info, _ in items:
             name = type(event).__qualname__
             if name == _PLEDGED:
                 # The same inline: ``facts._pledged`` (the contribution stored, its amount
