@@ -519,6 +519,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         name: str,
         sector: Any,
         capacity: Any = None,
+        identifiers: list[str] | None = None,
+        area: str | None = None,
         *,
         by: str | None = None,
         note: str | None = None,
@@ -531,6 +533,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             name=name,
             sector=sector,
             capacity=capacity,
+            identifiers=identifiers,
+            area=area,
             by=by,
             note=note,
         )
@@ -783,6 +787,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         valuation_basis: str | None = None,
         instrument: Any = None,
         description: str | None = None,
+        recipient: str | None = None,
         *,
         by: str | None = None,
         note: str | None = None,
@@ -803,6 +808,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             instrument=instrument,
             fiscal_year=fiscal_year,
             description=description,
+            recipient=recipient,
             by=by,
             note=note,
         )
@@ -1035,11 +1041,20 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         return aggregate_view(self.aggregate(key))
 
     def parties(self) -> list[dict[str, Any]]:
-        """Every registered party: key, name, sector, capacity."""
+        """Every registered party: key, name, sector, capacity, identifiers, area."""
         out = []
         for key in self.keys("party"):
             v = self.show(key)
-            out.append({"key": key, "name": v["name"], "sector": v["sector"], "capacity": v["capacity"]})
+            out.append(
+                {
+                    "key": key,
+                    "name": v["name"],
+                    "sector": v["sector"],
+                    "capacity": v["capacity"],
+                    "identifiers": v["identifiers"],
+                    "area": v["area"],
+                }
+            )
         return out
 
     def partnerships(self) -> list[dict[str, Any]]:

@@ -1376,3 +1376,45 @@ def chunked_journals(
     cuts = sorted(draw(st.lists(st.integers(1, n - 1), min_size=1, max_size=2, unique=True)))
     bounds = [0, *cuts, n]
     return [ops[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+
+
+# -- organisation identifiers and areas (tests/unit/test_standards_identifiers.py, exports) ----
+
+houjin_bangou_bases = st.text("0123456789", min_size=12, max_size=12)
+
+
+@st.composite
+def _houjin_bangou(draw: st.DrawFn) -> str:
+    from partnership_ledger.standards.identifiers import houjin_bangou_check_digit
+
+    base = draw(houjin_bangou_bases)
+    return f"JP-JCN-{houjin_bangou_check_digit(base)}{base}"
+
+
+@st.composite
+def _local_government_area(draw: st.DrawFn) -> str:
+    from partnership_ledger.standards.identifiers import local_government_check_digit
+
+    base = draw(st.text("0123456789", min_size=5, max_size=5))
+    return f"JP-LGC-{base}{local_government_check_digit(base)}"
+
+
+_DIGITS = "0123456789"
+_CAPS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Identifiers in every checked form, and in lists the ledger does not check.
+org_identifiers = st.one_of(
+    _houjin_bangou(),
+    st.builds(lambda n, s: f"GB-CHC-{n}{s}", st.text(_DIGITS, min_size=6, max_size=7), st.sampled_from(["", "-1"])),
+    st.builds(lambda n: f"GB-SC-SC{n}", st.text(_DIGITS, min_size=6, max_size=6)),
+    st.builds(lambda n: f"GB-COH-{n}", st.text(_DIGITS, min_size=8, max_size=8)),
+    st.builds(lambda n: f"GB-LAE-{n}", st.text(_CAPS, min_size=3, max_size=4)),
+    st.builds(lambda n: f"GB-NHS-{n}", st.text(_CAPS + _DIGITS, min_size=3, max_size=6)),
+    st.builds(lambda n: f"XI-IATI-{n}", st.text(_CAPS + _DIGITS + "-", min_size=1, max_size=12)),
+)
+
+#: Area codes of both kinds.
+area_codes = st.one_of(
+    _local_government_area(),
+    st.builds(lambda c, n: f"GB-ONS-{c}{n}", st.sampled_from("ENSW"), st.text(_DIGITS, min_size=8, max_size=8)),
+)
