@@ -120,7 +120,7 @@ def test_a_recipient_is_a_member_other_than_the_giver(
     with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
         ledger.import_journal(json.dumps(JOURNAL).encode())
         before = ledger.event_count()
+        args: dict[str, Any] = {"kind": "money", "recipient": "a", **changes}
         with pytest.raises(error, match=says):
-            args: dict[str, Any] = {"kind": "money", "recipient": "a", **changes}
             ledger.pledge("x", "p", "b", value={"amount": "1", "currency": "JPY"}, fiscal_year=2020, **args)
         assert ledger.event_count() == before
