@@ -1180,6 +1180,56 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             if op is not None:
                 yield to_json_value(op)
 
+    # -- standard exports (docs/standards.md) ---------------------------------------------------
+
+    def export_360giving(
+        self,
+        *,
+        partnership: str | None = None,
+        fiscal_year: int | None = None,
+        id_prefix: str | None = None,
+        data_source: str | None = None,
+        publisher: str | None = None,
+    ) -> dict[str, Any]:
+        """The ledger's money pledges as a 360Giving 1.4.3 package.
+
+        Returns ``{"package": {...}, "left_out": [{"kind", "key", "reason", ...}]}``: the
+        package (amounts as Decimal: write them with
+        :func:`partnership_ledger.standards.jsonout.dumps`) and what it could not carry.
+        """
+        from .standards.giving360 import DEFAULT_ID_PREFIX, grants_package
+
+        return grants_package(
+            self.stored_events(),
+            partnership=partnership,
+            fiscal_year=fiscal_year,
+            id_prefix=id_prefix or DEFAULT_ID_PREFIX,
+            data_source=data_source,
+            publisher=publisher,
+        )
+
+    def export_ocds(
+        self,
+        *,
+        ocid_prefix: str | None = None,
+        publisher: str | None = None,
+        uri: str | None = None,
+    ) -> dict[str, Any]:
+        """The ledger's agreements as OCDS 1.1.5 contracting processes.
+
+        Returns ``{"release_package": {...}, "record_package": {...}, "left_out": [...]}``:
+        one release per change of each agreement, and a record per agreement with its
+        releases and compiled release.
+        """
+        from .standards.ocds import DEFAULT_OCID_PREFIX, ocds_export
+
+        return ocds_export(
+            self.stored_events(),
+            ocid_prefix=ocid_prefix or DEFAULT_OCID_PREFIX,
+            publisher=publisher or "partnership-ledger",
+            uri=uri,
+        )
+
     # -- indicators ----------------------------------------------------------------------------
 
     def replay_facts(self, as_of: datetime | date | str | None = None) -> FactStore:
