@@ -31,6 +31,7 @@ from partnership_ledger.journal import (
     parse_journal,
     read_raw,
 )
+
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
 from .output import Output, cell_text, output_options
