@@ -58,7 +58,10 @@ def grants_package(
                 c.key,
                 f"in kind ({c.kind_of_resource.value}, {c.pledged.amount} {c.currency}): 360Giving records money only",
                 amount=c.pledged_net,
+                delivered=c.delivered,
                 currency=c.currency,
+                kind_of_resource=c.kind_of_resource.value,
+                partnership=c.partnership,
             )
             continue
         instrument = c.instrument or Instrument.CONTRIBUTION
@@ -68,7 +71,10 @@ def grants_package(
                 c.key,
                 f"money given as {instrument.value}: not a grant (a commission is a contract: see the OCDS export)",
                 amount=c.pledged_net,
+                delivered=c.delivered,
                 currency=c.currency,
+                kind_of_resource=c.kind_of_resource.value,
+                partnership=c.partnership,
             )
             continue
         grants.append(_grant(state, c, instrument, id_prefix, data_source, left))

@@ -80,8 +80,10 @@ def ocds_export(
                     c.key,
                     "made outside any agreement: OCDS describes contracting processes (agreements) only",
                     amount=c.pledged_net,
+                    delivered=c.delivered,
                     currency=c.currency,
                     kind_of_resource=c.kind_of_resource.value,
+                    partnership=c.partnership,
                 )
             elif c.kind_of_resource is not ContributionKind.MONEY:
                 left.add(
@@ -89,8 +91,10 @@ def ocds_export(
                     c.key,
                     f"in kind ({c.kind_of_resource.value}): an OCDS budget and transactions are money",
                     amount=c.pledged_net,
+                    delivered=c.delivered,
                     currency=c.currency,
                     kind_of_resource=c.kind_of_resource.value,
+                    partnership=c.partnership,
                 )
     if not releases:
         raise InvalidArgument("there is no agreement to export (each OCDS contracting process is an agreement)")
