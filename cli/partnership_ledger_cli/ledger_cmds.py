@@ -324,7 +324,8 @@ def journal_chunks(ops: Iterable[Mapping[str, Any]], fmt: str) -> Iterator[str]:
 @click.option(
     "--data-source",
     default=None,
-    help="360giving: the URL where the file is published (each grant's dataSource).",
+    help="360giving: the URL where the file is published (each grant's dataSource). "
+    "Example: --data-source https://example.org/grants.json",
 )
 @click.option(
     "--ocid-prefix",
@@ -336,9 +337,13 @@ def journal_chunks(ops: Iterable[Mapping[str, Any]], fmt: str) -> Iterator[str]:
     "--record-package",
     is_flag=True,
     help="ocds: write a record package (each agreement's releases and its compiled release) "
-    "instead of the release package.",
+    "instead of the release package. Example: --format ocds --record-package",
 )
-@click.option("--publisher", default=None, help="360giving/ocds: the publisher's name in the package.")
+@click.option(
+    "--publisher",
+    default=None,
+    help="360giving/ocds: the publisher's name in the package. Example: --publisher 'Kanagawa NPO desk'",
+)
 @pass_state
 def export(
     state: CliState,

@@ -99,8 +99,12 @@ def ocds_export(
     if not releases:
         raise InvalidArgument("there is no agreement to export (each OCDS contracting process is an agreement)")
     when = (published or datetime.now().astimezone()).isoformat()
-    head = {"uri": uri or f"urn:partnership-ledger:{ocid_prefix}", "version": VERSION, "publishedDate": when}
-    head["publisher"] = {"name": publisher}
+    head: dict[str, Any] = {
+        "uri": uri or f"urn:partnership-ledger:{ocid_prefix}",
+        "version": VERSION,
+        "publishedDate": when,
+        "publisher": {"name": publisher},
+    }
     all_releases = [r for ocid in sorted(releases) for r in releases[ocid]]
     records = []
     for ocid in sorted(releases):
