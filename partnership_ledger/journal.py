@@ -503,6 +503,8 @@ def org_ids(value: Any) -> list[str]:
     from .standards.identifiers import check_identifiers  # the standards package is small
 
     items = _list(value, "a list of organisation identifiers")
+    if not items:
+        raise FieldError("must not be empty (leave the field out when there are none)")
     if not all(isinstance(item, str) for item in items):
         raise FieldError('must be a list of texts such as ["JP-JCN-7000020070009"]')
     try:

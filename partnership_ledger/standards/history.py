@@ -30,6 +30,7 @@ class Change:
     event: str  # the event class's qualified name, e.g. "Agreement.Signed"
     kind: str
     key: str
+    op_id: str | None  # the journal operation it records (an operation may make several events)
 
 
 @attrs.define
@@ -61,9 +62,23 @@ def replay(events: Iterable[tuple[int, Any]]) -> Iterator[tuple[Change, LedgerSt
     before asking for the next change. Targets and evaluations are not kept (the standards
     exports do not use them).
     """
+    for changes, state in replay_operations(events):
+        yield changes[-1], state
+
+
+def replay_operations(events: Iterable[tuple[int, Any]]) -> Iterator[tuple[list[Change], LedgerState]]:
+    """The stored events applied an operation at a time: the changes one journal operation
+    made (a pledge also adopts a currency and counts against an agreement's cap) and the state
+    after all of them. The state is changed in place, as in :func:`replay`."""
     state = LedgerState()
     by_id: dict[Any, LedgerAggregate] = {}
+    changes: list[Change] = []
     for position, event in events:
+        meta = getattr(event, "meta", None)
+        op_id = getattr(meta, "op_id", None)
+        if changes and (op_id is None or op_id != changes[-1].op_id):
+            yield changes, state
+            changes = []
         found = by_id.get(event.originator_id)
         if found is None and event.originator_version != 1:
             continue  # an aggregate whose creation this export does not keep
@@ -74,7 +89,9 @@ def replay(events: Iterable[tuple[int, Any]]) -> Iterator[tuple[Change, LedgerSt
         kind = aggregate.kind
         getattr(state, _TABLES[kind])[aggregate.key] = aggregate
         state.modified[(kind, aggregate.key)] = event.timestamp
-        yield Change(position, event.timestamp, event_name(event), kind, aggregate.key), state
+        changes.append(Change(position, event.timestamp, event_name(event), kind, aggregate.key, op_id))
+    if changes:
+        yield changes, state
 
 
 def final_state(events: Iterable[tuple[int, Any]]) -> LedgerState:

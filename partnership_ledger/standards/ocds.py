@@ -1,5 +1,5 @@
 """OCDS: a release package (Open Contracting Data Standard 1.1.5), one contracting process
-(``ocid``) per agreement, one release per change, and a record package with each process's
+(``ocid``) per agreement, one release per change (per journal operation), and a record package with each process's
 compiled release.
 
 Each release is the whole process as it stood after a change of the ledger (a snapshot), so
@@ -20,7 +20,7 @@ from typing import Any
 from ..domain import Agreement, ResourceContribution
 from ..domain.values import ContributionKind
 from ..errors import InvalidArgument
-from .history import GOVERNMENT_SECTORS, LedgerState, recipient_of, replay
+from .history import GOVERNMENT_SECTORS, LedgerState, recipient_of, replay_operations
 from .orgs import LeftOut
 
 #: A placeholder: publishers register their own prefix with the OCDS helpdesk.
@@ -54,9 +54,11 @@ def ocds_export(
     releases: dict[str, list[dict[str, Any]]] = {}
     last_body: dict[str, dict[str, Any]] = {}
     last_state: LedgerState | None = None
-    for change, state in replay(events):
+    for changes, state in replay_operations(events):
         last_state = state
-        for agreement in _agreements_touched(state, change.kind, change.key):
+        change = changes[0]
+        touched = {a.key: a for c in changes for a in _agreements_touched(state, c.kind, c.key)}
+        for agreement in touched.values():
             ocid = f"{ocid_prefix}-{agreement.key}"
             body = _body(state, agreement, ocid, left)
             before = last_body.get(ocid)

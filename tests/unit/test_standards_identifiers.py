@@ -207,7 +207,9 @@ def test_the_journal_names_the_operation_and_field() -> None:
         "should be 8"
     )
     with pytest.raises(JournalError, match="field 'area'"):
-        parse_operations([{**op, "identifiers": [], "area": "JP-LGC-070008"}])
+        parse_operations([{**op, "identifiers": ["GB-LAE-TWH"], "area": "JP-LGC-070008"}])
+    with pytest.raises(JournalError, match="must not be empty"):
+        parse_operations([{**op, "identifiers": []}])
     with pytest.raises(JournalError, match="list of texts"):
         parse_operations([{**op, "identifiers": [7000020070009]}])
     [ok] = parse_operations([{**op, "identifiers": ["JP-JCN-7000020070009"], "area": "JP-LGC-070009"}])
