@@ -228,6 +228,18 @@ def test_the_demo_exports_validate_and_reconcile(checkers: Checkers, demo_ledger
         _PREFIX + "c-pref-2009",
         _PREFIX + "c-pref-2009-supp",
     ]
+    # each partnership's grants of each fiscal year add up to balance --fiscal-year --basis pledged
+    for p in demo_ledger.keys("partnership"):
+        for year in range(2006, 2014):
+            funding = demo_ledger.burden_balance(p, basis="pledged", fiscal_year=year)["funding"]
+            want = sum(
+                (r["value"] for r in funding["by_instrument"] if r["instrument"] in GRANT_INSTRUMENTS), Decimal(0)
+            )
+            try:
+                found = demo_ledger.export_360giving(partnership=p, fiscal_year=year)["package"]["grants"]
+            except InvalidArgument:
+                found = []
+            assert sum((Decimal(str(g["amountAwarded"])) for g in found), Decimal(0)) == want, (p, year)
     records = {r["ocid"]: r for r in ocds["record_package"]["records"]}
     puppet = records["ocds-xxxxxx-puppet-agreement"]
     compiled = puppet["compiledRelease"]
