@@ -65,6 +65,9 @@ from .views import aggregate_view
 #: ``inline`` (default): every write and every open brings the read models up to date;
 #: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
 ENV_READ_MODELS = "PARTNERSHIP_LEDGER_READ_MODELS"
+#: Set by :meth:`PartnershipLedger.open` (``readonly=True``): open without writing anything.
+ENV_READONLY = "PARTNERSHIP_LEDGER_READONLY"
+ENV_PATH = "PARTNERSHIP_LEDGER_PATH"
 MAX_ATTEMPTS = 20
 #: Operations applied, then written, at a time within a batch's one transaction: a big journal
 #: is never all in memory (its operations, events and encoded records), only a slice of it.
@@ -90,10 +93,15 @@ def _is_postgres(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-def sqlite_env(path: str) -> dict[str, str]:
+def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
+    from .storage.sqlite import read_only_uri, sqlite_uri
+
     return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.sqlite:LedgerSQLiteFactory",
-        "SQLITE_DBNAME": path,
+        # A URI that names exactly this file ('#' or '?' in its name are part of it).
+        "SQLITE_DBNAME": read_only_uri(path) if readonly else sqlite_uri(path),
+        ENV_PATH: path,
+        **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
         "SQLITE_LOCK_TIMEOUT": os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30"),
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
     }
@@ -116,11 +124,15 @@ def _check_sqlite_location(path: str, create: bool) -> None:
             head = f.read(16)
     except OSError as e:
         raise StorageError(f"cannot read the ledger at {path}: {e.strerror}") from None
+    if not head and not create:
+        raise StorageError(f"{path} is an empty file, not a ledger: create one with 'partnership-ledger init'")
     if head and head != b"SQLite format 3\x00":
         raise StorageError(f"{path} is not a partnership ledger (it is not an SQLite database)")
     if head:
         try:
-            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            from .storage.sqlite import read_only_uri
+
+            con = sqlite3.connect(read_only_uri(p), uri=True)
             try:
                 names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             finally:
@@ -160,25 +172,25 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 self.location = self.env.get("PARTNERSHIP_LEDGER_URL") or ""
             else:
                 self.db = Db(datastore, events_table)
-                self.location = self.env.get("SQLITE_DBNAME") or ""
+                self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
             self.backend = self.db.backend
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
             self.projections = Projections(
-                self.db,
-                self.mapper,
-                [self._index, HistoryModel(), FactsModel(self.facts)],
-                self._index.info_of,
+                self.db, self.mapper, self._read_models(self._index, self.facts), self._index.info_of
             )
-            self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
-            with self.db.transaction() as c:
-                c.execute("SELECT value FROM ledger_meta WHERE name='format'")
-                if c.fetchone() is None:
-                    c.execute(
-                        "INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING",
-                        (FORMAT_VERSION,),
-                    )
-            self.projections.create_tables()
+            #: Opened to read only (``open(readonly=True)``): nothing is created or changed.
+            self.readonly = self.env.get(ENV_READONLY) == "1"
+            if not self.readonly:
+                self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
+                with self.db.transaction() as c:
+                    c.execute("SELECT value FROM ledger_meta WHERE name='format'")
+                    if c.fetchone() is None:
+                        c.execute(
+                            "INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING",
+                            (FORMAT_VERSION,),
+                        )
+                self.projections.create_tables()
             self.read_model_error: str | None = None
             mode = self.env.get(ENV_READ_MODELS) or "inline"
             if mode not in ("inline", "follow"):
@@ -187,7 +199,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             # so neither opening nor recording waits for them.
             self.read_models_inline = mode == "inline"
             try:
-                if self.read_models_inline:
+                if self.read_models_inline and not self.readonly:
                     self.catch_up()
             except PersistenceError as e:
                 if _reason(e) != "the disk is full":
@@ -199,12 +211,28 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         except PersistenceError as e:
             raise StorageError(f"cannot open the ledger: {e}") from None
 
+    @staticmethod
+    def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
+        """Every read model, in the order they are applied (the index first: it places events)."""
+        return [index, HistoryModel(), FactsModel(facts)]
+
+    def read_models_for(self, db: Db) -> Projections:
+        """The ledger's read models over another database ``db``, fresh and empty: what
+        verification recomputes them into (see projections.verification)."""
+        index = AggregateIndex()
+        return Projections(db, self.mapper, self._read_models(index, SqlFactStore(db)), index.info_of)
+
     @classmethod
-    def open(cls, location: str | os.PathLike[str] | None = None, *, create: bool = True) -> PartnershipLedger:
+    def open(
+        cls, location: str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+    ) -> PartnershipLedger:
         """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
 
         ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
         With ``create=False`` a missing ledger is an error rather than a new empty one.
+        With ``readonly=True`` (implied for an SQLite file that cannot be written where it
+        lies) nothing is created or changed: the read models are not caught up, and
+        recording fails. A path is always a file's path, never an SQLite URI.
         """
         loc = os.fspath(location) if location is not None else default_location()
         if _is_postgres(loc):
@@ -217,9 +245,11 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 ) from None
             postgres.check_database(loc, create=create)
             return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)})
-        _check_sqlite_location(loc, create)
+        _check_sqlite_location(loc, create and not readonly)
         check_cipher(loc, cipher_key())
-        return cls(sqlite_env(loc))
+        from .storage.sqlite import is_writable
+
+        return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
 
     def construct_mapper(self) -> Mapper[uuid.UUID]:
         # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).

@@ -499,6 +499,42 @@ def _check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) -
         ) from None
 
 
+def key_fingerprint(public_key_pem: bytes | str) -> str:
+    """``SHA256:`` and the base64 of the SHA-256 of the raw Ed25519 public key (as OpenSSH shows it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = public_key_pem.encode("ascii", "replace") if isinstance(public_key_pem, str) else public_key_pem
+    raw = _load_public(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
+
+
+def checkpoint_trust(checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> dict[str, Any]:
+    """What a checkpoint can prove: whether it is signed, by which key, and whether that key
+    is one the auditor trusts (given with ``public_key_pem``) or only the one it carries.
+
+    Returns ``{signed, fingerprint, trusted_key, message}``; ``message`` says it in a sentence.
+    The signature itself is checked by :func:`verify_checkpoint`.
+    """
+    signed = bool(checkpoint.get("signature"))
+    carried = checkpoint.get("public_key")
+    key = public_key_pem if public_key_pem is not None else carried
+    fingerprint = key_fingerprint(key) if signed and key else None
+    trusted = signed and public_key_pem is not None
+    if not signed:
+        message = (
+            "the checkpoint is unsigned: it proves nothing against someone who can write the "
+            "checkpoint file as well as the ledger"
+        )
+    elif trusted:
+        message = f"the checkpoint is signed by the trusted key {fingerprint} (--public-key)"
+    else:
+        message = (
+            f"the checkpoint is signed by the key it carries, {fingerprint}; without --public-key "
+            "that only shows the file is unchanged since that key signed it, not who holds the key"
+        )
+    return {"signed": signed, "fingerprint": fingerprint, "trusted_key": trusted, "message": message}
+
+
 def verify_checkpoint(db: Db, checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> VerifyResult:
     """Verify the chain and that it extends ``checkpoint`` (catches a truncated or replaced tail).
 

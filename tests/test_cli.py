@@ -591,7 +591,7 @@ def test_rebuild_and_info(tmp_path: Path) -> None:
     assert facts["read_model_lag"] == 0
     rebuilt = invoke(["rebuild", "--json"], db=db)
     assert rebuilt.exit_code == 0
-    assert json.loads(rebuilt.stdout) == {"events": facts["events"]}
+    assert json.loads(rebuilt.stdout) == {"events": facts["events"], "repaired": {}}
     text = invoke(["rebuild"], db=db)
     assert f"rebuilt the read models from {facts['events']} events" in text.stdout
     history = invoke(["history", "--json"], db=db)

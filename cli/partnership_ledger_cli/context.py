@@ -33,13 +33,14 @@ class CliState:
     verbose: bool = False
     json_errors: bool = False
 
-    def open_ledger(self, *, create: bool = False) -> PartnershipLedger:
+    def open_ledger(self, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
         """Open the ledger named by ``--db``; without ``create`` a missing one is an error.
 
         Use it as a context manager: ``with state.open_ledger() as ledger: ...``. Every
         failure to open is a :class:`StorageError` whose message says what is wrong.
+        ``readonly``: change nothing, not even the read models (``verify``).
         """
-        return open_ledger_at(self.db, create=create)
+        return open_ledger_at(self.db, create=create, readonly=readonly)
 
     @contextmanager
     def open_indicators(self, *, as_of: object = None) -> Iterator[IndicatorQueries]:
@@ -81,7 +82,7 @@ def redact(location: str) -> str:
     return _USERINFO.sub("//***@", location, count=1)
 
 
-def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
+def open_ledger_at(location: str, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
     """Open a ledger for a command, turning every way that fails into one clear sentence."""
     url = _URL.match(location)
     if url and url.group(1).lower() not in POSTGRES_SCHEMES:
@@ -92,7 +93,7 @@ def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
     from partnership_ledger import PartnershipLedger
 
     try:
-        return PartnershipLedger.open(location, create=create)
+        return PartnershipLedger.open(location, create=create, readonly=readonly)
     except StorageError as e:
         if "locked" in e.message:
             where = redact(location)

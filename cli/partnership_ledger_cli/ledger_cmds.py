@@ -448,15 +448,24 @@ def rebuild(state: CliState, out: Output) -> None:
       partnership-ledger rebuild
       partnership-ledger -q rebuild
     """
-    with (
-        state.open_ledger() as ledger,
-        progress_bar("rebuilding read models", ledger.event_count(), quiet=state.quiet) as advance,
-    ):
-        events = ledger.rebuild(advance)
+    from partnership_ledger.projections.verification import check_read_models
+
+    with state.open_ledger() as ledger:
+        # What the stored read models hold that the events do not give (or lack): what this
+        # rebuild repairs, counted in rows per table.
+        with progress_bar("checking the read models", ledger.event_count(), quiet=state.quiet) as advance:
+            repaired = check_read_models(ledger, count=True, progress=advance, repair_indexes=True).changed
+        with progress_bar("rebuilding read models", ledger.event_count(), quiet=state.quiet) as advance:
+            events = ledger.rebuild(advance)
     if out.format == "json":
-        out.json({"events": events})
+        out.json({"events": events, "repaired": repaired})
     else:
         out.message(f"rebuilt the read models from {plural(events, 'event')}")
+        if repaired:
+            rows = ", ".join(f"{table} {plural(n, 'row')}" for table, n in repaired.items())
+            out.message(f"repaired rows that differed from what the events give: {rows}")
+        else:
+            out.message("nothing to repair: the read models agreed with the events")
 
 
 # -- info ---------------------------------------------------------------------------------

@@ -201,11 +201,42 @@ class LedgerSQLiteFactory(SQLiteFactory):
         old.close()
 
 
+def sqlite_uri(path: str | os.PathLike[str], **params: str) -> str:
+    """An SQLite ``file:`` URI naming exactly the file at ``path`` (``#``, ``?`` and ``%`` in
+    a file name are part of the name, not of the URI), with query ``params`` (``mode=ro``)."""
+    from urllib.parse import quote, urlencode
+
+    absolute = os.path.abspath(os.fspath(path))
+    query = ("?" + urlencode(params)) if params else ""
+    return "file:" + quote(absolute, safe="/") + query
+
+
+def read_only_uri(path: str | os.PathLike[str]) -> str:
+    """The URI that opens the ledger file at ``path`` for reading only, changing nothing.
+
+    ``mode=ro`` when SQLite can keep its shared-memory index beside the file; in a folder
+    it cannot write (a read-only medium) and with no write-ahead log waiting to be copied
+    into the file, ``immutable=1``: the file is then all there is to read.
+    """
+    p = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(p))
+    wal = p + "-wal"
+    if os.access(folder, os.W_OK) or (os.path.exists(wal) and os.path.getsize(wal) > 0):
+        return sqlite_uri(p, mode="ro")
+    return sqlite_uri(p, immutable="1")
+
+
+def is_writable(path: str | os.PathLike[str]) -> bool:
+    """Whether the ledger file at ``path`` (an existing one) can be written where it lies."""
+    p = os.fspath(path)
+    return os.access(p, os.W_OK) and os.access(os.path.dirname(os.path.abspath(p)), os.W_OK)
+
+
 class _FileStore:
     """Just enough of eventsourcing's datastore for :class:`Db` over a plain connection."""
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool) -> None:
-        uri = f"file:{os.fspath(path)}" + ("?mode=ro" if readonly else "")
+        uri = read_only_uri(path) if readonly else sqlite_uri(path)
         self.connection = sqlite3.connect(uri, uri=True, isolation_level=None)
 
     @contextmanager
