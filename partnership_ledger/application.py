@@ -191,6 +191,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                             (FORMAT_VERSION,),
                         )
                 self.projections.create_tables()
+            if not self.readonly:
+                self._refuse_rows_outside_the_chain()
             self.read_model_error: str | None = None
             mode = self.env.get(ENV_READ_MODELS) or "inline"
             if mode not in ("inline", "follow"):
@@ -210,6 +212,21 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 self.read_model_error = f"{type(e).__name__}: {e}"
         except PersistenceError as e:
             raise StorageError(f"cannot open the ledger: {e}") from None
+
+    def _refuse_rows_outside_the_chain(self) -> None:
+        """Never load an event the chain does not cover (a row at a position up to 0, which
+        loading an aggregate by its id would read): a quick look at the start of the table."""
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT {col} FROM {table} WHERE {col} <= 0 ORDER BY {col} LIMIT 1")
+            row = c.fetchone()
+        if row is not None:
+            from .errors import IntegrityError
+
+            raise IntegrityError(
+                f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
+                "chain; it is not read (see 'partnership-ledger verify')"
+            )
 
     @staticmethod
     def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
@@ -535,7 +552,21 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         return self.projections.catch_up(progress)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Recompute every read model from the first event."""
+        """Recompute every read model from the first event.
+
+        Refused, with the read models left as they are, when the events hold a row the chain
+        does not vouch for (tampering: see ``integrity.foreign_row``), since recomputing from
+        it would either fail half way or show what the chain does not.
+        """
+        from .errors import IntegrityError
+        from .integrity import foreign_row
+
+        found = foreign_row(self.db)
+        if found is not None:
+            raise IntegrityError(
+                f"tampering found: the event row at position {found[0]} {found[1]}; the read models "
+                "are left as they are (see 'partnership-ledger verify')"
+            )
         self._index.clear()
         return self.projections.rebuild(progress)
 

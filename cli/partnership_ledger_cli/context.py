@@ -93,7 +93,7 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
     from partnership_ledger import PartnershipLedger
 
     try:
-        return PartnershipLedger.open(location, create=create, readonly=readonly)
+        ledger = PartnershipLedger.open(location, create=create, readonly=readonly)
     except StorageError as e:
         if "locked" in e.message:
             where = redact(location)
@@ -106,6 +106,16 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
         if url is None:
             raise
         raise StorageError(f"the database URL {redact(location)} is not a valid URL: {e}") from None
+    error = ledger.read_model_error
+    if error is not None and error != "the disk is full" and not ledger.projections.is_current():
+        # The read models could not be brought up to date (not for lack of room): answering
+        # from them would show what the events do not give.
+        ledger.close()
+        raise StorageError(
+            f"the read models cannot be brought up to date ({error}): run 'partnership-ledger verify' "
+            "to see why, then 'partnership-ledger rebuild'"
+        )
+    return ledger
 
 
 def lock_timeout() -> str:

@@ -324,6 +324,12 @@ def check_read_models(
     differ are replaced by the recomputed ones (what ``rebuild`` does; the read models
     themselves it recomputes in place). ``progress`` is called with the number of events replayed.
     """
+    from ..errors import IntegrityError
+    from ..integrity import foreign_row
+
+    found = foreign_row(ledger.db)
+    if found is not None:  # nothing can be recomputed from rows the chain does not vouch for
+        raise IntegrityError(f"tampering found: the event row at position {found[0]} {found[1]}")
     folder = tempfile.mkdtemp(prefix="partnership-ledger-verify-", dir=scratch_dir)
     try:
         return _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
