@@ -56,6 +56,7 @@ from .operations import event_to_operation
 from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, history_where, with_info
+from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
@@ -311,10 +312,15 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 row = c.fetchone()
                 if row is not None and not row[0] and not row[1]:
                     return position, done, None
+            found: list[tuple[str, int]] = []
             for i in range(0, len(op_ids), 500):
                 chunk = op_ids[i : i + 500]
-                c.execute(f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk)
-                done.update(r[0] for r in c.fetchall())
+                c.execute(
+                    f"SELECT op_id, position FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk
+                )
+                found.extend((r[0], r[1]) for r in c.fetchall())
+            done.update(op_id for op_id, _ in found)
+            self._check_op_index(c, found, position)
             keys = [k for k in _keys_named([o for o in operations if o.meta.op_id not in done]) if not known(k)]
             kinds: dict[str, str | None] = dict.fromkeys(keys)
             for i in range(0, len(keys), 500):
@@ -322,6 +328,51 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 c.execute(f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 kinds.update((r[0], r[1]) for r in c.fetchall())
         return position, done, kinds
+
+    def _check_op_index(self, c: Any, found: Sequence[tuple[str, int]], last: int) -> None:
+        """Refuse to trust an operation index that disagrees with the chained events.
+
+        The index (``ledger_ops``) is written beside the events, outside the chain; what it
+        says decides what an import skips as already recorded. So an index row is only
+        believed when the event at its position carries its operation id (a forged row would
+        make a real operation be skipped), and, when the read models are current, the index
+        must have as many rows as the history has operations (a deleted row would make a
+        re-import record an operation twice). Either mismatch refuses the import; ``verify``
+        names the difference and ``rebuild`` repairs the index from the events.
+        """
+        from .errors import IntegrityError
+
+        def refuse(why: str) -> None:
+            raise IntegrityError(
+                f"tampering found: the operation index {why}; nothing was recorded "
+                "(run 'partnership-ledger verify', then 'partnership-ledger rebuild')"
+            )
+
+        col, table = self.db.position_col, self.db.events_table
+        for i in range(0, len(found), 500):
+            chunk = dict(found[i : i + 500])
+            by_position = {p: op for op, p in chunk.items()}
+            marks = ",".join("?" * len(by_position))
+            c.execute(
+                f"SELECT {col}, originator_id, originator_version, topic, state FROM {table} WHERE {col} IN ({marks})",
+                list(by_position),
+            )
+            rows = {int(r[0]): r for r in c.fetchall()}
+            for position_, op_id in by_position.items():
+                row = rows.get(position_)
+                if row is None or position_ <= 0:
+                    refuse(f"names operation {op_id} at position {position_}, where there is no event")
+                assert row is not None
+                event = self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(row[1])), row[2], row[3], bytes(row[4])))
+                if getattr(getattr(event, "meta", None), "op_id", None) != op_id:
+                    refuse(f"names operation {op_id} at position {position_}, whose event is another operation's")
+        c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+        row = c.fetchone()
+        if row is not None and row[0] == last and last > 0:
+            c.execute("SELECT (SELECT COUNT(*) FROM ledger_ops), (SELECT COUNT(*) FROM rm_history)")
+            counts = c.fetchone()
+            if counts is not None and counts[0] != counts[1]:
+                refuse(f"has {counts[0]} operations but the history {counts[1]}")
 
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
@@ -1363,7 +1414,19 @@ class _Loader:
         self._repository = repository
 
     def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
-        found: LedgerAggregate = self._repository.get(agg_id, projector_func=_project)
+        from eventsourcing.domain import OriginatorVersionError
+
+        try:
+            found: LedgerAggregate = self._repository.get(agg_id, projector_func=_project)
+        except OriginatorVersionError:
+            # Stored events of one aggregate that do not follow one another: one was hidden
+            # or removed behind the application's back.
+            from .errors import IntegrityError
+
+            raise IntegrityError(
+                f"tampering found: the stored events of aggregate {agg_id.hex} do not follow one another "
+                "(see 'partnership-ledger verify')"
+            ) from None
         return found
 
 

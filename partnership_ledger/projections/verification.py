@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..storage.db import Db
-from ..storage.sqlite import sqlite_uri
+from ..storage.sqlite import read_only_uri, sqlite_uri
 from .runner import TRACKING_NAME, AggregateInfo, Item, Projections
 
 if TYPE_CHECKING:
@@ -359,7 +359,7 @@ def _check(
         # in the main file first, so the runner's statements never reach the ledger's tables.
         runner.create_tables()
         if sqlite_source:
-            con.execute("ATTACH DATABASE ? AS src", (sqlite_uri(ledger.location, mode="ro"),))
+            con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
         else:
             con.execute(
                 "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "

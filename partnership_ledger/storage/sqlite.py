@@ -100,6 +100,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     back: concurrent imports of one file cannot both record it.
     """
 
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        # An aggregate's events are read by its id: only rows the hash chain covers (positions
+        # from 1) and of the storage types the recorder writes, the same rows verify checks.
+        # Any other row is tampering (verify says so) and is never read.
+        self.select_events_statement = (
+            f"SELECT * FROM {self.events_table_name} WHERE originator_id=? AND rowid > 0 "
+            "AND typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob' "
+        )
+
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *INDEX_TABLES]
 
