@@ -1376,3 +1376,13 @@ def chunked_journals(
     cuts = sorted(draw(st.lists(st.integers(1, n - 1), min_size=1, max_size=2, unique=True)))
     bounds = [0, *cuts, n]
     return [ops[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+
+
+# Text that readers of lines and terminals get wrong: line and paragraph separators, bidi
+# controls, zero-width characters, astral characters, mixed with any text the journal takes.
+LINE_TRAPS = ("\u2028", "\u2029", "\u200e", "\u200f", "\u202e", "\u2066", "\u200b", "\ufeff", "\U0001f3ad", "\n", "\t")
+tricky_texts = (
+    st.lists(st.one_of(st.sampled_from(LINE_TRAPS), texts), min_size=1, max_size=6)
+    .map("".join)
+    .filter(lambda s: s.strip() != "")
+)

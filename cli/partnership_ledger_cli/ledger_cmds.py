@@ -28,6 +28,7 @@ from partnership_ledger.journal import (
     dump_operation,
     iter_raw,
     journal_text,
+    json_message,
     parse_journal,
     read_raw,
 )
@@ -367,7 +368,7 @@ def read_operation(text: str) -> dict[str, Any]:
     try:
         json.loads(decoded)  # only to point at a syntax error exactly where it is
     except json.JSONDecodeError as e:
-        raise refuse(f"is not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+        raise refuse(f"is not valid JSON at line {e.lineno}, column {e.colno}: {json_message(e)}") from None
     except (RecursionError, ValueError):
         pass  # read_raw below reports these in the journal's own words
     # As an array of one, the journal's reader applies its rules (no floats, no NaN, ...).
