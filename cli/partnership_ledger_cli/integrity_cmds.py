@@ -14,7 +14,7 @@ from partnership_ledger.projections.verification import ReadModelCheck, check_re
 
 from .context import CliState, pass_state
 from .errors import CommandFailed
-from .output import Output, output_options, to_json
+from .output import Output, output_options, to_json, write_output
 from .progress import progress_bar
 
 
@@ -175,10 +175,7 @@ def checkpoint(state: CliState, output: Path | None, key_file: Path | None) -> N
     if output is None:
         click.echo(text)
     else:
-        try:
-            output.write_text(text + "\n", encoding="utf-8")
-        except OSError as e:
-            raise InvalidArgument(f"cannot write {output}: {e.strerror}") from None
+        write_output(output, [text + "\n"])
         state.note(f"checkpoint of {cp['size']} events (root {cp['root']}) written to {output}")
 
 
@@ -210,12 +207,19 @@ def keygen(state: CliState, prefix: Path) -> None:
     for path in (key_path, pub_path):
         if path.exists():
             raise InvalidArgument(f"{path} already exists: choose another name with -o")
+    made: list[Path] = []
     try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(private)
-        pub_path.write_bytes(public)
+        for path, data, mode in ((key_path, private, 0o600), (pub_path, public, 0o644)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            made.append(path)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
+        # No empty or half-written key left behind: a retry must work.
+        for path in made:
+            path.unlink(missing_ok=True)
         raise InvalidArgument(f"cannot write the key pair: {e.strerror}") from None
     state.note(f"private key: {key_path} (keep it secret)\npublic key:  {pub_path} (publish it)")
 

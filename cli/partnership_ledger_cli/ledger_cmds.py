@@ -35,7 +35,7 @@ from partnership_ledger.journal import (
 
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
-from .output import Output, cell_text, output_options
+from .output import Output, cell_text, output_options, write_output
 from .params import STDIN, read_source, source_name
 from .progress import progress_bar
 
@@ -328,24 +328,9 @@ def export(state: CliState, output_path: str, fmt: str) -> None:
                 stream.write(chunk.encode("utf-8"))
             stream.flush()
             return
-        _write_atomically(Path(output_path), chunks)
+        write_output(output_path, chunks)
     if not state.quiet:
         click.echo(f"wrote {plural(count, 'operation')} to {click.format_filename(output_path)}")
-
-
-def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # -- record -------------------------------------------------------------------------------

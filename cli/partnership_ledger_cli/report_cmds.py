@@ -12,20 +12,15 @@ import click
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
+from .output import write_output
 from .params import complete_keys
 
 
 def _write_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all."""
+    """Write ``text`` to ``path`` whole or not at all (see output.write_output)."""
     if path.is_dir():
         raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
+    write_output(path, [text])
 
 
 @click.command()
