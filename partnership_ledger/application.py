@@ -95,6 +95,7 @@ def _is_postgres(location: str) -> bool:
 
 
 def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
+    from .config import lock_timeout
     from .storage.sqlite import read_only_uri, sqlite_uri
 
     return {
@@ -103,7 +104,7 @@ def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
         "SQLITE_DBNAME": read_only_uri(path) if readonly else sqlite_uri(path),
         ENV_PATH: path,
         **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
-        "SQLITE_LOCK_TIMEOUT": os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30"),
+        "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
     }
 
@@ -1527,6 +1528,5 @@ def _reason(e: BaseException) -> str:
     if "database or disk is full" in text:
         return "the disk is full"
     if "database is locked" in text:
-        wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
-        return f"the database is locked by another process (waited {wait} s)"
+        return "the database is locked by another process"
     return text

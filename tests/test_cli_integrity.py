@@ -163,7 +163,7 @@ def test_keygen_writes_a_private_and_a_public_key(tmp_path: Path) -> None:
 def test_keygen_needs_a_name_for_the_files(prefix: str) -> None:
     result = invoke("keygen", "-o", prefix)
     assert result.exit_code == 2
-    assert "Invalid value for '-o' / '--output'" in result.stderr
+    assert "error: invalid value for '-o' / '--output'" in result.stderr
 
 
 def test_keygen_into_a_missing_folder(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -97,10 +98,7 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
     except StorageError as e:
         if "locked" in e.message:
             where = redact(location)
-            raise StorageError(
-                f"the ledger at {where} is locked by another process (waited {lock_timeout()} s): "
-                "try again when it has finished"
-            ) from None
+            raise StorageError(locked_message(where)) from None
         raise
     except ValueError as e:  # a URL that the URL parser itself rejects
         if url is None:
@@ -118,9 +116,31 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
     return ledger
 
 
+#: When this command started: a lock's refusal says how long it really waited.
+STARTED = time.monotonic()
+
+
+def mark_start() -> None:
+    """Note that a command starts now (the CLI's group calls it for each command it runs)."""
+    global STARTED
+    STARTED = time.monotonic()
+
+
 def lock_timeout() -> str:
     """How long a command waits for another process's lock (``PARTNERSHIP_LEDGER_LOCK_TIMEOUT``)."""
     return os.environ.get(LOCK_TIMEOUT_ENV, "30")
+
+
+def locked_wait() -> str:
+    """`` (gave up after X s; PARTNERSHIP_LEDGER_LOCK_TIMEOUT is N s): try again...``"""
+    waited = time.monotonic() - STARTED
+    return f" (gave up after {waited:.1f} s; {LOCK_TIMEOUT_ENV} is {lock_timeout()} s): try again when it has finished"
+
+
+def locked_message(where: str = "") -> str:
+    """The refusal for a ledger another process holds locked, with the time truly waited."""
+    place = f" at {where}" if where else ""
+    return f"the ledger{place} is locked by another process" + locked_wait()
 
 
 pass_state = click.make_pass_decorator(CliState)

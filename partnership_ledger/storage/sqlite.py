@@ -44,8 +44,24 @@ _first = itemgetter(0)
 
 
 def chain_enabled() -> bool:
-    # Only the benchmark turns the chain off, to measure what it costs.
+    """Whether events are chained (always, but for ``PARTNERSHIP_LEDGER_CHAIN=off``).
+
+    Only the benchmark turns the chain off, to measure what it costs, and only on a new
+    ledger (see :func:`refuse_unchained`): events written without links on a chained ledger
+    would make ``verify`` report tampering forever.
+    """
     return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
+
+
+def refuse_unchained(has_links: bool) -> None:
+    """Refuse ``PARTNERSHIP_LEDGER_CHAIN=off`` on a ledger that already has a hash chain."""
+    if has_links:
+        from ..errors import StorageError
+
+        raise StorageError(
+            "PARTNERSHIP_LEDGER_CHAIN=off would record events outside this ledger's hash chain, which "
+            "verify would then report as tampering for good: unset it (it is for benchmarks on new ledgers)"
+        )
 
 
 def max_page_count() -> int | None:
@@ -72,7 +88,7 @@ class LedgerSQLiteConnectionPool(SQLiteConnectionPool):
                 check_same_thread=False,
                 isolation_level=None,  # autocommit: transactions are begun explicitly
                 cached_statements=STATEMENT_CACHE,
-                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+                timeout=self.lock_timeout if self.lock_timeout is not None else SQLITE3_DEFAULT_LOCK_TIMEOUT,
             )
         except (sqlite3.Error, TypeError) as e:
             raise InterfaceError(e) from e
@@ -169,8 +185,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         ]
         # The INSERTs below take SQLite's write lock, so the chain head read afterwards
         # is the true head: no other writer can append between the read and our links.
+        chained = chain_enabled()
+        if not chained:
+            c.execute("SELECT EXISTS (SELECT 1 FROM ledger_chain)")
+            refuse_unchained(bool(c.fetchone()[0]))
         positions = self._insert_rows(c, rows)
-        if chain_enabled():
+        if chained:
             c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
             prev_position, prev_hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
