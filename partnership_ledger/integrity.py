@@ -164,6 +164,47 @@ def _oid_bytes(oid: Any) -> bytes:
     return str(oid).encode("utf-8", "surrogatepass")
 
 
+def foreign_row(db: Db) -> tuple[int, str] | None:
+    """The first stored row the chain cannot vouch for, and why; None if there is none.
+
+    The application loads an aggregate's events by its id, whatever their position, and
+    reads each column as the type the recorder writes. So every row must be at a position
+    the chain covers (above 0) and of exactly those storage types (SQLite keeps any type in
+    any column: an id stored as a BLOB has the same bytes, so the same hash, yet the
+    application would no longer find it). Anything else is tampering.
+    """
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT {pos} FROM {events} WHERE {pos} <= 0 ORDER BY {pos} LIMIT 1")
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "is outside the hash chain (positions start at 1)"
+        if db.backend != "sqlite":
+            c.execute("SELECT position FROM ledger_chain WHERE position <= 0 ORDER BY position LIMIT 1")
+            row = c.fetchone()
+            return (int(row[0]), "has a chain link outside the chain (positions start at 1)") if row else None
+        c.execute(
+            f"SELECT {pos}, typeof(originator_id), typeof(originator_version), typeof(topic), typeof(state) "
+            f"FROM {events} WHERE typeof(originator_id) <> 'text' OR typeof(originator_version) <> 'integer' "
+            "OR typeof(topic) <> 'text' OR typeof(state) <> 'blob' "
+            f"ORDER BY {pos} LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            kinds = dict(zip(("originator_id", "originator_version", "topic", "state"), row[1:], strict=True))
+            wanted = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+            column = next(k for k, v in kinds.items() if v != wanted[k])
+            return int(row[0]), f"has its {column} stored as {kinds[column]}, not {wanted[column]}"
+        c.execute(
+            "SELECT position, typeof(prev_position), typeof(hash) FROM ledger_chain WHERE position <= 0 "
+            "OR typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' ORDER BY position LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "has a chain link that is not one the ledger writes"
+    return None
+
+
 def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> VerifyResult:
     """Walk every stored event with its chain link, in position order.
 
@@ -179,6 +220,9 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
+    foreign = foreign_row(db)
+    if foreign is not None:
+        return walk.fail(foreign[0], "inserted", f"the event row at position {foreign[0]} {foreign[1]}")
     pos, events, cols = db.position_col, db.events_table, _columns(db)
     sha256, pack = hashlib.sha256, struct.pack
     while True:
@@ -497,6 +541,42 @@ def _check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) -
         raise IntegrityError(
             "the checkpoint's signature does not match: the checkpoint was modified or the key is wrong"
         ) from None
+
+
+def key_fingerprint(public_key_pem: bytes | str) -> str:
+    """``SHA256:`` and the base64 of the SHA-256 of the raw Ed25519 public key (as OpenSSH shows it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = public_key_pem.encode("ascii", "replace") if isinstance(public_key_pem, str) else public_key_pem
+    raw = _load_public(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
+
+
+def checkpoint_trust(checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> dict[str, Any]:
+    """What a checkpoint can prove: whether it is signed, by which key, and whether that key
+    is one the auditor trusts (given with ``public_key_pem``) or only the one it carries.
+
+    Returns ``{signed, fingerprint, trusted_key, message}``; ``message`` says it in a sentence.
+    The signature itself is checked by :func:`verify_checkpoint`.
+    """
+    signed = bool(checkpoint.get("signature"))
+    carried = checkpoint.get("public_key")
+    key = public_key_pem if public_key_pem is not None else carried
+    fingerprint = key_fingerprint(key) if signed and key else None
+    trusted = signed and public_key_pem is not None
+    if not signed:
+        message = (
+            "the checkpoint is unsigned: it proves nothing against someone who can write the "
+            "checkpoint file as well as the ledger"
+        )
+    elif trusted:
+        message = f"the checkpoint is signed by the trusted key {fingerprint} (--public-key)"
+    else:
+        message = (
+            f"the checkpoint is signed by the key it carries, {fingerprint}; without --public-key "
+            "that only shows the file is unchanged since that key signed it, not who holds the key"
+        )
+    return {"signed": signed, "fingerprint": fingerprint, "trusted_key": trusted, "message": message}
 
 
 def verify_checkpoint(db: Db, checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> VerifyResult:

@@ -12,20 +12,15 @@ import click
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
+from .output import write_output
 from .params import complete_keys
 
 
 def _write_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all."""
+    """Write ``text`` to ``path`` whole or not at all (see output.write_output)."""
     if path.is_dir():
         raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
+    write_output(path, [text])
 
 
 @click.command()
@@ -67,8 +62,9 @@ def _write_file(path: Path, text: str) -> None:
 @click.option(
     "--verify",
     is_flag=True,
-    help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
-    "verified (seconds on a ledger of a million events). Example: --all -o site --verify",
+    help="Walk the whole hash chain and recompute the read models first, and refuse a broken chain "
+    "or a read model that differs from the events; the report then says it was verified. "
+    "Example: --all -o site --verify",
 )
 @pass_state
 def report(
@@ -97,6 +93,7 @@ def report(
       partnership-ledger report --all -o site --verify
     """
     # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
+    from partnership_ledger.projections.verification import require_read_models
     from partnership_ledger.reports import build_report, render_report, write_site
 
     if all_partnerships:
@@ -107,12 +104,16 @@ def report(
         if Path(output).exists() and not Path(output).is_dir():
             raise click.UsageError(f"{output} is a file: --all needs a folder")
         with state.open_ledger() as ledger:
+            if verify:  # no figure the events do not give (issue 14)
+                require_read_models(ledger)
             index = write_site(ledger, Path(output), verify=verify)
         click.echo(str(index))
         return
     if partnership is None:
         raise click.UsageError("name the partnership to report on (or use --all -o DIR)")
     with state.open_ledger() as ledger:
+        if verify:
+            require_read_models(ledger)
         model = build_report(ledger, partnership, include_children=include_children, verify=verify)
     text = render_report(model, fmt, lang)
     if output is None or output == "-":

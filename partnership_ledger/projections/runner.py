@@ -181,6 +181,16 @@ def _is_database_error(e: BaseException) -> bool:
     return type(e).__module__.startswith("psycopg")
 
 
+def _is_constraint_error(e: BaseException) -> bool:
+    """A primary key or other constraint refused a read model's row (SQLite or PostgreSQL)."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if any(k.__name__ in ("IntegrityError", "UniqueViolation") for k in type(seen).__mro__):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class Projections:
     """Runs every read model over new events, in batches, with exactly-once tracking."""
 
@@ -301,7 +311,15 @@ class Projections:
         way, the next call (or the next opening of the ledger) carries on from where it stopped.
         """
         if not self._afresh:
-            return self._catch_up(progress, BATCH)
+            try:
+                return self._catch_up(progress, BATCH)
+            except Exception as e:
+                if not _is_constraint_error(e):
+                    raise
+                # The read models already hold rows of events their tracking row says are
+                # not applied (it was rewound or edited): they cannot be caught up, only
+                # recomputed, which is what a rebuild does. Never a dead end.
+                return self.rebuild(progress)
         setup: tuple[str, ...] = ()
         before = 0
         if self.db.backend == "sqlite" and REBUILD_CACHE_KIB:
