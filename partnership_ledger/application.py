@@ -193,6 +193,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                             (FORMAT_VERSION,),
                         )
                 self.projections.create_tables()
+                self._init_privacy()
             if not self.readonly:
                 self._refuse_rows_outside_the_chain()
             self.read_model_error: str | None = None
@@ -229,6 +230,76 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
                 "chain; it is not read (see 'partnership-ledger verify')"
             )
+
+    def _init_privacy(self) -> None:
+        """The key tables; a ledger with no events yet commits private fields (chain format 2)."""
+        from .privacy.vault import init_tables
+
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT {col} FROM {table} LIMIT 1")
+            empty = c.fetchone() is None
+        init_tables(self.db, new_ledger=empty)
+
+    @property
+    def chain_format(self) -> str:
+        """``2``: private fields enter the chain as salted commitments (docs/privacy.md);
+        ``1``: a ledger written before, whose events hold every value as given."""
+        from .privacy.vault import chain_format
+
+        return chain_format(self.db)
+
+    def vault(self) -> Any:
+        """The ledger's key table (privacy.vault.Vault), or None for a chain format 1 ledger."""
+        from .privacy.vault import Vault, vault_secrets
+
+        if self.chain_format != "2":
+            return None
+        master, pepper = vault_secrets(self.db, cipher_key())
+        return Vault(self.db, master, pepper)
+
+    def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """``view`` (of show) with private values read from the key table, or marked erased."""
+        from .privacy.registry import ERASED_TEXT, is_commitment
+
+        vault = self.vault() if view.get("kind") == "evaluation" else None
+        if vault is None:
+            return view
+        for s in view.get("submissions", []):
+            for name in ("evaluator", "comment"):
+                value = s.get(name)
+                if is_commitment(value):
+                    s[name] = vault.reveal(value) or (ERASED_TEXT if name == "comment" else None)
+        return view
+
+    def erase_subject(
+        self,
+        evaluator: str,
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        """Erase what the ledger holds of a resident (crypto-shredding; docs/privacy.md)."""
+        return self._command("erase_subject", op_id, evaluator=evaluator, reason=reason, on=on, by=by, note=note)
+
+    def _after_erasure(self) -> None:
+        """Leave no copy of erased rows in the file: the write-ahead log copied into the
+        database (whose freed cells ``secure_delete`` zeroed) and truncated to nothing."""
+        if self.db.backend != "sqlite":
+            return  # PostgreSQL: VACUUM (FULL) the two key tables (docs/privacy.md)
+        path = self.env.get(ENV_PATH)
+        if not path:
+            return
+        from .storage.sqlite import sqlite_uri
+
+        con = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
 
     @staticmethod
     def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
@@ -506,6 +577,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         still read so that the error lists every problem; the transaction then rolls back.
         """
         uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
+        uow.vault = self.vault()
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None
@@ -558,6 +630,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         )
         if dry_run:
             return result
+        if uow.vault is not None and uow.vault.erased_any:
+            self._after_erasure()
         # Committed: what the batch loaded and changed is now the stored state. If nothing else
         # was recorded between our first read and our write, every aggregate kept is current.
         current = writer.first_position is None or writer.first_position == (seen or 0) + 1
@@ -1151,7 +1225,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     def show(self, key: str) -> dict[str, Any]:
         """Everything the ledger holds about ``key`` (any kind), as plain data."""
-        return aggregate_view(self.aggregate(key))
+        return self.reveal_view(aggregate_view(self.aggregate(key)))
 
     def parties(self) -> list[dict[str, Any]]:
         """Every registered party: key, name, sector, capacity, identifiers, area."""
@@ -1283,6 +1357,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         ``progress``, if given, is called with 1 for each stored event read.
         """
         keys: dict[uuid.UUID, str] = {}
+        vault = self.vault()
+        erased_op: Any = None
         for _, event in self.stored_events():
             if progress is not None:
                 progress(1)
@@ -1290,6 +1366,15 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             if event.originator_version == 1 and isinstance(key, str):
                 keys[event.originator_id] = key
             op = event_to_operation(event, keys.get(event.originator_id, ""))
+            if op is not None and vault is not None:
+                from .privacy.public import reveal_operation
+
+                op = reveal_operation(op, vault)
+            if op is not None and op["op"] == "erase_subject":
+                # One erasure leaves a tombstone in each evaluation: one operation.
+                if op.get("id") == erased_op:
+                    continue
+                erased_op = op.get("id")
             if op is not None:
                 yield to_json_value(op)
 
@@ -1554,7 +1639,8 @@ class _SliceWriter:
             def project(c: Any, positions: Sequence[int]) -> None:
                 applied.append(ledger.projections.apply_recorded(c, list(zip(positions, events, strict=True))))
 
-        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project)
+        private = uow.vault.writer() if uow.vault is not None else None
+        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project, private=private)
         self.projected = self.projected and applied == [True]
         if self.first_position is None:
             self.first_position = positions[0]

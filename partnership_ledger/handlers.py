@@ -26,6 +26,7 @@ from .errors import (
     ContributionError,
     CycleError,
     DateOrderError,
+    ErasureError,
     EvaluationError,
     NotAMember,
 )
@@ -435,17 +436,46 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
             )
     elif party is not None:
         uow.get(Party, party)
+    comment = op.get("comment")
+    if uow.vault is not None:
+        # Private fields (privacy/registry.py) enter the chain as commitments.
+        committed = uow.vault.commit_fields("submit_evaluation", op.fields, e.key)
+        if committed["evaluator"] != evaluator and committed["evaluator"] in e.submissions:
+            raise EvaluationError(f"{evaluator} has already submitted to evaluation {e.key}")
+        evaluator, comment = committed["evaluator"], committed.get("comment")
     e.submit(
         evaluator,
         role,
         party,
         op["scores"],
-        op.get("comment"),
+        comment,
         op.get("comment_public", False),
         op["on"],
         op.meta,
     )
     uow.collect(e)
+
+
+@handles("erase_subject")
+def erase_subject(uow: UnitOfWork, op: Operation) -> None:
+    evaluator = op["evaluator"]
+    if uow.vault is None:
+        raise ErasureError(
+            "this ledger was written before private fields were committed (chain format 1): its "
+            "events hold residents' ids and comments as given, so erasing them would break the hash "
+            "chain; export it and import the journal into a new ledger (see docs/privacy.md)"
+        )
+    subject = uow.vault.find(evaluator)
+    aggregates = uow.vault.aggregates_of(subject) if subject is not None else []
+    if subject is None or not aggregates:
+        raise ErasureError(
+            f"the ledger holds no private data of evaluator {evaluator} (never recorded, or erased already)"
+        )
+    for key in aggregates:
+        e = uow.get(Evaluation, key)
+        e.erase_subject(subject.handle, op["reason"], op["on"], op.meta)
+        uow.collect(e)
+    uow.vault.erase(subject)
 
 
 @handles("close_evaluation")

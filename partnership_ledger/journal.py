@@ -670,6 +670,7 @@ OPS: dict[str, Spec] = {
         "on": (a_date, REQ),
     },
     "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
+    "erase_subject": {"evaluator": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
 }
 
 COMMON = {"op", "by", "note", "id"}

@@ -61,6 +61,8 @@ class Evaluation(LedgerAggregate):
         self.meta = meta
         self.submissions: dict[str, Submission] = {}
         self.closed_on: date | None = None
+        #: Handles of evaluators whose private values were erased (see privacy/).
+        self.erased: set[str] = set()
 
     def check_open(self) -> None:
         if self.closed_on is not None:
@@ -124,3 +126,15 @@ class Evaluation(LedgerAggregate):
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
         self.closed_on = on
+
+    def erase_subject(self, subject: str, reason: str, on: date, meta: OpMeta) -> None:
+        """The tombstone of an erasure: the private values of the evaluator whose handle is
+        ``subject`` were destroyed (why, and when; not who asked). Scores stay counted."""
+        self._trigger("SubjectErased", subject=subject, reason=reason, on=on, meta=meta)
+
+    @event("SubjectErased")
+    def _subject_erased(self, subject: str, reason: str, on: date, meta: OpMeta) -> None:
+        erased = getattr(self, "erased", None)
+        if erased is None:
+            erased = self.erased = set()
+        erased.add(subject)

@@ -211,6 +211,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         new_keys = kwargs.get("ledger_keys") or ()
         if new_keys:
             c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(new_keys, key=_first))
+        private = kwargs.get("private")
+        if private is not None:
+            # The key table's rows of these events (privacy/vault.py), in the same transaction.
+            private(SQLiteCursorAdapter(c))
         project = kwargs.get("project")
         if project is not None:
             # The application's read models, applied from the events in memory within this
