@@ -46,10 +46,23 @@ def _read(path: Path, what: str) -> bytes:
     help="Walk the hash chain only; skip recomputing the read models and indexes from the events. "
     "Example: verify --chain-only",
 )
+@click.option(
+    "--public",
+    "public_folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Check a published ledger (a folder from 'publish') instead: its chain against its signed "
+    "checkpoint, and every figure it shows recomputed from its events; needs neither the ledger nor "
+    "its keys. Example: verify --public public --public-key office.pub",
+)
 @output_options()
 @pass_state
 def verify(
-    state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None, chain_only: bool
+    state: CliState,
+    out: Output,
+    checkpoint_file: Path | None,
+    public_key: Path | None,
+    chain_only: bool,
+    public_folder: Path | None = None,
 ) -> None:
     """Check that everything the ledger shows comes from its chained events; exit 1 if not.
 
@@ -77,9 +90,17 @@ def verify(
       partnership-ledger verify --chain-only
       partnership-ledger verify --checkpoint march.checkpoint.json --public-key office.pub
       partnership-ledger verify --json
+      partnership-ledger verify --public public --public-key office.pub
     """
+    if public_folder is not None:
+        if checkpoint_file is not None or chain_only:
+            raise click.UsageError("--public checks a published folder: it takes no --checkpoint or --chain-only")
+        from .privacy_cmds import verify_public_command
+
+        verify_public_command(state, out, public_folder, public_key)
+        return
     if public_key is not None and checkpoint_file is None:
-        raise click.UsageError("--public-key needs --checkpoint")
+        raise click.UsageError("--public-key needs --checkpoint (or --public)")
     trust: dict[str, Any] | None = None
     read_models: ReadModelCheck | None = None
     with state.open_ledger(readonly=True) as ledger:
