@@ -66,10 +66,11 @@ def _state_text(state: bytes) -> dict[str, str]:
 
 
 def _state_bytes(line: dict[str, Any]) -> bytes:
-    if isinstance(line.get("state"), str):
-        return line["state"].encode("utf-8")
-    if isinstance(line.get("state_b64"), str):
-        return base64.b64decode(line["state_b64"], validate=True)
+    state, b64 = line.get("state"), line.get("state_b64")
+    if isinstance(state, str):
+        return state.encode("utf-8", "surrogatepass")
+    if isinstance(b64, str):
+        return base64.b64decode(b64, validate=True)
     raise ValueError("no state")
 
 
