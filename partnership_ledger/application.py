@@ -334,7 +334,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                     "(pip install 'partnership-ledger[postgres]')"
                 ) from None
             postgres.check_database(loc, create=create)
-            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)})
+            readonly_env = {ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}
+            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
         _check_sqlite_location(loc, create and not readonly)
         check_cipher(loc, cipher_key())
         from .storage.sqlite import is_writable
@@ -392,7 +393,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 )
                 found.extend((r[0], r[1]) for r in c.fetchall())
             done.update(op_id for op_id, _ in found)
-            self._check_op_index(c, found, position)
+            self._check_op_index(c, found)
             keys = [k for k in _keys_named([o for o in operations if o.meta.op_id not in done]) if not known(k)]
             kinds: dict[str, str | None] = dict.fromkeys(keys)
             for i in range(0, len(keys), 500):
@@ -401,7 +402,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 kinds.update((r[0], r[1]) for r in c.fetchall())
         return position, done, kinds
 
-    def _check_op_index(self, c: Any, found: Sequence[tuple[str, int]], last: int) -> None:
+    def _check_op_index(self, c: Any, found: Sequence[tuple[str, int]]) -> None:
         """Refuse to trust an operation index that disagrees with the chained events.
 
         The index (``ledger_ops``) is written beside the events, outside the chain; what it
@@ -438,13 +439,15 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 event = self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(row[1])), row[2], row[3], bytes(row[4])))
                 if getattr(getattr(event, "meta", None), "op_id", None) != op_id:
                     refuse(f"names operation {op_id} at position {position_}, whose event is another operation's")
-        c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+        # One statement, so one snapshot on PostgreSQL too (other writers commit meanwhile).
+        c.execute(
+            "SELECT (SELECT position FROM ledger_tracking WHERE name=?), "
+            f"(SELECT MAX({col}) FROM {table}), (SELECT COUNT(*) FROM ledger_ops), (SELECT COUNT(*) FROM rm_history)",
+            (TRACKING_NAME,),
+        )
         row = c.fetchone()
-        if row is not None and row[0] == last and last > 0:
-            c.execute("SELECT (SELECT COUNT(*) FROM ledger_ops), (SELECT COUNT(*) FROM rm_history)")
-            counts = c.fetchone()
-            if counts is not None and counts[0] != counts[1]:
-                refuse(f"has {counts[0]} operations but the history {counts[1]}")
+        if row is not None and row[0] is not None and row[0] == row[1] and row[2] != row[3]:
+            refuse(f"has {row[2]} operations but the history {row[3]}")
 
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed

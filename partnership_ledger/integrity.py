@@ -150,10 +150,37 @@ class _Walk:
 
 def _columns(db: Db) -> str:
     if db.backend == "sqlite":
-        # As stored, whatever their type: an edit that makes a text column invalid UTF-8,
-        # or stores a number in it, must be reported, not crash the walk.
-        return "CAST(originator_id AS BLOB), originator_version, CAST(topic AS BLOB), CAST(state AS BLOB)"
+        # As stored, as bytes (an edit that makes a text column invalid UTF-8 must be reported,
+        # not crash the walk), and NULL where the value is not of the type the recorder writes:
+        # the application would not read such a row (see foreign_row), so it fails the walk.
+        return (
+            "CASE WHEN typeof(originator_id) = 'text' THEN CAST(originator_id AS BLOB) END, "
+            "CASE WHEN typeof(originator_version) = 'integer' THEN originator_version END, "
+            "CASE WHEN typeof(topic) = 'text' THEN CAST(topic AS BLOB) END, "
+            "CASE WHEN typeof(state) = 'blob' THEN state END"
+        )
     return "originator_id, originator_version, topic, state"
+
+
+def _link_columns(db: Db) -> str:
+    if db.backend == "sqlite":
+        return (
+            "position, CASE WHEN typeof(prev_position) = 'integer' THEN prev_position END, "
+            "CASE WHEN typeof(hash) = 'blob' THEN hash END"
+        )
+    return "position, prev_position, hash"
+
+
+def _outside_chain(db: Db) -> int | None:
+    """The first position up to 0 of an event or a link (the chain starts at 1), if any."""
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(
+            f"SELECT MIN(p) FROM (SELECT MIN({pos}) AS p FROM {events} WHERE {pos} <= 0 "
+            "UNION ALL SELECT MIN(position) FROM ledger_chain WHERE position <= 0) AS below"
+        )
+        row = c.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def _oid_bytes(oid: Any) -> bytes:
@@ -220,9 +247,11 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
-    foreign = foreign_row(db)
-    if foreign is not None:
-        return walk.fail(foreign[0], "inserted", f"the event row at position {foreign[0]} {foreign[1]}")
+    outside = _outside_chain(db)
+    if outside is not None:
+        return walk.fail(
+            outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
+        )
     pos, events, cols = db.position_col, db.events_table, _columns(db)
     sha256, pack = hashlib.sha256, struct.pack
     while True:
@@ -238,7 +267,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             # links left without one), merged with the events below: two range scans are
             # cheaper than a join.
             c.execute(
-                "SELECT position, prev_position, hash FROM ledger_chain WHERE position > ? "
+                f"SELECT {_link_columns(db)} FROM ledger_chain WHERE position > ? "
                 + ("AND position <= ? " if full else "")
                 + "ORDER BY position",
                 (after, rows[-1][0]) if full else (after,),
@@ -315,12 +344,19 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
 def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
     """Check one event against its link and advance the walk; the failure, if any."""
     position, oid, version, topic, state, prev_position, link = row
+    if db.backend == "sqlite" and None in (oid, version, topic, state, prev_position, link):
+        # A value of another storage type reads as NULL in the walk: say which.
+        found = foreign_row(db)
+        if found is not None and found[0] <= position:
+            return walk.fail(found[0], "changed", f"the event row at position {found[0]} {found[1]}")
     if link is None:
         return walk.fail(
             position,
             "inserted",
             f"position {position} has an event that is not in the chain (inserted)",
         )
+    if prev_position is None:
+        return walk.fail(position, "changed", f"the chain link at position {position} was changed")
     if prev_position != walk.last_position:
         return _misplaced(db, walk, position, prev_position)
     if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
