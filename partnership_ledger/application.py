@@ -1361,7 +1361,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         """
         keys: dict[uuid.UUID, str] = {}
         vault = self.vault()
-        erased_op: Any = None
         for _, event in self.stored_events():
             if progress is not None:
                 progress(1)
@@ -1373,11 +1372,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 from .privacy.public import reveal_operation
 
                 op = reveal_operation(op, vault)
-            if op is not None and op["op"] == "erase_subject":
-                # One erasure leaves a tombstone in each evaluation: one operation.
-                if op.get("id") == erased_op:
-                    continue
-                erased_op = op.get("id")
             if op is not None:
                 yield to_json_value(op)
 

@@ -472,9 +472,10 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
             f"the ledger holds no private data of evaluator {evaluator} (never recorded, or erased already)"
         )
     for key in aggregates:
-        e = uow.get(Evaluation, key)
-        e.erase_subject(subject.handle, op["reason"], op["on"], op.meta)
-        uow.collect(e)
+        uow.get(Evaluation, key)  # each exists
+    e = uow.get(Evaluation, aggregates[0])
+    e.erase_subject(subject.handle, aggregates, op["reason"], op["on"], op.meta)
+    uow.collect(e)
     uow.vault.erase(subject)
 
 
