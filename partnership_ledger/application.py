@@ -106,7 +106,18 @@ def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
         **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
         "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
+        **_memory_read_models(),
     }
+
+
+def _memory_read_models() -> dict[str, str]:
+    """With a cipher key the read models (names, titles, amounts...) are kept in memory, out
+    of the file: rebuilt from the events at each open (docs/privacy.md)."""
+    if cipher_key() is None:
+        return {}
+    from .storage.sqlite import ENV_MEMORY_READ_MODELS, memory_read_models_uri
+
+    return {ENV_MEMORY_READ_MODELS: memory_read_models_uri()}
 
 
 def _check_sqlite_location(path: str, create: bool) -> None:
@@ -175,6 +186,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             else:
                 self.db = Db(datastore, events_table)
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
+                self._keep_memory_read_models()
             self.backend = self.db.backend
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
@@ -194,6 +206,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                         )
                 self.projections.create_tables()
                 self._init_privacy()
+            if self.readonly and self.db.memory_schema is not None:
+                self.projections.create_tables()  # in memory: opening to read writes nothing to the file
             if not self.readonly:
                 self._refuse_rows_outside_the_chain()
             self.read_model_error: str | None = None
@@ -204,7 +218,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             # so neither opening nor recording waits for them.
             self.read_models_inline = mode == "inline"
             try:
-                if self.read_models_inline and not self.readonly:
+                if self.read_models_inline and (not self.readonly or self.db.memory_schema is not None):
                     self.catch_up()
             except PersistenceError as e:
                 if _reason(e) != "the disk is full":
@@ -230,6 +244,40 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
                 "chain; it is not read (see 'partnership-ledger verify')"
             )
+
+    def _keep_memory_read_models(self) -> None:
+        """Read models in memory (a cipher key is set): a connection that keeps the shared
+        in-memory database alive as long as the ledger is open, and no read model left in
+        the file (an encrypted ledger made before kept them there: they are dropped, their
+        pages overwritten with zeros)."""
+        from .storage.sqlite import ENV_MEMORY_READ_MODELS, MEMORY_SCHEMA
+
+        uri = self.env.get(ENV_MEMORY_READ_MODELS)
+        if not uri:
+            return
+        self._memory_keeper = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.db.memory_schema = MEMORY_SCHEMA
+        if self.env.get(ENV_READONLY) == "1":
+            return
+        with self.db.transaction() as c:
+            c.execute(
+                "SELECT name FROM main.sqlite_master WHERE type='table' "
+                "AND (name LIKE 'rm\\_%' ESCAPE '\\' OR name = 'ledger_tracking')"
+            )
+            left = [str(r[0]) for r in c.fetchall()]
+            if left:
+                c.execute("PRAGMA secure_delete=ON")
+                for name in left:
+                    c.execute(f'DROP TABLE main."{name}"')
+        if left:
+            self._after_erasure()
+
+    def close(self) -> None:
+        super().close()
+        keeper = getattr(self, "_memory_keeper", None)
+        if keeper is not None:
+            keeper.close()
+            self._memory_keeper = None
 
     def _init_privacy(self) -> None:
         """The key tables; a ledger with no events yet commits private fields (chain format 2)."""

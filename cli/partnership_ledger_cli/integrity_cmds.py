@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,36 @@ from .context import CliState, pass_state
 from .errors import CommandFailed
 from .output import Output, output_options, to_json, write_output
 from .progress import progress_bar
+
+
+class _ChainOnly:
+    """Enough of a ledger for ``verify --chain-only``: its tables, read as they are."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def event_count(self) -> int:
+        return integrity.chain_head(self.db)[0]
+
+
+@contextmanager
+def _open_for_verify(state: CliState, chain_only: bool) -> Iterator[Any]:
+    """The ledger to verify; for ``--chain-only`` on an encrypted SQLite ledger without its key,
+    its tables as stored: the chain hashes the ciphertext, so it needs no key (docs/privacy.md)."""
+    from partnership_ledger.errors import StorageError
+    from partnership_ledger.storage.cipher import check_cipher, cipher_key
+
+    if chain_only and cipher_key() is None and "://" not in state.db and Path(state.db).is_file():
+        try:
+            check_cipher(state.db, None)
+        except StorageError:
+            from partnership_ledger.storage.sqlite import file_db
+
+            with file_db(state.db) as db:
+                yield _ChainOnly(db)
+            return
+    with state.open_ledger(readonly=True) as ledger:
+        yield ledger
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -103,7 +135,7 @@ def verify(
         raise click.UsageError("--public-key needs --checkpoint (or --public)")
     trust: dict[str, Any] | None = None
     read_models: ReadModelCheck | None = None
-    with state.open_ledger(readonly=True) as ledger:
+    with _open_for_verify(state, chain_only) as ledger:
         if checkpoint_file is not None:
             cp = integrity.read_checkpoint(_read(checkpoint_file, "checkpoint"))
             key = _read(public_key, "public key") if public_key is not None else None

@@ -360,6 +360,9 @@ def _check(
         runner.create_tables()
         if sqlite_source:
             con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
+            memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS")
+            if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
+                con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
         else:
             con.execute(
                 "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
@@ -490,8 +493,15 @@ def _compare(
 ) -> tuple[Difference | None, int]:
     """Compare the stored ``table`` with the recomputed one: (first difference, rows that differ)."""
     columns, pk = _columns_sqlite(con, "main", table)
+    src = "src"
+    if (
+        sqlite_source
+        and table not in INDEX_TABLE_NAMES
+        and any(r[1] == "srcrm" for r in con.execute("PRAGMA database_list"))
+    ):
+        src = "srcrm"  # read models kept in memory
     if sqlite_source:
-        stored_columns, _ = _columns_sqlite(con, "src", table)
+        stored_columns, _ = _columns_sqlite(con, src, table)
     else:
         stored_columns = _columns_pg(source, table)
     if not stored_columns:
@@ -503,13 +513,13 @@ def _compare(
     if sqlite_source:
         # Most tables are equal: SQLite finds that in C; only a table that differs is walked.
         (n,) = con.execute(
-            f"SELECT EXISTS (SELECT {cols} FROM src.{table} EXCEPT SELECT {cols} FROM main.{table}) "
-            f"OR EXISTS (SELECT {cols} FROM main.{table} EXCEPT SELECT {cols} FROM src.{table})"
+            f"SELECT EXISTS (SELECT {cols} FROM {src}.{table} EXCEPT SELECT {cols} FROM main.{table}) "
+            f"OR EXISTS (SELECT {cols} FROM main.{table} EXCEPT SELECT {cols} FROM {src}.{table})"
         ).fetchone()
         if not n:
             return None, 0
         order = ", ".join(names)
-        stored = _rows_sqlite(con, f"SELECT {cols} FROM src.{table} ORDER BY {order}")
+        stored = _rows_sqlite(con, f"SELECT {cols} FROM {src}.{table} ORDER BY {order}")
         recomputed = _rows_sqlite(con, f"SELECT {cols} FROM main.{table} ORDER BY {order}")
         return _merge(table, names, len(pk), stored, recomputed, count)
     order_pg = ", ".join(
