@@ -32,7 +32,7 @@ def in_schema(sql: str, schema: str | None) -> str:
     """``sql`` creating a read-model table or index in ``schema`` (the read models kept in
     memory: docs/privacy.md); anything else as it is. Other statements find the tables by
     name: SQLite looks in the attached schema when the file has no table of that name."""
-    if schema is None or not sql.lstrip()[:6].upper() == "CREATE":
+    if schema is None or sql.lstrip()[:6].upper() != "CREATE":
         return sql
     return _READ_MODEL_DDL.sub(lambda m: f"{m.group(1)}{schema}.{m.group(2)}", sql, count=1)
 
