@@ -255,7 +255,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         uri = self.env.get(ENV_MEMORY_READ_MODELS)
         if not uri:
             return
-        self._memory_keeper = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._memory_keeper: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.db.memory_schema = MEMORY_SCHEMA
         if self.env.get(ENV_READONLY) == "1":
             return
