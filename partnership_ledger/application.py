@@ -297,14 +297,24 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
         return chain_format(self.db)
 
-    def vault(self) -> Any:
-        """The ledger's key table (privacy.vault.Vault), or None for a chain format 1 ledger."""
+    def vault(self, *, recording: bool = False) -> Any:
+        """The ledger's key table (privacy.vault.Vault). To record (``recording``): None for
+        a chain format 1 ledger, whose events hold private fields as given. To read: always
+        (a value is read back because it is a commitment, whatever the format row says)."""
         from .privacy.vault import Vault, vault_secrets
 
-        if self.chain_format != "2":
+        if recording and self.chain_format != "2":
             return None
         master, pepper = vault_secrets(self.db, cipher_key())
         return Vault(self.db, master, pepper)
+
+    def check_key_table(self) -> str | None:
+        """None if the key table (private values, outside the chain) agrees with the chain;
+        else the first disagreement in a sentence (tampering). See privacy.vault."""
+        from .privacy.vault import check_key_table, vault_secrets
+
+        master, pepper = vault_secrets(self.db, cipher_key())
+        return check_key_table(self.db, master, pepper, self.mapper)
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
         """``view`` (of show) with private values read from the key table, or marked erased."""
@@ -628,7 +638,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         still read so that the error lists every problem; the transaction then rolls back.
         """
         uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
-        uow.vault = self.vault()
+        uow.vault = self.vault(recording=True)
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None

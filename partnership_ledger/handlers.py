@@ -474,7 +474,7 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
     for key in aggregates:
         uow.get(Evaluation, key)  # each exists
     e = uow.get(Evaluation, aggregates[0])
-    e.erase_subject(subject.handle, aggregates, op["reason"], op["on"], op.meta)
+    e.erase_subject(subject.handle, aggregates, uow.vault.values_of(subject), op["reason"], op["on"], op.meta)
     uow.collect(e)
     uow.vault.erase(subject)
 

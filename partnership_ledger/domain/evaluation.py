@@ -127,14 +127,26 @@ class Evaluation(LedgerAggregate):
     def _closed(self, on: date, meta: OpMeta) -> None:
         self.closed_on = on
 
-    def erase_subject(self, subject: str, evaluations: list[str], reason: str, on: date, meta: OpMeta) -> None:
-        """The tombstone of an erasure: the private values of the evaluator whose handle is
-        ``subject`` were destroyed in ``evaluations`` (this one first; one tombstone for the
-        operation), why and when, not who asked. Scores stay counted."""
-        self._trigger("SubjectErased", subject=subject, evaluations=list(evaluations), reason=reason, on=on, meta=meta)
+    def erase_subject(
+        self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
+        """The tombstone of an erasure: the private values (their commitments: ``values``) of
+        the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
+        first; one tombstone for the operation), why and when, not who asked. Scores stay."""
+        self._trigger(
+            "SubjectErased",
+            subject=subject,
+            evaluations=list(evaluations),
+            values=list(values),
+            reason=reason,
+            on=on,
+            meta=meta,
+        )
 
     @event("SubjectErased")
-    def _subject_erased(self, subject: str, evaluations: list[str], reason: str, on: date, meta: OpMeta) -> None:
+    def _subject_erased(
+        self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
         erased = getattr(self, "erased", None)
         if erased is None:
             erased = self.erased = set()

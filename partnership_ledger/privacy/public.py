@@ -32,7 +32,7 @@ def reveal_operation(op: dict[str, Any], vault: Any) -> dict[str, Any] | None:
     is left out (a comment); a tombstone becomes the ``erase_subject`` of that handle (so
     that the export imports into a ledger that holds what this one does)."""
     if op["op"] == "erase_subject":
-        out = {k: v for k, v in op.items() if k not in ("evaluation", "subject", "evaluations")}
+        out = {k: v for k, v in op.items() if k not in ("evaluation", "subject", "evaluations", "values")}
         return {"op": "erase_subject", "evaluator": op["subject"], **{k: v for k, v in out.items() if k != "op"}}
     if op["op"] != "submit_evaluation":
         return op

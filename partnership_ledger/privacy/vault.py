@@ -215,6 +215,15 @@ class Vault:
                 found.update(str(r[0]) for r in c.fetchall())
         return sorted(found)
 
+    def values_of(self, subject: Subject) -> list[str]:
+        """The commitments of ``subject``'s sealed values (what an erasure destroys)."""
+        found = {r for r, h, _, _, sealed in self._new_private if h == subject.handle and sealed}
+        if not subject.new:
+            with self.db.transaction(commit=False) as c:
+                c.execute("SELECT ref FROM ledger_private WHERE handle=? AND sealed <> ''", (subject.handle,))
+                found.update(str(r[0]) for r in c.fetchall())
+        return sorted(found)
+
     def erase(self, subject: Subject) -> None:
         """Destroy ``subject``'s key and sealed values when the batch is written."""
         self._subjects[subject.lookup] = None
@@ -260,6 +269,14 @@ class Vault:
         """The value behind a commitment or handle, or None if it cannot be read (erased)."""
         if not is_commitment(value):
             return None
+        try:
+            return self._reveal(value)
+        except StorageError:
+            raise
+        except Exception:  # no key table (a ledger opened to read, made before)
+            return None
+
+    def _reveal(self, value: str) -> str | None:
         with self.db.transaction(commit=False) as c:
             c.execute("SELECT lookup, subject_key, identity FROM ledger_subjects WHERE handle=?", (value,))
             row = c.fetchone()
@@ -298,3 +315,90 @@ class Vault:
 def erased_handles(events: Iterable[Any]) -> set[str]:
     """The handles named by the tombstones among ``events``."""
     return {str(e.subject) for e in events if type(e).__qualname__ == "Evaluation.SubjectErased"}
+
+
+def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) -> str | None:
+    """Whether the key table agrees with the chain; the first disagreement in a sentence.
+
+    Every sealed value must open under its subject's key to exactly the commitment the row
+    is filed under, every subject's handle must be the commitment to its id and its lookup the
+    HMAC of it; and every commitment the chain holds (read models checked against the events
+    first) must have its row, unless a tombstone erased its subject. A row deleted without an
+    erasure, one added, or one changed is tampering: the chain does not cover the key table,
+    so this is how it is checked."""
+    vault = Vault(db, master, pepper)
+    with db.transaction(commit=False) as c:
+        c.execute("SELECT lookup, handle, subject_key, identity FROM ledger_subjects")
+        subjects = c.fetchall()
+        c.execute("SELECT ref, handle, aggregate, field, sealed FROM ledger_private")
+        private = c.fetchall()
+        c.execute("SELECT evaluation, evaluator, comment FROM rm_submissions")
+        submitted = c.fetchall()
+        c.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {db.events_table} WHERE topic LIKE ?",
+            ("%Evaluation.SubjectErased",),
+        )
+        tombstones = c.fetchall()
+        c.execute("SELECT value FROM ledger_meta WHERE name='chain_format'")
+        fmt = c.fetchone()
+    from uuid import UUID
+
+    from eventsourcing.persistence import StoredEvent
+
+    erased: set[str] = set()  # handles, and commitments of values, that erasures destroyed
+    for oid, version, topic, state in tombstones:
+        event = mapper.to_domain_event(StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(state)))
+        erased.add(str(event.subject))
+        erased.update(str(v) for v in event.values)
+    keys: dict[str, bytes] = {}
+    for lookup, handle, stored_key, identity in subjects:
+        try:
+            key = vault._unwrap(str(stored_key), str(lookup))
+            opened = json.loads(_open(key, str(identity), str(handle)))
+            ident, salt = str(opened["value"]), bytes.fromhex(str(opened["salt"]))
+        except Exception:
+            return f"the key table's subject {handle} cannot be opened: it was changed"
+        if (commit(ident, salt) != handle and ident != handle) or (pepper and vault.lookup_of(ident) != lookup):
+            return f"the key table's subject {handle} is not the one its key seals: it was changed"
+        keys[str(handle)] = key
+    refs: set[str] = set()
+    for ref, handle, aggregate, _field, sealed in private:
+        refs.add(str(ref))
+        if handle not in keys:
+            return f"the key table holds private data of {handle}, whose key is gone: its subject row was deleted"
+        if not sealed:
+            if ref != f"{aggregate}/{handle}":
+                return f"the key table's row {ref} was changed"
+            continue
+        try:
+            opened = json.loads(_open(keys[str(handle)], str(sealed), str(ref)))
+            value, salt = str(opened["value"]), bytes.fromhex(str(opened["salt"]))
+        except Exception:
+            return f"the key table's private value {ref} cannot be opened: it was changed"
+        if commit(value, salt) != ref:
+            return f"the key table's private value {ref} is not the one the chain commits to"
+    committed = False
+    for evaluation, evaluator, comment in submitted:
+        if is_commitment(evaluator):
+            committed = True
+            if evaluator not in erased and f"{evaluation}/{evaluator}" not in refs:
+                return (
+                    f"the private data of an evaluator of evaluation {evaluation} are missing from the key "
+                    "table, with no erasure recorded: they were deleted"
+                )
+        if is_commitment(comment):
+            committed = True
+            if comment not in refs and comment not in erased:
+                return (
+                    f"a private comment in evaluation {evaluation} is missing from the key table, "
+                    "with no erasure recorded: it was deleted"
+                )
+    chain_refs = {str(c) for _, _, c in submitted if is_commitment(c)} | {
+        f"{e}/{v}" for e, v, _ in submitted if is_commitment(v)
+    }
+    extra = sorted(refs - chain_refs)
+    if extra:
+        return f"the key table holds a private value the chain does not commit to ({extra[0]}): it was inserted"
+    if (committed or subjects) and (fmt is None or str(fmt[0]) != CHAIN_FORMAT):
+        return "the ledger's chain format row (ledger_meta.chain_format) was changed or deleted"
+    return None
