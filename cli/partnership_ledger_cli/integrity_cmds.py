@@ -167,7 +167,7 @@ def verify(
         if trust is not None:
             data["checkpoint"] = trust
         if read_models is not None and not read_models.ok:
-            data["ok"] = False
+            data["ok"], data["problem"] = False, "read_model"
         out.json(data)
     if not result.ok:
         # The result is the data (stdout); the refusal is an error like any other (stderr).

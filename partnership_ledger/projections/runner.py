@@ -93,8 +93,10 @@ class ReadModel(Protocol):
     what ``apply`` does for each of a batch's :data:`Item`; ``resume(cursor)``
     instead of ``begin`` for the next slice of the same transaction, or the next batch of a
     catch-up when nothing came between (keeping caches across them); ``release()`` when no
-    slice or batch will follow; and ``event_names``, the names of the
-    event classes it reads (the runner does not even decode an event no model reads).
+    slice or batch will follow; ``event_names``, the names of the
+    event classes it reads (the runner does not even decode an event no model reads); and
+    ``applied_up_to(cursor)``, the last position the model holds (a model ahead of the
+    tracking row is recomputed rather than caught up).
     """
 
     @property
@@ -311,6 +313,10 @@ class Projections:
         way, the next call (or the next opening of the ledger) carries on from where it stopped.
         """
         if not self._afresh:
+            if not self.is_current() and self._ahead_of_tracking():
+                # The read models hold events their tracking row says are not applied yet
+                # (it was rewound): catching up would apply those again. Recompute instead.
+                return self.rebuild(progress)
             try:
                 return self._catch_up(progress, BATCH)
             except Exception as e:
@@ -336,6 +342,21 @@ class Projections:
                 with self.db.transaction() as c:
                     c.execute(f"PRAGMA cache_size={before}")
         return applied
+
+    def _ahead_of_tracking(self) -> bool:
+        """Whether a model holds an event past the tracking row (models that can tell have an
+        ``applied_up_to(cursor)``: the last position they hold, or None)."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            row = c.fetchone()
+            tracked = int(row[0]) if row else 0
+            for m in self.models:
+                upto = getattr(m, "applied_up_to", None)
+                if upto is not None:
+                    last = upto(c)
+                    if last is not None and last > tracked:
+                        return True
+        return False
 
     def _relaxed_sync(self) -> bool:
         """Whether a rebuild may write with ``synchronous`` lowered (SQLite in WAL mode)."""

@@ -282,3 +282,13 @@ def test_a_path_with_a_hash_sign_is_a_path(demo_bytes: bytes, tmp_path: Path) ->
     code, out, _ = run(odd, "partnerships", "--json")
     assert code == 0
     assert json.loads(out)
+
+
+@pytest.mark.parametrize("back", [1, 3, 50])
+def test_a_rewound_tracking_row_never_counts_an_event_twice(db: Path, back: int) -> None:
+    _, before, _ = run(db, "balance", "puppet-tour", "--json")
+    edit(db, f"UPDATE ledger_tracking SET position = position - {back}")
+    code, after, _ = run(db, "balance", "puppet-tour", "--json")
+    assert code == 0
+    assert json.loads(after) == json.loads(before)
+    assert run(db, "verify")[0] == 0
