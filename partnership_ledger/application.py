@@ -345,9 +345,19 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     def _after_erasure(self) -> None:
         """Leave no copy of erased rows in the file: the write-ahead log copied into the
-        database (whose freed cells ``secure_delete`` zeroed) and truncated to nothing."""
+        database (whose freed cells ``secure_delete`` zeroed) and truncated to nothing; on
+        PostgreSQL the key tables rewritten without them."""
         if self.db.backend != "sqlite":
-            return  # PostgreSQL: VACUUM (FULL) the two key tables (docs/privacy.md)
+            # PostgreSQL keeps deleted rows in the table's pages until they are rewritten:
+            # VACUUM (FULL) writes the two key tables afresh, without them (docs/privacy.md).
+            from .storage.postgres import connect_directly
+
+            conn = connect_directly(self.db.datastore)
+            try:
+                conn.execute("VACUUM (FULL) ledger_subjects, ledger_private")
+            finally:
+                conn.close()
+            return
         path = self.env.get(ENV_PATH)
         if not path:
             return

@@ -86,6 +86,13 @@ def test_erase_subject_leaves_no_copy_and_keeps_the_chain_checkpoints_and_scores
         scores = {p: ledger.evaluation_summary(p) for p in ("th-lsp", "puppet-tour")}
         counts = ledger.aggregate("e-extra").submissions
         score_list = sorted(s.scores["overall"] for s in counts.values())
+        subject = ledger.vault().find(RESIDENT)
+        with ledger.db.transaction(commit=False) as c:
+            c.execute("SELECT subject_key, identity FROM ledger_subjects WHERE lookup=?", (subject.lookup,))
+            sealed = [str(v) for v in c.fetchone()]
+            c.execute("SELECT sealed FROM ledger_private WHERE handle=? AND sealed <> ''", (subject.handle,))
+            sealed += [str(r[0]) for r in c.fetchall()]
+        assert len(sealed) == 4
         result = ledger.erase_subject(RESIDENT, "the resident asked the city to erase it", "2012-01-10")
         assert result.events == 1  # one tombstone, naming each evaluation the resident submitted to
         assert integrity.verify_chain(ledger.db).ok
@@ -103,11 +110,15 @@ def test_erase_subject_leaves_no_copy_and_keeps_the_chain_checkpoints_and_scores
         assert RESIDENT not in json.dumps(history, default=str)
         exported = json.dumps(list(ledger.export_operations()), ensure_ascii=False).encode()
         (tmp_path / "export.json").write_bytes(exported)
+        # While the ledger is still open: its WAL holds no earlier copy of the erased rows.
+        assert [x for x in sealed if x.encode() in scan_files(demo)] == []
         # A second erasure of the same resident has nothing left to erase.
         with pytest.raises(ErasureError, match="no private data"):
             ledger.erase_subject(RESIDENT, "again", "2012-01-11")
     data = scan_files(demo)
     assert found_in(data, RESIDENT, COMMENT) == []
+    # Nor the resident's key or anything it sealed: overwritten (secure_delete), no WAL copy.
+    assert [s for s in sealed if s.encode() in data] == []
     assert found_in(exported, RESIDENT, COMMENT) == []
     # The other resident's data are still there, readable with their key (not erased).
     with PartnershipLedger.open(demo) as ledger:
