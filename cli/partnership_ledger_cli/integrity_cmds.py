@@ -93,6 +93,7 @@ def _read(path: Path, what: str) -> bytes:
 @click.option(
     "--public",
     "public_folder",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     help="Check a published ledger (a folder from 'publish') instead: its chain against its signed "
     "checkpoint, and every figure it shows recomputed from its events; needs neither the ledger nor "

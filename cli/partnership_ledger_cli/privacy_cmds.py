@@ -28,6 +28,7 @@ def _read(path: Path, what: str) -> bytes:
     "--output",
     "folder",
     required=True,
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     help="The folder to write the public ledger into (made if missing). Example: -o public",
 )

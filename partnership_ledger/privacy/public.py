@@ -327,7 +327,7 @@ def _verify_into(
         con = sqlite3.connect(db_path, isolation_level=None)
         size, last, prev = 0, 0, genesis
         keys: list[tuple[str, str, str]] = []
-        ops: dict[str, int] = {}
+        ops: list[tuple[str, int]] = []
 
         def fail(position: int | None, problem: str, message: str) -> PublicVerifyResult:
             return PublicVerifyResult(False, size, prev.hex(), message, problem, position)
@@ -369,14 +369,14 @@ def _verify_into(
                         if kind is not None and isinstance(key, str):
                             keys.append((key, kind, oid))
                     op_id = _op_id(state)
-                    if op_id is not None and op_id not in ops:
-                        ops[op_id] = position
+                    if op_id is not None:
+                        ops.append((op_id, position))
                     if len(batch) >= 5000:
-                        _insert(con, batch, links)
+                        _insert(con, batch, links, keys, ops)
                         if progress is not None:
                             progress(len(batch))
-                        batch, links = [], []
-            _insert(con, batch, links)
+                        batch, links, keys, ops = [], [], [], []
+            _insert(con, batch, links, keys, ops)
             if progress is not None and batch:
                 progress(len(batch))
             if size != cp["size"] or prev.hex() != cp["root"] or (cp.get("position") and cp["position"] != last):
@@ -387,8 +387,6 @@ def _verify_into(
                     f"the published events ({size}, root {prev.hex()}) are not the ones the checkpoint "
                     f"signs ({cp['size']}, root {cp['root']}): events were added, removed or changed",
                 )
-            con.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(keys))
-            con.executemany("INSERT INTO ledger_ops VALUES (?,?)", sorted(ops.items()))
             con.execute("COMMIT")
         finally:
             con.close()
@@ -418,12 +416,22 @@ def _verify_into(
             os.environ[ENV_CIPHER_KEY] = saved
 
 
-def _insert(con: sqlite3.Connection, batch: list[tuple[int, str, int, str, bytes]], links: list[Any]) -> None:
+def _insert(
+    con: sqlite3.Connection,
+    batch: list[tuple[int, str, int, str, bytes]],
+    links: list[Any],
+    keys: list[tuple[str, str, str]],
+    ops: list[tuple[str, int]],
+) -> None:
+    """One stretch of published events, their links and index rows (an operation's first
+    event names it: later ones of the same operation are ignored)."""
     con.executemany(
         "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?,?,?,?,?)",
         batch,
     )
     con.executemany("INSERT INTO ledger_chain VALUES (?,?,?)", links)
+    con.executemany("INSERT OR IGNORE INTO ledger_keys VALUES (?,?,?)", keys)
+    con.executemany("INSERT OR IGNORE INTO ledger_ops VALUES (?,?)", ops)
 
 
 def _json_field(state: bytes, name: str) -> Any:
