@@ -147,6 +147,22 @@ def test_a_changed_figure_fails(published: tuple[Path, Path, Path], tmp_path: Pa
     assert "figures.json:/th-lsp/evaluations" in result.stderr
 
 
+def test_a_changed_figure_in_the_site_data_fails(published: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    folder, key, _ = published
+    copy = copy_of(folder, tmp_path)
+    page = copy / "site" / "data" / "puppet-tour.json"
+    text = page.read_text(encoding="utf-8")
+    data = json.loads(text)
+    data["balance"] = json.loads(json.dumps(data["balance"]).replace('"0.', '"0.9', 1))
+    assert data != json.loads(text)
+    page.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    result = check(copy, key)
+    assert result.exit_code == 1
+    assert "site/data/puppet-tour.json:/balance" in result.stderr
+    page.unlink()  # a page left out is found too
+    assert "site/data/puppet-tour.json" in check(copy, key).stderr
+
+
 def test_a_checkpoint_signed_by_another_key_fails(published: tuple[Path, Path, Path], tmp_path: Path) -> None:
     folder, _, other = published
     assert check(folder, other).exit_code == 1
