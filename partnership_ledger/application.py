@@ -663,6 +663,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                     seen = position
                     self._sync_cache(seen)
                 uow.prefetch(kinds)
+                if uow.vault is not None:
+                    uow.vault.prefetch(chunk)
                 for op in chunk:
                     if op.meta.op_id in done:
                         continue
