@@ -234,9 +234,21 @@ class PublicVerifyResult:
     problem: str | None = None  # changed, inserted, missing, out_of_order, truncated, checkpoint, figure
     bad_position: int | None = None
     figure: str | None = None
+    last_position: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        """The shape of ``verify --json`` (docs/schemas/verify.json)."""
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root": self.root or "0" * 64,
+            "last_position": self.last_position,
+            "bad_position": self.bad_position,
+            "problem": self.problem,
+            "message": self.message,
+            "read_models": None,
+            "public": {"figure": self.figure},
+        }
 
 
 def _first_difference(a: Any, b: Any, path: str = "") -> str | None:
@@ -391,7 +403,7 @@ def _verify_into(
         ops: list[tuple[str, int]] = []
 
         def fail(position: int | None, problem: str, message: str) -> PublicVerifyResult:
-            return PublicVerifyResult(False, size, prev.hex(), message, problem, position)
+            return PublicVerifyResult(False, size, prev.hex(), message, problem, position, last_position=last)
 
         try:
             con.execute("BEGIN")
@@ -464,6 +476,7 @@ def _verify_into(
                 f"the published figure {FIGURES_FILE}:{where} is not what the published events give",
                 "figure",
                 figure=where,
+                last_position=last,
             )
         return PublicVerifyResult(
             True,
@@ -471,6 +484,7 @@ def _verify_into(
             prev.hex(),
             f"the {size} published events are intact and end at the checkpoint's root {prev.hex()}; "
             f"every figure in {FIGURES_FILE} is what they give",
+            last_position=last,
         )
     finally:
         if saved is not None:

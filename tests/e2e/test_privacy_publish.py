@@ -221,6 +221,29 @@ def test_a_private_comment_cannot_be_confirmed_by_guessing_it(published: tuple[P
             assert digest not in data
 
 
+def test_verify_public_json_follows_the_verify_schema(published: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    schemas = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    loaded = {p.name: json.loads(p.read_text(encoding="utf-8")) for p in schemas.glob("*.json")}
+    registry: Registry[object] = Registry().with_resources(
+        (n, Resource.from_contents(s, default_specification=DRAFT202012)) for n, s in loaded.items()
+    )
+    validator = Draft202012Validator(loaded["verify.json"], registry=registry)
+    folder, key, _ = published
+    good = invoke("verify", "--public", str(folder), "--public-key", str(key), "--json")
+    copy = copy_of(folder, tmp_path)
+    _rewrite(copy, "delete")
+    bad = invoke("verify", "--public", str(copy), "--public-key", str(key), "--json")
+    assert (good.exit_code, bad.exit_code) == (0, 1)
+    for result in (good, bad):
+        data = json.loads(result.stdout)
+        assert list(validator.iter_errors(data)) == []
+    assert json.loads(bad.stdout)["problem"] in ("missing", "changed")
+
+
 def test_verify_public_needs_a_published_folder(tmp_path: Path) -> None:
     result = invoke("verify", "--public", str(tmp_path))
     assert result.exit_code == 1
