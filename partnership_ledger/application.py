@@ -216,7 +216,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 raise StorageError(f"{ENV_READ_MODELS} must be inline or follow, not {mode!r}")
             # "follow": a `partnership-ledger follow` process keeps the read models up to date,
             # so neither opening nor recording waits for them.
-            self.read_models_inline = mode == "inline"
+            # Read models in memory (an encrypted ledger) are this process's own: always inline.
+            self.read_models_inline = mode == "inline" or self.db.memory_schema is not None
             try:
                 if self.read_models_inline and (not self.readonly or self.db.memory_schema is not None):
                     self.catch_up()
