@@ -99,11 +99,10 @@ class LedgerGroup(click.Group):
                 raise  # click ends quietly when stdout is closed early
             print_debug_traceback(exc)
             state = ctx.obj if isinstance(ctx.obj, CliState) else None
-            failure = failure_from(
-                exc,
-                verbose=state.verbose if state else False,
-                as_json=state.json_errors if state else False,
-            )
+            # --json also for an error raised before the command parsed its options (a bad
+            # PARTNERSHIP_LEDGER_LOCK_TIMEOUT, say).
+            as_json = (state.json_errors if state else False) or "--json" in ctx.meta.get(RAW_ARGS, ())
+            failure = failure_from(exc, verbose=state.verbose if state else False, as_json=as_json)
             raise failure from exc
 
 

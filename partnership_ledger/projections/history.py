@@ -197,6 +197,7 @@ class HistoryModel:
         c.execute("SELECT MAX(position) FROM rm_history")
         row = c.fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
     #: Every event that records an operation (derived bookkeeping is not in the history).
     event_names = frozenset(EVENT_OPS)
 

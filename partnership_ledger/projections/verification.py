@@ -525,7 +525,9 @@ def _compare(
     order_pg = ", ".join(
         f'{n} COLLATE "C" NULLS FIRST' if _is_text(con, table, n) else f"{n} NULLS FIRST" for n in names
     )
-    with source.transaction(commit=False) as c:
+    # A transaction (writing nothing) at REPEATABLE READ: every page of the table from one
+    # snapshot (a read outside a transaction sees each statement's own).
+    with source.transaction(commit=True) as c:
         c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         recomputed = _rows_sqlite(con, f"SELECT {cols} FROM main.{table} ORDER BY {', '.join(names)}")
         return _merge(table, names, len(pk), _rows_pg(c, table, order_pg, cols), recomputed, count)
