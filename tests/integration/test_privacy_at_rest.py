@@ -17,8 +17,6 @@ from partnership_ledger import integrity
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.storage.cipher import ENV_CIPHER_KEY, generate_cipher_key
 
-pytest.importorskip("Crypto", reason="encryption at rest needs the crypto extra (pycryptodome)")
-
 NAMES = ["特定非営利活動法人 みどりの風 7731", "Riverside Tenants Cooperative 7731"]
 TITLE = "河川敷の清掃と見守りの協働 7731"
 AMOUNTS = ["98765432101", "12345678907"]
@@ -55,6 +53,22 @@ def key(monkeypatch: pytest.MonkeyPatch) -> str:
     value = generate_cipher_key()
     monkeypatch.setenv(ENV_CIPHER_KEY, value)
     return value
+
+
+def test_the_cipher_reads_and_writes_what_eventsourcing_s_aes_cipher_does() -> None:
+    """Ledgers encrypted before (eventsourcing's AESCipher, pycryptodome) open as they are."""
+    from partnership_ledger.storage.cipher import LedgerAESCipher
+
+    aes = pytest.importorskip("eventsourcing.cipher", reason="the crypto extra (pycryptodome)").AESCipher
+    key = generate_cipher_key()
+    old, new = aes({"CIPHER_KEY": key}), LedgerAESCipher({"CIPHER_KEY": key})
+    for text in (b"", b"{}", "協働".encode() * 100):
+        assert new.decrypt(old.encrypt(text)) == text
+        assert old.decrypt(new.encrypt(text)) == text
+    damaged = bytearray(new.encrypt(b"payload"))
+    damaged[-1] ^= 1
+    with pytest.raises(ValueError, match="damaged"):
+        new.decrypt(bytes(damaged))
 
 
 def test_without_a_key_the_scan_finds_everything(tmp_path: Path) -> None:
