@@ -300,7 +300,7 @@ def verify_public(
     reordering breaks it) and must end at the checkpoint's root (whose signature is checked);
     then the events are loaded into a new ledger of their own, which recomputes every figure,
     and ``figures.json`` must hold exactly those."""
-    from ..integrity import GENESIS, _check_signature, link_hash, read_checkpoint
+    from ..integrity import GENESIS, _check_signature, read_checkpoint
 
     events = folder / EVENTS_FILE
     if not events.is_file():
@@ -315,14 +315,27 @@ def verify_public(
         return PublicVerifyResult(False, 0, "", str(e), "checkpoint")
     published_figures = _read_json(folder / FIGURES_FILE, "figures file")
     manifest = _read_json(folder / MANIFEST_FILE, "manifest") if (folder / MANIFEST_FILE).is_file() else {}
-    work = Path(tempfile.mkdtemp(prefix="partnership-ledger-public-"))
+    work = Path(tempfile.mkdtemp(prefix="partnership-ledger-public-", dir=_scratch_dir(events)))
     try:
-        result = _verify_into(events, cp, published_figures, work / "public.sqlite", progress, GENESIS, link_hash)
+        result = _verify_into(events, cp, published_figures, work / "public.sqlite", progress, GENESIS)
         if result.ok and (folder / SITE_DIR).is_dir():
             return _verify_site(folder / SITE_DIR, work, manifest, result)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _scratch_dir(events: Path) -> str | None:
+    """Where to make the ledger of the published events: a tmpfs (``/dev/shm``) when it has
+    room for about three times the events file (the events, their chain and read models),
+    the system's temporary folder otherwise. Set ``TMPDIR`` to choose."""
+    shm = Path("/dev/shm")
+    if os.environ.get("TMPDIR") or not shm.is_dir() or not os.access(shm, os.W_OK):
+        return None
+    try:
+        return str(shm) if shutil.disk_usage(shm).free > 3 * events.stat().st_size + (64 << 20) else None
+    except OSError:
+        return None
 
 
 def _verify_site(site: Path, work: Path, manifest: Any, result: PublicVerifyResult) -> PublicVerifyResult:
@@ -389,9 +402,9 @@ def _verify_into(
     db_path: Path,
     progress: Callable[[int], None] | None,
     genesis: bytes,
-    link_hash: Callable[..., bytes],
 ) -> PublicVerifyResult:
     from ..application import PartnershipLedger
+    from ..integrity import chain_links
     from ..storage.cipher import ENV_CIPHER_KEY
 
     saved = os.environ.pop(ENV_CIPHER_KEY, None)  # the public events are not encrypted
@@ -399,43 +412,39 @@ def _verify_into(
         PartnershipLedger.open(db_path).close()  # the tables of an empty ledger
         con = sqlite3.connect(db_path, isolation_level=None)
         size, last, prev = 0, 0, genesis
-        keys: list[tuple[str, str, str]] = []
-        ops: list[tuple[str, int]] = []
 
         def fail(position: int | None, problem: str, message: str) -> PublicVerifyResult:
             return PublicVerifyResult(False, size, prev.hex(), message, problem, position, last_position=last)
 
         try:
+            con.execute("PRAGMA synchronous=OFF")  # a scratch copy: nothing to keep if it fails
             con.execute("BEGIN")
             batch: list[tuple[int, str, int, str, bytes]] = []
-            links: list[tuple[int, int, bytes]] = []
-            with open(events, "rb") as f:
-                for number, raw in enumerate(f, 1):
-                    try:
-                        line = json.loads(raw)
-                        position, oid = int(line["position"]), str(line["originator_id"])
-                        version, topic, state = int(line["originator_version"]), str(line["topic"]), _state_bytes(line)
-                    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-                        return fail(None, "changed", f"line {number} of {EVENTS_FILE} is not a published event")
-                    if position <= last:
+            published: list[tuple[Any, Any]] = []  # each event's published (prev_position, hash)
+            file_last = 0
+
+            def settle() -> PublicVerifyResult | None:
+                """Hash the pending events after the last verified one, compare with their
+                published links, and store them with their index rows."""
+                nonlocal size, last, prev
+                computed = chain_links(last, prev, batch)
+                links: list[tuple[int, int, bytes]] = []
+                keys: list[tuple[str, str, str]] = []
+                ops: list[tuple[str, int]] = []
+                for (position, oid, version, topic, state), (pub_prev, pub_hash), link in zip(
+                    batch, published, computed, strict=True
+                ):
+                    if pub_prev != last:
                         return fail(
                             position,
-                            "out_of_order",
-                            f"the event at line {number} (position {position}) comes after position {last}: "
-                            "events were reordered or inserted",
+                            "missing",
+                            f"the published event at position {position} does not follow the event before "
+                            "it: an event was deleted or inserted",
                         )
-                    h = link_hash(prev, position, oid, version, topic, state)
-                    if line.get("hash") != h.hex() or line.get("prev_position") != last:
-                        problem = "changed" if line.get("prev_position") == last else "missing"
-                        what = (
-                            "was changed after it was published"
-                            if problem == "changed"
-                            else "does not follow the event before it: an event was deleted or inserted"
-                        )
-                        return fail(position, problem, f"the published event at position {position} {what}")
-                    batch.append((position, oid, version, topic, state))
-                    links.append((position, last, h))
-                    size, last, prev = size + 1, position, h
+                    if pub_hash != link[2].hex():
+                        return fail(position, "changed", f"the published event at position {position} was changed")
+                    links.append(link)
+                    size, last, prev = size + 1, position, link[2]
                     if version == 1:
                         kind = _kind_of_topic(topic)
                         key = _json_field(state, "key")
@@ -444,14 +453,38 @@ def _verify_into(
                     op_id = _op_id(state)
                     if op_id is not None:
                         ops.append((op_id, position))
+                _insert(con, batch, links, keys, ops)
+                if progress is not None and batch:
+                    progress(len(batch))
+                batch.clear()
+                published.clear()
+                return None
+
+            with open(events, "rb") as f:
+                for number, raw in enumerate(f, 1):
+                    try:
+                        line = json.loads(raw)
+                        position, oid = int(line["position"]), str(line["originator_id"])
+                        version, topic, state = int(line["originator_version"]), str(line["topic"]), _state_bytes(line)
+                    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+                        return fail(None, "changed", f"line {number} of {EVENTS_FILE} is not a published event")
+                    if position <= file_last:
+                        return fail(
+                            position,
+                            "out_of_order",
+                            f"the event at line {number} (position {position}) comes after position {file_last}: "
+                            "events were reordered or inserted",
+                        )
+                    file_last = position
+                    batch.append((position, oid, version, topic, state))
+                    published.append((line.get("prev_position"), line.get("hash")))
                     if len(batch) >= 5000:
-                        _insert(con, batch, links, keys, ops)
-                        if progress is not None:
-                            progress(len(batch))
-                        batch, links, keys, ops = [], [], [], []
-            _insert(con, batch, links, keys, ops)
-            if progress is not None and batch:
-                progress(len(batch))
+                        failed = settle()
+                        if failed is not None:
+                            return failed
+            failed = settle()
+            if failed is not None:
+                return failed
             if size != cp["size"] or prev.hex() != cp["root"] or (cp.get("position") and cp["position"] != last):
                 problem = "truncated" if size < cp["size"] else "changed"
                 return fail(
