@@ -195,6 +195,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             )
             #: Opened to read only (``open(readonly=True)``): nothing is created or changed.
             self.readonly = self.env.get(ENV_READONLY) == "1"
+            #: (tracking, last position) at which the operation index last matched the history.
+            self._op_index_checked_at: tuple[int, int] | None = None
             if not self.readonly:
                 self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
                 with self.db.transaction() as c:
@@ -206,10 +208,9 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                         )
                 self.projections.create_tables()
                 self._init_privacy()
+                self._refuse_rows_outside_the_chain()
             if self.readonly and self.db.memory_schema is not None:
                 self.projections.create_tables()  # in memory: opening to read writes nothing to the file
-            if not self.readonly:
-                self._refuse_rows_outside_the_chain()
             self.read_model_error: str | None = None
             mode = self.env.get(ENV_READ_MODELS) or "inline"
             if mode not in ("inline", "follow"):
@@ -477,9 +478,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         The index (``ledger_ops``) is written beside the events, outside the chain; what it
         says decides what an import skips as already recorded. So an index row is only
         believed when the event at its position carries its operation id (a forged row would
-        make a real operation be skipped), and, when the read models are current, the index
-        must have as many rows as the history has operations (a deleted row would make a
-        re-import record an operation twice). Either mismatch refuses the import; ``verify``
+        make a real operation be skipped), and, when some operations of the batch are found
+        and the read models are current, the index must have as many rows as the history has
+        operations (a deleted row would make a re-import record an operation twice; a batch
+        whose operations are all new, found nowhere, is not checked). Either mismatch refuses the import; ``verify``
         names the difference and ``rebuild`` repairs the index from the events.
         """
         from .errors import IntegrityError
@@ -508,6 +510,17 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 event = self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(row[1])), row[2], row[3], bytes(row[4])))
                 if getattr(getattr(event, "meta", None), "op_id", None) != op_id:
                     refuse(f"names operation {op_id} at position {position_}, whose event is another operation's")
+        if not found:
+            return  # nothing of this batch is in the index: nothing it says is believed
+        # Counting is a scan of two tables: done once for a ledger that has not changed since
+        # (a big re-import looks up slice after slice of operations with nothing recorded).
+        c.execute(
+            f"SELECT (SELECT position FROM ledger_tracking WHERE name=?), (SELECT MAX({col}) FROM {table})",
+            (TRACKING_NAME,),
+        )
+        head = c.fetchone()
+        if head is None or head[0] is None or head[0] != head[1] or tuple(head) == self._op_index_checked_at:
+            return
         # One statement, so one snapshot on PostgreSQL too (other writers commit meanwhile).
         c.execute(
             "SELECT (SELECT position FROM ledger_tracking WHERE name=?), "
@@ -515,8 +528,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             (TRACKING_NAME,),
         )
         row = c.fetchone()
-        if row is not None and row[0] is not None and row[0] == row[1] and row[2] != row[3]:
-            refuse(f"has {row[2]} operations but the history {row[3]}")
+        if row is not None and row[0] is not None and row[0] == row[1]:
+            if row[2] != row[3]:
+                refuse(f"has {row[2]} operations but the history {row[3]}")
+            self._op_index_checked_at = (row[0], row[1])
 
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed

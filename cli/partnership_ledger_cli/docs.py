@@ -79,7 +79,10 @@ sentence and exit 1, and leaves no empty or partial file behind, so a retry work
   another storage type: the application never reads such rows); or the first read-model
   difference (table, key, field, stored and recomputed values). `rebuild` repairs read
   models and indexes and says what it changed. `verify` only reads: it never creates or
-  changes a file, and works on a ledger in a read-only folder.
+  changes a file, and works on a ledger in a read-only folder. Other processes may record
+  meanwhile: a difference is reported only if the ledger did not move on during the check
+  (else it checks again from where it was; after 5 tries it says the ledger kept changing).
+  The read-model check replays every event: it costs about what a `rebuild` does.
 - `verify --chain-only` walks the hash chain only: events edited, inserted, reordered or
   deleted inside the chain are found; figures in the read models are not checked.
 - Neither proves that the chain's **tail** is the one recorded: someone who can write the

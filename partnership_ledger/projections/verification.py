@@ -337,6 +337,43 @@ def check_read_models(
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class _Scratch:
+    """The scratch file and the runner that replays the ledger's events into it."""
+
+    def __init__(self, ledger: PartnershipLedger, path: str) -> None:
+        source = ledger.db
+        self.store = _ScratchStore(path)
+        self.con = self.store.connection
+        scratch = _ScratchDb(self.store)
+        projections = ledger.read_models_for(scratch)
+        models = list(projections.models)
+        self.runner = Projections(scratch, projections.mapper, [*models, IndexModel()], projections.info_of)
+        # Every scratch table made before the ledger is attached: SQLite looks a table name up
+        # in the main file first, so the runner's statements never reach the ledger's tables.
+        self.runner.create_tables()
+        if source.backend == "sqlite":
+            self.con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
+            memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS")
+            if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
+                self.con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
+        else:
+            self.con.execute(
+                "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
+                "originator_version INTEGER, topic TEXT, state BLOB)"
+            )
+        self.rm_tables = tuple(name for m in models for name in m.table_names)
+        self.tables = (*self.rm_tables, *INDEX_TABLE_NAMES)
+        self.replayed = 0  # the position the scratch read models are at
+
+    def replay(self, source: Db, upto: int, progress: Callable[[int], None] | None) -> None:
+        _events_upto(self.con, source, source.backend == "sqlite", upto)
+        self.runner.catch_up(progress)
+        self.replayed = upto
+
+    def close(self) -> None:
+        self.con.close()
+
+
 def _check(
     ledger: PartnershipLedger,
     path: str,
@@ -345,81 +382,78 @@ def _check(
     repair_indexes: bool = False,
 ) -> ReadModelCheck:
     source = ledger.db
-    tracked, last = _tracking(source)
-    store = _ScratchStore(path)
-    con = store.connection
     sqlite_source = source.backend == "sqlite"
+    scratch: _Scratch | None = None
     try:
-        scratch = _ScratchDb(store)
-        projections = ledger.read_models_for(scratch)
-        models = list(projections.models)
-        index_model = IndexModel()
-        runner = Projections(scratch, projections.mapper, [*models, index_model], projections.info_of)
-        # Every scratch table made before the ledger is attached: SQLite looks a table name up
-        # in the main file first, so the runner's statements never reach the ledger's tables.
-        runner.create_tables()
-        if sqlite_source:
-            con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
-            memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS")
-            if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
-                con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
-        else:
-            con.execute(
-                "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
-                "originator_version INTEGER, topic TEXT, state BLOB)"
-            )
-        rm_tables = tuple(name for m in models for name in m.table_names)
-        tables = (*rm_tables, *INDEX_TABLE_NAMES)
-        if tracked is None:
-            diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, None, None, (TRACKING_NAME,))
-            return ReadModelCheck(False, 0, tables, diff, {"ledger_tracking": 1}, diff.sentence())
-        if tracked > last or tracked < 0:
-            diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, "position", tracked, last)
-            return ReadModelCheck(
-                False,
-                tracked,
-                tables,
-                diff,
-                {"ledger_tracking": 1},
-                f"{diff.sentence()} (the read models claim events that are not there)",
-            )
-        changed: dict[str, int] = {}
-        first: Difference | None = None
-        # Phase 1: the read models, up to their tracking position; phase 2: the indexes, up
-        # to the last event (the scratch runner goes on from where it stopped).
-        for upto, names in ((tracked, rm_tables), (last, INDEX_TABLE_NAMES)):
-            _events_upto(con, source, sqlite_source, upto)
-            runner.catch_up(progress)
-            for table in names:
-                found, n = _compare(con, source, sqlite_source, table, count)
-                if n:
-                    changed[table] = n
-                if found is not None and first is None:
-                    first = found
-                    if not count:
-                        break
-            if first is not None and not count:
-                break
-        # The source may have moved on meanwhile (another process recording): what was
-        # compared is only meaningful at the positions read at the start.
-        if first is not None:
-            now, _ = _tracking(source)
-            if now != tracked:
-                return check_again(ledger, count, progress, path)
-            damaged = [t for t in INDEX_TABLE_NAMES if t in changed]
-            if repair_indexes and damaged:
-                _replace_indexes(con, source, damaged)
-            return ReadModelCheck(False, tracked, tables, first, changed, first.sentence())
-        return ReadModelCheck(
-            True,
-            tracked,
-            tables,
-            None,
-            changed,
-            f"the read models and indexes ({len(tables)} tables) agree with the events up to position {tracked}",
+        for attempt in range(1, ATTEMPTS + 1):
+            tracked, last = _tracking(source)
+            if scratch is None or (tracked is not None and tracked < scratch.replayed):
+                # (A ledger whose read models lag, kept by a `follow` process, can be checked
+                # at a position the scratch is already past: it starts again.)
+                if scratch is not None:
+                    scratch.close()
+                scratch = _Scratch(ledger, f"{path}.{attempt}")
+            con, tables = scratch.con, scratch.tables
+            if tracked is None:
+                diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, None, None, (TRACKING_NAME,))
+                return ReadModelCheck(False, 0, tables, diff, {"ledger_tracking": 1}, diff.sentence())
+            if tracked > last or tracked < 0:
+                diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, "position", tracked, last)
+                return ReadModelCheck(
+                    False,
+                    tracked,
+                    tables,
+                    diff,
+                    {"ledger_tracking": 1},
+                    f"{diff.sentence()} (the read models claim events that are not there)",
+                )
+            changed: dict[str, int] = {}
+            first: Difference | None = None
+            # Phase 1: the read models, up to their tracking position; phase 2: the indexes,
+            # up to the last event (the scratch runner goes on from where it stopped).
+            for upto, names in ((tracked, scratch.rm_tables), (last, INDEX_TABLE_NAMES)):
+                scratch.replay(source, upto, progress)
+                for table in names:
+                    found, n = _compare(con, source, sqlite_source, table, count)
+                    if n:
+                        changed[table] = n
+                    if found is not None and first is None:
+                        first = found
+                        if not count:
+                            break
+                if first is not None and not count:
+                    break
+            if first is None:
+                return ReadModelCheck(
+                    True,
+                    tracked,
+                    tables,
+                    None,
+                    changed,
+                    f"the read models and indexes ({len(tables)} tables) agree with the events up to "
+                    f"position {tracked}",
+                )
+            # A difference is only meaningful if the ledger did not move on meanwhile (another
+            # process recording): else once more, the replay going on from where it is.
+            now, now_last = _tracking(source)
+            if now == tracked and now_last == last:
+                damaged = [t for t in INDEX_TABLE_NAMES if t in changed]
+                if repair_indexes and damaged:
+                    _replace_indexes(con, source, damaged)
+                return ReadModelCheck(False, tracked, tables, first, changed, first.sentence())
+        from ..errors import StorageError
+
+        raise StorageError(
+            f"the ledger kept changing while its read models were checked ({ATTEMPTS} times, other "
+            "processes recording): try again when it is quieter, or use --chain-only"
         )
     finally:
-        con.close()
+        if scratch is not None:
+            scratch.close()
+
+
+#: Checks started again when other processes recorded meanwhile, before giving up.
+ATTEMPTS = 5
 
 
 def require_read_models(ledger: PartnershipLedger) -> ReadModelCheck:
@@ -444,16 +478,6 @@ def _replace_indexes(con: sqlite3.Connection, source: Db, tables: Sequence[str])
             c.execute(f"DELETE FROM {table}")
             if rows:
                 c.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
-
-
-def check_again(
-    ledger: PartnershipLedger, count: bool, progress: Callable[[int], None] | None, path: str
-) -> ReadModelCheck:
-    """Once more, from scratch, after the ledger changed during a check."""
-    for suffix in ("", "-journal", "-wal"):
-        if os.path.exists(path + suffix):
-            os.unlink(path + suffix)
-    return _check(ledger, path, count, progress)
 
 
 def _events_upto(con: sqlite3.Connection, source: Db, sqlite_source: bool, upto: int) -> None:

@@ -67,3 +67,39 @@ def test_queries_and_writes_during_a_rebuild(tmp_path: Path) -> None:
         rebuilder.kill()
     result = CliRunner().invoke(cli, ["--db", str(db), "verify"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
+
+
+WRITER = r"""
+import json, sys, time
+from partnership_ledger.application import PartnershipLedger
+with PartnershipLedger.open(sys.argv[1], create=False) as ledger:
+    end = time.monotonic() + float(sys.argv[2])
+    print("writing", flush=True)
+    n = 0
+    while time.monotonic() < end:
+        ledger.record({"op": "register_party", "key": f"w-{n}", "name": "W", "sector": "npo"})
+        n += 1
+"""
+
+
+def test_verify_while_another_process_records_never_claims_tampering(tmp_path: Path) -> None:
+    from synthetic import synthetic_journal
+
+    db = tmp_path / "ledger.sqlite"
+    with PartnershipLedger.open(db) as ledger:
+        ledger.import_journal(json.dumps(synthetic_journal(2000, 11)))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(db), "5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+        runs = 0
+        while writer.poll() is None:
+            result = CliRunner().invoke(cli, ["--db", str(db), "verify"], catch_exceptions=False)
+            assert "tampering" not in result.stderr, result.stderr
+            assert result.exit_code == 0 or "kept changing" in result.stderr, result.stderr
+            runs += 1
+        assert writer.wait(timeout=60) == 0
+        assert runs >= 1
+    finally:
+        writer.kill()
+    assert CliRunner().invoke(cli, ["--db", str(db), "verify"], catch_exceptions=False).exit_code == 0
