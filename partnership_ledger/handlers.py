@@ -436,23 +436,27 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
             )
     elif party is not None:
         uow.get(Party, party)
-    comment = op.get("comment")
+    comment, named = op.get("comment"), evaluator
     if uow.vault is not None:
         # Private fields (privacy/registry.py) enter the chain as commitments.
         committed = uow.vault.commit_fields("submit_evaluation", op.fields, e.key)
-        if committed["evaluator"] != evaluator and committed["evaluator"] in e.submissions:
-            raise EvaluationError(f"{evaluator} has already submitted to evaluation {e.key}")
         evaluator, comment = committed["evaluator"], committed.get("comment")
-    e.submit(
-        evaluator,
-        role,
-        party,
-        op["scores"],
-        comment,
-        op.get("comment_public", False),
-        op["on"],
-        op.meta,
-    )
+    try:
+        e.submit(
+            evaluator,
+            role,
+            party,
+            op["scores"],
+            comment,
+            op.get("comment_public", False),
+            op["on"],
+            op.meta,
+        )
+    except EvaluationError as err:
+        if evaluator == named:
+            raise
+        # The rule names the evaluator as given, never by the handle the chain holds.
+        raise type(err)(err.message.replace(evaluator, named)) from None
     uow.collect(e)
 
 

@@ -592,8 +592,9 @@ def test_nothing_is_recorded_on_a_concluded_partnership(world: PartnershipLedger
 def test_the_concluded_list_covers_every_op_that_names_a_partnership_thing() -> None:
     covered = {raw["op"] for raw in AFTER_CONCLUSION}
     # register_party and propose_partnership name no existing partnership (a child under a
-    # concluded parent is tested on its own).
-    assert covered == set(OPS) - {"register_party", "propose_partnership"}
+    # concluded parent is tested on its own); erase_subject is a resident's right, also after
+    # the partnership ended (tests/integration/test_privacy_erasure.py).
+    assert covered == set(OPS) - {"register_party", "propose_partnership", "erase_subject"}
 
 
 # -- decisions -----------------------------------------------------------------------------

@@ -50,18 +50,6 @@ def _open_for_verify(state: CliState, chain_only: bool) -> Iterator[Any]:
         yield ledger
 
 
-def _check_key_table(state: CliState, ledger: Any) -> None:
-    """The private values kept beside the chain (docs/privacy.md) must agree with it."""
-    problem = ledger.check_key_table()
-    if problem is not None:
-        message = f"tampering found: the chain is intact but the key table differs from it: {problem}"
-        raise CommandFailed(
-            message,
-            payload={"kind": "tampering", "message": message, "position": None, "problem": "key_table"},
-            as_json=state.json_errors,
-        )
-
-
 def _read(path: Path, what: str) -> bytes:
     try:
         return path.read_bytes()
@@ -160,8 +148,6 @@ def verify(
         if result.ok and not chain_only:
             with progress_bar("checking the read models", ledger.event_count(), quiet=state.quiet) as advance:
                 read_models = check_read_models(ledger, progress=advance)
-            if read_models.ok:
-                _check_key_table(state, ledger)
     if out.format == "json":
         data = result.to_dict()
         data["read_models"] = read_models.to_dict() if read_models is not None else None

@@ -137,6 +137,9 @@ class Vault:
         self._new_subjects: list[tuple[str, str, str, str]] = []
         self._new_private: list[tuple[str, str, str, str, str]] = []
         self._erased: list[Subject] = []
+        #: Rows already handed to the batch's transaction (not visible to other connections
+        #: until it commits): what a later slice of the same batch must still see.
+        self._written_private: list[tuple[str, str, str, str, str]] = []
         self.erased_any = False
 
     # -- subjects -----------------------------------------------------------------------------
@@ -237,7 +240,7 @@ class Vault:
 
     def aggregates_of(self, subject: Subject) -> list[str]:
         """The keys of the aggregates holding private values of ``subject``."""
-        found = {a for _, h, a, _, _ in self._new_private if h == subject.handle}
+        found = {a for _, h, a, _, _ in (*self._written_private, *self._new_private) if h == subject.handle}
         if not subject.new:
             with self.db.transaction(commit=False) as c:
                 c.execute("SELECT DISTINCT aggregate FROM ledger_private WHERE handle=?", (subject.handle,))
@@ -246,7 +249,9 @@ class Vault:
 
     def values_of(self, subject: Subject) -> list[str]:
         """The commitments of ``subject``'s sealed values (what an erasure destroys)."""
-        found = {r for r, h, _, _, sealed in self._new_private if h == subject.handle and sealed}
+        found = {
+            r for r, h, _, _, sealed in (*self._written_private, *self._new_private) if h == subject.handle and sealed
+        }
         if not subject.new:
             with self.db.transaction(commit=False) as c:
                 c.execute("SELECT ref FROM ledger_private WHERE handle=? AND sealed <> ''", (subject.handle,))
@@ -258,6 +263,7 @@ class Vault:
         self._subjects[subject.lookup] = None
         self._new_subjects = [r for r in self._new_subjects if r[0] != subject.lookup]
         self._new_private = [r for r in self._new_private if r[1] != subject.handle]
+        self._written_private = [r for r in self._written_private if r[1] != subject.handle]
         if not subject.new:
             self._erased.append(subject)
         self.erased_any = True
@@ -271,6 +277,10 @@ class Vault:
         if not (subjects or private or erased):
             return None
         self._new_subjects, self._new_private, self._erased = [], [], []
+        self._written_private.extend(private)
+        if erased:
+            gone = {s.handle for s in erased}
+            self._written_private = [r for r in self._written_private if r[1] not in gone]
         for lookup, *_ in subjects:
             s = self._subjects.get(lookup)
             if s is not None:
@@ -339,11 +349,6 @@ class Vault:
         key = self._unwrap(str(row[1]), str(row[0]))
         opened = json.loads(_open(key, str(row[2]), value))
         return {"value": str(opened["value"]), "salt": str(opened["salt"])}
-
-
-def erased_handles(events: Iterable[Any]) -> set[str]:
-    """The handles named by the tombstones among ``events``."""
-    return {str(e.subject) for e in events if type(e).__qualname__ == "Evaluation.SubjectErased"}
 
 
 def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) -> str | None:

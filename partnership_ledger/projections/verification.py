@@ -332,9 +332,22 @@ def check_read_models(
         raise IntegrityError(f"tampering found: the event row at position {found[0]} {found[1]}")
     folder = tempfile.mkdtemp(prefix="partnership-ledger-verify-", dir=scratch_dir)
     try:
-        return _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
+        result = _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
+        return _with_key_table(ledger, result)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_key_table(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
+    """The read models' check, failed when the key table (residents' private values, kept
+    beside the chain: docs/privacy.md) disagrees with the chain."""
+    if not result.ok:
+        return result
+    problem = ledger.check_key_table()
+    if problem is None:
+        return result
+    diff = Difference("ledger_private", {}, "(key table)", problem, None)
+    return attrs.evolve(result, ok=False, difference=diff, message=problem)
 
 
 class _Scratch:
