@@ -123,3 +123,21 @@ def test_an_encrypted_ledger_made_before_loses_its_read_models_from_the_file(
         assert [p["name"] for p in ledger.parties()] == NAMES
         assert integrity.verify_chain(ledger.db).ok
     assert in_clear(tmp_path) == []
+
+
+def test_an_encrypted_ledger_publishes_a_public_ledger_anyone_can_check(
+    tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partnership_ledger.privacy.public import publish, verify_public
+
+    private, public = integrity.generate_keypair()
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
+        ledger.import_journal(json.dumps(journal(), ensure_ascii=False))
+        manifest = publish(ledger, tmp_path / "public", private, site=False)
+    assert manifest["chain"] == "public"  # the ledger's own chain hashes ciphertext
+    monkeypatch.delenv(ENV_CIPHER_KEY)
+    result = verify_public(tmp_path / "public", public)
+    assert result.ok, result.message
+    data = b"".join(p.read_bytes() for p in (tmp_path / "public").iterdir())
+    assert NAMES[0].encode() in data  # public: the parties' names
+    assert COMMENT.encode() not in data  # private: never published
