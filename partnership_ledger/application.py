@@ -276,6 +276,17 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 kinds.update((r[0], r[1]) for r in c.fetchall())
         return position, done, kinds
 
+    def _origin_of_op(self, op_id: str) -> uuid.UUID | None:
+        """The originator id of an operation's first event (the aggregate it was recorded on)."""
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
+                (op_id,),
+            )
+            row = c.fetchone()
+        return uuid.UUID(str(row[0])) if row else None
+
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
         (another process's, or a write that did not leave the cache current)."""
@@ -406,7 +417,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         the operations read so far: after the first, nothing more is applied, but the rest is
         still read so that the error lists every problem; the transaction then rolls back.
         """
-        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
+        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op)
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None
@@ -1105,12 +1116,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             where.append(f"h.op IN ({','.join('?' * len(op_list))})")
             params += op_list
         sql = (
-            "SELECT position, recorded_at, effective, op, kind, key, partnership, actor, "
-            "recorded_by, note, summary FROM rm_history h"
+            "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
+            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects FROM rm_history h "
+            "LEFT JOIN rm_corrections k ON k.position = h.position"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY position"
+        sql += " ORDER BY h.position"
         names = (
             "position",
             "recorded_at",
@@ -1123,10 +1135,20 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             "recorded_by",
             "note",
             "summary",
+            "op_id",
+            "corrects",
         )
         with self.db.transaction(commit=False) as c:
             c.execute(sql, params)
-            return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            # What corrected each (a void, a re-dating), from the small table of corrections.
+            corrected_by: dict[str, list[str]] = {}
+            c.execute("SELECT corrects, op_id FROM rm_corrections WHERE corrects IS NOT NULL ORDER BY position")
+            for corrects, by_op in c.fetchall():
+                corrected_by.setdefault(corrects, []).append(by_op)
+        for row in rows:
+            row["corrected_by"] = corrected_by.get(row["op_id"], [])
+        return rows
 
     def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
         """Every stored event in notification order, as (position, domain event)."""

@@ -110,6 +110,12 @@ class DateOrderError(DomainError):
     kind = "date_out_of_order"
 
 
+class CorrectionRefused(DomainError):
+    """A correction (a void, a re-dating) that the rules refuse: what it names depends on it."""
+
+    kind = "correction_refused"
+
+
 class JournalError(LedgerError):
     """A journal (or one operation) could not be read or was refused; nothing was recorded.
 

@@ -497,6 +497,11 @@ def changes(value: Any) -> dict[str, Any]:
     return out
 
 
+def op_ref(value: Any) -> str:
+    """An operation's id, as ``history`` shows it (not a key of the ledger: it is not looked up as one)."""
+    return _checked_key(value)
+
+
 # -- the operations -----------------------------------------------------------------------
 
 Spec = dict[str, tuple[Callable[[Any], Any], bool]]
@@ -508,6 +513,16 @@ OPS: dict[str, Spec] = {
         "name": (text, REQ),
         "sector": (enum_of(Sector), REQ),
         "capacity": (non_negative_money, OPT),
+    },
+    "amend_party": {
+        "party": (key, REQ),
+        "name": (text, OPT),
+        "sector": (enum_of(Sector), OPT),
+        "capacity": (non_negative_money, OPT),
+        "identifiers": (texts, OPT),
+        "area": (text, OPT),
+        "reason": (text, REQ),
+        "on": (a_date, REQ),
     },
     "propose_partnership": {
         "key": (key, REQ),
@@ -580,6 +595,7 @@ OPS: dict[str, Spec] = {
         "valuation_basis": (text, OPT),
         "instrument": (enum_of(Instrument), OPT),
         "fiscal_year": (year, REQ),
+        "on": (a_date, OPT),
         "description": (text, OPT),
     },
     "deliver": {
@@ -590,7 +606,9 @@ OPS: dict[str, Spec] = {
     },
     "correct_contribution": {
         "contribution": (key, REQ),
-        "delta": (nonzero_money, REQ),
+        "delta": (nonzero_money, OPT),
+        "delivery": (op_ref, OPT),
+        "delivered_on": (a_date, OPT),
         "reason": (text, REQ),
         "on": (a_date, REQ),
     },
@@ -636,6 +654,7 @@ OPS: dict[str, Spec] = {
         "on": (a_date, REQ),
     },
     "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
+    "void_operation": {"operation": (op_ref, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
 }
 
 COMMON = {"op", "by", "note", "id"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from .domain import (
@@ -20,8 +21,29 @@ def money(m: Money | None) -> dict[str, Any] | None:
     return None if m is None else {"amount": m.amount, "currency": m.currency}
 
 
-def party_view(p: Party) -> dict[str, Any]:
-    return {"name": p.name, "sector": p.sector.value, "capacity": money(p.capacity)}
+def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
+    """A party's particulars (as they stood ``on`` a day, if given) and its amendments."""
+    now = p.as_on(on)
+    sector = now["sector"]
+    return {
+        "name": now["name"],
+        "sector": sector.value if hasattr(sector, "value") else sector,
+        "capacity": money(now["capacity"]),
+        "identifiers": now.get("identifiers"),
+        "area": now.get("area"),
+        "amendments": [
+            {
+                "on": a.on,
+                "reason": a.reason,
+                "changes": {
+                    k: money(v) if isinstance(v, Money) else v.value if hasattr(v, "value") else v
+                    for k, v in a.changes.items()
+                },
+                "op_id": a.op,
+            }
+            for a in p.amendments
+        ],
+    }
 
 
 def partnership_view(p: Partnership) -> dict[str, Any]:
