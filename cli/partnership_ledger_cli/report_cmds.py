@@ -5,6 +5,7 @@ report.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ import click
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
-from .params import complete_keys
+from .params import IsoDate, complete_keys
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -70,6 +71,12 @@ def _write_file(path: Path, text: str) -> None:
     help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
     "verified (seconds on a ledger of a million events). Example: --all -o site --verify",
 )
+@click.option(
+    "--on",
+    "on",
+    type=IsoDate(),
+    help="The figures as things stood on that date, by the dates things happened. Example: --on 2010-03-31",
+)
 @pass_state
 def report(
     state: CliState,
@@ -80,6 +87,7 @@ def report(
     all_partnerships: bool,
     include_children: bool,
     verify: bool,
+    on: date | None,
 ) -> None:
     """Write the transparency report on a partnership for residents.
 
@@ -95,6 +103,7 @@ def report(
       partnership-ledger report th-lsp --format md --lang ja
       partnership-ledger report puppet-tour --format json | jq .balance
       partnership-ledger report --all -o site --verify
+      partnership-ledger report puppet-tour --format md --on 2010-03-31
     """
     # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
     from partnership_ledger.reports import build_report, render_report, write_site
@@ -113,7 +122,7 @@ def report(
     if partnership is None:
         raise click.UsageError("name the partnership to report on (or use --all -o DIR)")
     with state.open_ledger() as ledger:
-        model = build_report(ledger, partnership, include_children=include_children, verify=verify)
+        model = build_report(ledger, partnership, include_children=include_children, verify=verify, on=on)
     text = render_report(model, fmt, lang)
     if output is None or output == "-":
         click.echo(text, nl=False)

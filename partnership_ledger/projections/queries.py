@@ -152,8 +152,12 @@ def burden_balance(
     devs = ind.deviations(shares, agreed) if agreed is not None else dict.fromkeys(values)
     capacities: dict[str, Decimal | None] = {}
     sectors: dict[str, str | None] = {}
+    # The capacity in force in the period: on the last day of the fiscal year asked for.
+    period_end = fiscal_year_bounds(fiscal_year, _fiscal_year_start(store, partnership))[1] if fiscal_year else None
     for p in parties:
         fact = store.party(p)
+        if fact is not None and period_end is not None:
+            fact = fact.as_on(period_end)
         sectors[p] = fact.sector if fact else None
         cap = fact.capacity if fact else None
         capacities[p] = cap.amount if cap is not None and cap.currency == currency else None
