@@ -35,7 +35,8 @@ _ISO_STAMP += rb'(?:\+[0-9]{2}:[0-9]{2}|-(?!00:00)[0-9]{2}:[0-9]{2}))"'
 _TIMESTAMP = rb'\{"timestamp":\{"_type_":"datetime_iso","_data_":' + _ISO_STAMP + rb"\}"
 _MONEY = rb'\{"_type_":"money","_data_":\{"amount":\{"_type_":"decimal_str","_data_":' + _S + rb'\},"currency":' + _S
 _MONEY += rb"\}\}"
-_META = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}\}\Z"
+_META_FIELD = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}"
+_META = _META_FIELD + rb"\}\Z"
 
 #: timestamp, amount, currency, on, evidence, op_id, by, note
 _DELIVERED = re.compile(
@@ -78,7 +79,11 @@ _PLEDGED = re.compile(
     + rb'\}),"fiscal_year":(-?[0-9]+),"description":'
     + _N
     + rb","
-    + _META
+    + _META_FIELD
+    # Version 2 (pledges with a day): then its day and the class version; version 1 ends here.
+    + rb'(?:,"on":(?:null|\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb'\}),"class_version":2)?\}\Z'
 )
 
 #: timestamp, period, value, source, on, op_id, by, note
@@ -405,6 +410,7 @@ class EventDecoder:
             op_id,
             by,
             note,
+            on,
         ) = m.groups()
         self.stamp = stamp = ts.decode("ascii")
         q = self._q
@@ -434,6 +440,8 @@ class EventDecoder:
             "fiscal_year": int(fiscal_year),
             "description": None if description is None else description.decode("utf-8"),
             "meta": self._meta(op_id, by, note),
+            # A version 1 pledge has no day (its upcaster's None); version 2's may be null too.
+            "on": None if on is None else q["date_iso"](on.decode("ascii")),
         }
 
     # -- any event ----------------------------------------------------------------------------
@@ -446,8 +454,7 @@ class EventDecoder:
         found: tuple[type[Any], Callable[[Any], Any]] | None = None
         try:
             cls = resolve_topic(topic)
-            if getattr(cls, "class_version", 1) == 1:  # else upcast by the mapper
-                found = (cls, find_id_convertor(cls, UUID))
+            found = (cls, find_id_convertor(cls, UUID))
         except Exception:  # an unknown topic: the mapper says what is wrong
             found = None
         self._classes[topic] = found
@@ -509,7 +516,11 @@ class EventDecoder:
                 d = self._decode_state(state)
             except Exception:  # the mapper's error message names the event
                 return self._by_mapper(originator_id, version, topic, state), None
-            d.pop("class_version", None)
+            stored_version = d.pop("class_version", 1)
+            class_version = getattr(cls, "class_version", 1)
+            while stored_version < class_version:  # what the mapper does: the class's upcasters
+                getattr(cls, f"upcast_v{stored_version}_v{stored_version + 1}")(d)
+                stored_version += 1
         d["originator_id"] = originator_id if convert is None else convert(originator_id)
         d["originator_version"] = version
         event = object.__new__(cls)
