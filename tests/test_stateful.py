@@ -754,11 +754,12 @@ class LedgerMachine(RuleBasedStateMachine):
             if p.currency is None:
                 p.currency = currency
 
-    def contribution(self, key: str, broken: set[str]) -> MContribution | None:
+    def contribution(self, key: str, broken: set[str], *, correction: bool = False) -> MContribution | None:
         if not self.model.is_(key, "contribution", broken):
             return None
         c = self.model.contributions[key]
-        self.model.open_partnership(c.partnership, broken)
+        if not correction:  # a correction is accepted after conclusion
+            self.model.open_partnership(c.partnership, broken)
         return c
 
     def cap_after(self, key: str, c: MContribution, counted_after: Decimal) -> set[str]:
@@ -800,7 +801,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def correct(self, contribution: str, amount: Decimal, negative: bool, currency: str, days: int) -> None:
         delta = -amount if negative else amount
         broken: set[str] = set()
-        c = self.contribution(contribution, broken)
+        c = self.contribution(contribution, broken, correction=True)
         if c is not None and "unknown_key" not in broken:
             if currency != c.currency:
                 broken.add("currency_mismatch")
@@ -872,7 +873,8 @@ class LedgerMachine(RuleBasedStateMachine):
         t = None
         if self.model.is_(target_key, "target", broken):
             t = self.model.targets[target_key]
-            self.model.open_partnership(t.partnership, broken)
+            if measure:  # a revision is a correction: accepted after conclusion
+                self.model.open_partnership(t.partnership, broken)
             if measure:
                 if periods[0] <= t.baseline:
                     broken.add("target_invalid")

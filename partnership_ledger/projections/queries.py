@@ -87,7 +87,9 @@ def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> l
 def _buckets(store: FactStore, partnerships: Sequence[str]) -> list[tuple[BucketKey, Bucket]]:
     out: list[tuple[BucketKey, Bucket]] = []
     for p in partnerships:
-        out.extend(store.buckets(p))
+        # A bucket of nothing (what a voided delivery leaves, or a delivery corrected to
+        # nothing) is as if it had never been counted.
+        out.extend(kb for kb in store.buckets(p) if kb[1].pledged or kb[1].withdrawn or kb[1].delivered)
     return out
 
 
