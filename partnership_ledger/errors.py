@@ -116,6 +116,12 @@ class CorrectionRefused(DomainError):
     kind = "correction_refused"
 
 
+class IdentifierError(DomainError):
+    """An organisation identifier or area code is not in a form the ledger accepts."""
+
+    kind = "identifier_invalid"
+
+
 class JournalError(LedgerError):
     """A journal (or one operation) could not be read or was refused; nothing was recorded.
 

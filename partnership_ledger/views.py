@@ -30,7 +30,7 @@ def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
         "name": now["name"],
         "sector": sector.value if hasattr(sector, "value") else sector,
         "capacity": money(now["capacity"]),
-        "identifiers": now.get("identifiers"),
+        "identifiers": list(now.get("identifiers") or []),
         "area": now.get("area"),
         "amendments": [
             {
@@ -128,6 +128,7 @@ def contribution_view(c: ResourceContribution) -> dict[str, Any]:
         "agreement": c.agreement,
         "resource_kind": c.kind_of_resource.value,
         "instrument": c.instrument.value if c.instrument else None,
+        "recipient": c.recipient,
         "fiscal_year": c.fiscal_year,
         "pledged": money(c.pledged),
         "quantity": c.quantity,

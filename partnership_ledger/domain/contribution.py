@@ -45,9 +45,15 @@ class ResourceContribution(LedgerAggregate):
         return aggregate_id("contribution", key)
 
     class Pledged(LedgerAggregate.Created):
-        """A pledge. Version 2 added ``on`` (its effective date, last in the stored state)."""
+        """A resource was pledged.
 
-        class_version = 2
+        Two fields came after the first stored pledges, each last with a default, so a pledge
+        stored without them reads as one without them: ``recipient`` (the party the money
+        goes to, if the pledge names one) and ``on`` (its effective date; a pledge without one
+        counts from the first day of its fiscal year). Its stored layout is otherwise
+        unchanged (the read models' quick decoding reads each, see projections/decoding.py).
+        """
+
         key: str
         partnership: str
         party: str
@@ -61,13 +67,8 @@ class ResourceContribution(LedgerAggregate):
         fiscal_year: int
         description: str | None
         meta: OpMeta
-        on: date | None
-
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> None:
-            # Pledges stored before were for a fiscal year only: their day is worked out
-            # (the first day of that fiscal year) wherever one is needed.
-            state["on"] = None
+        recipient: str | None = None
+        on: date | None = None
 
     @event(Pledged)
     def __init__(
@@ -85,7 +86,8 @@ class ResourceContribution(LedgerAggregate):
         fiscal_year: int,
         description: str | None,
         meta: OpMeta,
-        on: date | None,
+        recipient: str | None = None,
+        on: date | None = None,
     ) -> None:
         self.key = key
         self.partnership = partnership
@@ -100,6 +102,7 @@ class ResourceContribution(LedgerAggregate):
         self.fiscal_year = fiscal_year
         self.description = description
         self.meta = meta
+        self.recipient = recipient
         self.pledged_on = on
         self.deliveries: list[Delivery] = []
         self.corrections: list[Correction] = []

@@ -35,8 +35,8 @@ _ISO_STAMP += rb'(?:\+[0-9]{2}:[0-9]{2}|-(?!00:00)[0-9]{2}:[0-9]{2}))"'
 _TIMESTAMP = rb'\{"timestamp":\{"_type_":"datetime_iso","_data_":' + _ISO_STAMP + rb"\}"
 _MONEY = rb'\{"_type_":"money","_data_":\{"amount":\{"_type_":"decimal_str","_data_":' + _S + rb'\},"currency":' + _S
 _MONEY += rb"\}\}"
-_META_FIELD = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}"
-_META = _META_FIELD + rb"\}\Z"
+_META_OBJECT = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}"
+_META = _META_OBJECT + rb"\}\Z"
 
 #: timestamp, amount, currency, on, evidence, op_id, by, note
 _DELIVERED = re.compile(
@@ -51,7 +51,8 @@ _DELIVERED = re.compile(
     + _META
 )
 #: timestamp, originator_topic, key, partnership, party, agreement, kind_of_resource, amount,
-#: currency, quantity, unit, valuation_basis, instrument, fiscal_year, description, op_id, by, note
+#: currency, quantity, unit, valuation_basis, instrument, fiscal_year, description, op_id, by, note,
+#: recipient's field (absent from pledges stored before it), recipient
 _PLEDGED = re.compile(
     _TIMESTAMP
     + rb',"originator_topic":'
@@ -79,11 +80,13 @@ _PLEDGED = re.compile(
     + rb'\}),"fiscal_year":(-?[0-9]+),"description":'
     + _N
     + rb","
-    + _META_FIELD
-    # Version 2 (pledges with a day): then its day and the class version; version 1 ends here.
-    + rb'(?:,"on":(?:null|\{"_type_":"date_iso","_data_":'
+    + _META_OBJECT
+    + rb'(,"recipient":'
+    + _N
+    + rb")?"
+    + rb'(,"on":(?:null|\{"_type_":"date_iso","_data_":'
     + _S
-    + rb'\}),"class_version":2)?\}\Z'
+    + rb"\}))?\}\Z"
 )
 
 #: timestamp, period, value, source, on, op_id, by, note
@@ -410,6 +413,9 @@ class EventDecoder:
             op_id,
             by,
             note,
+            recipient_field,
+            recipient,
+            on_field,
             on,
         ) = m.groups()
         self.stamp = stamp = ts.decode("ascii")
@@ -424,7 +430,7 @@ class EventDecoder:
             how = self._instruments.get(how_text)
             if how is None:
                 how = q["instrument"](how_text)
-        return {
+        d: dict[str, Any] = {
             "timestamp": self._datetime(stamp),
             "originator_topic": topic.decode("utf-8"),
             "key": key.decode("utf-8"),
@@ -440,9 +446,12 @@ class EventDecoder:
             "fiscal_year": int(fiscal_year),
             "description": None if description is None else description.decode("utf-8"),
             "meta": self._meta(op_id, by, note),
-            # A version 1 pledge has no day (its upcaster's None); version 2's may be null too.
-            "on": None if on is None else q["date_iso"](on.decode("ascii")),
         }
+        if recipient_field is not None:
+            d["recipient"] = None if recipient is None else recipient.decode("utf-8")
+        if on_field is not None:  # (a pledge stored without one reads its class's default)
+            d["on"] = None if on is None else q["date_iso"](on.decode("ascii"))
+        return d
 
     # -- any event ----------------------------------------------------------------------------
     def _class_of(self, topic: str) -> tuple[type[Any], Callable[[Any], Any]] | None:
