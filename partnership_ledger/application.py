@@ -1064,7 +1064,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         kind = self._kind_of_key(key)
         if kind is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
-        events = [e for e in self.event_store.get(aggregate_id(kind, key)) if e.timestamp <= until]
+        events = [e for e in self.events.get(aggregate_id(kind, key)) if e.timestamp <= until]
         if not events:
             raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
         found: LedgerAggregate = _project(None, events)
