@@ -1064,7 +1064,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         kind = self._kind_of_key(key)
         if kind is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
-        events = [e for e in self.events.get(aggregate_id(kind, key)) if e.timestamp <= until]
+        events = [e for e in self.events.get(aggregate_id(kind, key)) if getattr(e, "timestamp", until) <= until]
         if not events:
             raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
         found: LedgerAggregate = _project(None, events)
@@ -1321,7 +1321,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             start_text, end_text = first.isoformat(), last.isoformat()
 
             def in_window(h: dict[str, Any]) -> bool:
-                return h["effective"] is not None and start_text < h["effective"] <= end_text
+                return h["effective"] is not None and start_text < str(h["effective"]) <= end_text
 
         else:
             start, end = parse_as_of(from_time), parse_as_of(to_time)
@@ -1331,7 +1331,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             start_text, end_text = start.isoformat(), end.isoformat()
 
             def in_window(h: dict[str, Any]) -> bool:
-                return start_text < h["recorded_at"] <= end_text
+                return start_text < str(h["recorded_at"]) <= end_text
 
         children = self._children_for(partnership, include_children)
 

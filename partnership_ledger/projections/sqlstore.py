@@ -413,21 +413,22 @@ class SqlFactStore:
                 "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
                 updates,
             )
-        inserts, updates = [], []
-        amounts, fresh = self._amounts, self._amount_new
+        day_inserts: list[tuple[Any, ...]] = []
+        day_updates: list[tuple[Any, ...]] = []
+        by_day, new_days = self._amounts, self._amount_new
         for key in self._amount_changed:
-            p, w, d = amounts[key]
-            if key in fresh:
-                inserts.append((key[0], key[6], *key[1:6], str(p), str(w), str(d)))
+            p, w, d = by_day[key]
+            if key in new_days:
+                day_inserts.append((key[0], key[6], *key[1:6], str(p), str(w), str(d)))
             else:
-                updates.append((str(p), str(w), str(d), key[0], key[6], *key[1:6]))
-        if inserts:
-            c.executemany("INSERT INTO rm_amounts VALUES (?,?,?,?,?,?,?,?,?,?)", inserts)
-        if updates:
+                day_updates.append((str(p), str(w), str(d), key[0], key[6], *key[1:6]))
+        if day_inserts:
+            c.executemany("INSERT INTO rm_amounts VALUES (?,?,?,?,?,?,?,?,?,?)", day_inserts)
+        if day_updates:
             c.executemany(
                 "UPDATE rm_amounts SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND day=? AND "
                 "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                updates,
+                day_updates,
             )
         # Outside a batch the store reads straight from the database, which other processes
         # may change: nothing cached may outlive the batch's transaction. The caches are put
