@@ -87,7 +87,14 @@ def amend_party(uow: UnitOfWork, op: Operation) -> None:
     party = uow.get(Party, op["party"])
     f = op.fields
     party.amend(
-        f.get("name"), f.get("sector"), f.get("capacity"), f.get("identifiers"), f.get("area"), f["reason"], f["on"], op.meta
+        f.get("name"),
+        f.get("sector"),
+        f.get("capacity"),
+        f.get("identifiers"),
+        f.get("area"),
+        f["reason"],
+        f["on"],
+        op.meta,
     )
     uow.collect(party)
 

@@ -556,9 +556,7 @@ AFTER_CONCLUSION: list[Raw] = [
 CORRECTIONS = {"correct_contribution", "revise_target"}
 
 
-@pytest.mark.parametrize(
-    "raw", [r for r in AFTER_CONCLUSION if r["op"] not in CORRECTIONS], ids=lambda raw: raw["op"]
-)
+@pytest.mark.parametrize("raw", [r for r in AFTER_CONCLUSION if r["op"] not in CORRECTIONS], ids=lambda raw: raw["op"])
 def test_nothing_is_recorded_on_a_concluded_partnership(world: PartnershipLedger, raw: Raw) -> None:
     world.record(
         {

@@ -306,9 +306,7 @@ class Agreement(LedgerAggregate):
         self._note_voided(operation, meta)
 
     @event("ConsentVoided")
-    def _consent_voided(
-        self, operation: str, amendment: str, party: str, reason: str, on: date, meta: OpMeta
-    ) -> None:
+    def _consent_voided(self, operation: str, amendment: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
         found = self.amendments[amendment]
         consents = {k: v for k, v in found.consents.items() if k != party}
         self.amendments[amendment] = attrs.evolve(found, consents=consents)

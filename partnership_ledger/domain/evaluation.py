@@ -138,8 +138,7 @@ class Evaluation(LedgerAggregate):
                 )
                 return
         raise CorrectionRefused(
-            f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can "
-            "(a closing stands)"
+            f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can (a closing stands)"
         )
 
     @event("SubmissionVoided")

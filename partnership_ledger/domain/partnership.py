@@ -10,9 +10,9 @@ from eventsourcing.domain import event
 
 from ..errors import (
     AlreadyAMember,
+    CorrectionRefused,
     CurrencyMismatch,
     DateOrderError,
-    CorrectionRefused,
     DecisionError,
     InvalidPhase,
     NotAMember,
@@ -320,7 +320,9 @@ class Partnership(LedgerAggregate):
                 "void that leave first"
             )
         taken = [
-            d.key for d in self.decisions.values() if d.on >= s.joined and (d.proposed_by == s.party or s.party in d.votes)
+            d.key
+            for d in self.decisions.values()
+            if d.on >= s.joined and (d.proposed_by == s.party or s.party in d.votes)
         ]
         if taken:
             raise CorrectionRefused(

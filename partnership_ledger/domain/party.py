@@ -155,7 +155,9 @@ class Party(LedgerAggregate):
         if "_registered" not in self.__dict__:
             self.__dict__["_registered"] = self._registered_fields()
         given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
-        self.amendments.append(PartyAmendment({k: v for k, v in given.items() if v is not None}, reason, on, meta.op_id))
+        self.amendments.append(
+            PartyAmendment({k: v for k, v in given.items() if v is not None}, reason, on, meta.op_id)
+        )
         # The attributes hold the particulars with every amendment: what the ledger says now.
         for field_name, value in self.as_on(None).items():
             setattr(self, field_name, value)

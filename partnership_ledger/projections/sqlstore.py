@@ -758,7 +758,6 @@ class SqlFactStore:
                 found[cast(BucketKey, key)] = Bucket(p, w, d)
         return list(found.items())
 
-
     # -- amounts by effective day -------------------------------------------------------------
     def _amount_slot(self, key: tuple[Any, ...]) -> list[Decimal]:
         """As :meth:`_bucket_slot`, for a row of ``rm_amounts`` (key: the bucket's, then the day)."""
@@ -816,9 +815,7 @@ class SqlFactStore:
         for key, amounts in self._amounts.items():
             if key[0] == partnership and key[6] <= text:
                 found[key] = amounts
-        return F.sum_amounts(
-            (BucketKey(*key[:6]), Bucket(p, w, d)) for key, (p, w, d) in found.items()
-        )
+        return F.sum_amounts((BucketKey(*key[:6]), Bucket(p, w, d)) for key, (p, w, d) in found.items())
 
     # -- voids: rare, so written straight to the tables (after what the batch appended) ------
     def _now(self) -> Cursor:

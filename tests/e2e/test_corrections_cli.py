@@ -36,7 +36,8 @@ def as_json(args: Sequence[str], db: str) -> Any:
 def test_balance_on_a_date_counts_what_took_effect_by_then(demo_db: str) -> None:
     now = as_json(["balance", "puppet-tour"], demo_db)
     then = as_json(["balance", "puppet-tour", "--on", "2009-03-31"], demo_db)
-    assert then["on"] == "2009-03-31" and now["on"] is None
+    assert then["on"] == "2009-03-31"
+    assert now["on"] is None
     assert 0 < int(then["total"]) < int(now["total"])
     with PartnershipLedger.open(demo_db) as ledger:
         assert then == json.loads(json.dumps(ledger.burden_balance("puppet-tour", on="2009-03-31"), default=str))
@@ -55,9 +56,11 @@ def test_voice_targets_and_evaluations_take_on(demo_db: str) -> None:
 def test_show_on_a_date_and_as_of_a_time(demo_db: str) -> None:
     then = as_json(["show", "parents-assoc", "--on", "2010-03-31"], demo_db)
     now = as_json(["show", "parents-assoc"], demo_db)
-    assert then["name"] != now["name"] and len(now["amendments"]) == 1
+    assert then["name"] != now["name"]
+    assert len(now["amendments"]) == 1
     tour = as_json(["show", "puppet-tour", "--on", "2008-05-15"], demo_db)
-    assert tour["phase"] == "preparing" and tour["decisions"] == []
+    assert tour["phase"] == "preparing"
+    assert tour["decisions"] == []
     refused = invoke(["show", "puppet-tour", "--as-of", "2000-01-01"], db=demo_db)
     assert refused.exit_code == 1
     assert "there was nothing named puppet-tour in the ledger at 2000-01-01" in refused.output
@@ -65,7 +68,8 @@ def test_show_on_a_date_and_as_of_a_time(demo_db: str) -> None:
 
 def test_history_on_a_date_and_links(demo_db: str) -> None:
     rows = as_json(["history", "kanagawa-med-interp", "--on", "2009-06-30"], demo_db)
-    assert rows and all(r["effective"] is None or r["effective"] <= "2009-06-30" for r in rows)
+    assert rows
+    assert all(r["effective"] is None or r["effective"] <= "2009-06-30" for r in rows)
     voided = next(r for r in rows if r["op_id"] == "demo-kng-fee-entered-twice")
     void = next(r for r in rows if r["corrects"] == "demo-kng-fee-entered-twice")
     assert voided["corrected_by"] == [void["op_id"]]
@@ -76,7 +80,8 @@ def test_history_on_a_date_and_links(demo_db: str) -> None:
 def test_history_since_until_includes_pledges(demo_db: str) -> None:
     rows = as_json(["history", "--party", "pref-fukushima", "--since", "2009-04-01", "--until", "2010-03-31"], demo_db)
     pledges = [r for r in rows if r["op"] == "pledge"]
-    assert pledges and all("2009-04-01" <= r["effective"] <= "2010-03-31" for r in pledges)
+    assert pledges
+    assert all("2009-04-01" <= r["effective"] <= "2010-03-31" for r in pledges)
 
 
 def test_report_on_a_date(demo_db: str) -> None:
@@ -89,7 +94,9 @@ def test_report_on_a_date(demo_db: str) -> None:
 
 
 def test_diff_by_effective_dates(demo_db: str) -> None:
-    result = as_json(["diff", "puppet-tour", "--by", "effective", "--from", "2009-03-31", "--to", "2010-03-31"], demo_db)
+    result = as_json(
+        ["diff", "puppet-tour", "--by", "effective", "--from", "2009-03-31", "--to", "2010-03-31"], demo_db
+    )
     assert result["by"] == "effective"
     assert all("2009-03-31" < h["effective"] <= "2010-03-31" for h in result["operations"])
     assert int(result["after"]["balance"]["total"]) > int(result["before"]["balance"]["total"])

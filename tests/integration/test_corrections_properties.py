@@ -141,7 +141,9 @@ def effective_days(ledger: PartnershipLedger) -> dict[str, date | None]:
     """Each operation's effective date, as history gives it (agreements' drafting is undated:
     its ``start`` is not when it was drafted)."""
     return {
-        h["op_id"]: None if h["op"] == "draft_agreement" or h["effective"] is None else date.fromisoformat(h["effective"])
+        h["op_id"]: None
+        if h["op"] == "draft_agreement" or h["effective"] is None
+        else date.fromisoformat(h["effective"])
         for h in ledger.history()
     }
 

@@ -65,9 +65,18 @@ def contribution(agreement: str | None = None) -> ResourceContribution:
 
 
 def test_amend_party_changes_the_particulars_from_its_date() -> None:
-    party = Party._new(key="a", name="Old", sector=Sector.NPO, capacity=jpy(1000), identifiers=[], area=None, meta=meta("reg"))
-    party.amend("New", None, jpy(2000), ["JP-JCN-7000020070009"], "JP-LGC-072010", "renamed", date(2021, 4, 1), meta("am"))
-    assert (party.name, party.capacity, party.identifiers, party.area) == ("New", jpy(2000), ["JP-JCN-7000020070009"], "JP-LGC-072010")
+    party = Party._new(
+        key="a", name="Old", sector=Sector.NPO, capacity=jpy(1000), identifiers=[], area=None, meta=meta("reg")
+    )
+    party.amend(
+        "New", None, jpy(2000), ["JP-JCN-7000020070009"], "JP-LGC-072010", "renamed", date(2021, 4, 1), meta("am")
+    )
+    assert (party.name, party.capacity, party.identifiers, party.area) == (
+        "New",
+        jpy(2000),
+        ["JP-JCN-7000020070009"],
+        "JP-LGC-072010",
+    )
     assert party.as_on(date(2021, 3, 31))["name"] == "Old"
     assert party.as_on(date(2021, 3, 31))["capacity"] == jpy(1000)
     assert party.as_on(date(2021, 4, 1))["name"] == "New"
@@ -75,13 +84,17 @@ def test_amend_party_changes_the_particulars_from_its_date() -> None:
 
 
 def test_an_amendment_that_changes_nothing_is_refused() -> None:
-    party = Party._new(key="a", name="Old", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg"))
+    party = Party._new(
+        key="a", name="Old", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg")
+    )
     with pytest.raises(CorrectionRefused, match="the amendment of party a changes nothing"):
         party.amend(None, None, None, None, None, "r", D, meta("am"))
 
 
 def test_amendments_apply_in_the_order_of_their_dates() -> None:
-    party = Party._new(key="a", name="A0", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg"))
+    party = Party._new(
+        key="a", name="A0", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg")
+    )
     party.amend("A2", None, None, None, None, "later", date(2022, 1, 1), meta("m2"))
     party.amend("A1", None, None, None, None, "earlier, recorded late", date(2021, 1, 1), meta("m1"))
     assert party.name == "A2"
