@@ -43,6 +43,7 @@ class OnDate:
     def __init__(self, store: FactStore, day: date) -> None:
         self.store = store
         self.day = day
+        self._buckets: dict[str, list[tuple[BucketKey, Bucket]]] = {}  # a query reads them twice
 
     # -- parties and partnerships ---------------------------------------------------------
     def party(self, key: str) -> PartyFact | None:
@@ -114,7 +115,10 @@ class OnDate:
         return self.store.in_kind_rows(partnership)
 
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
-        return self.store.buckets_on(partnership, self.day)
+        found = self._buckets.get(partnership)
+        if found is None:
+            found = self._buckets[partnership] = self.store.buckets_on(partnership, self.day)
+        return found
 
     def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
         return self.store.buckets_on(partnership, min(day, self.day))

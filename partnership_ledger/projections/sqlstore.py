@@ -802,20 +802,40 @@ class SqlFactStore:
 
     def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
         """The buckets of ``partnership`` counting only what took effect up to ``day``: the rows
-        of ``rm_amounts`` up to that day (one range of its primary key), summed exactly."""
+        of ``rm_amounts`` up to that day (one range of its primary key), summed exactly.
+
+        Most rows hold one amount (a pledge's, a delivery's) and zeros: only the amounts that
+        are not zero are read into Decimals and added (a partnership of a large ledger has
+        thousands of rows; the balance on a day reads them all once).
+        """
         text = iso_day(day)
         rows = self._read(
             "SELECT party, fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered "
             "FROM rm_amounts WHERE partnership=? AND day<=?",
             (partnership, text),
         )
-        found: dict[tuple[Any, ...], list[Decimal]] = {}
-        for party, fy, kind, instrument, currency, d, p, w, v in rows:
-            found[(partnership, party, fy, kind, instrument, currency, d)] = [Decimal(p), Decimal(w), Decimal(v)]
-        for key, amounts in self._amounts.items():
-            if key[0] == partnership and key[6] <= text:
-                found[key] = amounts
-        return F.sum_amounts((BucketKey(*key[:6]), Bucket(p, w, d)) for key, (p, w, d) in found.items())
+        pending = [(k, v) for k, v in self._amounts.items() if k[0] == partnership and k[6] <= text]
+        if pending:  # inside a batch: what it changed is newer than the table
+            newer = {k[1:] for k, _ in pending}
+            rows = [r for r in rows if tuple(r[:6]) not in newer]
+            rows += [(*k[1:], str(p), str(w), str(d)) for k, (p, w, d) in pending]
+        sums: dict[tuple[Any, ...], list[Decimal]] = {}
+        zero = "0"
+        for party, fy, kind, instrument, currency, _, p, w, v in rows:
+            ident = (party, fy, kind, instrument, currency)
+            slot = sums.get(ident)
+            if slot is None:
+                slot = sums[ident] = [ZERO, ZERO, ZERO]
+            if p != zero:
+                slot[0] = _add(slot[0], Decimal(p))
+            if w != zero:
+                slot[1] = _add(slot[1], Decimal(w))
+            if v != zero:
+                slot[2] = _add(slot[2], Decimal(v))
+        return [
+            (_new_tuple(BucketKey, (partnership, *ident)), _new_tuple(Bucket, tuple(amounts)))
+            for ident, amounts in sums.items()
+        ]
 
     # -- voids: rare, so written straight to the tables (after what the batch appended) ------
     def _now(self) -> Cursor:
