@@ -181,7 +181,7 @@ def contributions_chart(
 
     def draw() -> str:
         below = 0.5
-        height = 3.0 + below
+        height = 2.6 + below
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
         ax = fig.add_subplot()
@@ -282,7 +282,7 @@ def target_chart(
     key = ("target", tuple(periods), tuple(baseline), tuple(targets), tuple(measured), unit)
 
     def draw() -> str:
-        height = 2.9
+        height = 2.4
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=0.45 / height)
         ax = fig.add_subplot()

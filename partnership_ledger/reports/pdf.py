@@ -19,7 +19,7 @@ from .render import render_html
 
 #: Rules for WeasyPrint only (paged-media features a browser's HTML checker does not know).
 PDF_CSS = """
-@page { size: A4; margin: 17mm 14mm 15mm;
+@page { size: A4; margin: 15mm 13mm 13mm;
   @top-center { content: element(pagehead); width: 100%; vertical-align: bottom; padding-bottom: 2mm }
   @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt; color: #4a4a4a } }
 .print-head { position: running(pagehead) }

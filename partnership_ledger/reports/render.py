@@ -242,7 +242,15 @@ def environment(kind: str, language: Language) -> Environment:
     return env
 
 
-NO_LINKS: dict[str, Any] = {"index": None, "other": None, "json": None, "parent": None, "children": {}}
+NO_LINKS: dict[str, Any] = {
+    "index": None,
+    "other": None,
+    "json": None,
+    "parent": None,
+    "children": {},
+    "check": None,
+    "rollup": None,
+}
 
 
 def render_html(
