@@ -69,7 +69,7 @@ _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 # "&" only where it would start an entity ("&amp;", "&#38;").
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
 # What starts a block when it begins a line: heading, quote, list item, rule, setext line.
-_MD_LINE_START = re.compile(r"\A(\s*)([#>+=-]|\d+(?=[.)]))")
+_MD_LINE_START = re.compile(r"\A(\s*|\s*\d+)((?<=\d)[.)]|(?<!\d)[#>+=-])")
 # GitHub's autolinks: www., http://, e-mail addresses.
 _MD_AUTOLINK = re.compile(r"(?i)(www)\.|(https?|ftp):(?=//)|@(?=[\w.-]+\.\w)")
 _MD_SPACE = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
