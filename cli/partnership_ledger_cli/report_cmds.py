@@ -14,7 +14,6 @@ from partnership_ledger.errors import InvalidArgument
 from .context import CliState, pass_state
 from .params import complete_keys
 
-
 #: What each format's file is called; a file named for another format is refused.
 SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown"), "json": (".json",), "pdf": (".pdf",)}
 

@@ -50,7 +50,7 @@ def largest_remainder(shares: Iterable[Decimal | None], places: int = 1) -> list
     total = sum((v for v in values if v is not None), Decimal(0))
     target = int((total / unit).to_integral_value(rounding=ROUND_HALF_UP))
     missing = target - sum(floors.values())
-    for i, x in sorted(known, key=lambda ix: (-(ix[1] - int(ix[1])), ix[0]))[: max(missing, 0)]:
+    for i, _x in sorted(known, key=lambda ix: (-(ix[1] - int(ix[1])), ix[0]))[: max(missing, 0)]:
         floors[i] += 1
     return [Decimal(floors[i]) * unit if v is not None else None for i, v in enumerate(values)]
 

@@ -565,9 +565,7 @@ def _evaluation(e: Mapping[str, Any], shown: int) -> dict[str, Any]:
     }
 
 
-def integrity_section(
-    ledger: PartnershipLedger, verify: bool = False, key_pem: bytes | None = None
-) -> dict[str, Any]:
+def integrity_section(ledger: PartnershipLedger, verify: bool = False, key_pem: bytes | None = None) -> dict[str, Any]:
     """The checkpoint the report was made from: chain size, last position and root hash;
     with ``key_pem`` (an Ed25519 private key) the chain is verified and the checkpoint signed."""
     signature = public_key = None

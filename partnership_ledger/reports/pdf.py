@@ -33,7 +33,7 @@ details > summary { display: none }
 def render_pdf(model: Mapping[str, Any], language: Language | None = None, *, locale: str | None = None) -> bytes:
     """The report as a PDF (A4), in ``language`` (see :func:`.render.render_html`)."""
     try:
-        from weasyprint import CSS, HTML
+        from weasyprint import CSS, HTML  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the installation
         raise InvalidArgument(
             "a PDF needs WeasyPrint: pip install 'partnership-ledger[pdf]' "

@@ -216,9 +216,7 @@ class Presenter:
         ]
         if len(targets) == 1:
             return self.s(N_("One target: %(list)s."), list=self.join(parts))
-        return self.s(
-            N_("Of %(count)s targets: %(list)s."), count=self.f.integer(len(targets)), list=self.join(parts)
-        )
+        return self.s(N_("Of %(count)s targets: %(list)s."), count=self.f.integer(len(targets)), list=self.join(parts))
 
     def glance(self) -> list[Sentence]:
         c, bv = self.m["contributions"], self.m["burden_and_voice"]
@@ -805,9 +803,7 @@ class Presenter:
                 if i["verified"]
                 else N_("The hash chain was not verified when this report was made.")
             ),
-            "signed": self.s(
-                N_("The checkpoint is signed with the Ed25519 key whose public half is in it.")
-            )
+            "signed": self.s(N_("The checkpoint is signed with the Ed25519 key whose public half is in it."))
             if i["checkpoint"].get("signature")
             else None,
             "checkpoint": i["checkpoint"],

@@ -29,12 +29,12 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_browser import DevTools, chromium_path  # noqa: E402
+from test_browser import DevTools, chromium_path
 
-from partnership_ledger.application import PartnershipLedger  # noqa: E402
-from partnership_ledger.demo import build_demo  # noqa: E402
-from partnership_ledger.reports import build_report, write_site  # noqa: E402
-from partnership_ledger.reports.i18n import translations  # noqa: E402
+from partnership_ledger.application import PartnershipLedger
+from partnership_ledger.demo import build_demo
+from partnership_ledger.reports import build_report, write_site
+from partnership_ledger.reports.i18n import translations
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_MODULES = ROOT / "node_modules"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +16,8 @@ from markdown_it import MarkdownIt
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
 from partnership_ledger.reports import build_report, render_html, render_markdown
-from partnership_ledger.reports.present import present
+from partnership_ledger.reports.present import Sentence, present
 from partnership_ledger.reports.render import FSI, PDI, md_cell, md_escape, md_say
-from partnership_ledger.reports.present import Sentence
 from partnership_ledger.reports.site import page_name
 
 
@@ -61,7 +59,8 @@ def rendered_cells(markdown: str) -> list[str]:
 def test_markdown_tables_read_as_the_view(demo_models: dict[str, dict[str, Any]], lang: Any) -> None:
     for model in demo_models.values():
         markdown = render_markdown(model, lang)
-        assert FSI not in markdown and PDI not in markdown  # no right-to-left text in the demo
+        assert FSI not in markdown
+        assert PDI not in markdown
         cells = set(rendered_cells(markdown))
         v = present(model, lang, with_charts=False)
         c = v["contributions"]
@@ -91,9 +90,15 @@ def test_markdown_escapes_only_what_is_syntax() -> None:
     md = MarkdownIt("commonmark").enable("table")
     for text in ["*x* _y_ `z` [a](b) <i>", "# h", "1) x", "a|b", "&copy; www.x.org http://x.org a@b.cd"]:
         out = md.render(md_say(Sentence("%(v)s", {"v": text})))
-        assert re.sub(r"<[^>]+>", "", out).strip().replace("&amp;", "&").replace("&lt;", "<").replace(
-            "&gt;", ">"
-        ).replace("&quot;", '"') == text
+        assert (
+            re.sub(r"<[^>]+>", "", out)
+            .strip()
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", '"')
+            == text
+        )
 
 
 def test_the_title_carries_no_invisible_marks(demo_models: dict[str, dict[str, Any]]) -> None:
@@ -102,7 +107,8 @@ def test_the_title_carries_no_invisible_marks(demo_models: dict[str, dict[str, A
             page = render_html(model, lang)
             title = re.search(r"<title>(.*?)</title>", page, re.S)
             assert title is not None
-            assert FSI not in title.group(1) and PDI not in title.group(1)
+            assert FSI not in title.group(1)
+            assert PDI not in title.group(1)
             assert model["partnership"]["title"].replace("&", "&amp;") in title.group(1)
 
 
@@ -110,7 +116,8 @@ def test_page_names_are_safe_and_distinct() -> None:
     assert page_name("puppet-tour") == "puppet-tour"
     names = {page_name(k) for k in ("index", "Index", "INDEX", "check", "a:b", "a~b", "Puppet-Tour", "puppet-tour")}
     assert len(names) == 8
-    assert "index" not in names and "check" not in names
+    assert "index" not in names
+    assert "check" not in names
     lowered = [n.lower() for n in names]
     assert len(set(lowered)) == len(lowered), "distinct even on a file system that ignores case"
     for n in names:
