@@ -86,6 +86,13 @@ class Formatter:
     def join(self, items: Iterable[str]) -> str:
         return self.comma.join(items)
 
+    def join_and(self, items: Iterable[str]) -> str:
+        """A list in a sentence: ``a, b and c`` / ``a、b、c``."""
+        found = list(items)
+        if self.language == "ja" or len(found) < 2:
+            return self.join(found)
+        return self.join(found[:-1]) + " " + self.gettext("and") + " " + found[-1]
+
     def money(self, amount: Decimal | int | None, currency: str | None) -> str:
         """``¥10,000,000``, ``£920,000``, ``£1,234.50``; whole amounts without decimals."""
         if amount is None:

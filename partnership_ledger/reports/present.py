@@ -130,7 +130,7 @@ class Presenter:
             return self.s(
                 N_("The figures below include the %(count)s sub-partnerships: %(names)s."),
                 count=self.f.integer(len(included)),
-                names=self.join([s["title"] for s in included]),
+                names=self.f.join_and([s["title"] for s in included]),
             )
         decisions = sum(int(s.get("decisions") or 0) for s in subs)
         return self.s(
@@ -216,7 +216,9 @@ class Presenter:
         ]
         if len(targets) == 1:
             return self.s(N_("One target: %(list)s."), list=self.join(parts))
-        return self.s(N_("Of %(count)s targets: %(list)s."), count=self.f.integer(len(targets)), list=self.join(parts))
+        return self.s(
+            N_("Of %(count)s targets: %(list)s."), count=self.f.integer(len(targets)), list=self.f.join_and(parts)
+        )
 
     def glance(self) -> list[Sentence]:
         c, bv = self.m["contributions"], self.m["burden_and_voice"]
@@ -259,7 +261,8 @@ class Presenter:
             for s in p["spells"]:
                 left = self.f.date(s["left"]) if s["left"] else self._("still a member")
                 if s["leave_reason"]:
-                    left = f"{left} ({s['leave_reason']})"
+                    reason = s["leave_reason"]
+                    left = f"{left}（{reason}）" if self.language == "ja" else f"{left} ({reason})"
                 role = s["role"] or (self._("proposer") if p["proposer"] else self._("member"))
                 rows.append([p["name"], self.label(L.SECTORS, p["sector"]), role, self.f.date(s["joined"]), left])
         return Table(
@@ -787,7 +790,7 @@ class Presenter:
             )
         return self.s(
             N_("Scored from 1 to %(max)s by %(who)s; residents' scores weigh %(weight)s in the combined score."),
-            who=self.join(who),
+            who=self.f.join_and(who),
             max=str(e["scale_max"]),
             weight=self.pct(e["resident_weight"]),
         )

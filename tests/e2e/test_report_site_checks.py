@@ -256,3 +256,20 @@ def test_the_pdf_fits_on_few_well_filled_pages(puppet_pdf: Path, tmp_path: Path)
             inked = [y for y in range(height) if any(pixels[x, y] < 200 for x in range(0, width, 2))]
         blank = 1 - (max(inked) + 1) / height
         assert blank <= 0.40, f"{shot.name} is {blank:.0%} blank"
+
+
+def test_chromium_prints_the_report_on_a4_with_the_folded_lists_open(
+    browser: DevTools, site: Path, tmp_path: Path
+) -> None:
+    import base64
+
+    session = open_tab(browser, 1280)
+    visit(browser, session, site / "ja" / "puppet-tour.html")
+    printed = browser.send("Page.printToPDF", {"preferCSSPageSize": True}, session=session)
+    pdf = tmp_path / "printed.pdf"
+    pdf.write_bytes(base64.b64decode(printed["data"]))
+    info = subprocess.run([poppler("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "(A4)" in info
+    text = subprocess.run([poppler("pdftotext"), str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "公演は無料とし" in text  # a decision, folded on screen, printed
+    assert "ルートハッシュ" in text.splitlines()[0]  # the line with partnership, date and root
