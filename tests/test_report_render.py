@@ -246,6 +246,7 @@ def test_money_numbers_and_dates_follow_the_language() -> None:
     assert ja.money_prose(Decimal(72_090_000), "JPY") == "7,209万円"  # in a sentence
     assert ja.money_prose(Decimal(72_095_000), "JPY") == "約7,210万円"
     assert ja.money_prose(Decimal(90_000), "JPY") == "90,000円"
+    assert ja.money_prose(Decimal("9" * 30 + "5"), "JPY").endswith("万円")  # exact past 28 digits
     assert en.money(Decimal(10_000_000), "JPY") == "¥10,000,000"
     assert en.money(Decimal(920_000), "GBP") == "£920,000"
     assert en.money(Decimal("1234.5"), "GBP") == "£1,234.50"

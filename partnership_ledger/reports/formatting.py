@@ -118,10 +118,12 @@ class Formatter:
         value = Decimal(amount)
         if abs(value) < 100_000:
             return self.money(value, currency)
-        man = value / 10_000
-        if man == man.to_integral_value():
-            return self.number(man, places=0) + "万円"
-        return "約" + self.number(man.quantize(Decimal(1), rounding=ROUND_HALF_UP), places=0) + "万円"
+        with _exact(value):
+            man = value.scaleb(-4)
+            if man == man.to_integral_value():
+                return self.number(man, places=0) + "万円"
+            rounded = man.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return "約" + self.number(rounded, places=0) + "万円"
 
     def number(self, value: Decimal | int | None, *, places: int = 2) -> str:
         """A quantity, grouped by the locale, with at most ``places`` decimals."""
