@@ -107,6 +107,8 @@ class MContribution:
     delivered: Decimal = Decimal(0)
     withdrawn: bool = False
     withdrawn_amount: Decimal = Decimal(0)
+    deliveries: dict[str, Decimal] = field(default_factory=dict)  # op id -> amount (not voided)
+    voided: set[str] = field(default_factory=set)
 
     @property
     def counted(self) -> Decimal:
@@ -206,6 +208,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = Model()
         self.day = date(2020, 4, 1)
         self.touched: set[str] = set()
+        self.deliveries_made = 0
 
     @initialize()
     def parties_and_a_partnership(self) -> None:
@@ -780,16 +783,45 @@ class LedgerMachine(RuleBasedStateMachine):
                 broken.add("contribution_invalid")
             else:
                 broken |= self.cap_after(contribution, c, max(c.pledged - c.withdrawn_amount, c.delivered + amount))
+        self.deliveries_made += 1
+        op_id = f"delivery-{self.deliveries_made}"
         raw = {
             "op": "deliver",
             "contribution": contribution,
             "value": {"amount": str(amount), "currency": currency},
             "on": self.tick(days),
+            "id": op_id,
         }
         named = {contribution, *([c.agreement] if c and c.agreement else [])}
         if self.run(raw, broken, named):
             assert c is not None
             c.delivered += amount
+            c.deliveries[op_id] = amount
+
+    @rule(data=st.data(), days=st.integers(0, 3))
+    def void_delivery(self, data: st.DataObject, days: int) -> None:
+        """Void a delivery (or something else, or nothing): as if it had never been recorded."""
+        made = [(k, op) for k, c in self.model.contributions.items() for op in (*c.deliveries, *c.voided)]
+        choices = [*(op for _, op in made), "no-such-operation"]
+        op_id = data.draw(st.sampled_from(choices), label="operation")
+        broken: set[str] = set()
+        found = next(((k, self.model.contributions[k]) for k, op in made if op == op_id), None)
+        named: set[str] = set()
+        if found is None or op_id in found[1].voided:
+            broken.add("correction_refused")  # no such operation, or voided already
+        else:
+            key, c = found
+            named = {key, *([c.agreement] if c.agreement else [])}
+            if c.withdrawn:
+                broken.add("correction_refused")
+            elif c.delivered - c.deliveries[op_id] < 0:
+                broken.add("delivered_below_zero")
+        raw = {"op": "void_operation", "operation": op_id, "reason": "R", "on": self.tick(days)}
+        if self.run(raw, broken, named):
+            assert found is not None
+            c = found[1]
+            c.delivered -= c.deliveries.pop(op_id)
+            c.voided.add(op_id)
 
     @rule(
         contribution=keys_of("contribution"),
