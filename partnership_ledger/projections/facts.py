@@ -86,6 +86,9 @@ class AgreementFact:
     signatures: dict[str, date]
     terminated_on: date | None = None
     amendments: list[dict[str, Any]] = attrs.field(factory=list)
+    #: The terms as drafted (title, shares, start, end, fiscal_year_start), kept once an
+    #: amendment changes them: to read the agreement as it stood on a day (``--on``).
+    drafted: dict[str, Any] | None = None
 
     @property
     def fully_signed(self) -> bool:
@@ -392,9 +395,20 @@ def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
         amendments.append(m)
     a = attrs.evolve(a, amendments=amendments)
     if changes is not None:
-        fields = {k: v for k, v in changes.items() if k in ("title", "shares", "start", "end", "fiscal_year_start")}
+        if a.drafted is None:
+            a = attrs.evolve(a, drafted={k: getattr(a, k) for k in AGREEMENT_TERMS})
+        # The order amendments took effect in (an earlier one may take effect later).
+        took = sum(1 for m in amendments if m.get("effective_seq") is not None)
+        a = attrs.evolve(
+            a, amendments=[{**m, "effective_seq": took} if m["key"] == e.amendment else m for m in amendments]
+        )
+        fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
         a = attrs.evolve(a, **fields)
     store.put_agreement(a)
+
+
+#: What an amendment that took effect changes in an agreement's fact.
+AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
 def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:

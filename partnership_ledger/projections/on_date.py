@@ -7,9 +7,10 @@ there, whenever the void was recorded). It wraps any store, the read models (the
 day come from ``rm_amounts``, a range of its primary key, not a replay) or an ``as_of``
 replay, so the two times compose: ``OnDate(replay_facts(as_of), on)``.
 
-What has no date of its own is kept as recorded: agreements' terms (an amendment's changes
-once it took effect), an evaluation round's opening, a target's definition, and the per
-contribution figures of ``contributions`` (its rows by fiscal year do follow the day).
+An agreement's terms are those drafted, changed by the amendments in effect by the day.
+What has no date of its own is kept as recorded: an agreement's drafting, an evaluation
+round's opening, a target's definition, and the per contribution figures of the in-kind
+breakdown (its rows by fiscal year do follow the day).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 
 from .facts import (
+    AGREEMENT_TERMS,
     AgreementFact,
     Bucket,
     BucketKey,
@@ -87,12 +89,21 @@ class OnDate:
             consents = {k: v for k, v in m["consents"].items() if v <= day}
             effective = m["effective_on"] if m["effective_on"] is not None and m["effective_on"] <= day else None
             amendments.append({**m, "consents": consents, "effective_on": effective})
-        return attrs.evolve(
+        a = attrs.evolve(
             a,
             signatures={k: v for k, v in a.signatures.items() if v <= day},
             terminated_on=a.terminated_on if a.terminated_on is not None and a.terminated_on <= day else None,
             amendments=amendments,
         )
+        if a.drafted is not None:
+            # The terms as drafted, then the amendments in effect by the day, in the order
+            # they took effect.
+            terms = dict(a.drafted)
+            effective = [m for m in amendments if m["effective_on"] is not None]
+            for m in sorted(effective, key=lambda m: m.get("effective_seq") or 0):
+                terms.update({k: v for k, v in m["changes"].items() if k in AGREEMENT_TERMS})
+            a = attrs.evolve(a, **terms)
+        return a
 
     def agreement(self, key: str) -> AgreementFact | None:
         found = self.store.agreement(key)
