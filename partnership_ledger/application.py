@@ -287,6 +287,12 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             row = c.fetchone()
         return uuid.UUID(str(row[0])) if row else None
 
+    def _pledges_of(self, partnership: str, party: str) -> list[str]:
+        """The contributions a party pledged to a partnership, from the read models."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
+            return [str(r[0]) for r in c.fetchall()]
+
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
         (another process's, or a write that did not leave the cache current)."""
@@ -417,7 +423,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         the operations read so far: after the first, nothing more is applied, but the rest is
         still read so that the error lists every problem; the transaction then rolls back.
         """
-        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op)
+        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op, self._pledges_of)
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None

@@ -425,6 +425,10 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
         raise CorrectionRefused(f"there is no operation {operation} in the ledger")
     if operation in target.voided.values():
         raise CorrectionRefused(f"operation {operation} is itself a void: it cannot be voided")
+    if isinstance(target, Partnership):
+        joined = target.party_joined_by(operation)
+        if joined is not None:  # a join: what the party pledged rests on it
+            target.check_join_voidable_with(operation, uow.pledges_of(target.key, joined))
     target.void(operation, op["reason"], op["on"], op.meta)
     if isinstance(target, ResourceContribution) and target.agreement is not None:
         # What the contribution counts against its party's cap may go down.

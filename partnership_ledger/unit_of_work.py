@@ -55,9 +55,11 @@ class UnitOfWork:
         kind_of_key: Callable[[str], str | None],
         take_cached: Callable[[UUID], LedgerAggregate | None] | None = None,
         find_op: Callable[[str], UUID | None] | None = None,
+        pledges_of: Callable[[str, str], list[str]] | None = None,
     ) -> None:
         self._repository = repository
         self._find_op = find_op
+        self._pledges_of = pledges_of
         self._op_origins: dict[str, UUID] = {}  # operations of earlier slices of this batch
         self._kind_of_key = kind_of_key
         self._take_cached = take_cached
@@ -191,6 +193,15 @@ class UnitOfWork:
                 return None
         self._loaded[found.kind][found.key] = found
         return found
+
+    def pledges_of(self, partnership: str, party: str) -> list[str]:
+        """The keys of the contributions ``party`` pledged to ``partnership`` (stored, and new
+        in this batch)."""
+        found = set(self._pledges_of(partnership, party)) if self._pledges_of is not None else set()
+        for c in self._loaded["contribution"].values():
+            if c is not None and getattr(c, "partnership", None) == partnership and getattr(c, "party", None) == party:
+                found.add(c.key)
+        return sorted(found)
 
     def aggregates(self) -> list[LedgerAggregate]:
         """Every aggregate the batch loaded or created, the long-lived kinds last (a cache

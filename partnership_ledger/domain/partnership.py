@@ -308,6 +308,23 @@ class Partnership(LedgerAggregate):
             "leaves can (an activation or conclusion stands)"
         )
 
+    def party_joined_by(self, operation: str) -> str | None:
+        """The party whose joining ``operation`` recorded (None if it recorded no join)."""
+        for s in self.spells:
+            if s.op == operation and s.op != self.meta.op_id:
+                return s.party
+        return None
+
+    def check_join_voidable_with(self, operation: str, pledges: list[str]) -> None:
+        """A join cannot be voided when the party pledged contributions to the partnership
+        (``pledges``, the handler finds them): only a member pledges, so they rest on it."""
+        party = self.party_joined_by(operation)
+        if party is not None and pledges:
+            raise CorrectionRefused(
+                f"{party}'s joining partnership {self.key} cannot be voided: it pledged contribution"
+                f"{'s' if len(pledges) > 1 else ''} {', '.join(pledges)} as a member"
+            )
+
     def check_join_voidable(self, index: int) -> None:
         """A join can be voided unless it is how a founding member came in, the party has left
         since (void the leave first), or it took part in decisions while a member."""

@@ -120,3 +120,13 @@ def test_void_and_amend_from_the_cli(tmp_path: Path) -> None:
     again = invoke(["record", json.dumps(op)], db=db)
     assert again.exit_code == 1
     assert f"operation {first} was already voided" in again.output
+
+
+def test_a_join_of_a_party_that_pledged_stays(tmp_path: Path) -> None:
+    db = str(build_demo(tmp_path / "d"))
+    rows = as_json(["history", "puppet-tour", "--op", "join_partnership"], db)
+    city = next(r for r in rows if r["actor"] == "city-fukushima")
+    op = {"op": "void_operation", "operation": city["op_id"], "reason": "r", "on": "2013-01-10"}
+    refused = invoke(["record", json.dumps(op)], db=db)
+    assert refused.exit_code == 1
+    assert "city-fukushima's joining partnership puppet-tour cannot be voided" in refused.output

@@ -137,6 +137,17 @@ def test_a_join_is_voided_unless_the_party_took_part_in_a_decision() -> None:
     assert p.current_members == ["a", "b"]
 
 
+def test_a_join_is_not_voided_when_the_party_pledged_as_a_member() -> None:
+    p = partnership()
+    p.join("c", None, D, meta("join"))
+    with pytest.raises(
+        CorrectionRefused, match="c's joining partnership p cannot be voided: it pledged contribution c1 as a member"
+    ):
+        p.check_join_voidable_with("join", ["c1"])
+    p.check_join_voidable_with("join", [])
+    p.check_join_voidable_with("not-a-join", ["c1"])
+
+
 def test_a_founding_membership_cannot_be_voided() -> None:
     p = partnership()
     with pytest.raises(CorrectionRefused, match="created partnership p"):
