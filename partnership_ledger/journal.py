@@ -37,10 +37,10 @@ KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would al
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 # Searched with a regex rather than character by character: a journal has a lot of text.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # control characters but \t and \n
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters (C0, DEL, C1) but \t and \n
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # both of the above
+_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")  # both of the above
 MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
@@ -193,7 +193,7 @@ def _checked_decimal(value: Any) -> Decimal:
         raise FieldError(f"must be a decimal string or an integer, not {_describe(value)}")
     number: str | int = value
     if isinstance(value, str):
-        number = value.strip()
+        number = value  # as given: " 1000" or "1000\n" is not a decimal string
         if not _DECIMAL_RE.fullmatch(number):
             raise FieldError(f'must be a decimal number such as "1200.50", not {_describe(value)}')
         # At most 11 characters: too few for too many digits or places (the usual case).
@@ -1191,14 +1191,14 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 value = _loads(text_)
             except json.JSONDecodeError as e:
                 raise JournalError(
-                    [JournalProblem(f"is not valid JSON at {_where(text_, e.pos)}: {e.msg}", rule="json")],
+                    [JournalProblem(f"is not valid JSON at {_where(text_, e.pos)}: {json_message(e)}", rule="json")],
                     source,
                 ) from None
             if not isinstance(value, list):  # pragma: no cover - starts with "["
                 raise JournalError([JournalProblem("must be a JSON array", rule="shape")], source)
             return value
         out = []
-        for lineno, line in enumerate(text_.splitlines(), 1):
+        for lineno, line in enumerate(_lines(text_), 1):
             if not line.strip():
                 continue
             try:
@@ -1207,7 +1207,7 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 raise JournalError(
                     [
                         JournalProblem(
-                            f"line {lineno} is not valid JSON at column {e.pos + 1}: {e.msg}",
+                            f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}",
                             index=len(out),
                             rule="json",
                         )
@@ -1218,15 +1218,32 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
     except RecursionError:
         raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
     except ValueError as e:  # e.g. an integer with more digits than Python will convert
-        raise JournalError([JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source) from None
+        raise JournalError([JournalProblem(number_problem(e), rule="json")], source) from None
 
 
-# JSON's own whitespace (json.loads skips only these), and str.splitlines()'s line breaks.
+# JSON's own whitespace (json.loads skips only these).
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")  # between two values of an array
 _WS_CHARS = frozenset(" \t\n\r")
-_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: JSON Lines are separated by ``\n`` only (a ``\r`` before it is JSON whitespace): U+2028, NEL
+#: and the like are text inside a string, never a line break (str.splitlines would split there).
+_LINE_BREAK = re.compile("\n")
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Constant)
+
+
+def json_message(e: json.JSONDecodeError) -> str:
+    """``json``'s message as a whole sentence: some end with "at", the position being apart
+    ("Unterminated string starting at"); the caller names the position."""
+    msg = e.msg
+    return msg[: -len(" at")] + " there" if msg.endswith(" at") else msg
+
+
+def number_problem(e: ValueError) -> str:
+    """What is wrong with a number ``json`` could not convert, without Python's own advice
+    (``sys.set_int_max_str_digits()``), which is no help to whoever wrote the journal."""
+    if "digits" in str(e):
+        return f"has a number with far more digits than a journal allows (at most {MAX_DIGITS})"
+    return f"has a number that cannot be read: {e}"
 
 
 def journal_text(data: bytes | str, source: str | None = None) -> str:
@@ -1305,7 +1322,7 @@ def _iter_array(text_: str, source: str | None) -> Iterator[Any]:
 
 
 def _lines(text_: str) -> Iterator[str]:
-    """``text_.splitlines()``, one line at a time."""
+    """The lines of a JSON Lines text (split at ``\n`` only), one at a time."""
     start = 0
     for m in _LINE_BREAK.finditer(text_):
         yield text_[start : m.start()]
@@ -1325,7 +1342,9 @@ def _iter_lines(text_: str, source: str | None) -> Iterator[Any]:
             raise JournalError(
                 [
                     JournalProblem(
-                        f"line {lineno} is not valid JSON at column {e.pos + 1}: {e.msg}", index=n, rule="json"
+                        f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}",
+                        index=n,
+                        rule="json",
                     )
                 ],
                 source,
@@ -1333,9 +1352,7 @@ def _iter_lines(text_: str, source: str | None) -> Iterator[Any]:
         except RecursionError:
             raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
         except ValueError as e:
-            raise JournalError(
-                [JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source
-            ) from None
+            raise JournalError([JournalProblem(number_problem(e), rule="json")], source) from None
         yield value
         n += 1
 
@@ -1378,6 +1395,12 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+#: Characters that some readers take for line breaks (Python's ``str.splitlines``, JavaScript
+#: before ES2019): written as JSON escapes, so that one operation is always one line.
+_LINE_SEPARATORS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def dump_operation(op: Mapping[str, Any]) -> str:
-    """One operation as a line of JSON."""
-    return json.dumps(to_json_value(dict(op)), ensure_ascii=False, separators=(", ", ": "))
+    """One operation as a line of JSON (no character in it that any reader splits lines on:
+    NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are escaped; JSON escapes the others)."""
+    return json.dumps(to_json_value(dict(op)), ensure_ascii=False, separators=(", ", ": ")).translate(_LINE_SEPARATORS)

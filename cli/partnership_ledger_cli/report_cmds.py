@@ -13,6 +13,7 @@ import click
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
+from .output import write_output
 from .params import IsoDate, complete_keys
 
 #: What each format's file is called; a file named for another format is refused.
@@ -31,19 +32,10 @@ def check_output_name(path: Path, fmt: str) -> None:
 
 
 def _write_file(path: Path, text: str | bytes) -> None:
-    """Write ``text`` to ``path`` whole or not at all."""
+    """Write ``text`` to ``path`` whole or not at all (see output.write_output)."""
     if path.is_dir():
         raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        if isinstance(text, bytes):
-            tmp.write_bytes(text)
-        else:
-            tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
+    write_output(path, [text])
 
 
 @click.command()
@@ -98,8 +90,9 @@ def _write_file(path: Path, text: str | bytes) -> None:
 @click.option(
     "--verify",
     is_flag=True,
-    help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
-    "verified (seconds on a ledger of a million events). Example: --all -o site --verify",
+    help="Walk the whole hash chain and recompute the read models first, and refuse a broken chain "
+    "or a read model that differs from the events; the report then says it was verified. "
+    "Example: --all -o site --verify",
 )
 @click.option(
     "--on",
@@ -140,6 +133,7 @@ def report(
       partnership-ledger report puppet-tour --format md --on 2010-03-31
     """
     # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
+    from partnership_ledger.projections.verification import require_read_models
     from partnership_ledger.reports import build_report, render_report, write_site
 
     if all_partnerships:
@@ -153,6 +147,8 @@ def report(
             locale = None  # the site's Japanese pages are ja-JP already
         key_pem = _read_key(Path(key_file)) if key_file is not None else None
         with state.open_ledger() as ledger:
+            if verify:  # no figure the events do not give (issue 14)
+                require_read_models(ledger)
             index = write_site(ledger, Path(output), verify=verify, key_pem=key_pem, locale=locale)
         click.echo(str(index))
         return
@@ -165,6 +161,8 @@ def report(
     elif fmt == "pdf":
         raise click.UsageError("a PDF is written to a file: name it with -o FILE.pdf")
     with state.open_ledger() as ledger:
+        if verify:
+            require_read_models(ledger)
         model = build_report(ledger, partnership, include_children=include_children, verify=verify, on=on)
     language = lang or (locale[:2] if locale else None)
     text: str | bytes
