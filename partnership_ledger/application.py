@@ -1320,13 +1320,18 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             "op_id",
             "corrects",
         )
+        until_text = recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until
         with self.db.transaction(commit=False) as c:
             c.execute(sql, params)
             rows = [dict(zip(names, row, strict=True)) for row in c.fetchall()]
             # What corrected each (a void, a re-dating), from the small table of corrections.
             corrected_by: dict[str, list[str]] = {}
-            c.execute("SELECT corrects, op_id FROM rm_corrections WHERE corrects IS NOT NULL ORDER BY position")
-            for corrects, by_op in c.fetchall():
+            c.execute(
+                "SELECT corrects, op_id, recorded_at FROM rm_corrections WHERE corrects IS NOT NULL ORDER BY position"
+            )
+            for corrects, by_op, recorded in c.fetchall():
+                if until_text is not None and str(recorded) > until_text:
+                    continue  # recorded after the time asked for (--as-of)
                 corrected_by.setdefault(corrects, []).append(by_op)
         for row in rows:
             row["corrected_by"] = corrected_by.get(row["op_id"], [])

@@ -15,7 +15,7 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.values import Money
+from .domain.values import Money, Terms
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
@@ -85,7 +85,10 @@ def partnership_view(p: Partnership) -> dict[str, Any]:
 
 
 def terms_view(a: Agreement) -> dict[str, Any]:
-    t = a.terms
+    return terms_of(a.terms)
+
+
+def terms_of(t: Terms) -> dict[str, Any]:
     return {
         "start": t.start,
         "end": t.end,
@@ -241,6 +244,9 @@ def view_on(view: dict[str, Any], aggregate: LedgerAggregate, on: date) -> dict[
         if not _kept(view["activated_on"], on):
             out["activated_on"], out["phase"] = None, "preparing"
     elif isinstance(aggregate, Agreement):
+        title, terms = aggregate.terms_on(on)
+        out["title"] = title
+        out["terms"] = terms_of(terms)
         out["signatures"] = {k: v for k, v in view["signatures"].items() if v <= on}
         out["unsigned"] = [p for p in view["parties"] if p not in out["signatures"]]
         if not _kept(view["terminated_on"], on):

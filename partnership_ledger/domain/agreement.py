@@ -186,6 +186,21 @@ class Agreement(LedgerAggregate):
             found = self.__dict__["_recorded_ops"] = {}
         return found
 
+    def terms_on(self, day: date) -> tuple[str, Terms]:
+        """The title and terms as they stood on ``day``: as drafted, changed by the amendments
+        that took effect by then, in the order they took effect."""
+        drafted: tuple[str, Terms] | None = self.__dict__.get("_drafted")
+        if drafted is None:
+            return self.title, self.terms
+        title, terms = drafted
+        for key in self.__dict__.get("_took_effect", []):
+            m = self.amendments[key]
+            if m.effective_on is not None and m.effective_on <= day:
+                changes = m.changes
+                title = changes.get("title", title)
+                terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
+        return title, terms
+
     def contributions_counted(self) -> list[str]:
         """The contributions pledged under this agreement (counted against its caps)."""
         return sorted({k for bucket in self.counted.values() for k, v in bucket.items() if v})
@@ -248,6 +263,9 @@ class Agreement(LedgerAggregate):
         self.amendments[amendment] = attrs.evolve(found, consents=consents, effective_on=effective)
         if effective is not None:
             # Every party consented: only now are they bound by the new terms.
+            if "_drafted" not in self.__dict__:  # (kept to read the terms as they stood on a day)
+                self.__dict__["_drafted"] = (self.title, self.terms)
+            self.__dict__.setdefault("_took_effect", []).append(amendment)
             changes = found.changes
             if "title" in changes:
                 self.title = changes["title"]

@@ -130,3 +130,20 @@ def test_a_join_of_a_party_that_pledged_stays(tmp_path: Path) -> None:
     refused = invoke(["record", json.dumps(op)], db=db)
     assert refused.exit_code == 1
     assert "city-fukushima's joining partnership puppet-tour cannot be voided" in refused.output
+
+
+def test_show_an_agreement_on_a_date_gives_the_terms_then(tmp_path: Path) -> None:
+    db = str(build_demo(tmp_path / "d"))
+    with PartnershipLedger.open(db) as ledger:
+        agreement = next(a for a in ledger.keys("agreement") if ledger.show(a)["amendments"])
+        view = ledger.show(agreement)
+        took = [m for m in view["amendments"] if m["effective_on"] is not None]
+        assert took
+        first = min(m["effective_on"] for m in took)
+        before = ledger.show(agreement, on=first.fromordinal(first.toordinal() - 1))
+        after = ledger.show(agreement, on=first)
+    changed = next(m for m in took if m["effective_on"] == first)["changes"]
+    for name in changed:
+        if name in after["terms"]:
+            assert after["terms"][name] == view["terms"][name] or len(took) > 1
+            assert before["terms"][name] != changed[name]
