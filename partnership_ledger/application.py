@@ -41,7 +41,7 @@ from .errors import (
     InvalidArgument as LedgerValueError,
 )
 from .handlers import apply_operation
-from .indicator_queries import IndicatorQueries, parse_as_of
+from .indicator_queries import IndicatorQueries, parse_as_of, parse_on
 from .journal import (
     Fingerprints,
     Operation,
@@ -61,7 +61,7 @@ from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
 from .unit_of_work import AggregateCache, UnitOfWork
-from .views import aggregate_view
+from .views import aggregate_view, view_on
 
 #: ``inline`` (default): every write and every open brings the read models up to date;
 #: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
@@ -533,6 +533,23 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 refuse(f"has {row[2]} operations but the history {row[3]}")
             self._op_index_checked_at = (row[0], row[1])
 
+    def _origin_of_op(self, op_id: str) -> uuid.UUID | None:
+        """The originator id of an operation's first event (the aggregate it was recorded on)."""
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
+                (op_id,),
+            )
+            row = c.fetchone()
+        return uuid.UUID(str(row[0])) if row else None
+
+    def _pledges_of(self, partnership: str, party: str) -> list[str]:
+        """The contributions a party pledged to a partnership, from the read models."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
+            return [str(r[0]) for r in c.fetchall()]
+
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
         (another process's, or a write that did not leave the cache current)."""
@@ -663,7 +680,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         the operations read so far: after the first, nothing more is applied, but the rest is
         still read so that the error lists every problem; the transaction then rolls back.
         """
-        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
+        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op, self._pledges_of)
         uow.vault = self.vault(recording=True)
         count = applied = 0
         seen: int | None = None
@@ -1312,9 +1329,28 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         found: LedgerAggregate = agg
         return found
 
-    def show(self, key: str) -> dict[str, Any]:
-        """Everything the ledger holds about ``key`` (any kind), as plain data."""
-        return self.reveal_view(aggregate_view(self.aggregate(key)))
+    def show(
+        self, key: str, *, on: date | str | None = None, as_of: datetime | date | str | None = None
+    ) -> dict[str, Any]:
+        """Everything the ledger holds about ``key`` (any kind), as plain data.
+
+        ``as_of``: what the ledger said at that recorded time (its events recorded by then);
+        ``on``: as things stood on that date, by the dates things happened. Both compose.
+        """
+        aggregate = self.aggregate(key) if as_of is None else self._aggregate_as_of(key, as_of)
+        view = self.reveal_view(aggregate_view(aggregate))
+        return view if on is None else view_on(view, aggregate, parse_on(on))
+
+    def _aggregate_as_of(self, key: str, as_of: datetime | date | str) -> LedgerAggregate:
+        until = parse_as_of(as_of)
+        kind = self._kind_of_key(key)
+        if kind is None:
+            raise UnknownKey(f"there is nothing named {key} in the ledger")
+        events = [e for e in self.events.get(aggregate_id(kind, key)) if getattr(e, "timestamp", until) <= until]
+        if not events:
+            raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
+        found: LedgerAggregate = _project(None, events)
+        return found
 
     def parties(self) -> list[dict[str, Any]]:
         """Every registered party: key, name, sector, capacity, identifiers, area."""
@@ -1361,16 +1397,27 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         include_children: bool = False,
         recorded_since: datetime | str | None = None,
         recorded_until: datetime | str | None = None,
+        on: date | str | None = None,
+        as_of: datetime | date | str | None = None,
     ) -> list[dict[str, Any]]:
         """Every recorded operation, oldest first, optionally filtered.
 
         ``key``: the thing itself, and for a partnership everything recorded on it (its
         agreements, contributions, targets, evaluations; with ``include_children`` its
         sub-partnerships' too); for a party everything that names it. ``party``: operations
-        naming that party. ``since``/``until``: effective dates, inclusive.
+        naming that party. ``since``/``until``: effective dates, inclusive (pledges count on
+        their day: the first day of their fiscal year unless they gave one). ``on``: as things
+        stood on that date (effective on or before it); ``as_of``: what was recorded by then.
         Each entry: position, recorded_at, effective, op, kind, key, partnership, actor,
-        recorded_by, note, summary.
+        recorded_by, note, summary, op_id, corrects (what a void or re-dating corrects) and
+        corrected_by (the operations that corrected it).
         """
+        if on is not None:
+            day = parse_on(on)
+            until = day if until is None else min(parse_on(until), day)
+        if as_of is not None:
+            stamp = parse_as_of(as_of)
+            recorded_until = stamp if recorded_until is None else min(parse_as_of(recorded_until), stamp)
         kind: str | None = None
         keys: list[str] = []
         if key is not None:
@@ -1396,12 +1443,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             where.append(f"h.op IN ({','.join('?' * len(op_list))})")
             params += op_list
         sql = (
-            "SELECT position, recorded_at, effective, op, kind, key, partnership, actor, "
-            "recorded_by, note, summary FROM rm_history h"
+            "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
+            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects FROM rm_history h "
+            "LEFT JOIN rm_corrections k ON k.position = h.position"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY position"
+        sql += " ORDER BY h.position"
         names = (
             "position",
             "recorded_at",
@@ -1414,10 +1462,25 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             "recorded_by",
             "note",
             "summary",
+            "op_id",
+            "corrects",
         )
+        until_text = recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until
         with self.db.transaction(commit=False) as c:
             c.execute(sql, params)
-            return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            # What corrected each (a void, a re-dating), from the small table of corrections.
+            corrected_by: dict[str, list[str]] = {}
+            c.execute(
+                "SELECT corrects, op_id, recorded_at FROM rm_corrections WHERE corrects IS NOT NULL ORDER BY position"
+            )
+            for corrects, by_op, recorded in c.fetchall():
+                if until_text is not None and str(recorded) > until_text:
+                    continue  # recorded after the time asked for (--as-of)
+                corrected_by.setdefault(corrects, []).append(by_op)
+        for row in rows:
+            row["corrected_by"] = corrected_by.get(row["op_id"], [])
+        return rows
 
     def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
         """Every stored event in notification order, as (position, domain event)."""
@@ -1528,16 +1591,40 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         to_time: datetime | date | str,
         *,
         include_children: bool = False,
+        by: str = "recorded",
+        on: date | str | None = None,
     ) -> dict[str, Any]:
-        """What changed in a partnership between two recorded times.
+        """What changed in a partnership between two times.
 
-        The operations recorded in ``(from_time, to_time]``, and each indicator (balance,
-        voice, targets, evaluations) as the ledger stated it at each of the two times.
+        ``by="recorded"`` (the default): the operations recorded in ``(from_time, to_time]``,
+        and each indicator (balance, voice, targets, evaluations) as the ledger stated it at
+        each of the two recorded times (``on``, if given, views both on that date).
+        ``by="effective"``: the two are dates: the operations that took effect in
+        ``(from_time, to_time]``, and each indicator as things stood on each date, by
+        everything recorded so far.
         """
-        start, end = parse_as_of(from_time), parse_as_of(to_time)
-        if end < start:
-            raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
-        before, after = self.replay_facts(start), self.replay_facts(end)
+        if by not in ("recorded", "effective"):
+            raise LedgerValueError(f"by must be recorded or effective, not {by!r}")
+        if by == "effective":
+            first, last = parse_on(from_time), parse_on(to_time)
+            if last < first:
+                raise LedgerValueError(f"--to ({last.isoformat()}) is before --from ({first.isoformat()})")
+            before, after = self._facts_for(None, first), self._facts_for(None, last)
+            start_text, end_text = first.isoformat(), last.isoformat()
+
+            def in_window(h: dict[str, Any]) -> bool:
+                return h["effective"] is not None and start_text < str(h["effective"]) <= end_text
+
+        else:
+            start, end = parse_as_of(from_time), parse_as_of(to_time)
+            if end < start:
+                raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
+            before, after = self._facts_for(start, on), self._facts_for(end, on)
+            start_text, end_text = start.isoformat(), end.isoformat()
+
+            def in_window(h: dict[str, Any]) -> bool:
+                return start_text < str(h["recorded_at"]) <= end_text
+
         children = self._children_for(partnership, include_children)
 
         def indicators(store: FactStore) -> dict[str, Any]:
@@ -1551,15 +1638,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 "evaluations": queries.evaluation_summary(store, partnership, children=children),
             }
 
-        events = [
-            h
-            for h in self.history(partnership, include_children=include_children)
-            if start.isoformat() < h["recorded_at"] <= end.isoformat()
-        ]
+        events = [h for h in self.history(partnership, include_children=include_children) if in_window(h)]
         return {
             "partnership": partnership,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
+            "by": by,
+            "from": start_text,
+            "to": end_text,
+            "on": None if on is None or by == "effective" else parse_on(on).isoformat(),
             "operations": events,
             "before": indicators(before),
             "after": indicators(after),

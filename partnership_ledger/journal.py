@@ -528,6 +528,11 @@ def area_code(value: Any) -> str:
     return value
 
 
+def op_ref(value: Any) -> str:
+    """An operation's id, as ``history`` shows it (not a key of the ledger: it is not looked up as one)."""
+    return _checked_key(value)
+
+
 # -- the operations -----------------------------------------------------------------------
 
 Spec = dict[str, tuple[Callable[[Any], Any], bool]]
@@ -541,6 +546,16 @@ OPS: dict[str, Spec] = {
         "capacity": (non_negative_money, OPT),
         "identifiers": (org_ids, OPT),
         "area": (area_code, OPT),
+    },
+    "amend_party": {
+        "party": (key, REQ),
+        "name": (text, OPT),
+        "sector": (enum_of(Sector), OPT),
+        "capacity": (non_negative_money, OPT),
+        "identifiers": (org_ids, OPT),
+        "area": (area_code, OPT),
+        "reason": (text, REQ),
+        "on": (a_date, REQ),
     },
     "propose_partnership": {
         "key": (key, REQ),
@@ -613,6 +628,7 @@ OPS: dict[str, Spec] = {
         "valuation_basis": (text, OPT),
         "instrument": (enum_of(Instrument), OPT),
         "fiscal_year": (year, REQ),
+        "on": (a_date, OPT),
         "description": (text, OPT),
         "recipient": (key, OPT),
     },
@@ -624,7 +640,9 @@ OPS: dict[str, Spec] = {
     },
     "correct_contribution": {
         "contribution": (key, REQ),
-        "delta": (nonzero_money, REQ),
+        "delta": (nonzero_money, OPT),
+        "delivery": (op_ref, OPT),
+        "delivered_on": (a_date, OPT),
         "reason": (text, REQ),
         "on": (a_date, REQ),
     },
@@ -671,6 +689,7 @@ OPS: dict[str, Spec] = {
     },
     "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
     "erase_subject": {"evaluator": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
+    "void_operation": {"operation": (op_ref, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
 }
 
 COMMON = {"op", "by", "note", "id"}

@@ -291,8 +291,8 @@ class LedgerMapper(Mapper[UUID]):
     The same stored events as :class:`~eventsourcing.persistence.Mapper` (topic, originator,
     version and state bytes, compressed and encrypted when it has a compressor or cipher),
     without copying each event's attributes: :meth:`LedgerTranscoder.encode_event` leaves
-    out the originator id and version. Classes with a ``class_version`` above 1 (whose state
-    also records it), and other transcoders, go eventsourcing's way.
+    out the originator id and version. A ``class_version`` above 1 is recorded last in the
+    state, as eventsourcing's mapper records it; other transcoders go eventsourcing's way.
     """
 
     def __init__(
@@ -306,12 +306,14 @@ class LedgerMapper(Mapper[UUID]):
         cls = type(domain_event)
         topic = self._topics.get(cls, _MISSING)
         if topic is _MISSING:
-            quick = self._encode_event is not None and getattr(cls, "class_version", 1) == 1
+            quick = self._encode_event is not None
             topic = self._topics[cls] = get_topic(cls) if quick else None
         if topic is None or self._encode_event is None:
             return super().to_stored_event(domain_event)
         attributes = vars(domain_event)
-        state = self._encode_event(attributes)
+        version = getattr(cls, "class_version", 1)
+        # A class_version above 1 is recorded last in the state, as eventsourcing's Mapper does.
+        state = self._encode_event(attributes if version == 1 else {**attributes, "class_version": version})
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:

@@ -291,7 +291,8 @@ class Vault:
             if subjects:
                 c.executemany("INSERT INTO ledger_subjects VALUES (?,?,?,?)", subjects)
             if private:
-                c.executemany("INSERT INTO ledger_private VALUES (?,?,?,?,?)", private)
+                # (A resubmission after a void files its evaluator row again: kept once.)
+                c.executemany("INSERT INTO ledger_private VALUES (?,?,?,?,?) ON CONFLICT (ref) DO NOTHING", private)
             if erased:
                 if backend == "sqlite":
                     # Deleted rows overwritten with zeros, not left in free space.
@@ -373,6 +374,13 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
             ("%Evaluation.SubjectErased",),
         )
         tombstones = c.fetchall()
+        c.execute(
+            f"SELECT originator_id, originator_version, topic, state FROM {db.events_table} WHERE topic LIKE ?",
+            ("%Evaluation.SubmissionVoided",),
+        )
+        voids = c.fetchall()
+        c.execute("SELECT key, originator_id FROM ledger_keys WHERE kind = 'evaluation'")
+        evaluation_keys = {str(r[1]).replace("-", ""): str(r[0]) for r in c.fetchall()}
         c.execute("SELECT value FROM ledger_meta WHERE name='chain_format'")
         fmt = c.fetchone()
     from uuid import UUID
@@ -384,6 +392,14 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
         event = mapper.to_domain_event(StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(state)))
         erased.add(str(event.subject))
         erased.update(str(v) for v in event.values)
+    # Submissions voided as recorded in error (corrections): their sealed values stay in the
+    # key table (erasable as any), though no read model shows the submission any more.
+    voided: set[tuple[str, str]] = set()
+    for oid, version, topic, state in voids:
+        event = mapper.to_domain_event(StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(state)))
+        evaluation = evaluation_keys.get(UUID(str(oid)).hex, "")
+        voided.add((evaluation, str(event.evaluator)))
+        voided.add((evaluation, vault.lookup_of(str(event.evaluator))))
     keys: dict[str, bytes] = {}
     for lookup, handle, stored_key, identity in subjects:
         try:
@@ -430,7 +446,13 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
     chain_refs = {str(c) for _, _, c in submitted if is_commitment(c)} | {
         f"{e}/{v}" for e, v, _ in submitted if is_commitment(v)
     }
-    extra = sorted(refs - chain_refs)
+    handles_of = {str(r[0]): str(r[1]) for r in subjects}  # lookup -> handle
+    voided_handles = {(e, handles_of.get(x, x)) for e, x in voided}
+    extra = sorted(
+        str(ref)
+        for ref, handle, aggregate, _f, _s in private
+        if str(ref) not in chain_refs and (str(aggregate), str(handle)) not in voided_handles
+    )
     if extra:
         return f"the key table holds a private value the chain does not commit to ({extra[0]}): it was inserted"
     if (committed or subjects) and (fmt is None or str(fmt[0]) != CHAIN_FORMAT):

@@ -83,7 +83,10 @@ _PLEDGED = re.compile(
     + _META_OBJECT
     + rb'(,"recipient":'
     + _N
-    + rb")?\}\Z"
+    + rb")?"
+    + rb'(,"on":(?:null|\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb"\}))?\}\Z"
 )
 
 #: timestamp, period, value, source, on, op_id, by, note
@@ -412,6 +415,8 @@ class EventDecoder:
             note,
             recipient_field,
             recipient,
+            on_field,
+            on,
         ) = m.groups()
         self.stamp = stamp = ts.decode("ascii")
         q = self._q
@@ -444,6 +449,8 @@ class EventDecoder:
         }
         if recipient_field is not None:
             d["recipient"] = None if recipient is None else recipient.decode("utf-8")
+        if on_field is not None:  # (a pledge stored without one reads its class's default)
+            d["on"] = None if on is None else q["date_iso"](on.decode("ascii"))
         return d
 
     # -- any event ----------------------------------------------------------------------------
@@ -456,8 +463,7 @@ class EventDecoder:
         found: tuple[type[Any], Callable[[Any], Any]] | None = None
         try:
             cls = resolve_topic(topic)
-            if getattr(cls, "class_version", 1) == 1:  # else upcast by the mapper
-                found = (cls, find_id_convertor(cls, UUID))
+            found = (cls, find_id_convertor(cls, UUID))
         except Exception:  # an unknown topic: the mapper says what is wrong
             found = None
         self._classes[topic] = found
@@ -519,7 +525,11 @@ class EventDecoder:
                 d = self._decode_state(state)
             except Exception:  # the mapper's error message names the event
                 return self._by_mapper(originator_id, version, topic, state), None
-            d.pop("class_version", None)
+            stored_version = d.pop("class_version", 1)
+            class_version = getattr(cls, "class_version", 1)
+            while stored_version < class_version:  # what the mapper does: the class's upcasters
+                getattr(cls, f"upcast_v{stored_version}_v{stored_version + 1}")(d)
+                stored_version += 1
         d["originator_id"] = originator_id if convert is None else convert(originator_id)
         d["originator_version"] = version
         event = object.__new__(cls)
