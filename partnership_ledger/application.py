@@ -43,7 +43,6 @@ from .errors import (
 from .handlers import apply_operation
 from .indicator_queries import IndicatorQueries, parse_as_of
 from .journal import (
-    Fingerprints,
     Operation,
     Validator,
     iter_raw,
@@ -355,9 +354,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         del data  # the text is all that is needed from here on
 
         def operations() -> tuple[Iterator[Operation], Validator]:
-            # A big journal's fingerprints (the ids of its operations) are worked out by a
-            # child process meanwhile, where that is safe (see Fingerprints).
-            validator = Validator(Fingerprints.start(text))
+            validator = Validator()
             valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
             return valid, validator
 
@@ -382,9 +379,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 _back_off(attempt)
             except PersistenceError as e:
                 raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
-            finally:
-                if validator is not None:
-                    validator.close()
         raise ConcurrencyError(
             f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
             "nothing was recorded, try again"

@@ -730,30 +730,18 @@ class Operation:
         return self.fields.get(name, default)
 
 
-# Canonical JSON of an operation (its fingerprint, the id of an operation without one). Built
-# once: json.dumps with these options makes a new encoder on every call.
+# Canonical JSON of an operation (its fingerprint, the id of an operation without one):
+# sorted keys, non-ASCII characters as they are, no spaces. These bytes are hashed into the
+# ids of recorded operations: they must never change (tests/unit/test_journal_ids.py).
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-# ... and its C encoder, made once (JSONEncoder.encode makes one per call), where there is one.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_CANONICAL_PARTS: Callable[[Any, int], list[str]] | None = (
-    _c_make_encoder(None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-    if _c_make_encoder is not None
-    else None
-)
 
 
 def op_fingerprint(raw: Mapping[str, Any]) -> str:
     """A stable id for an operation that has none: the hash of its canonical JSON."""
     obj = {k: v for k, v in raw.items() if k != "id"} if "id" in raw else raw
-    return _sha256(_canonical_text(obj).encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(_CANONICAL.encode(obj).encode("utf-8")).hexdigest()[:32]
 
 
-def _canonical_text(obj: Any) -> str:
-    """``obj`` as canonical JSON (see :func:`op_fingerprint`)."""
-    return "".join(_CANONICAL_PARTS(obj, 0)) if _CANONICAL_PARTS is not None else _CANONICAL.encode(obj)
-
-
-_sha256 = hashlib.sha256
 
 
 def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | None], list[JournalProblem]]:
@@ -912,27 +900,18 @@ class Validator:
     journal can be checked while it is read, without holding all of it.
     """
 
-    def __init__(self, fingerprints: Fingerprints | None = None) -> None:
+    def __init__(self) -> None:
         self.problems: list[JournalProblem] = []
         self.count = 0  # operations read so far
         # How many operations without an id had each fingerprint (their ids are
         # "<fingerprint>-<n>", so never the same), and the ids operations gave themselves.
         self._occurrences: dict[str, int] = {}
         self._given_ids: set[str] = set()
-        # The operations' fingerprints worked out ahead by another process (one for each
-        # raw operation, in order), if any: the same ones op_fingerprint gives.
-        self._fingerprints = fingerprints
-
-    def close(self) -> None:
-        """Stop the process working out fingerprints ahead, if there is one."""
-        if self._fingerprints is not None:
-            self._fingerprints.close()
 
     def add(self, raw: Any) -> Operation | None:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
         index = self.count
         self.count = index + 1
-        ahead = self._fingerprints.take() if self._fingerprints is not None else None
         name = raw.get("op") if type(raw) is dict else None
         quick = _QUICK_CHECKS.get(name) if type(name) is str else None
         fields = quick(raw) if quick is not None else None
@@ -940,7 +919,7 @@ class Validator:
             # The usual operation, good and without metadata (so without an id): its id is its
             # fingerprint (op_fingerprint's, inline), numbered.
             assert isinstance(name, str)
-            fingerprint = ahead or _sha256(_canonical_text(raw).encode("utf-8")).hexdigest()[:32]
+            fingerprint = op_fingerprint(raw)
             n = self._occurrences.get(fingerprint, 0)
             self._occurrences[fingerprint] = n + 1
             op_id = f"{fingerprint}-{n}"
@@ -954,7 +933,7 @@ class Validator:
         given = meta["id"]
         if given is None:
             # Two identical operations in one file are two operations: number them.
-            fingerprint = ahead or op_fingerprint(raw)
+            fingerprint = op_fingerprint(raw)
             n = self._occurrences.get(fingerprint, 0)
             self._occurrences[fingerprint] = n + 1
             op_id = f"{fingerprint}-{n}"
@@ -977,108 +956,6 @@ class Validator:
             return None
         problems = sorted(self.problems, key=lambda p: p.index if p.index is not None else -1)
         return JournalError(problems, source)
-
-
-class Fingerprints:
-    """The fingerprints of a journal's operations, worked out ahead by a child process.
-
-    An import spends about a tenth of its time on them (the canonical JSON and its hash); the
-    child reads the same text with the same code (:func:`iter_raw`) and writes, for each raw
-    operation in order, its fingerprint (32 hex digits) or ``-`` 32 times where it has none
-    to give (not an object, or not JSON the encoder writes); :meth:`take` reads the next one.
-    Any fingerprint the child does not give (it failed, stopped, or had none), the caller
-    works out itself: the ids are :func:`op_fingerprint`'s either way, so validation, and
-    every problem it reports, is unchanged.
-
-    Only started (:meth:`start`) where it is safe and worth it: on Linux, with ``os.fork``,
-    in a process running one thread (a fork copies only the calling thread: a lock another
-    one held would stay held in the child), for a text of at least :data:`FINGERPRINTS_MIN`
-    characters, unless ``PARTNERSHIP_LEDGER_HELPER=off``. The child touches nothing but the
-    text and the pipe, and ends with ``os._exit``.
-    """
-
-    _NONE = b"-" * 32
-
-    def __init__(self, pid: int, reader: Any) -> None:
-        self._pid: int | None = pid
-        self._read: Callable[[int], bytes] | None = reader.read
-        self._reader = reader
-
-    @classmethod
-    def start(cls, text_: str) -> Fingerprints | None:
-        """A child working out ``text_``'s fingerprints, or None where none is started."""
-        import os
-        import sys
-        import threading
-
-        if (
-            len(text_) < FINGERPRINTS_MIN
-            or not sys.platform.startswith("linux")
-            or not hasattr(os, "fork")
-            or threading.active_count() != 1
-            or os.environ.get("PARTNERSHIP_LEDGER_HELPER", "on").lower() in ("off", "0", "no")
-        ):
-            return None
-        try:
-            r, w = os.pipe()
-        except OSError:
-            return None
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return None
-        if pid == 0:  # pragma: no cover - the child (its work is checked through the parent)
-            try:
-                os.close(r)
-                with os.fdopen(w, "wb", buffering=1 << 16) as out:
-                    for raw in iter_raw(text_):
-                        try:
-                            out.write(op_fingerprint(raw).encode("ascii") if type(raw) is dict else cls._NONE)
-                        except Exception:
-                            out.write(cls._NONE)
-            finally:
-                os._exit(0)
-        os.close(w)
-        return cls(pid, os.fdopen(r, "rb", buffering=1 << 16))
-
-    def take(self) -> str | None:
-        """The next operation's fingerprint; None if the child has none for it (or is gone)."""
-        read = self._read
-        if read is None:
-            return None
-        try:
-            data = read(32)
-        except OSError:
-            data = b""
-        if len(data) != 32:
-            self.close()  # the child stopped (the text is not JSON from there on, say)
-            return None
-        if data == self._NONE:
-            return None
-        return data.decode("ascii")
-
-    def close(self) -> None:
-        """Stop reading; end the child if it is still working, and reap it."""
-        import os
-        import signal
-        from contextlib import suppress
-
-        self._read = None
-        if self._pid is None:
-            return
-        pid, self._pid = self._pid, None
-        self._reader.close()
-        with suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        with suppress(OSError):
-            os.waitpid(pid, 0)
-
-
-#: The smallest journal text (characters) whose fingerprints a child process works out: about
-#: 20,000 operations, where it saves a second or so (starting one takes a few milliseconds).
-FINGERPRINTS_MIN = 2_000_000
 
 
 # -- reading files ------------------------------------------------------------------------
