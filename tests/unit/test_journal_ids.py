@@ -93,7 +93,10 @@ def test_a_given_id_that_a_made_one_already_took_or_takes_later_is_refused() -> 
     assert ids == [f"{made}-0", f"{made}-0", f"{made}-1", f"{made}-1"]
     error = validator.error("j")
     assert error is not None
-    assert [(p.index, p.field, p.rule) for p in error.problems] == [(1, "id", "duplicate_id"), (3, "id", "duplicate_id")]
+    assert [(p.index, p.field, p.rule) for p in error.problems] == [
+        (1, "id", "duplicate_id"),
+        (3, "id", "duplicate_id"),
+    ]
 
 
 @given(
