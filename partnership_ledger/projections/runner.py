@@ -41,31 +41,6 @@ REBUILD_SYNCHRONOUS = 1
 REBUILD_AUTOCHECKPOINT = 10_000
 
 
-def _bind_nulls_and_blobs_quickly() -> None:
-    """Have Python's ``sqlite3`` bind None and bytes parameters without its slow path.
-
-    ``sqlite3`` binds ints, floats and strings straight; any other parameter, None and bytes
-    included, goes through its adapter lookup, which (with no adapter registered for its type)
-    asks the protocol object for ``__adapt__`` and lets the AttributeError be formatted and
-    dropped: about a microsecond a parameter, a few percent of a rebuild, whose rows hold
-    several NULLs each. Registered adapters are found in a dictionary instead: ``{}.get``
-    gives None for None, ``bytes`` the same bytes object; both in C. What is bound is the
-    same (NULL, the blob), for every sqlite3 connection of the process; the flag that makes
-    sqlite3 adapt every parameter is only set by adapters of int, float, str or bytearray.
-    An adapter the embedding program registered first for either type is left as it is.
-    """
-    import sqlite3
-
-    none_to_null: Any = {}.get
-    same_bytes: Any = bytes
-    for kind, adapter in ((type(None), none_to_null), (bytes, same_bytes)):
-        if (kind, sqlite3.PrepareProtocol) not in sqlite3.adapters:
-            sqlite3.register_adapter(kind, adapter)
-
-
-_bind_nulls_and_blobs_quickly()
-
-
 class AggregateInfo:
     """What the read models need to know about an aggregate to place its events."""
 
