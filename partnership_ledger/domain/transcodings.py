@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 from collections.abc import Callable
@@ -316,27 +315,10 @@ class LedgerMapper(Mapper[UUID]):
             state = self.compressor.compress(state)
         if self.cipher:
             state = self.cipher.encrypt(state)
-        if not _PLAIN_STORED_EVENT:
-            return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
-        # StoredEvent(...) without its frozen dataclass __init__ (which sets each field through
-        # object.__setattr__): the same object, its fields in its __dict__.
-        stored = _object_new(StoredEvent)
-        fields = stored.__dict__
-        fields["originator_id"] = attributes["originator_id"]
-        fields["originator_version"] = attributes["originator_version"]
-        fields["topic"] = topic
-        fields["state"] = state
-        return stored
+        return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
 
 
 _MISSING: Any = object()
-_object_new = object.__new__
-# StoredEvent is a frozen dataclass of these fields, with a __dict__ and nothing run on init.
-_PLAIN_STORED_EVENT = (
-    tuple(f.name for f in dataclasses.fields(StoredEvent)) == ("originator_id", "originator_version", "topic", "state")
-    and "__slots__" not in vars(StoredEvent)
-    and not hasattr(StoredEvent, "__post_init__")
-)
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
