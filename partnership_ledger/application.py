@@ -11,7 +11,6 @@ questions that return plain data::
 from __future__ import annotations
 
 import copy
-import gc
 import os
 import sqlite3
 import uuid
@@ -26,6 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent, Transcoder
 
+from .collector import collector_paused
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
@@ -358,7 +358,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
             return valid, validator
 
-        with _gc_paused():
+        with collector_paused():
             return self._record_batch(operations, dry_run=dry_run, source=source, progress=progress)
 
     def _record_batch(
@@ -1428,24 +1428,6 @@ class _SliceWriter:
         if self.first_position is None:
             self.first_position = positions[0]
         self.last_position = positions[-1]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a journal is imported.
-
-    A big import allocates millions of objects that live until it ends (operations,
-    aggregates, events); the collector would walk them over and over to find next to no
-    garbage, which took about a third of a 100k-operation import (bench/record.py).
-    Reference counting still frees memory meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _back_off(attempt: int) -> None:

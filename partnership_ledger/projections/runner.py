@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 
 if TYPE_CHECKING:
@@ -80,24 +81,6 @@ class ReadModel(Protocol):
     def table_names(self) -> Sequence[str]: ...
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
-
-
-@contextmanager
-def _collector_between_batches() -> Iterator[None]:
-    """Run Python's cyclic garbage collector between batches only, not during one.
-
-    A batch keeps thousands of decoded events alive at once; the collector would walk them
-    over and over to find nothing (they are freed by reference counting when the batch
-    ends), which took a seventh of a rebuild. The caller collects the young generations
-    every few batches, so memory stays bounded even if something made reference cycles.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -348,7 +331,7 @@ class Projections:
         if self.is_current():
             return 0
         try:
-            with _collector_between_batches():
+            with collector_paused():  # collected between batches only (below)
                 n = batch
                 for done in itertools.count(1):
                     if n < batch:
