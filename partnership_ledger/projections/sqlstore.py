@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import attrs
 
-from ..domain.values import EXACT, Money, fiscal_year_of
+from ..domain.values import EXACT, Money
 from ..storage.db import Cursor, Db
 from . import facts as F
 from .facts import (
@@ -40,7 +40,6 @@ from .facts import (
     SubmissionFact,
     TargetFact,
     in_kind_row,
-    pledged_fact,
 )
 from .runner import AggregateInfo, Item
 
@@ -263,8 +262,6 @@ _new_tuple: Any = tuple.__new__
 _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
-_DELIVERED = "ResourceContribution.Delivered"
-_PLEDGED = "ResourceContribution.Pledged"
 
 
 class SqlFactStore:
@@ -748,49 +745,8 @@ class FactsModel:
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
         store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
-        contributions, buckets = store._contributions, store._buckets
-        changed, changed_buckets, slot_of = (
-            store._changed_contributions.add,
-            store._bucket_changed.add,
-            store._bucket_slot,
-        )
-        new_contributions = store._new_contributions.add
         for position, event, info, _ in items:
             name = type(event).__qualname__
-            if name == _PLEDGED:
-                # The same inline: ``facts._pledged`` (the contribution stored, its amount
-                # counted in the bucket of its fiscal year).
-                fact = pledged_fact(store, event)
-                key = fact[0]
-                if contributions.get(key) is None:  # not in the table: new (as put_contribution)
-                    new_contributions(key)
-                contributions[key] = fact
-                changed(key)
-                bucket = (fact[1], fact[2], fact[6], fact[4], fact[5] or "", fact[8])
-                slot = buckets.get(bucket)
-                if slot is None:
-                    slot = slot_of(bucket)
-                slot[0] = _add(slot[0], fact[9])
-                changed_buckets(bucket)
-                continue
-            if name == _DELIVERED:
-                # The fold's most frequent event, inline: what ``facts._delivered`` does (the
-                # delivered amount added to the contribution and to its bucket of the fiscal
-                # year of the delivery), on the caches directly.
-                key = info.key
-                stored = contributions.get(key)
-                if stored is not None:
-                    fact = stored
-                    amount = event.value.amount
-                    contributions[key] = _new_tuple(ContributionFact, (*fact[:10], _add(fact[10], amount), *fact[11:]))
-                    changed(key)
-                    bucket = (fact[1], fact[2], fiscal_year_of(event.on, fact[7]), fact[4], fact[5] or "", fact[8])
-                    slot = buckets.get(bucket)
-                    if slot is None:
-                        slot = slot_of(bucket)
-                    slot[2] = _add(slot[2], amount)
-                    changed_buckets(bucket)
-                    continue
             fold = folds.get(name)
             if fold is not None:  # else derived bookkeeping
                 store.position = position
