@@ -257,7 +257,6 @@ def _trim(cache: dict[Any, Any], size: int) -> None:
 PREFETCH_CHUNK = 500
 
 _add = EXACT.add
-_new_tuple: Any = tuple.__new__
 #: The names of the events whose fold reads their contribution (by the aggregate's key).
 _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
@@ -663,13 +662,13 @@ class SqlFactStore:
                 pair,
             )
             for fy, kind, instrument, currency, p, w, d in rows:
-                found: BucketKey = _new_tuple(BucketKey, (*pair, fy, kind, instrument, currency))
+                found = BucketKey(*pair, fy, kind, instrument, currency)
                 if found not in buckets:  # else changed in this batch: the cache is newer
                     buckets[found] = [Decimal(p), Decimal(w), Decimal(d)]
             self._bucket_pairs.add(pair)
         slot = buckets.get(key)
         if slot is None:
-            made: BucketKey = _new_tuple(BucketKey, tuple(key))
+            made = BucketKey(*key)
             rows = []
             if self._c is None:  # outside a batch (nothing cached): this one bucket
                 rows = self._read(
