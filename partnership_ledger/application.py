@@ -11,7 +11,6 @@ questions that return plain data::
 from __future__ import annotations
 
 import copy
-import gc
 import os
 import sqlite3
 import uuid
@@ -26,6 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent, Transcoder
 
+from .collector import collector_paused
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
@@ -43,7 +43,6 @@ from .errors import (
 from .handlers import apply_operation
 from .indicator_queries import IndicatorQueries, parse_as_of, parse_on
 from .journal import (
-    Fingerprints,
     Operation,
     Validator,
     iter_raw,
@@ -629,13 +628,11 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         del data  # the text is all that is needed from here on
 
         def operations() -> tuple[Iterator[Operation], Validator]:
-            # A big journal's fingerprints (the ids of its operations) are worked out by a
-            # child process meanwhile, where that is safe (see Fingerprints).
-            validator = Validator(Fingerprints.start(text))
+            validator = Validator()
             valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
             return valid, validator
 
-        with _gc_paused():
+        with collector_paused():
             return self._record_batch(operations, dry_run=dry_run, source=source, progress=progress)
 
     def _record_batch(
@@ -656,9 +653,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 _back_off(attempt)
             except PersistenceError as e:
                 raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
-            finally:
-                if validator is not None:
-                    validator.close()
         raise ConcurrencyError(
             f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
             "nothing was recorded, try again"
@@ -1813,24 +1807,6 @@ class _SliceWriter:
         if self.first_position is None:
             self.first_position = positions[0]
         self.last_position = positions[-1]
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a journal is imported.
-
-    A big import allocates millions of objects that live until it ends (operations,
-    aggregates, events); the collector would walk them over and over to find next to no
-    garbage, which took about a third of a 100k-operation import (bench/record.py).
-    Reference counting still frees memory meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _back_off(attempt: int) -> None:

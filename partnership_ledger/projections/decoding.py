@@ -178,47 +178,8 @@ def _positional(transcoding: Any, fields: tuple[str, ...]) -> Callable[..., Any]
         return None
     if tuple(f.name for f in attrs.fields(cls)) != fields:
         return None
-    made: Callable[..., Any] = _slot_maker(cls, fields) or cls
+    made: Callable[..., Any] = cls
     return made
-
-
-def _slot_maker(cls: type[Any], fields: tuple[str, ...]) -> Callable[..., Any] | None:
-    """A quicker ``cls(*values)`` for a frozen slotted attrs class whose ``__init__`` only
-    sets its fields (no validator, converter, default factory or init hook): the object made
-    and each slot set through its descriptor, which is what that ``__init__`` does without
-    its per-call lookup of ``object.__setattr__``. None for any other class."""
-    import attrs
-
-    if "__slots__" not in cls.__dict__ or hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        return None
-    for f in attrs.fields(cls):
-        if f.validator is not None or f.converter is not None or not f.init or f.alias != f.name:
-            return None
-    found = [getattr(cls.__dict__.get(name), "__set__", None) for name in fields]
-    setters: list[Callable[[Any, Any], None]] = [f for f in found if f is not None]
-    if len(fields) not in (2, 3) or len(setters) != len(fields):
-        return None
-    new = object.__new__
-    if len(fields) == 2:
-        set_a, set_b = setters
-
-        def make2(a: Any, b: Any) -> Any:
-            o = new(cls)
-            set_a(o, a)
-            set_b(o, b)
-            return o
-
-        return make2
-    set_a, set_b, set_c = setters
-
-    def make3(a: Any, b: Any, c: Any) -> Any:
-        o = new(cls)
-        set_a(o, a)
-        set_b(o, b)
-        set_c(o, c)
-        return o
-
-    return make3
 
 
 def _text(b: bytes | None) -> str | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 
 if TYPE_CHECKING:
@@ -42,31 +43,6 @@ REBUILD_SYNCHRONOUS = 1
 #: contributions a delivery updates, were copied at every commit). About 40 MiB; the next
 #: commit after the rebuild copies what is left.
 REBUILD_AUTOCHECKPOINT = 10_000
-
-
-def _bind_nulls_and_blobs_quickly() -> None:
-    """Have Python's ``sqlite3`` bind None and bytes parameters without its slow path.
-
-    ``sqlite3`` binds ints, floats and strings straight; any other parameter, None and bytes
-    included, goes through its adapter lookup, which (with no adapter registered for its type)
-    asks the protocol object for ``__adapt__`` and lets the AttributeError be formatted and
-    dropped: about a microsecond a parameter, a few percent of a rebuild, whose rows hold
-    several NULLs each. Registered adapters are found in a dictionary instead: ``{}.get``
-    gives None for None, ``bytes`` the same bytes object; both in C. What is bound is the
-    same (NULL, the blob), for every sqlite3 connection of the process; the flag that makes
-    sqlite3 adapt every parameter is only set by adapters of int, float, str or bytearray.
-    An adapter the embedding program registered first for either type is left as it is.
-    """
-    import sqlite3
-
-    none_to_null: Any = {}.get
-    same_bytes: Any = bytes
-    for kind, adapter in ((type(None), none_to_null), (bytes, same_bytes)):
-        if (kind, sqlite3.PrepareProtocol) not in sqlite3.adapters:
-            sqlite3.register_adapter(kind, adapter)
-
-
-_bind_nulls_and_blobs_quickly()
 
 
 class AggregateInfo:
@@ -110,24 +86,6 @@ class ReadModel(Protocol):
     def table_names(self) -> Sequence[str]: ...
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
-
-
-@contextmanager
-def _collector_between_batches() -> Iterator[None]:
-    """Run Python's cyclic garbage collector between batches only, not during one.
-
-    A batch keeps thousands of decoded events alive at once; the collector would walk them
-    over and over to find nothing (they are freed by reference counting when the batch
-    ends), which took a seventh of a rebuild. The caller collects the young generations
-    every few batches, so memory stays bounded even if something made reference cycles.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -478,7 +436,7 @@ class Projections:
         if self.is_current():
             return 0
         try:
-            with _collector_between_batches():
+            with collector_paused():  # collected between batches only (below)
                 n = batch
                 for done in itertools.count(1):
                     if n < batch:

@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import attrs
 
-from ..domain.values import EXACT, Money, fiscal_year_of
+from ..domain.values import EXACT, Money
 from ..storage.db import Cursor, Db
 from . import facts as F
 from .facts import (
@@ -40,7 +40,6 @@ from .facts import (
     SubmissionFact,
     TargetFact,
     in_kind_row,
-    pledged_fact,
 )
 from .runner import AggregateInfo, Item
 
@@ -265,13 +264,10 @@ def _trim(cache: dict[Any, Any], size: int) -> None:
 PREFETCH_CHUNK = 500
 
 _add = EXACT.add
-_new_tuple: Any = tuple.__new__
 #: The names of the events whose fold reads their contribution (by the aggregate's key).
 _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
-_DELIVERED = "ResourceContribution.Delivered"
-_PLEDGED = "ResourceContribution.Pledged"
 
 
 class SqlFactStore:
@@ -713,13 +709,13 @@ class SqlFactStore:
                 pair,
             )
             for fy, kind, instrument, currency, p, w, d in rows:
-                found: BucketKey = _new_tuple(BucketKey, (*pair, fy, kind, instrument, currency))
+                found = BucketKey(*pair, fy, kind, instrument, currency)
                 if found not in buckets:  # else changed in this batch: the cache is newer
                     buckets[found] = [Decimal(p), Decimal(w), Decimal(d)]
             self._bucket_pairs.add(pair)
         slot = buckets.get(key)
         if slot is None:
-            made: BucketKey = _new_tuple(BucketKey, tuple(key))
+            made = BucketKey(*key)
             rows = []
             if self._c is None:  # outside a batch (nothing cached): this one bucket
                 rows = self._read(
@@ -832,10 +828,7 @@ class SqlFactStore:
                 slot[1] = _add(slot[1], Decimal(w))
             if v != zero:
                 slot[2] = _add(slot[2], Decimal(v))
-        return [
-            (_new_tuple(BucketKey, (partnership, *ident)), _new_tuple(Bucket, tuple(amounts)))
-            for ident, amounts in sums.items()
-        ]
+        return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in sums.items()]
 
     # -- voids: rare, so written straight to the tables (after what the batch appended) ------
     def _now(self) -> Cursor:
@@ -909,51 +902,8 @@ class FactsModel:
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
         store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
-        contributions, buckets = store._contributions, store._buckets
-        changed, changed_buckets, slot_of = (
-            store._changed_contributions.add,
-            store._bucket_changed.add,
-            store._bucket_slot,
-        )
-        new_contributions = store._new_contributions.add
         for position, event, info, _ in items:
             name = type(event).__qualname__
-            if name == _PLEDGED:
-                # The same inline: ``facts._pledged`` (the contribution stored, its amount
-                # counted in the bucket of its fiscal year).
-                fact = pledged_fact(store, event)
-                key = fact[0]
-                if contributions.get(key) is None:  # not in the table: new (as put_contribution)
-                    new_contributions(key)
-                contributions[key] = fact
-                changed(key)
-                bucket = (fact[1], fact[2], fact[6], fact[4], fact[5] or "", fact[8])
-                slot = buckets.get(bucket)
-                if slot is None:
-                    slot = slot_of(bucket)
-                slot[0] = _add(slot[0], fact[9])
-                changed_buckets(bucket)
-                store.add_amount(bucket, F.pledge_day(event, fact), fact[9], ZERO, ZERO)  # type: ignore[arg-type]
-                continue
-            if name == _DELIVERED:
-                # The fold's most frequent event, inline: what ``facts._delivered`` does (the
-                # delivered amount added to the contribution and to its bucket of the fiscal
-                # year of the delivery), on the caches directly.
-                key = info.key
-                stored = contributions.get(key)
-                if stored is not None:
-                    fact = stored
-                    amount = event.value.amount
-                    contributions[key] = _new_tuple(ContributionFact, (*fact[:10], _add(fact[10], amount), *fact[11:]))
-                    changed(key)
-                    bucket = (fact[1], fact[2], fiscal_year_of(event.on, fact[7]), fact[4], fact[5] or "", fact[8])
-                    slot = buckets.get(bucket)
-                    if slot is None:
-                        slot = slot_of(bucket)
-                    slot[2] = _add(slot[2], amount)
-                    changed_buckets(bucket)
-                    store.add_amount(bucket, event.on, ZERO, ZERO, amount)  # type: ignore[arg-type]
-                    continue
             fold = folds.get(name)
             if fold is not None:  # else derived bookkeeping
                 store.position = position
