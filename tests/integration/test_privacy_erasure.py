@@ -214,3 +214,27 @@ def test_a_commitment_is_salted(demo: Path) -> None:
     assert not guesses & set(committed)
     assert len([c for c in committed if is_commitment(c)]) == 3  # three private comments, all different
     assert len(set(committed)) == 3
+
+
+def test_voided_submissions_keep_their_sealed_values_until_an_erasure(demo: Path) -> None:
+    """A submission voided as recorded in error (corrections) leaves every view; its sealed
+    values stay (the key table still agrees with the chain), a resubmission is accepted, and
+    an erasure destroys them all."""
+    with PartnershipLedger.open(demo) as ledger:
+        ledger.open_evaluation("e-v", "th-lsp", "2011")
+        for i, (evaluator, role) in enumerate(((RESIDENT + "v", "resident"), ("th-cvs", "external"))):
+            ledger.record(
+                {"op": "submit_evaluation", "evaluation": "e-v", "evaluator": evaluator, "role": role,
+                 "scores": {"overall": 3}, "comment": f"{COMMENT} {i}", "on": "2011-09-01", "id": f"sub-{i}"}
+            )  # fmt: skip
+            ledger.record({"op": "void_operation", "operation": f"sub-{i}", "reason": "twice", "on": "2011-09-02"})
+        assert ledger.show("e-v")["submissions"] == []
+        assert ledger.check_key_table() is None
+        ledger.submit_evaluation("e-v", RESIDENT + "v", "resident", {"overall": 4}, "2011-09-03", comment="again")
+        assert ledger.check_key_table() is None
+        ledger.erase_subject(RESIDENT + "v", "asked", "2012-01-01")
+        ledger.erase_subject("th-cvs", "asked", "2012-01-01")
+        assert ledger.check_key_table() is None
+        assert integrity.verify_chain(ledger.db).ok
+        assert [s["comment"] for s in ledger.show("e-v")["submissions"]] == [ERASED_TEXT]
+    assert found_in(scan_files(demo), COMMENT + " 0", COMMENT + " 1") == []
