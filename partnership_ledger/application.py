@@ -312,9 +312,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
         else the first disagreement in a sentence (tampering). See privacy.vault."""
+        from .errors import IntegrityError
         from .privacy.vault import check_key_table, vault_secrets
 
-        master, pepper = vault_secrets(self.db, cipher_key())
+        try:
+            master, pepper = vault_secrets(self.db, cipher_key())
+        except IntegrityError as e:
+            return str(e)
         return check_key_table(self.db, master, pepper, self.mapper)
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
