@@ -1,0 +1,193 @@
+"""Write journal operations as a workbook (the template's shape) or as CSV files.
+
+:func:`write_workbook` writes the template (``ops`` empty, or the demo's as examples) and the
+export (every operation, numbered in ``seq`` in the order it was recorded, with its ``id``),
+in one shape: a README sheet, then one sheet per op (:func:`columns.sheet_ops`), row 1 the
+column names with a note in Japanese and English, drop-down lists for enumerations, dates as
+date cells, amounts as text (so no spreadsheet rounds them). What is written reads back
+(:mod:`.reading`) as the same operations with the same ids.
+
+Text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``, tab, CR first) is
+written as text: in a workbook as a string cell marked "quote prefix" (what Excel does when you
+type ``'=``), in CSV with a leading ``'`` that the reader takes off again (OWASP's advice).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .cells import needs_neutralising, neutralise, write_value
+from .columns import SheetColumn, all_columns
+from .notes import README_ROWS, column_note
+
+#: Column widths (characters) by kind of column.
+_WIDTHS = {"date": 12, "decimal": 16, "currency": 10, "integer": 10, "enum": 18, "key": 18, "boolean": 10}
+_HEADER_FILL = "DDEBF7"
+
+
+def _cell_values(op: Mapping[str, Any], columns: list[SheetColumn], seq: int | None) -> list[Any]:
+    row: list[Any] = []
+    for column in columns:
+        if column.field == "seq":
+            row.append(seq)
+            continue
+        value = op.get(column.field)
+        if column.sub is not None:
+            value = value.get(column.sub) if isinstance(value, Mapping) else None
+        row.append(None if value is None else write_value(value, column.kind))
+    return row
+
+
+def grouped(ops: Iterable[Mapping[str, Any]], *, numbered: bool) -> dict[str, list[list[Any]]]:
+    """Each op's rows of cell values, in the sheets' order (``seq`` filled when ``numbered``)."""
+    columns = all_columns()
+    rows: dict[str, list[list[Any]]] = {op: [] for op in columns}
+    for n, op in enumerate(ops, 1):
+        name = op["op"]
+        if name in rows:
+            rows[name].append(_cell_values(op, columns[name], n if numbered else None))
+    return rows
+
+
+def _text_cell(ws: Any, value: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=None)
+    cell.value = value
+    cell.data_type = "s"  # never a formula, whatever it starts with
+    cell.quotePrefix = True
+    return cell
+
+
+def _safe_row(ws: Any, values: list[Any]) -> list[Any]:
+    return [_text_cell(ws, v) if isinstance(v, str) and needs_neutralising(v) else v for v in values]
+
+
+def _write_readme(book: Any) -> None:
+    from openpyxl.styles import Font
+
+    ws = book.create_sheet("README")
+    ws.column_dimensions["A"].width = 90
+    ws.column_dimensions["B"].width = 90
+    from openpyxl.cell import WriteOnlyCell
+
+    for n, (ja, en) in enumerate(README_ROWS):
+        cells = []
+        for text in (ja, en):
+            cell = WriteOnlyCell(ws, value=text)
+            if n == 0:
+                cell.font = Font(bold=True, size=14)
+            cells.append(cell)
+        ws.append(cells)
+
+
+def _write_sheet(book: Any, op: str, columns: list[SheetColumn], rows: list[list[Any]]) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    ws = book.create_sheet(op)
+    ws.freeze_panes = "A2"
+    last_row = max(len(rows) + 200, 1000)
+    for i, column in enumerate(columns, 1):
+        letter = get_column_letter(i)
+        dim = ws.column_dimensions[letter]
+        dim.width = max(_WIDTHS.get(column.kind.name, 24), len(column.header) + 4)
+        if column.kind.name == "date":
+            dim.number_format = "yyyy-mm-dd"
+        elif column.is_amount or column.kind.name in ("key", "label", "text", "keys", "texts", "map"):
+            dim.number_format = "@"
+        choices = column.kind.choices if column.kind.name == "enum" else ()
+        if column.kind.name == "boolean":
+            choices = ("TRUE", "FALSE")
+        if choices and len(",".join(choices)) < 250:
+            dv = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+            dv.error = f"{column.header}: " + " / ".join(choices)
+            dv.errorTitle = column.header
+            dv.add(f"{letter}2:{letter}{last_row}")
+            ws.data_validations.append(dv)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=column.header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)
+        cell.alignment = Alignment(vertical="top")
+        comment = Comment(column_note(column), "partnership-ledger")
+        comment.width, comment.height = 320, 110
+        cell.comment = comment
+        header.append(cell)
+    ws.append(header)
+    for row in rows:
+        ws.append(_safe_row(ws, row))
+
+
+def write_workbook(target: str | Path | io.BytesIO, ops: Iterable[Mapping[str, Any]], *, numbered: bool) -> None:
+    """Write ``ops`` (journal operations, JSON-ready) in the template's shape to ``target``
+    (a file, replaced whole once complete, or a buffer). ``numbered``: fill ``seq``."""
+    from openpyxl import Workbook
+
+    rows = grouped(ops, numbered=numbered)
+    book = Workbook(write_only=True)
+    _write_readme(book)
+    for op, columns in all_columns().items():
+        _write_sheet(book, op, columns, rows[op])
+    if isinstance(target, io.BytesIO):
+        book.save(target)
+        return
+    write_atomically(Path(target), book.save)
+
+
+def write_atomically(path: Path, save: Callable[[str], None]) -> None:
+    """``save(tmp)`` then move the file into place: ``path`` is never left half-written."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
+    os.close(fd)
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return neutralise(value)
+    return str(value)
+
+
+def csv_file_name(n: int, op: str) -> str:
+    """``01-register_party.csv``: numbered, so a folder listing is the template's order."""
+    return f"{n:02d}-{op}.csv"
+
+
+def write_csv_folder(folder: Path, ops: Iterable[Mapping[str, Any]], *, numbered: bool) -> list[Path]:
+    """One CSV per op in ``folder`` (UTF-8 with a BOM, so Excel opens it right)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = grouped(ops, numbered=numbered)
+    written = []
+    for n, (op, columns) in enumerate(all_columns().items(), 1):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([c.header for c in columns])
+        for row in rows[op]:
+            writer.writerow([_csv_cell(v) for v in row])
+        path = folder / csv_file_name(n, op)
+        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        write_atomically(path, lambda tmp, data=data: Path(tmp).write_bytes(data))  # type: ignore[misc]
+        written.append(path)
+    return written
