@@ -32,6 +32,9 @@ from partnership_ledger.journal import (
     read_raw,
 )
 
+from partnership_ledger.spreadsheets import locate_error, read_operations_located, sheet_format
+from partnership_ledger.spreadsheets.reading import SheetRows
+
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
 from .output import Output, cell_text, output_options
@@ -150,13 +153,24 @@ def result_json(name: str, result: RecordResult) -> dict[str, Any]:
     help="Check the files against the ledger and report what would be recorded, recording "
     "nothing. Example: import --dry-run journal.json",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "xlsx", "csv"]),
+    help="Read every FILE as a journal (json: a JSON array or JSON Lines), a workbook (xlsx) or "
+    "CSV; by default each file's extension says (.xlsx, .csv, a folder of .csv files; "
+    "anything else is a journal). Example: --format csv records.txt",
+)
 @output_options()
 @pass_state
-def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool) -> None:
-    """Record journal files in the ledger.
+def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool, fmt: str | None) -> None:
+    """Record journal files and spreadsheets in the ledger.
 
     A journal FILE is a JSON array, or JSON Lines, of operations ("-" reads
-    stdin). Every FILE is read and checked first. Then each is recorded
+    stdin). A spreadsheet is a workbook (.xlsx) with one sheet per operation, a
+    CSV file (UTF-8 or CP932), or a folder of CSV files, as the template
+    command writes them (see docs/spreadsheets.md); a problem in one is named
+    by its cell, such as pledge!F14 (value/amount). Every FILE is read and checked first. Then each is recorded
     atomically, in order: all of its operations or none. Recording stops at the
     first file the ledger refuses (the error names the operation: "operation N
     (op): ..."); files recorded before it stay recorded. Operations already in
@@ -172,9 +186,15 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     """
     if files.count(STDIN) > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
+    sheets = {f: found for f in files if (found := spreadsheet_format(f, fmt)) is not None}
+    if STDIN in sheets:
+        raise click.UsageError("a spreadsheet cannot be read from stdin ('-'): give its file name")
     reports: list[dict[str, Any]] = []
     if dry_run:
-        journals = [(source_name(f), parse_journal(read_source(f), source_name(f))) for f in files]
+        journals = [
+            (source_name(f), read_spreadsheet(f, sheets[f])[0] if f in sheets else parse_journal(read_source(f), source_name(f)))
+            for f in files
+        ]
         with dry_run_ledger(state) as ledger:
             for name, result in dry_run_journals(ledger, journals):
                 reports.append(result_json(name, result))
@@ -189,8 +209,13 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     # it in slices within its one transaction (and checks it again: a file changed meanwhile
     # is still recorded whole or not at all). Only stdin, which cannot be read twice, is kept.
     kept: dict[str, bytes] = {}
+    read_sheets: dict[str, tuple[list[Operation], SheetRows]] = {}
     total = 0
     for f in files:
+        if f in sheets:
+            read_sheets[f] = read_spreadsheet(f, sheets[f])
+            total += len(read_sheets[f][0])
+            continue
         data = read_source(f)
         total += check_journal(data, source_name(f))
         if f == STDIN:
@@ -202,7 +227,10 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     with state.open_ledger(create=True) as ledger, progress_bar("importing", total, quiet=state.quiet) as advance:
         for i, (f, name) in enumerate(zip(files, names, strict=True)):
             try:
-                result = ledger.import_journal(kept.pop(f, b"") or read_source(f), source=name, progress=advance)
+                if f in read_sheets:
+                    result = record_spreadsheet(ledger, read_sheets.pop(f), name, advance)
+                else:
+                    result = ledger.import_journal(kept.pop(f, b"") or read_source(f), source=name, progress=advance)
             except LedgerError as e:
                 refused = (i, e)
                 break
@@ -226,6 +254,31 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
                 as_json=failure.as_json,
             )
         raise failure from exc
+
+
+def spreadsheet_format(path: str, fmt: str | None) -> str | None:
+    """``xlsx`` or ``csv`` if ``path`` is to be read as a spreadsheet, None for a journal."""
+    if fmt == "json" or path == STDIN and fmt is None:
+        return None
+    return sheet_format(path, fmt)
+
+
+def read_spreadsheet(path: str, fmt: str) -> tuple[list[Operation], SheetRows]:
+    """A spreadsheet's operations, every one checked, and where each came from."""
+    if not Path(path).exists():
+        raise StorageError(f"cannot read {path}: there is no such file")
+    return read_operations_located(path, fmt, source=path)
+
+
+def record_spreadsheet(
+    ledger: PartnershipLedger, read: tuple[list[Operation], SheetRows], name: str, advance: Any
+) -> RecordResult:
+    """Record a spreadsheet's operations atomically; a refusal names the row it came from."""
+    ops, rows = read
+    try:
+        return ledger.execute(ops, source=name, progress=advance)
+    except JournalError as e:
+        raise locate_error(e, rows) from e
 
 
 def check_journal(data: bytes, name: str) -> int:
@@ -286,25 +339,32 @@ def journal_chunks(ops: Iterable[Mapping[str, Any]], fmt: str) -> Iterator[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "jsonl"]),
+    type=click.Choice(["json", "jsonl", "xlsx"]),
     default="json",
     show_default=True,
-    help="A JSON array with one operation a line, or JSON Lines. Example: --format jsonl",
+    help="A JSON array with one operation a line, JSON Lines, or a workbook in the template's "
+    "shape (xlsx, with -o). Example: --format jsonl",
 )
 @pass_state
 def export(state: CliState, output_path: str, fmt: str) -> None:
-    """Write the whole ledger as a journal.
+    """Write the whole ledger as a journal (or a workbook).
 
     Operations come in the order they were recorded. The journal imports into
     an equivalent ledger: export, then import into a new --db, and the new
-    ledger holds the same operations.
+    ledger holds the same operations. A workbook (--format xlsx) has the
+    template's sheets, each operation numbered in seq (the order it was
+    recorded) and with its id, so it too imports into an equivalent ledger.
 
     \b
     Examples:
       partnership-ledger export -o backup.json
       partnership-ledger export --format jsonl | gzip > backup.jsonl.gz
       partnership-ledger export -o copy.json && partnership-ledger --db copy.sqlite import copy.json
+      partnership-ledger export --format xlsx -o ledger.xlsx
     """
+    if fmt == "xlsx":
+        export_workbook(state, output_path)
+        return
     count = 0
 
     def counted(ops: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
@@ -330,6 +390,26 @@ def export(state: CliState, output_path: str, fmt: str) -> None:
         _write_atomically(Path(output_path), chunks)
     if not state.quiet:
         click.echo(f"wrote {plural(count, 'operation')} to {click.format_filename(output_path)}")
+
+
+def export_workbook(state: CliState, output_path: str) -> None:
+    """The ledger as a workbook in the template's shape, to a file (or a pipe)."""
+    from io import BytesIO
+
+    from partnership_ledger.spreadsheets import write_workbook
+
+    if output_path == STDIN and sys.stdout.isatty():
+        raise click.UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
+    with state.open_ledger() as ledger, progress_bar("exporting", ledger.event_count(), quiet=state.quiet) as advance:
+        ops = list(ledger.export_operations(advance))
+    if output_path == STDIN:
+        buffer = BytesIO()
+        write_workbook(buffer, ops, numbered=True)
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.flush()
+        return
+    write_workbook(Path(output_path), ops, numbered=True)
+    state.note(f"wrote {plural(len(ops), 'operation')} to {click.format_filename(output_path)}")
 
 
 def _write_atomically(path: Path, chunks: Iterable[str]) -> None:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "report": "report_cmds",
     **dict.fromkeys(("verify", "checkpoint", "keygen"), "integrity_cmds"),
     "follow": "follow_cmds",
+    **dict.fromkeys(("template", "contributions"), "sheet_cmds"),
 }
 #: The modules that add commands.
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))

@@ -34,6 +34,8 @@ import attrs
 import click
 from rich.cells import cell_len
 
+from partnership_ledger.spreadsheets.cells import neutralise
+
 from .context import CliState
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -111,11 +113,26 @@ def cell_text(value: Any) -> str:
 
 @attrs.frozen
 class Column:
-    """A column of a text table: the row field, its header, and an optional formatter."""
+    """A column of a text table: the row field, its header, and an optional formatter.
+
+    ``kind`` says how a workbook (``--xlsx``) shows it: ``amount`` (a number with its
+    currency's format), ``percent``, ``score`` (two places), or None (by the value's type).
+    """
 
     field: str
     header: str
     format: Callable[[Any], str] = cell_text
+    kind: str | None = None
+
+
+def amount_text(value: Any) -> str:
+    """An amount with thousands separators (``8,000,000``), as every command shows amounts."""
+    if value is None:
+        return ""
+    try:
+        return format(Decimal(value), ",f")
+    except (ArithmeticError, TypeError, ValueError):
+        return cell_text(value)
 
 
 def plain_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
@@ -168,6 +185,10 @@ def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _csv_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        # Text a spreadsheet would run as a formula gets a leading "'" (OWASP); numbers,
+        # negative ones too, are left as they are.
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -243,17 +264,61 @@ def color_enabled(stream: Any) -> bool:
 
 @attrs.define
 class Output:
-    """Where and how a command prints: ``text`` (table or lines), ``json`` or ``csv``."""
+    """Where and how a command prints: ``text`` (table or lines), ``json``, ``csv`` or
+    ``xlsx``; to stdout, or to the file ``path`` (``-o``). ``bom``: start CSV with a byte
+    order mark (so Excel reads it as UTF-8); None: when writing to a file."""
 
     format: str = "text"
     quiet: bool = False
+    path: str | None = None
+    bom: bool | None = None
 
     @property
     def is_text(self) -> bool:
         return self.format == "text"
 
     def json(self, value: Any) -> None:
+        if self.path is not None:
+            self._write_text(to_json(value) + "\n")
+            return
         click.echo(to_json(value))
+
+    def _write_text(self, text: str, *, bom: bool = False) -> None:
+        from partnership_ledger.spreadsheets.writing import write_atomically
+
+        from pathlib import Path
+
+        data = (("\ufeff" if bom else "") + text).encode("utf-8")
+        assert self.path is not None
+
+        def save(tmp: str) -> None:
+            Path(tmp).write_bytes(data)
+
+        write_atomically(Path(self.path), save)
+        self._wrote()
+
+    def _wrote(self) -> None:
+        if not self.quiet and self.path is not None:
+            click.echo(f"wrote {click.format_filename(self.path)}", err=True)
+
+    def csv(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
+        """Rows as CSV, to the file (``-o``, with a BOM unless ``--no-bom``) or stdout."""
+        text = csv_text(rows, columns)
+        if self.path is not None:
+            self._write_text(text, bom=self.bom is not False)
+            return
+        if self.bom:
+            text = "\ufeff" + text
+        click.echo(text, nl=False)
+
+    def xlsx(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], title: str = "data") -> None:
+        """Rows as a workbook (typed cells, formats, frozen header) in the file ``-o``."""
+        from partnership_ledger.spreadsheets.tables import TableColumn, write_table
+
+        assert self.path is not None
+        table = [TableColumn(c.field, c.header, c.kind) for c in columns]
+        write_table(self.path, rows, table, title=title)
+        self._wrote()
 
     def rows(
         self,
@@ -266,7 +331,9 @@ class Output:
         if self.format == "json":
             self.json(list(rows))
         elif self.format == "csv":
-            click.echo(csv_text(rows, columns), nl=False)
+            self.csv(rows, columns)
+        elif self.format == "xlsx":
+            self.xlsx(rows, columns)
         elif not rows:
             if not self.quiet:
                 click.echo(empty, err=True)
@@ -279,6 +346,9 @@ class Output:
         """One object: JSON, or text lines (``tree_lines`` unless ``text`` is given)."""
         if self.format == "json":
             self.json(value)
+            return
+        if self.format in ("csv", "xlsx"):
+            self.rows([value], [Column(k, k) for k in value])
             return
         for line in text(value) if text is not None else tree_lines(value):
             click.echo(line)
@@ -298,23 +368,61 @@ def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Calla
 
     def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(f)
-        def wrapper(*args: Any, json_output: bool, csv_output: bool = False, **kwargs: Any) -> Any:
-            if json_output and csv_output:
-                raise click.UsageError("--json and --csv cannot be used together")
-            fmt = "json" if json_output else "csv" if csv_output else "text"
+        def wrapper(
+            *args: Any,
+            json_output: bool,
+            csv_output: bool = False,
+            xlsx_output: bool = False,
+            output_path: str | None = None,
+            bom: bool | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            chosen = [n for n, on in (("--json", json_output), ("--csv", csv_output), ("--xlsx", xlsx_output)) if on]
+            if len(chosen) > 1:
+                raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
+            fmt = "json" if json_output else "csv" if csv_output else "xlsx" if xlsx_output else "text"
+            if xlsx_output and output_path is None:
+                raise click.UsageError("--xlsx writes a workbook: give -o FILE.xlsx")
+            if output_path is not None and fmt == "text":
+                raise click.UsageError("-o goes with --csv, --xlsx or --json")
+            if bom is not None and fmt != "csv":
+                raise click.UsageError("--bom and --no-bom go with --csv")
             state = click.get_current_context().find_object(CliState)
             if state is not None and json_output:
                 state.json_errors = True
-            out = Output(fmt, quiet=state.quiet if state is not None else False)
+            out = Output(fmt, quiet=state.quiet if state is not None else False, path=output_path, bom=bom)
             return f(*args, out=out, **kwargs)
 
         command = wrapper
         if csv:
             command = click.option(
+                "--bom/--no-bom",
+                "bom",
+                default=None,
+                help="Start the CSV with a byte order mark, so that Excel reads it as UTF-8 (the default "
+                "when writing to a file with -o). Example: --csv --bom > rows.csv",
+            )(command)
+            command = click.option(
+                "-o",
+                "--output",
+                "output_path",
+                type=click.Path(dir_okay=False, writable=True),
+                help="Write the --csv, --xlsx or --json output to this file (replaced whole) instead "
+                "of stdout. Example: --xlsx -o rows.xlsx",
+            )(command)
+            command = click.option(
+                "--xlsx",
+                "xlsx_output",
+                is_flag=True,
+                help="Write a workbook (with -o FILE): amounts as numbers in their currency's format, "
+                "dates as dates, shares as percentages. Example: --xlsx -o rows.xlsx",
+            )(command)
+            command = click.option(
                 "--csv",
                 "csv_output",
                 is_flag=True,
-                help="Print CSV with a header row (nested fields as NAME_SUB columns). Example: --csv > rows.csv",
+                help="Print CSV with a header row (nested fields as NAME_SUB columns; text that would "
+                "read as a formula starts with '). Example: --csv > rows.csv",
             )(command)
         return click.option(
             "--json",

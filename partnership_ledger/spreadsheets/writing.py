@@ -170,6 +170,13 @@ def _csv_cell(value: Any) -> str:
     return str(value)
 
 
+def _bytes_saver(data: bytes) -> Callable[[str], None]:
+    def save(tmp: str) -> None:
+        Path(tmp).write_bytes(data)
+
+    return save
+
+
 def csv_file_name(n: int, op: str) -> str:
     """``01-register_party.csv``: numbered, so a folder listing is the template's order."""
     return f"{n:02d}-{op}.csv"
@@ -188,6 +195,6 @@ def write_csv_folder(folder: Path, ops: Iterable[Mapping[str, Any]], *, numbered
             writer.writerow([_csv_cell(v) for v in row])
         path = folder / csv_file_name(n, op)
         data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
-        write_atomically(path, lambda tmp, data=data: Path(tmp).write_bytes(data))  # type: ignore[misc]
+        write_atomically(path, _bytes_saver(data))
         written.append(path)
     return written
