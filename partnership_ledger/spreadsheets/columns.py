@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from .. import journal
+from ..domain.values import Vote
 
 #: The sheets' order: the ops others depend on first, the ones that end things last (a
 #: pledge before the partnership is concluded, a submission before its evaluation closes).
@@ -120,7 +121,7 @@ def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
     if parser is journal.period_values:
         return Kind("period_values")
     if parser is journal.votes:
-        return Kind("map", item="enum", choices=tuple(v.value for v in journal.Vote))
+        return Kind("map", item="enum", choices=tuple(v.value for v in Vote))
     if name in _DECIMALS:
         return Kind("decimal")
     if name in _INTEGERS:

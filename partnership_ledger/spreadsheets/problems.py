@@ -40,7 +40,8 @@ class CellProblem(JournalProblem):
         return f"{self.sheet}!{where}" if where else self.sheet
 
     def __str__(self) -> str:
-        what = f" ({self.header})" if self.header else ""
+        named = self.header or self.field
+        what = f" ({named})" if named else ""
         return f"{self.cell}{what}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:

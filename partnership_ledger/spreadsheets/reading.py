@@ -63,6 +63,9 @@ def sheet_format(path: str, given: str | None = None) -> str | None:
     return None
 
 
+Known = dict[str, dict[str, SheetColumn]]  # op -> header -> column
+
+
 @attrs.define
 class Sheet:
     """One sheet (or CSV file): its name, the op it holds (None: an ``op`` column), its rows."""
@@ -75,7 +78,7 @@ class Sheet:
 
 @attrs.define
 class _Header:
-    columns: list[tuple[int, SheetColumn | None]]  # (0-based index, column; None for "op")
+    columns: list[tuple[int, str | None]]  # (0-based index, header; None for the op column)
     letters: dict[tuple[str | None, str], str]  # (op, field) -> letter of its first column
     headers: dict[tuple[str | None, str], str]
 
@@ -111,12 +114,10 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_header(sheet: Sheet, header: Sequence[Any], known: dict[str, list[SheetColumn]], out: _Collector) -> _Header:
-    by_header: dict[str | None, dict[str, SheetColumn]] = {
-        op: {c.header: c for c in cols} for op, cols in known.items()
-    }
+def _read_header(sheet: Sheet, header: Sequence[Any], known: Known, out: _Collector) -> _Header:
+    by_header = known
     names = [_text_cell(v) for v in header]
-    columns: list[tuple[int, SheetColumn | None]] = []
+    columns: list[tuple[int, str | None]] = []
     letters: dict[tuple[str | None, str], str] = {}
     headers: dict[tuple[str | None, str], str] = {}
     ops = [sheet.op] if sheet.op is not None else list(known)
@@ -135,17 +136,19 @@ def _read_header(sheet: Sheet, header: Sequence[Any], known: dict[str, list[Shee
         found = [by_header[op][name] for op in ops if name in by_header[op]]
         if not found:
             where = f"the columns of {sheet.op} are {', '.join(by_header[sheet.op])}" if sheet.op else "no op has it"
-            out.add(CellProblem(f"unknown column {name!r} ({where})", sheet.name, 1, letter, rule="unknown_column"))
+            out.add(CellProblem(f"unknown column {name!r} ({where})", sheet.name, 1, letter, name, rule="unknown_column"))
             continue
-        columns.append((i, found[0]))
+        columns.append((i, name))
         for op in ops:
             column = by_header[op].get(name)
-            if column is not None and (op, column.field) not in letters:
-                letters[(op, column.field)] = letter
-                headers[(op, column.field)] = column.header
+            if column is not None:
+                letters[(op, column.header)] = letter
+                if (op, column.field) not in letters:
+                    letters[(op, column.field)] = letter
+                    headers[(op, column.field)] = column.header
     if sheet.op is not None:
         present = set(names)
-        for column in known[sheet.op]:
+        for column in known[sheet.op].values():
             if column.required and column.header not in present:
                 out.add(
                     CellProblem(
@@ -166,18 +169,18 @@ def _row_raw(
     number: int,
     values: Sequence[Any],
     header: _Header,
-    known: dict[str, list[SheetColumn]],
+    known: Known,
     out: _Collector,
 ) -> tuple[dict[str, Any] | None, int | None]:
     """The raw operation of one row (None if it has problems, reported), and its seq."""
     op = sheet.op
-    cells: list[tuple[int, SheetColumn, Any]] = []
+    cells: list[tuple[int, str, Any]] = []
     bad = False
-    for i, column in header.columns:
+    for i, name in header.columns:
         value = values[i] if i < len(values) else None
         if _is_empty(value):
             continue
-        if column is None:
+        if name is None:
             op = _text_cell(value)
             if op not in known:
                 out.add(
@@ -192,31 +195,30 @@ def _row_raw(
                 )
                 return None, None
             continue
-        cells.append((i, column, value))
+        cells.append((i, name, value))
     if op is None:
         if cells:
             out.add(CellProblem("has no op", sheet.name, number, header="op", rule="missing_field"))
         return None, None
-    own = {c.header for c in known[op]}
+    own = known[op]
     raw: dict[str, Any] = {"op": op}
     seq: int | None = None
     yen: set[str] = set()
-    for i, column, value in cells:
+    for i, name, value in cells:
         letter = column_letter(i + 1)
         if isinstance(value, str) and not sheet.csv and value in _EXCEL_ERRORS:
-            out.add(
-                CellProblem(f"holds the error {value}", sheet.name, number, letter, column.header, op=op, rule="cell")
-            )
+            out.add(CellProblem(f"holds the error {value}", sheet.name, number, letter, name, op=op, rule="cell"))
             bad = True
             continue
-        if column.header not in own:
+        column = own.get(name)
+        if column is None:
             out.add(
                 CellProblem(
                     f"is not a column of {op} (leave it empty in {op} rows)",
                     sheet.name,
                     number,
                     letter,
-                    column.header,
+                    name,
                     op=op,
                     rule="unknown_field",
                 )
@@ -248,7 +250,7 @@ def _row_raw(
     return (None if bad else raw), seq
 
 
-def _read_sheet(sheet: Sheet, known: dict[str, list[SheetColumn]], rows: SheetRows, out: _Collector) -> list[int | None]:
+def _read_sheet(sheet: Sheet, known: Known, rows: SheetRows, out: _Collector) -> list[int | None]:
     """Read a sheet's rows into ``rows``; the seq of each (None where not numbered)."""
     iterator = iter(sheet.rows)
     header_values = next(iterator, None)
@@ -275,7 +277,8 @@ def _read_sheet(sheet: Sheet, known: dict[str, list[SheetColumn]], rows: SheetRo
         return seqs
     for key, letter in header.letters.items():
         rows.letters[(sheet.name, *key)] = letter
-        rows.headers[(sheet.name, *key)] = header.headers[key]
+        if key in header.headers:
+            rows.headers[(sheet.name, *key)] = header.headers[key]
     for number, values in enumerate(iterator, 2):
         if all(_is_empty(v) for v in values):
             continue
@@ -336,7 +339,7 @@ def locate_error(error: JournalError, rows: SheetRows) -> JournalError:
 
 def read_sheets(sheets: Iterable[Sheet], source: str) -> tuple[SheetRows, list[JournalProblem]]:
     """The raw operations of ``sheets`` in the order they apply, and the problems found."""
-    known = all_columns()
+    known = {op: {c.header: c for c in cols} for op, cols in all_columns().items()}
     out = _Collector()
     rows = SheetRows()
     seqs: list[int | None] = []
@@ -365,7 +368,7 @@ def read_operations_located(
     found = sheet_format(str(path), fmt)
     if found is None:
         raise JournalError([JournalProblem("is not a spreadsheet (.xlsx or .csv)", rule="format")], name)
-    with _opened(Path(path), found, name) as sheets:
+    with open_sheets(Path(path), found, name) as sheets:
         rows, problems = read_sheets(sheets, name)
     validator = journal.Validator()
     ops = [op for op in map(validator.add, rows.raws) if op is not None]
@@ -392,7 +395,7 @@ class _Opened:
             self.close()
 
 
-def _opened(path: Path, fmt: str, name: str) -> _Opened:
+def open_sheets(path: Path, fmt: str, name: str) -> _Opened:
     if fmt == "csv":
         if path.is_dir():
             files = sorted(path.glob("*.csv")) + sorted(path.glob("*.tsv"))
@@ -469,7 +472,7 @@ def _xlsx_sheets(path: Path, name: str) -> _Opened:
     except Exception:
         book.close()
         raise
-    problems = [CellProblem(f.message, f.sheet, f.row, f.column, rule=f.rule) for f in findings]
+    problems: list[JournalProblem] = [CellProblem(f.message, f.sheet, f.row, f.column, rule=f.rule) for f in findings]
     if problems:
         book.close()
         raise JournalError(problems[:MAX_PROBLEMS], name)

@@ -114,8 +114,14 @@ def _cell(ws: Any, value: Any, kind: str | None, currency: str | None) -> tuple[
         kind = "amount"
     if kind in ("amount", "percent", "score", "number"):
         number = _as_number(value)
+        if number is not None and len(number.as_tuple().digits) > 15:
+            # More digits than a spreadsheet's number holds: kept exact, as text.
+            cell = WriteOnlyCell(ws, value=format(number, "f"))
+            cell.data_type = "s"
+            return cell, format(number, "f")
         if number is not None:
-            cell = WriteOnlyCell(ws, value=number)
+            cell = WriteOnlyCell(ws, value=None)
+            cell.value = number  # a Decimal: openpyxl writes str(number), exactly
             if kind == "amount":
                 cell.number_format = amount_format(currency, _places(number))
                 shown = f"{number:,f} {currency or ''}"
