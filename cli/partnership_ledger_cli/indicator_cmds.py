@@ -27,13 +27,18 @@ def _ratio(value: Any) -> str:
     return "" if value is None else format(Decimal(value), "f")
 
 
+def _score(value: Any) -> str:
+    """A mean score with two places (``4.00``), as people write scores."""
+    return "" if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
 BALANCE_COLUMNS = (
     Column("party", "party"),
     Column("sector", "sector"),
-    Column("value", "value", lambda v: cell_text(v) if v is None else format(Decimal(v), ",f")),
-    Column("share", "share", _pct),
-    Column("agreed_share", "agreed", _pct),
-    Column("deviation", "deviation", _ratio),
+    Column("value", "value", lambda v: cell_text(v) if v is None else format(Decimal(v), ",f"), kind="amount"),
+    Column("share", "share", _pct, kind="percent"),
+    Column("agreed_share", "agreed", _pct, kind="percent"),
+    Column("deviation", "deviation", _pct, kind="percent"),
     Column("capacity_burden", "of capacity", _ratio),
     Column("relative_capacity_burden", "relative", _ratio),
 )
@@ -43,8 +48,8 @@ VOICE_COLUMNS = (
     Column("voice", "voice"),
     Column("proposed", "proposed"),
     Column("votes", "votes"),
-    Column("voice_share", "voice share", _pct),
-    Column("share", "burden share", _pct),
+    Column("voice_share", "voice share", _pct, kind="percent"),
+    Column("share", "burden share", _pct, kind="percent"),
 )
 
 TARGET_COLUMNS = (
@@ -55,17 +60,17 @@ TARGET_COLUMNS = (
     Column("period", "period"),
     Column("latest", "latest"),
     Column("target", "target"),
-    Column("progress", "progress", _pct),
+    Column("progress", "progress", _pct, kind="percent"),
     Column("status", "status"),
 )
 
 CRITERION_COLUMNS = (
     Column("criterion", "criterion"),
-    Column("resident_mean", "residents", _ratio),
-    Column("party_mean", "parties", _ratio),
-    Column("external_mean", "external", _ratio),
-    Column("combined", "combined", _ratio),
-    Column("gap", "gap (parties - residents)", _ratio),
+    Column("resident_mean", "residents", _score, kind="score"),
+    Column("party_mean", "parties", _score, kind="score"),
+    Column("external_mean", "external", _score, kind="score"),
+    Column("combined", "combined", _score, kind="score"),
+    Column("gap", "gap (parties - residents)", _score, kind="score"),
 )
 
 
