@@ -79,9 +79,10 @@ def verify(state: CliState, out: Output, checkpoint_file: Path | None, public_ke
             as_json=state.json_errors,
         )
     if out.format != "json":
-        out.message(f"ok: {result.message}")
         if out.quiet:
             click.echo(f"{result.size} {result.root}")
+        else:
+            out.answer(f"ok: {result.message}")
 
 
 @click.command()

@@ -40,6 +40,19 @@ COMMANDS: dict[str, str] = {
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
 
 
+#: The options that belong before the command (``partnership-ledger --db X history``).
+GLOBAL_OPTIONS = ("--db", "--quiet", "-q", "--verbose", "-v")
+
+
+def global_option_hint(ctx: click.Context, option: str) -> click.UsageError:
+    """The error for a global option given after the command: where it goes instead."""
+    command = ctx.invoked_subcommand or "COMMAND"
+    shown = f"{option} PATH" if option == "--db" else option
+    return click.UsageError(
+        f"{option} is a global option and goes before the command: {PROG_NAME} {shown} {command} ...", ctx
+    )
+
+
 class LedgerGroup(click.Group):
     """A group that loads each command's module on first use, lists commands in the order of
     :data:`COMMANDS`, and reports every error plainly."""
@@ -70,6 +83,10 @@ class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.NoSuchOption as exc:
+            if exc.option_name in GLOBAL_OPTIONS:
+                raise global_option_hint(ctx, exc.option_name) from exc
+            raise
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:

@@ -155,12 +155,24 @@ def print_rich_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column
     from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-    for c in columns:
-        table.add_column(c.header)
-    for row in rows:
+    cells = [[c.format(row.get(c.field)) for c in columns] for row in rows]
+    for i, c in enumerate(columns):
+        if c.field in KEY_FIELDS or i == 0:
+            # A key is what the reader types next: never cut or wrapped; other columns wrap.
+            width = max((cell_len(line[i]) for line in cells), default=0)
+            table.add_column(c.header.upper(), no_wrap=True, min_width=max(width, cell_len(c.header)))
+        else:
+            table.add_column(c.header.upper(), overflow="fold")
+    for line in cells:
         # Text(), not str: ledger data must never be read as rich markup.
-        table.add_row(*(Text(c.format(row.get(c.field))) for c in columns))
+        table.add_row(*(Text(cell) for cell in line))
     Console(file=sys.stdout).print(table)
+
+
+#: Row fields that hold keys (shown whole in a terminal table).
+KEY_FIELDS = frozenset(
+    {"key", "party", "partnership", "contribution", "agreement", "target", "evaluation", "evaluator", "parent"}
+)
 
 
 def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
@@ -353,10 +365,16 @@ class Output:
         for line in text(value) if text is not None else tree_lines(value):
             click.echo(line)
 
-    def message(self, text: str) -> None:
-        """A human summary line (stdout): not with ``--json``/``--csv``, not with ``-q``."""
-        if self.is_text and not self.quiet:
+    def answer(self, text: str) -> None:
+        """The command's answer in words (stdout, as data is): not with ``--json``/``--csv``."""
+        if self.is_text:
             click.echo(text)
+
+    def message(self, text: str) -> None:
+        """A human summary line (stderr, so that it never mixes with data): not with
+        ``--json``/``--csv``, not with ``-q``."""
+        if self.is_text and not self.quiet:
+            click.echo(text, err=True)
 
 
 def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

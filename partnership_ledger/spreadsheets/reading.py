@@ -400,7 +400,7 @@ def open_sheets(path: Path, fmt: str, name: str) -> _Opened:
         if path.is_dir():
             files = sorted(path.glob("*.csv")) + sorted(path.glob("*.tsv"))
             if not files:
-                raise JournalError([JournalProblem("holds no .csv files", rule="format")], name)
+                raise StorageError(f"cannot read {name}: it is a folder with no .csv files in it")
             return _Opened(iter([_csv_sheet(f, f.name) for f in _csv_order(files)]))
         return _Opened(iter([_csv_sheet(path, name)]))
     return _xlsx_sheets(path, name)
