@@ -379,7 +379,7 @@ def _headline(ind: dict[str, Any]) -> dict[str, Any]:
     help="The later recorded time (a bare date is the end of that day, UTC). Example: --to 2026-03-31",
 )
 @click.option("--include-children", is_flag=True, help="Include the sub-partnerships. Example: --include-children")
-@output_options()
+@output_options(csv=True)
 @pass_state
 def diff(
     state: CliState, out: Output, partnership: str, from_time: datetime, to_time: datetime, include_children: bool
@@ -393,11 +393,17 @@ def diff(
     Examples:
       partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31
       partnership-ledger diff th-lsp --include-children --from 2026-01-01T09:00 --to 2026-02-01 --json
+      partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31 --csv
+
+    With --csv (or --xlsx -o FILE) one row per indicator: before, after, changed.
     """
     with state.open_ledger() as ledger:
         result = ledger.diff(partnership, from_time, to_time, include_children=include_children)
     if out.format == "json":
         out.json(result)
+        return
+    if out.format in ("csv", "xlsx"):
+        out.rows(diff_rows(result), DIFF_COLUMNS)
         return
     click.echo(f"partnership {partnership}: from {result['from']} to {result['to']}")
     click.echo(f"operations recorded: {len(result['operations'])}")
@@ -423,6 +429,29 @@ def diff(
         b, a = shares_b.get(party), shares_a.get(party)
         if b != a:
             click.echo(f"  share of {party}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
+
+
+DIFF_INDICATORS = ("total", "gini", "hhi", "excessive_burden", "decisions", "alignment", "money_without_voice", "targets")
+DIFF_COLUMNS = (
+    Column("indicator", "indicator"),
+    Column("before", "before"),
+    Column("after", "after"),
+    Column("changed", "changed"),
+)
+
+
+def diff_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per indicator (and per party's share) of a diff: before, after, changed."""
+    before, after = _headline(result["before"]), _headline(result["after"])
+    rows = []
+    for name in DIFF_INDICATORS:
+        b, a = before.get(name), after.get(name)
+        rows.append({"indicator": name, "before": cell_text(b), "after": cell_text(a), "changed": b != a})
+    shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
+    for party in sorted(set(shares_b) | set(shares_a)):
+        b, a = shares_b.get(party), shares_a.get(party)
+        rows.append({"indicator": f"share of {party}", "before": _pct(b), "after": _pct(a), "changed": b != a})
+    return rows
 
 
 def register(cli: click.Group) -> None:

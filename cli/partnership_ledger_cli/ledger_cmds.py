@@ -598,9 +598,14 @@ def demo_tour(db: str, available: Iterable[str]) -> list[str]:
     show_default=True,
     help="Folder to build the demo ledger in (created; must not hold a ledger already). Example: -o /tmp/demo",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build the demo again where one was built before (its ledger and site are replaced). Example: demo --force",
+)
 @output_options()
 @click.pass_context
-def demo(ctx: click.Context, folder: str, out: Output) -> None:
+def demo(ctx: click.Context, folder: str, out: Output, force: bool) -> None:
     """Build the demo ledger and say what to try.
 
     The ledger holds the bundled demo journal: a puppet-theatre partnership
@@ -619,6 +624,14 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise StorageError(f"{folder} is a file, not a folder: choose another with -o")
+    existing = path / "partnership-ledger.sqlite"
+    if existing.exists():
+        if not force:
+            raise StorageError(
+                f"{existing} already exists: 'partnership-ledger demo --force' builds the demo again "
+                "(or choose another folder with -o)"
+            )
+        remove_demo(path)
     ledger_path = build_demo(path)
     with PartnershipLedger.open(ledger_path, create=False) as ledger:
         facts = ledger.info()
@@ -652,6 +665,15 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     for line in tour:
         out.message(f"  {line}")
     out.message(f"\nor set the ledger once: export {ENV_DB}={shlex.quote(db)}")
+
+
+def remove_demo(path: Path) -> None:
+    """Remove what ``demo`` built in ``path`` (its ledger files and its site), nothing else."""
+    import shutil
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (path / f"partnership-ledger.sqlite{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(path / "site", ignore_errors=True)
 
 
 def register(cli: click.Group) -> None:

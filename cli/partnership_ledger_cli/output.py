@@ -175,9 +175,24 @@ KEY_FIELDS = frozenset(
 )
 
 
+def _item_text(item: Any) -> str:
+    """One object of a list, as a spreadsheet cell shows it: ``2008=3000`` for a period's
+    value (other fields after it in brackets), else ``name=value, name=value``."""
+    if not isinstance(item, Mapping):
+        return _csv_scalar(item)
+    if _is_money(item):
+        return f"{_csv_scalar(item['amount'])} {item['currency']}"
+    if "period" in item and "value" in item:
+        rest = [_csv_scalar(v) for k, v in item.items() if k not in ("period", "value") and v is not None]
+        extra = f" ({', '.join(rest)})" if rest else ""
+        return f"{_csv_scalar(item['period'])}={_csv_scalar(item['value'])}{extra}"
+    return ", ".join(f"{k}={_item_text(v)}" for k, v in item.items() if v is not None)
+
+
 def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
     """One row as CSV cells: nested objects become ``name_sub`` columns, lists of plain
-    values join with spaces, and lists of objects become one JSON cell."""
+    values join with spaces, and lists of objects one cell of ``; ``-separated items (no
+    JSON in a cell: ``2008=3000; 2009=5500``)."""
     out: dict[str, str] = {}
 
     def put(prefix: str, value: Any) -> None:
@@ -185,7 +200,7 @@ def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
             for k, v in value.items():
                 put(f"{prefix}_{k}", v)
         elif isinstance(value, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in value):
-            out[prefix] = to_json(value, indent=None)
+            out[prefix] = neutralise("; ".join(_item_text(v) for v in value))
         elif isinstance(value, (list, tuple)):
             out[prefix] = " ".join(_csv_scalar(v) for v in value)
         else:
