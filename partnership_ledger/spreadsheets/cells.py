@@ -107,7 +107,16 @@ def _float_text(value: float, what: str) -> str:
     return format(exact, "f")
 
 
+#: Japanese era names and the year before each era's first (平成21年度 is fiscal 2009).
+_ERAS = {"令和": 2018, "平成": 1988, "昭和": 1925}
+_ERA_RE = re.compile(r"(令和|平成|昭和)(元|[0-9]{1,2})年?度?")
+
+
 def integer_value(value: Any) -> int:
+    if isinstance(value, str):
+        era = _ERA_RE.fullmatch(unicodedata.normalize("NFKC", value).strip())
+        if era is not None:
+            return _ERAS[era[1]] + (1 if era[2] == "元" else int(era[2]))
     text = number_text(value, what="whole number")
     if "." in text:
         whole, _, fraction = text.partition(".")

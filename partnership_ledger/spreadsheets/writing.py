@@ -76,6 +76,10 @@ def _write_readme(book: Any) -> None:
     ws = book.create_sheet("README")
     ws.column_dimensions["A"].width = 90
     ws.column_dimensions["B"].width = 90
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     from openpyxl.cell import WriteOnlyCell
 
     for n, (ja, en) in enumerate(README_ROWS):
@@ -97,6 +101,11 @@ def _write_sheet(book: Any, op: str, columns: list[SheetColumn], rows: list[list
 
     ws = book.create_sheet(op)
     ws.freeze_panes = "A2"
+    # Printed (or made a PDF) a sheet is as wide as the page: landscape, every column.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     last_row = max(len(rows) + 200, 1000)
     for i, column in enumerate(columns, 1):
         letter = get_column_letter(i)

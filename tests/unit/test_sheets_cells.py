@@ -112,6 +112,8 @@ def test_numbers_in_text_and_label_columns_read_as_typed() -> None:
     assert read_cell("はい", Kind("boolean")) is True
     assert read_cell("FALSE", Kind("boolean")) is False
     assert read_cell(2008.0, Kind("integer")) == 2008
+    assert read_cell("平成21年度", Kind("integer")) == 2009
+    assert read_cell("令和元年", Kind("integer")) == 2019
 
 
 @given(st.text())
