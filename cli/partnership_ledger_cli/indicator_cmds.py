@@ -431,7 +431,16 @@ def diff(
             click.echo(f"  share of {party}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
 
 
-DIFF_INDICATORS = ("total", "gini", "hhi", "excessive_burden", "decisions", "alignment", "money_without_voice", "targets")
+DIFF_INDICATORS = (
+    "total",
+    "gini",
+    "hhi",
+    "excessive_burden",
+    "decisions",
+    "alignment",
+    "money_without_voice",
+    "targets",
+)
 DIFF_COLUMNS = (
     Column("indicator", "indicator"),
     Column("before", "before"),

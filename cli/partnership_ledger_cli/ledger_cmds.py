@@ -31,7 +31,6 @@ from partnership_ledger.journal import (
     parse_journal,
     read_raw,
 )
-
 from partnership_ledger.spreadsheets import locate_error, read_operations_located, sheet_format
 from partnership_ledger.spreadsheets.reading import SheetRows
 
@@ -192,7 +191,10 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool,
     reports: list[dict[str, Any]] = []
     if dry_run:
         journals = [
-            (source_name(f), read_spreadsheet(f, sheets[f])[0] if f in sheets else parse_journal(read_source(f), source_name(f)))
+            (
+                source_name(f),
+                read_spreadsheet(f, sheets[f])[0] if f in sheets else parse_journal(read_source(f), source_name(f)),
+            )
             for f in files
         ]
         with dry_run_ledger(state) as ledger:
@@ -258,7 +260,7 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool,
 
 def spreadsheet_format(path: str, fmt: str | None) -> str | None:
     """``xlsx`` or ``csv`` if ``path`` is to be read as a spreadsheet, None for a journal."""
-    if fmt == "json" or path == STDIN and fmt is None:
+    if fmt == "json" or (path == STDIN and fmt is None):
         return None
     return sheet_format(path, fmt)
 

@@ -311,9 +311,9 @@ class Output:
         click.echo(to_json(value))
 
     def _write_text(self, text: str, *, bom: bool = False) -> None:
-        from partnership_ledger.spreadsheets.writing import write_atomically
-
         from pathlib import Path
+
+        from partnership_ledger.spreadsheets.writing import write_atomically
 
         data = (("\ufeff" if bom else "") + text).encode("utf-8")
         assert self.path is not None

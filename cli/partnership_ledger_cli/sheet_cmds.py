@@ -96,10 +96,13 @@ CONTRIBUTION_COLUMNS = (
 
 
 @click.command()
-@click.argument(
-    "partnership", required=False, type=LedgerKey(), shell_complete=complete_keys("partnership")
+@click.argument("partnership", required=False, type=LedgerKey(), shell_complete=complete_keys("partnership"))
+@click.option(
+    "--party",
+    type=LedgerKey(),
+    shell_complete=complete_keys("party"),
+    help="Only this party's. Example: --party pref-fukushima",
 )
-@click.option("--party", type=LedgerKey(), shell_complete=complete_keys("party"), help="Only this party's. Example: --party pref-fukushima")
 @click.option(
     "--fiscal-year",
     "fiscal_year",
@@ -108,7 +111,19 @@ CONTRIBUTION_COLUMNS = (
 )
 @click.option(
     "--kind",
-    type=click.Choice(["money", "staff_time", "facility", "equipment", "expertise", "volunteer_time", "network", "information", "other"]),
+    type=click.Choice(
+        [
+            "money",
+            "staff_time",
+            "facility",
+            "equipment",
+            "expertise",
+            "volunteer_time",
+            "network",
+            "information",
+            "other",
+        ]
+    ),
     help="Only this kind of resource. Example: --kind money",
 )
 @click.option(

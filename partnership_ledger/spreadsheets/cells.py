@@ -203,7 +203,7 @@ def _json_numbers(value: Any) -> Any:
 
 
 def _money_text(text: str) -> dict[str, str]:
-    """"10,000,000 JPY", "JPY 10000000" or "10000000円" as journal money."""
+    """ "10,000,000 JPY", "JPY 10000000" or "10000000円" as journal money."""
     parts = unicodedata.normalize("NFKC", text).split()
     currency = None
     if len(parts) == 2:

@@ -7,7 +7,10 @@ from .columns import Kind, SheetColumn
 
 #: field -> (Japanese, English)
 FIELDS: dict[str, tuple[str, str]] = {
-    "key": ("この行で作るものの識別キー（半角英数字と - _ . :）", "the key of what this row creates (letters, digits, - _ . :)"),
+    "key": (
+        "この行で作るものの識別キー（半角英数字と - _ . :）",
+        "the key of what this row creates (letters, digits, - _ . :)",
+    ),
     "name": ("名称", "name"),
     "sector": ("主体の種別（一覧から選ぶ）", "kind of body (choose from the list)"),
     "capacity": ("年間予算などの規模（負担の大きさの比較に使う）", "annual budget, to compare burden with capacity"),
@@ -40,7 +43,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "amendment": ("変更のキー", "the amendment's key"),
     "changes": ("変更する条件", "the terms changed"),
     "kind": ("資源の種類（一覧から選ぶ）", "kind of resource (choose from the list)"),
-    "value": ("金額（文字列のまま入力：1,000,000 や 1000000円 も可）", "amount (kept as text; 1,000,000 and 円 accepted)"),
+    "value": (
+        "金額（文字列のまま入力：1,000,000 や 1000000円 も可）",
+        "amount (kept as text; 1,000,000 and 円 accepted)",
+    ),
     "quantity": ("数量", "quantity"),
     "unit": ("単位", "unit"),
     "valuation_basis": ("金銭換算の根拠", "how it was valued in money"),

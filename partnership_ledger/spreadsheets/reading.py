@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -136,7 +137,9 @@ def _read_header(sheet: Sheet, header: Sequence[Any], known: Known, out: _Collec
         found = [by_header[op][name] for op in ops if name in by_header[op]]
         if not found:
             where = f"the columns of {sheet.op} are {', '.join(by_header[sheet.op])}" if sheet.op else "no op has it"
-            out.add(CellProblem(f"unknown column {name!r} ({where})", sheet.name, 1, letter, name, rule="unknown_column"))
+            out.add(
+                CellProblem(f"unknown column {name!r} ({where})", sheet.name, 1, letter, name, rule="unknown_column")
+            )
             continue
         columns.append((i, name))
         for op in ops:
@@ -297,10 +300,12 @@ def _ordered(rows: SheetRows, seqs: list[int | None], out: _Collector) -> SheetR
     if all(s is None for s in seqs):
         return rows
     numbered = sorted((s, i) for i, s in enumerate(seqs) if s is not None)
-    for (a, i), (b, j) in zip(numbered, numbered[1:], strict=False):
+    for (a, i), (b, j) in itertools.pairwise(numbered):
         if a == b:
             sheet, row = rows.places[j]
-            out.add(CellProblem(f"repeats seq {b} (of {rows.places[i][0]}!{rows.places[i][1]})", sheet, row, rule="seq"))
+            out.add(
+                CellProblem(f"repeats seq {b} (of {rows.places[i][0]}!{rows.places[i][1]})", sheet, row, rule="seq")
+            )
     order = [i for _, i in numbered] + [i for i, s in enumerate(seqs) if s is None]
     return attrs.evolve(rows, raws=[rows.raws[i] for i in order], places=[rows.places[i] for i in order])
 

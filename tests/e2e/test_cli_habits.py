@@ -49,10 +49,12 @@ def test_demo_twice_offers_force(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     assert invoke(["demo", "-o", str(folder)]).exit_code == 0
     again = invoke(["demo", "-o", str(folder)])
-    assert again.exit_code == 1 and "demo --force" in again.stderr
+    assert again.exit_code == 1
+    assert "demo --force" in again.stderr
     forced = invoke(["demo", "-o", str(folder), "--force"])
     assert forced.exit_code == 0, forced.output
-    assert "built the demo ledger" in forced.stderr and forced.stdout == ""
+    assert "built the demo ledger" in forced.stderr
+    assert forced.stdout == ""
 
 
 def test_history_carries_amounts_and_shows_separators(demo_db: str) -> None:
@@ -60,7 +62,8 @@ def test_history_carries_amounts_and_shows_separators(demo_db: str) -> None:
     deliver = next(r for r in rows if r["op"] == "deliver")
     assert (deliver["amount"], deliver["currency"]) == ("8000000", "JPY")
     table = invoke(["history", "c-pref-2008"], db=demo_db).stdout
-    assert "delivered 8,000,000 JPY" in table and "8000000" not in table
+    assert "delivered 8,000,000 JPY" in table
+    assert "8000000" not in table
     rows_csv = list(csv.DictReader(io.StringIO(invoke(["history", "c-board-2011", "--csv"], db=demo_db).stdout)))
     correction = next(r for r in rows_csv if r["op"] == "correct_contribution")
     assert (correction["amount"], correction["currency"]) == ("-150000", "JPY")
@@ -68,7 +71,8 @@ def test_history_carries_amounts_and_shows_separators(demo_db: str) -> None:
 
 def test_targets_csv_has_no_json_in_cells(demo_db: str) -> None:
     text = invoke(["targets", "puppet-tour", "--csv"], db=demo_db).stdout
-    assert "{" not in text and "[" not in text
+    assert "{" not in text
+    assert "[" not in text
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["targets"].startswith("2008=3000; 2009=")
 
@@ -78,7 +82,8 @@ def test_show_and_diff_take_csv(demo_db: str) -> None:
     assert show[0]["pledged_amount"] == "8000000"
     diff = invoke(["diff", "puppet-tour", "--from", "2000-01-01", "--to", "2100-01-01", "--csv"], db=demo_db)
     rows = list(csv.DictReader(io.StringIO(diff.stdout)))
-    assert rows[0]["indicator"] == "total" and rows[0]["changed"] == "true"
+    assert rows[0]["indicator"] == "total"
+    assert rows[0]["changed"] == "true"
 
 
 def test_shares_and_deviations_are_both_percentages_and_scores_have_two_places(demo_db: str) -> None:
@@ -97,7 +102,8 @@ def test_shares_and_deviations_are_both_percentages_and_scores_have_two_places(d
 
 def test_report_all_refuses_format_and_lang(demo_db: str, tmp_path: Path) -> None:
     result = invoke(["report", "--all", "-o", str(tmp_path / "site"), "--lang", "en"], db=demo_db)
-    assert result.exit_code == 2 and "leave out --format and --lang" in result.stderr
+    assert result.exit_code == 2
+    assert "leave out --format and --lang" in result.stderr
     result = invoke(["report", "--all", "-o", str(tmp_path / "site"), "--format", "md"], db=demo_db)
     assert result.exit_code == 2
 

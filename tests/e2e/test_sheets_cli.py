@@ -48,18 +48,24 @@ def test_template_writes_a_sheet_per_op_with_notes_lists_and_formats(tmp_path: P
     book = load_workbook(path)
     assert book.sheetnames[0] == "README"
     assert set(book.sheetnames[1:]) == set(OPS)
-    assert book.sheetnames.index("register_party") < book.sheetnames.index("pledge") < book.sheetnames.index("conclude_partnership")
+    assert (
+        book.sheetnames.index("register_party")
+        < book.sheetnames.index("pledge")
+        < book.sheetnames.index("conclude_partnership")
+    )
     pledge = book["pledge"]
     headers = [c.value for c in pledge[1]]
     assert headers[:7] == ["key", "partnership", "party", "agreement", "kind", "value/amount", "value/currency"]
     notes = {c.value: c.comment.text for c in pledge[1] if c.comment}
-    assert "金額" in notes["value/amount"] and "amount" in notes["value/amount"]
+    assert "金額" in notes["value/amount"]
+    assert "amount" in notes["value/amount"]
     assert pledge.freeze_panes == "A2"
     lists = {str(dv.sqref).split(":")[0][:1]: dv.formula1 for dv in pledge.data_validations.dataValidation}
     assert '"money,staff_time' in lists["E"]
     assert pledge.column_dimensions["F"].number_format == "@"  # amounts as text
     assert book["deliver"].column_dimensions["D"].number_format == "yyyy-mm-dd"
-    assert "README" in book.sheetnames and "1 行が 1 件" in str(book["README"]["A3"].value)
+    assert "README" in book.sheetnames
+    assert "1 行が 1 件" in str(book["README"]["A3"].value)
 
 
 def test_the_demo_template_imports_and_reimports_nothing(tmp_path: Path) -> None:
@@ -67,7 +73,8 @@ def test_the_demo_template_imports_and_reimports_nothing(tmp_path: Path) -> None
     assert invoke(["template", "--with-demo", "-o", str(path)]).exit_code == 0
     db = tmp_path / "l.sqlite"
     first = invoke(["import", str(path)], db=db)
-    assert first.exit_code == 0 and "recorded" in first.output
+    assert first.exit_code == 0
+    assert "recorded" in first.output
     again = invoke(["import", str(path)], db=db)
     assert "nothing new" in again.output
 
@@ -76,11 +83,12 @@ def test_csv_template_is_one_file_per_op_with_a_bom_in_order(tmp_path: Path) -> 
     folder = tmp_path / "records"
     assert invoke(["template", "--format", "csv", "-o", str(folder)]).exit_code == 0
     files = sorted(p.name for p in folder.iterdir())
-    assert files[0] == "01-register_party.csv" and len(files) == len(OPS)
+    assert files[0] == "01-register_party.csv"
+    assert len(files) == len(OPS)
     data = (folder / files[0]).read_bytes()
     assert data.startswith(b"\xef\xbb\xbfkey,name,sector,capacity/amount")
     # a clerk fills two files and imports the folder
-    (folder / files[0]).write_bytes(data + "npo-a,NPO法人 あ,npo,\"1,000,000円\",\r\n".encode())
+    (folder / files[0]).write_bytes(data + 'npo-a,NPO法人 あ,npo,"1,000,000円",\r\n'.encode())
     result = invoke(["import", str(folder)], db=tmp_path / "l.sqlite")
     assert result.exit_code == 0, result.output
     assert "recorded 1 operation" in result.output
@@ -95,7 +103,8 @@ def test_import_errors_name_the_cell_and_exit_1(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     as_json = invoke(["import", str(path), "--json"], db=tmp_path / "l.sqlite")
     error = json.loads(as_json.output)["error"]
-    assert error["problems"][0]["cell"] == "parties.csv!B2" and error["problems"][0]["field"] == "key"
+    assert error["problems"][0]["cell"] == "parties.csv!B2"
+    assert error["problems"][0]["field"] == "key"
 
 
 def test_export_xlsx_round_trips(demo_db: str, tmp_path: Path) -> None:
@@ -107,20 +116,25 @@ def test_export_xlsx_round_trips(demo_db: str, tmp_path: Path) -> None:
 
 
 def test_contributions_rows_and_formats(demo_db: str, tmp_path: Path) -> None:
-    result = invoke(["contributions", "puppet-tour", "--party", "pref-fukushima", "--fiscal-year", "2008", "--json"], db=demo_db)
+    result = invoke(
+        ["contributions", "puppet-tour", "--party", "pref-fukushima", "--fiscal-year", "2008", "--json"], db=demo_db
+    )
     rows = json.loads(result.output)
     assert {r["contribution"] for r in rows} == {"c-pref-2008", "c-pref-extra"}
     extra = next(r for r in rows if r["contribution"] == "c-pref-extra")
-    assert extra["withdrawn"] == "300000" and extra["delivered"] == "0"
+    assert extra["withdrawn"] == "300000"
+    assert extra["delivered"] == "0"
     text = invoke(["contributions", "puppet-tour", "--kind", "money"], db=demo_db).output
-    assert "8,000,000" in text and "CONTRIBUTION" in text
+    assert "8,000,000" in text
+    assert "CONTRIBUTION" in text
     path = tmp_path / "c.xlsx"
     assert invoke(["contributions", "--xlsx", "-o", str(path)], db=demo_db).exit_code == 0
     ws = load_workbook(path).active
     assert ws is not None
     headers = [c.value for c in ws[1]]
     pledged = ws.cell(row=2, column=headers.index("pledged") + 1)
-    assert isinstance(pledged.value, int | float) and "¥" in pledged.number_format
+    assert isinstance(pledged.value, int | float)
+    assert "¥" in pledged.number_format
     assert ws.freeze_panes == "A2"
     unknown = invoke(["contributions", "no-such"], db=demo_db)
     assert unknown.exit_code == 1
@@ -133,7 +147,8 @@ def test_query_xlsx_has_typed_cells_percentages_and_fitted_widths(demo_db: str, 
     assert ws is not None
     headers = [c.value for c in ws[1]]
     share = ws.cell(row=2, column=headers.index("share") + 1)
-    assert share.number_format.endswith("%") and isinstance(share.value, float)
+    assert share.number_format.endswith("%")
+    assert isinstance(share.value, float)
     parties = tmp_path / "parties.xlsx"
     invoke(["parties", "--xlsx", "-o", str(parties)], db=demo_db)
     pws = load_workbook(parties).active
@@ -163,13 +178,35 @@ def test_csv_bom_by_default_in_a_file_and_on_request_on_stdout(demo_db: str, tmp
 def _formula_ledger(tmp_path: Path) -> Path:
     db = tmp_path / "f.sqlite"
     ops: list[dict[str, Any]] = [
-        {"op": "register_party", "key": "npo-x", "name": "=HYPERLINK(\"http://x\",\"click\")", "sector": "npo"},
+        {"op": "register_party", "key": "npo-x", "name": '=HYPERLINK("http://x","click")', "sector": "npo"},
         {"op": "register_party", "key": "npo-y", "name": "@SUM(1)", "sector": "npo"},
         {"op": "register_party", "key": "npo-z", "name": "+81 3", "sector": "npo"},
-        {"op": "propose_partnership", "key": "ps", "title": "-2+3", "purpose": "p", "proposed_by": "npo-x", "members": ["npo-x", "npo-y"], "on": "2008-04-01"},
-        {"op": "pledge", "key": "c1", "partnership": "ps", "party": "npo-x", "kind": "money", "value": {"amount": "1000", "currency": "JPY"}, "fiscal_year": 2008},
+        {
+            "op": "propose_partnership",
+            "key": "ps",
+            "title": "-2+3",
+            "purpose": "p",
+            "proposed_by": "npo-x",
+            "members": ["npo-x", "npo-y"],
+            "on": "2008-04-01",
+        },
+        {
+            "op": "pledge",
+            "key": "c1",
+            "partnership": "ps",
+            "party": "npo-x",
+            "kind": "money",
+            "value": {"amount": "1000", "currency": "JPY"},
+            "fiscal_year": 2008,
+        },
         {"op": "deliver", "contribution": "c1", "value": {"amount": "1000", "currency": "JPY"}, "on": "2008-05-01"},
-        {"op": "correct_contribution", "contribution": "c1", "delta": {"amount": "-250", "currency": "JPY"}, "reason": "=1+1", "on": "2008-06-01"},
+        {
+            "op": "correct_contribution",
+            "contribution": "c1",
+            "delta": {"amount": "-250", "currency": "JPY"},
+            "reason": "=1+1",
+            "on": "2008-06-01",
+        },
     ]
     journal = tmp_path / "f.json"
     journal.write_text(json.dumps(ops), encoding="utf-8")
@@ -180,7 +217,7 @@ def _formula_ledger(tmp_path: Path) -> Path:
 def test_csv_and_xlsx_outputs_neutralise_formulas_but_keep_negative_numbers(tmp_path: Path) -> None:
     db = _formula_ledger(tmp_path)
     rows = list(csv.DictReader(io.StringIO(invoke(["parties", "--csv"], db=db).output)))
-    assert [r["name"] for r in rows] == ["'=HYPERLINK(\"http://x\",\"click\")", "'@SUM(1)", "'+81 3"]
+    assert [r["name"] for r in rows] == ['\'=HYPERLINK("http://x","click")', "'@SUM(1)", "'+81 3"]
     contributions = list(csv.DictReader(io.StringIO(invoke(["contributions", "--csv"], db=db).output)))
     assert contributions[0]["corrections"] == "-250"
     path = tmp_path / "p.xlsx"
@@ -189,7 +226,8 @@ def test_csv_and_xlsx_outputs_neutralise_formulas_but_keep_negative_numbers(tmp_
     assert ws is not None
     cells = [ws.cell(row=r, column=2) for r in (2, 3, 4)]
     assert [c.data_type for c in cells] == ["s", "s", "s"]
-    assert cells[0].value == '=HYPERLINK("http://x","click")' and cells[0].quotePrefix
+    assert cells[0].value == '=HYPERLINK("http://x","click")'
+    assert cells[0].quotePrefix
     c_path = tmp_path / "c.xlsx"
     invoke(["contributions", "--xlsx", "-o", str(c_path)], db=db)
     cws = load_workbook(c_path).active
@@ -200,4 +238,5 @@ def test_csv_and_xlsx_outputs_neutralise_formulas_but_keep_negative_numbers(tmp_
     invoke(["export", "--format", "xlsx", "-o", str(export)], db=db)
     book = load_workbook(export)
     reason = book["correct_contribution"]["D2"]
-    assert reason.value == "=1+1" and reason.data_type == "s"
+    assert reason.value == "=1+1"
+    assert reason.data_type == "s"

@@ -33,9 +33,7 @@ def journal_export(scratch: Path) -> list[dict[str, Any]]:
         return list(ledger.export_operations())
 
 
-@pytest.mark.parametrize(
-    "name", ["every-op.xlsx", "every-op.csv", "every-op.lo-cp932.csv", "every-op.iconv-cp932.csv"]
-)
+@pytest.mark.parametrize("name", ["every-op.xlsx", "every-op.csv", "every-op.lo-cp932.csv", "every-op.iconv-cp932.csv"])
 def test_a_file_libreoffice_saved_imports_as_the_journal_does(
     name: str, new_ledger: NewLedger, journal_export: list[dict[str, Any]]
 ) -> None:

@@ -4,9 +4,9 @@ is the same ledger: the same export, operation for operation, ids included."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import given, settings
@@ -40,8 +40,26 @@ TRICKY = st.sampled_from(
         "長" * 3000,
     ]
 )
-SHEET_TEXT = st.one_of(TRICKY, st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cn")), min_size=1, max_size=30).filter(str.strip))
-TEXT_FIELDS = ("name", "title", "purpose", "subject", "reason", "description", "evidence", "comment", "note", "source", "unit", "valuation_basis")
+SHEET_TEXT = st.one_of(
+    TRICKY,
+    st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Cn")), min_size=1, max_size=30).filter(
+        str.strip
+    ),
+)
+TEXT_FIELDS = (
+    "name",
+    "title",
+    "purpose",
+    "subject",
+    "reason",
+    "description",
+    "evidence",
+    "comment",
+    "note",
+    "source",
+    "unit",
+    "valuation_basis",
+)
 
 
 @st.composite
@@ -61,14 +79,16 @@ def export(ledger: PartnershipLedger) -> list[dict[str, Any]]:
 @settings(max_examples=15)
 @given(journal=sheet_journals())
 def test_a_workbook_export_imports_into_the_same_ledger(
-    journal: list[dict[str, Any]], new_ledger: Callable[[], AbstractContextManager[PartnershipLedger]]
+    journal: list[dict[str, Any]],
+    new_ledger: Callable[[], AbstractContextManager[PartnershipLedger]],
+    scratch: Path,
 ) -> None:
     with new_ledger() as first:
         first.execute(_parse(journal))
         ops = export(first)
     buffer = io.BytesIO()
     write_workbook(buffer, ops, numbered=True)
-    path = _saved(buffer)
+    path = _saved(buffer, scratch)
     with new_ledger() as second:
         second.execute(read_operations(path))
         assert export(second) == ops
@@ -82,18 +102,7 @@ def _parse(journal: list[dict[str, Any]]) -> list[Any]:
     return parse_operations(journal)
 
 
-def _saved(buffer: io.BytesIO) -> str:
-    import tempfile
-
-    f = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False, dir="/dev/shm" if _shm() else None)
-    f.write(buffer.getvalue())
-    f.close()
-    return f.name
-
-
-def _shm() -> bool:
-    import os
-
-    return os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK)
-
-
+def _saved(buffer: io.BytesIO, folder: Path) -> Path:
+    path = folder / "roundtrip.xlsx"  # the same file for every example: replaced each time
+    path.write_bytes(buffer.getvalue())
+    return path

@@ -152,4 +152,12 @@ def test_an_op_the_journal_adds_appears_with_its_fields(monkeypatch: pytest.Monk
     monkeypatch.setitem(journal.OPS, "relocate_party", spec)
     assert sheet_ops()[-1] == "relocate_party"
     kinds = {c.header: c.kind.name for c in columns_of("relocate_party")}
-    assert kinds == {"party": "key", "area": "json", "on": "date", "by": "text", "note": "text", "id": "key", "seq": "integer"}
+    assert kinds == {
+        "party": "key",
+        "area": "json",
+        "on": "date",
+        "by": "text",
+        "note": "text",
+        "id": "key",
+        "seq": "integer",
+    }

@@ -22,7 +22,9 @@ def flat(value):
             return "; ".join(f"{v['period']}={v['value']}" for v in value)
         return "; ".join(value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}={v['amount'] + ' ' + v['currency'] if isinstance(v, dict) else v}" for k, v in value.items())
+        return "; ".join(
+            f"{k}={v['amount'] + ' ' + v['currency'] if isinstance(v, dict) else v}" for k, v in value.items()
+        )
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     return str(value)
