@@ -330,6 +330,21 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         ops = list(operations)
         return self._record_batch(lambda: (iter(ops), None), dry_run=dry_run, source=source, progress=progress)
 
+    def import_operations(
+        self,
+        operations: Sequence[Operation],
+        *,
+        dry_run: bool = False,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> RecordResult:
+        """:meth:`execute` for a big batch read from elsewhere (a spreadsheet: see
+        :mod:`partnership_ledger.spreadsheets`), with the cyclic garbage collector paused as
+        :meth:`import_journal` pauses it (at 100,000 operations, the collector walking them
+        again and again took two thirds of the import)."""
+        with _gc_paused():
+            return self.execute(operations, dry_run=dry_run, source=source, progress=progress)
+
     def import_journal(
         self,
         data: bytes | str | Path,

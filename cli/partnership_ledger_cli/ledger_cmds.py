@@ -278,7 +278,7 @@ def record_spreadsheet(
     """Record a spreadsheet's operations atomically; a refusal names the row it came from."""
     ops, rows = read
     try:
-        return ledger.execute(ops, source=name, progress=advance)
+        return ledger.import_operations(ops, source=name, progress=advance)
     except JournalError as e:
         raise locate_error(e, rows) from e
 

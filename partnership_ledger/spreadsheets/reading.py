@@ -16,10 +16,12 @@ new.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -373,15 +375,33 @@ def read_operations_located(
     found = sheet_format(str(path), fmt)
     if found is None:
         raise JournalError([JournalProblem("is not a spreadsheet (.xlsx or .csv)", rule="format")], name)
-    with open_sheets(Path(path), found, name) as sheets:
+    with _gc_paused(), open_sheets(Path(path), found, name) as sheets:
         rows, problems = read_sheets(sheets, name)
-    validator = journal.Validator()
-    ops = [op for op in map(validator.add, rows.raws) if op is not None]
+        validator = journal.Validator()
+        ops = [op for op in map(validator.add, rows.raws) if op is not None]
     if validator.problems:
         problems += [_locate(p, rows) for p in validator.problems]
     if problems:
         raise JournalError(problems[:MAX_PROBLEMS], name)
     return ops, rows
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a workbook is read into operations.
+
+    Reading makes hundreds of thousands of objects that all live on (rows, operations); the
+    collector would walk them again and again to find next to no garbage (about a sixth of
+    reading 40,000 rows). Reference counting still frees memory meanwhile. The same pause as
+    :meth:`PartnershipLedger.import_journal`'s.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- opening files --------------------------------------------------------------------------
