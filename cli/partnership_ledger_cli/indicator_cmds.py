@@ -203,7 +203,7 @@ def balance(
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(result["parties"], BALANCE_COLUMNS)
         return
     funding = result["funding"]
@@ -262,7 +262,7 @@ def voice(
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(result["parties"], VOICE_COLUMNS)
         return
     header = [
@@ -323,7 +323,7 @@ def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime 
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(evaluation_rows(result), EVALUATION_CSV_COLUMNS)
         return
     if not result["evaluations"]:

@@ -142,7 +142,14 @@ def test_contributions_rows_and_formats(demo_db: str, tmp_path: Path) -> None:
 
 def test_query_xlsx_has_typed_cells_percentages_and_fitted_widths(demo_db: str, tmp_path: Path) -> None:
     path = tmp_path / "balance.xlsx"
-    assert invoke(["balance", "puppet-tour", "--xlsx", "-o", str(path)], db=demo_db).exit_code == 0
+    result = invoke(["balance", "puppet-tour", "--xlsx", "-o", str(path)], db=demo_db)
+    assert result.exit_code == 0
+    assert result.stdout == ""  # all of it in the workbook
+    for command in ("voice", "evaluations", "targets"):
+        other = invoke([command, "puppet-tour", "--xlsx", "-o", str(tmp_path / f"{command}.xlsx")], db=demo_db)
+        assert other.exit_code == 0
+        assert other.stdout == ""
+        assert (tmp_path / f"{command}.xlsx").stat().st_size > 0
     ws = load_workbook(path).active
     assert ws is not None
     headers = [c.value for c in ws[1]]
