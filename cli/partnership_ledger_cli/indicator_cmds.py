@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .context import CliState, pass_state
-from .output import Column, Output, cell_text, output_options
+from .output import Column, Output, amount_text, cell_text, output_options
 from .params import DecimalNumber, LedgerKey, Timestamp, complete_keys
 
 
@@ -423,7 +423,8 @@ def diff(
     ):
         b, a = before.get(name), after.get(name)
         mark = "" if b == a else "  *"
-        click.echo(f"  {name}: {cell_text(b) or '-'} -> {cell_text(a) or '-'}{mark}")
+        shown = amount_text if name == "total" else cell_text  # amounts with separators, as everywhere
+        click.echo(f"  {name}: {shown(b) or '-'} -> {shown(a) or '-'}{mark}")
     shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
     for party in sorted(set(shares_b) | set(shares_a)):
         b, a = shares_b.get(party), shares_a.get(party)
