@@ -382,8 +382,25 @@ def read_operations_located(
     if validator.problems:
         problems += [_locate(p, rows) for p in validator.problems]
     if problems:
-        raise JournalError(problems[:MAX_PROBLEMS], name)
+        raise JournalError(_in_sheet_order(problems)[:MAX_PROBLEMS], name)
     return ops, rows
+
+
+def _in_sheet_order(problems: list[JournalProblem]) -> list[JournalProblem]:
+    """Problems as a reader meets them: sheet by sheet (in the order first named), then by
+    row and column; the journal's own checks and the cells' in one list."""
+    sheets: dict[str, int] = {}
+    for p in problems:
+        if isinstance(p, CellProblem):
+            sheets.setdefault(p.sheet, len(sheets))
+
+    def key(p: JournalProblem) -> tuple[int, int, int, str]:
+        if not isinstance(p, CellProblem):
+            return (-1, 0, 0, "")
+        column = p.column or ""
+        return (sheets[p.sheet], p.row or 0, len(column), column)
+
+    return sorted(problems, key=key)
 
 
 @contextmanager
