@@ -335,11 +335,15 @@ def test_seq_orders_rows_across_sheets_and_must_not_repeat(tmp_path: Path) -> No
 
 
 def test_problems_come_in_sheet_row_and_column_order(tmp_path: Path) -> None:
-    rows = [PLEDGE_HEADER, ["c1", "ps", "npo-a", "staff time", 1234.5600000001, "JPY", "平成二十一"]]
+    rows = [
+        PLEDGE_HEADER,
+        ["c1", "ps", "npo-a", "staff time", "1000", "JPY", 2008],  # found by the journal's check
+        ["c2", "ps", "npo-a", "money", 1234.5600000001, "JPY", "平成二十一"],  # by reading the cells
+    ]
     path = workbook(tmp_path, {"register_party": PARTIES, "propose_partnership": PARTNERSHIP, "pledge": rows})
     with pytest.raises(JournalError) as caught:
         read_operations(path)
-    assert [p.to_dict()["cell"] for p in caught.value.problems] == ["pledge!D2", "pledge!E2", "pledge!G2"]
+    assert [p.to_dict()["cell"] for p in caught.value.problems] == ["pledge!D2", "pledge!E3", "pledge!G3"]
 
 
 def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
