@@ -402,6 +402,10 @@ def export_workbook(state: CliState, output_path: str) -> None:
 
     if output_path == STDIN and sys.stdout.isatty():
         raise click.UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
+    if output_path != STDIN:
+        from partnership_ledger.spreadsheets.writing import check_writable
+
+        check_writable(Path(output_path))
     with state.open_ledger() as ledger, progress_bar("exporting", ledger.event_count(), quiet=state.quiet) as advance:
         ops = list(ledger.export_operations(advance))
     if output_path == STDIN:

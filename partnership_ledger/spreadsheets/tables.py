@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from .cells import needs_neutralising
-from .writing import write_atomically
+from .writing import check_writable, write_atomically
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _CURRENCY_SYMBOLS = {"JPY": "¥", "GBP": "£", "USD": "$", "EUR": "€"}
@@ -165,6 +165,8 @@ def write_table(
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    if not isinstance(target, io.BytesIO):
+        check_writable(Path(target))
     named = {c.field for c in columns}
     extra = [f for f in dict.fromkeys(k for r in rows for k in r) if f not in named]
     all_columns = [*columns, *(TableColumn(f, f) for f in extra)]

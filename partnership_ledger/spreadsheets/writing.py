@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..errors import StorageError
 from .cells import needs_neutralising, neutralise, write_value
 from .columns import SheetColumn, all_columns
 from .notes import README_ROWS, column_note
@@ -144,6 +145,8 @@ def write_workbook(target: str | Path | io.BytesIO, ops: Iterable[Mapping[str, A
     (a file, replaced whole once complete, or a buffer). ``numbered``: fill ``seq``."""
     from openpyxl import Workbook
 
+    if not isinstance(target, io.BytesIO):
+        check_writable(Path(target))
     rows = grouped(ops, numbered=numbered)
     book = Workbook(write_only=True)
     _write_readme(book)
@@ -155,8 +158,20 @@ def write_workbook(target: str | Path | io.BytesIO, ops: Iterable[Mapping[str, A
     write_atomically(Path(target), book.save)
 
 
+def check_writable(path: Path) -> None:
+    """Refuse, in one sentence, a file that cannot be written: before any work is done."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise StorageError(f"cannot write {path}: it is a folder")
+    if not folder.is_dir():
+        raise StorageError(f"cannot write {path}: there is no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise StorageError(f"cannot write {path}: the folder {folder} is not writable")
+
+
 def write_atomically(path: Path, save: Callable[[str], None]) -> None:
     """``save(tmp)`` then move the file into place: ``path`` is never left half-written."""
+    check_writable(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or Path("."))
     os.close(fd)
     try:
@@ -193,7 +208,10 @@ def csv_file_name(n: int, op: str) -> str:
 
 def write_csv_folder(folder: Path, ops: Iterable[Mapping[str, Any]], *, numbered: bool) -> list[Path]:
     """One CSV per op in ``folder`` (UTF-8 with a BOM, so Excel opens it right)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StorageError(f"cannot create the folder {folder}: {e.strerror}") from None
     rows = grouped(ops, numbered=numbered)
     written = []
     for n, (op, columns) in enumerate(all_columns().items(), 1):

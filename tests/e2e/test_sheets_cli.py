@@ -166,6 +166,22 @@ def test_query_xlsx_has_typed_cells_percentages_and_fitted_widths(demo_db: str, 
     assert pws.column_dimensions[get_column_letter(name_col)].width >= 20  # CJK names count double
 
 
+def test_a_file_in_a_missing_folder_is_refused_in_one_sentence(demo_db: str, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    for args in (
+        ["template", "-o", str(missing / "t.xlsx")],
+        ["parties", "--xlsx", "-o", str(missing / "p.xlsx")],
+        ["parties", "--csv", "-o", str(missing / "p.csv")],
+        ["export", "--format", "xlsx", "-o", str(missing / "e.xlsx")],
+    ):
+        result = invoke(args, db=demo_db)
+        assert result.exit_code == 1, args
+        assert (
+            result.stderr
+            == f"error: cannot write {missing / args[-1].rsplit('/', 1)[-1]}: there is no folder {missing}\n"
+        )
+
+
 def test_xlsx_needs_a_file_and_formats_exclude_each_other(demo_db: str) -> None:
     assert invoke(["parties", "--xlsx"], db=demo_db).exit_code == 2
     assert invoke(["parties", "--csv", "--xlsx", "-o", "x.xlsx"], db=demo_db).exit_code == 2
