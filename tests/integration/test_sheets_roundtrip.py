@@ -4,9 +4,9 @@ is the same ledger: the same export, operation for operation, ids included."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
