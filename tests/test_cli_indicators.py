@@ -324,7 +324,8 @@ def test_diff_text_lists_operations_and_indicators(demo_db: str) -> None:
     for op in data["operations"]:
         assert f"#{op['position']} " in text
     before, after = data["before"]["balance"], data["after"]["balance"]
-    assert f"  total: {before['total']} -> {after['total']}" in text
+    # amounts with thousands separators, as every command shows them
+    assert f"  total: {int(before['total']):,} -> {int(after['total']):,}" in text
     changed = "  *" if before["gini"] != after["gini"] else ""
     assert f"  gini: {before['gini']} -> {after['gini']}{changed}\n" in text
 
