@@ -31,6 +31,7 @@ from .notes import README_ROWS, column_note
 #: Column widths (characters) by kind of column.
 _WIDTHS = {"date": 12, "decimal": 16, "currency": 10, "integer": 10, "enum": 18, "key": 18, "boolean": 10}
 _HEADER_FILL = "DDEBF7"
+MAX_SHEET_ROWS = 1_048_576  # Excel's (and LibreOffice's) rows in a sheet
 
 
 def _cell_values(op: Mapping[str, Any], columns: list[SheetColumn], seq: int | None) -> list[Any]:
@@ -148,6 +149,12 @@ def write_workbook(target: str | Path | io.BytesIO, ops: Iterable[Mapping[str, A
     if not isinstance(target, io.BytesIO):
         check_writable(Path(target))
     rows = grouped(ops, numbered=numbered)
+    for op, op_rows in rows.items():
+        if len(op_rows) >= MAX_SHEET_ROWS:
+            raise StorageError(
+                f"the ledger has {len(op_rows):,} {op} operations, more than a sheet holds "
+                f"({MAX_SHEET_ROWS - 1:,} rows under its header): export it as JSON Lines instead"
+            )
     book = Workbook(write_only=True)
     _write_readme(book)
     for op, columns in all_columns().items():

@@ -161,3 +161,16 @@ def test_an_op_the_journal_adds_appears_with_its_fields(monkeypatch: pytest.Monk
         "id": "key",
         "seq": "integer",
     }
+
+
+def test_more_rows_than_a_sheet_holds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from partnership_ledger.errors import StorageError
+    from partnership_ledger.spreadsheets import writing
+
+    monkeypatch.setattr(writing, "MAX_SHEET_ROWS", 3)  # a sheet of a header and two rows
+    parties = [{"op": "register_party", "key": f"k{i}", "name": "n", "sector": "npo"} for i in range(3)]
+    writing.write_workbook(io.BytesIO(), parties[:2], numbered=True)
+    with pytest.raises(StorageError, match="more than a sheet holds"):
+        writing.write_workbook(io.BytesIO(), parties, numbered=True)
