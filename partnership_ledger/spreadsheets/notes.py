@@ -160,3 +160,35 @@ README_ROWS: tuple[tuple[str, str], ...] = (
         "Problems are named by sheet!cell (column), e.g. pledge!F14 (value/amount).",
     ),
 )
+
+#: What each sheet records, in Japanese and English (the README sheet lists them in order).
+OPS: dict[str, tuple[str, str]] = {
+    "register_party": (
+        "主体（NPO、県、市町村、企業…）の登録",
+        "register a party (an NPO, a prefecture, a business...)",
+    ),
+    "amend_party": ("主体の登録内容の訂正", "correct a party's registration"),
+    "propose_partnership": ("協働事業の提案", "propose a partnership"),
+    "join_partnership": ("協働事業への参加", "a party joins a partnership"),
+    "activate_partnership": ("協働事業の開始", "a partnership becomes active"),
+    "record_decision": ("意思決定（票つき）", "a decision, with the votes"),
+    "draft_agreement": ("協定（協定書）の作成", "draft an agreement"),
+    "sign_agreement": ("協定への署名", "a party signs an agreement"),
+    "amend_agreement": ("協定の変更の提案", "propose an amendment of an agreement"),
+    "consent_amendment": ("協定の変更への同意", "a party consents to an amendment"),
+    "pledge": ("拠出の約束（資金、人、場所、物…）", "pledge a contribution (money, staff time, a venue...)"),
+    "deliver": ("拠出の実績", "a delivery on a contribution"),
+    "correct_contribution": ("拠出の訂正（理由つき）", "correct a contribution, with the reason"),
+    "withdraw_pledge": ("約束の取り下げ", "withdraw a pledge"),
+    "define_target": ("数値目標の設定", "define a numeric target"),
+    "record_measurement": ("目標の実績値", "a target's measured value"),
+    "revise_target": ("目標の見直し", "revise a target"),
+    "open_evaluation": ("評価の開始", "open an evaluation round"),
+    "submit_evaluation": ("評価の提出（住民は匿名 ID）", "submit an evaluation (residents by an opaque id)"),
+    "close_evaluation": ("評価の締め切り", "close an evaluation round"),
+    "terminate_agreement": ("協定の終了", "terminate an agreement"),
+    "leave_partnership": ("協働事業からの離脱", "a party leaves a partnership"),
+    "conclude_partnership": ("協働事業の終了", "conclude a partnership"),
+    "void_operation": ("誤って記録したものの取り消し", "void an entry recorded in error"),
+    "erase_subject": ("住民の個人データの消去", "erase a resident's private data"),
+}

@@ -25,7 +25,8 @@ from typing import Any
 
 from ..errors import StorageError
 from .cells import needs_neutralising, neutralise, write_value
-from .columns import SheetColumn, all_columns
+from .columns import SheetColumn, all_columns, sheet_ops
+from .notes import OPS as OP_NOTES
 from .notes import README_ROWS, column_note
 
 #: Column widths (characters) by kind of column.
@@ -92,6 +93,16 @@ def _write_readme(book: Any) -> None:
                 cell.font = Font(bold=True, size=14)
             cells.append(cell)
         ws.append(cells)
+    ws.append([])
+    heading = []
+    for text in ("シート（記録の順）", "sheets (in the order they are recorded)"):
+        cell = WriteOnlyCell(ws, value=text)
+        cell.font = Font(bold=True)
+        heading.append(cell)
+    ws.append(heading)
+    for op in sheet_ops():
+        ja, en = OP_NOTES.get(op, ("", ""))
+        ws.append([f"{op}: {ja}" if ja else op, f"{op}: {en}" if en else op])
 
 
 def _write_sheet(book: Any, op: str, columns: list[SheetColumn], rows: list[list[Any]]) -> None:

@@ -64,6 +64,8 @@ def test_template_writes_a_sheet_per_op_with_notes_lists_and_formats(tmp_path: P
     assert '"money,staff_time' in lists["E"]
     assert pledge.column_dimensions["F"].number_format == "@"  # amounts as text
     assert book["deliver"].column_dimensions["D"].number_format == "yyyy-mm-dd"
+    readme = [str(c.value) for c in book["README"]["A"] if c.value]
+    assert all(any(line.startswith(f"{op}: ") for line in readme) for op in OPS)  # every sheet explained
     assert "README" in book.sheetnames
     assert "1 行が 1 件" in str(book["README"]["A3"].value)
 
