@@ -58,10 +58,34 @@ def _has_markers(book: zipfile.ZipFile, path: str) -> bool:
     return False
 
 
+def _column_number(letters: str) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + ord(c) - 64
+    return n
+
+
 def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
+    hidden_columns: list[tuple[int, int]] = []  # (min, max) of each hidden <col> range
+    reported: set[str] = set()
     with book.open(path) as f:
         for _event, element in ElementTree.iterparse(f):
             tag = element.tag
+            if tag == f"{_MAIN}col" and element.get("hidden") in ("1", "true"):
+                hidden_columns.append((int(element.get("min", "0")), int(element.get("max", "0"))))
+            elif tag == f"{_MAIN}c" and hidden_columns and _has_value(element):
+                m = _CELL_REF.fullmatch(element.get("r", ""))
+                if m is not None and m[1] not in reported and m[2] != "1":  # a hidden header alone is fine
+                    number = _column_number(m[1])
+                    if any(low <= number <= high for low, high in hidden_columns):
+                        reported.add(m[1])
+                        yield Finding(
+                            name,
+                            None,
+                            m[1],
+                            "is a hidden column with data: unhide it (or delete it) so that what is recorded is what you see",
+                            "hidden_column",
+                        )
             if tag == f"{_MAIN}row":
                 if element.get("hidden") in ("1", "true") and any(_has_value(c) for c in element):
                     yield Finding(
@@ -72,7 +96,7 @@ def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
                         "hidden_row",
                     )
                 element.clear()
-            elif tag == f"{_MAIN}c":
+            if tag == f"{_MAIN}c":
                 formula = element.find(f"{_MAIN}f")
                 value = element.find(f"{_MAIN}v")
                 if formula is not None and (value is None or value.text is None):

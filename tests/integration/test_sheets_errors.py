@@ -207,6 +207,19 @@ def test_a_hidden_row_is_refused(tmp_path: Path) -> None:
     assert "register_party!3: is a hidden row: unhide it (or delete it)" in refused(path)
 
 
+def test_a_hidden_column_with_data_is_refused(tmp_path: Path) -> None:
+    path = workbook(tmp_path, {"register_party": [[*PARTY_HEADER, "note"], ["npo-a", "A", "npo", None, None, "x"]]})
+    book = _load(path)
+    book["register_party"].column_dimensions["F"].hidden = True
+    book.save(path)
+    assert "register_party!F: is a hidden column with data: unhide it" in refused(path)
+    path = workbook(tmp_path, {"register_party": [[*PARTY_HEADER, "note"], ["npo-a", "A", "npo"]]})
+    book = _load(path)
+    book["register_party"].column_dimensions["F"].hidden = True  # its header alone: fine
+    book.save(path)
+    assert len(read_operations(path)) == 1
+
+
 def test_a_hidden_sheet_is_refused(tmp_path: Path) -> None:
     path = workbook(tmp_path, {"register_party": PARTIES, "join_partnership": [["partnership", "party", "on"]]})
     book = _load(path)
