@@ -83,7 +83,8 @@ def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
                             name,
                             None,
                             m[1],
-                            "is a hidden column with data: unhide it (or delete it) so that what is recorded is what you see",
+                            "is a hidden column with data: unhide it (or delete it) so that what is "
+                            "recorded is what you see",
                             "hidden_column",
                         )
             if tag == f"{_MAIN}row":
