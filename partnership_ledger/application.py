@@ -534,6 +534,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         name: str,
         sector: Any,
         capacity: Any = None,
+        identifiers: list[str] | None = None,
+        area: str | None = None,
         *,
         by: str | None = None,
         note: str | None = None,
@@ -546,6 +548,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             name=name,
             sector=sector,
             capacity=capacity,
+            identifiers=identifiers,
+            area=area,
             by=by,
             note=note,
         )
@@ -798,6 +802,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         valuation_basis: str | None = None,
         instrument: Any = None,
         description: str | None = None,
+        recipient: str | None = None,
         *,
         by: str | None = None,
         note: str | None = None,
@@ -818,6 +823,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             instrument=instrument,
             fiscal_year=fiscal_year,
             description=description,
+            recipient=recipient,
             by=by,
             note=note,
         )
@@ -1050,11 +1056,20 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         return aggregate_view(self.aggregate(key))
 
     def parties(self) -> list[dict[str, Any]]:
-        """Every registered party: key, name, sector, capacity."""
+        """Every registered party: key, name, sector, capacity, identifiers, area."""
         out = []
         for key in self.keys("party"):
             v = self.show(key)
-            out.append({"key": key, "name": v["name"], "sector": v["sector"], "capacity": v["capacity"]})
+            out.append(
+                {
+                    "key": key,
+                    "name": v["name"],
+                    "sector": v["sector"],
+                    "capacity": v["capacity"],
+                    "identifiers": v["identifiers"],
+                    "area": v["area"],
+                }
+            )
         return out
 
     def partnerships(self) -> list[dict[str, Any]]:
@@ -1179,6 +1194,56 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             op = event_to_operation(event, keys.get(event.originator_id, ""))
             if op is not None:
                 yield to_json_value(op)
+
+    # -- standard exports (docs/standards.md) ---------------------------------------------------
+
+    def export_360giving(
+        self,
+        *,
+        partnership: str | None = None,
+        fiscal_year: int | None = None,
+        id_prefix: str | None = None,
+        data_source: str | None = None,
+        publisher: str | None = None,
+    ) -> dict[str, Any]:
+        """The ledger's money pledges as a 360Giving 1.4.3 package.
+
+        Returns ``{"package": {...}, "left_out": [{"kind", "key", "reason", ...}]}``: the
+        package (amounts as Decimal: write them with
+        :func:`partnership_ledger.standards.jsonout.dumps`) and what it could not carry.
+        """
+        from .standards.giving360 import DEFAULT_ID_PREFIX, grants_package
+
+        return grants_package(
+            self.stored_events(),
+            partnership=partnership,
+            fiscal_year=fiscal_year,
+            id_prefix=id_prefix or DEFAULT_ID_PREFIX,
+            data_source=data_source,
+            publisher=publisher,
+        )
+
+    def export_ocds(
+        self,
+        *,
+        ocid_prefix: str | None = None,
+        publisher: str | None = None,
+        uri: str | None = None,
+    ) -> dict[str, Any]:
+        """The ledger's agreements as OCDS 1.1.5 contracting processes.
+
+        Returns ``{"release_package": {...}, "record_package": {...}, "left_out": [...]}``:
+        one release per change of each agreement, and a record per agreement with its
+        releases and compiled release.
+        """
+        from .standards.ocds import DEFAULT_OCID_PREFIX, ocds_export
+
+        return ocds_export(
+            self.stored_events(),
+            ocid_prefix=ocid_prefix or DEFAULT_OCID_PREFIX,
+            publisher=publisher or "partnership-ledger",
+            uri=uri,
+        )
 
     # -- indicators ----------------------------------------------------------------------------
 

@@ -110,6 +110,12 @@ class DateOrderError(DomainError):
     kind = "date_out_of_order"
 
 
+class IdentifierError(DomainError):
+    """An organisation identifier or area code is not in a form the ledger accepts."""
+
+    kind = "identifier_invalid"
+
+
 class JournalError(LedgerError):
     """A journal (or one operation) could not be read or was refused; nothing was recorded.
 

@@ -72,6 +72,8 @@ def register_party(uow: UnitOfWork, op: Operation) -> None:
         name=op["name"],
         sector=op["sector"],
         capacity=op.get("capacity"),
+        identifiers=op.get("identifiers") or [],
+        area=op.get("area"),
         meta=op.meta,
     )
     uow.add(party)
@@ -241,6 +243,9 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     instrument = f.get("instrument")
     if instrument is not None and kind is not ContributionKind.MONEY:
         raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
+    recipient = f.get("recipient")
+    if recipient is not None:
+        _check_recipient(uow, p, key, party, kind, recipient)
     fiscal_year = f["fiscal_year"]
     meta = op.meta
     agreement: Agreement | None = None
@@ -268,12 +273,25 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
         fiscal_year=fiscal_year,
         description=f.get("description"),
         meta=meta,
+        recipient=recipient,
     )
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
         agreement.count_contribution(key, party, fiscal_year, value.amount, meta)
         uow.collect(agreement)
+
+
+def _check_recipient(
+    uow: UnitOfWork, p: Partnership, key: str, party: str, kind: ContributionKind, recipient: str
+) -> None:
+    """A pledge's named recipient: money only, a registered member other than the giver."""
+    if kind is not ContributionKind.MONEY:
+        raise ContributionError(f"contribution {key} is {kind.value}: a recipient applies to money only")
+    if recipient == party:
+        raise ContributionError(f"contribution {key} names its own party {party} as its recipient")
+    uow.get(Party, recipient)
+    p.check_member(recipient, f"receive contribution {key}")
 
 
 def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:

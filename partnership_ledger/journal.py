@@ -31,7 +31,7 @@ from .domain.values import (
     Sector,
     Vote,
 )
-from .errors import JournalError, JournalProblem
+from .errors import IdentifierError, JournalError, JournalProblem
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would allow a final "\n"
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
@@ -497,6 +497,37 @@ def changes(value: Any) -> dict[str, Any]:
     return out
 
 
+def org_ids(value: Any) -> list[str]:
+    """A list of organisation identifiers (org-id.guide), each checked
+    (:func:`~partnership_ledger.standards.identifiers.check_identifier`)."""
+    from .standards.identifiers import check_identifiers  # the standards package is small
+
+    items = _list(value, "a list of organisation identifiers")
+    if not items:
+        raise FieldError("must not be empty (leave the field out when there are none)")
+    if not all(isinstance(item, str) for item in items):
+        raise FieldError('must be a list of texts such as ["JP-JCN-7000020070009"]')
+    try:
+        check_identifiers(items)
+    except IdentifierError as e:
+        raise FieldError(str(e)) from None
+    return list(items)
+
+
+def area_code(value: Any) -> str:
+    """An area code (``JP-LGC-…`` or ``GB-ONS-…``), checked
+    (:func:`~partnership_ledger.standards.identifiers.check_area`)."""
+    from .standards.identifiers import check_area
+
+    if not isinstance(value, str):
+        raise FieldError(f"must be an area code such as JP-LGC-072010, not {_describe(value)}")
+    try:
+        check_area(value)
+    except IdentifierError as e:
+        raise FieldError(str(e)) from None
+    return value
+
+
 # -- the operations -----------------------------------------------------------------------
 
 Spec = dict[str, tuple[Callable[[Any], Any], bool]]
@@ -508,6 +539,8 @@ OPS: dict[str, Spec] = {
         "name": (text, REQ),
         "sector": (enum_of(Sector), REQ),
         "capacity": (non_negative_money, OPT),
+        "identifiers": (org_ids, OPT),
+        "area": (area_code, OPT),
     },
     "propose_partnership": {
         "key": (key, REQ),
@@ -581,6 +614,7 @@ OPS: dict[str, Spec] = {
         "instrument": (enum_of(Instrument), OPT),
         "fiscal_year": (year, REQ),
         "description": (text, OPT),
+        "recipient": (key, OPT),
     },
     "deliver": {
         "contribution": (key, REQ),

@@ -81,6 +81,8 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
             fields["fiscal_year_start"] = terms.fiscal_year_start
     if op_name == "submit_evaluation" and fields.get("comment_public") is False:
         fields.pop("comment_public")
+    if op_name == "register_party" and not fields.get("identifiers", True):
+        fields.pop("identifiers")  # none: the journal leaves the field out
     op.update(fields)
     meta = event_meta(event)
     if meta is not None:

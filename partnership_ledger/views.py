@@ -21,7 +21,13 @@ def money(m: Money | None) -> dict[str, Any] | None:
 
 
 def party_view(p: Party) -> dict[str, Any]:
-    return {"name": p.name, "sector": p.sector.value, "capacity": money(p.capacity)}
+    return {
+        "name": p.name,
+        "sector": p.sector.value,
+        "capacity": money(p.capacity),
+        "identifiers": list(p.identifiers),
+        "area": p.area,
+    }
 
 
 def partnership_view(p: Partnership) -> dict[str, Any]:
@@ -105,6 +111,7 @@ def contribution_view(c: ResourceContribution) -> dict[str, Any]:
         "agreement": c.agreement,
         "resource_kind": c.kind_of_resource.value,
         "instrument": c.instrument.value if c.instrument else None,
+        "recipient": c.recipient,
         "fiscal_year": c.fiscal_year,
         "pledged": money(c.pledged),
         "quantity": c.quantity,

@@ -7,6 +7,7 @@ members, signatures, caps and delivered totals so that every operation it emits 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Context, Decimal, localcontext
@@ -1376,3 +1377,86 @@ def chunked_journals(
     cuts = sorted(draw(st.lists(st.integers(1, n - 1), min_size=1, max_size=2, unique=True)))
     bounds = [0, *cuts, n]
     return [ops[bounds[i] : bounds[i + 1]] for i in range(len(bounds) - 1)]
+
+
+# -- organisation identifiers and areas (tests/unit/test_standards_identifiers.py, exports) ----
+
+houjin_bangou_bases = st.text("0123456789", min_size=12, max_size=12)
+
+
+@st.composite
+def _houjin_bangou(draw: st.DrawFn) -> str:
+    from partnership_ledger.standards.identifiers import houjin_bangou_check_digit
+
+    base = draw(houjin_bangou_bases)
+    return f"JP-JCN-{houjin_bangou_check_digit(base)}{base}"
+
+
+@st.composite
+def _local_government_area(draw: st.DrawFn) -> str:
+    from partnership_ledger.standards.identifiers import local_government_check_digit
+
+    base = draw(st.text("0123456789", min_size=5, max_size=5))
+    return f"JP-LGC-{base}{local_government_check_digit(base)}"
+
+
+_DIGITS = "0123456789"
+_CAPS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Identifiers in every checked form, and in lists the ledger does not check.
+org_identifiers = st.one_of(
+    _houjin_bangou(),
+    st.builds(lambda n, s: f"GB-CHC-{n}{s}", st.text(_DIGITS, min_size=6, max_size=7), st.sampled_from(["", "-1"])),
+    st.builds(lambda n: f"GB-SC-SC{n}", st.text(_DIGITS, min_size=6, max_size=6)),
+    st.builds(lambda n: f"GB-COH-{n}", st.text(_DIGITS, min_size=8, max_size=8)),
+    st.builds(lambda n: f"GB-LAE-{n}", st.text(_CAPS, min_size=3, max_size=4)),
+    st.builds(lambda n: f"GB-NHS-{n}", st.text(_CAPS + _DIGITS, min_size=3, max_size=6)),
+    st.builds(lambda n: f"XI-IATI-{n}", st.text(_CAPS + _DIGITS + "-", min_size=1, max_size=12)),
+)
+
+#: Area codes of both kinds.
+area_codes = st.one_of(
+    _local_government_area(),
+    st.builds(lambda c, n: f"GB-ONS-{c}{n}", st.sampled_from("ENSW"), st.text(_DIGITS, min_size=8, max_size=8)),
+)
+
+
+@st.composite
+def standard_journals(draw: st.DrawFn, min_ops: int = 10, max_ops: int = 40) -> list[Op]:
+    """A valid journal with what the standard exports read: parties with identifiers and
+    areas (or none), money pledges naming a recipient (or not), one currency drawn for the
+    whole journal; withdrawals, corrections and amendments as ``valid_journals`` makes them."""
+    ops = draw(valid_journals(min_ops=min_ops, max_ops=max_ops))
+    currency = draw(st.sampled_from(["JPY", "GBP", "EUR", "USD"]))
+    members: dict[str, list[str]] = {}
+    out: list[Op] = []
+    last_on = "2000-01-01"
+    for op in ops:
+        op = json.loads(json.dumps(op).replace('"JPY"', json.dumps(currency)))
+        name = op["op"]
+        last_on = max(last_on, op.get("on") or last_on)
+        if name == "register_party":
+            if draw(st.integers(0, 2)) > 0:
+                op["identifiers"] = draw(st.lists(org_identifiers, min_size=1, max_size=2, unique=True))
+            if draw(st.booleans()):
+                op["area"] = draw(area_codes)
+        elif name == "propose_partnership":
+            members[op["key"]] = list(op["members"])
+        elif name == "join_partnership":
+            members[op["partnership"]].append(op["party"])
+        elif name == "leave_partnership":
+            members[op["partnership"]].remove(op["party"])
+        elif name == "pledge" and op["kind"] == "money" and draw(st.booleans()):
+            others = [m for m in members[op["partnership"]] if m != op["party"]]
+            if others:
+                op["recipient"] = draw(st.sampled_from(others))
+            else:
+                # a recipient that joins for the pledge and leaves after it (so that no later
+                # decision needs its vote)
+                fresh = f"recipient-{len(out)}"
+                joined = {"op": "join_partnership", "partnership": op["partnership"], "party": fresh, "on": last_on}
+                out += [{"op": "register_party", "key": fresh, "name": fresh, "sector": "npo"}, joined]
+                out += [{**op, "recipient": fresh}, {**joined, "op": "leave_partnership"}]
+                continue
+        out.append(op)
+    return out

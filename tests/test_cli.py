@@ -731,7 +731,7 @@ def test_parties_table_json_and_csv(demo_db: str) -> None:
     with library(demo_db) as ledger:
         expected = ledger.parties()
     table = invoke(["parties"], db=demo_db).stdout.splitlines()
-    assert table[0].split() == ["KEY", "NAME", "SECTOR", "CAPACITY"]
+    assert table[0].split() == ["KEY", "NAME", "SECTOR", "CAPACITY", "IDENTIFIERS", "AREA"]
     assert len(table) == len(expected) + 1
     assert table[1].startswith(expected[0]["key"])
     assert json.loads(invoke(["parties", "--json"], db=demo_db).stdout) == as_json(expected)
@@ -741,6 +741,11 @@ def test_parties_table_json_and_csv(demo_db: str) -> None:
     row = next(r for r in rows if r["key"] == with_capacity["key"])
     assert row["capacity_amount"] == str(with_capacity["capacity"]["amount"])
     assert row["capacity_currency"] == with_capacity["capacity"]["currency"]
+    with_ids = next(p for p in expected if p["identifiers"])
+    row = next(r for r in rows if r["key"] == with_ids["key"])
+    assert row["identifiers"] == " ".join(with_ids["identifiers"])
+    assert row["area"] == with_ids["area"]
+    assert any(with_ids["identifiers"][0] in line for line in table)
 
 
 def test_partnerships_table_json_and_csv(demo_db: str) -> None:

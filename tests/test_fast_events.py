@@ -133,11 +133,11 @@ def test_every_event_of_every_aggregate_takes_the_quick_path() -> None:
 def test_fields_in_any_order_or_missing() -> None:
     meta = OpMeta("op-1")
     with clock():
-        a = Party._new(key="p-1", name="P", sector=Sector.NPO, capacity=None, meta=meta)
+        a = Party._new(key="p-1", name="P", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta)
     with clock():
-        b = Party._new(meta=meta, capacity=None, sector=Sector.NPO, name="P", key="p-1")
+        b = Party._new(meta=meta, area=None, identifiers=[], capacity=None, sector=Sector.NPO, name="P", key="p-1")
     with generic(True), clock():
-        c = Party._new(key="p-1", name="P", sector=Sector.NPO, capacity=None, meta=meta)
+        c = Party._new(key="p-1", name="P", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta)
     assert a == b == c
     assert list(vars(a.pending_events[0])) == list(vars(b.pending_events[0])) == list(vars(c.pending_events[0]))
     assert a.id == aggregate_id("party", "p-1")
@@ -146,7 +146,9 @@ def test_fields_in_any_order_or_missing() -> None:
     with pytest.raises(TypeError):
         Party._new(key="p-2", name="P", sector=Sector.NPO, meta=meta)
     with pytest.raises(TypeError):
-        Party._new(key="p-2", name="P", sector=Sector.NPO, capacity=None, meta=meta, colour="red")
+        Party._new(
+            key="p-2", name="P", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta, colour="red"
+        )
     partnership = AGGREGATE_CLASSES["partnership"]._new(
         key="ps", title="t", purpose="p", proposed_by="p-1", members=["p-1"], parent=None, on=None, meta=meta
     )

@@ -102,7 +102,7 @@ def test_problem_messages_say_what_is_expected() -> None:
     assert got[2]["message"] == 'has no "op" naming the operation'
     assert got[3]["message"] == (
         "unknown field (the fields of pledge are key, partnership, party, agreement, kind, "
-        "value, quantity, unit, valuation_basis, instrument, fiscal_year, description)"
+        "value, quantity, unit, valuation_basis, instrument, fiscal_year, description, recipient)"
     )
     assert got[4]["message"] == "is missing"
     assert info.value.to_dict()["kind"] == "invalid_journal"

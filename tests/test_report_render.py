@@ -35,7 +35,7 @@ ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "a", "header", "nav", "ul", "ol", "li", "main",
     "h1", "h2", "h3", "h4", "p", "span", "bdi", "strong", "div", "table", "caption", "thead", "tbody",
     "tfoot", "tr", "th", "td", "figure", "figcaption", "dl", "dt", "dd", "blockquote", "pre", "br",
-    "footer", "section", "code", "em",
+    "footer", "section", "code", "em", "details", "summary",
     # inline SVG charts
     "svg", "g", "path", "text", "defs", "use", "clippath", "rect", "line", "polyline",
 }  # fmt: skip
@@ -242,13 +242,27 @@ def test_money_numbers_and_dates_follow_the_language() -> None:
     from datetime import date
 
     ja, en = Formatter("ja"), Formatter("en")
-    assert ja.money(Decimal(10_000_000), "JPY") == "¥10,000,000"
+    assert ja.money(Decimal(10_000_000), "JPY") == "10,000,000円"  # as Japanese public documents write it
+    assert ja.money_prose(Decimal(72_090_000), "JPY") == "7,209万円"  # in a sentence
+    assert ja.money_prose(Decimal(72_095_000), "JPY") == "約7,210万円"
+    assert ja.money_prose(Decimal(90_000), "JPY") == "90,000円"
+    assert ja.money_prose(Decimal("9" * 30 + "5"), "JPY").endswith("万円")  # exact past 28 digits
     assert en.money(Decimal(10_000_000), "JPY") == "¥10,000,000"
     assert en.money(Decimal(920_000), "GBP") == "£920,000"
     assert en.money(Decimal("1234.5"), "GBP") == "£1,234.50"
     assert ja.month(date(2003, 3, 1)) == "2003年3月"
     assert en.month(date(2003, 3, 1)) == "March 2003"
-    assert ja.fiscal_year(2008) == "2008年度"
+    assert ja.fiscal_year(2008) == "2008年度（平成20年度）"
+    assert ja.fiscal_year(2019) == "2019年度（令和元年度）"
+    assert ja.fiscal_year(1988) == "1988年度（昭和63年度）"
+    assert en.fiscal_year(2007) == "2007/08"
+    assert en.fiscal_year(1999) == "1999/00"
+    assert ja.date(date(2008, 4, 15)) == "2008年4月15日"
+    assert Formatter("en", "GBP").date(date(2006, 9, 5)) == "5 September 2006"
+    assert Formatter("en", "JPY").date(date(2006, 9, 5)) == "September 5, 2006"
+    assert Formatter("en", "GBP", "en-US").date(date(2006, 9, 5)) == "September 5, 2006"
+    assert Formatter("en", "JPY", "en-GB").date(date(2006, 9, 5)) == "5 September 2006"
+    assert ja.join(["a", "b"]) == "a、b"
     assert en.percent(Decimal("0.7")) == "70%"
     assert ja.points(Decimal("0.052")) == "+5.2ポイント"
 

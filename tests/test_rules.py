@@ -350,7 +350,7 @@ def test_a_parent_chain_that_loops_is_refused_as_a_cycle() -> None:
                 return party_a
             raise AggregateNotFoundError(agg_id)
 
-    party_a = Party(key="a", name="A", sector=Sector.NPO, capacity=None, meta=OpMeta("a"))
+    party_a = Party(key="a", name="A", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=OpMeta("a"))
     kinds = {"x": "partnership", "y": "partnership", "a": "party"}
     uow = UnitOfWork(Repository(), kinds.get)  # type: ignore[arg-type]
     [op] = parse_operations([propose("z", "a", ["a"], parent="x")])

@@ -25,6 +25,8 @@ PARTY_COLUMNS = (
     Column("name", "name"),
     Column("sector", "sector"),
     Column("capacity", "capacity"),
+    Column("identifiers", "identifiers"),
+    Column("area", "area"),
 )
 
 PARTNERSHIP_COLUMNS = (

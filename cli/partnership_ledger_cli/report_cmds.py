@@ -14,14 +14,31 @@ from partnership_ledger.errors import InvalidArgument
 from .context import CliState, pass_state
 from .params import complete_keys
 
+#: What each format's file is called; a file named for another format is refused.
+SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown"), "json": (".json",), "pdf": (".pdf",)}
 
-def _write_file(path: Path, text: str) -> None:
+
+def check_output_name(path: Path, fmt: str) -> None:
+    """Refuse to write one format into a file named for another (HTML into ``x.pdf``)."""
+    suffix = path.suffix.lower()
+    for other, suffixes in SUFFIXES.items():
+        if other != fmt and suffix in suffixes:
+            raise InvalidArgument(
+                f"{path} is named like a {other} file but the report format is {fmt}: "
+                f"use --format {other} or a file name ending in {SUFFIXES[fmt][0]}"
+            )
+
+
+def _write_file(path: Path, text: str | bytes) -> None:
     """Write ``text`` to ``path`` whole or not at all."""
     if path.is_dir():
         raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        if isinstance(text, bytes):
+            tmp.write_bytes(text)
+        else:
+            tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
@@ -33,17 +50,30 @@ def _write_file(path: Path, text: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "md", "json"]),
+    type=click.Choice(["html", "md", "json", "pdf"]),
     default="html",
     show_default=True,
     help="html: one self-contained page (inline CSS and SVG charts, no script); md: Markdown; "
-    "json: the report's data. Example: --format md",
+    "json: the report's data; pdf: A4 pages (needs the pdf extra, WeasyPrint). Example: --format md",
 )
 @click.option(
     "--lang",
     type=click.Choice(["ja", "en"]),
     help="Language of the report (default: ja when the partnership keeps accounts in JPY, "
     "otherwise en). Example: --lang en",
+)
+@click.option(
+    "--locale",
+    type=click.Choice(["en-GB", "en-US", "ja-JP"]),
+    help="Dates and numbers as in this locale (default: en-GB for a partnership in pounds, en-US for "
+    "other English reports, ja-JP for Japanese). Example: --lang en --locale en-GB",
+)
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --all: sign checkpoint.json with this Ed25519 private key (PEM, from 'partnership-ledger "
+    "keygen'); the chain is verified first. Example: --all -o site --key office.key",
 )
 @click.option(
     "-o",
@@ -76,6 +106,8 @@ def report(
     partnership: str | None,
     fmt: str,
     lang: str | None,
+    locale: str | None,
+    key_file: str | None,
     output: str | None,
     all_partnerships: bool,
     include_children: bool,
@@ -94,7 +126,9 @@ def report(
       partnership-ledger report puppet-tour -o puppet-tour.html
       partnership-ledger report th-lsp --format md --lang ja
       partnership-ledger report puppet-tour --format json | jq .balance
-      partnership-ledger report --all -o site --verify
+      partnership-ledger report puppet-tour --format pdf -o puppet-tour.pdf
+      partnership-ledger report th-lsp --locale en-US
+      partnership-ledger report --all -o site --verify --key office.key
     """
     # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
     from partnership_ledger.reports import build_report, render_report, write_site
@@ -109,20 +143,44 @@ def report(
             raise click.UsageError("--all writes an HTML site in Japanese and English: leave out --format and --lang")
         if Path(output).exists() and not Path(output).is_dir():
             raise click.UsageError(f"{output} is a file: --all needs a folder")
+        if locale is not None and locale.startswith("ja"):
+            locale = None  # the site's Japanese pages are ja-JP already
+        key_pem = _read_key(Path(key_file)) if key_file is not None else None
         with state.open_ledger() as ledger:
-            index = write_site(ledger, Path(output), verify=verify)
+            index = write_site(ledger, Path(output), verify=verify, key_pem=key_pem, locale=locale)
         click.echo(str(index))
         return
+    if key_file is not None:
+        raise click.UsageError("--key signs the checkpoint of a site: use it with --all")
     if partnership is None:
         raise click.UsageError("name the partnership to report on (or use --all -o DIR)")
+    if output is not None and output != "-":
+        check_output_name(Path(output), fmt)
+    elif fmt == "pdf":
+        raise click.UsageError("a PDF is written to a file: name it with -o FILE.pdf")
     with state.open_ledger() as ledger:
         model = build_report(ledger, partnership, include_children=include_children, verify=verify)
-    text = render_report(model, fmt, lang)
+    language = lang or (locale[:2] if locale else None)
+    text: str | bytes
+    if fmt == "pdf":
+        from partnership_ledger.reports.i18n import check_language
+        from partnership_ledger.reports.pdf import render_pdf
+
+        text = render_pdf(model, check_language(language) if language else None, locale=locale)
+    else:
+        text = render_report(model, fmt, language, locale=locale)
     if output is None or output == "-":
         click.echo(text, nl=False)
     else:
         _write_file(Path(output), text)
         state.note(f"wrote the {fmt} report on {partnership} to {output}")
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise InvalidArgument(f"cannot read the signing key {path}: {e.strerror}") from None
 
 
 def register(cli: click.Group) -> None:

@@ -90,7 +90,8 @@ def _plain_event(event_cls: type[Any], head: tuple[str, ...], mutate: Any, apply
         and event_cls.__post_init__ is _es.DomainEvent.__post_init__
         and event_cls.create_timestamp is _es.CanCreateTimestamp.create_timestamp
         and not getattr(event_cls, "TOPIC", None)
-        and getattr(event_cls, "class_version", 1) == 1
+        # A class_version above 1 changes nothing in how an event is made: the mapper
+        # records the version (eventsourcing's way) when it stores it.
     )
 
 

@@ -42,7 +42,31 @@ class ResourceContribution(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("contribution", key)
 
-    @event("Pledged")
+    class Pledged(LedgerAggregate.Created):
+        """A resource was pledged.
+
+        ``recipient`` (the party the money goes to, if the pledge names one) came after the
+        first stored pledges: it is the last field, with a default, so a pledge stored
+        without it reads as one that names none. Its stored layout is otherwise unchanged
+        (the read models' quick decoding reads both, see projections/decoding.py).
+        """
+
+        key: str
+        partnership: str
+        party: str
+        agreement: str | None
+        kind_of_resource: ContributionKind
+        value: Money
+        quantity: Decimal | None
+        unit: str | None
+        valuation_basis: str | None
+        instrument: Instrument | None
+        fiscal_year: int
+        description: str | None
+        meta: OpMeta
+        recipient: str | None = None
+
+    @event(Pledged)
     def __init__(
         self,
         key: str,
@@ -58,6 +82,7 @@ class ResourceContribution(LedgerAggregate):
         fiscal_year: int,
         description: str | None,
         meta: OpMeta,
+        recipient: str | None = None,
     ) -> None:
         self.key = key
         self.partnership = partnership
@@ -72,6 +97,7 @@ class ResourceContribution(LedgerAggregate):
         self.fiscal_year = fiscal_year
         self.description = description
         self.meta = meta
+        self.recipient = recipient
         self.deliveries: list[Delivery] = []
         self.corrections: list[Correction] = []
         self.withdrawn_on: date | None = None

@@ -35,7 +35,8 @@ _ISO_STAMP += rb'(?:\+[0-9]{2}:[0-9]{2}|-(?!00:00)[0-9]{2}:[0-9]{2}))"'
 _TIMESTAMP = rb'\{"timestamp":\{"_type_":"datetime_iso","_data_":' + _ISO_STAMP + rb"\}"
 _MONEY = rb'\{"_type_":"money","_data_":\{"amount":\{"_type_":"decimal_str","_data_":' + _S + rb'\},"currency":' + _S
 _MONEY += rb"\}\}"
-_META = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}\}\Z"
+_META_OBJECT = rb'"meta":\{"_type_":"op_meta","_data_":\{"op_id":' + _S + rb',"by":' + _N + rb',"note":' + _N + rb"\}\}"
+_META = _META_OBJECT + rb"\}\Z"
 
 #: timestamp, amount, currency, on, evidence, op_id, by, note
 _DELIVERED = re.compile(
@@ -50,7 +51,8 @@ _DELIVERED = re.compile(
     + _META
 )
 #: timestamp, originator_topic, key, partnership, party, agreement, kind_of_resource, amount,
-#: currency, quantity, unit, valuation_basis, instrument, fiscal_year, description, op_id, by, note
+#: currency, quantity, unit, valuation_basis, instrument, fiscal_year, description, op_id, by, note,
+#: recipient's field (absent from pledges stored before it), recipient
 _PLEDGED = re.compile(
     _TIMESTAMP
     + rb',"originator_topic":'
@@ -78,7 +80,10 @@ _PLEDGED = re.compile(
     + rb'\}),"fiscal_year":(-?[0-9]+),"description":'
     + _N
     + rb","
-    + _META
+    + _META_OBJECT
+    + rb'(,"recipient":'
+    + _N
+    + rb")?\}\Z"
 )
 
 #: timestamp, period, value, source, on, op_id, by, note
@@ -405,6 +410,8 @@ class EventDecoder:
             op_id,
             by,
             note,
+            recipient_field,
+            recipient,
         ) = m.groups()
         self.stamp = stamp = ts.decode("ascii")
         q = self._q
@@ -418,7 +425,7 @@ class EventDecoder:
             how = self._instruments.get(how_text)
             if how is None:
                 how = q["instrument"](how_text)
-        return {
+        d: dict[str, Any] = {
             "timestamp": self._datetime(stamp),
             "originator_topic": topic.decode("utf-8"),
             "key": key.decode("utf-8"),
@@ -435,6 +442,9 @@ class EventDecoder:
             "description": None if description is None else description.decode("utf-8"),
             "meta": self._meta(op_id, by, note),
         }
+        if recipient_field is not None:
+            d["recipient"] = None if recipient is None else recipient.decode("utf-8")
+        return d
 
     # -- any event ----------------------------------------------------------------------------
     def _class_of(self, topic: str) -> tuple[type[Any], Callable[[Any], Any]] | None:

@@ -24,8 +24,9 @@ DEFAULT_RELATIVE_CAPACITY_THRESHOLD = Decimal("2")
 
 
 def q6(d: Decimal | None) -> Decimal | None:
-    """Round a ratio to 6 places, half to even (what JSON output carries)."""
-    return None if d is None else d.quantize(SIX, rounding=ROUND_HALF_EVEN)
+    """Round a ratio to 6 places, half to even (what JSON output carries), at any magnitude
+    (the default context's 28 digits would refuse a ratio of 10**22 or more)."""
+    return None if d is None else d.quantize(SIX, rounding=ROUND_HALF_EVEN, context=EXACT)
 
 
 def fiscal_year_bounds(fiscal_year: int, start_month: int) -> tuple[date, date]:

@@ -7,6 +7,7 @@ One report model, several renderers (as hledger does)::
     model = build_report(ledger, "puppet-tour")          # plain data; the JSON format
     html = render_report(model, "html")                   # Japanese for a ledger in yen
     md = render_report(model, "md", language="en")
+    pdf = render_pdf(model)                               # A4 (the pdf extra: WeasyPrint)
     index = write_site(ledger, Path("site"))              # every partnership, both languages
 
 See ``docs/report.md``.
@@ -14,6 +15,7 @@ See ``docs/report.md``.
 
 from .i18n import LANGUAGES, default_language
 from .model import REPORT_FORMAT, build_report, integrity_section
+from .pdf import render_pdf
 from .render import FORMATS, render_html, render_json, render_markdown, render_report
 from .site import write_site
 
@@ -27,6 +29,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_pdf",
     "render_report",
     "write_site",
 ]

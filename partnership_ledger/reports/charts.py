@@ -15,6 +15,7 @@ import io
 import itertools
 import logging
 import re
+import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -38,14 +39,20 @@ PALETTE = (
 )
 #: Fonts named in the SVG, best first: the reader's browser uses the first it has.
 FONTS = "system-ui, 'Hiragino Sans', 'Noto Sans CJK JP', 'Noto Sans JP', 'Yu Gothic', Meiryo, 'DejaVu Sans', sans-serif"
+#: Width of every chart in inches, and its text size in points. On a 360 px phone the chart
+#: is 328 px wide (4 in = 288 pt of SVG), so 12 pt text shows at 13.7 CSS px: at least 12.
+WIDTH = 4.0
+FONT_SIZE = 12
 RC: dict[str, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "partnership-ledger",  # the same chart gives the same SVG
     # Text is measured with the font matplotlib ships (fast, and the same SVG on every
     # machine); the SVG then names the reader's fonts (see FONTS).
     "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans"],
-    "font.size": 10,
+    # Noto Sans CJK JP (Debian's fonts-noto-cjk) when installed, for the width of Japanese
+    # text: matplotlib falls back to it glyph by glyph.
+    "font.sans-serif": ["DejaVu Sans", "Noto Sans CJK JP"],
+    "font.size": FONT_SIZE,
     "text.parse_math": False,  # "$" in a party's name is a dollar sign, not mathematics
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -56,15 +63,30 @@ RC: dict[str, Any] = {
     "legend.frameon": False,
 }
 _counter = itertools.count(1)
-WIDTH = 5.0  # inches: legible when a phone shows the chart 330 px wide
 
 
 def _floats(values: Sequence[Decimal | int | None]) -> list[float]:
     return [float(v) if v is not None else float("nan") for v in values]
 
 
+def text_width(text: str) -> int:
+    """Width of ``text`` in columns: 2 for a wide (CJK) character, 1 for the others."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """``text`` cut to at most ``limit`` columns (a CJK character counts two), with "…".
+    Charts show short names; the table and the text alternative beside them the full ones."""
+    if text_width(text) <= limit:
+        return text
+    out, used = [], 1  # room for the ellipsis
+    for c in text:
+        w = text_width(c)
+        if used + w > limit:
+            break
+        out.append(c)
+        used += w
+    return "".join(out) + "…"
 
 
 def _figure(width: float, height: float) -> Any:
@@ -83,7 +105,15 @@ def _svg(fig: Any) -> str:
         # Measuring text in a font that lacks some glyphs only affects layout; the reader's
         # browser draws the text in its own fonts.
         warnings.simplefilter("ignore")
-        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        # "tight": the figure grows to hold every label, with a margin for fonts a little
+        # wider than the ones measured here, so no text falls outside the picture.
+        fig.savefig(
+            buffer,
+            format="svg",
+            bbox_inches="tight",
+            pad_inches=0.12,
+            metadata={"Date": None, "Creator": None, "Format": None, "Type": None},
+        )
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -142,29 +172,27 @@ def contributions_chart(
     money: Callable[[Decimal], str],
     title: str,
 ) -> str:
-    """Stacked bars: per fiscal year, the value each party delivered (legend: the parties).
+    """Stacked bars: per fiscal year, the value each party delivered, in :data:`PALETTE`
+    order (the report writes the legend in HTML, with the parties' full names).
 
     ``money`` formats the axis's amounts; it must not depend on the report's language.
     """
     key = ("contributions", tuple(parties), tuple(years), tuple(tuple(v) for v in values), money(Decimal(1)))
 
     def draw() -> str:
-        legend = 0.25 * ((len(parties) + 1) // 2)
-        below = 0.45 + legend
-        height = 3.0 + below
+        below = 0.5
+        height = 2.6 + below
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
         ax = fig.add_subplot()
         from matplotlib.collections import PolyCollection
-        from matplotlib.patches import Patch
 
         # One collection of rectangles a party (not one artist a bar): a partnership of
         # twenty years and a dozen parties draws in a fraction of the time.
         width = 0.8
         ups = [0.0] * len(years)  # positive values stack up, negative ones (corrections) down
         downs = [0.0] * len(years)
-        handles = []
-        for i, (party, row) in enumerate(zip(parties, values, strict=True)):
+        for i, (_party, row) in enumerate(zip(parties, values, strict=True)):
             colour = PALETTE[i % len(PALETTE)]
             boxes = []
             for x, value in enumerate(row):
@@ -180,20 +208,18 @@ def contributions_chart(
                 else:
                     downs[x] += h
             ax.add_collection(PolyCollection(boxes, facecolors=colour, edgecolors="white", linewidths=0.5))
-            handles.append(Patch(facecolor=colour, label=_short(party)))
         low, high = min(downs, default=0.0), max(ups, default=0.0)
         pad = (high - low) * 0.04 or 1.0
         ax.set_ylim(low - pad if low < 0 else 0, high + pad)
         ax.set_xlim(-0.6, len(years) - 0.4)
-        # Room on the left for the longest amount on the axis (about 0.075 in a character).
+        # Room on the left for the longest amount on the axis (about 0.09 in a character).
         longest = max(len(money(Decimal(round(v)))) for v in (high + pad, low - pad))
-        fig.subplots_adjust(left=min(0.45, (0.3 + 0.075 * longest) / WIDTH))
+        fig.subplots_adjust(left=min(0.5, (0.3 + 0.09 * longest) / WIDTH))
         _period_ticks(ax, [str(y) for y in years])
         from matplotlib.ticker import FuncFormatter, MaxNLocator
 
         ax.yaxis.set_major_locator(MaxNLocator(5))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: money(Decimal(round(x)))))
-        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=2)
         return _svg(fig)
 
     return _finish(_cached(key, draw), title)
@@ -212,21 +238,28 @@ def voice_burden_chart(
 
     def draw() -> str:
         n = len(parties)
-        height = 0.6 + 0.55 * n
+        # Each party: its name on a line of its own above its three bars, so that a name
+        # has the chart's whole width (names cut to fit; the table has them whole).
+        step = 1.5
+        height = 0.55 + 0.62 * n
         fig = _figure(WIDTH, height)
-        fig.subplots_adjust(left=1.6 / WIDTH, right=0.95, top=1 - 0.1 / height, bottom=0.4 / height)
+        fig.subplots_adjust(left=0.04, right=0.94, top=1 - 0.05 / height, bottom=0.4 / height)
         ax = fig.add_subplot()
-        positions = list(range(n))
-        bar = 0.26
+        positions = [i * step for i in range(n)]
+        bar = 0.28
         for j, values in enumerate((shares, voice_shares, participation)):
             ax.barh(
-                [p + (j - 1) * bar for p in positions],
+                [p + j * bar for p in positions],
                 [v * 100 for v in _floats(values)],
                 height=bar,
                 color=VOICE_COLOURS[j],
             )
-        ax.set_yticks(positions, [_short(p, 18) for p in parties])
-        ax.invert_yaxis()
+        room = int((WIDTH * 0.9 * 72) / (FONT_SIZE * 0.62))  # columns of text across the chart
+        for p, name in zip(positions, parties, strict=True):
+            ax.text(0.5, p - bar * 0.9, _short(name, room), va="bottom", ha="left", fontsize=FONT_SIZE)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(True)
+        ax.set_ylim(positions[-1] + 3 * bar if n else 1, -1.0)
         ax.set_xlim(0, 100)
         from matplotlib.ticker import PercentFormatter
 
@@ -249,7 +282,7 @@ def target_chart(
     key = ("target", tuple(periods), tuple(baseline), tuple(targets), tuple(measured), unit)
 
     def draw() -> str:
-        height = 2.9
+        height = 2.4
         fig = _figure(WIDTH, height)
         fig.subplots_adjust(left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=0.45 / height)
         ax = fig.add_subplot()
@@ -260,17 +293,17 @@ def target_chart(
         _line(ax, x, target_line, color=TARGET_COLOURS[1], style="--", marker="o")
         _line(ax, x, measured_line, color=TARGET_COLOURS[2], style="-", marker="D")
         _period_ticks(ax, list(periods))
-        ax.set_ylabel(_short(unit, 30))
+        ax.set_ylabel(_short(unit, 20))
         return _svg(fig)
 
     return _finish(_cached(key, draw), title)
 
 
-def _period_ticks(ax: Any, labels: list[str], room: int = 40) -> None:
+def _period_ticks(ax: Any, labels: list[str], room: int = 34) -> None:
     """Label every period when they fit side by side, otherwise every second, third...
     (never slanted: upright labels are cheaper to draw and easier to read; the table beside
     the chart has every period)."""
-    width = sum(len(label) + 2 for label in labels)
+    width = sum(text_width(label) + 2 for label in labels)
     step = max(1, -(-width // room))
     positions = list(range(len(labels)))
     ax.set_xticks(positions[::step], labels[::step])

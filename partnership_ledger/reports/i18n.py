@@ -18,8 +18,11 @@ from babel.support import NullTranslations, Translations
 Language = Literal["ja", "en"]
 LANGUAGES: tuple[Language, ...] = ("ja", "en")
 DOMAIN = "messages"
-#: The Babel locale used for numbers, currency and dates in each language.
-LOCALES: dict[Language, str] = {"ja": "ja_JP", "en": "en"}
+#: The Babel locale used for numbers, currency and dates in each language (English: see
+#: :func:`locale_for`, British for a partnership in pounds, otherwise American).
+LOCALES: dict[Language, str] = {"ja": "ja_JP", "en": "en_US"}
+#: The locales ``--locale`` accepts, by language.
+KNOWN_LOCALES: dict[str, Language] = {"ja-JP": "ja", "en-GB": "en", "en-US": "en"}
 
 
 def N_(message: str) -> str:
@@ -47,6 +50,22 @@ def translations(language: Language) -> gettext.NullTranslations:
 def default_language(currency: str | None) -> Language:
     """Japanese when the ledger keeps its accounts in yen, otherwise English."""
     return "ja" if currency == "JPY" else "en"
+
+
+def locale_for(language: Language, currency: str | None = None, locale: str | None = None) -> str:
+    """The Babel locale of a report: ``locale`` when given (``en-GB``, ``en-US``, ``ja-JP``),
+    else Japanese for ``ja``, British English for a partnership in pounds, American otherwise."""
+    if locale is not None:
+        found = KNOWN_LOCALES.get(locale.replace("_", "-"))
+        if found is None or found != language:
+            from ..errors import InvalidArgument
+
+            known = ", ".join(k for k, v in KNOWN_LOCALES.items() if v == language)
+            raise InvalidArgument(f"the locale of a report in {language} must be one of {known}, not {locale!r}")
+        return locale.replace("-", "_")
+    if language == "en" and currency == "GBP":
+        return "en_GB"
+    return LOCALES[language]
 
 
 def check_language(language: str) -> Language:

@@ -117,6 +117,7 @@ def build_report(
                 "parent": v["parent"],
                 "members": v["current_members"],
                 "included": v["key"] in children,
+                "decisions": len(v["decisions"]),
             }
             for v in child_views
         ],
@@ -564,24 +565,31 @@ def _evaluation(e: Mapping[str, Any], shown: int) -> dict[str, Any]:
     }
 
 
-def integrity_section(ledger: PartnershipLedger, verify: bool = False) -> dict[str, Any]:
-    """The checkpoint the report was made from: chain size, last position and root hash."""
-    if verify:
-        cp = make_checkpoint(ledger.db)
+def integrity_section(ledger: PartnershipLedger, verify: bool = False, key_pem: bytes | None = None) -> dict[str, Any]:
+    """The checkpoint the report was made from: chain size, last position and root hash;
+    with ``key_pem`` (an Ed25519 private key) the chain is verified and the checkpoint signed."""
+    signature = public_key = None
+    if verify or key_pem is not None:
+        cp = make_checkpoint(ledger.db, key_pem)
         size, position, root = cp["size"], cp["position"], cp["root"]
+        signature, public_key = cp["signature"], cp["public_key"]
     else:
         size, root, position = chain_head(ledger.db)
-    checkpoint = {
+    checkpoint: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "size": size,
         "position": position,
         "root": root,
     }
+    command = "partnership-ledger --db LEDGER verify --checkpoint checkpoint.json"
+    if signature is not None:
+        checkpoint |= {"signature": signature, "public_key": public_key}
+        command += " --public-key PUBLIC-KEY.pem"
     return {
         "size": size,
         "position": position,
         "root": root,
-        "verified": verify,
+        "verified": verify or key_pem is not None,
         "checkpoint": checkpoint,
-        "verify_command": "partnership-ledger --db LEDGER verify --checkpoint checkpoint.json",
+        "verify_command": command,
     }

@@ -16,7 +16,7 @@ import attrs
 
 from . import charts
 from . import labels as L
-from .formatting import Formatter
+from .formatting import Formatter, largest_remainder
 from .i18n import N_, Language, translations
 
 
@@ -49,13 +49,15 @@ class Table:
 class Presenter:
     """Formats one report model in one language."""
 
-    def __init__(self, model: Mapping[str, Any], language: Language, *, with_charts: bool) -> None:
+    def __init__(
+        self, model: Mapping[str, Any], language: Language, *, with_charts: bool, locale: str | None = None
+    ) -> None:
         self.m = model
-        self.f = Formatter(language)
+        self.currency: str | None = model["partnership"]["currency"]
+        self.f = Formatter(language, self.currency, locale)
         self.t = translations(language)
         self.language = language
         self.with_charts = with_charts
-        self.currency: str | None = model["partnership"]["currency"]
         self.names = model["party_names"]
 
     # -- small helpers ----------------------------------------------------------------------
@@ -80,7 +82,15 @@ class Presenter:
         return str(found["name"]) if found else party
 
     def money(self, amount: Decimal | None) -> str:
+        """An amount in a table: ``72,090,000円``."""
         return self.f.money(amount, self.currency)
+
+    def prose_money(self, amount: Decimal | None) -> str:
+        """An amount in a sentence: ``7,209万円``."""
+        return self.f.money_prose(amount, self.currency)
+
+    def join(self, items: Sequence[str]) -> str:
+        return self.f.join(items)
 
     def pct(self, ratio: Decimal | None) -> str:
         return self.f.percent(ratio)
@@ -90,6 +100,9 @@ class Presenter:
         p = self.m["partnership"]
         return {
             "lang": self.language,
+            "sp": self.f.space,
+            "colon": "：" if self.language == "ja" else ": ",
+            "made_on": self.f.date(self.m["made_at"][:10]),
             "doc_title": self.s(N_("%(title)s: report for residents"), title=p["title"]),
             "partnership": self.partnership(),
             "made": self.made(),
@@ -104,7 +117,31 @@ class Presenter:
             "targets": self.targets(),
             "evaluations": self.evaluations(),
             "integrity": self.integrity(),
+            "scope": self.scope(),
         }
+
+    def scope(self) -> Sentence | None:
+        """What the figures include, for a partnership with sub-partnerships."""
+        subs = self.m["sub_partnerships"]
+        if not subs:
+            return None
+        included = [s for s in subs if s.get("included")]
+        if included:
+            return self.s(
+                N_("The figures below include the %(count)s sub-partnerships: %(names)s."),
+                count=self.f.integer(len(included)),
+                names=self.f.join_and([s["title"] for s in included]),
+            )
+        decisions = sum(int(s.get("decisions") or 0) for s in subs)
+        return self.s(
+            N_(
+                "The figures below are this partnership's own: its %(count)s sub-partnerships recorded "
+                "%(decisions)s more decisions, and their resources, targets and evaluations, which the "
+                "combined view counts too."
+            ),
+            count=self.f.integer(len(subs)),
+            decisions=self.f.integer(decisions),
+        )
 
     def partnership(self) -> dict[str, Any]:
         p = self.m["partnership"]
@@ -133,9 +170,54 @@ class Presenter:
     def made(self) -> Sentence:
         i = self.m["integrity"]
         return self.s(
-            N_("Made on %(date)s from the ledger's first %(size)s recorded events."),
+            N_("Made on %(date)s from the ledger as it stood then (%(size)s recorded events)."),
             date=self.f.date(self.m["made_at"][:10]),
             size=self.f.integer(i["size"]),
+        )
+
+    def decisions_sentence(self, total: int, adopted: int) -> Sentence:
+        if total == 0:
+            return self.s(N_("No decision has been recorded yet."))
+        if total == 1:
+            return self.s(
+                N_("One decision was recorded, and it was adopted.")
+                if adopted
+                else N_("One decision was recorded; it was not adopted.")
+            )
+        if adopted == total:
+            return self.s(N_("%(count)s decisions were recorded, all of them adopted."), count=self.f.integer(total))
+        if adopted == 0:
+            return self.s(N_("%(count)s decisions were recorded, none of them adopted."), count=self.f.integer(total))
+        return self.s(
+            N_("%(count)s decisions were recorded, %(adopted)s of them adopted."),
+            count=self.f.integer(total),
+            adopted=self.f.integer(adopted),
+        )
+
+    def targets_sentence(self, targets: Sequence[Mapping[str, Any]]) -> Sentence | None:
+        """Every target counted, those with no measurement too."""
+        if not targets:
+            return None
+        statuses: dict[str, int] = {}
+        for t in targets:
+            statuses[t["status"]] = statuses.get(t["status"], 0) + 1
+        words = {
+            "achieved": N_("%(n)s achieved"),
+            "on_track": N_("%(n)s on track"),
+            "off_track": N_("%(n)s off track"),
+            "no_data": N_("%(n)s not yet measured"),
+        }
+        order = [*words, *sorted(set(statuses) - set(words))]
+        parts = [
+            (self._(words[k]) if k in words else "%(n)s " + self.label(L.TARGET_STATUSES, k))
+            % {"n": self.f.integer(statuses[k])}
+            for k in order
+            if statuses.get(k)
+        ]
+        if len(targets) == 1:
+            return self.s(N_("One target: %(list)s."), list=self.join(parts))
+        return self.s(
+            N_("Of %(count)s targets: %(list)s."), count=self.f.integer(len(targets)), list=self.f.join_and(parts)
         )
 
     def glance(self) -> list[Sentence]:
@@ -144,7 +226,7 @@ class Presenter:
             self.s(
                 N_("%(count)s parties have taken part; together they delivered resources worth %(total)s."),
                 count=self.f.integer(len(self.m["parties"])),
-                total=self.money(c["total"]),
+                total=self.prose_money(c["total"]),
             )
             if c["rows"]
             else self.s(N_("No contribution has been recorded yet."))
@@ -153,26 +235,10 @@ class Presenter:
         if top is not None and c["total"]:
             out.append(self.burden_sentence(top))
         d = self.m["decisions"]
-        out.append(
-            self.s(
-                N_("%(count)s decisions were recorded, %(adopted)s of them adopted."),
-                count=self.f.integer(d["total"]),
-                adopted=self.f.integer(d["adopted"]),
-            )
-        )
-        statuses: dict[str, int] = {}
-        for t in self.m["targets"]:
-            statuses[t["status"]] = statuses.get(t["status"], 0) + 1
-        if self.m["targets"]:
-            out.append(
-                self.s(
-                    N_("Of %(count)s targets, %(achieved)s achieved, %(on_track)s on track, %(off_track)s off track."),
-                    count=self.f.integer(len(self.m["targets"])),
-                    achieved=self.f.integer(statuses.get("achieved", 0)),
-                    on_track=self.f.integer(statuses.get("on_track", 0)),
-                    off_track=self.f.integer(statuses.get("off_track", 0)),
-                )
-            )
+        out.append(self.decisions_sentence(d["total"], d["adopted"]))
+        targets = self.targets_sentence(self.m["targets"])
+        if targets is not None:
+            out.append(targets)
         return out
 
     def burden_sentence(self, r: Mapping[str, Any]) -> Sentence:
@@ -195,7 +261,8 @@ class Presenter:
             for s in p["spells"]:
                 left = self.f.date(s["left"]) if s["left"] else self._("still a member")
                 if s["leave_reason"]:
-                    left = f"{left} ({s['leave_reason']})"
+                    reason = s["leave_reason"]
+                    left = f"{left}（{reason}）" if self.language == "ja" else f"{left} ({reason})"
                 role = s["role"] or (self._("proposer") if p["proposer"] else self._("member"))
                 rows.append([p["name"], self.label(L.SECTORS, p["sector"]), role, self.f.date(s["joined"]), left])
         return Table(
@@ -212,7 +279,7 @@ class Presenter:
                 "purpose": s["purpose"],
                 "phase": self.label(L.PHASES, s["phase"]),
                 "parent": s["parent"],
-                "members": ", ".join(self.name(m) for m in s["members"]),
+                "members": self.join([self.name(m) for m in s["members"]]),
             }
             for s in self.m["sub_partnerships"]
         ]
@@ -270,12 +337,14 @@ class Presenter:
             [False, False, True, True, False, True],
         )
         funding = c["funding"]
+        instruments = funding["by_instrument"]
+        rounded = largest_remainder(r["share"] for r in instruments)
         funding_table = Table(
             self._("How the money came"),
             [self._("Instrument"), self._("Delivered"), self._("Share")],
             [
-                [self.label(L.INSTRUMENTS, r["instrument"]), self.money(r["value"]), self.pct(r["share"])]
-                for r in funding["by_instrument"]
+                [self.label(L.INSTRUMENTS, r["instrument"]), self.money(r["value"]), self.pct(share)]
+                for r, share in zip(instruments, rounded, strict=True)
             ],
             [False, True, True],
         )
@@ -285,21 +354,27 @@ class Presenter:
                     "In all, %(total)s was delivered: %(money)s in money and %(in_kind)s in kind, "
                     "over %(count)s recorded contributions."
                 ),
-                total=self.money(c["total"]),
-                money=self.money(c["money_total"]),
-                in_kind=self.money(c["in_kind_total"]),
+                total=self.prose_money(c["total"]),
+                money=self.prose_money(c["money_total"]),
+                in_kind=self.prose_money(c["in_kind_total"]),
                 count=self.f.integer(c["count"]),
             )
         ]
-        if funding["joint_contribution_share"] is not None:
+        mix = [
+            self._("%(instrument)s %(share)s")
+            % {"instrument": self.label(L.INSTRUMENTS, r["instrument"]), "share": self.pct(share)}
+            for r, share in zip(instruments, rounded, strict=True)
+            if share is not None
+        ]
+        if mix:
+            summary.append(self.s(N_("How the money came: %(mix)s."), mix=self.join(mix)))
+        if funding["subsidy_or_commission_share"]:
             summary.append(
                 self.s(
                     N_(
-                        "%(joint)s of the money was a joint contribution; %(plain)s came as a plain "
-                        "subsidy or commission (rule 4: these are not the basic model of collaboration)."
-                    ),
-                    joint=self.pct(funding["joint_contribution_share"]),
-                    plain=self.pct(funding["subsidy_or_commission_share"]),
+                        "A plain subsidy or commission is not the basic model of collaboration (rule 4); "
+                        "a joint contribution is."
+                    )
                 )
             )
         chart = None
@@ -324,7 +399,9 @@ class Presenter:
             "empty": not c["parties"] or not c["rows"],
             "summary": summary,
             "chart": chart,
-            "legend": [],
+            "legend": [
+                (self.name(r["party"]), charts.PALETTE[i % len(charts.PALETTE)]) for i, r in enumerate(c["parties"])
+            ],
             "alt": alt,
             "by_year": by_year,
             "by_kind": by_kind,
@@ -452,8 +529,9 @@ class Presenter:
     def decisions(self) -> dict[str, Any]:
         d = self.m["decisions"]
         items = []
+        colon = "：" if self.language == "ja" else ": "
         for x in d["items"]:
-            votes = ", ".join(f"{self.name(v['party'])}: {self.label(L.VOTES, v['vote'])}" for v in x["votes"])
+            votes = self.join([f"{self.name(v['party'])}{colon}{self.label(L.VOTES, v['vote'])}" for v in x["votes"]])
             items.append(
                 [
                     self.f.date(x["on"]),
@@ -465,11 +543,7 @@ class Presenter:
                 ]
             )
         return {
-            "summary": self.s(
-                N_("%(count)s decisions were recorded, %(adopted)s of them adopted."),
-                count=self.f.integer(d["total"]),
-                adopted=self.f.integer(d["adopted"]),
-            ),
+            "summary": self.decisions_sentence(d["total"], d["adopted"]),
             "omitted": self.s(
                 N_("The %(count)s earlier decisions are in the ledger's history."), count=self.f.integer(d["omitted"])
             )
@@ -495,7 +569,7 @@ class Presenter:
             t = a["terms"]
             facts = [
                 (self._("Status"), self.label(L.AGREEMENT_STATUSES, a["status"])),
-                (self._("Parties"), ", ".join(self.name(p) for p in a["parties"])),
+                (self._("Parties"), self.join([self.name(p) for p in a["parties"]])),
                 (
                     self._("Term"),
                     self._("%(start)s to %(end)s") % {"start": self.f.date(t["start"]), "end": self.f.date(t["end"])},
@@ -505,16 +579,18 @@ class Presenter:
                 facts.append(
                     (
                         self._("Agreed shares"),
-                        ", ".join(f"{self.name(p)} {self.pct(s)}" for p, s in t["shares"].items()),
+                        self.join([f"{self.name(p)} {self.pct(s)}" for p, s in t["shares"].items()]),
                     )
                 )
             if t["annual_caps"]:
                 facts.append(
                     (
                         self._("Yearly caps"),
-                        ", ".join(
-                            f"{self.name(p)} {self.f.money(c['amount'], c['currency'])}"
-                            for p, c in t["annual_caps"].items()
+                        self.join(
+                            [
+                                f"{self.name(p)} {self.f.money(c['amount'], c['currency'])}"
+                                for p, c in t["annual_caps"].items()
+                            ]
                         ),
                     )
                 )
@@ -523,7 +599,7 @@ class Presenter:
                     (self._("At most"), self.n_("%(n)s year", "%(n)s years", t["max_years"]) % {"n": t["max_years"]})
                 )
             if a["unsigned"]:
-                facts.append((self._("Not yet signed by"), ", ".join(self.name(p) for p in a["unsigned"])))
+                facts.append((self._("Not yet signed by"), self.join([self.name(p) for p in a["unsigned"]])))
             out.append({"key": a["key"], "title": a["title"], "facts": facts})
         return out
 
@@ -594,6 +670,11 @@ class Presenter:
                     "direction": self.label(L.DIRECTIONS, t["direction"]),
                     "status": self.label(L.TARGET_STATUSES, t["status"]),
                     "status_code": t["status"],
+                    "about": self.s(
+                        N_("(unit: %(unit)s; %(direction)s)"),
+                        unit=unit,
+                        direction=self.label(L.DIRECTIONS, t["direction"]),
+                    ),
                     "sentence": sentence,
                     "revisions": revisions,
                     "chart": chart,
@@ -664,7 +745,6 @@ class Presenter:
                     resident=score(widest["resident_mean"]),
                     max=str(e["scale_max"]),
                 )
-            subs = e["submissions"]
             comments = {}
             for role in ("resident", "party", "external"):
                 block = e["comments"][role]
@@ -682,17 +762,7 @@ class Presenter:
                     "key": e["key"],
                     "period": e["period"],
                     "status": self.label(L.EVALUATION_STATUSES, e["status"]),
-                    "counts": self.s(
-                        N_(
-                            "%(residents)s residents, %(parties)s parties and %(external)s external evaluators "
-                            "scored it from 1 to %(max)s; residents' scores weigh %(weight)s in the combined score."
-                        ),
-                        residents=self.f.integer(subs.get("resident", 0)),
-                        parties=self.f.integer(subs.get("party", 0)),
-                        external=self.f.integer(subs.get("external", 0)),
-                        max=str(e["scale_max"]),
-                        weight=self.pct(e["resident_weight"]),
-                    ),
+                    "counts": self.evaluation_counts(e),
                     "residents": residents,
                     "parties": parties,
                     "gap": gap,
@@ -700,6 +770,30 @@ class Presenter:
                 }
             )
         return out
+
+    def evaluation_counts(self, e: Mapping[str, Any]) -> Sentence:
+        subs = e["submissions"]
+        who = [
+            self._(one if n == 1 else many) % {"n": self.f.integer(n)}
+            for one, many, n in (
+                (N_("%(n)s resident"), N_("%(n)s residents"), subs.get("resident", 0)),
+                (N_("%(n)s party"), N_("%(n)s parties"), subs.get("party", 0)),
+                (N_("%(n)s external evaluator"), N_("%(n)s external evaluators"), subs.get("external", 0)),
+            )
+            if n
+        ]
+        if not who:
+            return self.s(
+                N_("No one has scored it yet (from 1 to %(max)s; residents' scores will weigh %(weight)s)."),
+                max=str(e["scale_max"]),
+                weight=self.pct(e["resident_weight"]),
+            )
+        return self.s(
+            N_("Scored from 1 to %(max)s by %(who)s; residents' scores weigh %(weight)s in the combined score."),
+            who=self.f.join_and(who),
+            max=str(e["scale_max"]),
+            weight=self.pct(e["resident_weight"]),
+        )
 
     def integrity(self) -> dict[str, Any]:
         i = self.m["integrity"]
@@ -712,14 +806,20 @@ class Presenter:
                 if i["verified"]
                 else N_("The hash chain was not verified when this report was made.")
             ),
+            "signed": self.s(N_("The checkpoint is signed with the Ed25519 key whose public half is in it."))
+            if i["checkpoint"].get("signature")
+            else None,
             "checkpoint": i["checkpoint"],
             "command": i["verify_command"],
         }
 
 
-def present(model: Mapping[str, Any], language: Language, *, with_charts: bool = True) -> dict[str, Any]:
-    """The view of ``model`` in ``language`` (charts only when ``with_charts``)."""
-    return Presenter(model, language, with_charts=with_charts).view()
+def present(
+    model: Mapping[str, Any], language: Language, *, with_charts: bool = True, locale: str | None = None
+) -> dict[str, Any]:
+    """The view of ``model`` in ``language`` (charts only when ``with_charts``; ``locale``:
+    ``en-GB``, ``en-US`` or ``ja-JP`` rather than the default of the language and currency)."""
+    return Presenter(model, language, with_charts=with_charts, locale=locale).view()
 
 
 def sentence_parts(sentence: Sentence) -> list[tuple[str, bool]]:
@@ -742,14 +842,14 @@ def sentence_parts(sentence: Sentence) -> list[tuple[str, bool]]:
 Escape = Callable[[str], str]
 
 
-def present_card(model: Mapping[str, Any], language: Language) -> dict[str, Any]:
+def present_card(model: Mapping[str, Any], language: Language, locale: str | None = None) -> dict[str, Any]:
     """One partnership on the site's index: purpose, parties and headline indicators."""
-    p = Presenter(model, language, with_charts=False)
+    p = Presenter(model, language, with_charts=False, locale=locale)
     part = model["partnership"]
     facts = [
         p.s(
             N_("Resources delivered: %(total)s, by %(count)s parties."),
-            total=p.money(model["contributions"]["total"]),
+            total=p.prose_money(model["contributions"]["total"]),
             count=p.f.integer(len(model["parties"])),
         )
         if model["contributions"]["rows"]
@@ -762,19 +862,9 @@ def present_card(model: Mapping[str, Any], language: Language) -> dict[str, Any]
         facts.append(
             p.s(N_("Mismatch of say and burden: %(value)s."), value=p.pct(model["voice"]["disproportionality"]))
         )
-    statuses: dict[str, int] = {}
-    for t in model["targets"]:
-        statuses[t["status"]] = statuses.get(t["status"], 0) + 1
-    if model["targets"]:
-        facts.append(
-            p.s(
-                N_("Of %(count)s targets, %(achieved)s achieved, %(on_track)s on track, %(off_track)s off track."),
-                count=p.f.integer(len(model["targets"])),
-                achieved=p.f.integer(statuses.get("achieved", 0)),
-                on_track=p.f.integer(statuses.get("on_track", 0)),
-                off_track=p.f.integer(statuses.get("off_track", 0)),
-            )
-        )
+    targets = p.targets_sentence(model["targets"])
+    if targets is not None:
+        facts.append(targets)
     alerts = [
         p.s(N_("Excessive burden: %(party)s."), party=p.name(r["party"]))
         for r in model["burden_and_voice"]
@@ -790,7 +880,7 @@ def present_card(model: Mapping[str, Any], language: Language) -> dict[str, Any]
         "purpose": part["purpose"],
         "phase": p.label(L.PHASES, part["phase"]),
         "parent": part["parent"],
-        "parties": ", ".join(x["name"] for x in model["parties"]),
+        "parties": p.join([x["name"] for x in model["parties"]]),
         "facts": facts,
         "alerts": alerts,
     }

@@ -89,6 +89,9 @@ def _enum_choices(parser: Callable[[Any], Any]) -> tuple[str, ...] | None:
 _DECIMALS = {"decimal", "non_negative", "weight"}
 _INTEGERS = {"integer", "year", "month", "scale", "positive_int", "score"}
 _MONEYS = {"money", "positive_money", "non_negative_money", "nonzero_money"}
+#: Parsers of the journal known by name (some are newer than others): lists of codes in one
+#: cell separated by ";", a single code kept as typed (trimmed).
+_NAMED: dict[str, Kind] = {"org_ids": Kind("texts"), "area_code": Kind("key")}
 _MAPS: dict[str, Kind] = {
     "shares": Kind("map", item="decimal"),
     "caps": Kind("map", item="money"),
@@ -102,7 +105,7 @@ def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
     choices = _enum_choices(parser)
     if choices is not None:
         return Kind("enum", choices)
-    named = {id(getattr(journal, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS)}
+    named = {id(getattr(journal, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
     name = named.get(id(parser))
     if parser is journal.key:
         return Kind("key")
@@ -128,6 +131,8 @@ def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
         return Kind("integer")
     if name in _MAPS:
         return _MAPS[name]
+    if name in _NAMED:
+        return _NAMED[name]
     if name in _MONEYS or parser in (journal.period_value, journal.changes):
         return None
     return Kind("json")

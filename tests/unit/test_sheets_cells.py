@@ -142,6 +142,9 @@ def test_every_op_of_the_journal_has_a_sheet_and_its_fields_columns() -> None:
         assert fields == set(journal.OPS[op]) | {"by", "note", "id", "seq"}
         assert len(headers) == len(set(headers))
     assert [c.header for c in columns_of("deliver")][:4] == ["contribution", "value/amount", "value/currency", "on"]
+    kinds = {c.header: c.kind.name for c in columns_of("register_party")}
+    assert kinds["identifiers"] == "texts"  # JP-JCN-7000020070009; GB-CHC-1234567
+    assert kinds["area"] == "key"
 
 
 def test_an_op_the_journal_adds_appears_with_its_fields(monkeypatch: pytest.MonkeyPatch) -> None:
