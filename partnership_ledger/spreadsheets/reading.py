@@ -319,13 +319,16 @@ def _locate(problem: JournalProblem, rows: SheetRows) -> JournalProblem:
     sheet, number = rows.places[problem.index]
     op = problem.op
     letter = header = None
-    if problem.field is not None:
-        letter = rows.letters.get((sheet, op, problem.field)) or rows.letters.get((sheet, None, problem.field))
-        header = rows.headers.get((sheet, op, problem.field)) or rows.headers.get((sheet, None, problem.field))
+    field = problem.field
+    if field is None and op in journal.KEY_FIELDS:
+        field = _field_named(problem.message, op, rows.raws[problem.index])
+    if field is not None:
+        letter = rows.letters.get((sheet, op, field)) or rows.letters.get((sheet, None, field))
+        header = rows.headers.get((sheet, op, field)) or rows.headers.get((sheet, None, field))
         if header is not None and header.endswith("/amount") and problem.message.startswith("currency"):
             header = header[: -len("amount")] + "currency"
             letter = rows.letters.get((sheet, op, header)) or letter
-        header = header or problem.field
+        header = header or field
     return CellProblem(
         problem.message,
         sheet,
@@ -334,9 +337,23 @@ def _locate(problem: JournalProblem, rows: SheetRows) -> JournalProblem:
         header,
         index=problem.index,
         op=op,
-        field=problem.field,
+        field=field,
         rule=problem.rule,
     )
+
+
+def _field_named(message: str, op: str, raw: dict[str, Any]) -> str | None:
+    """The field of ``raw`` whose key a rule's message names ("there is no party npo-x"), so
+    that the error points at that cell; None when the message names none of them."""
+    fields = [f for f, _shape in journal.KEY_FIELDS[op]]
+    # The row's own key last: a rule about the row names it, the cause is in another cell.
+    for field in sorted(fields, key=lambda f: f == "key"):
+        value = raw.get(field)
+        named = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, dict)) else []
+        for key in named:
+            if isinstance(key, str) and re.search(rf"(?<![\w.:-]){re.escape(key)}(?![\w.:-])", message):
+                return field
+    return None
 
 
 def locate_error(error: JournalError, rows: SheetRows) -> JournalError:
