@@ -20,7 +20,7 @@ import gc
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -209,6 +209,7 @@ def _row_raw(
     raw: dict[str, Any] = {"op": op}
     seq: int | None = None
     yen: set[str] = set()
+    bad_fields: set[str] = set()
     for i, name, value in cells:
         letter = column_letter(i + 1)
         if isinstance(value, str) and not sheet.csv and value in _EXCEL_ERRORS:
@@ -237,6 +238,7 @@ def _row_raw(
                 CellProblem(str(e), sheet.name, number, letter, column.header, op=op, field=column.field, rule="cell")
             )
             bad = True
+            bad_fields.add(column.field)
             continue
         if column.field == "seq":
             seq = parsed
@@ -252,7 +254,30 @@ def _row_raw(
         nested = raw[field]
         if isinstance(nested, dict) and "currency" not in nested:
             nested["currency"] = "JPY"
-    return (None if bad else raw), seq
+    if bad:
+        # The row is not recorded, but its other cells are checked too, so that one import
+        # lists every problem (those of the cells already reported are left out).
+        _op, found = journal.validate_operation(raw, 0)
+        for p in found:
+            if p.field is None or p.field in bad_fields:
+                continue
+            where, named = _cell_of(header.letters, header.headers, (op,), p.field, p.message)
+            out.add(CellProblem(p.message, sheet.name, number, where, named, op=op, field=p.field, rule=p.rule))
+        return None, seq
+    return raw, seq
+
+
+def _cell_of(
+    letters: Mapping[Any, str], headers: Mapping[Any, str], prefix: tuple[Any, ...], field: str, message: str
+) -> tuple[str | None, str]:
+    """The column letter and header of a journal field's cell (``letters`` and ``headers`` keyed
+    by ``(*prefix, field)``): for money, the currency's cell when the message is about it."""
+    letter: str | None = letters.get((*prefix, field))
+    header: str | None = headers.get((*prefix, field))
+    if header is not None and header.endswith("/amount") and message.startswith("currency"):
+        header = header[: -len("amount")] + "currency"
+        letter = letters.get((*prefix, header)) or letter
+    return letter, header or field
 
 
 def _read_sheet(sheet: Sheet, known: Known, rows: SheetRows, out: _Collector) -> list[int | None]:
@@ -323,12 +348,7 @@ def _locate(problem: JournalProblem, rows: SheetRows) -> JournalProblem:
     if field is None and op in journal.KEY_FIELDS:
         field = _field_named(problem.message, op, rows.raws[problem.index])
     if field is not None:
-        letter = rows.letters.get((sheet, op, field)) or rows.letters.get((sheet, None, field))
-        header = rows.headers.get((sheet, op, field)) or rows.headers.get((sheet, None, field))
-        if header is not None and header.endswith("/amount") and problem.message.startswith("currency"):
-            header = header[: -len("amount")] + "currency"
-            letter = rows.letters.get((sheet, op, header)) or letter
-        header = header or field
+        letter, header = _cell_of(rows.letters, rows.headers, (sheet, op), field, problem.message)
     return CellProblem(
         problem.message,
         sheet,

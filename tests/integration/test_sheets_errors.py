@@ -359,6 +359,18 @@ def test_problems_come_in_sheet_row_and_column_order(tmp_path: Path) -> None:
     assert [p.to_dict()["cell"] for p in caught.value.problems] == ["pledge!D2", "pledge!E3", "pledge!G3"]
 
 
+def test_a_row_with_a_bad_cell_still_has_its_other_cells_checked(tmp_path: Path) -> None:
+    rows = [PLEDGE_HEADER, ["c1", "ps", "npo-a", "staff time", 1234.5600000001, "JPY", 2008]]
+    path = workbook(tmp_path, {"register_party": PARTIES, "propose_partnership": PARTNERSHIP, "pledge": rows})
+    with pytest.raises(JournalError) as caught:
+        read_operations(path)
+    assert [str(p) for p in caught.value.problems] == [
+        "pledge!D2 (kind): must be one of money, staff_time, facility, equipment, expertise, volunteer_time, "
+        'network, information, other, not "staff time"',
+        "pledge!E2 (value/amount): 1234.5600000001 is not an exact amount: format the column as text",
+    ]
+
+
 def test_every_problem_is_listed_not_only_the_first(tmp_path: Path) -> None:
     path = workbook(tmp_path, {"register_party": [PARTY_HEADER, ["npo a", "A", "npo"], ["npo-b", "B", "company"]]})
     with pytest.raises(JournalError) as caught:
