@@ -37,7 +37,6 @@ from .xlsx_scan import scan_sheets
 #: Sheets that hold no operations (the template's explanations).
 README_SHEETS = frozenset({"readme", "はじめに", "説明", "記入方法"})
 _CSV_NAME = re.compile(r"(?:[0-9]+[-_ ])?([a-z_]+)")
-_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"})
 MAX_PROBLEMS = 200  # stop collecting after this many: the first ones say what is wrong
 SHEET_FORMATS = ("xlsx", "csv")
 
@@ -212,10 +211,6 @@ def _row_raw(
     bad_fields: set[str] = set()
     for i, name, value in cells:
         letter = column_letter(i + 1)
-        if isinstance(value, str) and not sheet.csv and value in _EXCEL_ERRORS:
-            out.add(CellProblem(f"holds the error {value}", sheet.name, number, letter, name, op=op, rule="cell"))
-            bad = True
-            continue
         column = own.get(name)
         if column is None:
             out.add(

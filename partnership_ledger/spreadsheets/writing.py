@@ -32,6 +32,8 @@ from .notes import README_ROWS, column_note
 #: Column widths (characters) by kind of column.
 _WIDTHS = {"date": 12, "decimal": 16, "currency": 10, "integer": 10, "enum": 18, "key": 18, "boolean": 10}
 _HEADER_FILL = "DDEBF7"
+#: The error values a spreadsheet shows; text that reads like one is written as text.
+ERROR_CODES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"})
 MAX_SHEET_ROWS = 1_048_576  # Excel's (and LibreOffice's) rows in a sheet
 
 
@@ -70,7 +72,11 @@ def _text_cell(ws: Any, value: str) -> Any:
 
 
 def _safe_row(ws: Any, values: list[Any]) -> list[Any]:
-    return [_text_cell(ws, v) if isinstance(v, str) and needs_neutralising(v) else v for v in values]
+    # Text that looks like a formula, or like an error value (openpyxl would write "#N/A" as
+    # one), is written as a text cell.
+    return [
+        _text_cell(ws, v) if isinstance(v, str) and (needs_neutralising(v) or v in ERROR_CODES) else v for v in values
+    ]
 
 
 def _write_readme(book: Any) -> None:

@@ -23,7 +23,7 @@ import attrs
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_MARKERS = re.compile(rb'hidden="(?:1|true)"|<(?:\w+:)?mergeCell |<(?:\w+:)?f[ >]')
+_MARKERS = re.compile(rb'hidden="(?:1|true)"|<(?:\w+:)?mergeCell |<(?:\w+:)?f[ >]| t="e"')
 _CHUNK = 1 << 20
 _CELL_REF = re.compile(r"([A-Z]+)([0-9]+)")
 
@@ -97,7 +97,16 @@ def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
                         "hidden_row",
                     )
                 element.clear()
-            if tag == f"{_MAIN}c":
+            if tag == f"{_MAIN}c" and element.get("t") == "e":
+                m = _CELL_REF.fullmatch(element.get("r", ""))
+                yield Finding(
+                    name,
+                    int(m[2]) if m else None,
+                    m[1] if m else None,
+                    f"holds the error {element.findtext(f'{_MAIN}v') or '(an error value)'}",
+                    "cell",
+                )
+            elif tag == f"{_MAIN}c":
                 formula = element.find(f"{_MAIN}f")
                 value = element.find(f"{_MAIN}v")
                 if formula is not None and (value is None or value.text is None):

@@ -118,7 +118,7 @@ PARTNERSHIP = [
             "register_party",
             PARTY_HEADER,
             ["npo-c", "C", "npo", "#DIV/0!", "JPY"],
-            "register_party!D2 (capacity/amount): holds the error #DIV/0!",
+            "register_party!D2: holds the error #DIV/0!",
         ),
         (
             "pledge",

@@ -24,6 +24,8 @@ TRICKY = st.sampled_from(
         "+81-3-1234-5678",
         "-1",
         "@risk",
+        "#NULL!",
+        "#N/A",
         "'=quoted",
         "0012",
         "人形劇の森 🎭",
