@@ -124,7 +124,7 @@ def child_ours_import(args: dict[str, Any]) -> dict[str, Any]:
     start, cpu, children = time.perf_counter(), time.process_time(), children_cpu()
     result = ledger.import_journal(Path(args["journal"]))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    # The CPU of the child that works out a big journal's fingerprints (reaped by now) counts too.
+    # The CPU of any child process the import started (none since clarity phase 1) counts too.
     helper_cpu = children_cpu() - children
     info = ledger.info()
     with ledger.db.transaction(commit=False) as c:

@@ -1,7 +1,7 @@
 """Verification speed, and what the hash chain costs when recording.
 
     python bench/verify.py [--events 1000000] [--record-ops 20000] [--commands 300]
-                           [--repeat 3] [--db PATH] [--check]
+                           [--repeat 3] [--db PATH] [--check] [--full-events N [--only-full]]
 
 (a) verify: builds (or reuses) a ledger of ``--events`` stored events, by importing a
     synthetic journal (``bench/synthetic.py``, fixed seed) in chunks of 20,000 operations with
@@ -13,6 +13,12 @@
     ``--commands`` operations one transaction each, with the chain on and with
     ``PARTNERSHIP_LEDGER_CHAIN=off``, each run in a fresh process, on and off interleaved,
     best of ``--repeat``. Goal: with the chain, at least 0.9 of the speed without.
+
+(c) full vs chain-only (``--full-events N``): builds (or reuses) a ledger of N events with its
+    read models kept inline, then times what ``verify --chain-only`` does (walk the chain)
+    against what ``verify`` does (walk the chain, recompute every read model and index from
+    the events in a scratch file, compare them table by table), taking turns, best of
+    ``--repeat``. Goal: the full verify within 2x the chain-only time.
 
 Every ratio is given by the clock and by CPU time (which a busy machine does not stretch).
 Prints the rates and ratios and writes them to ``bench/results/verify.json``
@@ -43,6 +49,7 @@ sys.path.insert(0, str(HERE))
 
 GOAL_VERIFY = 0.5  # verify_chain against reading and hashing the same rows
 GOAL_RECORD = 0.9  # recording with the chain against recording without it
+GOAL_FULL = 2.0  # the full verify (read models too) against the chain-only one, in time
 CHUNK = 20_000  # operations per import while building the benchmark ledger
 SEED = 20080415
 
@@ -130,6 +137,79 @@ def best_rates(fns: dict[str, Any], path: Path, repeat: int) -> dict[str, dict[s
     return best
 
 
+# -- (c) the full verify against the chain-only one -------------------------------------------------
+
+
+def build_current_ledger(path: Path, events: int) -> int:
+    """A ledger of at least ``events`` events whose read models are current (the full verify
+    compares them), built like (a)'s but with the read models kept inline."""
+    from synthetic import _operations
+
+    from partnership_ledger.application import PartnershipLedger
+
+    with PartnershipLedger.open(path) as ledger:
+        have = ledger.event_count()
+        if have >= events:
+            print(f"reusing {path} ({have} events)")
+            return have
+        print(f"building {path}: up to {events} events, read models inline")
+        stream = _operations(events, random.Random(SEED))
+        while ledger.event_count() < events:
+            chunk = list(itertools.islice(stream, CHUNK))
+            if not chunk:
+                break
+            ledger.import_journal(json.dumps(chunk))
+            print(f"  {ledger.event_count()} events", flush=True)
+        return ledger.event_count()
+
+
+def chain_only_once(path: Path) -> int:
+    """What ``verify --chain-only`` does: walk the chain (the ledger opened read-only)."""
+    from partnership_ledger.application import PartnershipLedger
+    from partnership_ledger.integrity import verify_chain
+
+    with PartnershipLedger.open(path, create=False, readonly=True) as ledger:
+        result = verify_chain(ledger.db)
+    if not result.ok:
+        raise SystemExit(f"the benchmark ledger does not verify: {result.message}")
+    return result.size
+
+
+def full_verify_once(path: Path) -> int:
+    """What ``verify`` does: walk the chain, then recompute and compare the read models."""
+    from partnership_ledger.application import PartnershipLedger
+    from partnership_ledger.integrity import verify_chain
+    from partnership_ledger.projections.verification import check_read_models
+
+    with PartnershipLedger.open(path, create=False, readonly=True) as ledger:
+        result = verify_chain(ledger.db)
+        checked = check_read_models(ledger, scratch_dir=str(path.parent))
+    if not result.ok or not checked.ok:
+        raise SystemExit(f"the benchmark ledger does not verify: {result.message} {checked.message}")
+    return result.size
+
+
+def side_by_side(path: Path, events: int, repeat: int) -> dict[str, float]:
+    size = build_current_ledger(path, events)
+    rates = best_rates({"chain_only": chain_only_once, "full": full_verify_once}, path, repeat)
+    chain, full = rates["chain_only"], rates["full"]
+    result = {
+        "events": size,
+        "chain_only_s": size / chain["per_s"],
+        "full_s": size / full["per_s"],
+        "chain_only_cpu_s": size / chain["per_cpu_s"],
+        "full_cpu_s": size / full["per_cpu_s"],
+        "ratio": chain["per_s"] / full["per_s"],
+        "ratio_by_cpu": chain["per_cpu_s"] / full["per_cpu_s"],
+        "goal": GOAL_FULL,
+    }
+    print(f"\n(c) full verify vs --chain-only, {size} events (best of {repeat})")
+    print(f"  chain only  {result['chain_only_s']:8.2f} s  ({result['chain_only_cpu_s']:.2f} CPU-s)")
+    print(f"  full        {result['full_s']:8.2f} s  ({result['full_cpu_s']:.2f} CPU-s)")
+    print(f"  full / chain-only {result['ratio']:.2f}, by CPU time {result['ratio_by_cpu']:.2f} (goal <= {GOAL_FULL})")
+    return result
+
+
 # -- (b) recording, with and without the chain ------------------------------------------------------
 
 CHILD = r"""
@@ -210,10 +290,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--commands", type=int, default=300, help="one-operation transactions in (b)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement (best is kept)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument(
+        "--full-events",
+        type=int,
+        default=0,
+        help="(c) also time the full verify against --chain-only on a ledger of this many events "
+        "whose read models are current (built in bench/results/verify-full-<N>.sqlite)",
+    )
+    parser.add_argument("--only-full", action="store_true", help="run (c) only, not (a) and (b)")
     args = parser.parse_args(argv)
     results_dir = HERE / "results"
     results_dir.mkdir(exist_ok=True)
     db = args.db or results_dir / f"verify-{args.events}.sqlite"
+    if args.only_full:
+        full = side_by_side(results_dir / f"verify-full-{args.full_events}.sqlite", args.full_events, args.repeat)
+        out = results_dir / f"verify-full-{args.full_events}.json"
+        out.write_text(json.dumps({"load_average": os.getloadavg(), "full": full}, indent=2) + "\n")
+        return 1 if args.check and full["ratio"] > GOAL_FULL else 0
 
     size = build_ledger(db, args.events)
     rates = best_rates({"verify": verify_once, "floor": floor_read_and_hash}, db, args.repeat)
@@ -234,7 +327,11 @@ def main(argv: list[str] | None = None) -> int:
             f"off {r['chain_off_ops_per_s']:>9,.0f} ops/s, ratio {r['ratio']:.2f}, by CPU time "
             f"{r['ratio_by_cpu']:.2f} (goal >= {GOAL_RECORD})"
         )
+    full = None
+    if args.full_events:
+        full = side_by_side(results_dir / f"verify-full-{args.full_events}.sqlite", args.full_events, args.repeat)
     report = {
+        "full": full,
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "load_average": os.getloadavg(),
         "verify": {
@@ -252,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "verify.json" if args.events == 1_000_000 else f"verify-{args.events}.json"
     (results_dir / name).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     missed = verify_ratio < GOAL_VERIFY or any(r["ratio"] < GOAL_RECORD for r in record.values())
+    missed = missed or (full is not None and full["ratio"] > GOAL_FULL)
     print("\nall goals met" if not missed else "\na goal was missed")
     return 1 if missed and args.check else 0
 

@@ -11,7 +11,6 @@ questions that return plain data::
 from __future__ import annotations
 
 import copy
-import gc
 import os
 import sqlite3
 import uuid
@@ -26,6 +25,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent, Transcoder
 
+from .collector import collector_paused
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
@@ -41,9 +41,8 @@ from .errors import (
     InvalidArgument as LedgerValueError,
 )
 from .handlers import apply_operation
-from .indicator_queries import IndicatorQueries, parse_as_of
+from .indicator_queries import IndicatorQueries, parse_as_of, parse_on
 from .journal import (
-    Fingerprints,
     Operation,
     Validator,
     iter_raw,
@@ -56,15 +55,19 @@ from .operations import event_to_operation
 from .projections import Projections, queries
 from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, history_where, with_info
+from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
 from .unit_of_work import AggregateCache, UnitOfWork
-from .views import aggregate_view
+from .views import aggregate_view, view_on
 
 #: ``inline`` (default): every write and every open brings the read models up to date;
 #: ``follow``: a ``partnership-ledger follow`` process does (many writers, PostgreSQL).
 ENV_READ_MODELS = "PARTNERSHIP_LEDGER_READ_MODELS"
+#: Set by :meth:`PartnershipLedger.open` (``readonly=True``): open without writing anything.
+ENV_READONLY = "PARTNERSHIP_LEDGER_READONLY"
+ENV_PATH = "PARTNERSHIP_LEDGER_PATH"
 MAX_ATTEMPTS = 20
 #: Operations applied, then written, at a time within a batch's one transaction: a big journal
 #: is never all in memory (its operations, events and encoded records), only a slice of it.
@@ -90,11 +93,17 @@ def _is_postgres(location: str) -> bool:
     return location.startswith(("postgresql://", "postgres://"))
 
 
-def sqlite_env(path: str) -> dict[str, str]:
+def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
+    from .config import lock_timeout
+    from .storage.sqlite import read_only_uri, sqlite_uri
+
     return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.sqlite:LedgerSQLiteFactory",
-        "SQLITE_DBNAME": path,
-        "SQLITE_LOCK_TIMEOUT": os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30"),
+        # A URI that names exactly this file ('#' or '?' in its name are part of it).
+        "SQLITE_DBNAME": read_only_uri(path) if readonly else sqlite_uri(path),
+        ENV_PATH: path,
+        **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
+        "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
     }
 
@@ -116,11 +125,15 @@ def _check_sqlite_location(path: str, create: bool) -> None:
             head = f.read(16)
     except OSError as e:
         raise StorageError(f"cannot read the ledger at {path}: {e.strerror}") from None
+    if not head and not create:
+        raise StorageError(f"{path} is an empty file, not a ledger: create one with 'partnership-ledger init'")
     if head and head != b"SQLite format 3\x00":
         raise StorageError(f"{path} is not a partnership ledger (it is not an SQLite database)")
     if head:
         try:
-            con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+            from .storage.sqlite import read_only_uri
+
+            con = sqlite3.connect(read_only_uri(p), uri=True)
             try:
                 names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             finally:
@@ -160,25 +173,28 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 self.location = self.env.get("PARTNERSHIP_LEDGER_URL") or ""
             else:
                 self.db = Db(datastore, events_table)
-                self.location = self.env.get("SQLITE_DBNAME") or ""
+                self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
             self.backend = self.db.backend
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
             self.projections = Projections(
-                self.db,
-                self.mapper,
-                [self._index, HistoryModel(), FactsModel(self.facts)],
-                self._index.info_of,
+                self.db, self.mapper, self._read_models(self._index, self.facts), self._index.info_of
             )
-            self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
-            with self.db.transaction() as c:
-                c.execute("SELECT value FROM ledger_meta WHERE name='format'")
-                if c.fetchone() is None:
-                    c.execute(
-                        "INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING",
-                        (FORMAT_VERSION,),
-                    )
-            self.projections.create_tables()
+            #: Opened to read only (``open(readonly=True)``): nothing is created or changed.
+            self.readonly = self.env.get(ENV_READONLY) == "1"
+            #: (tracking, last position) at which the operation index last matched the history.
+            self._op_index_checked_at: tuple[int, int] | None = None
+            if not self.readonly:
+                self.db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
+                with self.db.transaction() as c:
+                    c.execute("SELECT value FROM ledger_meta WHERE name='format'")
+                    if c.fetchone() is None:
+                        c.execute(
+                            "INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING",
+                            (FORMAT_VERSION,),
+                        )
+                self.projections.create_tables()
+                self._refuse_rows_outside_the_chain()
             self.read_model_error: str | None = None
             mode = self.env.get(ENV_READ_MODELS) or "inline"
             if mode not in ("inline", "follow"):
@@ -187,7 +203,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             # so neither opening nor recording waits for them.
             self.read_models_inline = mode == "inline"
             try:
-                if self.read_models_inline:
+                if self.read_models_inline and not self.readonly:
                     self.catch_up()
             except PersistenceError as e:
                 if _reason(e) != "the disk is full":
@@ -199,12 +215,43 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         except PersistenceError as e:
             raise StorageError(f"cannot open the ledger: {e}") from None
 
+    def _refuse_rows_outside_the_chain(self) -> None:
+        """Never load an event the chain does not cover (a row at a position up to 0, which
+        loading an aggregate by its id would read): a quick look at the start of the table."""
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT {col} FROM {table} WHERE {col} <= 0 ORDER BY {col} LIMIT 1")
+            row = c.fetchone()
+        if row is not None:
+            from .errors import IntegrityError
+
+            raise IntegrityError(
+                f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
+                "chain; it is not read (see 'partnership-ledger verify')"
+            )
+
+    @staticmethod
+    def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
+        """Every read model, in the order they are applied (the index first: it places events)."""
+        return [index, HistoryModel(), FactsModel(facts)]
+
+    def read_models_for(self, db: Db) -> Projections:
+        """The ledger's read models over another database ``db``, fresh and empty: what
+        verification recomputes them into (see projections.verification)."""
+        index = AggregateIndex()
+        return Projections(db, self.mapper, self._read_models(index, SqlFactStore(db)), index.info_of)
+
     @classmethod
-    def open(cls, location: str | os.PathLike[str] | None = None, *, create: bool = True) -> PartnershipLedger:
+    def open(
+        cls, location: str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+    ) -> PartnershipLedger:
         """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
 
         ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
         With ``create=False`` a missing ledger is an error rather than a new empty one.
+        With ``readonly=True`` (implied for an SQLite file that cannot be written where it
+        lies) nothing is created or changed: the read models are not caught up, and
+        recording fails. A path is always a file's path, never an SQLite URI.
         """
         loc = os.fspath(location) if location is not None else default_location()
         if _is_postgres(loc):
@@ -216,10 +263,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                     "(pip install 'partnership-ledger[postgres]')"
                 ) from None
             postgres.check_database(loc, create=create)
-            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc)})
-        _check_sqlite_location(loc, create)
+            readonly_env = {ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}
+            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
+        _check_sqlite_location(loc, create and not readonly)
         check_cipher(loc, cipher_key())
-        return cls(sqlite_env(loc))
+        from .storage.sqlite import is_writable
+
+        return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
 
     def construct_mapper(self) -> Mapper[uuid.UUID]:
         # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).
@@ -264,10 +314,15 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 row = c.fetchone()
                 if row is not None and not row[0] and not row[1]:
                     return position, done, None
+            found: list[tuple[str, int]] = []
             for i in range(0, len(op_ids), 500):
                 chunk = op_ids[i : i + 500]
-                c.execute(f"SELECT op_id FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk)
-                done.update(r[0] for r in c.fetchall())
+                c.execute(
+                    f"SELECT op_id, position FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk
+                )
+                found.extend((r[0], r[1]) for r in c.fetchall())
+            done.update(op_id for op_id, _ in found)
+            self._check_op_index(c, found)
             keys = [k for k in _keys_named([o for o in operations if o.meta.op_id not in done]) if not known(k)]
             kinds: dict[str, str | None] = dict.fromkeys(keys)
             for i in range(0, len(keys), 500):
@@ -275,6 +330,84 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 c.execute(f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 kinds.update((r[0], r[1]) for r in c.fetchall())
         return position, done, kinds
+
+    def _check_op_index(self, c: Any, found: Sequence[tuple[str, int]]) -> None:
+        """Refuse to trust an operation index that disagrees with the chained events.
+
+        The index (``ledger_ops``) is written beside the events, outside the chain; what it
+        says decides what an import skips as already recorded. So an index row is only
+        believed when the event at its position carries its operation id (a forged row would
+        make a real operation be skipped), and, when some operations of the batch are found
+        and the read models are current, the index must have as many rows as the history has
+        operations (a deleted row would make a re-import record an operation twice; a batch
+        whose operations are all new, found nowhere, is not checked). Either mismatch refuses the import; ``verify``
+        names the difference and ``rebuild`` repairs the index from the events.
+        """
+        from .errors import IntegrityError
+
+        def refuse(why: str) -> None:
+            raise IntegrityError(
+                f"tampering found: the operation index {why}; nothing was recorded "
+                "(run 'partnership-ledger verify', then 'partnership-ledger rebuild')"
+            )
+
+        col, table = self.db.position_col, self.db.events_table
+        for i in range(0, len(found), 500):
+            chunk = dict(found[i : i + 500])
+            by_position = {p: op for op, p in chunk.items()}
+            marks = ",".join("?" * len(by_position))
+            c.execute(
+                f"SELECT {col}, originator_id, originator_version, topic, state FROM {table} WHERE {col} IN ({marks})",
+                list(by_position),
+            )
+            rows = {int(r[0]): r for r in c.fetchall()}
+            for position_, op_id in by_position.items():
+                row = rows.get(position_)
+                if row is None or position_ <= 0:
+                    refuse(f"names operation {op_id} at position {position_}, where there is no event")
+                assert row is not None
+                event = self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(row[1])), row[2], row[3], bytes(row[4])))
+                if getattr(getattr(event, "meta", None), "op_id", None) != op_id:
+                    refuse(f"names operation {op_id} at position {position_}, whose event is another operation's")
+        if not found:
+            return  # nothing of this batch is in the index: nothing it says is believed
+        # Counting is a scan of two tables: done once for a ledger that has not changed since
+        # (a big re-import looks up slice after slice of operations with nothing recorded).
+        c.execute(
+            f"SELECT (SELECT position FROM ledger_tracking WHERE name=?), (SELECT MAX({col}) FROM {table})",
+            (TRACKING_NAME,),
+        )
+        head = c.fetchone()
+        if head is None or head[0] is None or head[0] != head[1] or tuple(head) == self._op_index_checked_at:
+            return
+        # One statement, so one snapshot on PostgreSQL too (other writers commit meanwhile).
+        c.execute(
+            "SELECT (SELECT position FROM ledger_tracking WHERE name=?), "
+            f"(SELECT MAX({col}) FROM {table}), (SELECT COUNT(*) FROM ledger_ops), (SELECT COUNT(*) FROM rm_history)",
+            (TRACKING_NAME,),
+        )
+        row = c.fetchone()
+        if row is not None and row[0] is not None and row[0] == row[1]:
+            if row[2] != row[3]:
+                refuse(f"has {row[2]} operations but the history {row[3]}")
+            self._op_index_checked_at = (row[0], row[1])
+
+    def _origin_of_op(self, op_id: str) -> uuid.UUID | None:
+        """The originator id of an operation's first event (the aggregate it was recorded on)."""
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
+                (op_id,),
+            )
+            row = c.fetchone()
+        return uuid.UUID(str(row[0])) if row else None
+
+    def _pledges_of(self, partnership: str, party: str) -> list[str]:
+        """The contributions a party pledged to a partnership, from the read models."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
+            return [str(r[0]) for r in c.fetchall()]
 
     def _sync_cache(self, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
@@ -330,21 +463,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         ops = list(operations)
         return self._record_batch(lambda: (iter(ops), None), dry_run=dry_run, source=source, progress=progress)
 
-    def import_operations(
-        self,
-        operations: Sequence[Operation],
-        *,
-        dry_run: bool = False,
-        source: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> RecordResult:
-        """:meth:`execute` for a big batch read from elsewhere (a spreadsheet: see
-        :mod:`partnership_ledger.spreadsheets`), with the cyclic garbage collector paused as
-        :meth:`import_journal` pauses it (at 100,000 operations, the collector walking them
-        again and again took two thirds of the import)."""
-        with _gc_paused():
-            return self.execute(operations, dry_run=dry_run, source=source, progress=progress)
-
     def import_journal(
         self,
         data: bytes | str | Path,
@@ -370,13 +488,11 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         del data  # the text is all that is needed from here on
 
         def operations() -> tuple[Iterator[Operation], Validator]:
-            # A big journal's fingerprints (the ids of its operations) are worked out by a
-            # child process meanwhile, where that is safe (see Fingerprints).
-            validator = Validator(Fingerprints.start(text))
+            validator = Validator()
             valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
             return valid, validator
 
-        with _gc_paused():
+        with collector_paused():
             return self._record_batch(operations, dry_run=dry_run, source=source, progress=progress)
 
     def _record_batch(
@@ -397,9 +513,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 _back_off(attempt)
             except PersistenceError as e:
                 raise StorageError(f"the ledger could not record the operations: {_reason(e)}") from None
-            finally:
-                if validator is not None:
-                    validator.close()
         raise ConcurrencyError(
             f"the operations kept losing races with other writers ({MAX_ATTEMPTS} attempts); "
             "nothing was recorded, try again"
@@ -421,7 +534,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         the operations read so far: after the first, nothing more is applied, but the rest is
         still read so that the error lists every problem; the transaction then rolls back.
         """
-        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take)
+        uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op, self._pledges_of)
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None
@@ -520,7 +633,21 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         return self.projections.catch_up(progress)
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Recompute every read model from the first event."""
+        """Recompute every read model from the first event.
+
+        Refused, with the read models left as they are, when the events hold a row the chain
+        does not vouch for (tampering: see ``integrity.foreign_row``), since recomputing from
+        it would either fail half way or show what the chain does not.
+        """
+        from .errors import IntegrityError
+        from .integrity import foreign_row
+
+        found = foreign_row(self.db)
+        if found is not None:
+            raise IntegrityError(
+                f"tampering found: the event row at position {found[0]} {found[1]}; the read models "
+                "are left as they are (see 'partnership-ledger verify')"
+            )
         self._index.clear()
         return self.projections.rebuild(progress)
 
@@ -1051,9 +1178,28 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         found: LedgerAggregate = agg
         return found
 
-    def show(self, key: str) -> dict[str, Any]:
-        """Everything the ledger holds about ``key`` (any kind), as plain data."""
-        return aggregate_view(self.aggregate(key))
+    def show(
+        self, key: str, *, on: date | str | None = None, as_of: datetime | date | str | None = None
+    ) -> dict[str, Any]:
+        """Everything the ledger holds about ``key`` (any kind), as plain data.
+
+        ``as_of``: what the ledger said at that recorded time (its events recorded by then);
+        ``on``: as things stood on that date, by the dates things happened. Both compose.
+        """
+        aggregate = self.aggregate(key) if as_of is None else self._aggregate_as_of(key, as_of)
+        view = aggregate_view(aggregate)
+        return view if on is None else view_on(view, aggregate, parse_on(on))
+
+    def _aggregate_as_of(self, key: str, as_of: datetime | date | str) -> LedgerAggregate:
+        until = parse_as_of(as_of)
+        kind = self._kind_of_key(key)
+        if kind is None:
+            raise UnknownKey(f"there is nothing named {key} in the ledger")
+        events = [e for e in self.events.get(aggregate_id(kind, key)) if getattr(e, "timestamp", until) <= until]
+        if not events:
+            raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
+        found: LedgerAggregate = _project(None, events)
+        return found
 
     def parties(self) -> list[dict[str, Any]]:
         """Every registered party: key, name, sector, capacity, identifiers, area."""
@@ -1100,16 +1246,27 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         include_children: bool = False,
         recorded_since: datetime | str | None = None,
         recorded_until: datetime | str | None = None,
+        on: date | str | None = None,
+        as_of: datetime | date | str | None = None,
     ) -> list[dict[str, Any]]:
         """Every recorded operation, oldest first, optionally filtered.
 
         ``key``: the thing itself, and for a partnership everything recorded on it (its
         agreements, contributions, targets, evaluations; with ``include_children`` its
         sub-partnerships' too); for a party everything that names it. ``party``: operations
-        naming that party. ``since``/``until``: effective dates, inclusive.
+        naming that party. ``since``/``until``: effective dates, inclusive (pledges count on
+        their day: the first day of their fiscal year unless they gave one). ``on``: as things
+        stood on that date (effective on or before it); ``as_of``: what was recorded by then.
         Each entry: position, recorded_at, effective, op, kind, key, partnership, actor,
-        recorded_by, note, summary.
+        recorded_by, note, summary, op_id, corrects (what a void or re-dating corrects) and
+        corrected_by (the operations that corrected it).
         """
+        if on is not None:
+            day = parse_on(on)
+            until = day if until is None else min(parse_on(until), day)
+        if as_of is not None:
+            stamp = parse_as_of(as_of)
+            recorded_until = stamp if recorded_until is None else min(parse_as_of(recorded_until), stamp)
         kind: str | None = None
         keys: list[str] = []
         if key is not None:
@@ -1135,12 +1292,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             where.append(f"h.op IN ({','.join('?' * len(op_list))})")
             params += op_list
         sql = (
-            "SELECT position, recorded_at, effective, op, kind, key, partnership, actor, "
-            "recorded_by, note, summary FROM rm_history h"
+            "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
+            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects FROM rm_history h "
+            "LEFT JOIN rm_corrections k ON k.position = h.position"
         )
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY position"
+        sql += " ORDER BY h.position"
         names = (
             "position",
             "recorded_at",
@@ -1153,10 +1311,25 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             "recorded_by",
             "note",
             "summary",
+            "op_id",
+            "corrects",
         )
+        until_text = recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until
         with self.db.transaction(commit=False) as c:
             c.execute(sql, params)
-            return [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+            # What corrected each (a void, a re-dating), from the small table of corrections.
+            corrected_by: dict[str, list[str]] = {}
+            c.execute(
+                "SELECT corrects, op_id, recorded_at FROM rm_corrections WHERE corrects IS NOT NULL ORDER BY position"
+            )
+            for corrects, by_op, recorded in c.fetchall():
+                if until_text is not None and str(recorded) > until_text:
+                    continue  # recorded after the time asked for (--as-of)
+                corrected_by.setdefault(corrects, []).append(by_op)
+        for row in rows:
+            row["corrected_by"] = corrected_by.get(row["op_id"], [])
+        return rows
 
     def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
         """Every stored event in notification order, as (position, domain event)."""
@@ -1262,16 +1435,40 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         to_time: datetime | date | str,
         *,
         include_children: bool = False,
+        by: str = "recorded",
+        on: date | str | None = None,
     ) -> dict[str, Any]:
-        """What changed in a partnership between two recorded times.
+        """What changed in a partnership between two times.
 
-        The operations recorded in ``(from_time, to_time]``, and each indicator (balance,
-        voice, targets, evaluations) as the ledger stated it at each of the two times.
+        ``by="recorded"`` (the default): the operations recorded in ``(from_time, to_time]``,
+        and each indicator (balance, voice, targets, evaluations) as the ledger stated it at
+        each of the two recorded times (``on``, if given, views both on that date).
+        ``by="effective"``: the two are dates: the operations that took effect in
+        ``(from_time, to_time]``, and each indicator as things stood on each date, by
+        everything recorded so far.
         """
-        start, end = parse_as_of(from_time), parse_as_of(to_time)
-        if end < start:
-            raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
-        before, after = self.replay_facts(start), self.replay_facts(end)
+        if by not in ("recorded", "effective"):
+            raise LedgerValueError(f"by must be recorded or effective, not {by!r}")
+        if by == "effective":
+            first, last = parse_on(from_time), parse_on(to_time)
+            if last < first:
+                raise LedgerValueError(f"--to ({last.isoformat()}) is before --from ({first.isoformat()})")
+            before, after = self._facts_for(None, first), self._facts_for(None, last)
+            start_text, end_text = first.isoformat(), last.isoformat()
+
+            def in_window(h: dict[str, Any]) -> bool:
+                return h["effective"] is not None and start_text < str(h["effective"]) <= end_text
+
+        else:
+            start, end = parse_as_of(from_time), parse_as_of(to_time)
+            if end < start:
+                raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
+            before, after = self._facts_for(start, on), self._facts_for(end, on)
+            start_text, end_text = start.isoformat(), end.isoformat()
+
+            def in_window(h: dict[str, Any]) -> bool:
+                return start_text < str(h["recorded_at"]) <= end_text
+
         children = self._children_for(partnership, include_children)
 
         def indicators(store: FactStore) -> dict[str, Any]:
@@ -1285,15 +1482,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 "evaluations": queries.evaluation_summary(store, partnership, children=children),
             }
 
-        events = [
-            h
-            for h in self.history(partnership, include_children=include_children)
-            if start.isoformat() < h["recorded_at"] <= end.isoformat()
-        ]
+        events = [h for h in self.history(partnership, include_children=include_children) if in_window(h)]
         return {
             "partnership": partnership,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
+            "by": by,
+            "from": start_text,
+            "to": end_text,
+            "on": None if on is None or by == "effective" else parse_on(on).isoformat(),
             "operations": events,
             "before": indicators(before),
             "after": indicators(after),
@@ -1382,7 +1577,19 @@ class _Loader:
         self._repository = repository
 
     def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
-        found: LedgerAggregate = self._repository.get(agg_id, projector_func=_project)
+        from eventsourcing.domain import OriginatorVersionError
+
+        try:
+            found: LedgerAggregate = self._repository.get(agg_id, projector_func=_project)
+        except OriginatorVersionError:
+            # Stored events of one aggregate that do not follow one another: one was hidden
+            # or removed behind the application's back.
+            from .errors import IntegrityError
+
+            raise IntegrityError(
+                f"tampering found: the stored events of aggregate {agg_id.hex} do not follow one another "
+                "(see 'partnership-ledger verify')"
+            ) from None
         return found
 
 
@@ -1451,24 +1658,6 @@ class _SliceWriter:
         self.last_position = positions[-1]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a journal is imported.
-
-    A big import allocates millions of objects that live until it ends (operations,
-    aggregates, events); the collector would walk them over and over to find next to no
-    garbage, which took about a third of a 100k-operation import (bench/record.py).
-    Reference counting still frees memory meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _back_off(attempt: int) -> None:
     """Wait a random while, longer after each lost race, so that many writers racing for one
     aggregate don't keep colliding (none of them starves)."""
@@ -1483,6 +1672,5 @@ def _reason(e: BaseException) -> str:
     if "database or disk is full" in text:
         return "the disk is full"
     if "database is locked" in text:
-        wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
-        return f"the database is locked by another process (waited {wait} s)"
+        return "the database is locked by another process"
     return text

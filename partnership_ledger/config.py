@@ -14,3 +14,29 @@ ENV_DB = "PARTNERSHIP_LEDGER_DB"
 def default_location() -> str:
     """``$PARTNERSHIP_LEDGER_DB``, or ``partnership-ledger.sqlite`` in the working folder."""
     return os.environ.get(ENV_DB) or DEFAULT_DB
+
+
+#: How long to wait for another process's lock, in seconds (default 30).
+ENV_LOCK_TIMEOUT = "PARTNERSHIP_LEDGER_LOCK_TIMEOUT"
+MAX_LOCK_TIMEOUT = 86_400.0
+
+
+def lock_timeout() -> float:
+    """``$PARTNERSHIP_LEDGER_LOCK_TIMEOUT`` in seconds, checked: a finite number from 0 to a day.
+
+    Raises :class:`~partnership_ledger.errors.StorageError` naming the variable otherwise.
+    """
+    import math
+
+    from .errors import StorageError
+
+    raw = os.environ.get(ENV_LOCK_TIMEOUT, "30")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not 0 <= value <= MAX_LOCK_TIMEOUT:
+        raise StorageError(
+            f"{ENV_LOCK_TIMEOUT} must be a number of seconds from 0 to {MAX_LOCK_TIMEOUT:.0f}, not {raw!r}"
+        )
+    return value

@@ -110,6 +110,12 @@ class DateOrderError(DomainError):
     kind = "date_out_of_order"
 
 
+class CorrectionRefused(DomainError):
+    """A correction (a void, a re-dating) that the rules refuse: what it names depends on it."""
+
+    kind = "correction_refused"
+
+
 class IdentifierError(DomainError):
     """An organisation identifier or area code is not in a form the ledger accepts."""
 

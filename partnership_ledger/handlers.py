@@ -8,6 +8,7 @@ events into the unit of work in the order they happened.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from .domain import (
@@ -24,6 +25,7 @@ from .domain.target import check_targets
 from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum2
 from .errors import (
     ContributionError,
+    CorrectionRefused,
     CycleError,
     DateOrderError,
     EvaluationError,
@@ -77,6 +79,23 @@ def register_party(uow: UnitOfWork, op: Operation) -> None:
         meta=op.meta,
     )
     uow.add(party)
+    uow.collect(party)
+
+
+@handles("amend_party")
+def amend_party(uow: UnitOfWork, op: Operation) -> None:
+    party = uow.get(Party, op["party"])
+    f = op.fields
+    party.amend(
+        f.get("name"),
+        f.get("sector"),
+        f.get("capacity"),
+        f.get("identifiers"),
+        f.get("area"),
+        f["reason"],
+        f["on"],
+        op.meta,
+    )
     uow.collect(party)
 
 
@@ -274,12 +293,19 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
         description=f.get("description"),
         meta=meta,
         recipient=recipient,
+        on=f.get("on") or first_day_of_fiscal_year(fiscal_year, agreement),
     )
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
         agreement.count_contribution(key, party, fiscal_year, value.amount, meta)
         uow.collect(agreement)
+
+
+def first_day_of_fiscal_year(fiscal_year: int, agreement: Agreement | None) -> date:
+    """A pledge's effective date when it gives none: the first day of its fiscal year, which
+    starts in its agreement's ``fiscal_year_start`` month (April without an agreement)."""
+    return date(fiscal_year, agreement.terms.fiscal_year_start if agreement is not None else 4, 1)
 
 
 def _check_recipient(
@@ -333,8 +359,26 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("correct_contribution")
 def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
-    c = _contribution(uow, op["contribution"])
-    delta: Money = op["delta"]
+    # A correction is an audit entry, not new activity: accepted on a concluded partnership.
+    c = uow.get(ResourceContribution, op["contribution"])
+    delivery, delivered_on = op.get("delivery"), op.get("delivered_on")
+    if op.get("delta") is not None and delivery is not None:
+        raise ContributionError(
+            f"a correction of contribution {c.key} gives either a delta or a delivery to re-date, not both"
+        )
+    if delivery is not None or delivered_on is not None:
+        if delivery is None or delivered_on is None:
+            raise ContributionError(
+                f"re-dating a delivery to contribution {c.key} needs both delivery (its operation) and delivered_on"
+            )
+        c.redate_delivery(delivery, delivered_on, op["reason"], op["on"], op.meta)
+        uow.collect(c)
+        return
+    delta: Money | None = op.get("delta")
+    if delta is None:
+        raise ContributionError(
+            f"a correction of contribution {c.key} needs a delta, or a delivery and delivered_on to re-date it"
+        )
     c.check_currency(delta, f"correction of contribution {c.key}")
     a = _recount(uow, c, delta.amount)
     c.correct(delta, op["reason"], op["on"], op.meta)
@@ -372,6 +416,28 @@ def define_target(uow: UnitOfWork, op: Operation) -> None:
     uow.collect(target)
 
 
+@handles("void_operation")
+def void_operation(uow: UnitOfWork, op: Operation) -> None:
+    # A void is an audit entry, not new activity: accepted on a concluded partnership.
+    operation = op["operation"]
+    target = uow.aggregate_of_op(operation)
+    if target is None:
+        raise CorrectionRefused(f"there is no operation {operation} in the ledger")
+    if operation in target.voided.values():
+        raise CorrectionRefused(f"operation {operation} is itself a void: it cannot be voided")
+    if isinstance(target, Partnership):
+        joined = target.party_joined_by(operation)
+        if joined is not None:  # a join: what the party pledged rests on it
+            target.check_join_voidable_with(operation, uow.pledges_of(target.key, joined))
+    target.void(operation, op["reason"], op["on"], op.meta)
+    if isinstance(target, ResourceContribution) and target.agreement is not None:
+        # What the contribution counts against its party's cap may go down.
+        a = uow.get(Agreement, target.agreement)
+        _after_change(uow, target, a, op.meta)
+        return
+    uow.collect(target)
+
+
 def _target(uow: UnitOfWork, key: str) -> NumericTarget:
     t = uow.get(NumericTarget, key)
     _open_partnership(uow, t.partnership)
@@ -387,7 +453,8 @@ def record_measurement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("revise_target")
 def revise_target(uow: UnitOfWork, op: Operation) -> None:
-    t = _target(uow, op["target"])
+    # A revision is a correction (of past periods' targets too): accepted after conclusion.
+    t = uow.get(NumericTarget, op["target"])
     t.revise(op["targets"], op["reason"], op["on"], op.meta)
     uow.collect(t)
 

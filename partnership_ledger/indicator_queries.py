@@ -18,12 +18,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from .errors import InvalidArgument as LedgerValueError
 from .errors import UnknownKey
 from .projections import queries
 from .projections.facts import FactStore
+from .projections.on_date import OnDate
 from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import SqlFactStore
 from .storage.cipher import cipher_key, is_plain
@@ -64,10 +65,13 @@ class IndicatorQueries:
                 frontier.extend(kids)
         return found
 
-    def _facts_for(self, as_of: datetime | date | str | None) -> FactStore:
-        if as_of is None:
-            return self.facts
-        return self.replay_facts(as_of)
+    def _facts_for(self, as_of: datetime | date | str | None, on: date | str | None = None) -> FactStore:
+        """The facts the ledger said at recorded time ``as_of`` (a replay; None: now), as they
+        stood on effective date ``on`` (None: with everything, whatever its date)."""
+        store = self.facts if as_of is None else self.replay_facts(as_of)
+        if on is None:
+            return store
+        return cast(FactStore, OnDate(store, parse_on(on)))
 
     def replay_facts(self, as_of: datetime | date | str | None = None) -> FactStore:
         """Facts computed by replaying the events up to ``as_of``: only the full ledger can."""
@@ -90,6 +94,7 @@ class IndicatorQueries:
         as_of: datetime | date | str | None = None,
         basis: str = "delivered",
         include_children: bool = False,
+        on: date | str | None = None,
         deviation_threshold: Decimal | str = queries.DEFAULT_DEVIATION_THRESHOLD,
         relative_capacity_threshold: Decimal | str = queries.DEFAULT_RELATIVE_CAPACITY_THRESHOLD,
     ) -> dict[str, Any]:
@@ -97,19 +102,20 @@ class IndicatorQueries:
         deviations from agreed shares, capacity burden, excessive burden, funding instruments.
 
         ``fiscal_year`` filters by effective date; ``as_of`` answers what the ledger said at
-        that recorded time (by replaying the events up to it); ``basis`` is ``delivered`` or
-        ``pledged`` (pledged minus withdrawn).
+        that recorded time (by replaying the events up to it); ``on`` how things stood on that
+        date, by the dates things happened (from the read models' amounts by day, no replay);
+        both together compose. ``basis`` is ``delivered`` or ``pledged`` (pledged minus withdrawn).
         """
         children = self._children_for(partnership, include_children)
         return queries.burden_balance(
-            self._facts_for(as_of),
+            self._facts_for(as_of, on),
             partnership,
             fiscal_year=fiscal_year,
             basis=basis_of(basis),
             children=children,
             deviation_threshold=Decimal(str(deviation_threshold)),
             relative_capacity_threshold=Decimal(str(relative_capacity_threshold)),
-        ) | {"as_of": as_of_text(as_of)}
+        ) | {"as_of": as_of_text(as_of), "on": on_text(on)}
 
     def voice(
         self,
@@ -119,17 +125,18 @@ class IndicatorQueries:
         as_of: datetime | date | str | None = None,
         basis: str = "delivered",
         include_children: bool = False,
+        on: date | str | None = None,
     ) -> dict[str, Any]:
         """Who had a say: voice counts and shares against burden shares, Loosemore–Hanby
         disproportionality, alignment, and parties that put in money without a vote."""
         children = self._children_for(partnership, include_children)
         return queries.voice(
-            self._facts_for(as_of),
+            self._facts_for(as_of, on),
             partnership,
             fiscal_year=fiscal_year,
             basis=basis_of(basis),
             children=children,
-        ) | {"as_of": as_of_text(as_of)}
+        ) | {"as_of": as_of_text(as_of), "on": on_text(on)}
 
     def target_progress(
         self,
@@ -137,11 +144,13 @@ class IndicatorQueries:
         *,
         as_of: datetime | date | str | None = None,
         include_children: bool = False,
+        on: date | str | None = None,
     ) -> dict[str, Any]:
         """Each numeric target's baseline, targets, measurements, progress and status."""
         children = self._children_for(partnership, include_children)
-        return queries.target_progress(self._facts_for(as_of), partnership, children=children) | {
-            "as_of": as_of_text(as_of)
+        return queries.target_progress(self._facts_for(as_of, on), partnership, children=children) | {
+            "as_of": as_of_text(as_of),
+            "on": on_text(on),
         }
 
     def evaluation_summary(
@@ -150,11 +159,13 @@ class IndicatorQueries:
         *,
         as_of: datetime | date | str | None = None,
         include_children: bool = False,
+        on: date | str | None = None,
     ) -> dict[str, Any]:
         """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
         children = self._children_for(partnership, include_children)
-        return queries.evaluation_summary(self._facts_for(as_of), partnership, children=children) | {
-            "as_of": as_of_text(as_of)
+        return queries.evaluation_summary(self._facts_for(as_of, on), partnership, children=children) | {
+            "as_of": as_of_text(as_of),
+            "on": on_text(on),
         }
 
 
@@ -169,6 +180,22 @@ def parse_as_of(value: datetime | date | str) -> datetime:
     if isinstance(value, datetime):
         return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return datetime.combine(value, time.max, tzinfo=UTC)
+
+
+def parse_on(value: date | str) -> date:
+    """An effective date: a date, or its ISO text (YYYY-MM-DD)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise LedgerValueError(f"on {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def on_text(value: date | str | None) -> str | None:
+    return None if value is None else parse_on(value).isoformat()
 
 
 def as_of_text(value: datetime | date | str | None) -> str | None:

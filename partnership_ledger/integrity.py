@@ -150,10 +150,37 @@ class _Walk:
 
 def _columns(db: Db) -> str:
     if db.backend == "sqlite":
-        # As stored, whatever their type: an edit that makes a text column invalid UTF-8,
-        # or stores a number in it, must be reported, not crash the walk.
-        return "CAST(originator_id AS BLOB), originator_version, CAST(topic AS BLOB), CAST(state AS BLOB)"
+        # As stored, as bytes (an edit that makes a text column invalid UTF-8 must be reported,
+        # not crash the walk), and NULL where the value is not of the type the recorder writes:
+        # the application would not read such a row (see foreign_row), so it fails the walk.
+        return (
+            "CASE WHEN typeof(originator_id) = 'text' THEN CAST(originator_id AS BLOB) END, "
+            "CASE WHEN typeof(originator_version) = 'integer' THEN originator_version END, "
+            "CASE WHEN typeof(topic) = 'text' THEN CAST(topic AS BLOB) END, "
+            "CASE WHEN typeof(state) = 'blob' THEN state END"
+        )
     return "originator_id, originator_version, topic, state"
+
+
+def _link_columns(db: Db) -> str:
+    if db.backend == "sqlite":
+        return (
+            "position, CASE WHEN typeof(prev_position) = 'integer' THEN prev_position END, "
+            "CASE WHEN typeof(hash) = 'blob' THEN hash END"
+        )
+    return "position, prev_position, hash"
+
+
+def _outside_chain(db: Db) -> int | None:
+    """The first position up to 0 of an event or a link (the chain starts at 1), if any."""
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(
+            f"SELECT MIN(p) FROM (SELECT MIN({pos}) AS p FROM {events} WHERE {pos} <= 0 "
+            "UNION ALL SELECT MIN(position) FROM ledger_chain WHERE position <= 0) AS below"
+        )
+        row = c.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def _oid_bytes(oid: Any) -> bytes:
@@ -162,6 +189,47 @@ def _oid_bytes(oid: Any) -> bytes:
     if isinstance(oid, UUID):
         return oid.hex.encode("ascii")
     return str(oid).encode("utf-8", "surrogatepass")
+
+
+def foreign_row(db: Db) -> tuple[int, str] | None:
+    """The first stored row the chain cannot vouch for, and why; None if there is none.
+
+    The application loads an aggregate's events by its id, whatever their position, and
+    reads each column as the type the recorder writes. So every row must be at a position
+    the chain covers (above 0) and of exactly those storage types (SQLite keeps any type in
+    any column: an id stored as a BLOB has the same bytes, so the same hash, yet the
+    application would no longer find it). Anything else is tampering.
+    """
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT {pos} FROM {events} WHERE {pos} <= 0 ORDER BY {pos} LIMIT 1")
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "is outside the hash chain (positions start at 1)"
+        if db.backend != "sqlite":
+            c.execute("SELECT position FROM ledger_chain WHERE position <= 0 ORDER BY position LIMIT 1")
+            row = c.fetchone()
+            return (int(row[0]), "has a chain link outside the chain (positions start at 1)") if row else None
+        c.execute(
+            f"SELECT {pos}, typeof(originator_id), typeof(originator_version), typeof(topic), typeof(state) "
+            f"FROM {events} WHERE typeof(originator_id) <> 'text' OR typeof(originator_version) <> 'integer' "
+            "OR typeof(topic) <> 'text' OR typeof(state) <> 'blob' "
+            f"ORDER BY {pos} LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            kinds = dict(zip(("originator_id", "originator_version", "topic", "state"), row[1:], strict=True))
+            wanted = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+            column = next(k for k, v in kinds.items() if v != wanted[k])
+            return int(row[0]), f"has its {column} stored as {kinds[column]}, not {wanted[column]}"
+        c.execute(
+            "SELECT position, typeof(prev_position), typeof(hash) FROM ledger_chain WHERE position <= 0 "
+            "OR typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' ORDER BY position LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "has a chain link that is not one the ledger writes"
+    return None
 
 
 def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> VerifyResult:
@@ -179,6 +247,11 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
+    outside = _outside_chain(db)
+    if outside is not None:
+        return walk.fail(
+            outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
+        )
     pos, events, cols = db.position_col, db.events_table, _columns(db)
     sha256, pack = hashlib.sha256, struct.pack
     while True:
@@ -194,7 +267,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             # links left without one), merged with the events below: two range scans are
             # cheaper than a join.
             c.execute(
-                "SELECT position, prev_position, hash FROM ledger_chain WHERE position > ? "
+                f"SELECT {_link_columns(db)} FROM ledger_chain WHERE position > ? "
                 + ("AND position <= ? " if full else "")
                 + "ORDER BY position",
                 (after, rows[-1][0]) if full else (after,),
@@ -271,12 +344,19 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
 def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
     """Check one event against its link and advance the walk; the failure, if any."""
     position, oid, version, topic, state, prev_position, link = row
+    if db.backend == "sqlite" and None in (oid, version, topic, state, prev_position, link):
+        # A value of another storage type reads as NULL in the walk: say which.
+        found = foreign_row(db)
+        if found is not None and found[0] <= position:
+            return walk.fail(found[0], "changed", f"the event row at position {found[0]} {found[1]}")
     if link is None:
         return walk.fail(
             position,
             "inserted",
             f"position {position} has an event that is not in the chain (inserted)",
         )
+    if prev_position is None:
+        return walk.fail(position, "changed", f"the chain link at position {position} was changed")
     if prev_position != walk.last_position:
         return _misplaced(db, walk, position, prev_position)
     if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
@@ -497,6 +577,42 @@ def _check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) -
         raise IntegrityError(
             "the checkpoint's signature does not match: the checkpoint was modified or the key is wrong"
         ) from None
+
+
+def key_fingerprint(public_key_pem: bytes | str) -> str:
+    """``SHA256:`` and the base64 of the SHA-256 of the raw Ed25519 public key (as OpenSSH shows it)."""
+    from cryptography.hazmat.primitives import serialization
+
+    pem = public_key_pem.encode("ascii", "replace") if isinstance(public_key_pem, str) else public_key_pem
+    raw = _load_public(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
+
+
+def checkpoint_trust(checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> dict[str, Any]:
+    """What a checkpoint can prove: whether it is signed, by which key, and whether that key
+    is one the auditor trusts (given with ``public_key_pem``) or only the one it carries.
+
+    Returns ``{signed, fingerprint, trusted_key, message}``; ``message`` says it in a sentence.
+    The signature itself is checked by :func:`verify_checkpoint`.
+    """
+    signed = bool(checkpoint.get("signature"))
+    carried = checkpoint.get("public_key")
+    key = public_key_pem if public_key_pem is not None else carried
+    fingerprint = key_fingerprint(key) if signed and key else None
+    trusted = signed and public_key_pem is not None
+    if not signed:
+        message = (
+            "the checkpoint is unsigned: it proves nothing against someone who can write the "
+            "checkpoint file as well as the ledger"
+        )
+    elif trusted:
+        message = f"the checkpoint is signed by the trusted key {fingerprint} (--public-key)"
+    else:
+        message = (
+            f"the checkpoint is signed by the key it carries, {fingerprint}; without --public-key "
+            "that only shows the file is unchanged since that key signed it, not who holds the key"
+        )
+    return {"signed": signed, "fingerprint": fingerprint, "trusted_key": trusted, "message": message}
 
 
 def verify_checkpoint(db: Db, checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> VerifyResult:

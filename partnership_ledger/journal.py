@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 import attrs
 
@@ -37,10 +37,9 @@ KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would al
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 # Searched with a regex rather than character by character: a journal has a lot of text.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # control characters but \t and \n
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters (C0, DEL, C1) but \t and \n
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-_NOT_TEXT_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # both of the above
 MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
@@ -96,59 +95,13 @@ def _describe(value: Any) -> str:
     return type(value).__name__
 
 
-# -- Values already found good: a journal names the same keys, dates, amounts and currencies
-# over and over, and looking one up is quicker than checking it again. Only exact ``str``
-# values are kept (what JSON gives), and the result is immutable; each is the checked
-# function's own result. Emptied when full, so a journal of new values costs little more,
-# and what is kept stays small (a few MB at most) in a process that lives on.
-_KNOWN_MAX = 10_000
-_T = TypeVar("_T")
-_KNOWN_CURRENCIES = 8
-_known_keys: set[str] = set()
-_known_dates: dict[str, date] = {}
-_known_decimals: dict[str, Decimal] = {}
-_known_moneys: dict[str, dict[str, Money]] = {}  # by currency, then amount
-
-
-def _remember(known: set[str] | dict[str, Any], value: str, result: Any = None) -> None:
-    if len(known) >= _KNOWN_MAX:
-        known.clear()
-    if isinstance(known, set):
-        known.add(value)
-    else:
-        known[value] = result
-
-
 def key(value: Any) -> str:
-    if type(value) is str and value in _known_keys:
-        return value
-    checked = _checked_key(value)
-    if type(value) is str:
-        _remember(_known_keys, value)
-    return checked
-
-
-def _checked_key(value: Any) -> str:
     if not isinstance(value, str) or not KEY_RE.match(value):
         raise FieldError(f"must be a key (letters, digits, '-', '_', '.', ':', at most 128), not {_describe(value)}")
     return value
 
 
 def text(value: Any) -> str:
-    # Good text passes one search; anything else gets the full check, which says what is wrong.
-    # ("value and not value.isspace()" is what "value.strip()" is true for.)
-    if (
-        type(value) is str
-        and value
-        and len(value) <= MAX_TEXT
-        and not value.isspace()
-        and not _NOT_TEXT_RE.search(value)
-    ):
-        return value
-    return _checked_text(value)
-
-
-def _checked_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise FieldError(f"must be non-empty text, not {_describe(value)}")
     if len(value) > MAX_TEXT:
@@ -173,42 +126,22 @@ def label(value: Any) -> str:
     return value
 
 
-def _recalled(known: dict[str, _T], value: Any, check: Callable[[Any], _T]) -> _T:
-    """``check(value)``, or what it gave for the same text before (kept in ``known``)."""
-    if type(value) is str:
-        found = known.get(value)
-        if found is None:
-            found = check(value)
-            _remember(known, value, found)
-        return found
-    return check(value)
-
-
 def decimal(value: Any) -> Decimal:
-    return _recalled(_known_decimals, value, _checked_decimal)
-
-
-def _checked_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {_describe(value)}")
     number: str | int = value
     if isinstance(value, str):
-        number = value.strip()
+        number = value  # as given: " 1000" or "1000\n" is not a decimal string
         if not _DECIMAL_RE.fullmatch(number):
             raise FieldError(f'must be a decimal number such as "1200.50", not {_describe(value)}')
-        # At most 11 characters: too few for too many digits or places (the usual case).
-        short = len(number) <= 11
-    else:
-        short = -(10**11) < value < 10**11
     try:
         d = Decimal(number)
     except (InvalidOperation, ValueError):
         raise FieldError(f"must be a decimal number, not {_describe(value)}") from None
-    if not short:
-        _sign, digits, exponent = d.as_tuple()
-        assert isinstance(exponent, int)
-        if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
-            raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
+    _sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
+        raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
     return d
 
 
@@ -241,10 +174,6 @@ def boolean(value: Any) -> bool:
 
 
 def a_date(value: Any) -> date:
-    return _recalled(_known_dates, value, _checked_date)
-
-
-def _checked_date(value: Any) -> date:
     if not isinstance(value, str) or not DATE_RE.match(value):
         raise FieldError(f"must be a date YYYY-MM-DD, not {_describe(value)}")
     try:
@@ -275,32 +204,6 @@ def _list(value: Any, what: str) -> list[Any]:
 
 
 def money(value: Any) -> Money:
-    # The usual money, {"amount": "1000", "currency": "JPY"}, seen before (a Money is
-    # immutable: the same one serves again); anything else gets the full check.
-    if type(value) is dict and len(value) == 2:
-        amount = value.get("amount")
-        if type(amount) is str:
-            currency = value.get("currency")
-            known = _known_moneys.get(currency) if type(currency) is str else None
-            if known is not None:
-                assert isinstance(currency, str)
-                m = known.get(amount)
-                if m is None:
-                    try:
-                        m = Money(decimal(amount), currency)
-                    except FieldError:
-                        pass  # said below, as part of the money
-                    else:
-                        _remember(known, amount, m)
-                if m is not None:
-                    return m
-    m = _checked_money(value)
-    if type(m.currency) is str and m.currency not in _known_moneys and len(_known_moneys) < _KNOWN_CURRENCIES:
-        _known_moneys[m.currency] = {}
-    return m
-
-
-def _checked_money(value: Any) -> Money:
     obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
     if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
         extra = sorted(set(obj) - {"amount", "currency"})
@@ -339,8 +242,8 @@ def nonzero_money(value: Any) -> Money:
     return m
 
 
-#: The members of each :func:`enum_of` parser by value (for the operations' quick checks).
-_ENUM_MEMBERS: dict[Callable[[Any], Any], dict[str, Any]] = {}
+#: The values each :func:`enum_of` parser accepts (a spreadsheet template's drop-down lists).
+ENUM_CHOICES: dict[Callable[[Any], Any], tuple[str, ...]] = {}
 
 
 def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
@@ -352,7 +255,7 @@ def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
             return members[value]
         raise FieldError(f"must be one of {', '.join(choices)}, not {_describe(value)}")
 
-    _ENUM_MEMBERS[parse] = members
+    ENUM_CHOICES[parse] = tuple(choices)
     return parse
 
 
@@ -528,6 +431,11 @@ def area_code(value: Any) -> str:
     return value
 
 
+def op_ref(value: Any) -> str:
+    """An operation's id, as ``history`` shows it (not a key of the ledger: it is not looked up as one)."""
+    return key(value)
+
+
 # -- the operations -----------------------------------------------------------------------
 
 Spec = dict[str, tuple[Callable[[Any], Any], bool]]
@@ -541,6 +449,16 @@ OPS: dict[str, Spec] = {
         "capacity": (non_negative_money, OPT),
         "identifiers": (org_ids, OPT),
         "area": (area_code, OPT),
+    },
+    "amend_party": {
+        "party": (key, REQ),
+        "name": (text, OPT),
+        "sector": (enum_of(Sector), OPT),
+        "capacity": (non_negative_money, OPT),
+        "identifiers": (org_ids, OPT),
+        "area": (area_code, OPT),
+        "reason": (text, REQ),
+        "on": (a_date, REQ),
     },
     "propose_partnership": {
         "key": (key, REQ),
@@ -613,6 +531,7 @@ OPS: dict[str, Spec] = {
         "valuation_basis": (text, OPT),
         "instrument": (enum_of(Instrument), OPT),
         "fiscal_year": (year, REQ),
+        "on": (a_date, OPT),
         "description": (text, OPT),
         "recipient": (key, OPT),
     },
@@ -624,7 +543,9 @@ OPS: dict[str, Spec] = {
     },
     "correct_contribution": {
         "contribution": (key, REQ),
-        "delta": (nonzero_money, REQ),
+        "delta": (nonzero_money, OPT),
+        "delivery": (op_ref, OPT),
+        "delivered_on": (a_date, OPT),
         "reason": (text, REQ),
         "on": (a_date, REQ),
     },
@@ -670,10 +591,10 @@ OPS: dict[str, Spec] = {
         "on": (a_date, REQ),
     },
     "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
+    "void_operation": {"operation": (op_ref, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
 }
 
 COMMON = {"op", "by", "note", "id"}
-_ALLOWED = {name: frozenset(spec) | COMMON for name, spec in OPS.items()}  # every field an op may have
 
 
 def _shape(parser: Callable[[Any], Any]) -> str | None:
@@ -730,30 +651,16 @@ class Operation:
         return self.fields.get(name, default)
 
 
-# Canonical JSON of an operation (its fingerprint, the id of an operation without one). Built
-# once: json.dumps with these options makes a new encoder on every call.
+# Canonical JSON of an operation (its fingerprint, the id of an operation without one):
+# sorted keys, non-ASCII characters as they are, no spaces. These bytes are hashed into the
+# ids of recorded operations: they must never change (tests/unit/test_journal_ids.py).
 _CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-# ... and its C encoder, made once (JSONEncoder.encode makes one per call), where there is one.
-_c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
-_CANONICAL_PARTS: Callable[[Any, int], list[str]] | None = (
-    _c_make_encoder(None, _CANONICAL.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
-    if _c_make_encoder is not None
-    else None
-)
 
 
 def op_fingerprint(raw: Mapping[str, Any]) -> str:
     """A stable id for an operation that has none: the hash of its canonical JSON."""
     obj = {k: v for k, v in raw.items() if k != "id"} if "id" in raw else raw
-    return _sha256(_canonical_text(obj).encode("utf-8")).hexdigest()[:32]
-
-
-def _canonical_text(obj: Any) -> str:
-    """``obj`` as canonical JSON (see :func:`op_fingerprint`)."""
-    return "".join(_CANONICAL_PARTS(obj, 0)) if _CANONICAL_PARTS is not None else _CANONICAL.encode(obj)
-
-
-_sha256 = hashlib.sha256
+    return hashlib.sha256(_CANONICAL.encode(obj).encode("utf-8")).hexdigest()[:32]
 
 
 def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | None], list[JournalProblem]]:
@@ -777,7 +684,7 @@ def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | N
     assert isinstance(name, str)
     spec = OPS[name]
     fields: dict[str, Any] = {}
-    for field_name in raw if not _ALLOWED[name].issuperset(raw) else ():
+    for field_name in raw:
         if field_name not in spec and field_name not in COMMON:
             problems.append(
                 JournalProblem(
@@ -799,96 +706,15 @@ def _check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | N
         except FieldError as e:
             problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
     meta_values: dict[str, str | None] = {"by": None, "note": None, "id": None}
-    if "by" in raw or "note" in raw or "id" in raw:
-        for field_name in ("by", "note", "id"):
-            value = raw.get(field_name)
-            if value is None:
-                continue
-            try:
-                meta_values[field_name] = key(value) if field_name == "id" else text(value)
-            except FieldError as e:
-                problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    return name, fields, meta_values, problems
-
-
-def _quick_check(name: str) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
-    """The typed fields of a good ``name`` operation without metadata; None if it has anything
-    else (metadata, an unknown, missing or bad field), which :func:`_check` then reads.
-
-    A function written for the op (as :mod:`dataclasses` writes its methods): its fields are
-    read one after the other, without a loop, and the commonest parsers' shortcuts are
-    inlined (:func:`_inline_parse`); any other value goes to the field's parser itself.
-    """
-    scope: dict[str, Any] = {"FieldError": FieldError, "allowed": frozenset(OPS[name]) | {"op"}}
-    lines = ["def check(raw):", "    if not allowed.issuperset(raw):", "        return None", "    try:"]
-    leading: list[str] = []  # required fields before the first optional one: made in one dict
-    made = False
-    for n, (field_name, (parser, required)) in enumerate(OPS[name].items()):
-        lines.append(f"        v = raw.get({field_name!r})")
-        if required:
-            lines += ["        if v is None:", "            return None"]
-            target = "x" if made else f"f{n}"
-            lines += [f"        {line}" for line in _inline_parse(parser, scope, n, target)]
-            if made:
-                lines.append(f"        fields[{field_name!r}] = x")
-            else:
-                leading.append(f"{field_name!r}: f{n}")
+    for field_name in ("by", "note", "id"):
+        value = raw.get(field_name)
+        if value is None:
             continue
-        if not made:
-            lines.append(f"        fields = {{{', '.join(leading)}}}")
-            made = True
-        lines += [
-            "        if v is not None:",
-            *(f"            {line}" for line in _inline_parse(parser, scope, n, "x")),
-        ]
-        lines.append(f"            fields[{field_name!r}] = x")
-    if not made:
-        lines.append(f"        fields = {{{', '.join(leading)}}}")
-    lines += ["    except FieldError:", "        return None", "    return fields"]
-    exec("\n".join(lines) + "\n", scope)
-    check: Callable[[dict[str, Any]], dict[str, Any] | None] = scope["check"]
-    return check
-
-
-def _inline_parse(parser: Callable[[Any], Any], scope: dict[str, Any], n: int, x: str) -> list[str]:
-    """Lines setting ``x`` to ``parser(v)``: the shortcut :func:`key`, :func:`text`,
-    :func:`a_date`, :func:`positive_money`, :func:`year` or an enum's parser takes for a value
-    it knows good (the same value it returns), else a call to the parser."""
-    p = f"parse{n}"
-    scope[p] = parser
-    call = ["else:", f"    {x} = {p}(v)"]
-    if parser is key:
-        scope["known_keys"] = _known_keys
-        return ["if type(v) is str and v in known_keys:", f"    {x} = v", *call]
-    if parser is text:
-        scope.update(MAX_TEXT=MAX_TEXT, not_text=_NOT_TEXT_RE.search)
-        good = "type(v) is str and v and len(v) <= MAX_TEXT and not v.isspace() and not_text(v) is None"
-        return [f"if {good}:", f"    {x} = v", *call]
-    if parser is year:
-        return ["if type(v) is int and 1900 <= v <= 2200:", f"    {x} = v", *call]
-    if parser is a_date:
-        scope["known_dates"] = _known_dates
-        return [f"{x} = known_dates.get(v) if type(v) is str else None", f"if {x} is None:", f"    {x} = {p}(v)"]
-    if parser in _ENUM_MEMBERS:
-        scope[f"members{n}"] = _ENUM_MEMBERS[parser]
-        return [f"{x} = members{n}.get(v) if type(v) is str else None", f"if {x} is None:", f"    {x} = {p}(v)"]
-    if parser is positive_money:
-        scope["known_moneys"] = _known_moneys
-        return [
-            f"{x} = None",
-            "if type(v) is dict and len(v) == 2:",
-            '    amount, currency = v.get("amount"), v.get("currency")',
-            "    if type(amount) is str and type(currency) is str:",
-            "        known = known_moneys.get(currency)",
-            "        if known is not None:",
-            f"            {x} = known.get(amount)",
-            f"if {x} is None or {x}.amount <= 0:",
-            f"    {x} = {p}(v)",
-        ]
-    return [f"{x} = {p}(v)"]
-
-
-_QUICK_CHECKS = {name: _quick_check(name) for name in OPS}
+        try:
+            meta_values[field_name] = key(value) if field_name == "id" else text(value)
+        except FieldError as e:
+            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
+    return name, fields, meta_values, problems
 
 
 def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
@@ -912,41 +738,18 @@ class Validator:
     journal can be checked while it is read, without holding all of it.
     """
 
-    def __init__(self, fingerprints: Fingerprints | None = None) -> None:
+    def __init__(self) -> None:
         self.problems: list[JournalProblem] = []
         self.count = 0  # operations read so far
         # How many operations without an id had each fingerprint (their ids are
         # "<fingerprint>-<n>", so never the same), and the ids operations gave themselves.
         self._occurrences: dict[str, int] = {}
         self._given_ids: set[str] = set()
-        # The operations' fingerprints worked out ahead by another process (one for each
-        # raw operation, in order), if any: the same ones op_fingerprint gives.
-        self._fingerprints = fingerprints
-
-    def close(self) -> None:
-        """Stop the process working out fingerprints ahead, if there is one."""
-        if self._fingerprints is not None:
-            self._fingerprints.close()
 
     def add(self, raw: Any) -> Operation | None:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
         index = self.count
         self.count = index + 1
-        ahead = self._fingerprints.take() if self._fingerprints is not None else None
-        name = raw.get("op") if type(raw) is dict else None
-        quick = _QUICK_CHECKS.get(name) if type(name) is str else None
-        fields = quick(raw) if quick is not None else None
-        if fields is not None:
-            # The usual operation, good and without metadata (so without an id): its id is its
-            # fingerprint (op_fingerprint's, inline), numbered.
-            assert isinstance(name, str)
-            fingerprint = ahead or _sha256(_canonical_text(raw).encode("utf-8")).hexdigest()[:32]
-            n = self._occurrences.get(fingerprint, 0)
-            self._occurrences[fingerprint] = n + 1
-            op_id = f"{fingerprint}-{n}"
-            if op_id in self._given_ids:
-                self.problems.append(JournalProblem(f"repeats id {op_id!r}", index, name, "id", "duplicate_id"))
-            return Operation(name, fields, OpMeta(op_id), index)
         name, fields, meta, found = _check(raw, index)
         if found:
             self.problems.extend(found)
@@ -954,7 +757,7 @@ class Validator:
         given = meta["id"]
         if given is None:
             # Two identical operations in one file are two operations: number them.
-            fingerprint = ahead or op_fingerprint(raw)
+            fingerprint = op_fingerprint(raw)
             n = self._occurrences.get(fingerprint, 0)
             self._occurrences[fingerprint] = n + 1
             op_id = f"{fingerprint}-{n}"
@@ -977,108 +780,6 @@ class Validator:
             return None
         problems = sorted(self.problems, key=lambda p: p.index if p.index is not None else -1)
         return JournalError(problems, source)
-
-
-class Fingerprints:
-    """The fingerprints of a journal's operations, worked out ahead by a child process.
-
-    An import spends about a tenth of its time on them (the canonical JSON and its hash); the
-    child reads the same text with the same code (:func:`iter_raw`) and writes, for each raw
-    operation in order, its fingerprint (32 hex digits) or ``-`` 32 times where it has none
-    to give (not an object, or not JSON the encoder writes); :meth:`take` reads the next one.
-    Any fingerprint the child does not give (it failed, stopped, or had none), the caller
-    works out itself: the ids are :func:`op_fingerprint`'s either way, so validation, and
-    every problem it reports, is unchanged.
-
-    Only started (:meth:`start`) where it is safe and worth it: on Linux, with ``os.fork``,
-    in a process running one thread (a fork copies only the calling thread: a lock another
-    one held would stay held in the child), for a text of at least :data:`FINGERPRINTS_MIN`
-    characters, unless ``PARTNERSHIP_LEDGER_HELPER=off``. The child touches nothing but the
-    text and the pipe, and ends with ``os._exit``.
-    """
-
-    _NONE = b"-" * 32
-
-    def __init__(self, pid: int, reader: Any) -> None:
-        self._pid: int | None = pid
-        self._read: Callable[[int], bytes] | None = reader.read
-        self._reader = reader
-
-    @classmethod
-    def start(cls, text_: str) -> Fingerprints | None:
-        """A child working out ``text_``'s fingerprints, or None where none is started."""
-        import os
-        import sys
-        import threading
-
-        if (
-            len(text_) < FINGERPRINTS_MIN
-            or not sys.platform.startswith("linux")
-            or not hasattr(os, "fork")
-            or threading.active_count() != 1
-            or os.environ.get("PARTNERSHIP_LEDGER_HELPER", "on").lower() in ("off", "0", "no")
-        ):
-            return None
-        try:
-            r, w = os.pipe()
-        except OSError:
-            return None
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return None
-        if pid == 0:  # pragma: no cover - the child (its work is checked through the parent)
-            try:
-                os.close(r)
-                with os.fdopen(w, "wb", buffering=1 << 16) as out:
-                    for raw in iter_raw(text_):
-                        try:
-                            out.write(op_fingerprint(raw).encode("ascii") if type(raw) is dict else cls._NONE)
-                        except Exception:
-                            out.write(cls._NONE)
-            finally:
-                os._exit(0)
-        os.close(w)
-        return cls(pid, os.fdopen(r, "rb", buffering=1 << 16))
-
-    def take(self) -> str | None:
-        """The next operation's fingerprint; None if the child has none for it (or is gone)."""
-        read = self._read
-        if read is None:
-            return None
-        try:
-            data = read(32)
-        except OSError:
-            data = b""
-        if len(data) != 32:
-            self.close()  # the child stopped (the text is not JSON from there on, say)
-            return None
-        if data == self._NONE:
-            return None
-        return data.decode("ascii")
-
-    def close(self) -> None:
-        """Stop reading; end the child if it is still working, and reap it."""
-        import os
-        import signal
-        from contextlib import suppress
-
-        self._read = None
-        if self._pid is None:
-            return
-        pid, self._pid = self._pid, None
-        self._reader.close()
-        with suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        with suppress(OSError):
-            os.waitpid(pid, 0)
-
-
-#: The smallest journal text (characters) whose fingerprints a child process works out: about
-#: 20,000 operations, where it saves a second or so (starting one takes a few milliseconds).
-FINGERPRINTS_MIN = 2_000_000
 
 
 # -- reading files ------------------------------------------------------------------------
@@ -1172,14 +873,14 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 value = _loads(text_)
             except json.JSONDecodeError as e:
                 raise JournalError(
-                    [JournalProblem(f"is not valid JSON at {_where(text_, e.pos)}: {e.msg}", rule="json")],
+                    [JournalProblem(f"is not valid JSON at {_where(text_, e.pos)}: {json_message(e)}", rule="json")],
                     source,
                 ) from None
             if not isinstance(value, list):  # pragma: no cover - starts with "["
                 raise JournalError([JournalProblem("must be a JSON array", rule="shape")], source)
             return value
         out = []
-        for lineno, line in enumerate(text_.splitlines(), 1):
+        for lineno, line in enumerate(_lines(text_), 1):
             if not line.strip():
                 continue
             try:
@@ -1188,7 +889,7 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
                 raise JournalError(
                     [
                         JournalProblem(
-                            f"line {lineno} is not valid JSON at column {e.pos + 1}: {e.msg}",
+                            f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}",
                             index=len(out),
                             rule="json",
                         )
@@ -1199,15 +900,32 @@ def read_raw(data: bytes | str, source: str | None = None) -> list[Any]:
     except RecursionError:
         raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
     except ValueError as e:  # e.g. an integer with more digits than Python will convert
-        raise JournalError([JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source) from None
+        raise JournalError([JournalProblem(number_problem(e), rule="json")], source) from None
 
 
-# JSON's own whitespace (json.loads skips only these), and str.splitlines()'s line breaks.
+# JSON's own whitespace (json.loads skips only these).
 _JSON_WS = re.compile(r"[ \t\n\r]*")
 _JSON_COMMA = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")  # between two values of an array
 _WS_CHARS = frozenset(" \t\n\r")
-_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+#: JSON Lines are separated by ``\n`` only (a ``\r`` before it is JSON whitespace): U+2028, NEL
+#: and the like are text inside a string, never a line break (str.splitlines would split there).
+_LINE_BREAK = re.compile("\n")
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=_Float, parse_constant=_Constant)
+
+
+def json_message(e: json.JSONDecodeError) -> str:
+    """``json``'s message as a whole sentence: some end with "at", the position being apart
+    ("Unterminated string starting at"); the caller names the position."""
+    msg = e.msg
+    return msg[: -len(" at")] + " there" if msg.endswith(" at") else msg
+
+
+def number_problem(e: ValueError) -> str:
+    """What is wrong with a number ``json`` could not convert, without Python's own advice
+    (``sys.set_int_max_str_digits()``), which is no help to whoever wrote the journal."""
+    if "digits" in str(e):
+        return f"has a number with far more digits than a journal allows (at most {MAX_DIGITS})"
+    return f"has a number that cannot be read: {e}"
 
 
 def journal_text(data: bytes | str, source: str | None = None) -> str:
@@ -1286,7 +1004,7 @@ def _iter_array(text_: str, source: str | None) -> Iterator[Any]:
 
 
 def _lines(text_: str) -> Iterator[str]:
-    """``text_.splitlines()``, one line at a time."""
+    """The lines of a JSON Lines text (split at ``\n`` only), one at a time."""
     start = 0
     for m in _LINE_BREAK.finditer(text_):
         yield text_[start : m.start()]
@@ -1306,7 +1024,9 @@ def _iter_lines(text_: str, source: str | None) -> Iterator[Any]:
             raise JournalError(
                 [
                     JournalProblem(
-                        f"line {lineno} is not valid JSON at column {e.pos + 1}: {e.msg}", index=n, rule="json"
+                        f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}",
+                        index=n,
+                        rule="json",
                     )
                 ],
                 source,
@@ -1314,9 +1034,7 @@ def _iter_lines(text_: str, source: str | None) -> Iterator[Any]:
         except RecursionError:
             raise JournalError([JournalProblem("is nested too deeply to be a journal", rule="json")], source) from None
         except ValueError as e:
-            raise JournalError(
-                [JournalProblem(f"has a number that cannot be read: {e}", rule="json")], source
-            ) from None
+            raise JournalError([JournalProblem(number_problem(e), rule="json")], source) from None
         yield value
         n += 1
 
@@ -1359,6 +1077,12 @@ def to_json_value(value: Any) -> Any:
     return value
 
 
+#: Characters that some readers take for line breaks (Python's ``str.splitlines``, JavaScript
+#: before ES2019): written as JSON escapes, so that one operation is always one line.
+_LINE_SEPARATORS = str.maketrans({"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 def dump_operation(op: Mapping[str, Any]) -> str:
-    """One operation as a line of JSON."""
-    return json.dumps(to_json_value(dict(op)), ensure_ascii=False, separators=(", ", ": "))
+    """One operation as a line of JSON (no character in it that any reader splits lines on:
+    NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are escaped; JSON escapes the others)."""
+    return json.dumps(to_json_value(dict(op)), ensure_ascii=False, separators=(", ", ": ")).translate(_LINE_SEPARATORS)

@@ -38,7 +38,21 @@ EVENT_OPS: dict[str, tuple[str, str | None]] = {
     "Evaluation.Opened": ("open_evaluation", None),
     "Evaluation.Submitted": ("submit_evaluation", "evaluation"),
     "Evaluation.Closed": ("close_evaluation", "evaluation"),
+    # Corrections (DESIGN.md "Corrections and the two times").
+    "Party.Amended": ("amend_party", "party"),
+    "ResourceContribution.DeliveryRedated": ("correct_contribution", "contribution"),
+    "Partnership.DecisionVoided": ("void_operation", "partnership"),
+    "Partnership.JoinVoided": ("void_operation", "partnership"),
+    "Partnership.LeaveVoided": ("void_operation", "partnership"),
+    "Agreement.SignatureVoided": ("void_operation", "agreement"),
+    "Agreement.ConsentVoided": ("void_operation", "agreement"),
+    "ResourceContribution.DeliveryVoided": ("void_operation", "contribution"),
+    "NumericTarget.MeasurementVoided": ("void_operation", "target"),
+    "Evaluation.SubmissionVoided": ("void_operation", "evaluation"),
 }
+
+#: The operations that correct the record rather than record new activity.
+CORRECTION_OPS = frozenset(("amend_party", "correct_contribution", "revise_target", "void_operation"))
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
 
@@ -67,8 +81,18 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
     op_name, key_field = found
     fields: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS and v is not None}
     op: dict[str, Any] = {"op": op_name}
-    if key_field is not None:
+    if op_name == "void_operation":
+        # The event also carries what the read models need to undo (party, index...): the
+        # operation names only what it voids.
+        fields = {k: fields[k] for k in ("operation", "reason", "on")}
+    elif "delivered_on" in fields and op_name == "correct_contribution":
+        fields = {"delivery": fields["operation"], "delivered_on": fields["delivered_on"]} | {
+            k: fields[k] for k in ("reason", "on")
+        }
+    elif key_field is not None:
         op[key_field] = key
+    if op_name == "correct_contribution":
+        op["contribution"] = key
     if "kind_of_resource" in fields:
         fields["kind"] = fields.pop("kind_of_resource")
     terms = fields.pop("terms", None)
@@ -104,6 +128,9 @@ def effective_date(op: dict[str, Any]) -> date | None:
         value = op.get(name)
         if isinstance(value, date):
             return value
+    if op.get("op") == "pledge" and isinstance(op.get("fiscal_year"), int):
+        # Recorded before pledges had a day: the first day of its fiscal year (April's).
+        return date(op["fiscal_year"], 4, 1)
     return None
 
 
@@ -165,7 +192,17 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             who = f"{owner} " if owner else ""
             return f"{who}delivered {_money(g('value'))} on contribution {g('contribution')}"
         case "correct_contribution":
+            if g("delivery"):
+                return (
+                    f"delivery {g('delivery')} to contribution {g('contribution')} re-dated to "
+                    f"{g('delivered_on')}: {g('reason')}"
+                )
             return f"contribution {g('contribution')} corrected by {_money(g('delta'))}: {g('reason')}"
+        case "amend_party":
+            changed = ", ".join(f for f in ("name", "sector", "capacity", "identifiers", "area") if g(f) is not None)
+            return f"party {g('party')} amended ({changed}) from {g('on')}: {g('reason')}"
+        case "void_operation":
+            return f"operation {g('operation')} voided: {g('reason')}"
         case "withdraw_pledge":
             return f"contribution {g('contribution')} withdrawn: {g('reason')}"
         case "define_target":

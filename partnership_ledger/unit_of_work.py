@@ -54,8 +54,13 @@ class UnitOfWork:
         repository: _Repository,
         kind_of_key: Callable[[str], str | None],
         take_cached: Callable[[UUID], LedgerAggregate | None] | None = None,
+        find_op: Callable[[str], UUID | None] | None = None,
+        pledges_of: Callable[[str, str], list[str]] | None = None,
     ) -> None:
         self._repository = repository
+        self._find_op = find_op
+        self._pledges_of = pledges_of
+        self._op_origins: dict[str, UUID] = {}  # operations of earlier slices of this batch
         self._kind_of_key = kind_of_key
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
@@ -157,9 +162,46 @@ class UnitOfWork:
 
     def take_events(self) -> tuple[list[Any], list[tuple[str, int]], list[tuple[str, str, str]]]:
         """The events collected since the last call, with their operation marks and new keys."""
+        for op_id, index in self.op_marks:
+            if index < len(self.events):
+                self._op_origins[op_id] = self.events[index].originator_id
         taken = (self.events, self.op_marks, self.created)
         self.events, self.op_marks, self.created = [], [], []
         return taken
+
+    def aggregate_of_op(self, op_id: str) -> LedgerAggregate | None:
+        """The aggregate an operation was recorded on (its first event's), or None if there is
+        no such operation in the ledger or this batch."""
+        origin = self._op_origins.get(op_id)
+        if origin is None:
+            for marked, index in self.op_marks:
+                if marked == op_id and index < len(self.events):
+                    origin = self.events[index].originator_id
+        if origin is None and self._find_op is not None:
+            origin = self._find_op(op_id)
+        if origin is None:
+            return None
+        for loaded in self._loaded.values():
+            for aggregate in loaded.values():
+                if aggregate is not None and aggregate.id == origin:
+                    return aggregate
+        found = self._take_cached(origin) if self._take_cached is not None else None
+        if found is None:
+            try:
+                found = cast(LedgerAggregate, self._repository.get(origin))
+            except AggregateNotFoundError:
+                return None
+        self._loaded[found.kind][found.key] = found
+        return found
+
+    def pledges_of(self, partnership: str, party: str) -> list[str]:
+        """The keys of the contributions ``party`` pledged to ``partnership`` (stored, and new
+        in this batch)."""
+        found = set(self._pledges_of(partnership, party)) if self._pledges_of is not None else set()
+        for c in self._loaded["contribution"].values():
+            if c is not None and getattr(c, "partnership", None) == partnership and getattr(c, "party", None) == party:
+                found.add(c.key)
+        return sorted(found)
 
     def aggregates(self) -> list[LedgerAggregate]:
         """Every aggregate the batch loaded or created, the long-lived kinds last (a cache

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from .domain import (
@@ -13,20 +15,35 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.values import Money
+from .domain.values import Money, Terms
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
     return None if m is None else {"amount": m.amount, "currency": m.currency}
 
 
-def party_view(p: Party) -> dict[str, Any]:
+def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
+    """A party's particulars (as they stood ``on`` a day, if given) and its amendments."""
+    now = p.as_on(on)
+    sector = now["sector"]
     return {
-        "name": p.name,
-        "sector": p.sector.value,
-        "capacity": money(p.capacity),
-        "identifiers": list(p.identifiers),
-        "area": p.area,
+        "name": now["name"],
+        "sector": sector.value if hasattr(sector, "value") else sector,
+        "capacity": money(now["capacity"]),
+        "identifiers": list(now.get("identifiers") or []),
+        "area": now.get("area"),
+        "amendments": [
+            {
+                "on": a.on,
+                "reason": a.reason,
+                "changes": {
+                    k: money(v) if isinstance(v, Money) else v.value if hasattr(v, "value") else v
+                    for k, v in a.changes.items()
+                },
+                "op_id": a.op,
+            }
+            for a in p.amendments
+        ],
     }
 
 
@@ -68,7 +85,10 @@ def partnership_view(p: Partnership) -> dict[str, Any]:
 
 
 def terms_view(a: Agreement) -> dict[str, Any]:
-    t = a.terms
+    return terms_of(a.terms)
+
+
+def terms_of(t: Terms) -> dict[str, Any]:
     return {
         "start": t.start,
         "end": t.end,
@@ -195,3 +215,77 @@ def aggregate_view(aggregate: LedgerAggregate) -> dict[str, Any]:
     else:  # pragma: no cover
         raise TypeError(type(aggregate))
     return {"kind": aggregate.kind, "key": aggregate.key, **body, "version": aggregate.version}
+
+
+def _kept(day: date | None, on: date) -> bool:
+    return day is None or day <= on
+
+
+def view_on(view: dict[str, Any], aggregate: LedgerAggregate, on: date) -> dict[str, Any]:
+    """``view`` (of ``aggregate``) as things stood on ``on``, by the dates things happened:
+    what took effect later is left out (members, decisions, signatures, consents, deliveries,
+    corrections, measurements, revisions, submissions), the rest as recorded."""
+    out = dict(view)
+    if isinstance(aggregate, Party):
+        return {"kind": view["kind"], "key": view["key"], **party_view(aggregate, on), "version": view["version"]}
+    if isinstance(aggregate, Partnership):
+        members = []
+        for m in view["members"]:
+            if m["joined"] > on:
+                continue
+            if m["left"] is not None and m["left"] > on:
+                m = {**m, "left": None, "leave_reason": None}
+            members.append(m)
+        out["members"] = members
+        out["current_members"] = list(dict.fromkeys(m["party"] for m in members if m["left"] is None))
+        out["decisions"] = [d for d in view["decisions"] if d["on"] <= on]
+        if not _kept(view["concluded_on"], on):
+            out["concluded_on"], out["phase"] = None, "active"
+        if not _kept(view["activated_on"], on):
+            out["activated_on"], out["phase"] = None, "preparing"
+    elif isinstance(aggregate, Agreement):
+        title, terms = aggregate.terms_on(on)
+        out["title"] = title
+        out["terms"] = terms_of(terms)
+        out["signatures"] = {k: v for k, v in view["signatures"].items() if v <= on}
+        out["unsigned"] = [p for p in view["parties"] if p not in out["signatures"]]
+        if not _kept(view["terminated_on"], on):
+            out["terminated_on"], out["termination_reason"] = None, None
+        out["status"] = (
+            "terminated"
+            if out["terminated_on"] is not None
+            else "awaiting_signatures"
+            if out["unsigned"]
+            else "in_force"
+        )
+        out["amendments"] = [
+            {
+                **m,
+                "consents": {k: v for k, v in m["consents"].items() if v <= on},
+                "effective_on": m["effective_on"] if _kept(m["effective_on"], on) else None,
+            }
+            for m in view["amendments"]
+            if m["on"] <= on
+        ]
+    elif isinstance(aggregate, ResourceContribution):
+        deliveries = [d for d in view["deliveries"] if d["on"] <= on]
+        corrections = [x for x in view["corrections"] if x["on"] <= on]
+        delivered = sum(
+            [d["value"]["amount"] for d in deliveries] + [x["delta"]["amount"] for x in corrections], Decimal(0)
+        )
+        out["deliveries"], out["corrections"] = deliveries, corrections
+        out["delivered"] = {**view["delivered"], "amount": delivered}
+        if not _kept(view["withdrawn_on"], on):
+            out["withdrawn_on"], out["withdrawal_reason"] = None, None
+            out["withdrawn"] = {**view["withdrawn"], "amount": Decimal(0)}
+    elif isinstance(aggregate, NumericTarget):
+        out["measurements"] = [m for m in view["measurements"] if m["on"] <= on]
+        revisions = [r for r in view["revisions"] if r["on"] <= on]
+        if len(revisions) < len(view["revisions"]) and revisions:
+            out["targets"] = revisions[-1]["targets"]
+        out["revisions"] = revisions
+    elif isinstance(aggregate, Evaluation):
+        out["submissions"] = [x for x in view["submissions"] if x["on"] <= on]
+        if not _kept(view["closed_on"], on):
+            out["closed_on"], out["status"] = None, "open"
+    return out

@@ -27,7 +27,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 TESTS = Path(__file__).parent
 SHARED_EVERY_OP = Path(__file__).parents[2] / "shared" / "examples" / "every-op.json"
-# A copy kept in the repository, so that a fresh clone tests without ../shared beside it.
+# A copy kept in the repository, so that a fresh clone tests without ../shared beside it, and
+# extended with the operations added since the shared sample was written.
 EVERY_OP_COPY = TESTS / "data" / "every-op.json"
 
 
@@ -76,8 +77,10 @@ def ledger(new_ledger: Callable[[], AbstractContextManager[PartnershipLedger]]) 
 
 @pytest.fixture
 def every_op_path() -> Path:
-    """The sample journal that uses every operation."""
-    return SHARED_EVERY_OP if SHARED_EVERY_OP.is_file() else EVERY_OP_COPY
+    """The sample journal that uses every operation: the repository's copy, which is
+    ../shared/examples/every-op.json with the operations added since appended
+    (tests/integration/test_shared_sample.py checks that it still is)."""
+    return EVERY_OP_COPY
 
 
 @pytest.fixture

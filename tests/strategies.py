@@ -1460,3 +1460,13 @@ def standard_journals(draw: st.DrawFn, min_ops: int = 10, max_ops: int = 40) -> 
                 continue
         out.append(op)
     return out
+
+
+# Text that readers of lines and terminals get wrong: line and paragraph separators, bidi
+# controls, zero-width characters, astral characters, mixed with any text the journal takes.
+LINE_TRAPS = ("\u2028", "\u2029", "\u200e", "\u200f", "\u202e", "\u2066", "\u200b", "\ufeff", "\U0001f3ad", "\n", "\t")
+tricky_texts = (
+    st.lists(st.one_of(st.sampled_from(LINE_TRAPS), texts), min_size=1, max_size=6)
+    .map("".join)
+    .filter(lambda s: s.strip() != "")
+)

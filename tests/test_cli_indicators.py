@@ -174,10 +174,13 @@ def test_balance_thresholds(demo_db: str) -> None:
     lenient = json.loads(stdout_of(demo_db, "balance", "puppet-tour", "--json", "--capacity-threshold", "100"))
     assert strict["thresholds"]["relative_capacity_burden"] == "0"
     assert set(lenient["excessive_burden"]) < set(strict["excessive_burden"])
-    for bad in ("abc", "NaN", "-1", "1e5", "0x10"):
+    said = {"abc": "is not a number", "NaN": "is not a finite number", "-1": "is negative", "1e5": "is not a number"}
+    for bad, why in {**said, "0x10": "is not a number"}.items():
         result = invoke(demo_db, "balance", "puppet-tour", "--deviation-threshold", bad)
         assert result.exit_code == 2, bad
-        assert "is not a number" in result.stderr
+        assert why in result.stderr
+        assert result.stderr.startswith("error: invalid value for '--deviation-threshold'")
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 # -- voice --------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def outcome(fn: Callable[[], dict[str, Any]]) -> Any:
     except LedgerError as e:
         return ("error", e.kind)
     result.pop("as_of", None)
+    result.pop("on", None)
     return result
 
 

@@ -107,6 +107,8 @@ class MContribution:
     delivered: Decimal = Decimal(0)
     withdrawn: bool = False
     withdrawn_amount: Decimal = Decimal(0)
+    deliveries: dict[str, Decimal] = field(default_factory=dict)  # op id -> amount (not voided)
+    voided: set[str] = field(default_factory=set)
 
     @property
     def counted(self) -> Decimal:
@@ -206,6 +208,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model = Model()
         self.day = date(2020, 4, 1)
         self.touched: set[str] = set()
+        self.deliveries_made = 0
 
     @initialize()
     def parties_and_a_partnership(self) -> None:
@@ -754,11 +757,12 @@ class LedgerMachine(RuleBasedStateMachine):
             if p.currency is None:
                 p.currency = currency
 
-    def contribution(self, key: str, broken: set[str]) -> MContribution | None:
+    def contribution(self, key: str, broken: set[str], *, correction: bool = False) -> MContribution | None:
         if not self.model.is_(key, "contribution", broken):
             return None
         c = self.model.contributions[key]
-        self.model.open_partnership(c.partnership, broken)
+        if not correction:  # a correction is accepted after conclusion
+            self.model.open_partnership(c.partnership, broken)
         return c
 
     def cap_after(self, key: str, c: MContribution, counted_after: Decimal) -> set[str]:
@@ -779,16 +783,45 @@ class LedgerMachine(RuleBasedStateMachine):
                 broken.add("contribution_invalid")
             else:
                 broken |= self.cap_after(contribution, c, max(c.pledged - c.withdrawn_amount, c.delivered + amount))
+        self.deliveries_made += 1
+        op_id = f"delivery-{self.deliveries_made}"
         raw = {
             "op": "deliver",
             "contribution": contribution,
             "value": {"amount": str(amount), "currency": currency},
             "on": self.tick(days),
+            "id": op_id,
         }
         named = {contribution, *([c.agreement] if c and c.agreement else [])}
         if self.run(raw, broken, named):
             assert c is not None
             c.delivered += amount
+            c.deliveries[op_id] = amount
+
+    @rule(data=st.data(), days=st.integers(0, 3))
+    def void_delivery(self, data: st.DataObject, days: int) -> None:
+        """Void a delivery (or something else, or nothing): as if it had never been recorded."""
+        made = [(k, op) for k, c in self.model.contributions.items() for op in (*c.deliveries, *c.voided)]
+        choices = [*(op for _, op in made), "no-such-operation"]
+        op_id = data.draw(st.sampled_from(choices), label="operation")
+        broken: set[str] = set()
+        found = next(((k, self.model.contributions[k]) for k, op in made if op == op_id), None)
+        named: set[str] = set()
+        if found is None or op_id in found[1].voided:
+            broken.add("correction_refused")  # no such operation, or voided already
+        else:
+            key, c = found
+            named = {key, *([c.agreement] if c.agreement else [])}
+            if c.withdrawn:
+                broken.add("correction_refused")
+            elif c.delivered - c.deliveries[op_id] < 0:
+                broken.add("delivered_below_zero")
+        raw = {"op": "void_operation", "operation": op_id, "reason": "R", "on": self.tick(days)}
+        if self.run(raw, broken, named):
+            assert found is not None
+            c = found[1]
+            c.delivered -= c.deliveries.pop(op_id)
+            c.voided.add(op_id)
 
     @rule(
         contribution=keys_of("contribution"),
@@ -800,7 +833,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def correct(self, contribution: str, amount: Decimal, negative: bool, currency: str, days: int) -> None:
         delta = -amount if negative else amount
         broken: set[str] = set()
-        c = self.contribution(contribution, broken)
+        c = self.contribution(contribution, broken, correction=True)
         if c is not None and "unknown_key" not in broken:
             if currency != c.currency:
                 broken.add("currency_mismatch")
@@ -872,7 +905,8 @@ class LedgerMachine(RuleBasedStateMachine):
         t = None
         if self.model.is_(target_key, "target", broken):
             t = self.model.targets[target_key]
-            self.model.open_partnership(t.partnership, broken)
+            if measure:  # a revision is a correction: accepted after conclusion
+                self.model.open_partnership(t.partnership, broken)
             if measure:
                 if periods[0] <= t.baseline:
                     broken.add("target_invalid")

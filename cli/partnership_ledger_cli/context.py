@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -33,13 +34,14 @@ class CliState:
     verbose: bool = False
     json_errors: bool = False
 
-    def open_ledger(self, *, create: bool = False) -> PartnershipLedger:
+    def open_ledger(self, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
         """Open the ledger named by ``--db``; without ``create`` a missing one is an error.
 
         Use it as a context manager: ``with state.open_ledger() as ledger: ...``. Every
         failure to open is a :class:`StorageError` whose message says what is wrong.
+        ``readonly``: change nothing, not even the read models (``verify``).
         """
-        return open_ledger_at(self.db, create=create)
+        return open_ledger_at(self.db, create=create, readonly=readonly)
 
     @contextmanager
     def open_indicators(self, *, as_of: object = None) -> Iterator[IndicatorQueries]:
@@ -81,7 +83,7 @@ def redact(location: str) -> str:
     return _USERINFO.sub("//***@", location, count=1)
 
 
-def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
+def open_ledger_at(location: str, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
     """Open a ledger for a command, turning every way that fails into one clear sentence."""
     url = _URL.match(location)
     if url and url.group(1).lower() not in POSTGRES_SCHEMES:
@@ -92,24 +94,53 @@ def open_ledger_at(location: str, *, create: bool = False) -> PartnershipLedger:
     from partnership_ledger import PartnershipLedger
 
     try:
-        return PartnershipLedger.open(location, create=create)
+        ledger = PartnershipLedger.open(location, create=create, readonly=readonly)
     except StorageError as e:
         if "locked" in e.message:
             where = redact(location)
-            raise StorageError(
-                f"the ledger at {where} is locked by another process (waited {lock_timeout()} s): "
-                "try again when it has finished"
-            ) from None
+            raise StorageError(locked_message(where)) from None
         raise
     except ValueError as e:  # a URL that the URL parser itself rejects
         if url is None:
             raise
         raise StorageError(f"the database URL {redact(location)} is not a valid URL: {e}") from None
+    error = ledger.read_model_error
+    if error is not None and error != "the disk is full" and not ledger.projections.is_current():
+        # The read models could not be brought up to date (not for lack of room): answering
+        # from them would show what the events do not give.
+        ledger.close()
+        raise StorageError(
+            f"the read models cannot be brought up to date ({error}): run 'partnership-ledger verify' "
+            "to see why, then 'partnership-ledger rebuild'"
+        )
+    return ledger
+
+
+#: When this command started: a lock's refusal says how long it really waited.
+STARTED = time.monotonic()
+
+
+def mark_start() -> None:
+    """Note that a command starts now (the CLI's group calls it for each command it runs)."""
+    global STARTED
+    STARTED = time.monotonic()
 
 
 def lock_timeout() -> str:
     """How long a command waits for another process's lock (``PARTNERSHIP_LEDGER_LOCK_TIMEOUT``)."""
     return os.environ.get(LOCK_TIMEOUT_ENV, "30")
+
+
+def locked_wait() -> str:
+    """`` (gave up after X s; PARTNERSHIP_LEDGER_LOCK_TIMEOUT is N s): try again...``"""
+    waited = time.monotonic() - STARTED
+    return f" (gave up after {waited:.1f} s; {LOCK_TIMEOUT_ENV} is {lock_timeout()} s): try again when it has finished"
+
+
+def locked_message(where: str = "") -> str:
+    """The refusal for a ledger another process holds locked, with the time truly waited."""
+    place = f" at {where}" if where else ""
+    return f"the ledger{place} is locked by another process" + locked_wait()
 
 
 pass_state = click.make_pass_decorator(CliState)

@@ -47,13 +47,57 @@ against these files.
 `rule`, `message`). With `-v` an invalid journal lists every problem, one per line. No
 traceback is ever printed unless `PARTNERSHIP_LEDGER_DEBUG=1` is set.
 
+**Usage errors** (an unknown option, a missing argument, a bad date or number, a number
+that is not finite or out of range) are one sentence too, naming the option and where its
+help is, and exit 2; with `--json` in the command line, `{"error": {"kind": "usage", ...}}`.
+Numbers in settings are checked the same way: `PARTNERSHIP_LEDGER_LOCK_TIMEOUT` must be a
+number of seconds from 0 to 86400, and the error names it.
+
 **Exit codes.** `0` fine; `1` the ledger refused (invalid journal, broken rule, unknown
 key, no ledger at `--db`, a file that is not a ledger, unreadable file, a database URL
 that does not work, a ledger locked by another process, tampering found); `2` usage error
 (unknown option, bad date or number); `130` interrupted with Ctrl-C. A command that fails
 records nothing (`import` records file by file: the files before a refused one stay
 recorded). Another process writing to the ledger holds a lock: commands wait for it
-up to `PARTNERSHIP_LEDGER_LOCK_TIMEOUT` seconds (default 30), then say so and exit 1.
+up to `PARTNERSHIP_LEDGER_LOCK_TIMEOUT` seconds (default 30), then say so, with how long
+they really waited, and exit 1.
+
+**Writing to `-o PATH`.** A regular file is replaced whole, and only once everything is
+written (a temporary file beside it is renamed over it; its permissions are kept); a new
+path is created. A symbolic link is followed and its target written; a named pipe (FIFO), a
+device (`/dev/null`, `/dev/stdout`) or anything else that is not a regular file is written
+through, never replaced. A write that fails (a full disk, a read-only folder) is one
+sentence and exit 1, and leaves no empty or partial file behind, so a retry works.
+
+## What `verify` proves, and what it does not
+
+- `verify` (no option) walks the **hash chain** of every stored event, then **recomputes
+  every read model and index** (history, burden facts, submissions, contributions, the
+  operation and key indexes, the tracking row) from the events and compares them with what
+  is stored. It exits 1 at the first problem: the position of a changed, inserted, missing
+  or reordered event; a row the chain does not cover (a position up to 0, a column of
+  another storage type: the application never reads such rows); or the first read-model
+  difference (table, key, field, stored and recomputed values). `rebuild` repairs read
+  models and indexes and says what it changed. `verify` only reads: it never creates or
+  changes a file, and works on a ledger in a read-only folder. Other processes may record
+  meanwhile: a difference is reported only if the ledger did not move on during the check
+  (else it checks again from where it was; after 5 tries it says the ledger kept changing).
+  The read-model check replays every event: it costs about what a `rebuild` does.
+- `verify --chain-only` walks the hash chain only: events edited, inserted, reordered or
+  deleted inside the chain are found; figures in the read models are not checked.
+- Neither proves that the chain's **tail** is the one recorded: someone who can write the
+  file can delete the last events, or edit one and recompute every later link and read
+  model. `verify --checkpoint FILE` checks that the ledger still extends a checkpoint
+  taken earlier and kept elsewhere, which catches a cut, replaced or rewritten history.
+- A checkpoint proves **who** made it only when it is signed and checked with
+  `--public-key` against a key you trust, obtained another way. `verify --checkpoint`
+  says whether it was signed and by which key (`SHA256:` fingerprint). An unsigned
+  checkpoint proves nothing against someone who can write the checkpoint file too; a
+  signed one checked only against the key it carries shows the file is unchanged since
+  that key signed it, not whose key it is.
+- No check proves that what was recorded is true, only that the record was not changed.
+- Encryption at rest (`PARTNERSHIP_LEDGER_CIPHER_KEY`) covers the stored events only: the
+  read models beside them, with names, amounts and private comments, stay in clear text.
 
 ## Shell completion
 

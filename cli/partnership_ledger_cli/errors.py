@@ -59,6 +59,30 @@ class CommandFailed(click.ClickException):
             click.echo(f"  {line}", file=stream)
 
 
+class UsageFailed(CommandFailed):
+    """A usage error (exit 2) as one sentence starting ``error:``, not click's three lines."""
+
+    exit_code = 2
+
+
+GLOBAL_OPTIONS = ("--db", "-q", "--quiet", "-v", "--verbose")
+
+
+def usage_failure(exc: click.UsageError, args: Sequence[str]) -> UsageFailed:
+    """``exc`` as one sentence naming the command and where its help is; JSON with ``--json``."""
+    text = exc.format_message()
+    text = text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+    command = exc.ctx.command_path if exc.ctx is not None else "partnership-ledger"
+    option = getattr(exc, "option_name", None)
+    if option in GLOBAL_OPTIONS and exc.ctx is not None and exc.ctx.parent is not None:
+        text = (
+            text.rstrip(".")
+            + f" (global options such as {option} go before the command: partnership-ledger {option} ... COMMAND)"
+        )
+    message = f"{text.rstrip('.')} (see '{command} --help')"
+    return UsageFailed(message, kind="usage", as_json="--json" in args)
+
+
 class Interrupted(CommandFailed):
     """Ctrl-C: whatever was being recorded was rolled back."""
 
@@ -71,6 +95,12 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
         details: list[str] = []
         if isinstance(exc, JournalError) and verbose and len(exc.problems) > 1:
             details = [str(p) for p in exc.problems]
+        if exc.message.endswith("locked by another process"):
+            # Say how long the command truly waited, and for what setting.
+            from .context import locked_wait
+
+            payload = {**exc.to_dict(), "message": exc.message + locked_wait()}
+            return CommandFailed(payload["message"], payload=payload, details=details, as_json=as_json)
         return CommandFailed(exc.message, payload=exc.to_dict(), details=details, as_json=as_json)
     if isinstance(exc, KeyboardInterrupt):
         return Interrupted("interrupted; nothing more was recorded", kind="interrupted", as_json=as_json)
@@ -89,12 +119,9 @@ def failure_from(exc: BaseException, *, verbose: bool, as_json: bool) -> Command
 
     if isinstance(exc, (sqlite3.Error, PersistenceError)):
         if "database is locked" in str(exc):
-            wait = os.environ.get("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "30")
-            return CommandFailed(
-                f"the ledger is locked by another process (waited {wait} s): try again when it has finished",
-                kind="locked",
-                as_json=as_json,
-            )
+            from .context import locked_message
+
+            return CommandFailed(locked_message(), kind="locked", as_json=as_json)
         return CommandFailed(f"the ledger's database failed: {exc}", kind="database_error", as_json=as_json)
     name = type(exc).__name__
     text = f"{name}: {exc}" if str(exc) else name

@@ -25,6 +25,7 @@ from partnership_ledger import PartnershipLedger
 
 from .context import CliState, pass_state
 from .output import Output, output_options, to_json
+from .params import FiniteFloatRange
 
 DEFAULT_INTERVAL = 0.5
 MAX_RETRY_DELAY = 5.0
@@ -164,7 +165,7 @@ def plural_events(n: int) -> str:
 )
 @click.option(
     "--interval",
-    type=click.FloatRange(min=0.05, max=60),
+    type=FiniteFloatRange(min=0.05, max=60),
     default=DEFAULT_INTERVAL,
     show_default=True,
     metavar="SECONDS",

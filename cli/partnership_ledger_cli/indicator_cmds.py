@@ -6,7 +6,7 @@ Every number comes from the library's indicator queries; this module only prints
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import click
 
 from .context import CliState, pass_state
 from .output import Column, Output, amount_text, cell_text, output_options
-from .params import DecimalNumber, LedgerKey, Timestamp, complete_keys
+from .params import DecimalNumber, IsoDate, LedgerKey, Timestamp, complete_keys
 
 
 def _pct(value: Any) -> str:
@@ -86,7 +86,14 @@ def indicator_options(f: Callable[..., Any]) -> Callable[..., Any]:
         "as_of",
         type=Timestamp(end_of_day=True),
         help="What the ledger said at that recorded time (replays the events up to it); a bare "
-        "date means the end of that day, UTC. Example: --as-of 2009-06-30",
+        "date means the end of that day, UTC. Example: --as-of 2026-12-31",
+    )(f)
+    f = click.option(
+        "--on",
+        "on",
+        type=IsoDate(),
+        help="How things stood on that date, by the dates things happened (with everything "
+        "recorded so far; with --as-of, what was recorded by then). Example: --on 2010-03-31",
     )(f)
     return f
 
@@ -171,6 +178,7 @@ def balance(
     fiscal_year: int | None,
     basis: str,
     as_of: datetime | None,
+    on: date | None,
     include_children: bool,
     deviation_threshold: Decimal,
     capacity_threshold: Decimal,
@@ -187,7 +195,8 @@ def balance(
       partnership-ledger balance puppet-tour
       partnership-ledger balance puppet-tour --fiscal-year 2009 --json
       partnership-ledger balance th-lsp --include-children --basis pledged
-      partnership-ledger balance puppet-tour --as-of 2009-06-30
+      partnership-ledger balance puppet-tour --on 2010-03-31
+      partnership-ledger balance puppet-tour --on 2010-03-31 --as-of 2026-01-01T00:00:00Z
       partnership-ledger balance puppet-tour --csv > burden.csv
     """
     with state.open_indicators(as_of=as_of) as ledger:
@@ -195,6 +204,7 @@ def balance(
             partnership,
             fiscal_year=fiscal_year,
             as_of=as_of,
+            on=on,
             basis=basis,
             include_children=include_children,
             deviation_threshold=deviation_threshold,
@@ -211,7 +221,8 @@ def balance(
         f"partnership: {partnership}"
         + (f" (with {len(result['include_children'])} sub-partnerships)" if result["include_children"] else ""),
         f"basis: {result['basis']}; fiscal year: {result['fiscal_year'] or 'all'}"
-        + (f"; as of {result['as_of']}" if result["as_of"] else ""),
+        + (f"; as of {result['as_of']}" if result["as_of"] else "")
+        + (f"; on {result['on']}" if result.get("on") else ""),
         f"total: {cell_text({'amount': result['total'], 'currency': result['currency'] or ''})}",
         f"gini: {_ratio(result['gini'])}  hhi: {_ratio(result['hhi'])}  "
         f"agreement: {result['agreement'] or '(none in force with shares)'}",
@@ -235,6 +246,7 @@ def voice(
     fiscal_year: int | None,
     basis: str,
     as_of: datetime | None,
+    on: date | None,
     include_children: bool,
 ) -> None:
     """Who had a say, set against who carried the burden.
@@ -256,6 +268,7 @@ def voice(
             partnership,
             fiscal_year=fiscal_year,
             as_of=as_of,
+            on=on,
             basis=basis,
             include_children=include_children,
         )
@@ -278,7 +291,9 @@ def voice(
 @indicator_options
 @output_options(csv=True)
 @pass_state
-def targets(state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool) -> None:
+def targets(
+    state: CliState, out: Output, partnership: str, as_of: datetime | None, on: date | None, include_children: bool
+) -> None:
     """Are the public-service targets met? Baseline, targets, latest measurement, status.
 
     Progress is (latest - baseline) / (target - baseline) for the latest target
@@ -292,7 +307,7 @@ def targets(state: CliState, out: Output, partnership: str, as_of: datetime | No
       partnership-ledger targets puppet-tour --json
     """
     with state.open_indicators(as_of=as_of) as ledger:
-        result = ledger.target_progress(partnership, as_of=as_of, include_children=include_children)
+        result = ledger.target_progress(partnership, as_of=as_of, on=on, include_children=include_children)
     if out.format == "json":
         out.json(result)
         return
@@ -304,7 +319,9 @@ def targets(state: CliState, out: Output, partnership: str, as_of: datetime | No
 @indicator_options
 @output_options(csv=True)
 @pass_state
-def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime | None, include_children: bool) -> None:
+def evaluations(
+    state: CliState, out: Output, partnership: str, as_of: datetime | None, on: date | None, include_children: bool
+) -> None:
     """What residents and parties think: means by role, the resident-weighted score, the gap.
 
     Per criterion: the residents' mean, the parties' mean, outside evaluators' mean,
@@ -319,7 +336,7 @@ def evaluations(state: CliState, out: Output, partnership: str, as_of: datetime 
       partnership-ledger evaluations puppet-tour --csv > criteria.csv
     """
     with state.open_indicators(as_of=as_of) as ledger:
-        result = ledger.evaluation_summary(partnership, as_of=as_of, include_children=include_children)
+        result = ledger.evaluation_summary(partnership, as_of=as_of, on=on, include_children=include_children)
     if out.format == "json":
         out.json(result)
         return
@@ -379,26 +396,50 @@ def _headline(ind: dict[str, Any]) -> dict[str, Any]:
     help="The later recorded time (a bare date is the end of that day, UTC). Example: --to 2026-03-31",
 )
 @click.option("--include-children", is_flag=True, help="Include the sub-partnerships. Example: --include-children")
+@click.option(
+    "--by",
+    type=click.Choice(["recorded", "effective"]),
+    default="recorded",
+    show_default=True,
+    help="Compare two recorded times, or two effective dates (how things stood on each, by "
+    "what is recorded now). Example: --by effective --from 2009-03-31 --to 2010-03-31",
+)
+@click.option(
+    "--on",
+    "on",
+    type=IsoDate(),
+    help="With --by recorded: view both sides as things stood on this date. Example: --on 2010-03-31",
+)
 @output_options(csv=True)
 @pass_state
 def diff(
-    state: CliState, out: Output, partnership: str, from_time: datetime, to_time: datetime, include_children: bool
+    state: CliState,
+    out: Output,
+    partnership: str,
+    from_time: datetime,
+    to_time: datetime,
+    include_children: bool,
+    by: str,
+    on: date | None,
 ) -> None:
-    """What changed between two recorded times: the operations, and each indicator before and after.
+    """What changed between two times: the operations, and each indicator before and after.
 
-    The indicators are computed as the ledger stated them at each time (by replaying the
-    events recorded up to it), so a correction recorded later shows up here.
+    By recorded time (the default) the indicators are computed as the ledger stated them
+    at each time (by replaying the events recorded up to it), so a correction recorded
+    later shows up here. With --by effective, FROM and TO are dates: the operations that
+    took effect between them, and the indicators as things stood on each date.
 
     \b
     Examples:
       partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31
+      partnership-ledger diff puppet-tour --by effective --from 2009-03-31 --to 2010-03-31
       partnership-ledger diff th-lsp --include-children --from 2026-01-01T09:00 --to 2026-02-01 --json
       partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31 --csv
 
     With --csv (or --xlsx -o FILE) one row per indicator: before, after, changed.
     """
     with state.open_ledger() as ledger:
-        result = ledger.diff(partnership, from_time, to_time, include_children=include_children)
+        result = ledger.diff(partnership, from_time, to_time, include_children=include_children, by=by, on=on)
     if out.format == "json":
         out.json(result)
         return

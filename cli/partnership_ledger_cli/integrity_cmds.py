@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
 from partnership_ledger import integrity
 from partnership_ledger.errors import InvalidArgument
+from partnership_ledger.projections.verification import ReadModelCheck, check_read_models
 
 from .context import CliState, pass_state
 from .errors import CommandFailed
-from .output import Output, output_options, to_json
+from .output import Output, output_options, to_json, write_output
 from .progress import progress_bar
 
 
@@ -29,43 +31,77 @@ def _read(path: Path, what: str) -> bytes:
     "checkpoint_file",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also check that the ledger extends this earlier checkpoint (catches a truncated or "
-    "replaced tail). Example: --checkpoint 2024-03.checkpoint.json",
+    "replaced tail, and an edit with every later link recomputed). Example: --checkpoint 2024-03.checkpoint.json",
 )
 @click.option(
     "--public-key",
     "public_key",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Check the checkpoint's signature with this trusted Ed25519 public key (PEM) rather than "
-    "the key the checkpoint carries. Example: --public-key office.pub",
+    "the key the checkpoint carries: only then does the checkpoint prove who made it. Example: --public-key office.pub",
+)
+@click.option(
+    "--chain-only",
+    is_flag=True,
+    help="Walk the hash chain only; skip recomputing the read models and indexes from the events. "
+    "Example: verify --chain-only",
 )
 @output_options()
 @pass_state
-def verify(state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None) -> None:
-    """Walk the hash chain of every stored event; exit 1 at the first bad position.
+def verify(
+    state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None, chain_only: bool
+) -> None:
+    """Check that everything the ledger shows comes from its chained events; exit 1 if not.
 
-    Each event is hashed with the hash of the one before it, in the same transaction
-    that stored it. Any edit, deletion, insertion or reordering of stored rows breaks
-    the chain; verify names the first bad position and what is wrong. With
-    --checkpoint it also checks that the ledger still extends an earlier checkpoint.
+    First the hash chain: each stored event is hashed with the hash of the one
+    before it, in the same transaction that stored it, so an edit, an insertion,
+    a reordering or a deletion inside the chain is found, and verify names the
+    first bad position. Rows that are not chained events (at positions the chain
+    does not cover, or of another storage type) are tampering too.
+
+    Then, unless --chain-only, every read model and index (history, burden
+    facts, submissions, the operation and key indexes, the tracking row) is
+    recomputed from the events and compared with what is stored; the first
+    difference is named (table, key, field, stored and recomputed values).
+
+    What the chain alone does not prove: that its tail is the one recorded.
+    Someone who can write the file can delete the last events, or edit one and
+    recompute every later link. Only --checkpoint (an earlier checkpoint kept
+    elsewhere) catches that, and only a signed checkpoint checked with
+    --public-key proves who made it: an unsigned one proves nothing against
+    someone who can also write the checkpoint file.
 
     \b
     Examples:
       partnership-ledger verify
+      partnership-ledger verify --chain-only
       partnership-ledger verify --checkpoint march.checkpoint.json --public-key office.pub
       partnership-ledger verify --json
     """
     if public_key is not None and checkpoint_file is None:
         raise click.UsageError("--public-key needs --checkpoint")
-    with state.open_ledger() as ledger:
+    trust: dict[str, Any] | None = None
+    read_models: ReadModelCheck | None = None
+    with state.open_ledger(readonly=True) as ledger:
         if checkpoint_file is not None:
             cp = integrity.read_checkpoint(_read(checkpoint_file, "checkpoint"))
             key = _read(public_key, "public key") if public_key is not None else None
+            trust = integrity.checkpoint_trust(cp, key)
             result = integrity.verify_checkpoint(ledger.db, cp, key)
         else:
             with progress_bar("verifying the hash chain", ledger.event_count(), quiet=state.quiet) as advance:
                 result = integrity.verify_chain(ledger.db, advance)
+        if result.ok and not chain_only:
+            with progress_bar("checking the read models", ledger.event_count(), quiet=state.quiet) as advance:
+                read_models = check_read_models(ledger, progress=advance)
     if out.format == "json":
-        out.json(result.to_dict())
+        data = result.to_dict()
+        data["read_models"] = read_models.to_dict() if read_models is not None else None
+        if trust is not None:
+            data["checkpoint"] = trust
+        if read_models is not None and not read_models.ok:
+            data["ok"], data["problem"] = False, "read_model"
+        out.json(data)
     if not result.ok:
         # The result is the data (stdout); the refusal is an error like any other (stderr).
         raise CommandFailed(
@@ -78,11 +114,33 @@ def verify(state: CliState, out: Output, checkpoint_file: Path | None, public_ke
             },
             as_json=state.json_errors,
         )
+    if read_models is not None and not read_models.ok:
+        message = (
+            f"tampering found: the chain is intact but a read model differs from the events: {read_models.message}"
+        )
+        raise CommandFailed(
+            message,
+            payload={
+                "kind": "tampering",
+                "message": message,
+                "position": None,
+                "problem": "read_model",
+                "difference": read_models.difference.to_dict() if read_models.difference else None,
+            },
+            as_json=state.json_errors,
+        )
     if out.format != "json":
         if out.quiet:
             click.echo(f"{result.size} {result.root}")
         else:
+            # The answer (stdout, as data is).
             out.answer(f"ok: {result.message}")
+            if read_models is not None:
+                out.answer(f"ok: {read_models.message}")
+            else:
+                out.answer("the read models and indexes were not checked (--chain-only)")
+            if trust is not None:
+                out.answer(trust["message"])
 
 
 @click.command()
@@ -119,10 +177,7 @@ def checkpoint(state: CliState, output: Path | None, key_file: Path | None) -> N
     if output is None:
         click.echo(text)
     else:
-        try:
-            output.write_text(text + "\n", encoding="utf-8")
-        except OSError as e:
-            raise InvalidArgument(f"cannot write {output}: {e.strerror}") from None
+        write_output(output, [text + "\n"])
         state.note(f"checkpoint of {cp['size']} events (root {cp['root']}) written to {output}")
 
 
@@ -154,12 +209,19 @@ def keygen(state: CliState, prefix: Path) -> None:
     for path in (key_path, pub_path):
         if path.exists():
             raise InvalidArgument(f"{path} already exists: choose another name with -o")
+    made: list[Path] = []
     try:
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(private)
-        pub_path.write_bytes(public)
+        for path, data, mode in ((key_path, private, 0o600), (pub_path, public, 0o644)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            made.append(path)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
     except OSError as e:
+        # No empty or half-written key left behind: a retry must work.
+        for path in made:
+            path.unlink(missing_ok=True)
         raise InvalidArgument(f"cannot write the key pair: {e.strerror}") from None
     state.note(f"private key: {key_path} (keep it secret)\npublic key:  {pub_path} (publish it)")
 

@@ -28,6 +28,7 @@ from partnership_ledger.journal import (
     dump_operation,
     iter_raw,
     journal_text,
+    json_message,
     parse_journal,
     read_raw,
 )
@@ -36,7 +37,7 @@ from partnership_ledger.spreadsheets.reading import SheetRows
 
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
-from .output import Output, cell_text, output_options
+from .output import Output, cell_text, output_options, write_output
 from .params import STDIN, read_source, source_name
 from .progress import progress_bar
 
@@ -289,7 +290,7 @@ def record_spreadsheet(
     """Record a spreadsheet's operations atomically; a refusal names the row it came from."""
     ops, rows = read
     try:
-        return ledger.import_operations(ops, source=name, progress=advance)
+        return ledger.execute(ops, source=name, progress=advance)
     except JournalError as e:
         raise locate_error(e, rows) from e
 
@@ -475,7 +476,7 @@ def export(
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        _write_atomically(Path(output_path), [text])
+        write_output(output_path, [text])
         if not state.quiet:
             click.echo(f"wrote {what} to {click.format_filename(output_path)}")
         return
@@ -501,7 +502,7 @@ def export(
                 stream.write(chunk.encode("utf-8"))
             stream.flush()
             return
-        _write_atomically(Path(output_path), chunks)
+        write_output(output_path, chunks)
     if not state.quiet:
         click.echo(f"wrote {plural(count, 'operation')} to {click.format_filename(output_path)}")
 
@@ -540,21 +541,6 @@ def _report_left_out(left_out: Sequence[Mapping[str, Any]], fmt: str, ocid_prefi
         click.echo(f"left out of {fmt}: {item['kind']} {item['key']}: {item['reason']}", err=True)
 
 
-def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # -- record -------------------------------------------------------------------------------
 
 
@@ -575,7 +561,7 @@ def read_operation(text: str) -> dict[str, Any]:
     try:
         json.loads(decoded)  # only to point at a syntax error exactly where it is
     except json.JSONDecodeError as e:
-        raise refuse(f"is not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+        raise refuse(f"is not valid JSON at line {e.lineno}, column {e.colno}: {json_message(e)}") from None
     except (RecursionError, ValueError):
         pass  # read_raw below reports these in the journal's own words
     # As an array of one, the journal's reader applies its rules (no floats, no NaN, ...).
@@ -656,15 +642,24 @@ def rebuild(state: CliState, out: Output) -> None:
       partnership-ledger rebuild
       partnership-ledger -q rebuild
     """
-    with (
-        state.open_ledger() as ledger,
-        progress_bar("rebuilding read models", ledger.event_count(), quiet=state.quiet) as advance,
-    ):
-        events = ledger.rebuild(advance)
+    from partnership_ledger.projections.verification import check_read_models
+
+    with state.open_ledger() as ledger:
+        # What the stored read models hold that the events do not give (or lack): what this
+        # rebuild repairs, counted in rows per table.
+        with progress_bar("checking the read models", ledger.event_count(), quiet=state.quiet) as advance:
+            repaired = check_read_models(ledger, count=True, progress=advance, repair_indexes=True).changed
+        with progress_bar("rebuilding read models", ledger.event_count(), quiet=state.quiet) as advance:
+            events = ledger.rebuild(advance)
     if out.format == "json":
-        out.json({"events": events})
+        out.json({"events": events, "repaired": repaired})
     else:
         out.message(f"rebuilt the read models from {plural(events, 'event')}")
+        if repaired:
+            rows = ", ".join(f"{table} {plural(n, 'row')}" for table, n in repaired.items())
+            out.message(f"repaired rows that differed from what the events give: {rows}")
+        else:
+            out.message("nothing to repair: the read models agreed with the events")
 
 
 # -- info ---------------------------------------------------------------------------------

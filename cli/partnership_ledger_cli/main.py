@@ -19,10 +19,10 @@ from typing import Any
 import click
 
 from partnership_ledger import __version__
-from partnership_ledger.config import DEFAULT_DB, ENV_DB
+from partnership_ledger.config import DEFAULT_DB, ENV_DB, lock_timeout
 
-from .context import CliState
-from .errors import failure_from, is_broken_pipe, print_debug_traceback
+from .context import CliState, mark_start
+from .errors import failure_from, is_broken_pipe, print_debug_traceback, usage_failure
 
 PROG_NAME = "partnership-ledger"
 
@@ -36,21 +36,10 @@ COMMANDS: dict[str, str] = {
     "follow": "follow_cmds",
     **dict.fromkeys(("template", "contributions"), "sheet_cmds"),
 }
+#: Where the group keeps the command line it parsed (``ctx.meta``).
+RAW_ARGS = "partnership_ledger.args"
 #: The modules that add commands.
 COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(COMMANDS.values()))
-
-
-#: The options that belong before the command (``partnership-ledger --db X history``).
-GLOBAL_OPTIONS = ("--db", "--quiet", "-q", "--verbose", "-v")
-
-
-def global_option_hint(ctx: click.Context, option: str) -> click.UsageError:
-    """The error for a global option given after the command: where it goes instead."""
-    command = ctx.invoked_subcommand or "COMMAND"
-    shown = f"{option} PATH" if option == "--db" else option
-    return click.UsageError(
-        f"{option} is a global option and goes before the command: {PROG_NAME} {shown} {command} ...", ctx
-    )
 
 
 class LedgerGroup(click.Group):
@@ -80,13 +69,29 @@ class LedgerGroup(click.Group):
             self._loaded.add(module)
             importlib.import_module(f"{__package__}.{module}").register(self)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[RAW_ARGS] = list(args)  # to know, on a usage error, whether --json was asked
+        return super().parse_args(ctx, args)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise usage_failure(exc, args) from exc
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.NoSuchOption as exc:
-            if exc.option_name in GLOBAL_OPTIONS:
-                raise global_option_hint(ctx, exc.option_name) from exc
+        except click.exceptions.NoArgsIsHelpError:
             raise
+        except click.UsageError as exc:
+            # A command's own arguments or options (parsed here, in its make_context), or a
+            # UsageError a command raised: one sentence, exit 2.
+            raise usage_failure(exc, ctx.meta.get(RAW_ARGS, ())) from exc
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except (Exception, KeyboardInterrupt) as exc:
@@ -94,11 +99,10 @@ class LedgerGroup(click.Group):
                 raise  # click ends quietly when stdout is closed early
             print_debug_traceback(exc)
             state = ctx.obj if isinstance(ctx.obj, CliState) else None
-            failure = failure_from(
-                exc,
-                verbose=state.verbose if state else False,
-                as_json=state.json_errors if state else False,
-            )
+            # --json also for an error raised before the command parsed its options (a bad
+            # PARTNERSHIP_LEDGER_LOCK_TIMEOUT, say).
+            as_json = (state.json_errors if state else False) or "--json" in ctx.meta.get(RAW_ARGS, ())
+            failure = failure_from(exc, verbose=state.verbose if state else False, as_json=as_json)
             raise failure from exc
 
 
@@ -170,7 +174,9 @@ def cli(ctx: click.Context, db: str, quiet: bool, verbose: bool) -> None:
     """
     if quiet and verbose:
         raise click.UsageError("-q/--quiet and -v/--verbose cannot be used together")
+    mark_start()
     ctx.obj = CliState(db=db, quiet=quiet, verbose=verbose)
+    lock_timeout()  # a bad PARTNERSHIP_LEDGER_LOCK_TIMEOUT is refused before any command runs
 
 
 def main(args: list[str] | None = None) -> None:

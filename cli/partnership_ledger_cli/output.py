@@ -16,6 +16,7 @@ Use it in a command like this::
 
 from __future__ import annotations
 
+import contextlib
 import csv as csv_module
 import enum
 import functools
@@ -465,3 +466,74 @@ def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Calla
         )(command)
 
     return decorator
+
+
+# -- writing a command's output to a path (-o) ------------------------------------------------
+
+
+def write_output(path: str | os.PathLike[str], chunks: Iterable[str | bytes]) -> None:
+    """Write ``chunks`` (text as UTF-8, or bytes) to ``path``, as ``-o`` does everywhere.
+
+    A regular file (or a new path) is replaced whole, and only once everything is written: a
+    temporary file beside it is filled, flushed to disk and renamed over it, keeping the old
+    file's permissions. A symbolic link is followed: its target is what is written (the link
+    stays). Anything else that is not a regular file, a named pipe (FIFO), a device such as
+    ``/dev/null`` or a terminal, is written through as it is, never replaced. Any failure
+    (a full disk, a read-only folder, a missing one) raises :class:`InvalidArgument` with
+    one sentence, and leaves no partial or temporary file behind.
+    """
+    import stat
+    import tempfile
+
+    from partnership_ledger.errors import InvalidArgument
+
+    shown = os.fspath(path)
+    target = os.path.realpath(shown)
+
+    def fail(e: OSError) -> InvalidArgument:
+        reason = e.strerror or str(e)
+        return InvalidArgument(f"cannot write {shown}: {reason[:1].lower() + reason[1:]}")
+
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise fail(e) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InvalidArgument(f"cannot write {shown}: it is a folder, give a file name")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A FIFO, a device, a socket's path: written through, whatever reads it gets it all.
+        try:
+            with open(target, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+        except OSError as e:
+            raise fail(e) from None
+        return
+    folder = os.path.dirname(target) or "."
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise fail(e) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise fail(e) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

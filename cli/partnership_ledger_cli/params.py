@@ -25,6 +25,7 @@ from partnership_ledger.errors import StorageError
 STDIN = "-"
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _DECIMAL_RE = re.compile(r"^[0-9]{1,30}(\.[0-9]{1,30})?\Z")
+_SIGNED_RE = re.compile(r"^-[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 
 
 class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
@@ -112,8 +113,25 @@ class DecimalNumber(click.ParamType):  # type: ignore[type-arg]  # generic only 
             return value
         text = str(value).strip()
         if not _DECIMAL_RE.match(text):
+            if _SIGNED_RE.match(text):
+                self.fail(f"{text!r} is negative: it must be 0 or more, such as 0.05 or 2", param, ctx)
+            if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+                self.fail(f"{text!r} is not a finite number: write a decimal such as 0.05 or 2", param, ctx)
             self.fail(f"{text!r} is not a number: write a decimal such as 0.05 or 2", param, ctx)
         return Decimal(text)
+
+
+class FiniteFloatRange(click.FloatRange):
+    """click's FloatRange, refusing NaN and infinities too (``nan`` compares false with both
+    bounds, so FloatRange lets it through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import math
+
+        number = super().convert(value, param, ctx)
+        if isinstance(number, float) and not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def complete_keys(

@@ -124,11 +124,30 @@ def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:
     return [f"{kind} {view['key']}", *tree_lines(body, 2)]
 
 
+def on_options(f: Any) -> Any:
+    """--on (effective date) and --as-of (recorded time), which compose."""
+    f = click.option(
+        "--as-of",
+        "as_of",
+        type=Timestamp(end_of_day=True),
+        help="What the ledger said at that recorded time; a bare date means the end of that day, "
+        "UTC. Example: --as-of 2026-12-31",
+    )(f)
+    f = click.option(
+        "--on",
+        "on",
+        type=IsoDate(),
+        help="As things stood on that date, by the dates things happened. Example: --on 2010-03-31",
+    )(f)
+    return f
+
+
 @click.command()
 @click.argument("key", type=LedgerKey(), shell_complete=complete_keys())
+@on_options
 @output_options(csv=True)
 @pass_state
-def show(state: CliState, out: Output, key: str) -> None:
+def show(state: CliState, out: Output, key: str, on: date | None, as_of: datetime | None) -> None:
     """Show everything recorded about a key.
 
     KEY names a party, partnership, agreement, contribution, target or
@@ -139,10 +158,11 @@ def show(state: CliState, out: Output, key: str) -> None:
     Examples:
       partnership-ledger show puppet-tour
       partnership-ledger show puppet-agreement --json
+      partnership-ledger show parents-assoc --on 2010-03-31
       partnership-ledger show c-pref-2008 --csv
     """
     with state.open_ledger() as ledger:
-        view = ledger.show(key)
+        view = ledger.show(key, on=on, as_of=as_of)
         # kind_of, not view["kind"]: a contribution's view uses "kind" for its resource kind.
         kind = ledger.kind_of(key) or str(view.get("kind"))
     out.record(view, text=lambda v: show_lines(kind, v))
@@ -201,6 +221,7 @@ def check_party(kind: str | None, party: str) -> None:
     help="Only operations recorded at or before this time (a bare date includes that whole "
     "day). Example: --recorded-until 2024-05-31",
 )
+@on_options
 @output_options(csv=True)
 @pass_state
 def history(
@@ -214,6 +235,8 @@ def history(
     include_children: bool,
     recorded_since: datetime | None,
     recorded_until: datetime | None,
+    on: date | None,
+    as_of: datetime | None,
 ) -> None:
     """List recorded operations, oldest first.
 
@@ -223,7 +246,9 @@ def history(
     (--since, --until) are the dates the operations took effect;
     --recorded-since/--recorded-until filter on when they were recorded. With
     -v the table also shows who recorded each operation and its note; --json
-    and --csv always carry every field.
+    and --csv always carry every field, including each operation's op_id (what
+    void_operation names) and its corrects/corrected_by links. --on D lists what
+    took effect by D; --as-of T what was recorded by T.
 
     \b
     Examples:
@@ -244,6 +269,8 @@ def history(
             include_children=include_children,
             recorded_since=recorded_since,
             recorded_until=recorded_until,
+            on=on,
+            as_of=as_of,
         )
     columns = HISTORY_VERBOSE_COLUMNS if state.verbose else HISTORY_COLUMNS
     out.rows(with_money(rows), columns, empty="no operations match")

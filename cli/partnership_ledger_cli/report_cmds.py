@@ -5,6 +5,7 @@ report.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,7 +13,8 @@ import click
 from partnership_ledger.errors import InvalidArgument
 
 from .context import CliState, pass_state
-from .params import complete_keys
+from .output import write_output
+from .params import IsoDate, complete_keys
 
 #: What each format's file is called; a file named for another format is refused.
 SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown"), "json": (".json",), "pdf": (".pdf",)}
@@ -30,19 +32,10 @@ def check_output_name(path: Path, fmt: str) -> None:
 
 
 def _write_file(path: Path, text: str | bytes) -> None:
-    """Write ``text`` to ``path`` whole or not at all."""
+    """Write ``text`` to ``path`` whole or not at all (see output.write_output)."""
     if path.is_dir():
         raise InvalidArgument(f"{path} is a folder: give a file name with -o (or use --all for a site)")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        if isinstance(text, bytes):
-            tmp.write_bytes(text)
-        else:
-            tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise InvalidArgument(f"cannot write {path}: {e.strerror}") from None
+    write_output(path, [text])
 
 
 @click.command()
@@ -97,8 +90,15 @@ def _write_file(path: Path, text: str | bytes) -> None:
 @click.option(
     "--verify",
     is_flag=True,
-    help="Walk the whole hash chain first and refuse a broken one; the report then says it was "
-    "verified (seconds on a ledger of a million events). Example: --all -o site --verify",
+    help="Walk the whole hash chain and recompute the read models first, and refuse a broken chain "
+    "or a read model that differs from the events; the report then says it was verified. "
+    "Example: --all -o site --verify",
+)
+@click.option(
+    "--on",
+    "on",
+    type=IsoDate(),
+    help="The figures as things stood on that date, by the dates things happened. Example: --on 2010-03-31",
 )
 @pass_state
 def report(
@@ -112,6 +112,7 @@ def report(
     all_partnerships: bool,
     include_children: bool,
     verify: bool,
+    on: date | None,
 ) -> None:
     """Write the transparency report on a partnership for residents.
 
@@ -129,8 +130,10 @@ def report(
       partnership-ledger report puppet-tour --format pdf -o puppet-tour.pdf
       partnership-ledger report th-lsp --locale en-US
       partnership-ledger report --all -o site --verify --key office.key
+      partnership-ledger report puppet-tour --format md --on 2010-03-31
     """
     # Imported here: Babel, Jinja2 and matplotlib are not needed by the other commands.
+    from partnership_ledger.projections.verification import require_read_models
     from partnership_ledger.reports import build_report, render_report, write_site
 
     if all_partnerships:
@@ -147,6 +150,8 @@ def report(
             locale = None  # the site's Japanese pages are ja-JP already
         key_pem = _read_key(Path(key_file)) if key_file is not None else None
         with state.open_ledger() as ledger:
+            if verify:  # no figure the events do not give (issue 14)
+                require_read_models(ledger)
             index = write_site(ledger, Path(output), verify=verify, key_pem=key_pem, locale=locale)
         click.echo(str(index))
         return
@@ -159,7 +164,9 @@ def report(
     elif fmt == "pdf":
         raise click.UsageError("a PDF is written to a file: name it with -o FILE.pdf")
     with state.open_ledger() as ledger:
-        model = build_report(ledger, partnership, include_children=include_children, verify=verify)
+        if verify:
+            require_read_models(ledger)
+        model = build_report(ledger, partnership, include_children=include_children, verify=verify, on=on)
     language = lang or (locale[:2] if locale else None)
     text: str | bytes
     if fmt == "pdf":

@@ -14,6 +14,7 @@ from ..errors import (
     AgreementError,
     AgreementTerminated,
     AnnualCapExceeded,
+    CorrectionRefused,
     DateOrderError,
     MaxYearsExceeded,
     NotInForce,
@@ -175,6 +176,34 @@ class Agreement(LedgerAggregate):
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
         self.signatures[party] = on
+        self.recorded_ops[meta.op_id] = ("signature", party, None)
+
+    @property
+    def recorded_ops(self) -> dict[str, tuple[str, str, str | None]]:
+        """Signatures and consents by their operation: (what, party, amendment)."""
+        found: dict[str, tuple[str, str, str | None]] | None = self.__dict__.get("_recorded_ops")
+        if found is None:
+            found = self.__dict__["_recorded_ops"] = {}
+        return found
+
+    def terms_on(self, day: date) -> tuple[str, Terms]:
+        """The title and terms as they stood on ``day``: as drafted, changed by the amendments
+        that took effect by then, in the order they took effect."""
+        drafted: tuple[str, Terms] | None = self.__dict__.get("_drafted")
+        if drafted is None:
+            return self.title, self.terms
+        title, terms = drafted
+        for key in self.__dict__.get("_took_effect", []):
+            m = self.amendments[key]
+            if m.effective_on is not None and m.effective_on <= day:
+                changes = m.changes
+                title = changes.get("title", title)
+                terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
+        return title, terms
+
+    def contributions_counted(self) -> list[str]:
+        """The contributions pledged under this agreement (counted against its caps)."""
+        return sorted({k for bucket in self.counted.values() for k, v in bucket.items() if v})
 
     def propose_amendment(
         self, amendment: str, changes: dict[str, Any], proposed_by: str, on: date, meta: OpMeta
@@ -228,11 +257,15 @@ class Agreement(LedgerAggregate):
     @event("AmendmentConsented")
     def _amendment_consented(self, amendment: str, party: str, on: date, meta: OpMeta) -> None:
         found = self.amendments[amendment]
+        self.recorded_ops[meta.op_id] = ("consent", party, amendment)
         consents = {**found.consents, party: on}
         effective = on if all(p in consents for p in self.parties) else None
         self.amendments[amendment] = attrs.evolve(found, consents=consents, effective_on=effective)
         if effective is not None:
             # Every party consented: only now are they bound by the new terms.
+            if "_drafted" not in self.__dict__:  # (kept to read the terms as they stood on a day)
+                self.__dict__["_drafted"] = (self.title, self.terms)
+            self.__dict__.setdefault("_took_effect", []).append(amendment)
             changes = found.changes
             if "title" in changes:
                 self.title = changes["title"]
@@ -246,6 +279,57 @@ class Agreement(LedgerAggregate):
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
         self.terminated_on = on
         self.termination_reason = reason
+
+    # -- corrections -------------------------------------------------------------------------
+    def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
+        """Void a signature or a consent recorded in error.
+
+        Refused when something rests on it: a signature that put the agreement in force
+        while contributions are pledged under it, or a consent to an amendment that took
+        effect (propose another amendment instead).
+        """
+        self.check_voidable(operation)
+        found = self.recorded_ops.get(operation)
+        if found is None:
+            raise CorrectionRefused(
+                f"operation {operation} on agreement {self.key} cannot be voided: only signatures and consents can "
+                "(an amendment or a termination stands)"
+            )
+        what, party, amendment = found
+        if what == "signature":
+            pledged = self.contributions_counted()
+            if not self.unsigned and pledged:
+                raise CorrectionRefused(
+                    f"{party}'s signature of agreement {self.key} cannot be voided: it put the agreement in force, "
+                    f"and contribution{'s' if len(pledged) > 1 else ''} {', '.join(pledged)} "
+                    f"{'are' if len(pledged) > 1 else 'is'} pledged under it"
+                )
+            self._trigger("SignatureVoided", operation=operation, party=party, reason=reason, on=on, meta=meta)
+            return
+        assert amendment is not None
+        took = self.amendments[amendment].effective_on
+        if took is not None:
+            raise CorrectionRefused(
+                f"{party}'s consent to amendment {amendment} of agreement {self.key} cannot be voided: the amendment "
+                f"took effect with it on {took}; propose another amendment instead"
+            )
+        self._trigger(
+            "ConsentVoided", operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta
+        )
+
+    @event("SignatureVoided")
+    def _signature_voided(self, operation: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
+        del self.signatures[party]
+        del self.recorded_ops[operation]
+        self._note_voided(operation, meta)
+
+    @event("ConsentVoided")
+    def _consent_voided(self, operation: str, amendment: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
+        found = self.amendments[amendment]
+        consents = {k: v for k, v in found.consents.items() if k != party}
+        self.amendments[amendment] = attrs.evolve(found, consents=consents)
+        del self.recorded_ops[operation]
+        self._note_voided(operation, meta)
 
     class ContributionCounted(LedgerAggregate.Event):
         derived = True

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable
+from datetime import date
 from typing import Any, ClassVar, TypeVar
 
 from eventsourcing import domain as _es
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
+from ..errors import CorrectionRefused
 from .keys import KINDS, NAMESPACE, aggregate_id
 
 __all__ = ["KINDS", "NAMESPACE", "LedgerAggregate", "aggregate_id"]
@@ -148,6 +150,33 @@ class LedgerAggregate(Aggregate):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
+
+    # -- corrections (void_operation) ---------------------------------------------------
+    @property
+    def voided(self) -> dict[str, str]:
+        """The operations of this aggregate voided so far: voided op id -> the voiding op id."""
+        found: dict[str, str] | None = self.__dict__.get("_voided")
+        if found is None:
+            found = self.__dict__["_voided"] = {}
+        return found
+
+    def check_voidable(self, operation: str) -> None:
+        """The rules every void obeys, whatever it voids: not the creation, not twice."""
+        meta = getattr(self, "meta", None)
+        if meta is not None and getattr(meta, "op_id", None) == operation:
+            raise CorrectionRefused(
+                f"operation {operation} created {self}: it cannot be voided (only what was recorded on it can)"
+            )
+        if operation in self.voided:
+            raise CorrectionRefused(f"operation {operation} was already voided (by {self.voided[operation]})")
+
+    def void(self, operation: str, reason: str, on: date, meta: Any) -> None:
+        """Void one operation recorded on this aggregate in error (see DESIGN.md "Corrections")."""
+        self.check_voidable(operation)
+        raise CorrectionRefused(f"operation {operation} on {self} is not one that can be voided")
+
+    def _note_voided(self, operation: str, meta: Any) -> None:
+        self.voided[operation] = getattr(meta, "op_id", "?")
 
     @classmethod
     def _new(cls: type[L], **fields: Any) -> L:

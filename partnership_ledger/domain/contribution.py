@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import ContributionError, CurrencyMismatch, NegativeDelivered
+from ..errors import ContributionError, CorrectionRefused, CurrencyMismatch, NegativeDelivered
 from .base import LedgerAggregate, aggregate_id
 from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum, exact_sum2
 
@@ -19,6 +19,7 @@ class Delivery:
     value: Money
     on: date
     evidence: str | None
+    op: str | None = None
 
 
 @attrs.frozen
@@ -45,10 +46,11 @@ class ResourceContribution(LedgerAggregate):
     class Pledged(LedgerAggregate.Created):
         """A resource was pledged.
 
-        ``recipient`` (the party the money goes to, if the pledge names one) came after the
-        first stored pledges: it is the last field, with a default, so a pledge stored
-        without it reads as one that names none. Its stored layout is otherwise unchanged
-        (the read models' quick decoding reads both, see projections/decoding.py).
+        Two fields came after the first stored pledges, each last with a default, so a pledge
+        stored without them reads as one without them: ``recipient`` (the party the money
+        goes to, if the pledge names one) and ``on`` (its effective date; a pledge without one
+        counts from the first day of its fiscal year). Its stored layout is otherwise
+        unchanged (the read models' quick decoding reads each, see projections/decoding.py).
         """
 
         key: str
@@ -65,6 +67,7 @@ class ResourceContribution(LedgerAggregate):
         description: str | None
         meta: OpMeta
         recipient: str | None = None
+        on: date | None = None
 
     @event(Pledged)
     def __init__(
@@ -83,6 +86,7 @@ class ResourceContribution(LedgerAggregate):
         description: str | None,
         meta: OpMeta,
         recipient: str | None = None,
+        on: date | None = None,
     ) -> None:
         self.key = key
         self.partnership = partnership
@@ -98,6 +102,7 @@ class ResourceContribution(LedgerAggregate):
         self.description = description
         self.meta = meta
         self.recipient = recipient
+        self.pledged_on = on
         self.deliveries: list[Delivery] = []
         self.corrections: list[Correction] = []
         self.withdrawn_on: date | None = None
@@ -155,7 +160,7 @@ class ResourceContribution(LedgerAggregate):
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
-        self.deliveries.append(Delivery(value, on, evidence))
+        self.deliveries.append(Delivery(value, on, evidence, meta.op_id))
         self._delivered_total = exact_sum2(self._delivered_total, value.amount)
 
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
@@ -186,3 +191,81 @@ class ResourceContribution(LedgerAggregate):
         self.withdrawal_reason = reason
         # What was already delivered stays delivered; only the rest of the pledge is withdrawn.
         self.withdrawn_amount = max(exact_sub(self.pledged.amount, self.delivered), Decimal(0))
+
+    # -- corrections -------------------------------------------------------------------------
+    def delivery_of(self, operation: str) -> Delivery:
+        for d in self.deliveries:
+            if d.op == operation:
+                return d
+        raise CorrectionRefused(f"operation {operation} is not a delivery to contribution {self.key}")
+
+    def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
+        """Void a delivery recorded in error (a correction stands: correct it again instead).
+
+        Refused on a withdrawn contribution (what was withdrawn was worked out from what had
+        been delivered: correct the delivered total with ``correct_contribution``), and when
+        later corrections would leave the delivered total below zero without it.
+        """
+        self.check_voidable(operation)
+        if not any(d.op == operation for d in self.deliveries):
+            raise CorrectionRefused(
+                f"operation {operation} on contribution {self.key} cannot be voided: only deliveries can "
+                "(a correction is undone by another correction; a pledge is withdrawn)"
+            )
+        d = self.delivery_of(operation)
+        if self.withdrawn_on is not None:
+            raise CorrectionRefused(
+                f"the delivery {operation} to contribution {self.key} cannot be voided: the contribution was "
+                f"withdrawn on {self.withdrawn_on}, counting what had been delivered; correct it with "
+                "correct_contribution instead"
+            )
+        after = exact_sub(self.delivered, d.value.amount)
+        if after < 0:
+            raise NegativeDelivered(
+                f"voiding the delivery {operation} to contribution {self.key} would take its delivered total "
+                f"below zero ({after}): correct the later corrections first"
+            )
+        self._trigger(
+            "DeliveryVoided", operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta
+        )
+
+    @event("DeliveryVoided")
+    def _delivery_voided(
+        self, operation: str, value: Money, delivered_on: date, reason: str, on: date, meta: OpMeta
+    ) -> None:
+        self.deliveries = [d for d in self.deliveries if d.op != operation]
+        self._delivered_total = exact_sub(self._delivered_total, value.amount)
+        self._note_voided(operation, meta)
+
+    def redate_delivery(self, operation: str, delivered_on: date, reason: str, on: date, meta: OpMeta) -> None:
+        """Correct the date of a delivery (its value then counts in that day's fiscal year)."""
+        if operation in self.voided:
+            raise CorrectionRefused(f"the delivery {operation} to contribution {self.key} was voided")
+        d = self.delivery_of(operation)
+        if d.on == delivered_on:
+            raise CorrectionRefused(
+                f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"
+            )
+        self._trigger(
+            "DeliveryRedated",
+            operation=operation,
+            value=d.value,
+            from_on=d.on,
+            delivered_on=delivered_on,
+            reason=reason,
+            on=on,
+            meta=meta,
+        )
+
+    @event("DeliveryRedated")
+    def _delivery_redated(
+        self,
+        operation: str,
+        value: Money,
+        from_on: date,
+        delivered_on: date,
+        reason: str,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        self.deliveries = [attrs.evolve(d, on=delivered_on) if d.op == operation else d for d in self.deliveries]

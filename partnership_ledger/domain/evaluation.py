@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import EvaluationClosed, EvaluationError
+from ..errors import CorrectionRefused, EvaluationClosed, EvaluationError
 from .base import LedgerAggregate, aggregate_id
 from .values import EvaluatorRole, OpMeta
 
@@ -25,6 +25,7 @@ class Submission:
     comment: str | None
     comment_public: bool
     on: date
+    op: str | None = None
 
 
 class Evaluation(LedgerAggregate):
@@ -115,7 +116,9 @@ class Evaluation(LedgerAggregate):
         on: date,
         meta: OpMeta,
     ) -> None:
-        self.submissions[evaluator] = Submission(evaluator, role, party, dict(scores), comment, comment_public, on)
+        self.submissions[evaluator] = Submission(
+            evaluator, role, party, dict(scores), comment, comment_public, on, meta.op_id
+        )
 
     def close(self, on: date, meta: OpMeta) -> None:
         self.check_open()
@@ -124,3 +127,21 @@ class Evaluation(LedgerAggregate):
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
         self.closed_on = on
+
+    def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
+        """Void a submission recorded in error (say, entered twice), even after closing."""
+        self.check_voidable(operation)
+        for s in self.submissions.values():
+            if s.op == operation:
+                self._trigger(
+                    "SubmissionVoided", operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta
+                )
+                return
+        raise CorrectionRefused(
+            f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can (a closing stands)"
+        )
+
+    @event("SubmissionVoided")
+    def _submission_voided(self, operation: str, evaluator: str, reason: str, on: date, meta: OpMeta) -> None:
+        del self.submissions[evaluator]
+        self._note_voided(operation, meta)

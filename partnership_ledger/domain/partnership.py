@@ -10,6 +10,7 @@ from eventsourcing.domain import event
 
 from ..errors import (
     AlreadyAMember,
+    CorrectionRefused,
     CurrencyMismatch,
     DateOrderError,
     DecisionError,
@@ -30,6 +31,8 @@ class MemberSpell:
     joined: date
     left: date | None = None
     leave_reason: str | None = None
+    op: str | None = None  # the operation that made it (a proposal or a join)
+    leave_op: str | None = None  # the leave that ended it
 
 
 @attrs.frozen
@@ -41,6 +44,7 @@ class Decision:
     votes: dict[str, Vote]
     on: date
     adopted: bool
+    op: str | None = None
 
 
 def decision_outcome(rule: DecisionRule, votes: dict[str, Vote]) -> bool:
@@ -57,7 +61,8 @@ class Partnership(LedgerAggregate):
 
     Only current members propose and vote. Under ``consensus`` every current member votes
     and any ``against`` rejects; under ``majority`` more ``for`` than ``against`` adopts.
-    Nothing is recorded once the partnership is concluded.
+    No new activity is recorded once the partnership is concluded; corrections (a void of a
+    decision or a membership change recorded in error) still are.
     """
 
     kind = "partnership"
@@ -85,7 +90,7 @@ class Partnership(LedgerAggregate):
         self.parent = parent
         self.proposed_on = on
         self.meta = meta
-        self.spells: list[MemberSpell] = [MemberSpell(p, None, on) for p in members]
+        self.spells: list[MemberSpell] = [MemberSpell(p, None, on, op=meta.op_id) for p in members]
         self.phase = Phase.PREPARING
         self.activated_on: date | None = None
         self.concluded_on: date | None = None
@@ -144,7 +149,7 @@ class Partnership(LedgerAggregate):
 
     @event("Joined")
     def _joined(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
-        self.spells.append(MemberSpell(party, role, on))
+        self.spells.append(MemberSpell(party, role, on, op=meta.op_id))
 
     def leave(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
         self.check_open()
@@ -161,7 +166,9 @@ class Partnership(LedgerAggregate):
     @event("Left")
     def _left(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
         self.spells = [
-            attrs.evolve(s, left=on, leave_reason=reason) if s.party == party and s.left is None else s
+            attrs.evolve(s, left=on, leave_reason=reason, leave_op=meta.op_id)
+            if s.party == party and s.left is None
+            else s
             for s in self.spells
         ]
 
@@ -246,7 +253,9 @@ class Partnership(LedgerAggregate):
         on: date,
         meta: OpMeta,
     ) -> None:
-        self.decisions[key] = Decision(key, subject, proposed_by, rule, dict(votes), on, decision_outcome(rule, votes))
+        self.decisions[key] = Decision(
+            key, subject, proposed_by, rule, dict(votes), on, decision_outcome(rule, votes), meta.op_id
+        )
 
     def adopt_currency(self, currency: str, what: str, meta: OpMeta) -> None:
         """Fix the partnership's one currency at its first valued contribution."""
@@ -265,3 +274,90 @@ class Partnership(LedgerAggregate):
     @event(CurrencyAdopted)
     def _currency_adopted(self, currency: str, meta: OpMeta) -> None:
         self.currency = currency
+
+    # -- corrections -------------------------------------------------------------------------
+    def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
+        """Void a decision, a join or a leave recorded in error: every view is then as if it
+        had never been recorded (``history`` keeps both). Refused while something recorded
+        later rests on it (a decision the joined party took part in; a later spell)."""
+        self.check_voidable(operation)
+        for d in self.decisions.values():
+            if d.op == operation:
+                self._trigger("DecisionVoided", operation=operation, decision=d.key, reason=reason, on=on, meta=meta)
+                return
+        for index, s in enumerate(self.spells):
+            if s.op == operation:
+                self.check_join_voidable(index)
+                self._trigger(
+                    "JoinVoided", operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta
+                )
+                return
+            if s.leave_op == operation:
+                later = [x for x in self.spells[index + 1 :] if x.party == s.party]
+                if later:
+                    raise CorrectionRefused(
+                        f"{s.party}'s leaving partnership {self.key} cannot be voided: it joined again on "
+                        f"{later[0].joined}; void that join first"
+                    )
+                self._trigger(
+                    "LeaveVoided", operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta
+                )
+                return
+        raise CorrectionRefused(
+            f"operation {operation} on partnership {self.key} cannot be voided: only decisions, joins and "
+            "leaves can (an activation or conclusion stands)"
+        )
+
+    def party_joined_by(self, operation: str) -> str | None:
+        """The party whose joining ``operation`` recorded (None if it recorded no join)."""
+        for s in self.spells:
+            if s.op == operation and s.op != self.meta.op_id:
+                return s.party
+        return None
+
+    def check_join_voidable_with(self, operation: str, pledges: list[str]) -> None:
+        """A join cannot be voided when the party pledged contributions to the partnership
+        (``pledges``, the handler finds them): only a member pledges, so they rest on it."""
+        party = self.party_joined_by(operation)
+        if party is not None and pledges:
+            raise CorrectionRefused(
+                f"{party}'s joining partnership {self.key} cannot be voided: it pledged contribution"
+                f"{'s' if len(pledges) > 1 else ''} {', '.join(pledges)} as a member"
+            )
+
+    def check_join_voidable(self, index: int) -> None:
+        """A join can be voided unless it is how a founding member came in, the party has left
+        since (void the leave first), or it took part in decisions while a member."""
+        s = self.spells[index]
+        if s.op == self.meta.op_id:
+            raise CorrectionRefused(f"{s.party} is a founding member of partnership {self.key}: its membership stands")
+        if s.left is not None:
+            raise CorrectionRefused(
+                f"{s.party}'s joining partnership {self.key} cannot be voided: it left on {s.left}; "
+                "void that leave first"
+            )
+        taken = [
+            d.key
+            for d in self.decisions.values()
+            if d.on >= s.joined and (d.proposed_by == s.party or s.party in d.votes)
+        ]
+        if taken:
+            raise CorrectionRefused(
+                f"{s.party}'s joining partnership {self.key} cannot be voided: it took part in decision"
+                f"{'s' if len(taken) > 1 else ''} {', '.join(taken)}; void {'those' if len(taken) > 1 else 'it'} first"
+            )
+
+    @event("DecisionVoided")
+    def _decision_voided(self, operation: str, decision: str, reason: str, on: date, meta: OpMeta) -> None:
+        del self.decisions[decision]
+        self._note_voided(operation, meta)
+
+    @event("JoinVoided")
+    def _join_voided(self, operation: str, party: str, index: int, reason: str, on: date, meta: OpMeta) -> None:
+        del self.spells[index]
+        self._note_voided(operation, meta)
+
+    @event("LeaveVoided")
+    def _leave_voided(self, operation: str, party: str, index: int, reason: str, on: date, meta: OpMeta) -> None:
+        self.spells[index] = attrs.evolve(self.spells[index], left=None, leave_reason=None, leave_op=None)
+        self._note_voided(operation, meta)

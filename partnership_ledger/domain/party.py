@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+import attrs
 from eventsourcing.domain import event
 
+from ..errors import CorrectionRefused
 from .base import LedgerAggregate, aggregate_id
 from .values import Money, OpMeta, Sector
+
+#: The fields of a party that ``amend_party`` may change.
+AMENDABLE = ("name", "sector", "capacity", "identifiers", "area")
+
+
+@attrs.frozen
+class PartyAmendment:
+    """A correction of a party's particulars, in force from ``on`` (only the fields given)."""
+
+    changes: dict[str, Any]
+    reason: str
+    on: date
+    op: str | None = None
 
 
 class Party(LedgerAggregate):
@@ -19,6 +35,8 @@ class Party(LedgerAggregate):
     ``GB-CHC-…``) and ``area`` the area it serves (``JP-LGC-…``, ``GB-ONS-…``): what joins
     the ledger's data with other publishers' (see docs/standards.md). The journal checks
     their forms (:mod:`partnership_ledger.standards.identifiers`).
+    ``amend_party`` changes its particulars from a date on (:meth:`amend`): :meth:`as_on`
+    gives them as they stood on a day, and the attributes give them with every amendment.
     """
 
     kind = "party"
@@ -68,3 +86,78 @@ class Party(LedgerAggregate):
         self.identifiers = list(identifiers)
         self.area = area
         self.meta = meta
+
+    # -- amendments ----------------------------------------------------------------------
+    @property
+    def amendments(self) -> list[PartyAmendment]:
+        found: list[PartyAmendment] | None = self.__dict__.get("_amendments")
+        if found is None:
+            found = self.__dict__["_amendments"] = []
+        return found
+
+    def _registered_fields(self) -> dict[str, Any]:
+        base: dict[str, Any] | None = self.__dict__.get("_registered")
+        if base is None:
+            base = {name: getattr(self, name, None) for name in AMENDABLE}
+        return base
+
+    def as_on(self, day: date | None) -> dict[str, Any]:
+        """The party's particulars in force on ``day`` (None: with every amendment), amendments
+        applied in the order of the days they take effect (recorded order among equal days)."""
+        fields = dict(self._registered_fields())
+        for a in sorted(self.amendments, key=lambda a: a.on):
+            if day is None or a.on <= day:
+                fields.update(a.changes)
+        return fields
+
+    def amend(
+        self,
+        name: str | None,
+        sector: Sector | None,
+        capacity: Money | None,
+        identifiers: list[str] | None,
+        area: str | None,
+        reason: str,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        """Correct the party's particulars from ``on``: only the fields given change."""
+        given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
+        changes = {k: v for k, v in given.items() if v is not None}
+        if not changes:
+            raise CorrectionRefused(
+                f"the amendment of party {self.key} changes nothing: give a name, sector, capacity, identifiers or area"
+            )
+        self._trigger(
+            "Amended",
+            name=name,
+            sector=sector,
+            capacity=capacity,
+            identifiers=list(identifiers) if identifiers is not None else None,
+            area=area,
+            reason=reason,
+            on=on,
+            meta=meta,
+        )
+
+    @event("Amended")
+    def _amended(
+        self,
+        name: str | None,
+        sector: Sector | None,
+        capacity: Money | None,
+        identifiers: list[str] | None,
+        area: str | None,
+        reason: str,
+        on: date,
+        meta: OpMeta,
+    ) -> None:
+        if "_registered" not in self.__dict__:
+            self.__dict__["_registered"] = self._registered_fields()
+        given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
+        self.amendments.append(
+            PartyAmendment({k: v for k, v in given.items() if v is not None}, reason, on, meta.op_id)
+        )
+        # The attributes hold the particulars with every amendment: what the ledger says now.
+        for field_name, value in self.as_on(None).items():
+            setattr(self, field_name, value)

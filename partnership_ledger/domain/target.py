@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import TargetError
+from ..errors import CorrectionRefused, TargetError
 from .base import LedgerAggregate, aggregate_id
 from .values import Direction, OpMeta, PeriodValue
 
@@ -20,6 +20,7 @@ class Measurement:
     value: Decimal
     source: str
     on: date
+    op: str | None = None
 
 
 @attrs.frozen
@@ -92,7 +93,7 @@ class NumericTarget(LedgerAggregate):
 
     @event("Measured")
     def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
-        self.measurements.append(Measurement(period, value, source, on))
+        self.measurements.append(Measurement(period, value, source, on, meta.op_id))
 
     def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         check_targets(targets, self.baseline, f"the revision of target {self.key}")
@@ -102,3 +103,28 @@ class NumericTarget(LedgerAggregate):
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         self.targets = sorted(targets, key=lambda t: t.period)
         self.revisions.append(Revision(list(targets), reason, on))
+
+    def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
+        """Void a measurement recorded in error (a revision stands: revise again instead)."""
+        self.check_voidable(operation)
+        for index, m in enumerate(self.measurements):
+            if m.op == operation:
+                self._trigger(
+                    "MeasurementVoided",
+                    operation=operation,
+                    period=m.period,
+                    index=index,
+                    reason=reason,
+                    on=on,
+                    meta=meta,
+                )
+                return
+        raise CorrectionRefused(
+            f"operation {operation} on target {self.key} cannot be voided: only measurements can "
+            "(a revision is undone by another revision)"
+        )
+
+    @event("MeasurementVoided")
+    def _measurement_voided(self, operation: str, period: str, index: int, reason: str, on: date, meta: OpMeta) -> None:
+        del self.measurements[index]
+        self._note_voided(operation, meta)

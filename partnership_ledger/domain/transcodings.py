@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import json
 from collections.abc import Callable
@@ -112,8 +111,6 @@ class LedgerTranscoder(JSONTranscoder):
             list: self._list_text,
         }
         self._builtin_texts = frozenset(self._texts)
-        # Encoders of events' attributes, one per layout (the names, in order) met so far.
-        self._layouts: dict[tuple[str, ...], Callable[[dict[str, Any]], bytes]] = {}
 
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
@@ -205,42 +202,8 @@ class LedgerTranscoder(JSONTranscoder):
 
     def encode_event(self, attributes: dict[str, Any]) -> bytes:
         """What :meth:`encode` gives for an event's attributes without its originator id and
-        version: the state :class:`~eventsourcing.persistence.Mapper` stores, without copying
-        ``attributes`` to drop those two.
-
-        Events of one class have their attributes in one order: each order met gets a function
-        of its own that takes the values out in one step and joins their texts, with the names
-        already in JSON.
-        """
-        names = tuple(attributes)
-        encode = self._layouts.get(names)
-        if encode is None:
-            encode = self._layout(names)
-        return encode(attributes)
-
-    def _layout(self, names: tuple[str, ...]) -> Callable[[dict[str, Any]], bytes]:
-        kept = [i for i, name in enumerate(names) if name not in ("originator_id", "originator_version")]
-        if not kept or len(names) > 250 or not all(type(name) is str for name in names):
-            # Nothing to write, or more values than a function takes: the general way.
-            def encode(d: dict[str, Any]) -> bytes:
-                return self.encode({k: v for k, v in d.items() if k not in ("originator_id", "originator_version")})
-
-        else:
-            # Python's own dataclasses and namedtuple write their functions the same way. The
-            # source holds no name of the data: only v<i> (the values) and p<i> (each name's
-            # JSON text with the comma or brace before it), passed in as globals.
-            scope: dict[str, Any] = {"get": self._texts.get, "generic": self.encoder.encode}
-            parts = []
-            for n, i in enumerate(kept):
-                scope[f"p{i}"] = ("{" if n == 0 else ",") + _json_str(names[i]) + ":"
-                parts.append(f"{{p{i}}}{{(get(type(v{i})) or generic)(v{i})}}")
-            values = ", ".join(f"v{i}" for i in range(len(names)))
-            source = f"def encode(d):\n    {values}, = d.values()\n    return f'{''.join(parts)}}}}}'.encode()\n"
-            exec(source, scope)
-            encode = scope["encode"]
-        if len(self._layouts) < 1000:  # a ledger's events have a few dozen
-            self._layouts[names] = encode
-        return encode
+        version: the state :class:`~eventsourcing.persistence.Mapper` stores."""
+        return self.encode({k: v for k, v in attributes.items() if k not in ("originator_id", "originator_version")})
 
     def _text(self, v: Any) -> str:
         quick = self._texts.get(type(v))
@@ -291,8 +254,8 @@ class LedgerMapper(Mapper[UUID]):
     The same stored events as :class:`~eventsourcing.persistence.Mapper` (topic, originator,
     version and state bytes, compressed and encrypted when it has a compressor or cipher),
     without copying each event's attributes: :meth:`LedgerTranscoder.encode_event` leaves
-    out the originator id and version. Classes with a ``class_version`` above 1 (whose state
-    also records it), and other transcoders, go eventsourcing's way.
+    out the originator id and version. A ``class_version`` above 1 is recorded last in the
+    state, as eventsourcing's mapper records it; other transcoders go eventsourcing's way.
     """
 
     def __init__(
@@ -306,37 +269,22 @@ class LedgerMapper(Mapper[UUID]):
         cls = type(domain_event)
         topic = self._topics.get(cls, _MISSING)
         if topic is _MISSING:
-            quick = self._encode_event is not None and getattr(cls, "class_version", 1) == 1
+            quick = self._encode_event is not None
             topic = self._topics[cls] = get_topic(cls) if quick else None
         if topic is None or self._encode_event is None:
             return super().to_stored_event(domain_event)
         attributes = vars(domain_event)
-        state = self._encode_event(attributes)
+        version = getattr(cls, "class_version", 1)
+        # A class_version above 1 is recorded last in the state, as eventsourcing's Mapper does.
+        state = self._encode_event(attributes if version == 1 else {**attributes, "class_version": version})
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
             state = self.cipher.encrypt(state)
-        if not _PLAIN_STORED_EVENT:
-            return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
-        # StoredEvent(...) without its frozen dataclass __init__ (which sets each field through
-        # object.__setattr__): the same object, its fields in its __dict__.
-        stored = _object_new(StoredEvent)
-        fields = stored.__dict__
-        fields["originator_id"] = attributes["originator_id"]
-        fields["originator_version"] = attributes["originator_version"]
-        fields["topic"] = topic
-        fields["state"] = state
-        return stored
+        return StoredEvent(attributes["originator_id"], attributes["originator_version"], topic, state)
 
 
 _MISSING: Any = object()
-_object_new = object.__new__
-# StoredEvent is a frozen dataclass of these fields, with a __dict__ and nothing run on init.
-_PLAIN_STORED_EVENT = (
-    tuple(f.name for f in dataclasses.fields(StoredEvent)) == ("originator_id", "originator_version", "topic", "state")
-    and "__slots__" not in vars(StoredEvent)
-    and not hasattr(StoredEvent, "__post_init__")
-)
 _json_str: Callable[[str], str] = json.encoder.encode_basestring
 
 

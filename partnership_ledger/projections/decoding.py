@@ -83,7 +83,10 @@ _PLEDGED = re.compile(
     + _META_OBJECT
     + rb'(,"recipient":'
     + _N
-    + rb")?\}\Z"
+    + rb")?"
+    + rb'(,"on":(?:null|\{"_type_":"date_iso","_data_":'
+    + _S
+    + rb"\}))?\}\Z"
 )
 
 #: timestamp, period, value, source, on, op_id, by, note
@@ -175,47 +178,8 @@ def _positional(transcoding: Any, fields: tuple[str, ...]) -> Callable[..., Any]
         return None
     if tuple(f.name for f in attrs.fields(cls)) != fields:
         return None
-    made: Callable[..., Any] = _slot_maker(cls, fields) or cls
+    made: Callable[..., Any] = cls
     return made
-
-
-def _slot_maker(cls: type[Any], fields: tuple[str, ...]) -> Callable[..., Any] | None:
-    """A quicker ``cls(*values)`` for a frozen slotted attrs class whose ``__init__`` only
-    sets its fields (no validator, converter, default factory or init hook): the object made
-    and each slot set through its descriptor, which is what that ``__init__`` does without
-    its per-call lookup of ``object.__setattr__``. None for any other class."""
-    import attrs
-
-    if "__slots__" not in cls.__dict__ or hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__"):
-        return None
-    for f in attrs.fields(cls):
-        if f.validator is not None or f.converter is not None or not f.init or f.alias != f.name:
-            return None
-    found = [getattr(cls.__dict__.get(name), "__set__", None) for name in fields]
-    setters: list[Callable[[Any, Any], None]] = [f for f in found if f is not None]
-    if len(fields) not in (2, 3) or len(setters) != len(fields):
-        return None
-    new = object.__new__
-    if len(fields) == 2:
-        set_a, set_b = setters
-
-        def make2(a: Any, b: Any) -> Any:
-            o = new(cls)
-            set_a(o, a)
-            set_b(o, b)
-            return o
-
-        return make2
-    set_a, set_b, set_c = setters
-
-    def make3(a: Any, b: Any, c: Any) -> Any:
-        o = new(cls)
-        set_a(o, a)
-        set_b(o, b)
-        set_c(o, c)
-        return o
-
-    return make3
 
 
 def _text(b: bytes | None) -> str | None:
@@ -412,6 +376,8 @@ class EventDecoder:
             note,
             recipient_field,
             recipient,
+            on_field,
+            on,
         ) = m.groups()
         self.stamp = stamp = ts.decode("ascii")
         q = self._q
@@ -444,6 +410,8 @@ class EventDecoder:
         }
         if recipient_field is not None:
             d["recipient"] = None if recipient is None else recipient.decode("utf-8")
+        if on_field is not None:  # (a pledge stored without one reads its class's default)
+            d["on"] = None if on is None else q["date_iso"](on.decode("ascii"))
         return d
 
     # -- any event ----------------------------------------------------------------------------
@@ -456,8 +424,7 @@ class EventDecoder:
         found: tuple[type[Any], Callable[[Any], Any]] | None = None
         try:
             cls = resolve_topic(topic)
-            if getattr(cls, "class_version", 1) == 1:  # else upcast by the mapper
-                found = (cls, find_id_convertor(cls, UUID))
+            found = (cls, find_id_convertor(cls, UUID))
         except Exception:  # an unknown topic: the mapper says what is wrong
             found = None
         self._classes[topic] = found
@@ -519,7 +486,11 @@ class EventDecoder:
                 d = self._decode_state(state)
             except Exception:  # the mapper's error message names the event
                 return self._by_mapper(originator_id, version, topic, state), None
-            d.pop("class_version", None)
+            stored_version = d.pop("class_version", 1)
+            class_version = getattr(cls, "class_version", 1)
+            while stored_version < class_version:  # what the mapper does: the class's upcasters
+                getattr(cls, f"upcast_v{stored_version}_v{stored_version + 1}")(d)
+                stored_version += 1
         d["originator_id"] = originator_id if convert is None else convert(originator_id)
         d["originator_version"] = version
         event = object.__new__(cls)

@@ -24,10 +24,31 @@ ZERO = Decimal(0)
 
 @attrs.frozen
 class PartyFact:
+    """A party's particulars with every amendment (``name``, ``sector``, ``capacity``), and
+    what they were at registration (``registered``, once amended) with each amendment, to
+    read them as they stood on a day (:meth:`as_on`)."""
+
     key: str
     name: str
     sector: str
     capacity: Money | None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)  # {"on", "reason", "changes"}
+    registered: dict[str, Any] | None = None
+
+    def as_on(self, day: date | None) -> PartyFact:
+        """The party as it stood on ``day`` (amendments taking effect later left out)."""
+        if not self.amendments or day is None:
+            return self
+        fields = dict(self.registered or {})
+        for a in sorted(self.amendments, key=lambda a: a["on"]):
+            if a["on"] <= day:
+                fields.update(a["changes"])
+        return attrs.evolve(
+            self,
+            name=fields.get("name", self.name),
+            sector=fields.get("sector", self.sector),
+            capacity=fields.get("capacity"),
+        )
 
 
 @attrs.frozen
@@ -65,6 +86,9 @@ class AgreementFact:
     signatures: dict[str, date]
     terminated_on: date | None = None
     amendments: list[dict[str, Any]] = attrs.field(factory=list)
+    #: The terms as drafted (title, shares, start, end, fiscal_year_start), kept once an
+    #: amendment changes them: to read the agreement as it stood on a day (``--on``).
+    drafted: dict[str, Any] | None = None
 
     @property
     def fully_signed(self) -> bool:
@@ -220,6 +244,15 @@ class FactStore(Protocol):
     def in_kind_rows(self, partnership: str) -> list[InKindRow]: ...
     def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None: ...
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
+    def add_amount(
+        self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None: ...
+    def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]: ...
+    def remove_decision(self, partnership: str, key: str) -> None: ...
+    def remove_spell(self, partnership: str, index: int) -> None: ...
+    def reopen_spell(self, partnership: str, index: int) -> None: ...
+    def remove_measurement(self, target: str, index: int) -> None: ...
+    def remove_submission(self, evaluation: str, evaluator: str) -> None: ...
     def put_target(self, fact: TargetFact) -> None: ...
     def add_measurement(self, target: str, fact: MeasurementFact) -> None: ...
     def target(self, key: str) -> TargetFact | None: ...
@@ -255,6 +288,19 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
 
 def _registered(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
+
+
+def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    p = _must(store.party(info.key), info.key)
+    given = {"name": e.name, "sector": _value(e.sector), "capacity": e.capacity}
+    given.update(identifiers=e.identifiers, area=e.area)
+    changes = {k: v for k, v in given.items() if v is not None}
+    registered = p.registered
+    if registered is None:
+        registered = {"name": p.name, "sector": p.sector, "capacity": p.capacity}
+    amendments = [*p.amendments, {"on": e.on, "reason": e.reason, "changes": changes}]
+    now = attrs.evolve(p, amendments=amendments, registered=registered).as_on(date.max)
+    store.put_party(now)
 
 
 def _proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -349,9 +395,20 @@ def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
         amendments.append(m)
     a = attrs.evolve(a, amendments=amendments)
     if changes is not None:
-        fields = {k: v for k, v in changes.items() if k in ("title", "shares", "start", "end", "fiscal_year_start")}
+        if a.drafted is None:
+            a = attrs.evolve(a, drafted={k: getattr(a, k) for k in AGREEMENT_TERMS})
+        # The order amendments took effect in (an earlier one may take effect later).
+        took = sum(1 for m in amendments if m.get("effective_seq") is not None)
+        a = attrs.evolve(
+            a, amendments=[{**m, "effective_seq": took} if m["key"] == e.amendment else m for m in amendments]
+        )
+        fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
         a = attrs.evolve(a, **fields)
     store.put_agreement(a)
+
+
+#: What an amendment that took effect changes in an agreement's fact.
+AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
 def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -362,7 +419,16 @@ def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
 def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
     c = pledged_fact(store, e)
     store.put_contribution(c)
-    store.add_to_bucket(_bucket(c, c.fiscal_year), c.pledged, ZERO, ZERO)
+    bucket = _bucket(c, c.fiscal_year)
+    store.add_to_bucket(bucket, c.pledged, ZERO, ZERO)
+    store.add_amount(bucket, pledge_day(e, c), c.pledged, ZERO, ZERO)
+
+
+def pledge_day(e: Any, c: ContributionFact) -> date:
+    """A pledge's effective date: its own, or (pledges recorded before pledges had one) the
+    first day of its fiscal year."""
+    on: date | None = getattr(e, "on", None)
+    return on if on is not None else date(c.fiscal_year, c.fiscal_year_start, 1)
 
 
 def pledged_fact(store: FactStore, e: Any) -> ContributionFact:
@@ -407,14 +473,61 @@ def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> Non
     c = _must(store.contribution(key), key)
     store.put_contribution(_with_amounts(c, EXACT.add(c.delivered, amount), c.withdrawn))
     # Delivered value counts in the fiscal year of its effective date.
-    store.add_to_bucket(_bucket(c, fiscal_year_of(on, c.fiscal_year_start)), ZERO, ZERO, amount)
+    bucket = _bucket(c, fiscal_year_of(on, c.fiscal_year_start))
+    store.add_to_bucket(bucket, ZERO, ZERO, amount)
+    store.add_amount(bucket, on, ZERO, ZERO, amount)
+
+
+def _delivery_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    _add_delivered(store, info.key, -e.value.amount, e.delivered_on)
+
+
+def _delivery_redated(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    _add_delivered(store, info.key, -e.value.amount, e.from_on)
+    _add_delivered(store, info.key, e.value.amount, e.delivered_on)
 
 
 def _withdrawn(store: FactStore, e: Any, info: AggregateInfo) -> None:
     c = _must(store.contribution(info.key), info.key)
     withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
     store.put_contribution(_with_amounts(c, c.delivered, withdrawn))
-    store.add_to_bucket(_bucket(c, c.fiscal_year), ZERO, withdrawn, ZERO)
+    bucket = _bucket(c, c.fiscal_year)
+    store.add_to_bucket(bucket, ZERO, withdrawn, ZERO)
+    store.add_amount(bucket, e.on, ZERO, withdrawn, ZERO)
+
+
+def _decision_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.remove_decision(info.key, e.decision)
+
+
+def _join_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.remove_spell(info.key, e.index)
+
+
+def _leave_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.reopen_spell(info.key, e.index)
+
+
+def _signature_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    store.put_agreement(attrs.evolve(a, signatures={k: v for k, v in a.signatures.items() if k != e.party}))
+
+
+def _consent_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    a = _must(store.agreement(info.key), info.key)
+    amendments = [
+        {**m, "consents": {k: v for k, v in m["consents"].items() if k != e.party}} if m["key"] == e.amendment else m
+        for m in a.amendments
+    ]
+    store.put_agreement(attrs.evolve(a, amendments=amendments))
+
+
+def _measurement_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.remove_measurement(info.key, e.index)
+
+
+def _submission_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
+    store.remove_submission(info.key, e.evaluator)
 
 
 def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -439,7 +552,7 @@ def _measured(store: FactStore, e: Any, info: AggregateInfo) -> None:
 def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
     t = _must(store.target(info.key), info.key)
     new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
-    rev = {"targets": new, "reason": e.reason, "on": e.on}
+    rev = {"targets": new, "reason": e.reason, "on": e.on, "previous": t.targets}
     store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
 
 
@@ -491,6 +604,16 @@ _FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
     "Evaluation.Opened": _opened,
     "Evaluation.Submitted": _submitted,
     "Evaluation.Closed": _closed,
+    "Party.Amended": _party_amended,
+    "ResourceContribution.DeliveryVoided": _delivery_voided,
+    "ResourceContribution.DeliveryRedated": _delivery_redated,
+    "Partnership.DecisionVoided": _decision_voided,
+    "Partnership.JoinVoided": _join_voided,
+    "Partnership.LeaveVoided": _leave_voided,
+    "Agreement.SignatureVoided": _signature_voided,
+    "Agreement.ConsentVoided": _consent_voided,
+    "NumericTarget.MeasurementVoided": _measurement_voided,
+    "Evaluation.SubmissionVoided": _submission_voided,
 }
 
 #: The fold of each event class (by name) that changes a fact.
@@ -523,6 +646,7 @@ class MemoryFactStore:
         self._agreements: dict[str, AgreementFact] = {}
         self._contributions: dict[str, ContributionFact] = {}
         self._buckets: dict[BucketKey, Bucket] = {}
+        self._amounts: dict[tuple[BucketKey, date], Bucket] = {}
         self._targets: dict[str, TargetFact] = {}
         self._evaluations: dict[str, EvaluationFact] = {}
 
@@ -595,6 +719,31 @@ class MemoryFactStore:
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
         return [(k, b) for k, b in self._buckets.items() if k.partnership == partnership]
 
+    def add_amount(self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
+        self._amounts[(key, day)] = self._amounts.get((key, day), Bucket()).plus(pledged, withdrawn, delivered)
+
+    def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
+        return sum_amounts((k, b) for (k, d), b in self._amounts.items() if k.partnership == partnership and d <= day)
+
+    def remove_decision(self, partnership: str, key: str) -> None:
+        self._decisions[partnership] = [d for d in self._decisions.get(partnership, []) if d.key != key]
+
+    def remove_spell(self, partnership: str, index: int) -> None:
+        del self._spells[partnership][index]
+
+    def reopen_spell(self, partnership: str, index: int) -> None:
+        spells = self._spells[partnership]
+        spells[index] = attrs.evolve(spells[index], left=None)
+
+    def remove_measurement(self, target: str, index: int) -> None:
+        t = _must(self._targets.get(target), target)
+        self._targets[target] = attrs.evolve(t, measurements=[m for i, m in enumerate(t.measurements) if i != index])
+
+    def remove_submission(self, evaluation: str, evaluator: str) -> None:
+        ev = _must(self._evaluations.get(evaluation), evaluation)
+        kept = [s for s in ev.submissions if s.evaluator != evaluator]
+        self._evaluations[evaluation] = attrs.evolve(ev, submissions=kept)
+
     def put_target(self, fact: TargetFact) -> None:
         self._targets[fact.key] = fact
 
@@ -627,6 +776,15 @@ class MemoryFactStore:
             (e for e in self._evaluations.values() if e.partnership == partnership),
             key=lambda e: e.key,
         )
+
+
+def sum_amounts(rows: Iterable[tuple[BucketKey, Bucket]]) -> list[tuple[BucketKey, Bucket]]:
+    """Amounts by day summed into buckets (exact sums, in the order the buckets are first met)."""
+    summed: dict[BucketKey, Bucket] = {}
+    for key, b in rows:
+        found = summed.get(key)
+        summed[key] = b if found is None else found.plus(b.pledged, b.withdrawn, b.delivered)
+    return list(summed.items())
 
 
 def fold(events: Iterable[tuple[Any, AggregateInfo]], store: FactStore | None = None) -> FactStore:

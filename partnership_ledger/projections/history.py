@@ -9,6 +9,7 @@ from typing import Any
 from ..domain import aggregate_id
 from ..domain.values import Money, OpMeta
 from ..operations import (
+    CORRECTION_OPS,
     EVENT_OPS,
     acting_party,
     effective_date,
@@ -181,32 +182,57 @@ class HistoryModel:
     tables = (
         "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, recorded_at TEXT, "
         "effective TEXT, op TEXT, kind TEXT, key TEXT, partnership TEXT, actor TEXT, "
-        "recorded_by TEXT, note TEXT, summary TEXT)",
+        "recorded_by TEXT, note TEXT, summary TEXT, op_id TEXT)",
         # An agreement's own operations are few among its events (it counts every contribution
         # under it, derived bookkeeping that is not history): they are looked up here instead.
         "CREATE INDEX IF NOT EXISTS rm_history_agreement ON rm_history (key) WHERE kind = 'agreement'",
         # Looked up by party only: the table is its own index (no rowid, no second B-tree).
         "CREATE TABLE IF NOT EXISTS rm_history_parties (party TEXT NOT NULL, position BIGINT NOT NULL, "
         "PRIMARY KEY (party, position)) WITHOUT ROWID",
+        # The corrections (few): what each corrects, for history's links and the reports.
+        "CREATE TABLE IF NOT EXISTS rm_corrections (position BIGINT PRIMARY KEY, op_id TEXT, corrects TEXT, "
+        "op TEXT, kind TEXT, key TEXT, partnership TEXT, reason TEXT, recorded_at TEXT, effective TEXT, "
+        "summary TEXT)",
+        "CREATE INDEX IF NOT EXISTS rm_corrections_corrects ON rm_corrections (corrects)",
     )
-    table_names = ("rm_history", "rm_history_parties")
+    table_names = ("rm_history", "rm_history_parties", "rm_corrections")
+
+    @staticmethod
+    def applied_up_to(c: Cursor) -> int | None:
+        """The last position the history holds (see runner.ReadModel)."""
+        c.execute("SELECT MAX(position) FROM rm_history")
+        row = c.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     #: Every event that records an operation (derived bookkeeping is not in the history).
     event_names = frozenset(EVENT_OPS)
 
     def __init__(self) -> None:
         self._rows: list[tuple[Any, ...]] = []
         self._parties: list[tuple[str, int]] = []
+        self._corrections: list[tuple[Any, ...]] = []
         self._c: Cursor | None = None
 
     def begin(self, c: Cursor) -> None:
         self._c = c
         self._rows.clear()
         self._parties.clear()
+        self._corrections.clear()
+
+    def _note_correction(self, row: tuple[Any, ...], event: Any) -> None:
+        if row[3] in CORRECTION_OPS:
+            # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
+            corrects = getattr(event, "operation", None)
+            reason = getattr(event, "reason", None)
+            self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
 
     def end(self) -> None:
         assert self._c is not None
+        if self._corrections:
+            self._c.executemany("INSERT INTO rm_corrections VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._corrections)
+            self._corrections.clear()
         if self._rows:
-            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._rows)
+            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
         if self._parties:
             self._parties.sort()  # in key order: each page of the table is visited once
             self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
@@ -228,6 +254,8 @@ class HistoryModel:
             made = fast.get(name, history_row)(position, recorded_at, event, info)
             if made is not None:  # else derived bookkeeping
                 rows.append(made[0])
+                if name in _CORRECTIONS:
+                    self._note_correction(made[0], event)
                 owner = info.party if info.kind == "contribution" else None
                 for party in made[1]:
                     if party != owner:  # a contribution's owner: found through rm_aggregates
@@ -238,6 +266,8 @@ class HistoryModel:
         if made is None:
             return  # derived bookkeeping: shown as part of the operation that caused it
         self._rows.append(made[0])
+        if type(event).__qualname__ in _CORRECTIONS:
+            self._note_correction(made[0], event)
         owner = info.party if info.kind == "contribution" else None
         self._parties.extend((party, position) for party in made[1] if party != owner)
 
@@ -316,6 +346,7 @@ def history_row(position: int, recorded_at: str, event: Any, info: AggregateInfo
         meta.by if meta else None,
         meta.note if meta else None,
         summarize(op, owner),
+        meta.op_id if meta else None,
     )
     return row, parties_involved(op, owner)
 
@@ -327,7 +358,7 @@ def history_row(position: int, recorded_at: str, event: Any, info: AggregateInfo
 
 def _pledge_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) -> _Row:
     meta = getattr(e, "meta", None)
-    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
     under = f" under {e.agreement}" if e.agreement else ""
     how = f" as {e.instrument.value}" if e.instrument else ""
     v = e.value
@@ -342,7 +373,8 @@ def _pledge_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) ->
     row = (
         position,
         recorded_at,
-        None,  # a pledge is for a fiscal year, not of a day
+        # Its day; a pledge recorded before pledges had one: the first day of its fiscal year.
+        iso_day(e.on) if getattr(e, "on", None) is not None else f"{e.fiscal_year:04d}-04-01",
         "pledge",
         info.kind,
         info.key,
@@ -351,6 +383,7 @@ def _pledge_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) ->
         by,
         note,
         summary,
+        op_id,
     )
     parties = [] if party is None else [party]
     if owner and owner != party:
@@ -366,7 +399,7 @@ def _deliver_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) -
 def _delivery_line(position: int, recorded_at: str, e: Any, info: AggregateInfo) -> tuple[Any, ...]:
     """The ``rm_history`` row of a delivery (see :func:`_deliver_row`)."""
     meta = getattr(e, "meta", None)
-    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
     owner = info.party if info.kind == "contribution" else None
     v = e.value
     money = f"{v.amount!s} {v.currency}" if isinstance(v, Money) else str(v)
@@ -384,12 +417,13 @@ def _delivery_line(position: int, recorded_at: str, e: Any, info: AggregateInfo)
         by,
         note,
         f"{owner} delivered {money} on contribution {key}" if owner else f"delivered {money} on contribution {key}",
+        op_id,
     )
 
 
 def _decision_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) -> _Row:
     meta = getattr(e, "meta", None)
-    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
     votes = e.votes
     cast = [v.value for v in votes.values()]
     summary = (
@@ -410,6 +444,7 @@ def _decision_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) 
         by,
         note,
         summary,
+        op_id,
     )
     parties = dict.fromkeys([proposer] if proposer is not None else [])
     parties.update(dict.fromkeys(votes))
@@ -420,7 +455,7 @@ def _measured_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) 
     if getattr(e, "derived", False) or not isinstance(e.on, date):  # pragma: no cover - not made so
         return history_row(position, recorded_at, e, info)
     meta = getattr(e, "meta", None)
-    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
     row = (
         position,
         recorded_at,
@@ -433,6 +468,7 @@ def _measured_row(position: int, recorded_at: str, e: Any, info: AggregateInfo) 
         by,
         note,
         f"target {info.key} measured {e.value} for {e.period} ({e.source})",
+        op_id,
     )
     return row, []
 
@@ -441,7 +477,7 @@ def _submitted_row(position: int, recorded_at: str, e: Any, info: AggregateInfo)
     if getattr(e, "derived", False) or not isinstance(e.on, date):  # pragma: no cover - not made so
         return history_row(position, recorded_at, e, info)
     meta = getattr(e, "meta", None)
-    by, note = (meta.by, meta.note) if isinstance(meta, OpMeta) else (None, None)
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
     party = e.party if isinstance(e.party, str) else None
     role = e.role.value
     who = e.party if role == "party" else f"a {role} evaluator"
@@ -457,11 +493,14 @@ def _submitted_row(position: int, recorded_at: str, e: Any, info: AggregateInfo)
         by,
         note,
         f"{who} submitted to evaluation {info.key}",
+        op_id,
     )
     return row, [] if party is None else [party]
 
 
 _DELIVERED = "ResourceContribution.Delivered"
+#: The events that record a correction (their rows also go to ``rm_corrections``).
+_CORRECTIONS = frozenset(name for name, (op, _) in EVENT_OPS.items() if op in CORRECTION_OPS)
 
 _FAST_ROWS: dict[str, Callable[[int, str, Any, AggregateInfo], _Row | None]] = {
     "ResourceContribution.Pledged": _pledge_row,

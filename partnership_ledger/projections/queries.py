@@ -88,7 +88,9 @@ def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> l
 def _buckets(store: FactStore, partnerships: Sequence[str]) -> list[tuple[BucketKey, Bucket]]:
     out: list[tuple[BucketKey, Bucket]] = []
     for p in partnerships:
-        out.extend(store.buckets(p))
+        # A bucket of nothing (what a voided delivery leaves, or a delivery corrected to
+        # nothing) is as if it had never been counted.
+        out.extend(kb for kb in store.buckets(p) if kb[1].pledged or kb[1].withdrawn or kb[1].delivered)
     return out
 
 
@@ -153,8 +155,12 @@ def burden_balance(
     devs = ind.deviations(shares, agreed) if agreed is not None else dict.fromkeys(values)
     capacities: dict[str, Decimal | None] = {}
     sectors: dict[str, str | None] = {}
+    # The capacity in force in the period: on the last day of the fiscal year asked for.
+    period_end = fiscal_year_bounds(fiscal_year, _fiscal_year_start(store, partnership))[1] if fiscal_year else None
     for p in parties:
         fact = store.party(p)
+        if fact is not None and period_end is not None:
+            fact = fact.as_on(period_end)
         sectors[p] = fact.sector if fact else None
         cap = fact.capacity if fact else None
         capacities[p] = cap.amount if cap is not None and cap.currency == currency else None

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 
 if TYPE_CHECKING:
@@ -19,8 +20,11 @@ TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY 
 #: The layout of the read-model tables, carried by the name of their tracking row: read models
 #: made by another layout (an older version) have no row of this name, so opening the ledger
 #: drops them and applies every event again, and a reader looking for the row finds none.
-LAYOUT = 4
+LAYOUT = 5
 TRACKING_NAME = f"read_models.v{LAYOUT}"
+#: A tracking row present while the read models are filled from the first event: their
+#: secondary indexes are made at the end, by whoever finishes the fill.
+AFRESH_NAME = f"{TRACKING_NAME}.afresh"
 #: Events applied per transaction when catching up, and when rebuilding from the first event.
 BATCH = 2000
 REBUILD_BATCH = 20000
@@ -39,31 +43,6 @@ REBUILD_SYNCHRONOUS = 1
 #: contributions a delivery updates, were copied at every commit). About 40 MiB; the next
 #: commit after the rebuild copies what is left.
 REBUILD_AUTOCHECKPOINT = 10_000
-
-
-def _bind_nulls_and_blobs_quickly() -> None:
-    """Have Python's ``sqlite3`` bind None and bytes parameters without its slow path.
-
-    ``sqlite3`` binds ints, floats and strings straight; any other parameter, None and bytes
-    included, goes through its adapter lookup, which (with no adapter registered for its type)
-    asks the protocol object for ``__adapt__`` and lets the AttributeError be formatted and
-    dropped: about a microsecond a parameter, a few percent of a rebuild, whose rows hold
-    several NULLs each. Registered adapters are found in a dictionary instead: ``{}.get``
-    gives None for None, ``bytes`` the same bytes object; both in C. What is bound is the
-    same (NULL, the blob), for every sqlite3 connection of the process; the flag that makes
-    sqlite3 adapt every parameter is only set by adapters of int, float, str or bytearray.
-    An adapter the embedding program registered first for either type is left as it is.
-    """
-    import sqlite3
-
-    none_to_null: Any = {}.get
-    same_bytes: Any = bytes
-    for kind, adapter in ((type(None), none_to_null), (bytes, same_bytes)):
-        if (kind, sqlite3.PrepareProtocol) not in sqlite3.adapters:
-            sqlite3.register_adapter(kind, adapter)
-
-
-_bind_nulls_and_blobs_quickly()
 
 
 class AggregateInfo:
@@ -93,8 +72,10 @@ class ReadModel(Protocol):
     what ``apply`` does for each of a batch's :data:`Item`; ``resume(cursor)``
     instead of ``begin`` for the next slice of the same transaction, or the next batch of a
     catch-up when nothing came between (keeping caches across them); ``release()`` when no
-    slice or batch will follow; and ``event_names``, the names of the
-    event classes it reads (the runner does not even decode an event no model reads).
+    slice or batch will follow; ``event_names``, the names of the
+    event classes it reads (the runner does not even decode an event no model reads); and
+    ``applied_up_to(cursor)``, the last position the model holds (a model ahead of the
+    tracking row is recomputed rather than caught up).
     """
 
     @property
@@ -105,24 +86,6 @@ class ReadModel(Protocol):
     def table_names(self) -> Sequence[str]: ...
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
-
-
-@contextmanager
-def _collector_between_batches() -> Iterator[None]:
-    """Run Python's cyclic garbage collector between batches only, not during one.
-
-    A batch keeps thousands of decoded events alive at once; the collector would walk them
-    over and over to find nothing (they are freed by reference counting when the batch
-    ends), which took a seventh of a rebuild. The caller collects the young generations
-    every few batches, so memory stays bounded even if something made reference cycles.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @contextmanager
@@ -179,6 +142,16 @@ def _is_database_error(e: BaseException) -> bool:
     if isinstance(e, (sqlite3.Error, PersistenceError)):
         return True
     return type(e).__module__.startswith("psycopg")
+
+
+def _is_constraint_error(e: BaseException) -> bool:
+    """A primary key or other constraint refused a read model's row (SQLite or PostgreSQL)."""
+    seen: BaseException | None = e
+    while seen is not None:
+        if any(k.__name__ in ("IntegrityError", "UniqueViolation") for k in type(seen).__mro__):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Projections:
@@ -240,6 +213,7 @@ class Projections:
                     c.execute(f"DROP TABLE IF EXISTS {name}")
         c.execute("DELETE FROM ledger_tracking WHERE name LIKE 'read_models%'")
         c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
+        c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (AFRESH_NAME,))
         for statement in self._tables:
             c.execute(statement)
         self._afresh = True
@@ -248,10 +222,21 @@ class Projections:
     def create_tables(self) -> None:
         """Create the read-model tables, or start them afresh if another layout made them."""
         if self._tracked():
-            # The usual case: nothing to change, so no write lock to wait for (a reader can
-            # open the ledger while another process writes). The indexes too: a catch-up from
-            # the first event may have stopped before it made them.
-            self.db.script(self._tables + self._indexes)
+            # The usual case: nothing to change, so no write at all (a reader can open the
+            # ledger while another process writes, or rebuilds). What is missing is made, in a
+            # transaction that takes the write lock first (so it waits its turn): tables added
+            # by a newer version, or the indexes of a catch-up from the first event that
+            # stopped before it made them, but not while another process rebuilds (it makes
+            # them at its end; making them now would slow every row it inserts).
+            missing = self._missing()
+            if missing:
+                with self.db.transaction() as c:
+                    self._write_first(c)
+                    c.execute("SELECT 1 FROM ledger_tracking WHERE name=?", (AFRESH_NAME,))
+                    building = c.fetchone() is not None
+                    for statement in missing:
+                        if not (building and _is_index(statement)):
+                            c.execute(statement)
             return
         self.db.script([TRACKING_TABLE])
         with self.db.transaction() as c:
@@ -262,6 +247,27 @@ class Projections:
                 self._start_afresh(c)
         if not self._afresh:  # another process started them afresh meanwhile
             self.db.script(self._tables + self._indexes)
+
+    def _missing(self) -> list[str]:
+        """The statements of the tables and indexes that are not there (a read; no lock)."""
+        import re
+
+        with self.db.transaction(commit=False) as c:
+            if self.db.backend == "sqlite":
+                c.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")
+            else:
+                c.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                    "UNION SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                )
+            have = {str(r[0]).lower() for r in c.fetchall()}
+        named = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)
+        missing = []
+        for statement in self._tables + self._indexes:
+            m = named.match(statement)
+            if m is None or m.group(1).lower() not in have:
+                missing.append(statement)
+        return missing
 
     def _tracked(self) -> bool:
         """Whether the tracking row of this layout is there (a read; no lock)."""
@@ -301,7 +307,24 @@ class Projections:
         way, the next call (or the next opening of the ledger) carries on from where it stopped.
         """
         if not self._afresh:
-            return self._catch_up(progress, BATCH)
+            if not self.is_current() and self._ahead_of_tracking():
+                # The read models hold events their tracking row says are not applied yet
+                # (it was rewound): catching up would apply those again. Recompute instead.
+                return self.rebuild(progress)
+            try:
+                applied = self._catch_up(progress, BATCH)
+                if self._building() and self.is_current():
+                    # Another process started the read models afresh and stopped before the
+                    # end: this catch-up finished its work, so it makes the indexes.
+                    self._make_indexes(())
+                return applied
+            except Exception as e:
+                if not _is_constraint_error(e):
+                    raise
+                # The read models already hold rows of events their tracking row says are
+                # not applied (it was rewound or edited): they cannot be caught up, only
+                # recomputed, which is what a rebuild does. Never a dead end.
+                return self.rebuild(progress)
         setup: tuple[str, ...] = ()
         before = 0
         if self.db.backend == "sqlite" and REBUILD_CACHE_KIB:
@@ -311,13 +334,53 @@ class Projections:
             setup = (f"PRAGMA cache_size=-{int(REBUILD_CACHE_KIB)}",)
         try:
             applied = self._catch_up(progress, REBUILD_BATCH, setup, relaxed=self._relaxed_sync())
-            self.db.script([*setup, *self._indexes])
+            self._make_indexes(setup)
             self._afresh = False
         finally:
             if setup:
                 with self.db.transaction() as c:
                     c.execute(f"PRAGMA cache_size={before}")
         return applied
+
+    def _building(self) -> bool:
+        """Whether the read models are being filled from the first event (their indexes not made)."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT 1 FROM ledger_tracking WHERE name=?", (AFRESH_NAME,))
+            return c.fetchone() is not None
+
+    def _make_indexes(self, setup: Sequence[str]) -> None:
+        """Make the secondary indexes (after a fill from the first event) and say so."""
+        self.db.script([*setup, *self._indexes])
+        with self.db.transaction() as c:
+            c.execute("DELETE FROM ledger_tracking WHERE name=?", (AFRESH_NAME,))
+
+    def _write_first(self, c: Cursor) -> None:
+        """On SQLite, take the write lock with the transaction's first statement: a transaction
+        that reads first and writes later fails at once, without waiting, if another process
+        wrote in between (SQLITE_BUSY_SNAPSHOT); one that writes first waits its turn.
+        PostgreSQL waits for locks either way."""
+        if self.db.backend == "sqlite":
+            self._schema_lock(c)
+
+    def _ahead_of_tracking(self) -> bool:
+        """Whether a model holds an event past the tracking row (models that can tell have an
+        ``applied_up_to(cursor)``: the last position they hold, or None)."""
+        pg = self.db.backend == "postgresql"
+        # One snapshot for the tracking row and the models, as others commit meanwhile: on
+        # PostgreSQL a transaction (writing nothing) at REPEATABLE READ, on SQLite any one.
+        with self.db.transaction(commit=pg) as c:
+            if pg:
+                c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+            row = c.fetchone()
+            tracked = int(row[0]) if row else 0
+            for m in self.models:
+                upto = getattr(m, "applied_up_to", None)
+                if upto is not None:
+                    last = upto(c)
+                    if last is not None and last > tracked:
+                        return True
+        return False
 
     def _relaxed_sync(self) -> bool:
         """Whether a rebuild may write with ``synchronous`` lowered (SQLite in WAL mode)."""
@@ -373,7 +436,7 @@ class Projections:
         if self.is_current():
             return 0
         try:
-            with _collector_between_batches():
+            with collector_paused():  # collected between batches only (below)
                 n = batch
                 for done in itertools.count(1):
                     if n < batch:

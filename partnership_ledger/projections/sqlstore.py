@@ -21,7 +21,7 @@ from typing import Any, cast
 
 import attrs
 
-from ..domain.values import EXACT, Money, fiscal_year_of
+from ..domain.values import EXACT, Money
 from ..storage.db import Cursor, Db
 from . import facts as F
 from .facts import (
@@ -40,7 +40,6 @@ from .facts import (
     SubmissionFact,
     TargetFact,
     in_kind_row,
-    pledged_fact,
 )
 from .runner import AggregateInfo, Item
 
@@ -139,6 +138,12 @@ TABLES = (
     "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
     "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
+    # The same amounts by effective day, for "how things stood on a date" (--on): a balance
+    # on a day sums the rows of its partnership up to that day.
+    "CREATE TABLE IF NOT EXISTS rm_amounts (partnership TEXT NOT NULL, day TEXT NOT NULL, party TEXT NOT NULL, "
+    "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
+    "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
+    "PRIMARY KEY (partnership, day, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
 )
 TABLE_NAMES = (
     "rm_facts",
@@ -148,6 +153,7 @@ TABLE_NAMES = (
     "rm_submissions",
     "rm_contributions",
     "rm_buckets",
+    "rm_amounts",
 )
 
 
@@ -258,13 +264,10 @@ def _trim(cache: dict[Any, Any], size: int) -> None:
 PREFETCH_CHUNK = 500
 
 _add = EXACT.add
-_new_tuple: Any = tuple.__new__
 #: The names of the events whose fold reads their contribution (by the aggregate's key).
 _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
-_DELIVERED = "ResourceContribution.Delivered"
-_PLEDGED = "ResourceContribution.Pledged"
 
 
 class SqlFactStore:
@@ -304,6 +307,11 @@ class SqlFactStore:
         self._bucket_pairs: set[tuple[str, str]] = set()
         self._bucket_new: set[tuple[Any, ...]] = set()
         self._bucket_changed: set[tuple[Any, ...]] = set()
+        # The same for amounts by day: keyed by (*BucketKey, day text).
+        self._amounts: dict[tuple[Any, ...], list[Decimal]] = {}
+        self._amount_pairs: set[tuple[str, str]] = set()
+        self._amount_new: set[tuple[Any, ...]] = set()
+        self._amount_changed: set[tuple[Any, ...]] = set()
         #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
         #: slice of the same transaction, or the next batch of a catch-up that nothing came
         #: between); ``None`` once they may be stale.
@@ -322,11 +330,14 @@ class SqlFactStore:
         kept, self._kept = self._kept, None
         self._clear()
         if kept is not None:
-            self._facts, self._contributions, self._buckets, self._bucket_pairs = kept
+            self._facts, self._contributions, self._buckets, self._bucket_pairs = kept[:4]
+            self._amounts, self._amount_pairs = kept[4:]
             _trim(self._facts, self.CACHE_SIZE)
             _trim(self._contributions, self.CACHE_SIZE)
             if len(self._buckets) > self.CACHE_SIZE:  # all or nothing: see ``_bucket_pairs``
                 self._buckets, self._bucket_pairs = {}, set()
+            if len(self._amounts) > self.CACHE_SIZE:
+                self._amounts, self._amount_pairs = {}, set()
         self._c = c
 
     def release(self) -> None:
@@ -354,6 +365,10 @@ class SqlFactStore:
         self._bucket_pairs = set()
         self._bucket_new.clear()
         self._bucket_changed.clear()
+        self._amounts = {}
+        self._amount_pairs = set()
+        self._amount_new.clear()
+        self._amount_changed.clear()
 
     def flush(self) -> None:
         c = self._cursor_or_none()
@@ -377,6 +392,52 @@ class SqlFactStore:
             c.executemany("INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", contributions)
         if amounts:
             c.executemany("UPDATE rm_contributions SET delivered=?, withdrawn=? WHERE key=?", amounts)
+        self._settle(c)
+        inserts, updates = [], []
+        buckets, fresh = self._buckets, self._bucket_new
+        for key in self._bucket_changed:
+            p, w, d = buckets[key]
+            if key in fresh:
+                inserts.append((*key, str(p), str(w), str(d)))
+            else:
+                updates.append((str(p), str(w), str(d), *key))
+        if inserts:
+            c.executemany("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", inserts)
+        if updates:
+            c.executemany(
+                "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
+                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                updates,
+            )
+        day_inserts: list[tuple[Any, ...]] = []
+        day_updates: list[tuple[Any, ...]] = []
+        by_day, new_days = self._amounts, self._amount_new
+        for key in self._amount_changed:
+            p, w, d = by_day[key]
+            if key in new_days:
+                day_inserts.append((key[0], key[6], *key[1:6], str(p), str(w), str(d)))
+            else:
+                day_updates.append((str(p), str(w), str(d), key[0], key[6], *key[1:6]))
+        if day_inserts:
+            c.executemany("INSERT INTO rm_amounts VALUES (?,?,?,?,?,?,?,?,?,?)", day_inserts)
+        if day_updates:
+            c.executemany(
+                "UPDATE rm_amounts SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND day=? AND "
+                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                day_updates,
+            )
+        # Outside a batch the store reads straight from the database, which other processes
+        # may change: nothing cached may outlive the batch's transaction. The caches are put
+        # aside (now equal to the tables) for the next slice of this same transaction, which
+        # only the projection runner can tell (it calls :meth:`resume` rather than begin).
+        kept = (self._facts, self._contributions, self._buckets, self._bucket_pairs, self._amounts, self._amount_pairs)
+        self._clear()
+        self._kept = kept
+        self._c = None
+
+    def _settle(self, c: Cursor) -> None:
+        """Write the rows appended in this batch so far (spells and their ends, decisions,
+        measurements, submissions): at the end of a batch, and before a void removes one."""
         # Ends first, and only of the spells stored before this batch: the batch's own new
         # spells already carry their ends, and a party that left and joined again within
         # the batch has an open new spell that must stay open.
@@ -394,7 +455,8 @@ class SqlFactStore:
         # position instead, and only ever appended.
         for spell in self._new_spells:
             c.execute(
-                "INSERT INTO rm_spells VALUES (?, (SELECT COUNT(*) FROM rm_spells WHERE partnership = ?), ?)",
+                "INSERT INTO rm_spells VALUES (?, (SELECT COALESCE(MAX(seq) + 1, 0) FROM rm_spells "
+                "WHERE partnership = ?), ?)",
                 (spell.partnership, spell.partnership, dumps(spell)),
             )
         if self._new_decisions:
@@ -412,30 +474,11 @@ class SqlFactStore:
                 "INSERT INTO rm_submissions VALUES (?,?,?,?,?,?,?,?,?)",
                 [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
-        inserts, updates = [], []
-        buckets, fresh = self._buckets, self._bucket_new
-        for key in self._bucket_changed:
-            p, w, d = buckets[key]
-            if key in fresh:
-                inserts.append((*key, str(p), str(w), str(d)))
-            else:
-                updates.append((str(p), str(w), str(d), *key))
-        if inserts:
-            c.executemany("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", inserts)
-        if updates:
-            c.executemany(
-                "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
-                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                updates,
-            )
-        # Outside a batch the store reads straight from the database, which other processes
-        # may change: nothing cached may outlive the batch's transaction. The caches are put
-        # aside (now equal to the tables) for the next slice of this same transaction, which
-        # only the projection runner can tell (it calls :meth:`resume` rather than begin).
-        kept = (self._facts, self._contributions, self._buckets, self._bucket_pairs)
-        self._clear()
-        self._kept = kept
-        self._c = None
+        self._new_spells.clear()
+        self._ended.clear()
+        self._new_decisions.clear()
+        self._new_measurements.clear()
+        self._new_submissions.clear()
 
     def _cursor_or_none(self) -> Cursor | None:
         return self._c
@@ -666,13 +709,13 @@ class SqlFactStore:
                 pair,
             )
             for fy, kind, instrument, currency, p, w, d in rows:
-                found: BucketKey = _new_tuple(BucketKey, (*pair, fy, kind, instrument, currency))
+                found = BucketKey(*pair, fy, kind, instrument, currency)
                 if found not in buckets:  # else changed in this batch: the cache is newer
                     buckets[found] = [Decimal(p), Decimal(w), Decimal(d)]
             self._bucket_pairs.add(pair)
         slot = buckets.get(key)
         if slot is None:
-            made: BucketKey = _new_tuple(BucketKey, tuple(key))
+            made = BucketKey(*key)
             rows = []
             if self._c is None:  # outside a batch (nothing cached): this one bucket
                 rows = self._read(
@@ -711,6 +754,117 @@ class SqlFactStore:
                 found[cast(BucketKey, key)] = Bucket(p, w, d)
         return list(found.items())
 
+    # -- amounts by effective day -------------------------------------------------------------
+    def _amount_slot(self, key: tuple[Any, ...]) -> list[Decimal]:
+        """As :meth:`_bucket_slot`, for a row of ``rm_amounts`` (key: the bucket's, then the day)."""
+        pair = (key[0], key[1])
+        amounts = self._amounts
+        if self._c is not None and pair not in self._amount_pairs:
+            rows = self._read(
+                "SELECT fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered FROM rm_amounts "
+                "WHERE partnership=? AND party=?",
+                pair,
+            )
+            for fy, kind, instrument, currency, day, p, w, d in rows:
+                found = (*pair, fy, kind, instrument, currency, day)
+                if found not in amounts:  # else changed in this batch: the cache is newer
+                    amounts[found] = [Decimal(p), Decimal(w), Decimal(d)]
+            self._amount_pairs.add(pair)
+        slot = amounts.get(key)
+        if slot is None:
+            rows = []
+            if self._c is None:
+                rows = self._read(
+                    "SELECT pledged, withdrawn, delivered FROM rm_amounts WHERE partnership=? AND day=? AND "
+                    "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
+                    (key[0], key[6], *key[1:6]),
+                )
+            if rows:
+                slot = amounts[key] = [Decimal(rows[0][0]), Decimal(rows[0][1]), Decimal(rows[0][2])]
+            else:
+                slot = amounts[key] = [ZERO, ZERO, ZERO]
+                self._amount_new.add(key)
+        return slot
+
+    def add_amount(self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
+        ident = (*key, iso_day(day))
+        slot = self._amounts.get(ident)
+        if slot is None:
+            slot = self._amount_slot(ident)
+        slot[0] = _add(slot[0], pledged)
+        slot[1] = _add(slot[1], withdrawn)
+        slot[2] = _add(slot[2], delivered)
+        self._amount_changed.add(ident)
+
+    def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
+        """The buckets of ``partnership`` counting only what took effect up to ``day``: the rows
+        of ``rm_amounts`` up to that day (one range of its primary key), summed exactly.
+
+        Most rows hold one amount (a pledge's, a delivery's) and zeros: only the amounts that
+        are not zero are read into Decimals and added (a partnership of a large ledger has
+        thousands of rows; the balance on a day reads them all once).
+        """
+        text = iso_day(day)
+        rows = self._read(
+            "SELECT party, fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered "
+            "FROM rm_amounts WHERE partnership=? AND day<=?",
+            (partnership, text),
+        )
+        pending = [(k, v) for k, v in self._amounts.items() if k[0] == partnership and k[6] <= text]
+        if pending:  # inside a batch: what it changed is newer than the table
+            newer = {k[1:] for k, _ in pending}
+            rows = [r for r in rows if tuple(r[:6]) not in newer]
+            rows += [(*k[1:], str(p), str(w), str(d)) for k, (p, w, d) in pending]
+        sums: dict[tuple[Any, ...], list[Decimal]] = {}
+        zero = "0"
+        for party, fy, kind, instrument, currency, _, p, w, v in rows:
+            ident = (party, fy, kind, instrument, currency)
+            slot = sums.get(ident)
+            if slot is None:
+                slot = sums[ident] = [ZERO, ZERO, ZERO]
+            if p != zero:
+                slot[0] = _add(slot[0], Decimal(p))
+            if w != zero:
+                slot[1] = _add(slot[1], Decimal(w))
+            if v != zero:
+                slot[2] = _add(slot[2], Decimal(v))
+        return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in sums.items()]
+
+    # -- voids: rare, so written straight to the tables (after what the batch appended) ------
+    def _now(self) -> Cursor:
+        c = self._c
+        assert c is not None, "a void is folded inside a batch"
+        self._settle(c)
+        return c
+
+    def remove_decision(self, partnership: str, key: str) -> None:
+        self._now().execute("DELETE FROM rm_decisions WHERE partnership=? AND key=?", (partnership, key))
+
+    def _spell_rows(self, c: Cursor, partnership: str) -> list[tuple[Any, ...]]:
+        c.execute("SELECT seq, body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,))
+        return c.fetchall()
+
+    def remove_spell(self, partnership: str, index: int) -> None:
+        c = self._now()
+        seq, _ = self._spell_rows(c, partnership)[index]
+        c.execute("DELETE FROM rm_spells WHERE partnership=? AND seq=?", (partnership, seq))
+
+    def reopen_spell(self, partnership: str, index: int) -> None:
+        c = self._now()
+        seq, body = self._spell_rows(c, partnership)[index]
+        spell = attrs.evolve(loads(body), left=None)
+        c.execute("UPDATE rm_spells SET body=? WHERE partnership=? AND seq=?", (dumps(spell), partnership, seq))
+
+    def remove_measurement(self, target: str, index: int) -> None:
+        c = self._now()
+        c.execute("SELECT seq FROM rm_measurements WHERE target=? ORDER BY seq", (target,))
+        seq = c.fetchall()[index][0]
+        c.execute("DELETE FROM rm_measurements WHERE target=? AND seq=?", (target, seq))
+
+    def remove_submission(self, evaluation: str, evaluator: str) -> None:
+        c = self._now()
+        c.execute("DELETE FROM rm_submissions WHERE evaluation=? AND evaluator=?", (evaluation, evaluator))
+
 
 class FactsModel:
     """Adapts the fold and the SQL store to the projection runner."""
@@ -748,49 +902,8 @@ class FactsModel:
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
         store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
-        contributions, buckets = store._contributions, store._buckets
-        changed, changed_buckets, slot_of = (
-            store._changed_contributions.add,
-            store._bucket_changed.add,
-            store._bucket_slot,
-        )
-        new_contributions = store._new_contributions.add
         for position, event, info, _ in items:
             name = type(event).__qualname__
-            if name == _PLEDGED:
-                # The same inline: ``facts._pledged`` (the contribution stored, its amount
-                # counted in the bucket of its fiscal year).
-                fact = pledged_fact(store, event)
-                key = fact[0]
-                if contributions.get(key) is None:  # not in the table: new (as put_contribution)
-                    new_contributions(key)
-                contributions[key] = fact
-                changed(key)
-                bucket = (fact[1], fact[2], fact[6], fact[4], fact[5] or "", fact[8])
-                slot = buckets.get(bucket)
-                if slot is None:
-                    slot = slot_of(bucket)
-                slot[0] = _add(slot[0], fact[9])
-                changed_buckets(bucket)
-                continue
-            if name == _DELIVERED:
-                # The fold's most frequent event, inline: what ``facts._delivered`` does (the
-                # delivered amount added to the contribution and to its bucket of the fiscal
-                # year of the delivery), on the caches directly.
-                key = info.key
-                stored = contributions.get(key)
-                if stored is not None:
-                    fact = stored
-                    amount = event.value.amount
-                    contributions[key] = _new_tuple(ContributionFact, (*fact[:10], _add(fact[10], amount), *fact[11:]))
-                    changed(key)
-                    bucket = (fact[1], fact[2], fiscal_year_of(event.on, fact[7]), fact[4], fact[5] or "", fact[8])
-                    slot = buckets.get(bucket)
-                    if slot is None:
-                        slot = slot_of(bucket)
-                    slot[2] = _add(slot[2], amount)
-                    changed_buckets(bucket)
-                    continue
             fold = folds.get(name)
             if fold is not None:  # else derived bookkeeping
                 store.position = position

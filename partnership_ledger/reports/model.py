@@ -46,8 +46,11 @@ def build_report(
     decisions_shown: int = DECISIONS_SHOWN,
     comments_shown: int = COMMENTS_SHOWN,
     integrity: Mapping[str, Any] | None = None,
+    on: date | str | None = None,
 ) -> dict[str, Any]:
     """The report on ``partnership`` as plain data (see the module docstring).
+
+    ``on``: the indicators as things stood on that date, by the dates things happened.
 
     ``include_children`` adds the sub-partnerships' contributions, decisions, targets and
     evaluations to the indicators. ``verify`` walks the whole hash chain before the report
@@ -60,13 +63,19 @@ def build_report(
     # The indicator queries that ``ledger.burden_balance``, ``voice``, ``target_progress`` and
     # ``evaluation_summary`` run, over one store that reads each fact once for the report
     # (a large partnership's thousands of decisions are otherwise decoded several times).
-    store = _ReadOnce(ledger.facts)
+    store: Any = _ReadOnce(ledger.facts)
+    if on is not None:
+        from ..indicator_queries import parse_on
+        from ..projections.on_date import OnDate
+
+        store = OnDate(store, parse_on(on))
     view = partnership_view(ledger, partnership, store)
     children = ledger.children(partnership) if include_children else []
     child_views = [partnership_view(ledger, k, store) for k in ledger.children(partnership)]
     scope_views = [view, *(v for v in child_views if v["key"] in children)]
 
-    now = {"as_of": None}  # what the ledger's own query methods add for the present state
+    # what the ledger's own query methods add for the present state
+    now = {"as_of": None, "on": None if on is None else str(on)}
     balance = queries.burden_balance(store, partnership, children=children) | now
     voice = queries.voice(store, partnership, children=children) | now
     targets = queries.target_progress(store, partnership, children=children) | now
@@ -131,9 +140,34 @@ def build_report(
         "targets": _targets(ledger, targets),
         "evaluations": [_evaluation(e, comments_shown) for e in evaluations["evaluations"]],
         "integrity": dict(integrity) if integrity is not None else integrity_section(ledger, verify),
+        "corrections": corrections_section(ledger, [v["key"] for v in scope_views], parties),
     }
     model["party_names"] = names.table()
     return model
+
+
+def corrections_section(
+    ledger: PartnershipLedger, partnerships: list[str], parties: Iterable[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The corrections made after the fact (residents should see that figures were revised):
+    ``count`` and ``items``, oldest first, each with ``op`` (what kind), ``summary`` (what),
+    ``reason`` (why), ``recorded_at`` (when recorded), ``effective`` (from when it counts),
+    ``corrects`` (the op id of what it voids or re-dates, if one) and ``op_id``. Those of the
+    partnerships in scope and the amendments of their parties."""
+    members = sorted({str(p.get("party")) for p in parties if p.get("party")})
+    where = [f"partnership IN ({','.join('?' * len(partnerships))})"]
+    params: list[Any] = list(partnerships)
+    if members:
+        where.append(f"(kind = 'party' AND key IN ({','.join('?' * len(members))}))")
+        params += members
+    names = ("op_id", "op", "summary", "reason", "recorded_at", "effective", "corrects", "kind", "key", "partnership")
+    with ledger.db.transaction(commit=False) as c:
+        c.execute(
+            f"SELECT {', '.join(names)} FROM rm_corrections WHERE {' OR '.join(where)} ORDER BY position",
+            params,
+        )
+        items = [dict(zip(names, row, strict=True)) for row in c.fetchall()]
+    return {"count": len(items), "items": items}
 
 
 class _ReadOnce:

@@ -116,6 +116,7 @@ class Presenter:
             "timeline": self.timeline(),
             "targets": self.targets(),
             "evaluations": self.evaluations(),
+            "corrections": self.corrections(),
             "integrity": self.integrity(),
             "scope": self.scope(),
         }
@@ -616,6 +617,18 @@ class Presenter:
             rows.append([self.f.date(e["on"]), text])
         return Table(self._("Agreements, signatures and amendments"), [self._("Date"), self._("What happened")], rows)
 
+    def corrections(self) -> Table:
+        """The corrections made after the fact: when recorded, what, why (a minimal table)."""
+        rows = [
+            [self.f.date(date_of(c["recorded_at"])), c["summary"], c["reason"] or ""]
+            for c in self.m.get("corrections", {}).get("items", [])
+        ]
+        return Table(
+            self._("Corrections made after the fact"),
+            [self._("Recorded on"), self._("What was corrected"), self._("Why")],
+            rows,
+        )
+
     # -- targets ------------------------------------------------------------------------------
     def targets(self) -> list[dict[str, Any]]:
         out = []
@@ -812,6 +825,12 @@ class Presenter:
             "checkpoint": i["checkpoint"],
             "command": i["verify_command"],
         }
+
+
+def date_of(recorded_at: str) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(recorded_at[:10])
 
 
 def present(

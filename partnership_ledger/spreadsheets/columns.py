@@ -82,8 +82,7 @@ class SheetColumn:
 
 
 def _enum_choices(parser: Callable[[Any], Any]) -> tuple[str, ...] | None:
-    members = journal._ENUM_MEMBERS.get(parser)
-    return tuple(members) if members is not None else None
+    return journal.ENUM_CHOICES.get(parser)
 
 
 _DECIMALS = {"decimal", "non_negative", "weight"}

@@ -16,12 +16,10 @@ new.
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -407,7 +405,7 @@ def read_operations_located(
     found = sheet_format(str(path), fmt)
     if found is None:
         raise JournalError([JournalProblem("is not a spreadsheet (.xlsx or .csv)", rule="format")], name)
-    with _gc_paused(), open_sheets(Path(path), found, name) as sheets:
+    with open_sheets(Path(path), found, name) as sheets:
         rows, problems = read_sheets(sheets, name)
         validator = journal.Validator()
         ops = [op for op in map(validator.add, rows.raws) if op is not None]
@@ -433,24 +431,6 @@ def _in_sheet_order(problems: list[JournalProblem]) -> list[JournalProblem]:
         return (sheets[p.sheet], p.row or 0, len(column), column)
 
     return sorted(problems, key=key)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a workbook is read into operations.
-
-    Reading makes hundreds of thousands of objects that all live on (rows, operations); the
-    collector would walk them again and again to find next to no garbage (about a sixth of
-    reading 40,000 rows). Reference counting still frees memory meanwhile. The same pause as
-    :meth:`PartnershipLedger.import_journal`'s.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- opening files --------------------------------------------------------------------------

@@ -78,9 +78,12 @@ def check_cipher(path: str | os.PathLike[str], key: str | None = None) -> None:
     if not p.is_file() or p.stat().st_size == 0:
         return
     try:
-        con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
+        from .sqlite import read_only_uri
+
+        con = sqlite3.connect(read_only_uri(p), uri=True)
         try:
-            row = con.execute("SELECT state FROM stored_events ORDER BY rowid LIMIT 1").fetchone()
+            # The first chained event (positions start at 1; a row before it is tampering).
+            row = con.execute("SELECT state FROM stored_events WHERE rowid > 0 ORDER BY rowid LIMIT 1").fetchone()
         finally:
             con.close()
     except sqlite3.Error:

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 from ..errors import StorageError
 from ..integrity import GENESIS, link_hash
 from .db import Cursor, Db
+from .sqlite import chain_enabled, refuse_unchained
 
 try:
     import psycopg
@@ -48,11 +49,6 @@ INDEX_TABLES = (
 #: The advisory lock that makes processes opening one new ledger at once create its tables in
 #: turn (concurrent ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE`` can fail otherwise).
 SCHEMA_LOCK = 0x504C_4C45_4447_4552
-
-
-def chain_enabled() -> bool:
-    # Only the benchmark turns the chain off, to measure what it costs.
-    return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
 
 
 # -- locations -----------------------------------------------------------------------------
@@ -248,7 +244,12 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             ) from None
         # We still hold the EXCLUSIVE lock on the events table taken before the insert, and
         # every writer takes it before writing links: the head read here is the true head.
-        if chain_enabled():
+        chained = chain_enabled()
+        if not chained:
+            curs.execute("SELECT EXISTS (SELECT 1 FROM ledger_chain) AS has_links")
+            found = curs.fetchone()
+            refuse_unchained(bool(found and found["has_links"]))
+        if chained:
             curs.execute(
                 "SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1",
                 prepare=True,

@@ -44,8 +44,24 @@ _first = itemgetter(0)
 
 
 def chain_enabled() -> bool:
-    # Only the benchmark turns the chain off, to measure what it costs.
+    """Whether events are chained (always, but for ``PARTNERSHIP_LEDGER_CHAIN=off``).
+
+    Only the benchmark turns the chain off, to measure what it costs, and only on a new
+    ledger (see :func:`refuse_unchained`): events written without links on a chained ledger
+    would make ``verify`` report tampering forever.
+    """
     return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
+
+
+def refuse_unchained(has_links: bool) -> None:
+    """Refuse ``PARTNERSHIP_LEDGER_CHAIN=off`` on a ledger that already has a hash chain."""
+    if has_links:
+        from ..errors import StorageError
+
+        raise StorageError(
+            "PARTNERSHIP_LEDGER_CHAIN=off would record events outside this ledger's hash chain, which "
+            "verify would then report as tampering for good: unset it (it is for benchmarks on new ledgers)"
+        )
 
 
 def max_page_count() -> int | None:
@@ -72,7 +88,7 @@ class LedgerSQLiteConnectionPool(SQLiteConnectionPool):
                 check_same_thread=False,
                 isolation_level=None,  # autocommit: transactions are begun explicitly
                 cached_statements=STATEMENT_CACHE,
-                timeout=self.lock_timeout or SQLITE3_DEFAULT_LOCK_TIMEOUT,
+                timeout=self.lock_timeout if self.lock_timeout is not None else SQLITE3_DEFAULT_LOCK_TIMEOUT,
             )
         except (sqlite3.Error, TypeError) as e:
             raise InterfaceError(e) from e
@@ -99,6 +115,16 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
     A repeated operation id or key violates a primary key, so the whole transaction rolls
     back: concurrent imports of one file cannot both record it.
     """
+
+    def __init__(self, datastore: Any, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name)
+        # An aggregate's events are read by its id: only rows the hash chain covers (positions
+        # from 1) and of the storage types the recorder writes, the same rows verify checks.
+        # Any other row is tampering (verify says so) and is never read.
+        self.select_events_statement = (
+            f"SELECT * FROM {self.events_table_name} WHERE originator_id=? AND rowid > 0 "
+            "AND typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob' "
+        )
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), *INDEX_TABLES]
@@ -159,8 +185,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         ]
         # The INSERTs below take SQLite's write lock, so the chain head read afterwards
         # is the true head: no other writer can append between the read and our links.
+        chained = chain_enabled()
+        if not chained:
+            c.execute("SELECT EXISTS (SELECT 1 FROM ledger_chain)")
+            refuse_unchained(bool(c.fetchone()[0]))
         positions = self._insert_rows(c, rows)
-        if chain_enabled():
+        if chained:
             c.execute("SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
             row = c.fetchone()
             prev_position, prev_hash = (row[0], bytes(row[1])) if row else (0, GENESIS)
@@ -201,11 +231,42 @@ class LedgerSQLiteFactory(SQLiteFactory):
         old.close()
 
 
+def sqlite_uri(path: str | os.PathLike[str], **params: str) -> str:
+    """An SQLite ``file:`` URI naming exactly the file at ``path`` (``#``, ``?`` and ``%`` in
+    a file name are part of the name, not of the URI), with query ``params`` (``mode=ro``)."""
+    from urllib.parse import quote, urlencode
+
+    absolute = os.path.abspath(os.fspath(path))
+    query = ("?" + urlencode(params)) if params else ""
+    return "file:" + quote(absolute, safe="/") + query
+
+
+def read_only_uri(path: str | os.PathLike[str]) -> str:
+    """The URI that opens the ledger file at ``path`` for reading only, changing nothing.
+
+    ``mode=ro`` when SQLite can keep its shared-memory index beside the file; in a folder
+    it cannot write (a read-only medium) and with no write-ahead log waiting to be copied
+    into the file, ``immutable=1``: the file is then all there is to read.
+    """
+    p = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(p))
+    wal = p + "-wal"
+    if os.access(folder, os.W_OK) or (os.path.exists(wal) and os.path.getsize(wal) > 0):
+        return sqlite_uri(p, mode="ro")
+    return sqlite_uri(p, immutable="1")
+
+
+def is_writable(path: str | os.PathLike[str]) -> bool:
+    """Whether the ledger file at ``path`` (an existing one) can be written where it lies."""
+    p = os.fspath(path)
+    return os.access(p, os.W_OK) and os.access(os.path.dirname(os.path.abspath(p)), os.W_OK)
+
+
 class _FileStore:
     """Just enough of eventsourcing's datastore for :class:`Db` over a plain connection."""
 
     def __init__(self, path: str | os.PathLike[str], readonly: bool) -> None:
-        uri = f"file:{os.fspath(path)}" + ("?mode=ro" if readonly else "")
+        uri = read_only_uri(path) if readonly else sqlite_uri(path)
         self.connection = sqlite3.connect(uri, uri=True, isolation_level=None)
 
     @contextmanager

@@ -43,7 +43,7 @@ AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 #: Height targets at 360 px (CSS px); the others are recorded in the test's output.
 HEIGHT_TARGETS = {"ja/puppet-tour.html": 8_000, "en/puppet-tour.html": 9_000}
 HEIGHT_LIMIT = 16_000  # no page of the demo site may be longer than this at 360 px
-MAX_PDF_PAGES = 8
+MAX_PDF_PAGES = 9  # 8, and a page for the corrections made after the fact (issue 15)
 
 
 def need(what: str, ok: bool, install: str) -> None:
@@ -234,7 +234,7 @@ def test_the_japanese_pdf_reads_in_japanese(puppet_pdf: Path) -> None:
     ):
         assert ja(heading) in text
     assert "円" in text
-    assert "7,209万円" in text  # an amount in a sentence
+    assert "7,179万円" in text  # an amount in a sentence
     assert "2008年度（平成20年度）" in text
 
 

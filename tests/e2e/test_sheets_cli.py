@@ -262,6 +262,7 @@ def test_csv_and_xlsx_outputs_neutralise_formulas_but_keep_negative_numbers(tmp_
     export = tmp_path / "e.xlsx"
     invoke(["export", "--format", "xlsx", "-o", str(export)], db=db)
     book = load_workbook(export)
-    reason = book["correct_contribution"]["D2"]
+    sheet = book["correct_contribution"]
+    reason = sheet.cell(row=2, column=[c.value for c in sheet[1]].index("reason") + 1)
     assert reason.value == "=1+1"
     assert reason.data_type == "s"
