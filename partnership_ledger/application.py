@@ -105,7 +105,18 @@ def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
         **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
         "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
+        **_memory_read_models(),
     }
+
+
+def _memory_read_models() -> dict[str, str]:
+    """With a cipher key the read models (names, titles, amounts...) are kept in memory, out
+    of the file: rebuilt from the events at each open (docs/privacy.md)."""
+    if cipher_key() is None:
+        return {}
+    from .storage.sqlite import ENV_MEMORY_READ_MODELS, memory_read_models_uri
+
+    return {ENV_MEMORY_READ_MODELS: memory_read_models_uri()}
 
 
 def _check_sqlite_location(path: str, create: bool) -> None:
@@ -174,6 +185,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             else:
                 self.db = Db(datastore, events_table)
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
+                self._keep_memory_read_models()
             self.backend = self.db.backend
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
@@ -194,16 +206,20 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                             (FORMAT_VERSION,),
                         )
                 self.projections.create_tables()
+                self._init_privacy()
                 self._refuse_rows_outside_the_chain()
+            if self.readonly and self.db.memory_schema is not None:
+                self.projections.create_tables()  # in memory: opening to read writes nothing to the file
             self.read_model_error: str | None = None
             mode = self.env.get(ENV_READ_MODELS) or "inline"
             if mode not in ("inline", "follow"):
                 raise StorageError(f"{ENV_READ_MODELS} must be inline or follow, not {mode!r}")
             # "follow": a `partnership-ledger follow` process keeps the read models up to date,
             # so neither opening nor recording waits for them.
-            self.read_models_inline = mode == "inline"
+            # Read models in memory (an encrypted ledger) are this process's own: always inline.
+            self.read_models_inline = mode == "inline" or self.db.memory_schema is not None
             try:
-                if self.read_models_inline and not self.readonly:
+                if self.read_models_inline and (not self.readonly or self.db.memory_schema is not None):
                     self.catch_up()
             except PersistenceError as e:
                 if _reason(e) != "the disk is full":
@@ -229,6 +245,130 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
                 "chain; it is not read (see 'partnership-ledger verify')"
             )
+
+    def _keep_memory_read_models(self) -> None:
+        """Read models in memory (a cipher key is set): a connection that keeps the shared
+        in-memory database alive as long as the ledger is open, and no read model left in
+        the file (an encrypted ledger made before kept them there: they are dropped, their
+        pages overwritten with zeros)."""
+        from .storage.sqlite import ENV_MEMORY_READ_MODELS, MEMORY_SCHEMA
+
+        uri = self.env.get(ENV_MEMORY_READ_MODELS)
+        if not uri:
+            return
+        self._memory_keeper: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self.db.memory_schema = MEMORY_SCHEMA
+        if self.env.get(ENV_READONLY) == "1":
+            return
+        with self.db.transaction() as c:
+            c.execute(
+                "SELECT name FROM main.sqlite_master WHERE type='table' "
+                "AND (name LIKE 'rm\\_%' ESCAPE '\\' OR name = 'ledger_tracking')"
+            )
+            left = [str(r[0]) for r in c.fetchall()]
+            if left:
+                c.execute("PRAGMA secure_delete=ON")
+                for name in left:
+                    c.execute(f'DROP TABLE main."{name}"')
+        if left:
+            self._after_erasure()
+
+    def close(self) -> None:
+        super().close()
+        keeper = getattr(self, "_memory_keeper", None)
+        if keeper is not None:
+            keeper.close()
+            self._memory_keeper = None
+
+    def _init_privacy(self) -> None:
+        """The key tables; a ledger with no events yet commits private fields (chain format 2)."""
+        from .privacy.vault import init_tables
+
+        col, table = self.db.position_col, self.db.events_table
+        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT {col} FROM {table} LIMIT 1")
+            empty = c.fetchone() is None
+        init_tables(self.db, new_ledger=empty)
+
+    @property
+    def chain_format(self) -> str:
+        """``2``: private fields enter the chain as salted commitments (docs/privacy.md);
+        ``1``: a ledger written before, whose events hold every value as given."""
+        from .privacy.vault import chain_format
+
+        return chain_format(self.db)
+
+    def vault(self, *, recording: bool = False) -> Any:
+        """The ledger's key table (privacy.vault.Vault). To record (``recording``): None for
+        a chain format 1 ledger, whose events hold private fields as given. To read: always
+        (a value is read back because it is a commitment, whatever the format row says)."""
+        from .privacy.vault import Vault, vault_secrets
+
+        if recording and self.chain_format != "2":
+            return None
+        master, pepper = vault_secrets(self.db, cipher_key())
+        return Vault(self.db, master, pepper)
+
+    def check_key_table(self) -> str | None:
+        """None if the key table (private values, outside the chain) agrees with the chain;
+        else the first disagreement in a sentence (tampering). See privacy.vault."""
+        from .privacy.vault import check_key_table, vault_secrets
+
+        master, pepper = vault_secrets(self.db, cipher_key())
+        return check_key_table(self.db, master, pepper, self.mapper)
+
+    def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """``view`` (of show) with private values read from the key table, or marked erased."""
+        from .privacy.registry import ERASED_TEXT, is_commitment
+
+        vault = self.vault() if view.get("kind") == "evaluation" else None
+        if vault is None:
+            return view
+        for s in view.get("submissions", []):
+            for name in ("evaluator", "comment"):
+                value = s.get(name)
+                if is_commitment(value):
+                    s[name] = vault.reveal(value) or (ERASED_TEXT if name == "comment" else None)
+        return view
+
+    def erase_subject(
+        self,
+        evaluator: str,
+        reason: str,
+        on: date | str,
+        *,
+        by: str | None = None,
+        note: str | None = None,
+        op_id: str | None = None,
+    ) -> RecordResult:
+        """Erase what the ledger holds of a resident (crypto-shredding; docs/privacy.md)."""
+        return self._command("erase_subject", op_id, evaluator=evaluator, reason=reason, on=on, by=by, note=note)
+
+    def _after_erasure(self) -> None:
+        """Leave no copy of erased rows in the file: the write-ahead log copied into the
+        database (whose freed cells ``secure_delete`` zeroed) and truncated to nothing; on
+        PostgreSQL the key tables rewritten without them."""
+        if self.db.backend != "sqlite":
+            # PostgreSQL keeps deleted rows in the table's pages until they are rewritten:
+            # VACUUM (FULL) writes the two key tables afresh, without them (docs/privacy.md).
+            from .storage.postgres import connect_directly
+
+            conn = connect_directly(self.db.datastore)
+            try:
+                conn.execute("VACUUM (FULL) ledger_subjects, ledger_private")
+            finally:
+                conn.close()
+            return
+        path = self.env.get(ENV_PATH)
+        if not path:
+            return
+        from .storage.sqlite import sqlite_uri
+
+        con = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
 
     @staticmethod
     def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
@@ -535,6 +675,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         still read so that the error lists every problem; the transaction then rolls back.
         """
         uow = UnitOfWork(self._loader, self._kind_of_key, self._cache.take, self._origin_of_op, self._pledges_of)
+        uow.vault = self.vault(recording=True)
         count = applied = 0
         seen: int | None = None
         refused: tuple[DomainError, Operation] | None = None
@@ -549,6 +690,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                     seen = position
                     self._sync_cache(seen)
                 uow.prefetch(kinds)
+                if uow.vault is not None:
+                    uow.vault.prefetch(chunk)
                 for op in chunk:
                     if op.meta.op_id in done:
                         continue
@@ -587,6 +730,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         )
         if dry_run:
             return result
+        if uow.vault is not None and uow.vault.erased_any:
+            self._after_erasure()
         # Committed: what the batch loaded and changed is now the stored state. If nothing else
         # was recorded between our first read and our write, every aggregate kept is current.
         current = writer.first_position is None or writer.first_position == (seen or 0) + 1
@@ -1187,7 +1332,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         ``on``: as things stood on that date, by the dates things happened. Both compose.
         """
         aggregate = self.aggregate(key) if as_of is None else self._aggregate_as_of(key, as_of)
-        view = aggregate_view(aggregate)
+        view = self.reveal_view(aggregate_view(aggregate))
         return view if on is None else view_on(view, aggregate, parse_on(on))
 
     def _aggregate_as_of(self, key: str, as_of: datetime | date | str) -> LedgerAggregate:
@@ -1358,6 +1503,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         ``progress``, if given, is called with 1 for each stored event read.
         """
         keys: dict[uuid.UUID, str] = {}
+        vault = self.vault()
         for _, event in self.stored_events():
             if progress is not None:
                 progress(1)
@@ -1365,6 +1511,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             if event.originator_version == 1 and isinstance(key, str):
                 keys[event.originator_id] = key
             op = event_to_operation(event, keys.get(event.originator_id, ""))
+            if op is not None and vault is not None:
+                from .privacy.public import reveal_operation
+
+                op = reveal_operation(op, vault)
             if op is not None:
                 yield to_json_value(op)
 
@@ -1651,7 +1801,8 @@ class _SliceWriter:
             def project(c: Any, positions: Sequence[int]) -> None:
                 applied.append(ledger.projections.apply_recorded(c, list(zip(positions, events, strict=True))))
 
-        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project)
+        private = uow.vault.writer() if uow.vault is not None else None
+        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project, private=private)
         self.projected = self.projected and applied == [True]
         if self.first_position is None:
             self.first_position = positions[0]

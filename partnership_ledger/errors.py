@@ -98,6 +98,12 @@ class EvaluationError(DomainError):
     kind = "evaluation_invalid"
 
 
+class ErasureError(DomainError):
+    """An erasure that cannot be done (nothing to erase, or history written before privacy)."""
+
+    kind = "erasure_invalid"
+
+
 class EvaluationClosed(DomainError):
     kind = "evaluation_closed"
 

@@ -28,6 +28,7 @@ from .errors import (
     CorrectionRefused,
     CycleError,
     DateOrderError,
+    ErasureError,
     EvaluationError,
     NotAMember,
 )
@@ -502,17 +503,51 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
             )
     elif party is not None:
         uow.get(Party, party)
-    e.submit(
-        evaluator,
-        role,
-        party,
-        op["scores"],
-        op.get("comment"),
-        op.get("comment_public", False),
-        op["on"],
-        op.meta,
-    )
+    comment, named = op.get("comment"), evaluator
+    if uow.vault is not None:
+        # Private fields (privacy/registry.py) enter the chain as commitments.
+        committed = uow.vault.commit_fields("submit_evaluation", op.fields, e.key)
+        evaluator, comment = committed["evaluator"], committed.get("comment")
+    try:
+        e.submit(
+            evaluator,
+            role,
+            party,
+            op["scores"],
+            comment,
+            op.get("comment_public", False),
+            op["on"],
+            op.meta,
+        )
+    except EvaluationError as err:
+        if evaluator == named:
+            raise
+        # The rule names the evaluator as given, never by the handle the chain holds.
+        raise type(err)(err.message.replace(evaluator, named)) from None
     uow.collect(e)
+
+
+@handles("erase_subject")
+def erase_subject(uow: UnitOfWork, op: Operation) -> None:
+    evaluator = op["evaluator"]
+    if uow.vault is None:
+        raise ErasureError(
+            "this ledger was written before private fields were committed (chain format 1): its "
+            "events hold residents' ids and comments as given, so erasing them would break the hash "
+            "chain; export it and import the journal into a new ledger (see docs/privacy.md)"
+        )
+    subject = uow.vault.find(evaluator)
+    aggregates = uow.vault.aggregates_of(subject) if subject is not None else []
+    if subject is None or not aggregates:
+        raise ErasureError(
+            f"the ledger holds no private data of evaluator {evaluator} (never recorded, or erased already)"
+        )
+    for key in aggregates:
+        uow.get(Evaluation, key)  # each exists
+    e = uow.get(Evaluation, aggregates[0])
+    e.erase_subject(subject.handle, aggregates, uow.vault.values_of(subject), op["reason"], op["on"], op.meta)
+    uow.collect(e)
+    uow.vault.erase(subject)
 
 
 @handles("close_evaluation")

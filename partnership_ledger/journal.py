@@ -591,6 +591,7 @@ OPS: dict[str, Spec] = {
         "on": (a_date, REQ),
     },
     "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
+    "erase_subject": {"evaluator": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
     "void_operation": {"operation": (op_ref, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
 }
 

@@ -38,6 +38,7 @@ EVENT_OPS: dict[str, tuple[str, str | None]] = {
     "Evaluation.Opened": ("open_evaluation", None),
     "Evaluation.Submitted": ("submit_evaluation", "evaluation"),
     "Evaluation.Closed": ("close_evaluation", "evaluation"),
+    "Evaluation.SubjectErased": ("erase_subject", "evaluation"),
     # Corrections (DESIGN.md "Corrections and the two times").
     "Party.Amended": ("amend_party", "party"),
     "ResourceContribution.DeliveryRedated": ("correct_contribution", "contribution"),
@@ -221,6 +222,8 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             return f"{who} submitted to evaluation {g('evaluation')}"
         case "close_evaluation":
             return f"evaluation {g('evaluation')} closed"
+        case "erase_subject":
+            return f"an evaluator's private data in evaluation {g('evaluation')} erased at their request: {g('reason')}"
     return str(name)  # pragma: no cover - every op is covered above
 
 

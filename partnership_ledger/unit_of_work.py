@@ -71,6 +71,8 @@ class UnitOfWork:
         self.events: list[Any] = []
         self.op_marks: list[tuple[str, int]] = []  # (op id, index of its first event)
         self.created: list[tuple[str, str, str]] = []  # (key, kind, originator id hex)
+        #: The ledger's key table (privacy.vault.Vault) when it commits private fields.
+        self.vault: Any = None
 
     def find(self, cls: type[A], key: str) -> A | None:
         """The aggregate of ``cls`` named ``key``, or None."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -415,6 +416,12 @@ def ledger_state(ledger: PartnershipLedger) -> dict[str, Any]:
     return {k: ledger.show(k) for k in keys}
 
 
+def _same_handles(ops: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    from partnership_ledger.privacy import is_commitment
+
+    return [{k: ("<handle>" if is_commitment(v) else v) for k, v in op.items()} for op in ops]
+
+
 def test_json_array_and_json_lines_give_the_same_ledger(tmp_path: Path, every_op_path: Path) -> None:
     ops = json.loads(every_op_path.read_bytes())
     lines = "\n".join(json.dumps(op, ensure_ascii=False) for op in ops) + "\n"
@@ -425,7 +432,9 @@ def test_json_array_and_json_lines_give_the_same_ledger(tmp_path: Path, every_op
         from_array.import_journal(every_op_path.read_bytes())
         from_lines.import_journal(lines.encode("utf-8"))
         assert ledger_state(from_array) == ledger_state(from_lines)
-        assert list(from_array.export_operations()) == list(from_lines.export_operations())
+        # An erased resident's id is exported as their handle: a salted commitment, whose salt
+        # differs between the two ledgers.
+        assert _same_handles(from_array.export_operations()) == _same_handles(from_lines.export_operations())
         # Same operation ids: importing one form into the other's ledger records nothing.
         assert from_lines.import_journal(every_op_path.read_bytes()).applied == 0
 

@@ -599,8 +599,15 @@ def test_the_concluded_list_covers_every_op_that_names_a_partnership_thing() -> 
     # register_party and propose_partnership name no existing partnership (a child under a
     # concluded parent is tested on its own).
     # amend_party and void_operation are corrections (accepted after conclusion: see
-    # tests/unit/test_corrections_rules.py).
-    assert covered == set(OPS) - {"register_party", "propose_partnership", "amend_party", "void_operation"}
+    # tests/unit/test_corrections_rules.py); erase_subject is a resident's right, also after the
+    # partnership ended (tests/integration/test_privacy_erasure.py).
+    assert covered == set(OPS) - {
+        "register_party",
+        "propose_partnership",
+        "amend_party",
+        "void_operation",
+        "erase_subject",
+    }
 
 
 # -- decisions -----------------------------------------------------------------------------

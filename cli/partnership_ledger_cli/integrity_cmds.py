@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,36 @@ from .context import CliState, pass_state
 from .errors import CommandFailed
 from .output import Output, output_options, to_json, write_output
 from .progress import progress_bar
+
+
+class _ChainOnly:
+    """Enough of a ledger for ``verify --chain-only``: its tables, read as they are."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def event_count(self) -> int:
+        return integrity.chain_head(self.db)[0]
+
+
+@contextmanager
+def _open_for_verify(state: CliState, chain_only: bool) -> Iterator[Any]:
+    """The ledger to verify; for ``--chain-only`` on an encrypted SQLite ledger without its key,
+    its tables as stored: the chain hashes the ciphertext, so it needs no key (docs/privacy.md)."""
+    from partnership_ledger.errors import StorageError
+    from partnership_ledger.storage.cipher import check_cipher, cipher_key
+
+    if chain_only and cipher_key() is None and "://" not in state.db and Path(state.db).is_file():
+        try:
+            check_cipher(state.db, None)
+        except StorageError:
+            from partnership_ledger.storage.sqlite import file_db
+
+            with file_db(state.db) as db:
+                yield _ChainOnly(db)
+            return
+    with state.open_ledger(readonly=True) as ledger:
+        yield ledger
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -46,10 +78,24 @@ def _read(path: Path, what: str) -> bytes:
     help="Walk the hash chain only; skip recomputing the read models and indexes from the events. "
     "Example: verify --chain-only",
 )
+@click.option(
+    "--public",
+    "public_folder",
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Check a published ledger (a folder from 'publish') instead: its chain against its signed "
+    "checkpoint, and every figure it shows recomputed from its events; needs neither the ledger nor "
+    "its keys. Example: verify --public public --public-key office.pub",
+)
 @output_options()
 @pass_state
 def verify(
-    state: CliState, out: Output, checkpoint_file: Path | None, public_key: Path | None, chain_only: bool
+    state: CliState,
+    out: Output,
+    checkpoint_file: Path | None,
+    public_key: Path | None,
+    chain_only: bool,
+    public_folder: Path | None = None,
 ) -> None:
     """Check that everything the ledger shows comes from its chained events; exit 1 if not.
 
@@ -77,12 +123,20 @@ def verify(
       partnership-ledger verify --chain-only
       partnership-ledger verify --checkpoint march.checkpoint.json --public-key office.pub
       partnership-ledger verify --json
+      partnership-ledger verify --public public --public-key office.pub
     """
+    if public_folder is not None:
+        if checkpoint_file is not None or chain_only:
+            raise click.UsageError("--public checks a published folder: it takes no --checkpoint or --chain-only")
+        from .privacy_cmds import verify_public_command
+
+        verify_public_command(state, out, public_folder, public_key)
+        return
     if public_key is not None and checkpoint_file is None:
-        raise click.UsageError("--public-key needs --checkpoint")
+        raise click.UsageError("--public-key needs --checkpoint (or --public)")
     trust: dict[str, Any] | None = None
     read_models: ReadModelCheck | None = None
-    with state.open_ledger(readonly=True) as ledger:
+    with _open_for_verify(state, chain_only) as ledger:
         if checkpoint_file is not None:
             cp = integrity.read_checkpoint(_read(checkpoint_file, "checkpoint"))
             key = _read(public_key, "public key") if public_key is not None else None

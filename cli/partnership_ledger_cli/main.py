@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("balance", "voice", "targets", "evaluations", "diff"), "indicator_cmds"),
     "report": "report_cmds",
     **dict.fromkeys(("verify", "checkpoint", "keygen"), "integrity_cmds"),
+    "publish": "privacy_cmds",
     "follow": "follow_cmds",
     **dict.fromkeys(("template", "contributions"), "sheet_cmds"),
 }

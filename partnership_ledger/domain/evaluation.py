@@ -62,6 +62,8 @@ class Evaluation(LedgerAggregate):
         self.meta = meta
         self.submissions: dict[str, Submission] = {}
         self.closed_on: date | None = None
+        #: Handles of evaluators whose private values were erased (see privacy/).
+        self.erased: set[str] = set()
 
     def check_open(self) -> None:
         if self.closed_on is not None:
@@ -127,6 +129,31 @@ class Evaluation(LedgerAggregate):
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
         self.closed_on = on
+
+    def erase_subject(
+        self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
+        """The tombstone of an erasure: the private values (their commitments: ``values``) of
+        the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
+        first; one tombstone for the operation), why and when, not who asked. Scores stay."""
+        self._trigger(
+            "SubjectErased",
+            subject=subject,
+            evaluations=list(evaluations),
+            values=list(values),
+            reason=reason,
+            on=on,
+            meta=meta,
+        )
+
+    @event("SubjectErased")
+    def _subject_erased(
+        self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
+        erased = getattr(self, "erased", None)
+        if erased is None:
+            erased = self.erased = set()
+        erased.add(subject)
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a submission recorded in error (say, entered twice), even after closing."""

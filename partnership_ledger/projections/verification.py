@@ -332,9 +332,22 @@ def check_read_models(
         raise IntegrityError(f"tampering found: the event row at position {found[0]} {found[1]}")
     folder = tempfile.mkdtemp(prefix="partnership-ledger-verify-", dir=scratch_dir)
     try:
-        return _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
+        result = _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
+        return _with_key_table(ledger, result)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_key_table(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
+    """The read models' check, failed when the key table (residents' private values, kept
+    beside the chain: docs/privacy.md) disagrees with the chain."""
+    if not result.ok:
+        return result
+    problem = ledger.check_key_table()
+    if problem is None:
+        return result
+    diff = Difference("ledger_private", {}, "(key table)", problem, None)
+    return attrs.evolve(result, ok=False, difference=diff, message=problem)
 
 
 class _Scratch:
@@ -353,6 +366,9 @@ class _Scratch:
         self.runner.create_tables()
         if source.backend == "sqlite":
             self.con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
+            memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS")
+            if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
+                self.con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
         else:
             self.con.execute(
                 "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
@@ -514,8 +530,15 @@ def _compare(
 ) -> tuple[Difference | None, int]:
     """Compare the stored ``table`` with the recomputed one: (first difference, rows that differ)."""
     columns, pk = _columns_sqlite(con, "main", table)
+    src = "src"
+    if (
+        sqlite_source
+        and table not in INDEX_TABLE_NAMES
+        and any(r[1] == "srcrm" for r in con.execute("PRAGMA database_list"))
+    ):
+        src = "srcrm"  # read models kept in memory
     if sqlite_source:
-        stored_columns, _ = _columns_sqlite(con, "src", table)
+        stored_columns, _ = _columns_sqlite(con, src, table)
     else:
         stored_columns = _columns_pg(source, table)
     if not stored_columns:
@@ -527,13 +550,13 @@ def _compare(
     if sqlite_source:
         # Most tables are equal: SQLite finds that in C; only a table that differs is walked.
         (n,) = con.execute(
-            f"SELECT EXISTS (SELECT {cols} FROM src.{table} EXCEPT SELECT {cols} FROM main.{table}) "
-            f"OR EXISTS (SELECT {cols} FROM main.{table} EXCEPT SELECT {cols} FROM src.{table})"
+            f"SELECT EXISTS (SELECT {cols} FROM {src}.{table} EXCEPT SELECT {cols} FROM main.{table}) "
+            f"OR EXISTS (SELECT {cols} FROM main.{table} EXCEPT SELECT {cols} FROM {src}.{table})"
         ).fetchone()
         if not n:
             return None, 0
         order = ", ".join(names)
-        stored = _rows_sqlite(con, f"SELECT {cols} FROM src.{table} ORDER BY {order}")
+        stored = _rows_sqlite(con, f"SELECT {cols} FROM {src}.{table} ORDER BY {order}")
         recomputed = _rows_sqlite(con, f"SELECT {cols} FROM main.{table} ORDER BY {order}")
         return _merge(table, names, len(pk), stored, recomputed, count)
     order_pg = ", ".join(

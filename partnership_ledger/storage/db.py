@@ -5,6 +5,7 @@ SQL is written once with ``?`` placeholders; the adapter converts it for Postgre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -22,11 +23,28 @@ class Cursor(Protocol):
     def rowcount(self) -> int: ...
 
 
+_READ_MODEL_DDL = re.compile(
+    r"^(\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?)(rm_\w+|ledger_tracking)\b", re.I
+)
+
+
+def in_schema(sql: str, schema: str | None) -> str:
+    """``sql`` creating a read-model table or index in ``schema`` (the read models kept in
+    memory: docs/privacy.md); anything else as it is. Other statements find the tables by
+    name: SQLite looks in the attached schema when the file has no table of that name."""
+    if schema is None or sql.lstrip()[:6].upper() != "CREATE":
+        return sql
+    return _READ_MODEL_DDL.sub(lambda m: f"{m.group(1)}{schema}.{m.group(2)}", sql, count=1)
+
+
 class SQLiteCursorAdapter:
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, cursor: Any, schema: str | None = None) -> None:
         self._c = cursor
+        self._schema = schema
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        if self._schema is not None:
+            sql = in_schema(sql, self._schema)
         self._c.execute(sql, tuple(params))
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -55,11 +73,13 @@ class Db:
         self.datastore = datastore
         #: eventsourcing's table of stored events (its name differs between backends).
         self.events_table = events_table
+        #: The schema of the read models when they are kept in memory (None: in the file).
+        self.memory_schema: str | None = None
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=commit) as c:
-            yield SQLiteCursorAdapter(c)
+            yield SQLiteCursorAdapter(c, self.memory_schema)
 
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:

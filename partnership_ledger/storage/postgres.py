@@ -271,6 +271,10 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         new_keys = kwargs.get("ledger_keys") or ()
         if new_keys:
             curs.executemany("INSERT INTO ledger_keys VALUES (%s, %s, %s)", list(new_keys))
+        private = kwargs.get("private")
+        if private is not None:
+            # The key table's rows of these events (privacy/vault.py), in the same transaction.
+            private(PgCursorAdapter(curs))
         return positions
 
 

@@ -78,6 +78,19 @@ STATEMENT_CACHE = 256
 WRITE_CACHE_KIB = 16_384
 
 
+#: The schema the read models are attached as when they are kept in memory.
+MEMORY_SCHEMA = "rm"
+#: The environment entry naming the shared in-memory database of the read models.
+ENV_MEMORY_READ_MODELS = "PARTNERSHIP_LEDGER_MEMORY_READ_MODELS"
+
+
+def memory_read_models_uri() -> str:
+    """A new shared in-memory database for one ledger's read models (in this process)."""
+    import uuid
+
+    return f"file:partnership-ledger-rm-{uuid.uuid4().hex}?mode=memory&cache=shared"
+
+
 class LedgerSQLiteConnectionPool(SQLiteConnectionPool):
     def _create_connection(self) -> SQLiteConnection:
         # eventsourcing's SQLiteConnectionPool._create_connection, but for the statement cache.
@@ -99,6 +112,11 @@ class LedgerSQLiteConnectionPool(SQLiteConnectionPool):
                 self.journal_mode_was_changed_to_wal = True
             self.is_journal_mode_wal = True
         raw.row_factory = sqlite3.Row
+        memory = getattr(self, "memory_read_models", None)
+        if memory:
+            # Encrypted at rest: the read models live in memory, shared by this process's
+            # connections, never in the file (see docs/privacy.md).
+            raw.execute(f"ATTACH DATABASE ? AS {MEMORY_SCHEMA}", (memory,))
         conn = SQLiteConnection(sqlite_conn=raw, max_age=self.max_age)
         raw.execute("PRAGMA synchronous=FULL")
         cap = max_page_count()
@@ -211,6 +229,10 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         new_keys = kwargs.get("ledger_keys") or ()
         if new_keys:
             c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(new_keys, key=_first))
+        private = kwargs.get("private")
+        if private is not None:
+            # The key table's rows of these events (privacy/vault.py), in the same transaction.
+            private(SQLiteCursorAdapter(c))
         project = kwargs.get("project")
         if project is not None:
             # The application's read models, applied from the events in memory within this
@@ -227,7 +249,9 @@ class LedgerSQLiteFactory(SQLiteFactory):
     def __init__(self, env: Any) -> None:
         super().__init__(env)
         old = self.datastore.pool
-        self.datastore.pool = LedgerSQLiteConnectionPool(db_name=old.db_name, lock_timeout=old.lock_timeout)
+        pool = LedgerSQLiteConnectionPool(db_name=old.db_name, lock_timeout=old.lock_timeout)
+        pool.memory_read_models = env.get(ENV_MEMORY_READ_MODELS) or None  # type: ignore[attr-defined]
+        self.datastore.pool = pool
         old.close()
 
 
