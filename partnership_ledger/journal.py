@@ -242,6 +242,10 @@ def nonzero_money(value: Any) -> Money:
     return m
 
 
+#: The values each :func:`enum_of` parser accepts (a spreadsheet template's drop-down lists).
+ENUM_CHOICES: dict[Callable[[Any], Any], tuple[str, ...]] = {}
+
+
 def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
     choices = [m.value for m in cls]
     members = {m.value: m for m in cls}  # cls(value), looked up directly
@@ -251,6 +255,7 @@ def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
             return members[value]
         raise FieldError(f"must be one of {', '.join(choices)}, not {_describe(value)}")
 
+    ENUM_CHOICES[parse] = tuple(choices)
     return parse
 
 

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.output import to_json
+from partnership_ledger_cli.query_cmds import with_money
 
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.demo import build_demo, demo_journal_bytes
@@ -69,12 +70,12 @@ def test_init_creates_a_ledger_and_says_where(tmp_path: Path) -> None:
     db = tmp_path / "new.sqlite"
     first = invoke(["init"], db=db)
     assert first.exit_code == 0
-    assert "created a new ledger" in first.stdout
-    assert str(db) in first.stdout
+    assert "created a new ledger" in first.stderr
+    assert str(db) in first.stderr
     assert events_in(db) == 0
     again = invoke(["init"], db=db)
     assert again.exit_code == 0
-    assert "already a ledger" in again.stdout
+    assert "already a ledger" in again.stderr
 
 
 def test_init_json_tells_whether_it_created(tmp_path: Path) -> None:
@@ -264,13 +265,13 @@ def test_import_records_a_journal_and_is_idempotent(tmp_path: Path) -> None:
     journal = write_journal(tmp_path / "j.json", DEMO_OPS[:20])
     first = invoke(["import", str(journal)], db=db)
     assert first.exit_code == 0, first.output
-    assert f"{journal}: recorded 20 operations" in first.stdout
+    assert f"{journal}: recorded 20 operations" in first.stderr
     events = events_in(db)
     assert events >= 20
     second = invoke(["import", str(journal)], db=db)
     assert second.exit_code == 0
-    assert "nothing new" in second.stdout
-    assert "20 operations were already in the ledger" in second.stdout
+    assert "nothing new" in second.stderr
+    assert "20 operations were already in the ledger" in second.stderr
     assert events_in(db) == events
 
 
@@ -293,7 +294,7 @@ def test_import_reads_json_lines_from_stdin(tmp_path: Path) -> None:
     lines = "".join(json.dumps(op, ensure_ascii=False) + "\n" for op in DEMO_OPS[:6])
     result = invoke(["import", "-"], db=db, input=lines.encode("utf-8"))
     assert result.exit_code == 0, result.output
-    assert "stdin: recorded 6 operations" in result.stdout
+    assert "stdin: recorded 6 operations" in result.stderr
     with library(db) as ledger:
         registered = [op["key"] for op in DEMO_OPS[:6] if op["op"] == "register_party"]
         assert [p["key"] for p in ledger.parties()] == sorted(registered)
@@ -369,7 +370,7 @@ def test_import_stops_at_the_first_refused_file(tmp_path: Path) -> None:
     later = write_journal(tmp_path / "later.json", DEMO_OPS[5:7])
     result = invoke(["import", str(good), str(refused), str(later)], db=db)
     assert result.exit_code == 1
-    assert f"{good}: recorded 5 operations" in result.stdout
+    assert f"{good}: recorded 5 operations" in result.stderr
     assert f"{refused}: operation 0 (join_partnership)" in result.stderr
     assert f"not imported: {later}" in result.stderr
     with library(db) as ledger:
@@ -406,9 +407,9 @@ def test_dry_run_records_nothing_and_creates_nothing(tmp_path: Path) -> None:
     builds_on_first = write_journal(tmp_path / "2.json", DEMO_OPS[5:12])
     result = invoke(["import", "--dry-run", str(first), str(builds_on_first)], db=db)
     assert result.exit_code == 0, result.output
-    assert f"{first}: 5 operations valid; 5 would be recorded" in result.stdout
-    assert f"{builds_on_first}: 7 operations valid; 7 would be recorded" in result.stdout
-    assert "nothing was recorded" in result.stdout
+    assert f"{first}: 5 operations valid; 5 would be recorded" in result.stderr
+    assert f"{builds_on_first}: 7 operations valid; 7 would be recorded" in result.stderr
+    assert "nothing was recorded" in result.stderr
     assert not db.exists()
 
 
@@ -458,7 +459,8 @@ def test_unreadable_journals_are_one_clear_sentence(tmp_path: Path, content: byt
 def test_a_folder_or_missing_file_as_journal(tmp_path: Path) -> None:
     as_folder = invoke(["import", str(tmp_path)], db=tmp_path / "l.sqlite")
     assert as_folder.exit_code == 1
-    assert as_folder.stderr == f"error: cannot read {tmp_path}: it is a folder, not a file\n"
+    # A folder is read as CSV files (one per op, as 'template --format csv' writes them).
+    assert as_folder.stderr == f"error: cannot read {tmp_path}: it is a folder with no .csv files in it\n"
     missing = invoke(["import", str(tmp_path / "nope.json")], db=tmp_path / "l.sqlite")
     assert missing.exit_code == 1
     assert "there is no such file" in missing.stderr
@@ -507,7 +509,7 @@ def test_export_of_an_empty_ledger_imports(tmp_path: Path) -> None:
     journal.write_text(exported, encoding="utf-8")
     result = invoke(["import", str(journal)], db=tmp_path / "other.sqlite")
     assert result.exit_code == 0
-    assert "no operations" in result.stdout
+    assert "no operations" in result.stderr
 
 
 # -- record ---------------------------------------------------------------------------------
@@ -519,7 +521,7 @@ def test_record_one_operation(tmp_path: Path) -> None:
     db = tmp_path / "l.sqlite"
     result = invoke(["record", json.dumps(PARTY)], db=db)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("recorded register_party")
+    assert result.stderr.startswith("recorded register_party")
     with library(db) as ledger:
         assert ledger.show("npo-a")["name"] == "NPO A"
 
@@ -539,7 +541,7 @@ def test_record_with_an_id_records_once(tmp_path: Path) -> None:
     assert invoke(["record", op], db=db).exit_code == 0
     again = invoke(["record", op], db=db)
     assert again.exit_code == 0
-    assert "already recorded" in again.stdout
+    assert "already recorded" in again.stderr
     assert events_in(db) == 1
 
 
@@ -580,7 +582,7 @@ def test_record_dry_run_records_nothing(tmp_path: Path) -> None:
     db = tmp_path / "l.sqlite"
     result = invoke(["record", "--dry-run", json.dumps(PARTY)], db=db)
     assert result.exit_code == 0
-    assert "nothing was recorded" in result.stdout
+    assert "nothing was recorded" in result.stderr
     assert not db.exists()
 
 
@@ -597,7 +599,7 @@ def test_rebuild_and_info(tmp_path: Path) -> None:
     assert rebuilt.exit_code == 0
     assert json.loads(rebuilt.stdout) == {"events": facts["events"], "repaired": {}}
     text = invoke(["rebuild"], db=db)
-    assert f"rebuilt the read models from {facts['events']} events" in text.stdout
+    assert f"rebuilt the read models from {facts['events']} events" in text.stderr
     history = invoke(["history", "--json"], db=db)
     assert len(json.loads(history.stdout)) == 30
     info_text = invoke(["info"], db=db).stdout
@@ -683,8 +685,8 @@ def test_demo_builds_a_ledger_and_suggests_real_commands(tmp_path: Path) -> None
     result = invoke(["demo", "-o", str(folder)])
     assert result.exit_code == 0, result.output
     db = folder / "partnership-ledger.sqlite"
-    assert f"built the demo ledger at {db}" in result.stdout
-    suggested = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert f"built the demo ledger at {db}" in result.stderr
+    suggested = [line.strip() for line in result.stderr.splitlines() if line.startswith("  ")]
     assert suggested
     for line in suggested:
         words = line.split()
@@ -823,7 +825,9 @@ def history_json(db: str, *args: str) -> list[dict[str, Any]]:
 def test_history_of_a_partnership(demo_db: str) -> None:
     rows = history_json(demo_db, "puppet-tour")
     with library(demo_db) as ledger:
-        assert rows == as_json(ledger.history("puppet-tour"))
+        # the library's rows, and the amount and currency of each money operation
+        assert rows == as_json(with_money(ledger.history("puppet-tour")))
+    assert any(r["amount"] is not None for r in rows)
     assert rows
     assert [r["position"] for r in rows] == sorted(r["position"] for r in rows)
     table = invoke(["history", "puppet-tour"], db=demo_db).stdout.splitlines()
@@ -842,7 +846,9 @@ def test_history_filters(demo_db: str) -> None:
     assert {r["op"] for r in money} == {"deliver", "pledge"}
     assert len(money) == sum(1 for op in DEMO_OPS if op["op"] in ("deliver", "pledge"))
     with library(demo_db) as ledger:
-        assert history_json(demo_db, "--party", "school-board") == as_json(ledger.history(party="school-board"))
+        assert history_json(demo_db, "--party", "school-board") == as_json(
+            with_money(ledger.history(party="school-board"))
+        )
 
 
 def test_history_include_children(demo_db: str) -> None:

@@ -44,7 +44,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess
     folder = tmp_path_factory.mktemp("e2e")
     built = run("demo", cwd=folder, script=SCRIPT.exists())
     assert built.returncode == 0, built.stderr
-    assert f"--db {DEMO_DB} history puppet-tour" in built.stdout
+    assert f"--db {DEMO_DB} history puppet-tour" in built.stderr
     return folder, built
 
 
@@ -82,7 +82,7 @@ def test_import_from_stdin_and_refuse_an_invalid_journal(tmp_path: Path) -> None
     good = b'{"op": "register_party", "key": "npo-a", "name": "NPO A", "sector": "npo"}\n'
     recorded = run("import", "-", cwd=tmp_path, stdin=good)
     assert recorded.returncode == 0, recorded.stderr
-    assert recorded.stdout == "stdin: recorded 1 operation\n"
+    assert recorded.stderr == "stdin: recorded 1 operation\n"
     bad = tmp_path / "bad.json"
     bad.write_text('[{"op": "deliver", "contribution": "c", "on": "2020-01-01"}]', "utf-8")
     refused = run("import", str(bad), cwd=tmp_path)
@@ -143,8 +143,8 @@ def test_readme_quick_start_demo_then_every_suggestion(
 ) -> None:
     """README's quick start: `partnership-ledger demo` in a fresh folder, then what it says to try."""
     tmp_path, built = demo_run
-    assert built.stderr == ""
-    tried = suggestions(built.stdout)
+    assert built.stdout == ""  # what it built and what to try are for people: stderr
+    tried = suggestions(built.stderr)
     assert len(tried) >= 8
     for line in tried:
         words = shlex.split(line)
@@ -154,7 +154,7 @@ def test_readme_quick_start_demo_then_every_suggestion(
         assert result.stdout.strip(), line
         assert "Traceback" not in result.stderr
     # ... and the last hint: name the ledger once in the environment.
-    hint = next(line for line in built.stdout.splitlines() if "export PARTNERSHIP_LEDGER_DB=" in line)
+    hint = next(line for line in built.stderr.splitlines() if "export PARTNERSHIP_LEDGER_DB=" in line)
     db = shlex.split(hint.split("export ", 1)[1])[0].split("=", 1)[1]
     environment = {**env(), "PARTNERSHIP_LEDGER_DB": db}
     parties = subprocess.run(

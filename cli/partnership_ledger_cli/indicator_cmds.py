@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .context import CliState, pass_state
-from .output import Column, Output, cell_text, output_options
+from .output import Column, Output, amount_text, cell_text, output_options
 from .params import DecimalNumber, IsoDate, LedgerKey, Timestamp, complete_keys
 
 
@@ -27,13 +27,18 @@ def _ratio(value: Any) -> str:
     return "" if value is None else format(Decimal(value), "f")
 
 
+def _score(value: Any) -> str:
+    """A mean score with two places (``4.00``), as people write scores."""
+    return "" if value is None else format(Decimal(value).quantize(Decimal("0.01")), "f")
+
+
 BALANCE_COLUMNS = (
     Column("party", "party"),
     Column("sector", "sector"),
-    Column("value", "value", lambda v: cell_text(v) if v is None else format(Decimal(v), ",f")),
-    Column("share", "share", _pct),
-    Column("agreed_share", "agreed", _pct),
-    Column("deviation", "deviation", _ratio),
+    Column("value", "value", lambda v: cell_text(v) if v is None else format(Decimal(v), ",f"), kind="amount"),
+    Column("share", "share", _pct, kind="percent"),
+    Column("agreed_share", "agreed", _pct, kind="percent"),
+    Column("deviation", "deviation", _pct, kind="percent"),
     Column("capacity_burden", "of capacity", _ratio),
     Column("relative_capacity_burden", "relative", _ratio),
 )
@@ -43,8 +48,8 @@ VOICE_COLUMNS = (
     Column("voice", "voice"),
     Column("proposed", "proposed"),
     Column("votes", "votes"),
-    Column("voice_share", "voice share", _pct),
-    Column("share", "burden share", _pct),
+    Column("voice_share", "voice share", _pct, kind="percent"),
+    Column("share", "burden share", _pct, kind="percent"),
 )
 
 TARGET_COLUMNS = (
@@ -55,17 +60,17 @@ TARGET_COLUMNS = (
     Column("period", "period"),
     Column("latest", "latest"),
     Column("target", "target"),
-    Column("progress", "progress", _pct),
+    Column("progress", "progress", _pct, kind="percent"),
     Column("status", "status"),
 )
 
 CRITERION_COLUMNS = (
     Column("criterion", "criterion"),
-    Column("resident_mean", "residents", _ratio),
-    Column("party_mean", "parties", _ratio),
-    Column("external_mean", "external", _ratio),
-    Column("combined", "combined", _ratio),
-    Column("gap", "gap (parties - residents)", _ratio),
+    Column("resident_mean", "residents", _score, kind="score"),
+    Column("party_mean", "parties", _score, kind="score"),
+    Column("external_mean", "external", _score, kind="score"),
+    Column("combined", "combined", _score, kind="score"),
+    Column("gap", "gap (parties - residents)", _score, kind="score"),
 )
 
 
@@ -208,7 +213,7 @@ def balance(
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(result["parties"], BALANCE_COLUMNS)
         return
     funding = result["funding"]
@@ -270,7 +275,7 @@ def voice(
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(result["parties"], VOICE_COLUMNS)
         return
     header = [
@@ -335,7 +340,7 @@ def evaluations(
     if out.format == "json":
         out.json(result)
         return
-    if out.format == "csv":
+    if out.format in ("csv", "xlsx"):
         out.rows(evaluation_rows(result), EVALUATION_CSV_COLUMNS)
         return
     if not result["evaluations"]:
@@ -405,7 +410,7 @@ def _headline(ind: dict[str, Any]) -> dict[str, Any]:
     type=IsoDate(),
     help="With --by recorded: view both sides as things stood on this date. Example: --on 2010-03-31",
 )
-@output_options()
+@output_options(csv=True)
 @pass_state
 def diff(
     state: CliState,
@@ -429,11 +434,17 @@ def diff(
       partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31
       partnership-ledger diff puppet-tour --by effective --from 2009-03-31 --to 2010-03-31
       partnership-ledger diff th-lsp --include-children --from 2026-01-01T09:00 --to 2026-02-01 --json
+      partnership-ledger diff puppet-tour --from 2026-01-01 --to 2026-03-31 --csv
+
+    With --csv (or --xlsx -o FILE) one row per indicator: before, after, changed.
     """
     with state.open_ledger() as ledger:
         result = ledger.diff(partnership, from_time, to_time, include_children=include_children, by=by, on=on)
     if out.format == "json":
         out.json(result)
+        return
+    if out.format in ("csv", "xlsx"):
+        out.rows(diff_rows(result), DIFF_COLUMNS)
         return
     click.echo(f"partnership {partnership}: from {result['from']} to {result['to']}")
     click.echo(f"operations recorded: {len(result['operations'])}")
@@ -453,12 +464,45 @@ def diff(
     ):
         b, a = before.get(name), after.get(name)
         mark = "" if b == a else "  *"
-        click.echo(f"  {name}: {cell_text(b) or '-'} -> {cell_text(a) or '-'}{mark}")
+        shown = amount_text if name == "total" else cell_text  # amounts with separators, as everywhere
+        click.echo(f"  {name}: {shown(b) or '-'} -> {shown(a) or '-'}{mark}")
     shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
     for party in sorted(set(shares_b) | set(shares_a)):
         b, a = shares_b.get(party), shares_a.get(party)
         if b != a:
             click.echo(f"  share of {party}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
+
+
+DIFF_INDICATORS = (
+    "total",
+    "gini",
+    "hhi",
+    "excessive_burden",
+    "decisions",
+    "alignment",
+    "money_without_voice",
+    "targets",
+)
+DIFF_COLUMNS = (
+    Column("indicator", "indicator"),
+    Column("before", "before"),
+    Column("after", "after"),
+    Column("changed", "changed"),
+)
+
+
+def diff_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per indicator (and per party's share) of a diff: before, after, changed."""
+    before, after = _headline(result["before"]), _headline(result["after"])
+    rows = []
+    for name in DIFF_INDICATORS:
+        b, a = before.get(name), after.get(name)
+        rows.append({"indicator": name, "before": cell_text(b), "after": cell_text(a), "changed": b != a})
+    shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
+    for party in sorted(set(shares_b) | set(shares_a)):
+        b, a = shares_b.get(party), shares_a.get(party)
+        rows.append({"indicator": f"share of {party}", "before": _pct(b), "after": _pct(a), "changed": b != a})
+    return rows
 
 
 def register(cli: click.Group) -> None:

@@ -184,15 +184,17 @@ def verify(
             as_json=state.json_errors,
         )
     if out.format != "json":
-        out.message(f"ok: {result.message}")
-        if read_models is not None:
-            out.message(f"ok: {read_models.message}")
-        else:
-            out.message("the read models and indexes were not checked (--chain-only)")
-        if trust is not None:
-            out.message(trust["message"])
         if out.quiet:
             click.echo(f"{result.size} {result.root}")
+        else:
+            # The answer (stdout, as data is).
+            out.answer(f"ok: {result.message}")
+            if read_models is not None:
+                out.answer(f"ok: {read_models.message}")
+            else:
+                out.answer("the read models and indexes were not checked (--chain-only)")
+            if trust is not None:
+                out.answer(trust["message"])
 
 
 @click.command()

@@ -32,6 +32,8 @@ from partnership_ledger.journal import (
     parse_journal,
     read_raw,
 )
+from partnership_ledger.spreadsheets import locate_error, read_operations_located, sheet_format
+from partnership_ledger.spreadsheets.reading import SheetRows
 
 from .context import CliState, pass_state
 from .errors import CommandFailed, failure_from
@@ -162,13 +164,24 @@ def result_json(name: str, result: RecordResult) -> dict[str, Any]:
     help="Check the files against the ledger and report what would be recorded, recording "
     "nothing. Example: import --dry-run journal.json",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "xlsx", "csv"]),
+    help="Read every FILE as a journal (json: a JSON array or JSON Lines), a workbook (xlsx) or "
+    "CSV; by default each file's extension says (.xlsx, .csv, a folder of .csv files; "
+    "anything else is a journal). Example: --format csv records.txt",
+)
 @output_options()
 @pass_state
-def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool) -> None:
-    """Record journal files in the ledger.
+def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool, fmt: str | None) -> None:
+    """Record journal files and spreadsheets in the ledger.
 
     A journal FILE is a JSON array, or JSON Lines, of operations ("-" reads
-    stdin). Every FILE is read and checked first. Then each is recorded
+    stdin). A spreadsheet is a workbook (.xlsx) with one sheet per operation, a
+    CSV file (UTF-8 or CP932), or a folder of CSV files, as the template
+    command writes them (see docs/spreadsheets.md); a problem in one is named
+    by its cell, such as pledge!F14 (value/amount). Every FILE is read and checked first. Then each is recorded
     atomically, in order: all of its operations or none. Recording stops at the
     first file the ledger refuses (the error names the operation: "operation N
     (op): ..."); files recorded before it stay recorded. Operations already in
@@ -184,9 +197,18 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     """
     if files.count(STDIN) > 1:
         raise click.UsageError("'-' (stdin) can be given only once")
+    sheets = {f: found for f in files if (found := spreadsheet_format(f, fmt)) is not None}
+    if STDIN in sheets:
+        raise click.UsageError("a spreadsheet cannot be read from stdin ('-'): give its file name")
     reports: list[dict[str, Any]] = []
     if dry_run:
-        journals = [(source_name(f), parse_journal(read_source(f), source_name(f))) for f in files]
+        journals = [
+            (
+                source_name(f),
+                read_spreadsheet(f, sheets[f])[0] if f in sheets else parse_journal(read_source(f), source_name(f)),
+            )
+            for f in files
+        ]
         with dry_run_ledger(state) as ledger:
             for name, result in dry_run_journals(ledger, journals):
                 reports.append(result_json(name, result))
@@ -201,8 +223,13 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     # it in slices within its one transaction (and checks it again: a file changed meanwhile
     # is still recorded whole or not at all). Only stdin, which cannot be read twice, is kept.
     kept: dict[str, bytes] = {}
+    read_sheets: dict[str, tuple[list[Operation], SheetRows]] = {}
     total = 0
     for f in files:
+        if f in sheets:
+            read_sheets[f] = read_spreadsheet(f, sheets[f])
+            total += len(read_sheets[f][0])
+            continue
         data = read_source(f)
         total += check_journal(data, source_name(f))
         if f == STDIN:
@@ -214,7 +241,10 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
     with state.open_ledger(create=True) as ledger, progress_bar("importing", total, quiet=state.quiet) as advance:
         for i, (f, name) in enumerate(zip(files, names, strict=True)):
             try:
-                result = ledger.import_journal(kept.pop(f, b"") or read_source(f), source=name, progress=advance)
+                if f in read_sheets:
+                    result = record_spreadsheet(ledger, read_sheets.pop(f), name, advance)
+                else:
+                    result = ledger.import_journal(kept.pop(f, b"") or read_source(f), source=name, progress=advance)
             except LedgerError as e:
                 refused = (i, e)
                 break
@@ -238,6 +268,31 @@ def import_(state: CliState, out: Output, files: tuple[str, ...], dry_run: bool)
                 as_json=failure.as_json,
             )
         raise failure from exc
+
+
+def spreadsheet_format(path: str, fmt: str | None) -> str | None:
+    """``xlsx`` or ``csv`` if ``path`` is to be read as a spreadsheet, None for a journal."""
+    if fmt == "json" or (path == STDIN and fmt is None):
+        return None
+    return sheet_format(path, fmt)
+
+
+def read_spreadsheet(path: str, fmt: str) -> tuple[list[Operation], SheetRows]:
+    """A spreadsheet's operations, every one checked, and where each came from."""
+    if not Path(path).exists():
+        raise StorageError(f"cannot read {path}: there is no such file")
+    return read_operations_located(path, fmt, source=path)
+
+
+def record_spreadsheet(
+    ledger: PartnershipLedger, read: tuple[list[Operation], SheetRows], name: str, advance: Any
+) -> RecordResult:
+    """Record a spreadsheet's operations atomically; a refusal names the row it came from."""
+    ops, rows = read
+    try:
+        return ledger.execute(ops, source=name, progress=advance)
+    except JournalError as e:
+        raise locate_error(e, rows) from e
 
 
 def check_journal(data: bytes, name: str) -> int:
@@ -298,10 +353,11 @@ def journal_chunks(ops: Iterable[Mapping[str, Any]], fmt: str) -> Iterator[str]:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "jsonl", *STANDARD_FORMATS]),
+    type=click.Choice(["json", "jsonl", "xlsx", *STANDARD_FORMATS]),
     default="json",
     show_default=True,
-    help="A JSON array with one operation a line, or JSON Lines; or a standard's file: "
+    help="A JSON array with one operation a line, or JSON Lines; a workbook in the template's "
+    "shape (xlsx, with -o); or a standard's file: "
     "360giving (a 360Giving 1.4.3 package of the money pledges) or ocds (an OCDS 1.1.5 "
     "release package of the agreements). Example: --format jsonl",
 )
@@ -358,11 +414,13 @@ def export(
     record_package: bool,
     publisher: str | None,
 ) -> None:
-    """Write the whole ledger as a journal, or as a standard's file.
+    """Write the whole ledger as a journal (or a workbook), or as a standard's file.
 
     Operations come in the order they were recorded. The journal imports into
     an equivalent ledger: export, then import into a new --db, and the new
-    ledger holds the same operations.
+    ledger holds the same operations. A workbook (--format xlsx) has the
+    template's sheets, each operation numbered in seq (the order it was
+    recorded) and with its id, so it too imports into an equivalent ledger.
 
     --format 360giving and ocds write the sector's open standards (see
     docs/standards.md); what they leave out is listed on stderr.
@@ -374,6 +432,7 @@ def export(
       partnership-ledger export -o copy.json && partnership-ledger --db copy.sqlite import copy.json
       partnership-ledger export --format 360giving --partnership puppet-tour -o grants.json
       partnership-ledger export --format ocds --ocid-prefix ocds-213czf -o releases.json
+      partnership-ledger export --format xlsx -o ledger.xlsx
     """
     given = {
         "--partnership": partnership,
@@ -387,6 +446,9 @@ def export(
     for name, value in given.items():
         if value is not None and fmt not in STANDARD_OPTIONS[name]:
             raise click.UsageError(f"{name} applies to --format {' or '.join(STANDARD_OPTIONS[name])}")
+    if fmt == "xlsx":
+        export_workbook(state, output_path)
+        return
     if fmt in STANDARD_FORMATS:
         with state.open_ledger() as ledger:
             if fmt == "360giving":
@@ -443,6 +505,30 @@ def export(
         write_output(output_path, chunks)
     if not state.quiet:
         click.echo(f"wrote {plural(count, 'operation')} to {click.format_filename(output_path)}")
+
+
+def export_workbook(state: CliState, output_path: str) -> None:
+    """The ledger as a workbook in the template's shape, to a file (or a pipe)."""
+    from io import BytesIO
+
+    from partnership_ledger.spreadsheets import write_workbook
+
+    if output_path == STDIN and sys.stdout.isatty():
+        raise click.UsageError("--format xlsx writes a binary workbook: give -o FILE.xlsx")
+    if output_path != STDIN:
+        from partnership_ledger.spreadsheets.writing import check_writable
+
+        check_writable(Path(output_path))
+    with state.open_ledger() as ledger, progress_bar("exporting", ledger.event_count(), quiet=state.quiet) as advance:
+        ops = list(ledger.export_operations(advance))
+    if output_path == STDIN:
+        buffer = BytesIO()
+        write_workbook(buffer, ops, numbered=True)
+        sys.stdout.buffer.write(buffer.getvalue())
+        sys.stdout.flush()
+        return
+    write_workbook(Path(output_path), ops, numbered=True)
+    state.note(f"wrote {plural(len(ops), 'operation')} to {click.format_filename(output_path)}")
 
 
 def _report_left_out(left_out: Sequence[Mapping[str, Any]], fmt: str, ocid_prefix: str | None) -> None:
@@ -635,9 +721,14 @@ def demo_tour(db: str, available: Iterable[str]) -> list[str]:
     show_default=True,
     help="Folder to build the demo ledger in (created; must not hold a ledger already). Example: -o /tmp/demo",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build the demo again where one was built before (its ledger and site are replaced). Example: demo --force",
+)
 @output_options()
 @click.pass_context
-def demo(ctx: click.Context, folder: str, out: Output) -> None:
+def demo(ctx: click.Context, folder: str, out: Output, force: bool) -> None:
     """Build the demo ledger and say what to try.
 
     The ledger holds the bundled demo journal: a puppet-theatre partnership
@@ -656,6 +747,14 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise StorageError(f"{folder} is a file, not a folder: choose another with -o")
+    existing = path / "partnership-ledger.sqlite"
+    if existing.exists():
+        if not force:
+            raise StorageError(
+                f"{existing} already exists: 'partnership-ledger demo --force' builds the demo again "
+                "(or choose another folder with -o)"
+            )
+        remove_demo(path)
     ledger_path = build_demo(path)
     with PartnershipLedger.open(ledger_path, create=False) as ledger:
         facts = ledger.info()
@@ -689,6 +788,15 @@ def demo(ctx: click.Context, folder: str, out: Output) -> None:
     for line in tour:
         out.message(f"  {line}")
     out.message(f"\nor set the ledger once: export {ENV_DB}={shlex.quote(db)}")
+
+
+def remove_demo(path: Path) -> None:
+    """Remove what ``demo`` built in ``path`` (its ledger files and its site), nothing else."""
+    import shutil
+
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        (path / f"partnership-ledger.sqlite{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(path / "site", ignore_errors=True)
 
 
 def register(cli: click.Group) -> None:

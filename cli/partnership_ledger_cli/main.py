@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(("verify", "checkpoint", "keygen"), "integrity_cmds"),
     "publish": "privacy_cmds",
     "follow": "follow_cmds",
+    **dict.fromkeys(("template", "contributions"), "sheet_cmds"),
 }
 #: Where the group keeps the command line it parsed (``ctx.meta``).
 RAW_ARGS = "partnership_ledger.args"
@@ -141,9 +142,10 @@ def cli(ctx: click.Context, db: str, quiet: bool, verbose: bool) -> None:
     governments and the bodies that work with them.
 
     Every decision, signature, contribution, measurement and evaluation is an
-    immutable event. Record them by importing journals (JSON) or one operation at
-    a time, then ask who carried the burden, who had a say, and how the
-    partnership went.
+    immutable event. Record them by importing journals (JSON) or spreadsheets
+    (fill in the template: partnership-ledger template -o ledger-template.xlsx),
+    or one operation at a time, then ask who carried the burden, who had a say,
+    and how the partnership went.
 
     \b
     Examples:

@@ -35,6 +35,8 @@ import attrs
 import click
 from rich.cells import cell_len
 
+from partnership_ledger.spreadsheets.cells import neutralise
+
 from .context import CliState
 
 # -- JSON ---------------------------------------------------------------------------------
@@ -112,11 +114,26 @@ def cell_text(value: Any) -> str:
 
 @attrs.frozen
 class Column:
-    """A column of a text table: the row field, its header, and an optional formatter."""
+    """A column of a text table: the row field, its header, and an optional formatter.
+
+    ``kind`` says how a workbook (``--xlsx``) shows it: ``amount`` (a number with its
+    currency's format), ``percent``, ``score`` (two places), or None (by the value's type).
+    """
 
     field: str
     header: str
     format: Callable[[Any], str] = cell_text
+    kind: str | None = None
+
+
+def amount_text(value: Any) -> str:
+    """An amount with thousands separators (``8,000,000``), as every command shows amounts."""
+    if value is None:
+        return ""
+    try:
+        return format(Decimal(value), ",f")
+    except (ArithmeticError, TypeError, ValueError):
+        return cell_text(value)
 
 
 def plain_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> str:
@@ -139,17 +156,44 @@ def print_rich_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column
     from rich.text import Text
 
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-    for c in columns:
-        table.add_column(c.header)
-    for row in rows:
+    cells = [[c.format(row.get(c.field)) for c in columns] for row in rows]
+    for i, c in enumerate(columns):
+        if c.field in KEY_FIELDS or i == 0:
+            # A key is what the reader types next: never cut or wrapped; other columns wrap.
+            width = max((cell_len(line[i]) for line in cells), default=0)
+            table.add_column(c.header.upper(), no_wrap=True, min_width=max(width, cell_len(c.header)))
+        else:
+            table.add_column(c.header.upper(), overflow="fold")
+    for line in cells:
         # Text(), not str: ledger data must never be read as rich markup.
-        table.add_row(*(Text(c.format(row.get(c.field))) for c in columns))
+        table.add_row(*(Text(cell) for cell in line))
     Console(file=sys.stdout).print(table)
+
+
+#: Row fields that hold keys (shown whole in a terminal table).
+KEY_FIELDS = frozenset(
+    {"key", "party", "partnership", "contribution", "agreement", "target", "evaluation", "evaluator", "parent"}
+)
+
+
+def _item_text(item: Any) -> str:
+    """One object of a list, as a spreadsheet cell shows it: ``2008=3000`` for a period's
+    value (other fields after it in brackets), else ``name=value, name=value``."""
+    if not isinstance(item, Mapping):
+        return _csv_scalar(item)
+    if _is_money(item):
+        return f"{_csv_scalar(item['amount'])} {item['currency']}"
+    if "period" in item and "value" in item:
+        rest = [_csv_scalar(v) for k, v in item.items() if k not in ("period", "value") and v is not None]
+        extra = f" ({', '.join(rest)})" if rest else ""
+        return f"{_csv_scalar(item['period'])}={_csv_scalar(item['value'])}{extra}"
+    return ", ".join(f"{k}={_item_text(v)}" for k, v in item.items() if v is not None)
 
 
 def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
     """One row as CSV cells: nested objects become ``name_sub`` columns, lists of plain
-    values join with spaces, and lists of objects become one JSON cell."""
+    values join with spaces, and lists of objects one cell of ``; ``-separated items (no
+    JSON in a cell: ``2008=3000; 2009=5500``)."""
     out: dict[str, str] = {}
 
     def put(prefix: str, value: Any) -> None:
@@ -157,7 +201,7 @@ def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
             for k, v in value.items():
                 put(f"{prefix}_{k}", v)
         elif isinstance(value, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple)) for v in value):
-            out[prefix] = to_json(value, indent=None)
+            out[prefix] = neutralise("; ".join(_item_text(v) for v in value))
         elif isinstance(value, (list, tuple)):
             out[prefix] = " ".join(_csv_scalar(v) for v in value)
         else:
@@ -169,6 +213,10 @@ def flatten_for_csv(row: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _csv_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        # Text a spreadsheet would run as a formula gets a leading "'" (OWASP); numbers,
+        # negative ones too, are left as they are.
+        return neutralise(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -244,17 +292,61 @@ def color_enabled(stream: Any) -> bool:
 
 @attrs.define
 class Output:
-    """Where and how a command prints: ``text`` (table or lines), ``json`` or ``csv``."""
+    """Where and how a command prints: ``text`` (table or lines), ``json``, ``csv`` or
+    ``xlsx``; to stdout, or to the file ``path`` (``-o``). ``bom``: start CSV with a byte
+    order mark (so Excel reads it as UTF-8); None: when writing to a file."""
 
     format: str = "text"
     quiet: bool = False
+    path: str | None = None
+    bom: bool | None = None
 
     @property
     def is_text(self) -> bool:
         return self.format == "text"
 
     def json(self, value: Any) -> None:
+        if self.path is not None:
+            self._write_text(to_json(value) + "\n")
+            return
         click.echo(to_json(value))
+
+    def _write_text(self, text: str, *, bom: bool = False) -> None:
+        from pathlib import Path
+
+        from partnership_ledger.spreadsheets.writing import write_atomically
+
+        data = (("\ufeff" if bom else "") + text).encode("utf-8")
+        assert self.path is not None
+
+        def save(tmp: str) -> None:
+            Path(tmp).write_bytes(data)
+
+        write_atomically(Path(self.path), save)
+        self._wrote()
+
+    def _wrote(self) -> None:
+        if not self.quiet and self.path is not None:
+            click.echo(f"wrote {click.format_filename(self.path)}", err=True)
+
+    def csv(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column]) -> None:
+        """Rows as CSV, to the file (``-o``, with a BOM unless ``--no-bom``) or stdout."""
+        text = csv_text(rows, columns)
+        if self.path is not None:
+            self._write_text(text, bom=self.bom is not False)
+            return
+        if self.bom:
+            text = "\ufeff" + text
+        click.echo(text, nl=False)
+
+    def xlsx(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], title: str = "data") -> None:
+        """Rows as a workbook (typed cells, formats, frozen header) in the file ``-o``."""
+        from partnership_ledger.spreadsheets.tables import TableColumn, write_table
+
+        assert self.path is not None
+        table = [TableColumn(c.field, c.header, c.kind) for c in columns]
+        write_table(self.path, rows, table, title=title)
+        self._wrote()
 
     def rows(
         self,
@@ -267,7 +359,9 @@ class Output:
         if self.format == "json":
             self.json(list(rows))
         elif self.format == "csv":
-            click.echo(csv_text(rows, columns), nl=False)
+            self.csv(rows, columns)
+        elif self.format == "xlsx":
+            self.xlsx(rows, columns)
         elif not rows:
             if not self.quiet:
                 click.echo(empty, err=True)
@@ -281,13 +375,22 @@ class Output:
         if self.format == "json":
             self.json(value)
             return
+        if self.format in ("csv", "xlsx"):
+            self.rows([value], [Column(k, k) for k in value])
+            return
         for line in text(value) if text is not None else tree_lines(value):
             click.echo(line)
 
-    def message(self, text: str) -> None:
-        """A human summary line (stdout): not with ``--json``/``--csv``, not with ``-q``."""
-        if self.is_text and not self.quiet:
+    def answer(self, text: str) -> None:
+        """The command's answer in words (stdout, as data is): not with ``--json``/``--csv``."""
+        if self.is_text:
             click.echo(text)
+
+    def message(self, text: str) -> None:
+        """A human summary line (stderr, so that it never mixes with data): not with
+        ``--json``/``--csv``, not with ``-q``."""
+        if self.is_text and not self.quiet:
+            click.echo(text, err=True)
 
 
 def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -299,23 +402,61 @@ def output_options(*, csv: bool = False) -> Callable[[Callable[..., Any]], Calla
 
     def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(f)
-        def wrapper(*args: Any, json_output: bool, csv_output: bool = False, **kwargs: Any) -> Any:
-            if json_output and csv_output:
-                raise click.UsageError("--json and --csv cannot be used together")
-            fmt = "json" if json_output else "csv" if csv_output else "text"
+        def wrapper(
+            *args: Any,
+            json_output: bool,
+            csv_output: bool = False,
+            xlsx_output: bool = False,
+            output_path: str | None = None,
+            bom: bool | None = None,
+            **kwargs: Any,
+        ) -> Any:
+            chosen = [n for n, on in (("--json", json_output), ("--csv", csv_output), ("--xlsx", xlsx_output)) if on]
+            if len(chosen) > 1:
+                raise click.UsageError(f"{' and '.join(chosen)} cannot be used together")
+            fmt = "json" if json_output else "csv" if csv_output else "xlsx" if xlsx_output else "text"
+            if xlsx_output and output_path is None:
+                raise click.UsageError("--xlsx writes a workbook: give -o FILE.xlsx")
+            if output_path is not None and fmt == "text":
+                raise click.UsageError("-o goes with --csv, --xlsx or --json")
+            if bom is not None and fmt != "csv":
+                raise click.UsageError("--bom and --no-bom go with --csv")
             state = click.get_current_context().find_object(CliState)
             if state is not None and json_output:
                 state.json_errors = True
-            out = Output(fmt, quiet=state.quiet if state is not None else False)
+            out = Output(fmt, quiet=state.quiet if state is not None else False, path=output_path, bom=bom)
             return f(*args, out=out, **kwargs)
 
         command = wrapper
         if csv:
             command = click.option(
+                "--bom/--no-bom",
+                "bom",
+                default=None,
+                help="Start the CSV with a byte order mark, so that Excel reads it as UTF-8 (the default "
+                "when writing to a file with -o). Example: --csv --bom > rows.csv",
+            )(command)
+            command = click.option(
+                "-o",
+                "--output",
+                "output_path",
+                type=click.Path(dir_okay=False, writable=True),
+                help="Write the --csv, --xlsx or --json output to this file (replaced whole) instead "
+                "of stdout. Example: --xlsx -o rows.xlsx",
+            )(command)
+            command = click.option(
+                "--xlsx",
+                "xlsx_output",
+                is_flag=True,
+                help="Write a workbook (with -o FILE): amounts as numbers in their currency's format, "
+                "dates as dates, shares as percentages. Example: --xlsx -o rows.xlsx",
+            )(command)
+            command = click.option(
                 "--csv",
                 "csv_output",
                 is_flag=True,
-                help="Print CSV with a header row (nested fields as NAME_SUB columns). Example: --csv > rows.csv",
+                help="Print CSV with a header row (nested fields as NAME_SUB columns; text that would "
+                "read as a formula starts with '). Example: --csv > rows.csv",
             )(command)
         return click.option(
             "--json",

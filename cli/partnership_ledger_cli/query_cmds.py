@@ -5,8 +5,10 @@ parties, partnerships, show, history.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -15,7 +17,7 @@ from partnership_ledger.errors import UnknownKey
 from partnership_ledger.journal import OPS
 
 from .context import CliState, pass_state
-from .output import Column, Output, output_options, tree_lines
+from .output import Column, Output, cell_text, output_options, tree_lines
 from .params import IsoDate, LedgerKey, Timestamp, complete_keys
 
 PARTY_COLUMNS = (
@@ -42,12 +44,36 @@ def _minutes(value: Any) -> str:
     return str(value)[:16].replace("T", " ") if value else ""
 
 
+# The amount of a money operation in its summary ("pledged 8000000 JPY of", "delivered 8000000
+# JPY on", "corrected by -250000 JPY:"): the summaries are made from the Money, in these shapes.
+_SUMMARY_MONEY = re.compile(r"(?:pledged|delivered|corrected by) (-?[0-9]+(?:\.[0-9]+)?) ([A-Z]{3})(?: of| on|:)")
+_AMOUNT_IN_TEXT = re.compile(r"(?<![\w.,])(-?[0-9]{4,})((?:\.[0-9]+)?) ([A-Z]{3})\b")
+MONEY_OPS = frozenset({"pledge", "deliver", "correct_contribution"})
+
+
+def with_money(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows with the ``amount`` and ``currency`` of each money operation (None for
+    the others), so that JSON and CSV carry them as fields and not only inside the summary."""
+    out = []
+    for row in rows:
+        found = _SUMMARY_MONEY.search(str(row.get("summary") or "")) if row.get("op") in MONEY_OPS else None
+        amount = Decimal(found[1]) if found else None
+        out.append({**row, "amount": amount, "currency": found[2] if found else None})
+    return out
+
+
+def summary_text(value: Any) -> str:
+    """A summary as a table shows it: amounts with thousands separators (8,000,000 JPY)."""
+    text = cell_text(value)
+    return _AMOUNT_IN_TEXT.sub(lambda m: f"{int(m[1]):,}{m[2]} {m[3]}", text)
+
+
 HISTORY_COLUMNS = (
     Column("position", "#"),
     Column("recorded_at", "recorded (UTC)", _minutes),
     Column("effective", "effective"),
     Column("op", "op"),
-    Column("summary", "summary"),
+    Column("summary", "summary", summary_text),
 )
 HISTORY_VERBOSE_COLUMNS = (
     *HISTORY_COLUMNS,
@@ -119,7 +145,7 @@ def on_options(f: Any) -> Any:
 @click.command()
 @click.argument("key", type=LedgerKey(), shell_complete=complete_keys())
 @on_options
-@output_options()
+@output_options(csv=True)
 @pass_state
 def show(state: CliState, out: Output, key: str, on: date | None, as_of: datetime | None) -> None:
     """Show everything recorded about a key.
@@ -133,6 +159,7 @@ def show(state: CliState, out: Output, key: str, on: date | None, as_of: datetim
       partnership-ledger show puppet-tour
       partnership-ledger show puppet-agreement --json
       partnership-ledger show parents-assoc --on 2010-03-31
+      partnership-ledger show c-pref-2008 --csv
     """
     with state.open_ledger() as ledger:
         view = ledger.show(key, on=on, as_of=as_of)
@@ -246,7 +273,7 @@ def history(
             as_of=as_of,
         )
     columns = HISTORY_VERBOSE_COLUMNS if state.verbose else HISTORY_COLUMNS
-    out.rows(rows, columns, empty="no operations match")
+    out.rows(with_money(rows), columns, empty="no operations match")
 
 
 def register(cli: click.Group) -> None:

@@ -141,6 +141,9 @@ def report(
             raise click.UsageError("give a partnership or --all, not both")
         if output is None:
             raise click.UsageError("--all writes a folder: name it with -o DIR")
+        source = click.get_current_context().get_parameter_source("fmt")
+        if (source is not None and source.name != "DEFAULT" and fmt != "html") or lang is not None:
+            raise click.UsageError("--all writes an HTML site in Japanese and English: leave out --format and --lang")
         if Path(output).exists() and not Path(output).is_dir():
             raise click.UsageError(f"{output} is a file: --all needs a folder")
         if locale is not None and locale.startswith("ja"):

@@ -1,0 +1,95 @@
+"""The contributions of a ledger, one row each: what was pledged, delivered, corrected,
+withdrawn. The query behind ``partnership-ledger contributions``."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .domain.contribution import ResourceContribution
+from .errors import InvalidArgument, UnknownKey
+
+if TYPE_CHECKING:
+    from .application import PartnershipLedger
+
+#: The fields of each row, in order.
+CONTRIBUTION_FIELDS = (
+    "contribution",
+    "partnership",
+    "party",
+    "kind",
+    "instrument",
+    "currency",
+    "pledged",
+    "delivered",
+    "corrections",
+    "withdrawn",
+    "agreement",
+    "fiscal_year",
+    "evidence",
+)
+
+
+def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[str, Any]:
+    """One contribution as a row: amounts (Decimal) in the contribution's currency.
+
+    ``delivered`` sums the deliveries, ``corrections`` the signed corrections (so what was
+    put in is their sum); ``evidence`` counts the deliveries that name their evidence. With
+    ``on``, only what took effect on or before that date counts.
+    """
+    deliveries = [d for d in c.deliveries if on is None or d.on <= on]
+    corrections = [x for x in c.corrections if on is None or x.on <= on]
+    withdrawn = c.withdrawn_on is not None and (on is None or c.withdrawn_on <= on)
+    return {
+        "contribution": c.key,
+        "partnership": c.partnership,
+        "party": c.party,
+        "kind": c.kind_of_resource.value,
+        "instrument": c.instrument.value if c.instrument else None,
+        "currency": c.currency,
+        "pledged": c.pledged.amount,
+        "delivered": sum((d.value.amount for d in deliveries), Decimal(0)),
+        "corrections": sum((x.delta.amount for x in corrections), Decimal(0)),
+        "withdrawn": c.withdrawn_amount if withdrawn else Decimal(0),
+        "agreement": c.agreement,
+        "fiscal_year": c.fiscal_year,
+        "evidence": sum(1 for d in deliveries if d.evidence),
+    }
+
+
+def contributions(
+    ledger: PartnershipLedger,
+    partnership: str | None = None,
+    *,
+    party: str | None = None,
+    fiscal_year: int | None = None,
+    kind: str | None = None,
+    on: date | None = None,
+) -> list[dict[str, Any]]:
+    """Every contribution (of ``partnership``, ``party``, ``fiscal_year``, ``kind`` if given),
+    ordered by partnership, fiscal year, party and key."""
+    for key, what in ((partnership, "partnership"), (party, "party")):
+        if key is not None and ledger.kind_of(key) != what:
+            raise UnknownKey(f"there is no {what} named {key} in the ledger")
+    if kind is not None:
+        from .domain.values import ContributionKind
+
+        if kind not in {k.value for k in ContributionKind}:
+            choices = ", ".join(k.value for k in ContributionKind)
+            raise InvalidArgument(f"kind must be one of {choices}, not {kind!r}")
+    rows = []
+    for key in ledger.keys("contribution"):
+        c = ledger.aggregate(key)
+        assert isinstance(c, ResourceContribution)
+        if partnership is not None and c.partnership != partnership:
+            continue
+        if party is not None and c.party != party:
+            continue
+        if fiscal_year is not None and c.fiscal_year != fiscal_year:
+            continue
+        if kind is not None and c.kind_of_resource.value != kind:
+            continue
+        rows.append(contribution_row(c, on))
+    rows.sort(key=lambda r: (r["partnership"], r["fiscal_year"], r["party"], r["contribution"]))
+    return rows
