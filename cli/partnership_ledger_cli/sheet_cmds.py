@@ -167,7 +167,9 @@ def contributions(
       partnership-ledger contributions puppet-tour --xlsx -o contributions.xlsx
     """
     with state.open_ledger() as ledger:
-        rows = contribution_rows(ledger, partnership, party=party, fiscal_year=fiscal_year, kind=kind, on=on, as_of=as_of)
+        rows = contribution_rows(
+            ledger, partnership, party=party, fiscal_year=fiscal_year, kind=kind, on=on, as_of=as_of
+        )
     out.rows(rows, CONTRIBUTION_COLUMNS, empty="no contributions match")
 
 

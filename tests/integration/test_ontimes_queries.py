@@ -44,7 +44,9 @@ def first_part(ledger: PartnershipLedger) -> None:
 
 def second_part(ledger: PartnershipLedger) -> None:
     ledger.register_party("d", "D", "npo")
-    ledger.record({"op": "amend_party", "party": "a", "name": "A2", "capacity": jpy(4000), "reason": "r", "on": "2021-04-01"})
+    ledger.record(
+        {"op": "amend_party", "party": "a", "name": "A2", "capacity": jpy(4000), "reason": "r", "on": "2021-04-01"}
+    )
     ledger.join_partnership("p", "c", "2021-05-01")
     ledger.leave_partnership("p", "b", "2021-06-01", "moved on")
     ledger.propose_partnership("q", "Q", "purpose", "c", ["c", "d"], "2021-07-01")
