@@ -143,7 +143,7 @@ def partnerships(state: CliState, out: Output, on: date | None, as_of: datetime 
     """
     with state.open_ledger() as ledger:
         rows = ledger.partnerships(on=on, as_of=as_of)
-    out.rows(rows, PARTNERSHIP_COLUMNS, empty="no partnerships yet")
+    out.rows(rows, PARTNERSHIP_COLUMNS, empty="no partnerships by then" if on or as_of else "no partnerships yet")
 
 
 def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:

@@ -140,3 +140,11 @@ def test_the_library_and_the_cli_agree(small: tuple[str, str]) -> None:
         expected = json.loads(json.dumps(ledger.partnerships(on="2021-05-15", as_of=between), default=str))
     result = invoke(["partnerships", "--on", "2021-05-15", "--as-of", between, "--json"], db)
     assert json.loads(result.stdout) == expected
+
+
+def test_no_partnerships_by_then(small: tuple[str, str]) -> None:
+    db, _ = small
+    for option, value in (("--on", "2020-03-31"), ("--as-of", "2000-01-01")):
+        result = invoke(["partnerships", option, value], db)
+        assert result.exit_code == 0
+        assert "no partnerships by then" in result.output
