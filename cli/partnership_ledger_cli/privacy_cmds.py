@@ -94,7 +94,7 @@ def verify_public_command(state: CliState, out: Output, folder: Path, public_key
         }
         raise CommandFailed(f"tampering found: {result.message}", payload=payload, as_json=state.json_errors)
     if out.format != "json":
-        out.message(f"ok: {result.message}")
+        out.answer(f"ok: {result.message}")  # verify's answer: stdout, as data is
         if key is None:
             out.message(
                 "the checkpoint was checked against the key it carries; pass --public-key with the "
