@@ -312,9 +312,13 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
         else the first disagreement in a sentence (tampering). See privacy.vault."""
+        from .errors import IntegrityError
         from .privacy.vault import check_key_table, vault_secrets
 
-        master, pepper = vault_secrets(self.db, cipher_key())
+        try:
+            master, pepper = vault_secrets(self.db, cipher_key())
+        except IntegrityError as e:
+            return str(e)
         return check_key_table(self.db, master, pepper, self.mapper)
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
@@ -1346,11 +1350,30 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         found: LedgerAggregate = _project(None, events)
         return found
 
-    def parties(self) -> list[dict[str, Any]]:
-        """Every registered party: key, name, sector, capacity, identifiers, area."""
+    def _shown(
+        self, kind: str, on: date | str | None, as_of: datetime | date | str | None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(key, view) of each ``kind`` as :meth:`show` gives it ``on``/``as_of``; with
+        ``as_of``, only those recorded by then."""
+        for key in self.keys(kind):
+            try:
+                yield key, self.show(key, on=on, as_of=as_of)
+            except UnknownKey:
+                if as_of is None:
+                    raise
+                continue  # not recorded yet at that time
+
+    def parties(
+        self, *, on: date | str | None = None, as_of: datetime | date | str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every registered party: key, name, sector, capacity, identifiers, area.
+
+        ``on``: the particulars as amended by that date (amendments take effect from their
+        date); ``as_of``: only the parties recorded by that time, as the ledger then said.
+        Both compose.
+        """
         out = []
-        for key in self.keys("party"):
-            v = self.show(key)
+        for key, v in self._shown("party", on, as_of):
             out.append(
                 {
                     "key": key,
@@ -1363,11 +1386,20 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             )
         return out
 
-    def partnerships(self) -> list[dict[str, Any]]:
-        """Every partnership: key, title, phase, parent, current members."""
+    def partnerships(
+        self, *, on: date | str | None = None, as_of: datetime | date | str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every partnership: key, title, phase, parent, current members.
+
+        ``on``: the phase and members as they stood on that date (a partnership proposed
+        after it is left out); ``as_of``: only those recorded by that time, as the ledger
+        then said. Both compose.
+        """
+        day = parse_on(on) if on is not None else None
         out = []
-        for key in self.keys("partnership"):
-            v = self.show(key)
+        for key, v in self._shown("partnership", day, as_of):
+            if day is not None and v["proposed_on"] > day:
+                continue
             out.append(
                 {
                     "key": key,

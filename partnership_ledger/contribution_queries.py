@@ -3,7 +3,7 @@ withdrawn. The query behind ``partnership-ledger contributions``."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -66,9 +66,15 @@ def contributions(
     fiscal_year: int | None = None,
     kind: str | None = None,
     on: date | None = None,
+    as_of: datetime | date | str | None = None,
 ) -> list[dict[str, Any]]:
     """Every contribution (of ``partnership``, ``party``, ``fiscal_year``, ``kind`` if given),
-    ordered by partnership, fiscal year, party and key."""
+    ordered by partnership, fiscal year, party and key.
+
+    ``on``: only what took effect by that date counts; ``as_of``: only the contributions
+    recorded by that time, as the ledger then said (its deliveries, corrections and
+    withdrawals recorded by then). Both compose.
+    """
     for key, what in ((partnership, "partnership"), (party, "party")):
         if key is not None and ledger.kind_of(key) != what:
             raise UnknownKey(f"there is no {what} named {key} in the ledger")
@@ -80,7 +86,13 @@ def contributions(
             raise InvalidArgument(f"kind must be one of {choices}, not {kind!r}")
     rows = []
     for key in ledger.keys("contribution"):
-        c = ledger.aggregate(key)
+        if as_of is None:
+            c = ledger.aggregate(key)
+        else:
+            try:
+                c = ledger._aggregate_as_of(key, as_of)
+            except UnknownKey:
+                continue  # not pledged yet at that time
         assert isinstance(c, ResourceContribution)
         if partnership is not None and c.partnership != partnership:
             continue

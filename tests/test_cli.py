@@ -948,7 +948,7 @@ def test_version() -> None:
 def broken_parties(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
     raised: list[BaseException] = []
 
-    def parties(self: PartnershipLedger) -> list[dict[str, Any]]:
+    def parties(self: PartnershipLedger, **kwargs: Any) -> list[dict[str, Any]]:
         raise raised[0]
 
     monkeypatch.setattr(PartnershipLedger, "parties", parties)

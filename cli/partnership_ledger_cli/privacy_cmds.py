@@ -94,9 +94,9 @@ def verify_public_command(state: CliState, out: Output, folder: Path, public_key
         }
         raise CommandFailed(f"tampering found: {result.message}", payload=payload, as_json=state.json_errors)
     if out.format != "json":
-        out.answer(f"ok: {result.message}")  # verify's answer: stdout, as data is
+        out.answer(f"ok: {result.message}")  # the answer, on stdout as verify's is
         if key is None:
-            out.message(
+            out.answer(
                 "the checkpoint was checked against the key it carries; pass --public-key with the "
                 "publisher's key to know who signed it"
             )

@@ -82,48 +82,6 @@ HISTORY_VERBOSE_COLUMNS = (
 )
 
 
-@click.command()
-@output_options(csv=True)
-@pass_state
-def parties(state: CliState, out: Output) -> None:
-    """List the registered parties.
-
-    Each with its key, name, sector and annual capacity (budget), if recorded.
-
-    \b
-    Examples:
-      partnership-ledger parties
-      partnership-ledger parties --csv > parties.csv
-    """
-    with state.open_ledger() as ledger:
-        rows = ledger.parties()
-    out.rows(rows, PARTY_COLUMNS, empty="no parties yet: record some with 'import' or 'record'")
-
-
-@click.command()
-@output_options(csv=True)
-@pass_state
-def partnerships(state: CliState, out: Output) -> None:
-    """List the partnerships.
-
-    Each with its key, title, phase, parent partnership, current members and
-    currency.
-
-    \b
-    Examples:
-      partnership-ledger partnerships
-      partnership-ledger partnerships --json | jq '.[] | select(.phase == "active")'
-    """
-    with state.open_ledger() as ledger:
-        rows = ledger.partnerships()
-    out.rows(rows, PARTNERSHIP_COLUMNS, empty="no partnerships yet")
-
-
-def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:
-    body = {k: v for k, v in view.items() if k != "key" and not (k == "kind" and v == kind)}
-    return [f"{kind} {view['key']}", *tree_lines(body, 2)]
-
-
 def on_options(f: Any) -> Any:
     """--on (effective date) and --as-of (recorded time), which compose."""
     f = click.option(
@@ -140,6 +98,57 @@ def on_options(f: Any) -> Any:
         help="As things stood on that date, by the dates things happened. Example: --on 2010-03-31",
     )(f)
     return f
+
+
+@click.command()
+@on_options
+@output_options(csv=True)
+@pass_state
+def parties(state: CliState, out: Output, on: date | None, as_of: datetime | None) -> None:
+    """List the registered parties.
+
+    Each with its key, name, sector and annual capacity (budget), if recorded.
+    --on D gives their particulars as amended by D; --as-of T only the parties
+    recorded by T, as the ledger then said.
+
+    \b
+    Examples:
+      partnership-ledger parties
+      partnership-ledger parties --csv > parties.csv
+      partnership-ledger parties --on 2010-03-31
+    """
+    with state.open_ledger() as ledger:
+        rows = ledger.parties(on=on, as_of=as_of)
+    empty = "no parties recorded by then" if as_of else "no parties yet: record some with 'import' or 'record'"
+    out.rows(rows, PARTY_COLUMNS, empty=empty)
+
+
+@click.command()
+@on_options
+@output_options(csv=True)
+@pass_state
+def partnerships(state: CliState, out: Output, on: date | None, as_of: datetime | None) -> None:
+    """List the partnerships.
+
+    Each with its key, title, phase, parent partnership, current members and
+    currency. --on D gives the phase and members as they stood on D (leaving
+    out those proposed later); --as-of T only the partnerships recorded by T,
+    as the ledger then said.
+
+    \b
+    Examples:
+      partnership-ledger partnerships
+      partnership-ledger partnerships --json | jq '.[] | select(.phase == "active")'
+      partnership-ledger partnerships --on 2009-03-31
+    """
+    with state.open_ledger() as ledger:
+        rows = ledger.partnerships(on=on, as_of=as_of)
+    out.rows(rows, PARTNERSHIP_COLUMNS, empty="no partnerships by then" if on or as_of else "no partnerships yet")
+
+
+def show_lines(kind: str, view: Mapping[str, Any]) -> list[str]:
+    body = {k: v for k, v in view.items() if k != "key" and not (k == "kind" and v == kind)}
+    return [f"{kind} {view['key']}", *tree_lines(body, 2)]
 
 
 @click.command()

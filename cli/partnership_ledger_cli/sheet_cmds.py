@@ -3,7 +3,7 @@ contributions (one row per contribution, for a spreadsheet or a table)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from partnership_ledger.contribution_queries import contributions as contributio
 
 from .context import CliState, pass_state
 from .output import Column, Output, amount_text, output_options
-from .params import IsoDate, LedgerKey, complete_keys
+from .params import IsoDate, LedgerKey, Timestamp, complete_keys
 
 
 @click.command()
@@ -133,6 +133,13 @@ CONTRIBUTION_COLUMNS = (
     help="How things stood on that date: deliveries, corrections and withdrawals after it do not count. "
     "Example: --on 2009-03-31",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    type=Timestamp(end_of_day=True),
+    help="What the ledger said at that recorded time; a bare date means the end of that day, "
+    "UTC. Example: --as-of 2026-12-31",
+)
 @output_options(csv=True)
 @pass_state
 def contributions(
@@ -143,13 +150,15 @@ def contributions(
     fiscal_year: int | None,
     kind: str | None,
     on: date | None,
+    as_of: datetime | None,
 ) -> None:
     """One row per contribution: pledged, delivered, corrections, withdrawn.
 
     For PARTNERSHIP, or every partnership; --party, --fiscal-year and --kind
     narrow it. Amounts are in the contribution's currency; delivered plus
     corrections is what was put in; evidence counts the deliveries that name
-    their evidence.
+    their evidence. --on D counts what took effect by D; --as-of T gives only
+    what was recorded by T.
 
     \b
     Examples:
@@ -158,7 +167,9 @@ def contributions(
       partnership-ledger contributions puppet-tour --xlsx -o contributions.xlsx
     """
     with state.open_ledger() as ledger:
-        rows = contribution_rows(ledger, partnership, party=party, fiscal_year=fiscal_year, kind=kind, on=on)
+        rows = contribution_rows(
+            ledger, partnership, party=party, fiscal_year=fiscal_year, kind=kind, on=on, as_of=as_of
+        )
     out.rows(rows, CONTRIBUTION_COLUMNS, empty="no contributions match")
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import StorageError
+from ..errors import IntegrityError, StorageError
 from .registry import SALT_BYTES, commit, is_commitment, private_fields
 
 if TYPE_CHECKING:
@@ -112,7 +112,16 @@ def vault_secrets(db: Db, cipher_key: str | None) -> tuple[bytes | None, bytes]:
     with db.transaction(commit=False) as c:
         c.execute("SELECT value FROM ledger_meta WHERE name='subject_pepper'")
         row = c.fetchone()
-    return None, bytes.fromhex(str(row[0])) if row else b""
+    if row is None:
+        return None, b""
+    text = row[0]
+    if not (isinstance(text, str) and len(text) == 64 and all(ch in "0123456789abcdef" for ch in text)):
+        # The ledger wrote 32 random bytes as 64 lower-case hex digits; anything else was
+        # written by someone else (the lookups of residents' ids would change with it).
+        raise IntegrityError(
+            "tampering found: ledger_meta's subject_pepper is not the 64 hexadecimal digits the ledger wrote"
+        )
+    return None, bytes.fromhex(text)
 
 
 @attrs.define
