@@ -462,7 +462,9 @@ def test_follow_shows_writes_to_other_processes_within_a_second(pg_url: str, pol
             assert elapsed is not None, f"write {n} not in the read models after 1 s"
         # A CLI query from another process sees it too, without catching up itself.
         writer.register_party("npo-last", "Last", "npo")
-        time.sleep(0.1)
+        # Once the follower applied it (within its polling interval, 0.5 s, when polling only),
+        # a CLI query from another process shows it.
+        assert seen_within(reader, "npo-last", 1.0) is not None, "the last write not in the read models after 1 s"
         shown = subprocess.run(
             cli_command("--db", pg_url, "parties", "--json"),
             capture_output=True,
