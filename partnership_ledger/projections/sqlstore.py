@@ -805,6 +805,10 @@ class SqlFactStore:
         thousands of rows; the balance on a day reads them all once).
         """
         text = iso_day(day)
+        if self._c is None and not any(k[0] == partnership for k in self._amounts):
+            from_now = self._buckets_on_from_now(partnership, text)
+            if from_now is not None:
+                return from_now
         rows = self._read(
             "SELECT party, fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered "
             "FROM rm_amounts WHERE partnership=? AND day<=?",
@@ -829,6 +833,47 @@ class SqlFactStore:
             if v != zero:
                 slot[2] = _add(slot[2], Decimal(v))
         return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in sums.items()]
+
+    def _buckets_on_from_now(self, partnership: str, text: str) -> list[tuple[BucketKey, Bucket]] | None:
+        """:meth:`buckets_on` from the other side, when fewer rows lie after ``text`` than up to
+        it (a date late in the partnership's life): today's buckets (``rm_buckets``, which hold
+        exactly the sums of all of the partnership's ``rm_amounts`` rows: ``verify`` checks both)
+        less the rows after the day. Only the buckets with a row up to the day are kept, as the
+        sum up to the day keeps them. None when summing up to the day reads fewer rows. Read in
+        one snapshot, outside a batch."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT count(*) FROM rm_amounts WHERE partnership=? AND day>?", (partnership, text))
+            later = int((c.fetchone() or (0,))[0])
+            c.execute("SELECT count(*) FROM rm_amounts WHERE partnership=? AND day<=?", (partnership, text))
+            if later >= int((c.fetchone() or (0,))[0]):
+                return None
+            c.execute(
+                "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
+                "FROM rm_buckets WHERE partnership=?",
+                (partnership,),
+            )
+            now = {tuple(r[:5]): [Decimal(r[5]), Decimal(r[6]), Decimal(r[7])] for r in c.fetchall()}
+            c.execute(
+                "SELECT DISTINCT party, fiscal_year, kind, instrument, currency FROM rm_amounts "
+                "WHERE partnership=? AND day<=?",
+                (partnership, text),
+            )
+            kept = {tuple(r) for r in c.fetchall()}
+            c.execute(
+                "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
+                "FROM rm_amounts WHERE partnership=? AND day>?",
+                (partnership, text),
+            )
+            zero = "0"
+            for party, fy, kind, instrument, currency, p, w, v in c.fetchall():
+                slot = now[(party, fy, kind, instrument, currency)]
+                if p != zero:
+                    slot[0] = _add(slot[0], -Decimal(p))
+                if w != zero:
+                    slot[1] = _add(slot[1], -Decimal(w))
+                if v != zero:
+                    slot[2] = _add(slot[2], -Decimal(v))
+        return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in now.items() if ident in kept]
 
     # -- voids: rare, so written straight to the tables (after what the batch appended) ------
     def _now(self) -> Cursor:
