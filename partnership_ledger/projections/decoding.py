@@ -493,6 +493,9 @@ class EventDecoder:
                 stored_version += 1
         d["originator_id"] = originator_id if convert is None else convert(originator_id)
         d["originator_version"] = version
+        # Built as eventsourcing's own Mapper.to_domain_event builds a domain event (9.5's
+        # persistence.py: object.__new__, then the state as __dict__), not around a class of
+        # ours; tests/test_read_model_decoding.py compares every event with the mapper's.
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", d)
         return event, self.stamp if self._stamps else None
