@@ -34,7 +34,7 @@ from partnership_ledger.errors import JournalError, StorageError
 from partnership_ledger.integrity import verify_chain
 
 DEMO = json.loads(demo_journal_bytes())
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
 
 def assert_matches_schema(name: str, value: Any) -> None:

@@ -14,7 +14,7 @@ from partnership_ledger_cli.main import COMMAND_MODULES, PROG_NAME, cli
 
 from partnership_ledger.demo import build_demo
 
-CLI_MD = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
+CLI_MD = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 PACKAGE = Path(partnership_ledger_cli.__file__).parent
 
 

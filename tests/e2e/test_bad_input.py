@@ -27,9 +27,9 @@ from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError
 from partnership_ledger.journal import OPS, a_date
 
-BAD = Path(__file__).parent / "data" / "bad_journals"
+BAD = Path(__file__).resolve().parents[1] / "data" / "bad_journals"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
-EVERY_OP = Path(__file__).parent / "data" / "every-op.json"
+EVERY_OP = Path(__file__).resolve().parents[1] / "data" / "every-op.json"
 OPERATIONS: list[dict[str, Any]] = json.loads(EVERY_OP.read_text(encoding="utf-8"))
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from partnership_ledger.journal import parse_operations
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 # bench/ is a folder of scripts, not a package: load the generator from its file (rather
 # than putting bench/ on sys.path for every test).

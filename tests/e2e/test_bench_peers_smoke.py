@@ -20,7 +20,7 @@ import pytest
 
 from partnership_ledger.journal import parse_journal
 
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _load(name: str) -> object:

@@ -38,7 +38,7 @@ from partnership_ledger.domain.values import (
 )
 from partnership_ledger.journal import COMMON, OPS
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
 
 def load_schemas() -> dict[str, dict[str, Any]]:
@@ -97,7 +97,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def every_op_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     shared = here.parents[1] / "shared" / "examples" / "every-op.json"
     journal = shared if shared.is_file() else here / "data" / "every-op.json"
     db = tmp_path_factory.mktemp("schemas") / "every-op.sqlite"

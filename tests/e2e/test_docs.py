@@ -29,7 +29,7 @@ import pytest
 from partnership_ledger import PartnershipLedger, errors
 from partnership_ledger.journal import COMMON, OPS, parse_operations
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 
 

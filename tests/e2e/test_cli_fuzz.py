@@ -30,7 +30,7 @@ from strategies import journal_bytes, json_values
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.domain import KINDS
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 SHARED_EVERY_OP = TESTS.parents[1] / "shared" / "examples" / "every-op.json"
 EVERY_OP = SHARED_EVERY_OP if SHARED_EVERY_OP.is_file() else TESTS / "data" / "every-op.json"
 

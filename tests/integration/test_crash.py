@@ -20,7 +20,7 @@ import pytest
 
 KILLS = 30 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 5
 OPS = 2000
-SOAK = Path(__file__).resolve().parents[1] / "bench" / "soak_crash.py"
+SOAK = Path(__file__).resolve().parents[2] / "bench" / "soak_crash.py"
 
 
 def load_soak() -> ModuleType:
