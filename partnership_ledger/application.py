@@ -307,7 +307,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         if recording and self.chain_format != "2":
             return None
         master, pepper = vault_secrets(self.db, cipher_key())
-        return Vault(self.db, master, pepper)
+        return Vault(self.db, master, pepper, self.mapper)
 
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
@@ -323,17 +323,9 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
         """``view`` (of show) with private values read from the key table, or marked erased."""
-        from .privacy.registry import ERASED_TEXT, is_commitment
+        from .privacy.reveal import reveal_view
 
-        vault = self.vault() if view.get("kind") == "evaluation" else None
-        if vault is None:
-            return view
-        for s in view.get("submissions", []):
-            for name in ("evaluator", "comment"):
-                value = s.get(name)
-                if is_commitment(value):
-                    s[name] = vault.reveal(value) or (ERASED_TEXT if name == "comment" else None)
-        return view
+        return reveal_view(view, self.vault()) if view.get("kind") in ("evaluation", "contribution") else view
 
     def erase_subject(
         self,
@@ -1114,7 +1106,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         by: str | None = None,
         note: str | None = None,
         op_id: str | None = None,
+        evidence_private: bool = False,
+        evidence_subject: str | None = None,
     ) -> RecordResult:
+        """Record a delivery; ``evidence_private``: its evidence is private (docs/privacy.md)."""
         return self._command(
             "deliver",
             op_id,
@@ -1124,6 +1119,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             evidence=evidence,
             by=by,
             note=note,
+            evidence_private=evidence_private or None,  # left out when false: the same op id as before
+            evidence_subject=evidence_subject,
         )
 
     def correct_contribution(
@@ -1544,7 +1541,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 keys[event.originator_id] = key
             op = event_to_operation(event, keys.get(event.originator_id, ""))
             if op is not None and vault is not None:
-                from .privacy.public import reveal_operation
+                from .privacy.reveal import reveal_operation
 
                 op = reveal_operation(op, vault)
             if op is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from .domain import (
     Agreement,
@@ -354,8 +355,31 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
     value: Money = f["value"]
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, value.amount)
-    c.deliver(value, f["on"], f.get("evidence"), op.meta, checked=True)
+    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta, checked=True)
     _after_change(uow, c, a, op.meta)
+
+
+def _evidence(uow: UnitOfWork, c: ResourceContribution, f: dict[str, Any]) -> str | None:
+    """The delivery's evidence as the chain holds it: a commitment when it is marked
+    ``evidence_private`` (privacy/registry.py), sealed under ``evidence_subject``'s key (by
+    default the contribution's party), so that ``erase_subject`` of that subject destroys it."""
+    evidence = f.get("evidence")
+    if f.get("evidence_private") is not True:
+        if f.get("evidence_subject") is not None:
+            raise ContributionError(
+                f"a delivery to {c.key} names evidence_subject but its evidence is not private "
+                "(set evidence_private: true)"
+            )
+        return None if evidence is None else str(evidence)
+    if not evidence:
+        raise ContributionError(f"a delivery to {c.key} is marked evidence_private but gives no evidence")
+    if uow.vault is None:
+        raise ContributionError(
+            f"a delivery to {c.key} has private evidence, but this ledger was written before private "
+            "fields were committed (chain format 1): see docs/privacy.md"
+        )
+    fields = {**f, "evidence_subject": f.get("evidence_subject") or c.party}
+    return str(uow.vault.commit_fields("deliver", fields, c.key)["evidence"])
 
 
 @handles("correct_contribution")
@@ -542,11 +566,18 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
         raise ErasureError(
             f"the ledger holds no private data of evaluator {evaluator} (never recorded, or erased already)"
         )
-    for key in aggregates:
+    evaluations = [k for k in aggregates if uow.kind_of(k) == "evaluation"]
+    for key in evaluations:
         uow.get(Evaluation, key)  # each exists
-    e = uow.get(Evaluation, aggregates[0])
-    e.erase_subject(subject.handle, aggregates, uow.vault.values_of(subject), op["reason"], op["on"], op.meta)
-    uow.collect(e)
+    values = uow.vault.values_of(subject)
+    if evaluations:
+        e = uow.get(Evaluation, evaluations[0])
+        e.erase_subject(subject.handle, evaluations, values, op["reason"], op["on"], op.meta)
+        uow.collect(e)
+    else:  # only a delivery's private evidence: the tombstone is the first contribution's
+        c = uow.get(ResourceContribution, aggregates[0])
+        c.erase_subject(subject.handle, aggregates, values, op["reason"], op["on"], op.meta)
+        uow.collect(c)
     uow.vault.erase(subject)
 
 

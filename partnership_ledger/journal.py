@@ -540,6 +540,8 @@ OPS: dict[str, Spec] = {
         "value": (positive_money, REQ),
         "on": (a_date, REQ),
         "evidence": (text, OPT),
+        "evidence_private": (boolean, OPT),
+        "evidence_subject": (key, OPT),
     },
     "correct_contribution": {
         "contribution": (key, REQ),

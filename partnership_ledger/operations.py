@@ -39,6 +39,7 @@ EVENT_OPS: dict[str, tuple[str, str | None]] = {
     "Evaluation.Submitted": ("submit_evaluation", "evaluation"),
     "Evaluation.Closed": ("close_evaluation", "evaluation"),
     "Evaluation.SubjectErased": ("erase_subject", "evaluation"),
+    "ResourceContribution.SubjectErased": ("erase_subject", "contribution"),
     # Corrections (DESIGN.md "Corrections and the two times").
     "Party.Amended": ("amend_party", "party"),
     "ResourceContribution.DeliveryRedated": ("correct_contribution", "contribution"),
@@ -223,6 +224,8 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
         case "close_evaluation":
             return f"evaluation {g('evaluation')} closed"
         case "erase_subject":
+            if g("contribution"):
+                return f"private evidence of contribution {g('contribution')} erased at its subject's request: {g('reason')}"
             return f"an evaluator's private data in evaluation {g('evaluation')} erased at their request: {g('reason')}"
     return str(name)  # pragma: no cover - every op is covered above
 

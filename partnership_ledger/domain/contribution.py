@@ -192,6 +192,22 @@ class ResourceContribution(LedgerAggregate):
         # What was already delivered stays delivered; only the rest of the pledge is withdrawn.
         self.withdrawn_amount = max(exact_sub(self.pledged.amount, self.delivered), Decimal(0))
 
+    def erase_subject(
+        self, subject: str, contributions: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
+        """The tombstone of an erasure whose subject (``subject``: its handle) had private
+        evidence in ``contributions`` and no evaluation (else the tombstone is the
+        evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
+        self._trigger(
+            "SubjectErased", subject=subject, contributions=contributions, values=values, reason=reason, on=on, meta=meta
+        )
+
+    @event("SubjectErased")
+    def _subject_erased(
+        self, subject: str, contributions: list[str], values: list[str], reason: str, on: date, meta: OpMeta
+    ) -> None:
+        pass  # the deliveries keep their commitments; the views read them as erased
+
     # -- corrections -------------------------------------------------------------------------
     def delivery_of(self, operation: str) -> Delivery:
         for d in self.deliveries:

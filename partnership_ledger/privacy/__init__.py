@@ -7,6 +7,6 @@
 See docs/privacy.md.
 """
 
-from .registry import ERASED_TEXT, PRIVATE_FIELDS, PrivateField, commit, is_commitment, register
+from .registry import ERASED_TEXT, PRIVATE_FIELDS, WITHHELD_TEXT, PrivateField, commit, is_commitment, register
 
-__all__ = ["ERASED_TEXT", "PRIVATE_FIELDS", "PrivateField", "commit", "is_commitment", "register"]
+__all__ = ["ERASED_TEXT", "PRIVATE_FIELDS", "WITHHELD_TEXT", "PrivateField", "commit", "is_commitment", "register"]

@@ -5,9 +5,10 @@ commitment in its place (see :func:`commit`), and the value with its salt is kep
 encrypted under the key of the field's *subject* (the person it is about), so that destroying
 that key (``erase_subject``) destroys the value while the chain stays the same.
 
-Add a field with :func:`register`; for example a delivery's ``evidence`` when it is marked
-private would be ``register(PrivateField("deliver", "evidence", "party", lambda f: ...))``
-(and its handler passes the field through :meth:`Vault.commit`).
+Add a field with :func:`register` (and have its handler pass the operation's fields through
+:meth:`Vault.commit_fields`); a delivery's ``evidence`` marked ``evidence_private`` is one,
+whose subject is ``evidence_subject`` (the deliver handler fills in the contribution's party
+when it is not given).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ COMMITMENT_DOMAIN = b"partnership-ledger commitment v1\x00"
 SALT_BYTES = 16
 #: What every view shows in place of a value whose subject asked for it to be erased.
 ERASED_TEXT = "erased at the resident's request"
+#: What public outputs (standard exports) show in place of a private value: nothing of it.
+WITHHELD_TEXT = "withheld: private"
 
 
 def commit(value: str, salt: bytes) -> str:
@@ -70,9 +73,14 @@ def _private_comment(fields: Mapping[str, Any]) -> bool:
     return bool(fields.get("comment")) and not fields.get("comment_public")
 
 
+def _private_evidence(fields: Mapping[str, Any]) -> bool:
+    return bool(fields.get("evidence")) and fields.get("evidence_private") is True
+
+
 PRIVATE_FIELDS: list[PrivateField] = [
     PrivateField("submit_evaluation", "evaluator", "evaluator", _resident, "a resident evaluator's id", True),
     PrivateField("submit_evaluation", "comment", "evaluator", _private_comment, "a comment not made public"),
+    PrivateField("deliver", "evidence", "evidence_subject", _private_evidence, "a delivery's evidence marked private"),
 ]
 
 

@@ -137,8 +137,11 @@ class Vault:
     """The key table as one batch of operations sees it: subjects and private values read
     from the ledger, and those the batch adds or erases, written with its events."""
 
-    def __init__(self, db: Db, master: bytes | None, pepper: bytes) -> None:
+    def __init__(self, db: Db, master: bytes | None, pepper: bytes, mapper: Any = None) -> None:
         self.db = db
+        #: eventsourcing's mapper, to read tombstones (:meth:`erased_handle_of`), if given.
+        self.mapper = mapper
+        self._erased_refs: dict[str, str] | None = None
         self._master = master
         self._pepper = pepper
         self._hmac = hmac.new(pepper, digestmod=hashlib.sha256)
@@ -164,6 +167,8 @@ class Vault:
         wanted: dict[str, str] = {}
         for op in operations:
             for p in private_fields(op.op, op.fields):
+                if op.fields.get(p.subject) is None:
+                    continue  # a subject the handler fills in (a delivery's party): found then
                 ident = str(op.fields[p.subject])
                 lookup = self.lookup_of(ident)
                 if lookup not in self._subjects:
@@ -343,6 +348,43 @@ class Vault:
         key = self._unwrap(str(row[1]), str(row[0]))
         return str(json.loads(_open(key, str(row[2]), value))["value"])
 
+    def subject_of(self, ref: str) -> str | None:
+        """The id of the subject whose key seals the private value ``ref``, or None."""
+        with self.db.transaction(commit=False) as c:
+            c.execute(
+                "SELECT s.handle, s.lookup, s.subject_key, s.identity FROM ledger_private p "
+                "JOIN ledger_subjects s ON s.handle = p.handle WHERE p.ref=?",
+                (ref,),
+            )
+            row = c.fetchone()
+        if row is None:
+            return None
+        key = self._unwrap(str(row[2]), str(row[1]))
+        return str(json.loads(_open(key, str(row[3]), str(row[0])))["value"])
+
+    def erased_handle_of(self, ref: str) -> str | None:
+        """The handle of the subject whose erasure destroyed ``ref`` (from the tombstones), or
+        None (not erased, or no mapper to read the tombstones with)."""
+        if self.mapper is None:
+            return None
+        if self._erased_refs is None:
+            from uuid import UUID
+
+            from eventsourcing.persistence import StoredEvent
+
+            self._erased_refs = {}
+            with self.db.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT originator_id, originator_version, topic, state FROM {self.db.events_table} "
+                    "WHERE topic LIKE ?",
+                    ("%.SubjectErased",),
+                )
+                rows = c.fetchall()
+            for oid, version, topic, state in rows:
+                e = self.mapper.to_domain_event(StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(state)))
+                self._erased_refs.update((str(v), str(e.subject)) for v in e.values)
+        return self._erased_refs.get(ref)
+
     def opening(self, value: Any) -> dict[str, str] | None:
         """``{"value", "salt"}`` that open a commitment (to disclose it), or None."""
         if not is_commitment(value):
@@ -380,7 +422,7 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
         submitted = c.fetchall()
         c.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {db.events_table} WHERE topic LIKE ?",
-            ("%Evaluation.SubjectErased",),
+            ("%.SubjectErased",),  # an evaluation's, or a contribution's (private evidence only)
         )
         tombstones = c.fetchall()
         c.execute(
@@ -452,9 +494,15 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
                     f"a private comment in evaluation {evaluation} is missing from the key table, "
                     "with no erasure recorded: it was deleted"
                 )
-    chain_refs = {str(c) for _, _, c in submitted if is_commitment(c)} | {
-        f"{e}/{v}" for e, v, _ in submitted if is_commitment(v)
-    }
+    evidence = private_evidence(db, mapper)
+    for ref in evidence:
+        if ref not in refs and ref not in erased:
+            return "a delivery's private evidence is missing from the key table, with no erasure recorded: it was deleted"
+    chain_refs = (
+        {str(c) for _, _, c in submitted if is_commitment(c)}
+        | {f"{e}/{v}" for e, v, _ in submitted if is_commitment(v)}
+        | evidence
+    )
     handles_of = {str(r[0]): str(r[1]) for r in subjects}  # lookup -> handle
     voided_handles = {(e, handles_of.get(x, x)) for e, x in voided}
     extra = sorted(
@@ -467,3 +515,27 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
     if (committed or subjects) and (fmt is None or str(fmt[0]) != CHAIN_FORMAT):
         return "the ledger's chain format row (ledger_meta.chain_format) was changed or deleted"
     return None
+
+
+def private_evidence(db: Db, mapper: Any) -> set[str]:
+    """The commitments the chain holds in place of deliveries' private evidence (read from the
+    events: the read models do not keep evidence). An unencrypted ledger's events are filtered
+    by SQL first; an encrypted one's are each decrypted."""
+    from uuid import UUID
+
+    from eventsourcing.persistence import StoredEvent
+
+    encrypted = getattr(mapper, "cipher", None) is not None
+    sql = f"SELECT originator_id, originator_version, topic, state FROM {db.events_table} WHERE topic LIKE ?"
+    args: tuple[str | bytes, ...] = ("%ResourceContribution.Delivered",)
+    if not encrypted and db.backend == "sqlite":
+        sql += " AND instr(state, ?) > 0"  # (state is a BLOB: LIKE would not match it)
+        args += (b'"evidence":"sha256:',)
+    found: set[str] = set()
+    with db.transaction(commit=False) as c:
+        c.execute(sql, args)
+        for oid, version, topic, state in c.fetchall():
+            event = mapper.to_domain_event(StoredEvent(UUID(str(oid)), int(version), str(topic), bytes(state)))
+            if is_commitment(event.evidence):
+                found.add(str(event.evidence))
+    return found

@@ -15,6 +15,7 @@ from typing import Any
 from ..domain import ResourceContribution
 from ..domain.values import ContributionKind, Instrument
 from ..errors import InvalidArgument
+from ..privacy.registry import is_commitment
 from .history import LedgerState, final_state, recipient_of
 from .orgs import LeftOut, note_local_ids, org_id, partnership_org
 
@@ -193,7 +194,7 @@ def disbursements(c: ResourceContribution, grant_id: str) -> list[dict[str, Any]
             "value": d.value.amount,
             "currency": d.value.currency,
         }
-        if d.evidence:
+        if d.evidence and not is_commitment(d.evidence):  # private evidence: not in open data
             item["description"] = d.evidence
         out.append(item)
     for n, x in enumerate(c.corrections, start=1):

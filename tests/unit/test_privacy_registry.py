@@ -24,11 +24,21 @@ def test_which_fields_of_a_submission_are_private() -> None:
     assert private_fields("deliver", {"evidence": "receipt"}) == []
 
 
+def test_a_deliverys_evidence_is_private_when_marked() -> None:
+    marked = {"evidence": "timesheet of a volunteer", "evidence_private": True, "evidence_subject": "v-1"}
+    [evidence] = private_fields("deliver", marked)
+    assert (evidence.field, evidence.subject, evidence.per_subject) == ("evidence", "evidence_subject", False)
+    assert private_fields("deliver", {**marked, "evidence_private": False}) == []
+    assert private_fields("deliver", {**marked, "evidence_private": "yes"}) == []  # only true, as parsed
+    assert private_fields("deliver", {**marked, "evidence": None}) == []
+    assert private_fields("deliver", {**marked, "evidence": ""}) == []
+
+
 def test_the_registry_is_extensible(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "PRIVATE_FIELDS", list(registry.PRIVATE_FIELDS))
-    registry.register(PrivateField("deliver", "evidence", "party", lambda f: bool(f.get("evidence_private")), "x"))
-    assert [p.field for p in private_fields("deliver", {"evidence": "e", "evidence_private": True})] == ["evidence"]
-    assert private_fields("deliver", {"evidence": "e"}) == []
+    registry.register(PrivateField("record_measurement", "source", "target", lambda f: bool(f.get("secret")), "x"))
+    assert [p.field for p in private_fields("record_measurement", {"source": "s", "secret": True})] == ["source"]
+    assert private_fields("record_measurement", {"source": "s"}) == []
 
 
 @given(st.text(max_size=40), st.binary(min_size=16, max_size=16), st.binary(min_size=16, max_size=16))
