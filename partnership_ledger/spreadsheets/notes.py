@@ -68,6 +68,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "evaluator": ("評価者のキー（住民は匿名 ID）", "evaluator's key (residents: an opaque id)"),
     "scores": ("評点：項目=4; 項目=5", "scores: criterion=4; criterion=5"),
     "comment": ("コメント", "comment"),
+    "evidence_private": ("証拠書類を非公開にするか（TRUE/FALSE）", "keep the evidence private (TRUE/FALSE)"),
+    "evidence_subject": ("非公開の証拠書類が関わる人の匿名 ID", "opaque id of the person private evidence is about"),
     "comment_public": ("コメントを公開するか（TRUE/FALSE）", "publish the comment (TRUE/FALSE)"),
     "operation": ("取り消す記録の ID（history が示すもの）", "the id of the entry voided (as history shows it)"),
     "by": ("記録した人", "who recorded it"),
