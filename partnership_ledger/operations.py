@@ -225,7 +225,8 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
             return f"evaluation {g('evaluation')} closed"
         case "erase_subject":
             if g("contribution"):
-                return f"private evidence of contribution {g('contribution')} erased at its subject's request: {g('reason')}"
+                what = f"private evidence of contribution {g('contribution')}"
+                return f"{what} erased at its subject's request: {g('reason')}"
             return f"an evaluator's private data in evaluation {g('evaluation')} erased at their request: {g('reason')}"
     return str(name)  # pragma: no cover - every op is covered above
 

@@ -199,7 +199,13 @@ class ResourceContribution(LedgerAggregate):
         evidence in ``contributions`` and no evaluation (else the tombstone is the
         evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
         self._trigger(
-            "SubjectErased", subject=subject, contributions=contributions, values=values, reason=reason, on=on, meta=meta
+            "SubjectErased",
+            subject=subject,
+            contributions=contributions,
+            values=values,
+            reason=reason,
+            on=on,
+            meta=meta,
         )
 
     @event("SubjectErased")

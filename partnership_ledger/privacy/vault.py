@@ -497,7 +497,9 @@ def check_key_table(db: Db, master: bytes | None, pepper: bytes, mapper: Any) ->
     evidence = private_evidence(db, mapper)
     for ref in evidence:
         if ref not in refs and ref not in erased:
-            return "a delivery's private evidence is missing from the key table, with no erasure recorded: it was deleted"
+            return (
+                "a delivery's private evidence is missing from the key table, with no erasure recorded: it was deleted"
+            )
     chain_refs = (
         {str(c) for _, _, c in submitted if is_commitment(c)}
         | {f"{e}/{v}" for e, v, _ in submitted if is_commitment(v)}

@@ -68,7 +68,8 @@ def test_private_evidence_is_committed_read_back_by_the_keeper_and_withheld_from
     with PartnershipLedger.open(ledger_path) as ledger:
         # The chain holds commitments; the events, as stored, hold neither text.
         chained = [d.evidence for d in ledger.aggregate("c-pref-2011").deliveries]
-        assert len(chained) == 1 and is_commitment(chained[0])
+        assert len(chained) == 1
+        assert is_commitment(chained[0])
         states = b"".join(bytes(n.state) for n in ledger.recorder.select_notifications(0, 100_000))
         assert found_in(states, EVIDENCE, STAFF_EVIDENCE) == []
         # The keeper's views read them back with the subject's key.
@@ -77,7 +78,8 @@ def test_private_evidence_is_committed_read_back_by_the_keeper_and_withheld_from
         # The export gives them as recorded, so that it imports into the same ledger.
         delivered = [o for o in ledger.export_operations() if o["op"] == "deliver"]
         assert delivered[-1] | {"id": None} == journal()[-1] | {"id": None}
-        assert delivered[-2]["evidence"] == EVIDENCE and delivered[-2]["evidence_private"] is True
+        assert delivered[-2]["evidence"] == EVIDENCE
+        assert delivered[-2]["evidence_private"] is True
         assert delivered[-2]["evidence_subject"] == "pref-fukushima"  # the party, by default
         assert ledger.check_key_table() is None
         # Public outputs: the 360Giving export and the public ledger have none of it.
@@ -107,7 +109,8 @@ def test_erasing_the_subject_destroys_the_evidence_and_keeps_chain_checkpoints_a
         assert evidence_of(ledger, "c-npo-2011")[-1] == ERASED_TEXT
         assert evidence_of(ledger, "c-pref-2011") == [EVIDENCE]  # another subject's: kept
         history = [h for h in ledger.history("c-npo-2011") if h["op"] == "erase_subject"]
-        assert len(history) == 1 and STAFF not in json.dumps(history, default=str)
+        assert len(history) == 1
+        assert STAFF not in json.dumps(history, default=str)
         ops = list(ledger.export_operations())
     exported = json.dumps(ops, ensure_ascii=False).encode()
     assert found_in(exported, STAFF_EVIDENCE, STAFF) == []
@@ -121,6 +124,7 @@ def test_erasing_the_subject_destroys_the_evidence_and_keeps_chain_checkpoints_a
         assert copy.check_key_table() is None
         again = list(copy.export_operations())
     assert [o for o in again if o["op"] != "deliver"] == [o for o in ops if o["op"] != "deliver"]
+
     # (An erased evidence is committed afresh in the copy: the same place, another salt.)
     def shown(o: dict[str, Any]) -> Any:
         return "erased" if is_commitment(o.get("evidence")) else o.get("evidence")
@@ -173,4 +177,5 @@ def test_a_deleted_evidence_row_is_found_as_tampering(ledger_path: Path) -> None
         with ledger.db.transaction() as c:
             c.execute("DELETE FROM ledger_private WHERE field = 'evidence' AND aggregate = 'c-pref-2011'")
         problem = ledger.check_key_table()
-    assert problem is not None and "private evidence is missing from the key table" in problem
+    assert problem is not None
+    assert "private evidence is missing from the key table" in problem
