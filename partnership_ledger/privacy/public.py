@@ -297,7 +297,9 @@ def verify_public(
     try:
         result = _verify_into(events, cp, published_figures, work / "public.sqlite", progress, GENESIS)
         if result.ok and (folder / SITE_DIR).is_dir():
-            return _verify_site(folder / SITE_DIR, work, manifest, result)
+            from .public_site import verify_site
+
+            return verify_site(folder / SITE_DIR, work, manifest, result)
         return result
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -314,63 +316,6 @@ def _scratch_dir(events: Path) -> str | None:
         return str(shm) if shutil.disk_usage(shm).free > 3 * events.stat().st_size + (64 << 20) else None
     except OSError:
         return None
-
-
-def _verify_site(site: Path, work: Path, manifest: Any, result: PublicVerifyResult) -> PublicVerifyResult:
-    """The report site's data (``site/data/*.json``, each page's figures, and its checkpoint)
-    made again from the published events, as ``publish`` made it: it must be the same."""
-    from ..application import PartnershipLedger
-    from ..reports import write_site
-    from ..storage.cipher import ENV_CIPHER_KEY
-
-    made_at = manifest.get("made_at") if isinstance(manifest, dict) else None
-    try:
-        made = datetime.fromisoformat(str(made_at))
-    except ValueError:
-        return attrs.evolve(result, ok=False, problem="figure", message="the manifest's made_at is not a time")
-    saved = os.environ.pop(ENV_CIPHER_KEY, None)
-    try:
-        with PartnershipLedger.open(work / "public.sqlite") as public:
-            write_site(public, work / "site", made_at=made)
-    finally:
-        if saved is not None:
-            os.environ[ENV_CIPHER_KEY] = saved
-    files = ["checkpoint.json", *sorted(f"data/{p.name}" for p in (work / "site" / "data").glob("*.json"))]
-    published = ["checkpoint.json", *sorted(f"data/{p.name}" for p in (site / "data").glob("*.json"))]
-    if files != published:
-        extra = sorted(set(published) ^ set(files))
-        return attrs.evolve(
-            result,
-            ok=False,
-            problem="figure",
-            figure=f"site/{extra[0]}",
-            message=f"the report site's data differ from what the published events give: site/{extra[0]} "
-            "is added or missing",
-        )
-    for name in files:
-        try:
-            shown = json.loads((site / name).read_bytes())
-        except (OSError, ValueError, UnicodeDecodeError):
-            return attrs.evolve(
-                result,
-                ok=False,
-                problem="figure",
-                figure=f"site/{name}",
-                message=f"the report site's site/{name} cannot be read as JSON",
-            )
-        where = _first_difference(shown, json.loads((work / "site" / name).read_bytes()))
-        if where is not None:
-            return attrs.evolve(
-                result,
-                ok=False,
-                problem="figure",
-                figure=f"site/{name}:{where}",
-                message=f"the report site's figure site/{name}:{where} is not what the published events give",
-            )
-    return attrs.evolve(
-        result,
-        message=result.message + f"; so is every figure of the report site's {len(files) - 1} data files",
-    )
 
 
 def _verify_into(

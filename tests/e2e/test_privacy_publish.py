@@ -163,6 +163,29 @@ def test_a_changed_figure_in_the_site_data_fails(published: tuple[Path, Path, Pa
     assert "site/data/puppet-tour.json" in check(copy, key).stderr
 
 
+def test_a_changed_figure_on_an_html_page_fails(published: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """The pages are checked too, not only their data files: a figure changed on a page (in
+    either language), a page added or a page removed is found."""
+    import re
+
+    folder, key, _ = published
+    assert "each of its" in check(folder, key).stdout  # the pages are vouched for
+    copy = copy_of(folder, tmp_path)
+    page = copy / "site" / "ja" / "puppet-tour.html"
+    text = page.read_text(encoding="utf-8")
+    figure = re.search(r">\s*([0-9][0-9,]*[0-9])\s*<", text)
+    assert figure is not None
+    changed = text[: figure.start(1)] + "9" + text[figure.start(1) :]
+    page.write_text(changed, encoding="utf-8")
+    result = check(copy, key)
+    assert result.exit_code == 1
+    assert "site/ja/puppet-tour.html" in result.stderr
+    page.write_text(text, encoding="utf-8")
+    assert check(copy, key).exit_code == 0
+    (copy / "site" / "en" / "extra.html").write_text("<p>1,000,000 yen</p>", encoding="utf-8")
+    assert "site/en/extra.html is added or missing" in check(copy, key).stderr
+
+
 def test_a_checkpoint_signed_by_another_key_fails(published: tuple[Path, Path, Path], tmp_path: Path) -> None:
     folder, _, other = published
     assert check(folder, other).exit_code == 1
