@@ -311,9 +311,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
-        else the first disagreement in a sentence (tampering). See privacy.vault."""
+        else the first disagreement in a sentence (tampering). See privacy.key_check."""
         from .errors import IntegrityError
-        from .privacy.vault import check_key_table, vault_secrets
+        from .privacy.key_check import check_key_table
+        from .privacy.vault import vault_secrets
 
         try:
             master, pepper = vault_secrets(self.db, cipher_key())
