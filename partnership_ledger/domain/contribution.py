@@ -198,15 +198,8 @@ class ResourceContribution(LedgerAggregate):
         """The tombstone of an erasure whose subject (``subject``: its handle) had private
         evidence in ``contributions`` and no evaluation (else the tombstone is the
         evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
-        self._trigger(
-            "SubjectErased",
-            subject=subject,
-            contributions=contributions,
-            values=values,
-            reason=reason,
-            on=on,
-            meta=meta,
-        )
+        erased = {"subject": subject, "contributions": contributions, "values": values}
+        self._trigger("SubjectErased", reason=reason, on=on, meta=meta, **erased)
 
     @event("SubjectErased")
     def _subject_erased(

@@ -334,33 +334,32 @@ class Vault:
         with self.db.transaction(commit=False) as c:
             c.execute("SELECT lookup, subject_key, identity FROM ledger_subjects WHERE handle=?", (value,))
             row = c.fetchone()
-            if row is not None:
-                key = self._unwrap(str(row[1]), str(row[0]))
-                return str(json.loads(_open(key, str(row[2]), value))["value"])
-            c.execute(
-                "SELECT s.lookup, s.subject_key, p.sealed FROM ledger_private p "
-                "JOIN ledger_subjects s ON s.handle = p.handle WHERE p.ref=?",
-                (value,),
-            )
-            row = c.fetchone()
-        if row is None or not row[2]:
-            return None
-        key = self._unwrap(str(row[1]), str(row[0]))
-        return str(json.loads(_open(key, str(row[2]), value))["value"])
+        if row is not None:
+            key = self._unwrap(str(row[1]), str(row[0]))
+            return str(json.loads(_open(key, str(row[2]), value))["value"])
+        opened = self._sealed(value)
+        return None if opened is None else str(opened[0]["value"])
 
-    def subject_of(self, ref: str) -> str | None:
-        """The id of the subject whose key seals the private value ``ref``, or None."""
+    def _sealed(self, ref: str) -> tuple[dict[str, Any], str] | None:
+        """(the value and salt sealed under ``ref``, the id of its subject), or None: no such
+        value (erased, or a per-subject row, which seals nothing)."""
         with self.db.transaction(commit=False) as c:
             c.execute(
-                "SELECT s.handle, s.lookup, s.subject_key, s.identity FROM ledger_private p "
+                "SELECT s.handle, s.lookup, s.subject_key, s.identity, p.sealed FROM ledger_private p "
                 "JOIN ledger_subjects s ON s.handle = p.handle WHERE p.ref=?",
                 (ref,),
             )
             row = c.fetchone()
-        if row is None:
+        if row is None or not row[4]:
             return None
         key = self._unwrap(str(row[2]), str(row[1]))
-        return str(json.loads(_open(key, str(row[3]), str(row[0])))["value"])
+        subject = str(json.loads(_open(key, str(row[3]), str(row[0])))["value"])
+        return dict(json.loads(_open(key, str(row[4]), ref))), subject
+
+    def subject_of(self, ref: str) -> str | None:
+        """The id of the subject whose key seals the private value ``ref``, or None."""
+        opened = self._sealed(ref)
+        return None if opened is None else opened[1]
 
     def erased_handle_of(self, ref: str) -> str | None:
         """The handle of the subject whose erasure destroyed ``ref`` (from the tombstones), or
@@ -389,15 +388,5 @@ class Vault:
         """``{"value", "salt"}`` that open a commitment (to disclose it), or None."""
         if not is_commitment(value):
             return None
-        with self.db.transaction(commit=False) as c:
-            c.execute(
-                "SELECT s.lookup, s.subject_key, p.sealed FROM ledger_private p "
-                "JOIN ledger_subjects s ON s.handle = p.handle WHERE p.ref=?",
-                (value,),
-            )
-            row = c.fetchone()
-        if row is None or not row[2]:
-            return None
-        key = self._unwrap(str(row[1]), str(row[0]))
-        opened = json.loads(_open(key, str(row[2]), value))
-        return {"value": str(opened["value"]), "salt": str(opened["salt"])}
+        opened = self._sealed(value)
+        return None if opened is None else {"value": str(opened[0]["value"]), "salt": str(opened[0]["salt"])}

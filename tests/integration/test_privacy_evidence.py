@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_privacy_erasure import found_in, scan_files  # the byte scans of the erasure tests
 
 from partnership_ledger import integrity
 from partnership_ledger.application import PartnershipLedger
@@ -22,18 +23,6 @@ STAFF_EVIDENCE = "勤務表: 佐藤一郎 (staff 8812), 42 hours"
 STAFF = "s-8812"
 RESIDENT = "r-8812"
 RESIDENT_COMMENT = "the evening sessions were too late for me (8812)"
-
-
-def forms(text: str) -> list[bytes]:
-    return [text.encode("utf-8"), text.encode("utf-16-le"), text.encode("utf-16-be")]
-
-
-def found_in(data: bytes, *texts: str) -> list[str]:
-    return [t for t in texts if any(f in data for f in forms(t))]
-
-
-def scan_files(path: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in sorted(path.parent.iterdir()) if p.name.startswith(path.name))
 
 
 def journal() -> list[dict[str, Any]]:
