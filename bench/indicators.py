@@ -1,6 +1,7 @@
 """Read models and indicators on a 1M-event ledger, side by side with their baselines.
 
     python bench/indicators.py [--ledger PATH] [--events 1000000] [--repeat 1] [--quick] [--check]
+    python bench/indicators.py --ledger PATH --build-only   # only build it (see bench/fullsize.py)
 
 Uses the benchmark ledger of ``bench/report.py`` (built once and reused: about ``--events``
 stored events, with ``pship-big`` holding 200,000 contributions; ``--quick``: 100,000
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100k events, 20k big contributions")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of (a); each side keeps its best (1)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    parser.add_argument("--build-only", action="store_true", help="build the ledger if missing, then stop")
     parser.add_argument("--child", nargs=2, metavar=("TASK", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -144,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     if not ledger.exists():
         print(f"building the benchmark ledger {ledger} ({events} events; once) ...", flush=True)
         build_ledger(ledger, contributions, events)
+    if args.build_only:
+        print(f"the benchmark ledger: {ledger}", flush=True)
+        return 0
 
     with tempfile.TemporaryDirectory() as tmp:
         # Work on a copy: a rebuild must not disturb the shared benchmark ledger.
