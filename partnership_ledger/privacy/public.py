@@ -419,9 +419,14 @@ def _verify_into(
             con.execute("COMMIT")
         finally:
             con.close()
-        with PartnershipLedger.open(db_path) as public:
-            if public.read_model_error:
-                return fail(None, "changed", f"the published events cannot be read: {public.read_model_error}")
+        with _opened_to_rebuild(db_path) as public:
+            try:
+                # A rebuild, not the catch-up of opening: the read models are made in big
+                # batches with their indexes made once at the end (several times quicker for
+                # a large ledger; see docs/performance.md, "Publish and verify --public").
+                public.rebuild()
+            except Exception as e:
+                return fail(None, "changed", f"the published events cannot be read: {type(e).__name__}: {e}")
             recomputed = figures(public)
         where = _first_difference(published_figures, recomputed)
         if where is not None:
@@ -445,6 +450,22 @@ def _verify_into(
     finally:
         if saved is not None:
             os.environ[ENV_CIPHER_KEY] = saved
+
+
+def _opened_to_rebuild(db_path: Path) -> PartnershipLedger:
+    """The scratch ledger of the published events, opened without catching its read models
+    up (``PARTNERSHIP_LEDGER_READ_MODELS=follow`` while it opens), to rebuild them."""
+    from ..application import ENV_READ_MODELS, PartnershipLedger
+
+    saved = os.environ.get(ENV_READ_MODELS)
+    os.environ[ENV_READ_MODELS] = "follow"
+    try:
+        return PartnershipLedger.open(db_path)
+    finally:
+        if saved is None:
+            del os.environ[ENV_READ_MODELS]
+        else:
+            os.environ[ENV_READ_MODELS] = saved
 
 
 def _insert(
