@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
+import orjson
 
 from ..errors import IntegrityError, InvalidArgument
 from .reveal import reveal_operation as reveal_operation  # where export found it before
@@ -386,7 +387,7 @@ def _verify_into(
             with open(events, "rb") as f:
                 for number, raw in enumerate(f, 1):
                     try:
-                        line = json.loads(raw)
+                        line = orjson.loads(raw)  # (a kept C parser: 1.43M lines a run)
                         position, oid = int(line["position"]), str(line["originator_id"])
                         version, topic, state = int(line["originator_version"]), str(line["topic"]), _state_bytes(line)
                     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
