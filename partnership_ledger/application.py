@@ -46,7 +46,6 @@ from .journal import (
     Operation,
     Validator,
     iter_raw,
-    journal_text,
     keys_named,
     parse_operations,
     to_json_value,
@@ -617,23 +616,17 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     ) -> RecordResult:
         """Validate and record a whole journal (JSON array or JSON Lines) atomically.
 
-        The journal is read, checked and recorded a slice at a time, in one transaction: if
-        any operation is invalid (every problem is listed, as :func:`parse_journal` would) or
-        refused by the rules, nothing is recorded. ``progress``, if given, is called with 1
-        after each operation is applied.
+        The journal (a file is read as it goes, never whole) is read, checked and recorded a
+        slice at a time, in one transaction: if any operation is invalid (every problem is
+        listed, as :func:`parse_journal` would) or refused by the rules, nothing is recorded.
+        ``progress``, if given, is called with 1 after each operation is applied.
         """
         if isinstance(data, Path):
             source = source or str(data)
-            try:
-                data = data.read_bytes()
-            except OSError as e:
-                raise StorageError(f"cannot read journal {source}: {e.strerror}") from None
-        text = journal_text(data, source)
-        del data  # the text is all that is needed from here on
 
         def operations() -> tuple[Iterator[Operation], Validator]:
             validator = Validator()
-            valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
+            valid = (op for op in map(validator.add, iter_raw(data, source)) if op is not None)
             return valid, validator
 
         with collector_paused():

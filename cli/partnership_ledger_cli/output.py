@@ -61,6 +61,11 @@ class LedgerJSONEncoder(json.JSONEncoder):
         return super().default(o)
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """``1 operation``, ``2 operations`` (``nouns`` when the plural is not ``noun + "s"``)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
+
+
 def to_json(value: Any, *, indent: int | None = 2) -> str:
     """``value`` as JSON text (UTF-8 characters kept, not escaped)."""
     return json.dumps(value, cls=LedgerJSONEncoder, ensure_ascii=False, indent=indent)

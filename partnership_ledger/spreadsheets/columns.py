@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from .. import journal
+from ..journal import fields as journal_fields
 from ..domain.values import Vote
 
 #: The sheets' order: the ops others depend on first, the ones that end things last (a
@@ -104,7 +105,7 @@ def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
     choices = _enum_choices(parser)
     if choices is not None:
         return Kind("enum", choices)
-    named = {id(getattr(journal, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
+    named = {id(getattr(journal_fields, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
     name = named.get(id(parser))
     if parser is journal.key:
         return Kind("key")
@@ -142,7 +143,7 @@ _CURRENCY = Kind("currency")
 
 
 def _field_columns(field: str, parser: Callable[[Any], Any], required: bool) -> list[SheetColumn]:
-    named = {id(getattr(journal, n, None)) for n in _MONEYS}
+    named = {id(getattr(journal_fields, n, None)) for n in _MONEYS}
     if id(parser) in named:
         return [
             SheetColumn(f"{field}/amount", field, "amount", _AMOUNT, required),
