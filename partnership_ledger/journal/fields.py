@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.values import Money, PeriodValue, Vote
 from ..errors import IdentifierError
@@ -27,6 +27,7 @@ MAX_TEXT = 20_000
 MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
 MAX_PLACES = 10  # decimal places
 MAX_ITEMS = 10_000  # items in one list or object inside an operation
+T = TypeVar("T")
 
 
 class FieldError(Exception):
@@ -243,16 +244,22 @@ def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
     return parse
 
 
-def keys(value: Any) -> list[str]:
-    items = _list(value, "a list of keys")
+def _items(value: Any, what: str, parse: Callable[[Any], T]) -> list[T]:
+    """A non-empty list, each item parsed (a problem names the item by its index)."""
+    items = _list(value, what)
     if not items:
         raise FieldError("must not be empty")
     out = []
     for i, item in enumerate(items):
         try:
-            out.append(key(item))
+            out.append(parse(item))
         except FieldError as e:
             raise FieldError(f"item {i} {e}") from None
+    return out
+
+
+def keys(value: Any) -> list[str]:
+    out = _items(value, "a list of keys", key)
     dupes = sorted({k for k in out if out.count(k) > 1})
     if dupes:
         raise FieldError(f"names {dupes[0]} more than once")
@@ -260,15 +267,7 @@ def keys(value: Any) -> list[str]:
 
 
 def texts(value: Any) -> list[str]:
-    items = _list(value, "a list of texts")
-    if not items:
-        raise FieldError("must not be empty")
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(text(item))
-        except FieldError as e:
-            raise FieldError(f"item {i} {e}") from None
+    out = _items(value, "a list of texts", text)
     if len(set(out)) != len(out):
         raise FieldError("names the same item more than once")
     return out
@@ -308,16 +307,7 @@ def period_value(value: Any) -> PeriodValue:
 
 
 def period_values(value: Any) -> list[PeriodValue]:
-    items = _list(value, 'a list of {"period", "value"}')
-    if not items:
-        raise FieldError("must not be empty")
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(period_value(item))
-        except FieldError as e:
-            raise FieldError(f"item {i} {e}") from None
-    return out
+    return _items(value, 'a list of {"period", "value"}', period_value)
 
 
 def scale(value: Any) -> int:

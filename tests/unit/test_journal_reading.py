@@ -122,7 +122,7 @@ def test_a_journal_is_read_as_it_is_consumed_not_whole(tmp_path: Any) -> None:
 def test_each_field_says_what_is_wrong_with_its_value() -> None:
     # Money, keys and dates good for one field: another field's own checks (more than zero,
     # a year) still apply, each problem named by its operation and field.
-    register = {"op": "register_party", "key": "p", "name": "P", "sector": "npo"}
+    register: dict[str, Any] = {"op": "register_party", "key": "p", "name": "P", "sector": "npo"}
     register["capacity"] = {"amount": "0", "currency": "JPY"}
     deliver = {"op": "deliver", "contribution": "c", "value": {"amount": "0", "currency": "JPY"}, "on": "2024-01-01"}
     pledge = {
