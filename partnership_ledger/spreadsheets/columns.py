@@ -16,8 +16,8 @@ from typing import Any
 import attrs
 
 from .. import journal
-from ..journal import fields as journal_fields
 from ..domain.values import Vote
+from ..journal import fields as journal_fields
 
 #: The sheets' order: the ops others depend on first, the ones that end things last (a
 #: pledge before the partnership is concluded, a submission before its evaluation closes).

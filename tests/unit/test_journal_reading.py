@@ -146,3 +146,17 @@ def test_each_field_says_what_is_wrong_with_its_value() -> None:
         "sector": Sector.NPO,
         "capacity": Money(Decimal(0), "JPY"),
     }
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 1 << 20])
+def test_a_byte_that_is_not_utf8_is_named_by_its_offset_and_operation(chunk: int) -> None:
+    good = '{"op": "register_party", "key": "p1", "name": "人形劇の森", "sector": "npo"}'
+    bad = '{"op": "register_party", "key": "p2", "name": "X", "sector": "npo"}'
+    for opening, separator, closing in (("\ufeff[", ",\n", "]"), ("", "\n", "\n")):
+        data = (opening + good + separator + bad + closing).encode("utf-8").replace(b'"X"', b'"\xe4\xba"')
+        with pytest.raises(JournalError) as info:
+            list(iter_raw(data, "j", chunk_size=chunk))
+        (problem,) = info.value.problems
+        assert (problem.index, problem.op, problem.field, problem.rule) == (1, "register_party", "name", "encoding")
+        offset = data.index(b'\xe4\xba"')
+        assert problem.message == f"is not valid UTF-8 (byte {offset})"
