@@ -120,7 +120,7 @@ def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
         return Kind("enum", choices)
     named = {id(getattr(journal_fields, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
     name = named.get(id(parser))
-    simple = {getattr(journal, n): kind for n, kind in _SIMPLE.items()}.get(parser)
+    simple = {getattr(journal_fields, n): kind for n, kind in _SIMPLE.items()}.get(parser)
     if simple is not None:
         return Kind(simple)
     if parser is journal.votes:
