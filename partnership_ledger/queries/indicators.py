@@ -20,15 +20,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from .errors import InvalidArgument as LedgerValueError
-from .errors import UnknownKey
-from .projections import queries
-from .projections.facts import FactStore
-from .projections.on_date import OnDate
-from .projections.runner import TRACKING_NAME
-from .projections.sqlstore import SqlFactStore
-from .storage.cipher import cipher_key, is_plain
-from .storage.db import FORMAT_VERSION, Db
+from ..errors import InvalidArgument as LedgerValueError
+from ..errors import UnknownKey
+from ..projections import queries
+from ..projections.facts import FactStore
+from ..projections.on_date import OnDate
+from ..projections.runner import TRACKING_NAME
+from ..projections.sqlstore import SqlFactStore
+from ..storage.cipher import cipher_key, is_plain
+from ..storage.db import FORMAT_VERSION, Db
 
 
 class IndicatorQueries:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .domain.values import Money, OpMeta, Terms
+from ..domain.values import Money, OpMeta, Terms
 
 if TYPE_CHECKING:
-    from .domain.base import LedgerAggregate
+    from ..domain.base import LedgerAggregate
 
 # event class qualname -> (op, field naming the aggregate's key, or None for creation)
 EVENT_OPS: dict[str, tuple[str, str | None]] = {

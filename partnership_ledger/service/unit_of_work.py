@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .errors import DuplicateKey, UnknownKey
+from ..domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
+from ..errors import DuplicateKey, UnknownKey
 
 A = TypeVar("A", bound=LedgerAggregate)
 

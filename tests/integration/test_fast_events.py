@@ -22,9 +22,9 @@ from partnership_ledger.domain import AGGREGATE_CLASSES, LedgerAggregate, Party
 from partnership_ledger.domain.keys import NAMESPACE, aggregate_id, uuid5_of
 from partnership_ledger.domain.values import OpMeta, Sector
 from partnership_ledger.errors import DomainError
-from partnership_ledger.handlers import apply_operation
+from partnership_ledger.service.handlers import apply_operation
 from partnership_ledger.journal import parse_operations
-from partnership_ledger.unit_of_work import UnitOfWork
+from partnership_ledger.service.unit_of_work import UnitOfWork
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.indicator_queries import ReadModelReader
+from partnership_ledger.queries.indicators import ReadModelReader
 from partnership_ledger.projections import runner
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError
-from partnership_ledger.unit_of_work import UnitOfWork
+from partnership_ledger.service.unit_of_work import UnitOfWork
 
 
 class _NoStore:
