@@ -90,7 +90,7 @@ def contributions(
             c = ledger.aggregate(key)
         else:
             try:
-                c = ledger._aggregate_as_of(key, as_of)
+                c = ledger.aggregate(key, as_of=as_of)
             except UnknownKey:
                 continue  # not pledged yet at that time
         assert isinstance(c, ResourceContribution)

@@ -27,6 +27,7 @@ from ..projections.facts import FactStore
 from ..projections.on_date import OnDate
 from ..projections.runner import TRACKING_NAME
 from ..projections.sqlstore import SqlFactStore
+from ..storage import reads
 from ..storage.cipher import cipher_key, is_plain
 from ..storage.db import FORMAT_VERSION, Db
 
@@ -39,10 +40,7 @@ class IndicatorQueries:
 
     def kind_of(self, key: str) -> str | None:
         """Which kind of thing ``key`` names (party, partnership, ...), or None."""
-        with self.db.transaction(commit=False) as c:
-            c.execute("SELECT kind FROM ledger_keys WHERE key=?", (key,))
-            row = c.fetchone()
-            return str(row[0]) if row else None
+        return reads.kind_of_key(self.db, key)
 
     def keys(self, kind: str) -> list[str]:
         with self.db.transaction(commit=False) as c:
