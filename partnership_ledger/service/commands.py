@@ -11,13 +11,23 @@ error class (for example ``AnnualCapExceeded``). The work is done by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
-from ..journal import Operation
+from ..collector import collector_paused
+from ..errors import StorageError
+from ..journal import Operation, Validator, iter_raw, journal_text
 from .recorder import Recorder, RecordResult
+
+
+class Meta(TypedDict, total=False):
+    """What every command method takes besides its op's fields (all optional)."""
+
+    by: str | None  # who records it (kept in the history)
+    note: str | None  # kept in the history
+    op_id: str | None  # the operation's id: recording it again records nothing (idempotent retries)
 
 
 class Commands:
@@ -40,7 +50,8 @@ class Commands:
         fresh state; a domain error names the operation's index and op. ``progress``, if
         given, is called with 1 after each operation is applied (for a progress bar).
         """
-        return self.recording.execute(operations, dry_run=dry_run, source=source, progress=progress)
+        ops = list(operations)
+        return self.recording.record_batch(lambda: (iter(ops), None), dry_run=dry_run, source=source, progress=progress)
 
     def import_journal(
         self,
@@ -57,7 +68,21 @@ class Commands:
         refused by the rules, nothing is recorded. ``progress``, if given, is called with 1
         after each operation is applied.
         """
-        return self.recording.import_journal(data, dry_run=dry_run, source=source, progress=progress)
+        if isinstance(data, Path):
+            source = source or str(data)
+            try:
+                data = data.read_bytes()
+            except OSError as e:
+                raise StorageError(f"cannot read journal {source}: {e.strerror}") from None
+        text = journal_text(data, source)
+        del data  # the text is all that is needed from here on
+
+        def operations() -> tuple[Iterator[Operation], Validator]:
+            validator = Validator()
+            return (op for op in map(validator.add, iter_raw(text, source)) if op is not None), validator
+
+        with collector_paused():
+            return self.recording.record_batch(operations, dry_run=dry_run, source=source, progress=progress)
 
     def record(self, raw: dict[str, Any], *, dry_run: bool = False) -> RecordResult:
         """Record one operation given as a journal object (``{"op": ..., ...}``).
@@ -69,16 +94,7 @@ class Commands:
 
     # -- one method per journal operation -----------------------------------------------------
 
-    def erase_subject(
-        self,
-        evaluator: str,
-        reason: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def erase_subject(self, evaluator: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         """Erase what the ledger holds of a resident (crypto-shredding; docs/privacy.md)."""
         return self.recording.command("erase_subject", locals())
 
@@ -90,10 +106,7 @@ class Commands:
         capacity: Any = None,
         identifiers: list[str] | None = None,
         area: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("register_party", locals())
 
@@ -106,59 +119,24 @@ class Commands:
         members: Sequence[str],
         on: date | str,
         parent: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("propose_partnership", locals())
 
     def join_partnership(
-        self,
-        partnership: str,
-        party: str,
-        on: date | str,
-        role: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, partnership: str, party: str, on: date | str, role: str | None = None, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("join_partnership", locals())
 
     def leave_partnership(
-        self,
-        partnership: str,
-        party: str,
-        on: date | str,
-        reason: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, partnership: str, party: str, on: date | str, reason: str | None = None, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("leave_partnership", locals())
 
-    def activate_partnership(
-        self,
-        partnership: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def activate_partnership(self, partnership: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("activate_partnership", locals())
 
-    def conclude_partnership(
-        self,
-        partnership: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def conclude_partnership(self, partnership: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("conclude_partnership", locals())
 
     def record_decision(
@@ -170,10 +148,7 @@ class Commands:
         rule: Any,
         votes: dict[str, Any],
         on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("record_decision", locals())
 
@@ -189,23 +164,11 @@ class Commands:
         annual_caps: dict[str, Any] | None = None,
         max_years: int | None = None,
         fiscal_year_start: int | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("draft_agreement", locals())
 
-    def sign_agreement(
-        self,
-        agreement: str,
-        party: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def sign_agreement(self, agreement: str, party: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("sign_agreement", locals())
 
     def amend_agreement(
@@ -215,36 +178,16 @@ class Commands:
         changes: dict[str, Any],
         proposed_by: str,
         on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("amend_agreement", locals())
 
     def consent_amendment(
-        self,
-        agreement: str,
-        amendment: str,
-        party: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, agreement: str, amendment: str, party: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("consent_amendment", locals())
 
-    def terminate_agreement(
-        self,
-        agreement: str,
-        reason: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def terminate_agreement(self, agreement: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("terminate_agreement", locals())
 
     def pledge(
@@ -262,49 +205,21 @@ class Commands:
         instrument: Any = None,
         description: str | None = None,
         recipient: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("pledge", locals())
 
     def deliver(
-        self,
-        contribution: str,
-        value: Any,
-        on: date | str,
-        evidence: str | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, contribution: str, value: Any, on: date | str, evidence: str | None = None, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("deliver", locals())
 
     def correct_contribution(
-        self,
-        contribution: str,
-        delta: Any,
-        reason: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, contribution: str, delta: Any, reason: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("correct_contribution", locals())
 
-    def withdraw_pledge(
-        self,
-        contribution: str,
-        reason: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def withdraw_pledge(self, contribution: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("withdraw_pledge", locals())
 
     def define_target(
@@ -316,37 +231,17 @@ class Commands:
         direction: Any,
         baseline: Any,
         targets: Sequence[Any],
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("define_target", locals())
 
     def record_measurement(
-        self,
-        target: str,
-        period: str,
-        value: Any,
-        source: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, target: str, period: str, value: Any, source: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("record_measurement", locals())
 
     def revise_target(
-        self,
-        target: str,
-        targets: Sequence[Any],
-        reason: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        self, target: str, targets: Sequence[Any], reason: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
         return self.recording.command("revise_target", locals())
 
@@ -358,10 +253,7 @@ class Commands:
         criteria: Sequence[str] | None = None,
         scale_max: int | None = None,
         resident_weight: Any = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("open_evaluation", locals())
 
@@ -375,20 +267,9 @@ class Commands:
         party: str | None = None,
         comment: str | None = None,
         comment_public: bool | None = None,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("submit_evaluation", locals())
 
-    def close_evaluation(
-        self,
-        evaluation: str,
-        on: date | str,
-        *,
-        by: str | None = None,
-        note: str | None = None,
-        op_id: str | None = None,
-    ) -> RecordResult:
+    def close_evaluation(self, evaluation: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         return self.recording.command("close_evaluation", locals())

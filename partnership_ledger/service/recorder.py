@@ -1,8 +1,8 @@
 """The batch recorder: operations applied to a unit of work and written a slice at a time in
 one transaction (all or nothing), retried on fresh state when another writer wins a race.
 
-A journal operation's way in: :meth:`Recorder.import_journal` (or :meth:`~Recorder.execute`,
-:meth:`~Recorder.record`, :meth:`~Recorder.command`) -> :meth:`Recorder._attempt`, which
+A journal operation's way in: ``PartnershipLedger.import_journal`` (:mod:`.commands`) ->
+:meth:`Recorder.record_batch` -> :meth:`Recorder._attempt`, which
 looks up what the slice names (:mod:`.lookups`), applies each operation with its handler
 (:func:`.handlers.apply_operation`) and hands the events to :class:`_SliceWriter`, which
 writes them with their chain links, indexes and read-model rows (the storage recorder).
@@ -15,7 +15,6 @@ import random
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
-from pathlib import Path
 from time import sleep
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +22,9 @@ import attrs
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import PersistenceError
 
-from ..collector import collector_paused
 from ..domain import LedgerAggregate
 from ..errors import ConcurrencyError, DomainError, JournalError, JournalProblem, StorageError
-from ..journal import Operation, Validator, iter_raw, journal_text, parse_operations, to_json_value
+from ..journal import Operation, Validator, parse_operations, to_json_value
 from ..storage import reads
 from ..storage.setup import ENV_PATH, leave_no_copy, reason
 from .handlers import apply_operation
@@ -85,58 +83,30 @@ class Recorder:
         kept = self.cache.peek(agg_id)
         return copy.deepcopy(kept) if kept is not None else self.loader.find(agg_id)
 
-    def execute(
-        self,
-        operations: Sequence[Operation],
-        *,
-        dry_run: bool = False,
-        source: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> RecordResult:
-        ops = list(operations)
-        return self._record_batch(lambda: (iter(ops), None), dry_run=dry_run, source=source, progress=progress)
-
-    def import_journal(
-        self,
-        data: bytes | str | Path,
-        *,
-        dry_run: bool = False,
-        source: str | None = None,
-        progress: Callable[[int], None] | None = None,
-    ) -> RecordResult:
-        if isinstance(data, Path):
-            source = source or str(data)
-            try:
-                data = data.read_bytes()
-            except OSError as e:
-                raise StorageError(f"cannot read journal {source}: {e.strerror}") from None
-        text = journal_text(data, source)
-        del data  # the text is all that is needed from here on
-
-        def operations() -> tuple[Iterator[Operation], Validator]:
-            validator = Validator()
-            valid = (op for op in map(validator.add, iter_raw(text, source)) if op is not None)
-            return valid, validator
-
-        with collector_paused():
-            return self._record_batch(operations, dry_run=dry_run, source=source, progress=progress)
-
     def record(self, raw: dict[str, Any], *, dry_run: bool = False) -> RecordResult:
+        """One journal object (``{"op": ..., ...}``); without an ``"id"`` it gets a fresh one."""
         if isinstance(raw, dict) and raw.get("id") is None:
             raw = {**raw, "id": uuid.uuid4().hex}
-        return self.execute(parse_operations([raw]), dry_run=dry_run)
+        ops = parse_operations([raw])
+        return self.record_batch(lambda: (iter(ops), None), dry_run=dry_run)
 
     def command(self, op: str, arguments: dict[str, Any]) -> RecordResult:
         """Record ``op`` from a command method's ``arguments`` (its ``locals()``: the op's
-        fields, ``by``, ``note`` and ``op_id``); the rule it breaks is raised as itself."""
+        fields and ``meta``, with ``by``, ``note`` and ``op_id``); the rule it breaks is
+        raised as itself."""
+        fields = {k: v for k, v in arguments.items() if k not in ("self", "meta")}
+        meta = dict(arguments.get("meta") or {})
+        op_id = meta.pop("op_id", None)
+        unknown = set(meta) - {"by", "note"}
+        if unknown:
+            raise TypeError(f"{op}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
         raw: dict[str, Any] = {"op": op}
-        for name, value in arguments.items():
-            if value is None or name in ("self", "op_id"):
-                continue
-            listed = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else value
-            raw[name] = to_json_value(listed)
-        if arguments.get("op_id") is not None:
-            raw["id"] = arguments["op_id"]
+        for name, value in {**fields, **meta}.items():
+            if value is not None:
+                listed = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else value
+                raw[name] = to_json_value(listed)
+        if op_id is not None:
+            raw["id"] = op_id
         try:
             return self.record(raw)
         except JournalError as e:
@@ -146,14 +116,16 @@ class Recorder:
                 raise e.__cause__ from None
             raise
 
-    def _record_batch(
+    def record_batch(
         self,
         operations: Callable[[], tuple[Iterator[Operation], Validator | None]],
         *,
-        dry_run: bool,
-        source: str | None,
-        progress: Callable[[int], None] | None,
+        dry_run: bool = False,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> RecordResult:
+        """Record the operations that ``operations()`` reads (afresh for each try), with the
+        validator that checks them as they are read (None: they are valid already)."""
         for attempt in range(MAX_ATTEMPTS):
             ops, validator = operations()
             try:
