@@ -248,25 +248,20 @@ class RecordQueries(IndicatorQueries):
         """
         if by not in ("recorded", "effective"):
             raise LedgerValueError(f"by must be recorded or effective, not {by!r}")
-        if by == "effective":
-            first, last = parse_on(from_time), parse_on(to_time)
-            if last < first:
-                raise LedgerValueError(f"--to ({last.isoformat()}) is before --from ({first.isoformat()})")
+        effective = by == "effective"
+        parse = parse_on if effective else parse_as_of
+        first, last = parse(from_time), parse(to_time)
+        if last < first:
+            raise LedgerValueError(f"--to ({last.isoformat()}) is before --from ({first.isoformat()})")
+        start_text, end_text = first.isoformat(), last.isoformat()
+        if effective:  # both dates by everything recorded so far
             before, after = self._facts_for(None, first), self._facts_for(None, last)
-            start_text, end_text = first.isoformat(), last.isoformat()
+        else:  # as the ledger stated it at both times
+            before, after = self._facts_for(first, on), self._facts_for(last, on)
+        column = "effective" if effective else "recorded_at"
 
-            def in_window(h: dict[str, Any]) -> bool:
-                return h["effective"] is not None and start_text < str(h["effective"]) <= end_text
-
-        else:
-            start, end = parse_as_of(from_time), parse_as_of(to_time)
-            if end < start:
-                raise LedgerValueError(f"--to ({end.isoformat()}) is before --from ({start.isoformat()})")
-            before, after = self._facts_for(start, on), self._facts_for(end, on)
-            start_text, end_text = start.isoformat(), end.isoformat()
-
-            def in_window(h: dict[str, Any]) -> bool:
-                return start_text < str(h["recorded_at"]) <= end_text
+        def in_window(h: dict[str, Any]) -> bool:
+            return h[column] is not None and start_text < str(h[column]) <= end_text
 
         children = self._children_for(partnership, include_children)
 
