@@ -94,6 +94,10 @@ class Commands:
 
     # -- one method per journal operation -----------------------------------------------------
 
+    def void_operation(self, operation: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
+        """Void an operation recorded in error (its op id, as ``history`` shows it)."""
+        return self.recording.command("void_operation", locals())
+
     def erase_subject(self, evaluator: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         """Erase what the ledger holds of a resident (crypto-shredding; docs/privacy.md)."""
         return self.recording.command("erase_subject", locals())
@@ -109,6 +113,20 @@ class Commands:
         **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("register_party", locals())
+
+    def amend_party(
+        self,
+        party: str,
+        reason: str,
+        on: date | str,
+        name: str | None = None,
+        sector: Any = None,
+        capacity: Any = None,
+        identifiers: list[str] | None = None,
+        area: str | None = None,
+        **meta: Unpack[Meta],
+    ) -> RecordResult:
+        return self.recording.command("amend_party", locals())
 
     def propose_partnership(
         self,
@@ -205,6 +223,7 @@ class Commands:
         instrument: Any = None,
         description: str | None = None,
         recipient: str | None = None,
+        on: date | str | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
         return self.recording.command("pledge", locals())
@@ -215,8 +234,16 @@ class Commands:
         return self.recording.command("deliver", locals())
 
     def correct_contribution(
-        self, contribution: str, delta: Any, reason: str, on: date | str, **meta: Unpack[Meta]
+        self,
+        contribution: str,
+        delta: Any,
+        reason: str,
+        on: date | str,
+        delivery: str | None = None,
+        delivered_on: date | str | None = None,
+        **meta: Unpack[Meta],
     ) -> RecordResult:
+        """A signed ``delta``, or (``delta`` None) a re-dating of ``delivery`` to ``delivered_on``."""
         return self.recording.command("correct_contribution", locals())
 
     def withdraw_pledge(self, contribution: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
