@@ -224,7 +224,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
         """One write transaction for a whole batch, written a slice at a time.
 
-        Yields ``insert(stored_events, **kwargs)``, the recorder's insert (events, chain
+        Yields ``insert(stored_events, **kwargs)``, the storage recorder's insert (events, chain
         links, operation and key indexes, read models) returning the events' positions;
         nothing is committed until the block ends, and an error in it rolls everything back.
         """
