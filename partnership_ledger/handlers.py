@@ -299,7 +299,7 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
-        agreement.count_contribution(key, party, fiscal_year, value.amount, meta)
+        agreement.count_contribution(key, party, fiscal_year, None, value.amount, meta)
         uow.collect(agreement)
 
 
@@ -335,15 +335,19 @@ def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agree
     a = uow.get(Agreement, c.agreement)
     pledged_net = c.pledged_net
     counted_after = max(pledged_net, exact_sum2(c.delivered, change))
-    if counted_after > max(pledged_net, c.delivered):  # more than c.counted_against_cap
-        a.check_cap(c.party, c.fiscal_year, c.key, Money(counted_after, c.currency))
+    counted = c.counted_against_cap
+    if counted_after > counted:
+        a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
     return a
 
 
-def _after_change(uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, meta: OpMeta) -> None:
+def _after_change(
+    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, counted_before: Decimal, meta: OpMeta
+) -> None:
+    """Count what ``c`` now counts against its cap (``counted_before``: what it counted before)."""
     uow.collect(c)
     if a is not None:
-        a.count_contribution(c.key, c.party, c.fiscal_year, c.counted_against_cap, meta)
+        a.count_contribution(c.key, c.party, c.fiscal_year, counted_before, c.counted_against_cap, meta)
         uow.collect(a)
 
 
@@ -354,8 +358,9 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
     value: Money = f["value"]
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, value.amount)
+    before = c.counted_against_cap
     c.deliver(value, f["on"], f.get("evidence"), op.meta, checked=True)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 @handles("correct_contribution")
@@ -382,16 +387,18 @@ def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
         )
     c.check_currency(delta, f"correction of contribution {c.key}")
     a = _recount(uow, c, delta.amount)
+    before = c.counted_against_cap
     c.correct(delta, op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 @handles("withdraw_pledge")
 def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     a = uow.get(Agreement, c.agreement) if c.agreement else None
+    before = c.counted_against_cap
     c.withdraw(op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 # -- targets and evaluations ---------------------------------------------------------------
@@ -430,11 +437,12 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
         joined = target.party_joined_by(operation)
         if joined is not None:  # a join: what the party pledged rests on it
             target.check_join_voidable_with(operation, uow.pledges_of(target.key, joined))
+    before = target.counted_against_cap if isinstance(target, ResourceContribution) else None
     target.void(operation, op["reason"], op["on"], op.meta)
-    if isinstance(target, ResourceContribution) and target.agreement is not None:
+    if isinstance(target, ResourceContribution) and target.agreement is not None and before is not None:
         # What the contribution counts against its party's cap may go down.
         a = uow.get(Agreement, target.agreement)
-        _after_change(uow, target, a, op.meta)
+        _after_change(uow, target, a, before, op.meta)
         return
     uow.collect(target)
 

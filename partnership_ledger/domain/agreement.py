@@ -20,7 +20,7 @@ from ..errors import (
     NotInForce,
 )
 from .base import LedgerAggregate, aggregate_id
-from .values import Money, OpMeta, Terms, exact_sum
+from .values import Money, OpMeta, Terms, exact_sub, exact_sum, exact_sum2
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
 
@@ -66,8 +66,11 @@ class Agreement(LedgerAggregate):
     """Terms between some members of a partnership.
 
     In force only once every party has signed, until terminated (final). An amendment takes
-    effect only when every party has consented to it. The agreement also keeps the running
-    amounts counted against each party's annual cap, so caps hold even under concurrent writes.
+    effect only when every party has consented to it. The agreement also keeps, per party and
+    fiscal year, the total its contributions count against the party's annual cap (changed by
+    a ``ContributionCounted`` event on the agreement whenever one of those amounts changes), so
+    caps hold even under concurrent writes: two writers counting against one agreement race
+    for its next version, and the loser retries on fresh state.
     """
 
     kind = "agreement"
@@ -88,8 +91,10 @@ class Agreement(LedgerAggregate):
         self.amendments: dict[str, Amendment] = {}
         self.terminated_on: date | None = None
         self.termination_reason: str | None = None
-        # (party, fiscal year) -> contribution key -> amount counted against the cap
-        self.counted: dict[str, dict[str, Decimal]] = {}
+        # "party|fiscal year" -> the total counted against the party's cap that year
+        self.counted: dict[str, Decimal] = {}
+        # how many contributions count a non-zero amount under it
+        self.pledged_under = 0
 
     # -- queries -----------------------------------------------------------------------
     @property
@@ -106,9 +111,9 @@ class Agreement(LedgerAggregate):
             return "terminated"
         return "in_force" if self.in_force else "awaiting_signatures"
 
-    def counted_total(self, party: str, fiscal_year: int, excluding: str | None = None) -> Decimal:
-        bucket = self.counted.get(f"{party}|{fiscal_year}", {})
-        return exact_sum(v for k, v in bucket.items() if k != excluding)
+    def counted_total(self, party: str, fiscal_year: int) -> Decimal:
+        """What ``party``'s contributions for ``fiscal_year`` count against its annual cap."""
+        return self.counted.get(f"{party}|{fiscal_year}", Decimal(0))
 
     # -- guards ------------------------------------------------------------------------
     def check_not_terminated(self) -> None:
@@ -128,7 +133,8 @@ class Agreement(LedgerAggregate):
             )
 
     def check_contribution(self, party: str, fiscal_year: int, contribution: str, amount: Money) -> None:
-        """A contribution may not take ``party`` past its annual cap nor beyond ``max_years``."""
+        """A new contribution (counting ``amount``) may not take ``party`` past its annual cap
+        nor beyond ``max_years``."""
         self.check_in_force()
         if party not in self.parties:  # the message made only when it is needed
             self.check_party(party, f"contribute under it ({contribution})")
@@ -146,10 +152,11 @@ class Agreement(LedgerAggregate):
                 f"{self.key}'s limit of {terms.max_years} year{'s' if terms.max_years > 1 else ''} "
                 f"from fiscal year {first_year}"
             )
-        self.check_cap(party, fiscal_year, contribution, amount)
+        self.check_cap(party, fiscal_year, contribution, Decimal(0), amount)
 
-    def check_cap(self, party: str, fiscal_year: int, contribution: str, amount: Money) -> None:
-        """Counting ``amount`` for ``contribution`` keeps ``party`` within its annual cap."""
+    def check_cap(self, party: str, fiscal_year: int, contribution: str, previous: Decimal, amount: Money) -> None:
+        """Counting ``amount`` for ``contribution`` instead of the ``previous`` amount it counted
+        (0 for a new one) keeps ``party`` within its annual cap."""
         cap = (self.terms.annual_caps or {}).get(party)
         if cap is not None:
             if cap.currency != amount.currency:
@@ -157,7 +164,7 @@ class Agreement(LedgerAggregate):
                     f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
                     f"caps {party} in {cap.currency}"
                 )
-            total = exact_sum([self.counted_total(party, fiscal_year, excluding=contribution), amount.amount])
+            total = exact_sub(exact_sum2(self.counted_total(party, fiscal_year), amount.amount), previous)
             if total > cap.amount:
                 raise AnnualCapExceeded(
                     f"contribution {contribution} would take {party} to {total} {cap.currency} in "
@@ -200,10 +207,6 @@ class Agreement(LedgerAggregate):
                 title = changes.get("title", title)
                 terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
         return title, terms
-
-    def contributions_counted(self) -> list[str]:
-        """The contributions pledged under this agreement (counted against its caps)."""
-        return sorted({k for bucket in self.counted.values() for k, v in bucket.items() if v})
 
     def propose_amendment(
         self, amendment: str, changes: dict[str, Any], proposed_by: str, on: date, meta: OpMeta
@@ -297,12 +300,11 @@ class Agreement(LedgerAggregate):
             )
         what, party, amendment = found
         if what == "signature":
-            pledged = self.contributions_counted()
+            pledged = self.pledged_under
             if not self.unsigned and pledged:
                 raise CorrectionRefused(
                     f"{party}'s signature of agreement {self.key} cannot be voided: it put the agreement in force, "
-                    f"and contribution{'s' if len(pledged) > 1 else ''} {', '.join(pledged)} "
-                    f"{'are' if len(pledged) > 1 else 'is'} pledged under it"
+                    f"and {pledged} contribution{'s are' if pledged > 1 else ' is'} pledged under it"
                 )
             self._trigger("SignatureVoided", operation=operation, party=party, reason=reason, on=on, meta=meta)
             return
@@ -332,19 +334,40 @@ class Agreement(LedgerAggregate):
         self._note_voided(operation, meta)
 
     class ContributionCounted(LedgerAggregate.Event):
+        """The amount a contribution counts against its party's annual cap changed.
+
+        Version 2 also carries the ``previous`` amount (0 for a new pledge), so the agreement
+        keeps one total per party and fiscal year rather than every contribution's amount.
+        Version 1 events (stored before) carry only the new amount: they are read with
+        ``previous`` None, and the agreement works the previous amount out from the version 1
+        events before it (see ``_counted``).
+        """
+
+        class_version = 2
         derived = True
         contribution: str
         party: str
         fiscal_year: int
         amount: Decimal
         meta: OpMeta
+        previous: Decimal | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["previous"] = None
 
     def count_contribution(
-        self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta
+        self,
+        contribution: str,
+        party: str,
+        fiscal_year: int,
+        previous: Decimal | None,
+        amount: Decimal,
+        meta: OpMeta,
     ) -> None:
-        """Keep the amount a contribution counts against its party's cap up to date."""
-        bucket = self.counted.get(f"{party}|{fiscal_year}", {})
-        if bucket.get(contribution) != amount:
+        """Count ``amount`` for ``contribution`` against its party's cap, instead of the
+        ``previous`` amount it counted (None: a new pledge, which counts from 0)."""
+        if previous != amount:
             self._trigger(
                 "ContributionCounted",
                 contribution=contribution,
@@ -352,8 +375,24 @@ class Agreement(LedgerAggregate):
                 fiscal_year=fiscal_year,
                 amount=amount,
                 meta=meta,
+                previous=Decimal(0) if previous is None else previous,
             )
 
     @event(ContributionCounted)
-    def _counted(self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta) -> None:
-        self.counted.setdefault(f"{party}|{fiscal_year}", {})[contribution] = amount
+    def _counted(
+        self, contribution: str, party: str, fiscal_year: int, amount: Decimal, meta: OpMeta, previous: Decimal | None
+    ) -> None:
+        if previous is None:
+            # A version 1 event: the previous amount is what the last version 1 event of this
+            # contribution counted. Only the replay of those events needs them; a snapshot
+            # leaves them out (see snapshots.py: no version 1 event follows a snapshot).
+            before: dict[str, Decimal] = self.__dict__.setdefault(V1_COUNTED, {})
+            previous = before.get(contribution, Decimal(0))
+            before[contribution] = amount
+        bucket = f"{party}|{fiscal_year}"
+        self.counted[bucket] = exact_sub(exact_sum2(self.counted.get(bucket, Decimal(0)), amount), previous)
+        self.pledged_under += (amount != 0) - (previous != 0)
+
+
+#: Where an agreement replaying version 1 ``ContributionCounted`` events keeps what each counted.
+V1_COUNTED = "_counted_v1"

@@ -211,11 +211,11 @@ def test_a_signature_that_put_the_agreement_in_force_with_pledges_under_it_stand
     g = agreement()
     g.sign("a", D, meta("sa"))
     g.sign("b", D, meta("sb"))
-    g.count_contribution("c1", "a", 2020, Decimal(100), meta("pledge"))
+    g.count_contribution("c1", "a", 2020, None, Decimal(100), meta("pledge"))
     with pytest.raises(
         CorrectionRefused,
         match="b's signature of agreement g cannot be voided: it put the agreement in force, "
-        "and contribution c1 is pledged under it",
+        "and 1 contribution is pledged under it",
     ):
         g.void("sb", "r", D, meta("v"))
 
