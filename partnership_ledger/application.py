@@ -59,6 +59,7 @@ from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
+from .snapshots import INTERVALS, open_snapshots, register_snapshot_transcodings, take_snapshots
 from .unit_of_work import AggregateCache, UnitOfWork
 from .views import aggregate_view, view_on
 
@@ -165,6 +166,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
 
     name = "PartnershipLedger"
     env: ClassVar[dict[str, str]] = {}
+    snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         # Recently used aggregates, kept between writes so that a command does not replay a
@@ -187,6 +189,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
                 self._keep_memory_read_models()
             self.backend = self.db.backend
+            open_snapshots(self)
             self._index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
             self.projections = Projections(
@@ -431,6 +434,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
+        register_snapshot_transcodings(transcoder)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -736,6 +740,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             return result
         if uow.vault is not None and uow.vault.erased_any:
             self._after_erasure()
+        take_snapshots(self, uow.snapshots_due)
         # Committed: what the batch loaded and changed is now the stored state. If nothing else
         # was recorded between our first read and our write, every aggregate kept is current.
         current = writer.first_position is None or writer.first_position == (seen or 0) + 1

@@ -333,6 +333,16 @@ class Agreement(LedgerAggregate):
         del self.recorded_ops[operation]
         self._note_voided(operation, meta)
 
+    class Snapshot(LedgerAggregate.Snapshot):
+        """eventsourcing's snapshot of the agreement, without what only the replay of version 1
+        ``ContributionCounted`` events needs (none is recorded after a snapshot)."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            snapshot.state.pop(V1_COUNTED, None)
+            return snapshot
+
     class ContributionCounted(LedgerAggregate.Event):
         """The amount a contribution counts against its party's annual cap changed.
 

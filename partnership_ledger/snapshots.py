@@ -1,0 +1,143 @@
+"""Snapshots: eventsourcing's own, every few events of a long-lived aggregate, so loading one
+replays a bounded number of events.
+
+An agreement gets an event for every change to what a contribution under it counts against
+its caps, and a partnership one for every decision: both grow for as long as they are used.
+Every :data:`INTERVAL` events of one of them (eventsourcing's rule: a version that is a
+multiple of the interval) the ledger stores a snapshot of it, after the batch that crossed
+the line is committed, and removes the older snapshots of that aggregate; loading it then
+reads that snapshot and the events after it (fewer than :data:`INTERVAL`, or the length of
+one batch). Other kinds hold what their own few operations recorded (a contribution's
+deliveries, a target's measurements, an evaluation's submissions, whose residents' private
+values must never be copied out of the events), so they are not snapshotted.
+
+A snapshot is derived data, like a read model: not chained, not exported, never the source
+of a figure (figures come from the read models), but the rules read it (an agreement's totals
+decide its caps). So ``verify`` recomputes every stored snapshot from the chained events and
+reports one that differs as tampering (:func:`check_snapshots`); deleting the snapshots
+(``DELETE FROM stored_snapshots``) is always safe: loading then replays the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
+
+from .domain import Agreement, Partnership
+from .domain.agreement import Amendment
+from .domain.partnership import Decision, MemberSpell
+from .domain.transcodings import AttrsTranscoding
+
+if TYPE_CHECKING:
+    from .application import PartnershipLedger
+
+#: Events of one aggregate between its snapshots.
+INTERVAL = 100
+#: The kinds that are snapshotted, with their interval (eventsourcing's ``snapshotting_intervals``).
+INTERVALS: dict[type[Any], int] = {Agreement: INTERVAL, Partnership: INTERVAL}
+
+
+def register_snapshot_transcodings(transcoder: JSONTranscoder) -> None:
+    """The value objects a snapshotted aggregate's state holds besides those its events carry."""
+    transcoder.register(AttrsTranscoding(Amendment, "amendment"))
+    transcoder.register(AttrsTranscoding(MemberSpell, "member_spell"))
+    transcoder.register(AttrsTranscoding(Decision, "decision"))
+
+
+def crossed(events: Iterable[Any]) -> set[UUID]:
+    """The aggregates among ``events`` that reached a version at which a snapshot is due."""
+    return {e.originator_id for e in events if e.originator_version % INTERVAL == 0}
+
+
+def snapshot_table(ledger: PartnershipLedger) -> str | None:
+    """The table of the ledger's snapshots, or None when it has none (opened to read only a
+    ledger written before snapshots)."""
+    store = ledger.snapshots
+    if store is None:
+        return None
+    return str(store.recorder.events_table_name)  # type: ignore[attr-defined]
+
+
+def take_snapshots(ledger: PartnershipLedger, agg_ids: Iterable[UUID]) -> None:
+    """Snapshot the aggregates ``agg_ids`` of the snapshotted kinds at their stored version,
+    and drop their older snapshots.
+
+    Each is loaded the ordinary way (its last snapshot and the events after it) and its
+    state stored as eventsourcing's ``take_snapshot`` does. A snapshot that cannot be stored
+    (another process took the same one, the disk is full) is left out: it only saves time.
+    """
+    from .application import _project
+
+    table = snapshot_table(ledger)
+    if table is None:
+        return
+    for agg_id in agg_ids:
+        try:
+            aggregate = ledger.repository.get(agg_id, projector_func=_project)
+            if type(aggregate) not in INTERVALS:
+                continue
+            snapshot = type(aggregate).Snapshot.take(aggregate)
+            ledger.snapshots.put([snapshot])  # type: ignore[union-attr]
+            with ledger.db.transaction() as c:
+                c.execute(
+                    f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
+                    (_id_param(ledger, agg_id), aggregate.version),
+                )
+        except PersistenceError:
+            continue
+
+
+def _id_param(ledger: PartnershipLedger, agg_id: UUID) -> Any:
+    return agg_id if ledger.backend == "postgresql" else agg_id.hex
+
+
+def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | None:
+    """The first stored snapshot that differs from what the events give, as (its key, what
+    differs), or None when every one matches (or there are none).
+
+    Each is recomputed by replaying its aggregate's chained events up to its version, with
+    no snapshot, and the two states are compared in their stored encoding.
+    """
+    from .application import _project
+
+    table = snapshot_table(ledger)
+    if table is None:
+        return None
+    with ledger.db.transaction(commit=False) as c:
+        c.execute(f"SELECT originator_id, originator_version FROM {table} ORDER BY originator_id, originator_version")
+        rows = [(UUID(str(r[0])), int(r[1])) for r in c.fetchall()]
+    encode = ledger.mapper.transcoder.encode
+    store = ledger.snapshots
+    assert store is not None
+    for agg_id, version in rows:
+        stored = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
+        replayed = _project(None, ledger.events.get(agg_id, lte=version))
+        where = {"aggregate": agg_id.hex, "version": version}
+        if stored is None or replayed is None or replayed.version != version:
+            return where, f"the snapshot of aggregate {agg_id.hex} at version {version} has no such version in the events"
+        where = {"aggregate": f"{replayed.kind} {replayed.key}", "version": version}
+        recomputed = type(replayed).Snapshot.take(replayed)
+        if stored.topic != recomputed.topic or encode(stored.state) != encode(recomputed.state):
+            return where, (
+                f"the snapshot of {replayed.kind} {replayed.key} at version {version} differs from its events "
+                "(snapshots can be deleted: loading then replays the events)"
+            )
+    return None
+
+
+def open_snapshots(ledger: PartnershipLedger) -> None:
+    """Load without snapshots a ledger that has no table for them (one written before
+    snapshots, opened to read only: nothing may be created in it)."""
+    table = snapshot_table(ledger)
+    if table is None:
+        return
+    try:
+        with ledger.db.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {table} LIMIT 1")
+            c.fetchall()
+    except Exception:
+        ledger.snapshots = None
+        ledger.repository.snapshot_store = None
