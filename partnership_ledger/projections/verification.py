@@ -333,9 +333,22 @@ def check_read_models(
     folder = tempfile.mkdtemp(prefix="partnership-ledger-verify-", dir=scratch_dir)
     try:
         result = _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
-        return _with_key_table(ledger, result)
+        return _with_snapshots(ledger, _with_key_table(ledger, result))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_snapshots(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
+    """The read models' check, failed when a stored snapshot differs from the events (the
+    rules read snapshots: see snapshots.py)."""
+    from ..snapshots import check_snapshots, snapshot_table
+
+    found = check_snapshots(ledger) if result.ok else None
+    if found is None:
+        return result
+    key, problem = found
+    diff = Difference(snapshot_table(ledger) or "snapshots", key, "state", "(stored snapshot)", "(replayed events)")
+    return attrs.evolve(result, ok=False, difference=diff, message=problem)
 
 
 def _with_key_table(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
