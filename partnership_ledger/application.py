@@ -57,9 +57,9 @@ from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, history_where, with_info
 from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
+from .snapshots import INTERVALS, open_snapshots, register_snapshot_transcodings, take_snapshots
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
-from .snapshots import INTERVALS, open_snapshots, register_snapshot_transcodings, take_snapshots
 from .unit_of_work import AggregateCache, UnitOfWork
 from .views import aggregate_view, view_on
 

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .domain import Agreement, Partnership
@@ -69,14 +70,12 @@ def take_snapshots(ledger: PartnershipLedger, agg_ids: Iterable[UUID]) -> None:
     state stored as eventsourcing's ``take_snapshot`` does. A snapshot that cannot be stored
     (another process took the same one, the disk is full) is left out: it only saves time.
     """
-    from .application import _project
-
     table = snapshot_table(ledger)
     if table is None:
         return
     for agg_id in agg_ids:
         try:
-            aggregate = ledger.repository.get(agg_id, projector_func=_project)
+            aggregate: Any = ledger.repository.get(agg_id)
             if type(aggregate) not in INTERVALS:
                 continue
             snapshot = type(aggregate).Snapshot.take(aggregate)
@@ -101,8 +100,6 @@ def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | N
     Each is recomputed by replaying its aggregate's chained events up to its version, with
     no snapshot, and the two states are compared in their stored encoding.
     """
-    from .application import _project
-
     table = snapshot_table(ledger)
     if table is None:
         return None
@@ -113,11 +110,14 @@ def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | N
     store = ledger.snapshots
     assert store is not None
     for agg_id, version in rows:
-        stored = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
-        replayed = _project(None, ledger.events.get(agg_id, lte=version))
+        stored: Any = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
+        replayed: Any = project_aggregate(None, ledger.events.get(agg_id, lte=version))
         where = {"aggregate": agg_id.hex, "version": version}
         if stored is None or replayed is None or replayed.version != version:
-            return where, f"the snapshot of aggregate {agg_id.hex} at version {version} has no such version in the events"
+            return (
+                where,
+                f"the snapshot of aggregate {agg_id.hex} at version {version} has no such version in its events",
+            )
         where = {"aggregate": f"{replayed.kind} {replayed.key}", "version": version}
         recomputed = type(replayed).Snapshot.take(replayed)
         if stored.topic != recomputed.topic or encode(stored.state) != encode(recomputed.state):

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 import attrs
+from eventsourcing.domain import Snapshot as _Snapshot
 from eventsourcing.domain import event
 
 from ..errors import (
@@ -333,7 +334,7 @@ class Agreement(LedgerAggregate):
         del self.recorded_ops[operation]
         self._note_voided(operation, meta)
 
-    class Snapshot(LedgerAggregate.Snapshot):
+    class Snapshot(_Snapshot):
         """eventsourcing's snapshot of the agreement, without what only the replay of version 1
         ``ContributionCounted`` events needs (none is recorded after a snapshot)."""
 

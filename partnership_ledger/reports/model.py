@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-
 from ..domain.values import EXACT, Money, exact_sum
 from ..integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ..projections import queries
@@ -375,7 +374,10 @@ def _decisions(decisions: list[dict[str, Any]], shown: int) -> dict[str, Any]:
 def agreement_view(ledger: PartnershipLedger, key: str, on: date | str | None = None) -> dict[str, Any]:
     """What ``ledger.show(agreement, on=on)`` says, as plain data (loading it reads its last
     snapshot and the few events after it, however many contributions count under it)."""
-    return plain_data({k: v for k, v in ledger.show(key, on=on).items() if k not in ("kind", "version")})
+    view: dict[str, Any] = plain_data(
+        {k: v for k, v in ledger.show(key, on=on).items() if k not in ("kind", "version")}
+    )
+    return view
 
 
 def _agreement(a: Mapping[str, Any]) -> dict[str, Any]:
