@@ -57,7 +57,7 @@ from .projections.facts import FactStore, MemoryFactStore, fold
 from .projections.history import AggregateIndex, HistoryModel, history_where, with_info
 from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
-from .snapshots import INTERVALS, open_snapshots, register_snapshot_transcodings, take_snapshots
+from .snapshots import INTERVALS, drop_snapshots, open_snapshots, register_snapshot_transcodings, take_snapshots
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
 from .unit_of_work import AggregateCache, UnitOfWork
@@ -803,6 +803,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                 "are left as they are (see 'partnership-ledger verify')"
             )
         self._index.clear()
+        drop_snapshots(self)  # derived data too (snapshots.py)
         return self.projections.rebuild(progress)
 
     # -- one command per journal operation -------------------------------------------------

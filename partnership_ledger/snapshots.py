@@ -14,8 +14,8 @@ values must never be copied out of the events), so they are not snapshotted.
 A snapshot is derived data, like a read model: not chained, not exported, never the source
 of a figure (figures come from the read models), but the rules read it (an agreement's totals
 decide its caps). So ``verify`` recomputes every stored snapshot from the chained events and
-reports one that differs as tampering (:func:`check_snapshots`); deleting the snapshots
-(``DELETE FROM stored_snapshots``) is always safe: loading then replays the events.
+reports one that differs as tampering (:func:`check_snapshots`); ``rebuild`` drops them all
+(deleting them is always safe: loading then replays the events, and they are taken again).
 """
 
 from __future__ import annotations
@@ -111,9 +111,11 @@ def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | N
     assert store is not None
     for agg_id, version in rows:
         stored: Any = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
+        if stored is None:
+            continue  # replaced by a newer one meanwhile
         replayed: Any = project_aggregate(None, ledger.events.get(agg_id, lte=version))
         where = {"aggregate": agg_id.hex, "version": version}
-        if stored is None or replayed is None or replayed.version != version:
+        if replayed is None or replayed.version != version:
             return (
                 where,
                 f"the snapshot of aggregate {agg_id.hex} at version {version} has no such version in its events",
@@ -141,3 +143,16 @@ def open_snapshots(ledger: PartnershipLedger) -> None:
     except Exception:
         ledger.snapshots = None
         ledger.repository.snapshot_store = None
+
+
+def drop_snapshots(ledger: PartnershipLedger) -> int:
+    """Delete every stored snapshot (``rebuild`` does: they are taken again as aggregates
+    change, and loading replays the events meanwhile); returns how many there were."""
+    table = snapshot_table(ledger)
+    if table is None:
+        return 0
+    with ledger.db.transaction() as c:
+        c.execute(f"SELECT COUNT(*) FROM {table}")
+        row = c.fetchone()
+        c.execute(f"DELETE FROM {table}")
+    return int(row[0]) if row else 0
