@@ -740,7 +740,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             return result
         if uow.vault is not None and uow.vault.erased_any:
             self._after_erasure()
-        take_snapshots(self, uow.snapshots_due)
+        take_snapshots(self, uow.aggregates(), uow.snapshots_due)
         # Committed: what the batch loaded and changed is now the stored state. If nothing else
         # was recorded between our first read and our write, every aggregate kept is current.
         current = writer.first_position is None or writer.first_position == (seen or 0) + 1

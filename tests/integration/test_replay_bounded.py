@@ -167,6 +167,7 @@ def test_snapshot_loads_equal_replays_and_caps_decide_by_the_sum_of_the_contribu
         for i in range(0, len(journal), 4):  # batches of four operations (the rest is skipped)
             ledger.import_journal(json.dumps([{**op, "id": f"op-{n}"} for n, op in enumerate(journal[: i + 4])]))
     with PartnershipLedger.open(path) as ledger:  # a fresh process: nothing kept in memory
+        assert snapshots.check_snapshots(ledger) is None  # taken from memory, equal to the replay
         for kind, cls in (("agreement", Agreement), ("partnership", Partnership)):
             for key in ledger.keys(kind):
                 loaded, read = events_read(ledger, key, kind)
