@@ -40,7 +40,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 SETTINGS = settings(deadline=None, max_examples=25, suppress_health_check=list(HealthCheck))
 
 
-def busy_ledger(path: Path, pledges: int) -> None:
+def busy_ledger(path: Path | str, pledges: int) -> None:
     with PartnershipLedger.open(path) as ledger:
         ledger.register_party("a", "A", "npo")
         ledger.register_party("b", "B", "npo")
@@ -79,9 +79,9 @@ def full_replay(ledger: PartnershipLedger, aggregate: Any) -> Any:
     return project_aggregate(None, ledger.events.get(aggregate.id))
 
 
-def test_loading_a_long_lived_agreement_reads_its_snapshot_and_a_few_events(tmp_path: Path) -> None:
-    busy_ledger(tmp_path / "l.sqlite", 3 * snapshots.INTERVAL + 7)
-    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
+def test_loading_a_long_lived_agreement_reads_its_snapshot_and_a_few_events(backend_url: str) -> None:
+    busy_ledger(backend_url, 3 * snapshots.INTERVAL + 7)
+    with PartnershipLedger.open(backend_url) as ledger:
         agreement, read = events_read(ledger, "g")
         assert agreement.version > 3 * snapshots.INTERVAL
         assert read <= snapshots.INTERVAL + 1  # one snapshot, then the events after it
@@ -89,8 +89,9 @@ def test_loading_a_long_lived_agreement_reads_its_snapshot_and_a_few_events(tmp_
         assert agreement.counted == {"a|2024": Decimal(100) * (3 * snapshots.INTERVAL + 7)}
         assert agreement.pledged_under == 3 * snapshots.INTERVAL + 7
         with ledger.db.transaction(commit=False) as c:
-            c.execute("SELECT COUNT(*) FROM stored_snapshots")
+            c.execute(f"SELECT COUNT(*) FROM {snapshots.snapshot_table(ledger)}")
             assert c.fetchone()[0] == 1  # the older snapshots are dropped
+        assert snapshots.check_snapshots(ledger) is None
 
 
 def test_a_tampered_snapshot_is_found_by_verify_and_rebuild_drops_it(tmp_path: Path) -> None:
