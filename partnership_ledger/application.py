@@ -169,9 +169,10 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
     snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
-        # Recently used aggregates, kept between writes so that a command does not replay a
-        # long-lived partnership or agreement every time (eventsourcing's own cache would
-        # deep-copy each one on every use).
+        # Recently used aggregates, kept between writes so that a command does not load its
+        # party, partnership and agreement again every time (each a snapshot and up to 100
+        # events: docs/performance.md measures it; eventsourcing's own cache would deep-copy
+        # each one on every use).
         self._cache = AggregateCache(CACHE_SIZE)
         try:
             super().__init__(env)

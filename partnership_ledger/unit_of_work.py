@@ -211,7 +211,7 @@ class UnitOfWork:
 
     def aggregates(self) -> list[LedgerAggregate]:
         """Every aggregate the batch loaded or created, the long-lived kinds last (a cache
-        that keeps the last ones keeps partnerships and agreements, the costliest to replay)."""
+        that keeps the last ones keeps partnerships and agreements, the costliest to load)."""
         return [a for kind in _KEEP_ORDER for a in self._loaded[kind].values() if a is not None]
 
 
