@@ -2,14 +2,15 @@
 replays a bounded number of events.
 
 An agreement gets an event for every change to what a contribution under it counts against
-its caps, and a partnership one for every decision: both grow for as long as they are used.
+its caps, and a partnership one for every decision: both grow for as long as they are used
+(and a party's amendments, a contribution's deliveries, a target's measurements may too).
 Every :data:`INTERVAL` events of one of them (eventsourcing's rule: a version that is a
 multiple of the interval) the ledger stores a snapshot of it, after the batch that crossed
 the line is committed, and removes the older snapshots of that aggregate; loading it then
-reads that snapshot and the events after it (fewer than :data:`INTERVAL`, or the length of
-one batch). Other kinds hold what their own few operations recorded (a contribution's
-deliveries, a target's measurements, an evaluation's submissions, whose residents' private
-values must never be copied out of the events), so they are not snapshotted.
+reads that snapshot and the events after it (at most :data:`INTERVAL`, or the rest of one
+batch). Evaluations are not snapshotted: their state holds residents' private values, which
+must never be copied out of the events (an erasure could not reach the copy); an
+evaluation's events are one submission per evaluator of one round.
 
 A snapshot is derived data, like a read model: not chained, not exported, never the source
 of a figure (figures come from the read models), but the rules read it (an agreement's totals
@@ -27,9 +28,12 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
-from .domain import Agreement, Partnership
+from .domain import Agreement, NumericTarget, Partnership, Party, ResourceContribution
 from .domain.agreement import Amendment
+from .domain.contribution import Correction, Delivery
 from .domain.partnership import Decision, MemberSpell
+from .domain.party import PartyAmendment
+from .domain.target import Measurement, Revision
 from .domain.transcodings import AttrsTranscoding
 
 if TYPE_CHECKING:
@@ -38,14 +42,26 @@ if TYPE_CHECKING:
 #: Events of one aggregate between its snapshots.
 INTERVAL = 100
 #: The kinds that are snapshotted, with their interval (eventsourcing's ``snapshotting_intervals``).
-INTERVALS: dict[type[Any], int] = {Agreement: INTERVAL, Partnership: INTERVAL}
+INTERVALS: dict[type[Any], int] = dict.fromkeys(
+    (Agreement, Partnership, Party, ResourceContribution, NumericTarget), INTERVAL
+)
+#: The value objects of the snapshotted aggregates' state that their events do not carry.
+STATE_VALUES = (
+    (Amendment, "amendment"),
+    (MemberSpell, "member_spell"),
+    (Decision, "decision"),
+    (PartyAmendment, "party_amendment"),
+    (Delivery, "delivery"),
+    (Correction, "correction"),
+    (Measurement, "measurement"),
+    (Revision, "revision"),
+)
 
 
 def register_snapshot_transcodings(transcoder: JSONTranscoder) -> None:
     """The value objects a snapshotted aggregate's state holds besides those its events carry."""
-    transcoder.register(AttrsTranscoding(Amendment, "amendment"))
-    transcoder.register(AttrsTranscoding(MemberSpell, "member_spell"))
-    transcoder.register(AttrsTranscoding(Decision, "decision"))
+    for cls, name in STATE_VALUES:
+        transcoder.register(AttrsTranscoding(cls, name))
 
 
 def crossed(events: Iterable[Any]) -> set[UUID]:

@@ -31,7 +31,7 @@ from partnership_ledger_cli.main import cli
 from strategies import valid_journals
 
 from partnership_ledger import PartnershipLedger, snapshots
-from partnership_ledger.domain import Agreement, Partnership, ResourceContribution
+from partnership_ledger.domain import Agreement, ResourceContribution
 from partnership_ledger.domain.values import Money
 from partnership_ledger.errors import AnnualCapExceeded
 from partnership_ledger.projections.verification import check_read_models
@@ -169,7 +169,8 @@ def test_snapshot_loads_equal_replays_and_caps_decide_by_the_sum_of_the_contribu
             ledger.import_journal(json.dumps([{**op, "id": f"op-{n}"} for n, op in enumerate(journal[: i + 4])]))
     with PartnershipLedger.open(path) as ledger:  # a fresh process: nothing kept in memory
         assert snapshots.check_snapshots(ledger) is None  # taken from memory, equal to the replay
-        for kind, cls in (("agreement", Agreement), ("partnership", Partnership)):
+        for cls in snapshots.INTERVALS:
+            kind = cls.kind
             for key in ledger.keys(kind):
                 loaded, read = events_read(ledger, key, kind)
                 assert isinstance(loaded, cls)
