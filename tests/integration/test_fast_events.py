@@ -17,14 +17,15 @@ from hypothesis import strategies as st
 from strategies import Op, valid_journals
 
 import partnership_ledger.domain.base as base
-from partnership_ledger.application import PartnershipLedger, _project
+from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.domain import AGGREGATE_CLASSES, LedgerAggregate, Party
 from partnership_ledger.domain.keys import NAMESPACE, aggregate_id, uuid5_of
 from partnership_ledger.domain.values import OpMeta, Sector
 from partnership_ledger.errors import DomainError
-from partnership_ledger.handlers import apply_operation
 from partnership_ledger.journal import parse_operations
-from partnership_ledger.unit_of_work import UnitOfWork
+from partnership_ledger.service.handlers import apply_operation
+from partnership_ledger.service.lookups import project
+from partnership_ledger.service.unit_of_work import UnitOfWork
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def replayed(ledger: PartnershipLedger, events: list[Any]) -> dict[uuid.UUID, Le
     for e in events:
         stored = ledger.mapper.to_stored_event(e)
         by_id.setdefault(e.originator_id, []).append(ledger.mapper.to_domain_event(stored))
-    return {agg_id: _project(None, evs) for agg_id, evs in by_id.items()}
+    return {agg_id: project(None, evs) for agg_id, evs in by_id.items()}
 
 
 def check_same(ledger: PartnershipLedger, ops: list[Op]) -> None:

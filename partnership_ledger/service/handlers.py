@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     NumericTarget,
@@ -19,11 +19,11 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.agreement import check_terms
-from .domain.evaluation import DEFAULT_CRITERIA
-from .domain.target import check_targets
-from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum2
-from .errors import (
+from ..domain.agreement import check_terms
+from ..domain.evaluation import DEFAULT_CRITERIA
+from ..domain.target import check_targets
+from ..domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum2
+from ..errors import (
     ContributionError,
     CorrectionRefused,
     CycleError,
@@ -32,7 +32,7 @@ from .errors import (
     EvaluationError,
     NotAMember,
 )
-from .journal import Operation
+from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Operation], None]

@@ -15,9 +15,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .errors import DuplicateKey, UnknownKey
-from .snapshots import crossed
+from ..domain import LedgerAggregate, aggregate_id
+from ..errors import DuplicateKey, UnknownKey
+from ..snapshots import crossed
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -260,7 +260,3 @@ class AggregateCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
-def aggregate_classes() -> dict[str, type[LedgerAggregate]]:
-    return AGGREGATE_CLASSES

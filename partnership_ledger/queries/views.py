@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     LedgerAggregate,
@@ -15,7 +15,7 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.values import Money, Terms
+from ..domain.values import Money, Terms
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
