@@ -29,18 +29,12 @@ def yen(amount: int) -> dict[str, str]:
 
 
 def setup() -> list[dict[str, Any]]:
+    m, d = ["a", "b", "c"], "2024-04-01"
     return [
-        *({"op": "register_party", "key": k, "name": k.upper(), "sector": "npo"} for k in ("a", "b", "c")),
-        {
-            "op": "propose_partnership",
-            "key": "p",
-            "title": "P",
-            "purpose": "pooling",
-            "proposed_by": "a",
-            "members": ["a", "b", "c"],
-            "on": "2024-04-01",
-        },
-        {"op": "activate_partnership", "partnership": "p", "on": "2024-04-02"},
+        *({"op": "register_party", "key": k, "name": k.upper(), "sector": "npo"} for k in m),
+        {"op": "propose_partnership", "key": "p", "title": "P", "purpose": "x", "proposed_by": m[0], "members": m}
+        | {"on": d},
+        {"op": "activate_partnership", "partnership": "p", "on": d},
     ]
 
 
