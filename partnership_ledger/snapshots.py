@@ -162,17 +162,14 @@ def open_snapshots(ledger: PartnershipLedger) -> None:
         ledger.repository.snapshot_store = None
 
 
-def drop_snapshots(ledger: PartnershipLedger) -> int:
+def drop_snapshots(ledger: PartnershipLedger) -> None:
     """Delete every stored snapshot (``rebuild`` does: they are taken again as aggregates
-    change, and loading replays the events meanwhile); returns how many there were."""
+    change, and loading replays the events meanwhile). One write statement, so that it waits
+    for another writer's lock as any write does."""
     table = snapshot_table(ledger)
-    if table is None:
-        return 0
-    with ledger.db.transaction() as c:
-        c.execute(f"SELECT COUNT(*) FROM {table}")
-        row = c.fetchone()
-        c.execute(f"DELETE FROM {table}")
-    return int(row[0]) if row else 0
+    if table is not None:
+        with ledger.db.transaction() as c:
+            c.execute(f"DELETE FROM {table}")
 
 
 def _kept(state: dict[str, Any]) -> dict[str, Any]:
