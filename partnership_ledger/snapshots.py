@@ -127,11 +127,14 @@ def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | N
     store = ledger.snapshots
     assert store is not None
     for agg_id, version in rows:
-        stored: Any = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
+        where = {"aggregate": agg_id.hex, "version": version}
+        try:
+            stored: Any = next(iter(store.get(agg_id, gt=version - 1, lte=version)), None)
+        except Exception as e:  # tampered beyond reading
+            return where, f"the snapshot of aggregate {agg_id.hex} at version {version} cannot be read ({e})"
         if stored is None:
             continue  # replaced by a newer one meanwhile
         replayed: Any = project_aggregate(None, ledger.events.get(agg_id, lte=version))
-        where = {"aggregate": agg_id.hex, "version": version}
         if replayed is None or replayed.version != version:
             return (
                 where,
@@ -142,7 +145,7 @@ def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | N
         if stored.topic != recomputed.topic or encode(_kept(stored.state)) != encode(_kept(recomputed.state)):
             return where, (
                 f"the snapshot of {replayed.kind} {replayed.key} at version {version} differs from its events "
-                "(snapshots can be deleted: loading then replays the events)"
+                "('rebuild' drops the snapshots: loading then replays the events)"
             )
     return None
 

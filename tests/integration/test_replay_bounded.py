@@ -112,9 +112,17 @@ def test_a_tampered_snapshot_is_found_by_verify_and_rebuild_drops_it(tmp_path: P
         check = check_read_models(ledger)
         assert not check.ok
         assert "snapshot of agreement g" in check.message
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE stored_snapshots SET state=?", (b"not json",))
+    con.close()
+    with PartnershipLedger.open(path, readonly=True) as ledger:
+        found = snapshots.check_snapshots(ledger)
+        assert found is not None
+        assert "cannot be read" in found[1]
     result = CliRunner().invoke(cli, ["--db", str(path), "verify"])
     assert result.exit_code == 1
-    assert "snapshot of agreement g" in result.output + (result.stderr if result.stderr_bytes else "")
+    assert "the snapshot of aggregate" in result.output + (result.stderr if result.stderr_bytes else "")
     with PartnershipLedger.open(path) as ledger:
         ledger.rebuild()  # drops the snapshots: they are taken again as the aggregates change
         assert check_read_models(ledger).ok
