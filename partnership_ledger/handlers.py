@@ -70,7 +70,7 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
 @handles("register_party")
 def register_party(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("party", op["key"])
-    party = Party._new(
+    party = Party(
         key=op["key"],
         name=op["name"],
         sector=op["sector"],
@@ -122,7 +122,7 @@ def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
                 raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
             seen.add(node.key)
             node = uow.find(Partnership, node.parent) if node.parent else None
-    partnership = Partnership._new(
+    partnership = Partnership(
         key=key,
         title=op["title"],
         purpose=op["purpose"],
@@ -199,9 +199,7 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     if caps:
         currency = next(iter(caps.values())).currency
         p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
-    agreement = Agreement._new(
-        key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta
-    )
+    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
     uow.add(agreement)
     uow.collect(agreement, p)
 
@@ -279,7 +277,7 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
         agreement.check_contribution(party, fiscal_year, key, value)
     if p.currency != value.currency:  # adopting the currency it keeps changes nothing
         p.adopt_currency(value.currency, f"contribution {key}", meta)
-    contribution = ResourceContribution._new(
+    contribution = ResourceContribution(
         key=key,
         partnership=p.key,
         party=party,
@@ -403,7 +401,7 @@ def define_target(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("target", key)
     p = _open_partnership(uow, op["partnership"])
     check_targets(op["targets"], op["baseline"], f"target {key}")
-    target = NumericTarget._new(
+    target = NumericTarget(
         key=key,
         partnership=p.key,
         indicator=op["indicator"],
@@ -465,7 +463,7 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("evaluation", key)
     p = _open_partnership(uow, op["partnership"])
-    evaluation = Evaluation._new(
+    evaluation = Evaluation(
         key=key,
         partnership=p.key,
         period=op["period"],

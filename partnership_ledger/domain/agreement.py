@@ -171,7 +171,7 @@ class Agreement(LedgerAggregate):
         self.check_party(party, "sign it")
         if party in self.signatures:
             raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
-        self._trigger("Signed", party=party, on=on, meta=meta)
+        self._signed(party=party, on=on, meta=meta)
 
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
@@ -218,9 +218,7 @@ class Agreement(LedgerAggregate):
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._trigger(
-            "AmendmentProposed", amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta
-        )
+        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         term_changes = {k: v for k, v in changes.items() if k != "title"}
@@ -251,7 +249,7 @@ class Agreement(LedgerAggregate):
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
             )
-        self._trigger("AmendmentConsented", amendment=amendment, party=party, on=on, meta=meta)
+        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
         return self.amendments[amendment].effective_on is not None
 
     @event("AmendmentConsented")
@@ -273,7 +271,7 @@ class Agreement(LedgerAggregate):
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
-        self._trigger("Terminated", reason=reason, on=on, meta=meta)
+        self._terminated(reason=reason, on=on, meta=meta)
 
     @event("Terminated")
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -304,7 +302,7 @@ class Agreement(LedgerAggregate):
                     f"and contribution{'s' if len(pledged) > 1 else ''} {', '.join(pledged)} "
                     f"{'are' if len(pledged) > 1 else 'is'} pledged under it"
                 )
-            self._trigger("SignatureVoided", operation=operation, party=party, reason=reason, on=on, meta=meta)
+            self._signature_voided(operation=operation, party=party, reason=reason, on=on, meta=meta)
             return
         assert amendment is not None
         took = self.amendments[amendment].effective_on
@@ -313,9 +311,7 @@ class Agreement(LedgerAggregate):
                 f"{party}'s consent to amendment {amendment} of agreement {self.key} cannot be voided: the amendment "
                 f"took effect with it on {took}; propose another amendment instead"
             )
-        self._trigger(
-            "ConsentVoided", operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta
-        )
+        self._consent_voided(operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta)
 
     @event("SignatureVoided")
     def _signature_voided(self, operation: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
@@ -345,8 +341,7 @@ class Agreement(LedgerAggregate):
         """Keep the amount a contribution counts against its party's cap up to date."""
         bucket = self.counted.get(f"{party}|{fiscal_year}", {})
         if bucket.get(contribution) != amount:
-            self._trigger(
-                "ContributionCounted",
+            self._counted(
                 contribution=contribution,
                 party=party,
                 fiscal_year=fiscal_year,

@@ -156,7 +156,7 @@ class ResourceContribution(LedgerAggregate):
         """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
         if not checked:
             self.check_delivery(value)
-        self._trigger("Delivered", value=value, on=on, evidence=evidence, meta=meta)
+        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
@@ -173,7 +173,7 @@ class ResourceContribution(LedgerAggregate):
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
                 f"its delivered total below zero ({after})"
             )
-        self._trigger("Corrected", delta=delta, reason=reason, on=on, meta=meta)
+        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
 
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
@@ -183,7 +183,7 @@ class ResourceContribution(LedgerAggregate):
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
             raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
-        self._trigger("Withdrawn", reason=reason, on=on, meta=meta)
+        self._withdrawn(reason=reason, on=on, meta=meta)
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -225,9 +225,7 @@ class ResourceContribution(LedgerAggregate):
                 f"voiding the delivery {operation} to contribution {self.key} would take its delivered total "
                 f"below zero ({after}): correct the later corrections first"
             )
-        self._trigger(
-            "DeliveryVoided", operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta
-        )
+        self._delivery_voided(operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta)
 
     @event("DeliveryVoided")
     def _delivery_voided(
@@ -246,8 +244,7 @@ class ResourceContribution(LedgerAggregate):
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"
             )
-        self._trigger(
-            "DeliveryRedated",
+        self._delivery_redated(
             operation=operation,
             value=d.value,
             from_on=d.on,

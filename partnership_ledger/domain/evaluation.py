@@ -94,8 +94,7 @@ class Evaluation(LedgerAggregate):
                 raise EvaluationError(
                     f"score {score} for {criterion!r} in evaluation {self.key} is outside 1..{self.scale_max}"
                 )
-        self._trigger(
-            "Submitted",
+        self._submitted(
             evaluator=evaluator,
             role=role,
             party=party,
@@ -124,7 +123,7 @@ class Evaluation(LedgerAggregate):
 
     def close(self, on: date, meta: OpMeta) -> None:
         self.check_open()
-        self._trigger("Closed", on=on, meta=meta)
+        self._closed(on=on, meta=meta)
 
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
@@ -136,8 +135,7 @@ class Evaluation(LedgerAggregate):
         """The tombstone of an erasure: the private values (their commitments: ``values``) of
         the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
         first; one tombstone for the operation), why and when, not who asked. Scores stay."""
-        self._trigger(
-            "SubjectErased",
+        self._subject_erased(
             subject=subject,
             evaluations=list(evaluations),
             values=list(values),
@@ -160,9 +158,7 @@ class Evaluation(LedgerAggregate):
         self.check_voidable(operation)
         for s in self.submissions.values():
             if s.op == operation:
-                self._trigger(
-                    "SubmissionVoided", operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta
-                )
+                self._submission_voided(operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta)
                 return
         raise CorrectionRefused(
             f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can (a closing stands)"
