@@ -41,7 +41,7 @@ class LedgerAggregate(Aggregate):
         return found
 
     def check_voidable(self, operation: str) -> None:
-        """The rules every void obeys, whatever it voids: not the creation, not twice."""
+        """The rules every void obeys, whatever it voids: not the creation, not twice, not a void."""
         meta = getattr(self, "meta", None)
         if meta is not None and getattr(meta, "op_id", None) == operation:
             raise CorrectionRefused(
@@ -49,6 +49,8 @@ class LedgerAggregate(Aggregate):
             )
         if operation in self.voided:
             raise CorrectionRefused(f"operation {operation} was already voided (by {self.voided[operation]})")
+        if operation in self.voided.values():
+            raise CorrectionRefused(f"operation {operation} is itself a void: it cannot be voided")
 
     def void(self, operation: str, reason: str, on: date, meta: Any) -> None:
         """Void one operation recorded on this aggregate in error (see DESIGN.md "Corrections")."""

@@ -69,6 +69,58 @@ class ResourceContribution(LedgerAggregate):
         recipient: str | None = None
         on: date | None = None
 
+    @classmethod
+    def pledge(
+        cls,
+        key: str,
+        partnership: str,
+        party: str,
+        agreement: str | None,
+        kind_of_resource: ContributionKind,
+        value: Money,
+        quantity: Decimal | None,
+        unit: str | None,
+        valuation_basis: str | None,
+        instrument: Instrument | None,
+        fiscal_year: int,
+        description: str | None,
+        meta: OpMeta,
+        recipient: str | None = None,
+        on: date | None = None,
+        fiscal_year_start: int = 4,
+    ) -> ResourceContribution:
+        """A new pledge. A funding ``instrument`` and a ``recipient`` (another party) apply to
+        money only. Without ``on`` it counts from the first day of its fiscal year, which
+        starts in month ``fiscal_year_start`` (its agreement's; April without one)."""
+        if instrument is not None and kind_of_resource is not ContributionKind.MONEY:
+            raise ContributionError(
+                f"contribution {key} is {kind_of_resource.value}: a funding instrument applies to money only"
+            )
+        if recipient is not None:
+            if kind_of_resource is not ContributionKind.MONEY:
+                raise ContributionError(
+                    f"contribution {key} is {kind_of_resource.value}: a recipient applies to money only"
+                )
+            if recipient == party:
+                raise ContributionError(f"contribution {key} names its own party {party} as its recipient")
+        return cls(
+            key=key,
+            partnership=partnership,
+            party=party,
+            agreement=agreement,
+            kind_of_resource=kind_of_resource,
+            value=value,
+            quantity=quantity,
+            unit=unit,
+            valuation_basis=valuation_basis,
+            instrument=instrument,
+            fiscal_year=fiscal_year,
+            description=description,
+            meta=meta,
+            recipient=recipient,
+            on=on if on is not None else date(fiscal_year, fiscal_year_start, 1),
+        )
+
     @event(Pledged)
     def __init__(
         self,
@@ -234,6 +286,26 @@ class ResourceContribution(LedgerAggregate):
         self.deliveries = [d for d in self.deliveries if d.op != operation]
         self._delivered_total = exact_sub(self._delivered_total, value.amount)
         self._note_voided(operation, meta)
+
+    def redates(self, delta: Money | None, delivery: str | None, delivered_on: date | None) -> bool:
+        """Whether a correction re-dates a delivery (gives ``delivery`` and ``delivered_on``)
+        rather than changes the delivered total (gives ``delta``); refuses any other mix."""
+        if delta is not None and delivery is not None:
+            raise ContributionError(
+                f"a correction of contribution {self.key} gives either a delta or a delivery to re-date, not both"
+            )
+        if delivery is not None or delivered_on is not None:
+            if delivery is None or delivered_on is None:
+                raise ContributionError(
+                    f"re-dating a delivery to contribution {self.key} needs both delivery (its operation) and "
+                    "delivered_on"
+                )
+            return True
+        if delta is None:
+            raise ContributionError(
+                f"a correction of contribution {self.key} needs a delta, or a delivery and delivered_on to re-date it"
+            )
+        return False
 
     def redate_delivery(self, operation: str, delivered_on: date, reason: str, on: date, meta: OpMeta) -> None:
         """Correct the date of a delivery (its value then counts in that day's fiscal year)."""

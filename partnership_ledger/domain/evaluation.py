@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import CorrectionRefused, EvaluationClosed, EvaluationError
+from ..errors import CorrectionRefused, DateOrderError, EvaluationClosed, EvaluationError
 from .base import LedgerAggregate, aggregate_id
 from .values import EvaluatorRole, OpMeta
 
@@ -41,6 +41,29 @@ class Evaluation(LedgerAggregate):
     @staticmethod
     def create_id(key: str) -> UUID:
         return aggregate_id("evaluation", key)
+
+    @classmethod
+    def open(
+        cls,
+        key: str,
+        partnership: str,
+        period: str,
+        criteria: list[str] | None,
+        scale_max: int | None,
+        resident_weight: Decimal | None,
+        meta: OpMeta,
+    ) -> Evaluation:
+        """A new round; by default one criterion (``overall``), scores 1..5, residents' view
+        weighing half."""
+        return cls(
+            key=key,
+            partnership=partnership,
+            period=period,
+            criteria=criteria or list(DEFAULT_CRITERIA),
+            scale_max=5 if scale_max is None else scale_max,
+            resident_weight=Decimal("0.5") if resident_weight is None else resident_weight,
+            meta=meta,
+        )
 
     @event("Opened")
     def __init__(
@@ -81,6 +104,17 @@ class Evaluation(LedgerAggregate):
         meta: OpMeta,
     ) -> None:
         self.check_open()
+        if role is EvaluatorRole.PARTY:
+            if party is None:
+                raise EvaluationError(
+                    f"{evaluator} submits to evaluation {self.key} as a party, so it must name the party"
+                )
+            if any(x.role is EvaluatorRole.PARTY and x.party == party for x in self.submissions.values()):
+                raise EvaluationError(f"party {party} has already submitted to evaluation {self.key}")
+        elif role is EvaluatorRole.RESIDENT and party is not None:
+            raise EvaluationError(
+                f"resident {evaluator} in evaluation {self.key} cannot name a party: residents speak for themselves"
+            )
         if evaluator in self.submissions:
             raise EvaluationError(f"{evaluator} has already submitted to evaluation {self.key}")
         if not scores:
@@ -122,7 +156,11 @@ class Evaluation(LedgerAggregate):
         )
 
     def close(self, on: date, meta: OpMeta) -> None:
+        """Close the round on ``on``, not before its last submission; none is taken after."""
         self.check_open()
+        latest = max((s.on for s in self.submissions.values()), default=None)
+        if latest is not None and on < latest:
+            raise DateOrderError(f"evaluation {self.key} cannot close on {on}, before its last submission ({latest})")
         self._closed(on=on, meta=meta)
 
     @event("Closed")

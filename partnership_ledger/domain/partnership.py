@@ -12,6 +12,7 @@ from ..errors import (
     AlreadyAMember,
     CorrectionRefused,
     CurrencyMismatch,
+    CycleError,
     DateOrderError,
     DecisionError,
     InvalidPhase,
@@ -71,6 +72,34 @@ class Partnership(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("partnership", key)
 
+    @classmethod
+    def propose(
+        cls,
+        key: str,
+        title: str,
+        purpose: str,
+        proposed_by: str,
+        members: list[str],
+        parent: str | None,
+        on: date,
+        meta: OpMeta,
+    ) -> Partnership:
+        """A new partnership proposed by one of its ``members`` (never its own ``parent``)."""
+        if proposed_by not in members:
+            raise NotAMember(f"partnership {key} is proposed by {proposed_by}, who is not among its members")
+        if parent == key:
+            raise CycleError(f"partnership {key} cannot be its own parent")
+        return cls(
+            key=key,
+            title=title,
+            purpose=purpose,
+            proposed_by=proposed_by,
+            members=members,
+            parent=parent,
+            on=on,
+            meta=meta,
+        )
+
     @event("Proposed")
     def __init__(
         self,
@@ -110,11 +139,7 @@ class Partnership(LedgerAggregate):
         return list(seen)
 
     def is_member(self, party: str) -> bool:
-        # A loop, not any() over a generator: twice as quick, and asked for every pledge.
-        for s in self.spells:  # noqa: SIM110
-            if s.party == party and s.left is None:
-                return True
-        return False
+        return any(s.party == party and s.left is None for s in self.spells)
 
     def members_during(self, first: date, last: date) -> list[str]:
         """Parties who were members at any time between ``first`` and ``last``."""
@@ -211,16 +236,12 @@ class Partnership(LedgerAggregate):
         meta: OpMeta,
     ) -> Decision:
         self.check_open()
-        # (Each message made only when it is needed.)
-        if on < self.proposed_on:
-            self.check_not_before_start(on, f"decision {key}")
+        self.check_not_before_start(on, f"decision {key}")
         if key in self.decisions:
             raise DecisionError(f"partnership {self.key} already has a decision {key}")
-        if not self.is_member(proposed_by):
-            self.check_member(proposed_by, f"propose decision {key}")
+        self.check_member(proposed_by, f"propose decision {key}")
         for voter in votes:
-            if not self.is_member(voter):
-                self.check_member(voter, f"vote on decision {key}")
+            self.check_member(voter, f"vote on decision {key}")
         if not votes:
             raise DecisionError(f"decision {key} of partnership {self.key} has no votes")
         if rule is DecisionRule.CONSENSUS:
