@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import attrs
@@ -46,6 +48,12 @@ class Decision:
     on: date
     adopted: bool
     op: str | None = None
+
+
+def current_members(spells: Iterable[Any]) -> list[str]:
+    """The parties of the membership ``spells`` (each with ``party`` and ``left``) who have
+    not left."""
+    return [s.party for s in spells if s.left is None]
 
 
 def decision_outcome(rule: DecisionRule, votes: dict[str, Vote]) -> bool:
@@ -129,7 +137,7 @@ class Partnership(LedgerAggregate):
     # -- queries -----------------------------------------------------------------------
     @property
     def current_members(self) -> list[str]:
-        return [s.party for s in self.spells if s.left is None]
+        return current_members(self.spells)
 
     @property
     def all_members(self) -> list[str]:

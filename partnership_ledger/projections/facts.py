@@ -16,6 +16,8 @@ from typing import Any, NamedTuple, Protocol
 
 import attrs
 
+from ..domain.agreement import agreement_status, takes_effect, unsigned_parties
+from ..domain.partnership import decision_outcome
 from ..domain.values import EXACT, Money, fiscal_year_of
 from .runner import AggregateInfo
 
@@ -92,7 +94,11 @@ class AgreementFact:
 
     @property
     def fully_signed(self) -> bool:
-        return all(p in self.signatures for p in self.parties)
+        return not unsigned_parties(self.parties, self.signatures)
+
+    @property
+    def status(self) -> str:
+        return agreement_status(self.parties, self.signatures, self.terminated_on)
 
 
 class ContributionFact(NamedTuple):
@@ -328,8 +334,6 @@ def _concluded(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    from ..domain.partnership import decision_outcome
-
     store.add_decision(
         DecisionFact(
             info.key,
@@ -388,7 +392,7 @@ def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
     for m in a.amendments:
         if m["key"] == e.amendment:
             consents = {**m["consents"], e.party: e.on}
-            effective = e.on if all(p in consents for p in a.parties) else None
+            effective = e.on if takes_effect(a.parties, consents) else None
             m = {**m, "consents": consents, "effective_on": effective}
             if effective is not None:
                 changes = m["changes"]
