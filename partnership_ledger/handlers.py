@@ -8,6 +8,7 @@ events into the unit of work in the order they happened.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from .domain import (
@@ -18,6 +19,9 @@ from .domain import (
     Party,
     ResourceContribution,
 )
+from .domain.agreement import check_terms
+from .domain.evaluation import DEFAULT_CRITERIA
+from .domain.target import check_targets
 from .domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum2
 from .errors import (
     ContributionError,
@@ -100,18 +104,20 @@ def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("partnership", key)
     members: list[str] = op["members"]
     _parties_exist(uow, [*members, op["proposed_by"]])
-    partnership = Partnership.propose(
+    parent = op.get("parent")
+    Partnership.check_proposal(key, op["proposed_by"], members, parent)
+    if parent is not None:
+        _check_parent(uow, key, parent)
+    partnership = Partnership(
         key=key,
         title=op["title"],
         purpose=op["purpose"],
         proposed_by=op["proposed_by"],
         members=members,
-        parent=op.get("parent"),
+        parent=parent,
         on=op["on"],
         meta=op.meta,
     )
-    if partnership.parent is not None:
-        _check_parent(uow, key, partnership.parent)
     uow.add(partnership)
     uow.collect(partnership)
 
@@ -186,11 +192,12 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
         max_years=op.get("max_years"),
         fiscal_year_start=op.get("fiscal_year_start", 4),
     )
-    agreement = Agreement.draft(key, p.key, op["title"], parties, terms, op.meta)
+    check_terms(terms, parties, f"agreement {key}")
     caps = terms.annual_caps or {}
     if caps:
         currency = next(iter(caps.values())).currency
         p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
+    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
     uow.add(agreement)
     uow.collect(agreement, p)
 
@@ -246,39 +253,44 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     party = f["party"]
     uow.get(Party, party)
     p.check_member(party, f"pledge contribution {key}")
-    agreement_key = f.get("agreement")
-    agreement = uow.get(Agreement, agreement_key) if agreement_key is not None else None
+    kind, instrument, recipient = f["kind"], f.get("instrument"), f.get("recipient")
+    ResourceContribution.check_pledge(key, party, kind, instrument, recipient)
+    if recipient is not None:
+        uow.get(Party, recipient)
+        p.check_member(recipient, f"receive contribution {key}")
     fiscal_year = f["fiscal_year"]
     value: Money = f["value"]
     meta = op.meta
-    contribution = ResourceContribution.pledge(
-        key=key,
-        partnership=p.key,
-        party=party,
-        agreement=agreement_key,
-        kind_of_resource=f["kind"],
-        value=value,
-        quantity=f.get("quantity"),
-        unit=f.get("unit"),
-        valuation_basis=f.get("valuation_basis"),
-        instrument=f.get("instrument"),
-        fiscal_year=fiscal_year,
-        description=f.get("description"),
-        meta=meta,
-        recipient=f.get("recipient"),
-        on=f.get("on"),
-        fiscal_year_start=agreement.terms.fiscal_year_start if agreement is not None else 4,
-    )
-    if contribution.recipient is not None:
-        uow.get(Party, contribution.recipient)
-        p.check_member(contribution.recipient, f"receive contribution {key}")
-    if agreement is not None:
+    agreement: Agreement | None = None
+    agreement_key = f.get("agreement")
+    if agreement_key is not None:
+        agreement = uow.get(Agreement, agreement_key)
         if agreement.partnership != p.key:
             raise ContributionError(
                 f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
             )
         agreement.check_contribution(party, fiscal_year, key, value)
     p.adopt_currency(value.currency, f"contribution {key}", meta)
+    # Without a date, a pledge counts from the first day of its fiscal year (which starts in
+    # its agreement's fiscal_year_start month; April without an agreement).
+    first_month = agreement.terms.fiscal_year_start if agreement is not None else 4
+    contribution = ResourceContribution(
+        key=key,
+        partnership=p.key,
+        party=party,
+        agreement=agreement_key,
+        kind_of_resource=kind,
+        value=value,
+        quantity=f.get("quantity"),
+        unit=f.get("unit"),
+        valuation_basis=f.get("valuation_basis"),
+        instrument=instrument,
+        fiscal_year=fiscal_year,
+        description=f.get("description"),
+        meta=meta,
+        recipient=recipient,
+        on=f.get("on") or date(fiscal_year, first_month, 1),
+    )
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
@@ -356,7 +368,8 @@ def define_target(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("target", key)
     p = _open_partnership(uow, op["partnership"])
-    target = NumericTarget.define(
+    check_targets(op["targets"], op["baseline"], f"target {key}")
+    target = NumericTarget(
         key=key,
         partnership=p.key,
         indicator=op["indicator"],
@@ -416,8 +429,14 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("evaluation", key)
     p = _open_partnership(uow, op["partnership"])
-    evaluation = Evaluation.open(
-        key, p.key, op["period"], op.get("criteria"), op.get("scale_max"), op.get("resident_weight"), op.meta
+    evaluation = Evaluation(
+        key=key,
+        partnership=p.key,
+        period=op["period"],
+        criteria=op.get("criteria") or list(DEFAULT_CRITERIA),
+        scale_max=op.get("scale_max", 5),
+        resident_weight=op.get("resident_weight", Decimal("0.5")),
+        meta=op.meta,
     )
     uow.add(evaluation)
     uow.collect(evaluation)

@@ -101,12 +101,6 @@ class Agreement(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("agreement", key)
 
-    @classmethod
-    def draft(cls, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> Agreement:
-        """A new agreement between ``parties`` on ``terms`` (see :func:`check_terms`), unsigned."""
-        check_terms(terms, parties, f"agreement {key}")
-        return cls(key=key, partnership=partnership, title=title, parties=parties, terms=terms, meta=meta)
-
     @event("Drafted")
     def __init__(self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> None:
         self.key = key

@@ -69,57 +69,19 @@ class ResourceContribution(LedgerAggregate):
         recipient: str | None = None
         on: date | None = None
 
-    @classmethod
-    def pledge(
-        cls,
-        key: str,
-        partnership: str,
-        party: str,
-        agreement: str | None,
-        kind_of_resource: ContributionKind,
-        value: Money,
-        quantity: Decimal | None,
-        unit: str | None,
-        valuation_basis: str | None,
-        instrument: Instrument | None,
-        fiscal_year: int,
-        description: str | None,
-        meta: OpMeta,
-        recipient: str | None = None,
-        on: date | None = None,
-        fiscal_year_start: int = 4,
-    ) -> ResourceContribution:
-        """A new pledge. A funding ``instrument`` and a ``recipient`` (another party) apply to
-        money only. Without ``on`` it counts from the first day of its fiscal year, which
-        starts in month ``fiscal_year_start`` (its agreement's; April without one)."""
-        if instrument is not None and kind_of_resource is not ContributionKind.MONEY:
-            raise ContributionError(
-                f"contribution {key} is {kind_of_resource.value}: a funding instrument applies to money only"
-            )
+    @staticmethod
+    def check_pledge(
+        key: str, party: str, kind: ContributionKind, instrument: Instrument | None, recipient: str | None
+    ) -> None:
+        """A funding ``instrument`` and a ``recipient`` (another party than the giver) apply to
+        money only."""
+        if instrument is not None and kind is not ContributionKind.MONEY:
+            raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
         if recipient is not None:
-            if kind_of_resource is not ContributionKind.MONEY:
-                raise ContributionError(
-                    f"contribution {key} is {kind_of_resource.value}: a recipient applies to money only"
-                )
+            if kind is not ContributionKind.MONEY:
+                raise ContributionError(f"contribution {key} is {kind.value}: a recipient applies to money only")
             if recipient == party:
                 raise ContributionError(f"contribution {key} names its own party {party} as its recipient")
-        return cls(
-            key=key,
-            partnership=partnership,
-            party=party,
-            agreement=agreement,
-            kind_of_resource=kind_of_resource,
-            value=value,
-            quantity=quantity,
-            unit=unit,
-            valuation_basis=valuation_basis,
-            instrument=instrument,
-            fiscal_year=fiscal_year,
-            description=description,
-            meta=meta,
-            recipient=recipient,
-            on=on if on is not None else date(fiscal_year, fiscal_year_start, 1),
-        )
 
     @event(Pledged)
     def __init__(

@@ -42,29 +42,6 @@ class Evaluation(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("evaluation", key)
 
-    @classmethod
-    def open(
-        cls,
-        key: str,
-        partnership: str,
-        period: str,
-        criteria: list[str] | None,
-        scale_max: int | None,
-        resident_weight: Decimal | None,
-        meta: OpMeta,
-    ) -> Evaluation:
-        """A new round; by default one criterion (``overall``), scores 1..5, residents' view
-        weighing half."""
-        return cls(
-            key=key,
-            partnership=partnership,
-            period=period,
-            criteria=criteria or list(DEFAULT_CRITERIA),
-            scale_max=5 if scale_max is None else scale_max,
-            resident_weight=Decimal("0.5") if resident_weight is None else resident_weight,
-            meta=meta,
-        )
-
     @event("Opened")
     def __init__(
         self,

@@ -80,33 +80,13 @@ class Partnership(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("partnership", key)
 
-    @classmethod
-    def propose(
-        cls,
-        key: str,
-        title: str,
-        purpose: str,
-        proposed_by: str,
-        members: list[str],
-        parent: str | None,
-        on: date,
-        meta: OpMeta,
-    ) -> Partnership:
-        """A new partnership proposed by one of its ``members`` (never its own ``parent``)."""
+    @staticmethod
+    def check_proposal(key: str, proposed_by: str, members: list[str], parent: str | None) -> None:
+        """A partnership is proposed by one of its ``members``, and is not its own ``parent``."""
         if proposed_by not in members:
             raise NotAMember(f"partnership {key} is proposed by {proposed_by}, who is not among its members")
         if parent == key:
             raise CycleError(f"partnership {key} cannot be its own parent")
-        return cls(
-            key=key,
-            title=title,
-            purpose=purpose,
-            proposed_by=proposed_by,
-            members=members,
-            parent=parent,
-            on=on,
-            meta=meta,
-        )
 
     @event("Proposed")
     def __init__(

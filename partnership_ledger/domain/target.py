@@ -56,31 +56,6 @@ class NumericTarget(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("target", key)
 
-    @classmethod
-    def define(
-        cls,
-        key: str,
-        partnership: str,
-        indicator: str,
-        unit: str,
-        direction: Direction,
-        baseline: PeriodValue,
-        targets: list[PeriodValue],
-        meta: OpMeta,
-    ) -> NumericTarget:
-        """A new target: ``targets`` for distinct periods after the ``baseline``'s."""
-        check_targets(targets, baseline, f"target {key}")
-        return cls(
-            key=key,
-            partnership=partnership,
-            indicator=indicator,
-            unit=unit,
-            direction=direction,
-            baseline=baseline,
-            targets=targets,
-            meta=meta,
-        )
-
     @event("Defined")
     def __init__(
         self,

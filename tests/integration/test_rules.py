@@ -816,6 +816,16 @@ def test_in_kind_pledges_keep_their_quantity_and_money_its_instrument(world: Par
     assert world.show("c1")["instrument"] == "subsidy"
 
 
+def test_a_pledge_without_a_date_counts_from_the_first_day_of_its_fiscal_year(world: PartnershipLedger) -> None:
+    """April without an agreement; the agreement's fiscal_year_start month under one."""
+    agreement(world, fiscal_year_start=1)
+    world.record(pledge("c1"))
+    world.record(pledge("c2", agreement="g"))
+    world.record(pledge("c3", on="2020-06-15"))
+    on = {e["key"]: e.get("on") for e in world.export_operations() if e["op"] == "pledge"}
+    assert on == {"c1": "2020-04-01", "c2": "2020-01-01", "c3": "2020-06-15"}
+
+
 def test_only_members_pledge(world: PartnershipLedger) -> None:
     refused(
         world,

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from partnership_ledger.domain import Agreement, Evaluation, NumericTarget, Partnership, ResourceContribution
-from partnership_ledger.domain.agreement import agreement_status, takes_effect, unsigned_parties
+from partnership_ledger.domain.agreement import agreement_status, check_terms, takes_effect, unsigned_parties
 from partnership_ledger.domain.base import LedgerAggregate
+from partnership_ledger.domain.target import check_targets
 from partnership_ledger.domain.values import (
     ContributionKind,
     DecisionRule,
@@ -84,10 +85,14 @@ def refuses(
 
 
 def proposed(key: str = "p", by: str = "a", members: list[str] | None = None, parent: str | None = None) -> Partnership:
-    """Partnership ``key`` of a, b and c by default, proposed on 2020-04-01."""
-    return Partnership.propose(
-        key, "Tour", "children meet theatre", by, members or ["a", "b", "c"], parent, day("2020-04-01"), M
-    )
+    """Partnership ``key`` of a, b and c by default, proposed on 2020-04-01 (checked as the
+    handler checks it before making it)."""
+    members = members or ["a", "b", "c"]
+    Partnership.check_proposal(key, by, members, parent)
+    return Partnership(
+        key=key, title="Tour", purpose="theatre", proposed_by=by, members=members, parent=parent,
+        on=day("2020-04-01"), meta=M,
+    )  # fmt: skip
 
 
 def active() -> Partnership:
@@ -179,7 +184,9 @@ def test_the_last_member_cannot_leave() -> None:
 
 
 def test_phases_go_preparing_active_concluded() -> None:
-    q = Partnership.propose("q", "T", "P", "a", ["a", "b"], None, day("2020-06-01"), M)
+    q = Partnership(
+        key="q", title="T", purpose="P", proposed_by="a", members=["a", "b"], parent=None, on=day("2020-06-01"), meta=M
+    )
     assert q.phase.value == "preparing"
     refuses(
         q,
@@ -331,7 +338,10 @@ def terms(**more: Any) -> Terms:
 
 
 def drafted(key: str = "g", parties: list[str] | None = None, **more: Any) -> Agreement:
-    return Agreement.draft(key, "p", "Agreement", parties or ["a", "b"], terms(**more), M)
+    parties = parties or ["a", "b"]
+    checked = terms(**more)
+    check_terms(checked, parties, f"agreement {key}")
+    return Agreement(key=key, partnership="p", title="Agreement", parties=parties, terms=checked, meta=M)
 
 
 def signed(key: str = "g", **more: Any) -> Agreement:
@@ -635,12 +645,12 @@ def pledged(
     kind: ContributionKind = ContributionKind.MONEY,
     instrument: Instrument | None = None,
     recipient: str | None = None,
-    on: date | None = None,
-    fiscal_year_start: int = 4,
 ) -> ResourceContribution:
-    return ResourceContribution.pledge(
-        key, "p", "b", None, kind, jpy(amount), None, None, None, instrument, 2020, None, M,
-        recipient=recipient, on=on, fiscal_year_start=fiscal_year_start,
+    ResourceContribution.check_pledge(key, "b", kind, instrument, recipient)
+    return ResourceContribution(
+        key=key, partnership="p", party="b", agreement=None, kind_of_resource=kind, value=jpy(amount),
+        quantity=None, unit=None, valuation_basis=None, instrument=instrument, fiscal_year=2020,
+        description=None, meta=M, recipient=recipient, on=day("2020-04-01"),
     )  # fmt: skip
 
 
@@ -668,12 +678,6 @@ def test_an_instrument_and_a_recipient_are_for_money_only() -> None:
     )
     c = pledged(instrument=Instrument.SUBSIDY, recipient="a")
     assert (c.instrument, c.recipient) == (Instrument.SUBSIDY, "a")
-
-
-def test_a_pledge_without_a_date_counts_from_the_first_day_of_its_fiscal_year() -> None:
-    assert pledged().pledged_on == day("2020-04-01")
-    assert pledged(fiscal_year_start=1).pledged_on == day("2020-01-01")
-    assert pledged(on=day("2020-06-15")).pledged_on == day("2020-06-15")
 
 
 def test_delivered_never_goes_below_zero() -> None:
@@ -728,7 +732,9 @@ def test_a_withdrawal_keeps_what_was_delivered() -> None:
     c = pledged()
     c.deliver(jpy(300), day("2020-06-01"), None, M)
     c.withdraw("budget cut", day("2020-07-01"), M)
-    assert (c.withdrawn_amount, c.delivered, c.pledged_net, c.counted_against_cap) == tuple(map(Decimal, (700, 300, 300, 300)))
+    assert (c.withdrawn_amount, c.delivered, c.pledged_net, c.counted_against_cap) == tuple(
+        map(Decimal, (700, 300, 300, 300))
+    )
 
 
 def test_deliveries_and_corrections_keep_the_contribution_currency() -> None:
@@ -776,20 +782,16 @@ def test_a_correction_changes_the_amount_or_re_dates_a_delivery(
 
 
 def opened(criteria: list[str] | None = None) -> Evaluation:
-    return Evaluation.open("e", "p", "2020", criteria, None, None, M)
+    return Evaluation(
+        key="e", partnership="p", period="2020", criteria=criteria or ["overall"], scale_max=5,
+        resident_weight=Decimal("0.5"), meta=M,
+    )  # fmt: skip
 
 
 def submit(
     e: Evaluation, evaluator: str, role: str, scores: dict[str, int], party: str | None = None, on: str = "2020-12-01"
 ) -> None:
     e.submit(evaluator, EvaluatorRole(role), party, scores, None, False, day(on), M)
-
-
-def test_a_round_opens_with_its_defaults() -> None:
-    e = opened()
-    assert (e.criteria, e.scale_max, e.resident_weight) == (["overall"], 5, Decimal("0.5"))
-    custom = Evaluation.open("e", "p", "2020", ["trust"], 10, Decimal("0.7"), M)
-    assert (custom.criteria, custom.scale_max, custom.resident_weight) == (["trust"], 10, Decimal("0.7"))
 
 
 def test_evaluation_submissions() -> None:
@@ -881,9 +883,12 @@ def periods(*pairs: tuple[str, int]) -> list[PeriodValue]:
 
 
 def defined(*pairs: tuple[str, int]) -> NumericTarget:
-    return NumericTarget.define(
-        "t", "p", "performances", "shows", Direction.INCREASE, PeriodValue("2020", Decimal(10)), periods(*pairs), M
-    )
+    baseline, targets = PeriodValue("2020", Decimal(10)), periods(*pairs)
+    check_targets(targets, baseline, "target t")
+    return NumericTarget(
+        key="t", partnership="p", indicator="performances", unit="shows", direction=Direction.INCREASE,
+        baseline=baseline, targets=targets, meta=M,
+    )  # fmt: skip
 
 
 def test_target_periods_come_after_the_baseline_and_once_each() -> None:
