@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from ..domain import aggregate_id
-from ..domain.agreement import amend, unsigned_parties
-from ..domain.partnership import current_members
 from ..domain.values import EXACT, Money, exact_sum
 from ..integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ..projections import queries
@@ -229,7 +229,7 @@ def partnership_view(ledger: PartnershipLedger, key: str, store: Any = None) -> 
         "activated_on": p.activated_on,
         "concluded_on": p.concluded_on,
         "currency": currencies[0] if currencies else None,
-        "current_members": current_members(spells),
+        "current_members": [s.party for s in spells if s.left is None],
         "members": [
             {"party": s.party, "role": s.role, "joined": s.joined, "left": s.left, "leave_reason": None} for s in spells
         ],
@@ -432,20 +432,23 @@ def agreement_view(ledger: PartnershipLedger, fact: AgreementFact) -> dict[str, 
     oid = aggregate_id("agreement", fact.key)
     drafted: Any = next(iter(events.get(oid, lte=1)))
     title, terms = drafted.title, drafted.terms
-    effective = [m for m in fact.amendments if m["effective_on"] is not None]
-    for m in sorted(effective, key=lambda m: m.get("effective_seq") or 0):  # the order they took effect
-        title, terms = amend(title, terms, m["changes"])
+    effective = sorted((m for m in fact.amendments if m["effective_on"] is not None), key=lambda m: m["effective_on"])
+    for m in effective:
+        changes = m["changes"]
+        title = changes.get("title", title)
+        terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
     reason = None
     if fact.terminated_on is not None:
         last = [e for e in events.get(oid, desc=True, limit=8) if type(e).__name__ == "Terminated"]
         reason = getattr(last[0], "reason", None) if last else None
-    unsigned = unsigned_parties(fact.parties, fact.signatures)
+    unsigned = [p for p in fact.parties if p not in fact.signatures]
+    status = "terminated" if fact.terminated_on is not None else "awaiting_signatures" if unsigned else "in_force"
     return {
         "key": fact.key,
         "partnership": fact.partnership,
         "title": title,
         "parties": list(fact.parties),
-        "status": fact.status,
+        "status": status,
         "terms": {
             "start": terms.start,
             "end": terms.end,
