@@ -450,14 +450,14 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
     role: EvaluatorRole = op["role"]
     party = op.get("party")
     evaluator = op["evaluator"]
-    if role is EvaluatorRole.RESIDENT:
-        if uow.kind_of(evaluator) is not None:
-            raise EvaluationError(
-                f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, not a key of the ledger"
-            )
-    elif party is not None and role is EvaluatorRole.PARTY:
+    # What the ledger knows of the evaluator (the round's own rules are Evaluation.submit's).
+    if role is EvaluatorRole.RESIDENT and uow.kind_of(evaluator) is not None:
+        raise EvaluationError(
+            f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, not a key of the ledger"
+        )
+    if party is not None and role is EvaluatorRole.PARTY:
         p.check_member(party, f"evaluate as a party in evaluation {e.key}")
-    elif party is not None:
+    elif party is not None and role is EvaluatorRole.EXTERNAL:
         uow.get(Party, party)
     comment, named = op.get("comment"), evaluator
     if uow.vault is not None:
