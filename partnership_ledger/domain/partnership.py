@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
-from typing import Any
 from uuid import UUID
 
 import attrs
@@ -48,12 +46,6 @@ class Decision:
     on: date
     adopted: bool
     op: str | None = None
-
-
-def current_members(spells: Iterable[Any]) -> list[str]:
-    """The parties of the membership ``spells`` (each with ``party`` and ``left``) who have
-    not left."""
-    return [s.party for s in spells if s.left is None]
 
 
 def decision_outcome(rule: DecisionRule, votes: dict[str, Vote]) -> bool:
@@ -117,7 +109,7 @@ class Partnership(LedgerAggregate):
     # -- queries -----------------------------------------------------------------------
     @property
     def current_members(self) -> list[str]:
-        return current_members(self.spells)
+        return [s.party for s in self.spells if s.left is None]
 
     @property
     def all_members(self) -> list[str]:
