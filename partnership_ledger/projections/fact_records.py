@@ -17,6 +17,26 @@ import attrs
 from ..domain.agreement import agreement_status, unsigned_parties
 from ..domain.values import EXACT, Money
 
+__all__ = [
+    "ZERO",
+    "AgreementFact",
+    "Bucket",
+    "BucketKey",
+    "ContributionFact",
+    "DecisionFact",
+    "EvaluationFact",
+    "FactStore",
+    "InKindRow",
+    "MeasurementFact",
+    "PartnershipFact",
+    "PartyFact",
+    "SpellFact",
+    "SubmissionFact",
+    "TargetFact",
+    "in_kind_row",
+    "must",
+]
+
 ZERO = Decimal(0)
 
 

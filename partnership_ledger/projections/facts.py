@@ -19,51 +19,20 @@ import attrs
 from ..domain.agreement import takes_effect
 from ..domain.partnership import decision_outcome
 from ..domain.values import EXACT, fiscal_year_of
-from .fact_records import (
-    ZERO,
-    AgreementFact,
-    Bucket,
-    BucketKey,
-    ContributionFact,
-    DecisionFact,
-    EvaluationFact,
-    FactStore,
-    InKindRow,
-    MeasurementFact,
-    PartnershipFact,
-    PartyFact,
-    SpellFact,
-    SubmissionFact,
-    TargetFact,
-    in_kind_row,
-    must,
-)
+from . import fact_records as F
+from .fact_records import *  # noqa: F403 - the records are named from here too (the fold's vocabulary)
+from .fact_records import ZERO, FactStore, must
 from .memory_facts import MemoryFactStore, sum_amounts
 from .runner import AggregateInfo
 
-__all__ = [
+__all__ = [  # this module's own names, and the records' (fact_records.__all__)
+    *F.__all__,
     "AGREEMENT_TERMS",
     "FOLDED_EVENTS",
     "FOLDS",
-    "ZERO",
-    "AgreementFact",
-    "Bucket",
-    "BucketKey",
-    "ContributionFact",
-    "DecisionFact",
-    "EvaluationFact",
-    "FactStore",
-    "InKindRow",
-    "MeasurementFact",
     "MemoryFactStore",
-    "PartnershipFact",
-    "PartyFact",
-    "SpellFact",
-    "SubmissionFact",
-    "TargetFact",
     "apply_event",
     "fold",
-    "in_kind_row",
     "pledge_day",
     "pledged_fact",
     "sum_amounts",
@@ -87,7 +56,7 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
 
 
 def _registered(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_party(PartyFact(e.key, e.name, _value(e.sector), e.capacity))
+    store.put_party(F.PartyFact(e.key, e.name, _value(e.sector), e.capacity))
 
 
 def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -104,13 +73,13 @@ def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_partnership(PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
+    store.put_partnership(F.PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
     for m in e.members:
-        store.add_spell(SpellFact(e.key, m, None, e.on))
+        store.add_spell(F.SpellFact(e.key, m, None, e.on))
 
 
 def _joined(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_spell(SpellFact(info.key, e.party, e.role, e.on))
+    store.add_spell(F.SpellFact(info.key, e.party, e.role, e.on))
 
 
 def _left(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -129,7 +98,7 @@ def _concluded(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.add_decision(
-        DecisionFact(
+        F.DecisionFact(
             info.key,
             e.key,
             e.subject,
@@ -146,7 +115,7 @@ def _drafted(store: FactStore, e: Any, info: AggregateInfo) -> None:
     t = e.terms
     seq = len(store.agreements(e.partnership))
     store.put_agreement(
-        AgreementFact(
+        F.AgreementFact(
             e.key,
             e.partnership,
             e.title,
@@ -222,20 +191,20 @@ def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.add_amount(bucket, pledge_day(e, c), c.pledged, ZERO, ZERO)
 
 
-def pledge_day(e: Any, c: ContributionFact) -> date:
+def pledge_day(e: Any, c: F.ContributionFact) -> date:
     """A pledge's effective date: its own, or (pledges recorded before pledges had one) the
     first day of its fiscal year."""
     on: date | None = getattr(e, "on", None)
     return on if on is not None else date(c.fiscal_year, c.fiscal_year_start, 1)
 
 
-def pledged_fact(store: FactStore, e: Any) -> ContributionFact:
+def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
     """The contribution a pledge makes (the fold then stores it and counts it in its bucket)."""
     fys = 4
     if e.agreement is not None:
         fys = must(store.agreement(e.agreement), e.agreement).fiscal_year_start
     value = e.value
-    return ContributionFact(
+    return F.ContributionFact(
         key=e.key,
         partnership=e.partnership,
         party=e.party,
@@ -324,7 +293,7 @@ def _submission_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.put_target(
-        TargetFact(
+        F.TargetFact(
             e.key,
             e.partnership,
             e.indicator,
@@ -338,7 +307,7 @@ def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _measured(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_measurement(info.key, MeasurementFact(e.period, e.value, e.source, e.on))
+    store.add_measurement(info.key, F.MeasurementFact(e.period, e.value, e.source, e.on))
 
 
 def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -350,14 +319,14 @@ def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 def _opened(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.put_evaluation(
-        EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
+        F.EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
     )
 
 
 def _submitted(store: FactStore, e: Any, info: AggregateInfo) -> None:
     store.add_submission(
         info.key,
-        SubmissionFact(
+        F.SubmissionFact(
             e.evaluator,
             _value(e.role),
             e.party,
@@ -413,8 +382,8 @@ FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
 FOLDED_EVENTS = frozenset(FOLDS)
 
 
-def _bucket(c: ContributionFact, fiscal_year: int) -> BucketKey:
-    return BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
+def _bucket(c: F.ContributionFact, fiscal_year: int) -> F.BucketKey:
+    return F.BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
 
 
 def fold(events: Iterable[tuple[Any, AggregateInfo]], store: FactStore | None = None) -> FactStore:
