@@ -108,6 +108,8 @@ def test_a_voided_decision_is_gone_and_cannot_be_voided_twice() -> None:
     assert p.voided == {"dec": "v1"}
     with pytest.raises(CorrectionRefused, match=r"operation dec was already voided \(by v1\)"):
         p.void("dec", "again", D, meta("v2"))
+    with pytest.raises(CorrectionRefused, match="operation v1 is itself a void: it cannot be voided"):
+        p.void("v1", "undo the void", D, meta("v3"))
 
 
 def test_the_creation_of_an_aggregate_cannot_be_voided() -> None:
