@@ -16,7 +16,7 @@ from partnership_ledger.errors import StorageError
 
 if TYPE_CHECKING:
     from partnership_ledger import PartnershipLedger
-    from partnership_ledger.indicator_queries import IndicatorQueries
+    from partnership_ledger.queries.indicators import IndicatorQueries
 
 LOCK_TIMEOUT_ENV = "PARTNERSHIP_LEDGER_LOCK_TIMEOUT"
 
@@ -48,11 +48,11 @@ class CliState:
         """The indicator queries of the ``--db`` ledger, as quickly as they can be had.
 
         When the ledger is an SQLite file whose read models are current (and ``as_of`` is not
-        asked), a :class:`~partnership_ledger.indicator_queries.ReadModelReader` answers from
+        asked), a :class:`~partnership_ledger.queries.indicators.ReadModelReader` answers from
         the read models without importing the event store; otherwise the full ledger opens
         (catching the read models up, or replaying for ``as_of``). Both give the same answers.
         """
-        from partnership_ledger.indicator_queries import ReadModelReader
+        from partnership_ledger.queries.indicators import ReadModelReader
 
         reader = ReadModelReader.open_current(self.db) if as_of is None and not _URL.match(self.db) else None
         if reader is not None:

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.indicator_queries import ReadModelReader
 from partnership_ledger.projections import runner
+from partnership_ledger.queries.indicators import ReadModelReader
 
 
 def read_model_rows(ledger: PartnershipLedger) -> dict[str, list[tuple[Any, ...]]]:

@@ -37,9 +37,9 @@ from partnership_ledger.errors import (
     PartnershipConcluded,
     UnknownKey,
 )
-from partnership_ledger.handlers import propose_partnership
 from partnership_ledger.journal import OPS, parse_operations
-from partnership_ledger.unit_of_work import UnitOfWork
+from partnership_ledger.service.handlers import propose_partnership
+from partnership_ledger.service.unit_of_work import UnitOfWork
 
 Raw = dict[str, Any]
 

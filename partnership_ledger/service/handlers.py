@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     NumericTarget,
@@ -19,18 +19,18 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.agreement import check_terms
-from .domain.evaluation import DEFAULT_CRITERIA
-from .domain.target import check_targets
-from .domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum2
-from .errors import (
+from ..domain.agreement import check_terms
+from ..domain.evaluation import DEFAULT_CRITERIA
+from ..domain.target import check_targets
+from ..domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum2
+from ..errors import (
     ContributionError,
     CorrectionRefused,
     CycleError,
     ErasureError,
     EvaluationError,
 )
-from .journal import Operation
+from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Operation], None]

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     LedgerAggregate,
@@ -15,8 +15,8 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.agreement import agreement_status, unsigned_parties
-from .domain.values import Money, Terms
+from ..domain.agreement import agreement_status, unsigned_parties
+from ..domain.values import Money, Terms
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
