@@ -85,14 +85,17 @@ class ReadModelTables:
             c.execute("UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,))
 
     def lock_writers(self, c: Cursor) -> None:
-        """Make writers of events wait until this transaction ends (readers go on reading).
+        """Make writers of events and of read models wait until this transaction ends
+        (readers go on reading).
 
         SQLite has one writer at a time: :meth:`lock` took its lock. PostgreSQL's writers
         lock the events table (``EXCLUSIVE``, which readers do not wait for) before they
-        insert: the same lock keeps them out."""
+        insert, and then the tracking row; a catch-up locks the tracking row: the same
+        locks, in the same order, keep both out."""
         self.lock(c)
         if self.db.backend == "postgresql":
             c.execute(f"LOCK TABLE {self.db.events_table} IN EXCLUSIVE MODE")
+            c.execute("UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,))
 
     def empty(self, c: Cursor, *, same_layout: bool) -> None:
         """Empty every read model and set its tracking row to 0, in the transaction of ``c``.
@@ -106,8 +109,13 @@ class ReadModelTables:
         with secure_delete_off(c, self.db.backend):
             for name in self.names:
                 c.execute(f"DELETE FROM {name}" if keep else f"DROP TABLE IF EXISTS {name}")
-        c.execute("DELETE FROM ledger_tracking WHERE name LIKE 'read_models%'")
-        c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
+        c.execute("DELETE FROM ledger_tracking WHERE name LIKE 'read_models%' AND name <> ?", (TRACKING_NAME,))
+        if same_layout:
+            # The row stays (set to 0): a catch-up waiting for its lock (PostgreSQL) then
+            # locks it, rather than a row deleted under it, and applies each event once.
+            c.execute("UPDATE ledger_tracking SET position = 0 WHERE name=?", (TRACKING_NAME,))
+        else:
+            c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
         for statement in self.table_statements:
             c.execute(statement)
 
