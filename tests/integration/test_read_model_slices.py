@@ -257,7 +257,7 @@ def test_a_rebuild_that_fails_half_way_leaves_the_read_models_as_they_were(
 def test_catch_up_batches_resume_the_caches_unless_another_writer_came_between(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from partnership_ledger.projections import runner, tables
+    from partnership_ledger.projections import runner
 
     path = tmp_path / "l.sqlite"
     ops = [*PARTIES, pledge("c1", "100"), pledge("c2", "50", "pb")]
