@@ -194,6 +194,11 @@ def test_a_query_never_writes_nor_waits_for_a_writer(
         return value
 
     want = {tuple(q): comparable(q, ask(fresh, q)[1]) for q in queries}
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where a private copy goes
     monkeypatch.setenv("PARTNERSHIP_LEDGER_LOCK_TIMEOUT", "2")
     before = written(db)
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], stdout=subprocess.PIPE, text=True)
@@ -210,6 +215,7 @@ def test_a_query_never_writes_nor_waits_for_a_writer(
     finally:
         holder.kill()
         holder.wait()
+    assert not list(scratch.iterdir())  # a private copy is removed when its command ends
     # Nothing written: the ledger's file and its write-ahead log are as they were.
     assert written(db) == before
     with PartnershipLedger.open(db, readonly=True) as ledger:
