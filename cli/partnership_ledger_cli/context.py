@@ -13,6 +13,7 @@ import attrs
 import click
 
 from partnership_ledger.errors import StorageError
+from partnership_ledger.storage.setup import refuse_rows_outside_the_chain
 
 if TYPE_CHECKING:
     from partnership_ledger import PartnershipLedger
@@ -135,7 +136,7 @@ def open_for_query(location: str, note: Callable[[str], None]) -> PartnershipLed
     ledger = open_ledger_at(location, readonly=True)
     try:
         # What opening to write checks (a quick look), opening to read does not (verify reports it).
-        ledger._refuse_rows_outside_the_chain()
+        refuse_rows_outside_the_chain(ledger.db)
     except BaseException:
         ledger.close()
         raise
