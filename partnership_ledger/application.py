@@ -11,6 +11,7 @@ questions that return plain data::
 from __future__ import annotations
 
 import copy
+import decimal
 import os
 import sqlite3
 import uuid
@@ -1470,7 +1471,7 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             params += op_list
         sql = (
             "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
-            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects FROM rm_history h "
+            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects, h.amount, h.currency FROM rm_history h "
             "LEFT JOIN rm_corrections k ON k.position = h.position"
         )
         if where:
@@ -1490,6 +1491,8 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
             "summary",
             "op_id",
             "corrects",
+            "amount",
+            "currency",
         )
         until_text = recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until
         with self.db.transaction(commit=False) as c:
@@ -1505,7 +1508,11 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
                     continue  # recorded after the time asked for (--as-of)
                 corrected_by.setdefault(corrects, []).append(by_op)
         for row in rows:
+            amount, currency = row.pop("amount"), row.pop("currency")
             row["corrected_by"] = corrected_by.get(row["op_id"], [])
+            # A pledge's or delivery's value, a correction's delta (None for other operations).
+            row["amount"] = None if amount is None else decimal.Decimal(amount)
+            row["currency"] = currency
         return rows
 
     def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:

@@ -20,7 +20,7 @@ TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY 
 #: The layout of the read-model tables, carried by the name of their tracking row: read models
 #: made by another layout (an older version) have no row of this name, so opening the ledger
 #: drops them and applies every event again, and a reader looking for the row finds none.
-LAYOUT = 5
+LAYOUT = 6
 TRACKING_NAME = f"read_models.v{LAYOUT}"
 #: A tracking row present while the read models are filled from the first event: their
 #: secondary indexes are made at the end, by whoever finishes the fill.
@@ -58,10 +58,8 @@ class AggregateInfo:
         self.parent = parent
 
 
-#: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's
-#: info, and the event's recorded time as ISO text when the stored event holds it in that
-#: form (a rebuild or catch-up decoding stored rows), else None (``event.timestamp`` is it).
-Item = tuple[int, Any, AggregateInfo, "str | None"]
+#: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's info.
+Item = tuple[int, Any, AggregateInfo]
 
 
 class ReadModel(Protocol):
@@ -168,9 +166,6 @@ class Projections:
         self.mapper = mapper
         self.models = list(models)
         self.info_of = info_of
-        from .decoding import EventDecoder
-
-        self._decoder = EventDecoder(mapper)
         # The models that read each event class (by name) and stored topic, found once.
         self._readers: dict[str, tuple[int, ...]] = {}
         self._topic_readers: dict[str, tuple[int, ...]] = {}
@@ -492,7 +487,7 @@ class Projections:
                 apply_all(c, mine)
                 continue
             apply = m.apply
-            for position, event, info, _ in mine:
+            for position, event, info in mine:
                 apply(c, position, event.timestamp, event, info)
         for m in self.models:
             if hasattr(m, "end"):
@@ -535,7 +530,7 @@ class Projections:
             for position, event in recorded:
                 readers = self._readers_of(type(event).__qualname__)
                 if readers:  # else derived bookkeeping no model reads
-                    item: Item = (position, event, self.info_of(c, event), None)
+                    item: Item = (position, event, self.info_of(c, event))
                     for i in readers:
                         items[i].append(item)
             self._apply(c, items)
@@ -588,15 +583,18 @@ class Projections:
                     m.resume(c)
                 elif hasattr(m, "begin"):
                     m.begin(c)
-            decode, info_of, readers_of = self._decoder.decode_stamped, self.info_of, self._readers_of_topic
+            from eventsourcing.persistence import StoredEvent
+
+            decode, info_of, readers_of = self.mapper.to_domain_event, self.info_of, self._readers_of_topic
             try:
                 items: list[list[Item]] = [[] for _ in self.models]
                 for position, oid, version, topic, state in rows:
                     readers = readers_of(topic)
                     if not readers:
                         continue  # derived bookkeeping no model reads: not even decoded
-                    event, stamp = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
-                    item: Item = (position, event, info_of(c, event), stamp)
+                    # oid: text (SQLite) or a UUID; state: bytes, or a memoryview (PostgreSQL)
+                    event = decode(StoredEvent(oid, version, topic, bytes(state)))
+                    item: Item = (position, event, info_of(c, event))
                     for i in readers:
                         items[i].append(item)
                 self._apply(c, items)

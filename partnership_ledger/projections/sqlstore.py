@@ -946,8 +946,8 @@ class FactsModel:
         # The contributions the batch's deliveries, corrections and withdrawals change, read
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
-        for position, event, info, _ in items:
+        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        for position, event, info in items:
             name = type(event).__qualname__
             fold = folds.get(name)
             if fold is not None:  # else derived bookkeeping

@@ -125,7 +125,7 @@ class IndexModel:
         self._keys.clear()
 
     def apply_all(self, c: Any, items: Sequence[Item]) -> None:
-        for position, event, info, _ in items:
+        for position, event, info in items:
             self.apply(c, position, event.timestamp, event, info)
 
     def apply(self, c: Any, position: int, recorded_at: Any, event: Any, info: AggregateInfo) -> None:
