@@ -1,17 +1,19 @@
-"""How the fact store's read models are kept in the database: their tables, the facts
-kept as JSON documents (Decimal as strings: exact), and the rows of contributions,
-decisions, measurements and submissions made from facts and back."""
+"""The facts' read model: its tables, the facts kept as JSON documents (Decimal as strings:
+exact), the rows of contributions, decisions, measurements and submissions made from facts
+and back, and :class:`FactsModel`, which folds events into a store of them for the runner."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..domain.values import Money
+from ..storage.db import Cursor
 from . import facts as F
 from .facts import (
     AgreementFact,
@@ -24,6 +26,10 @@ from .facts import (
     SubmissionFact,
     TargetFact,
 )
+from .runner import AggregateInfo, Item
+
+if TYPE_CHECKING:
+    from .sqlstore import SqlFactStore
 
 _CLASSES: dict[str, type[Any]] = {
     c.__name__: c
@@ -198,3 +204,48 @@ def submission_row(evaluation: str, seq: int, s: SubmissionFact) -> tuple[Any, .
 def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
     evaluator, role, party, scores, comment, public, day = row
     return SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
+
+
+#: The names of the events whose fold reads their contribution (by the aggregate's key).
+_READ_CONTRIBUTION = frozenset(
+    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
+)
+
+
+class FactsModel:
+    """Adapts the fold and the SQL store to the projection runner."""
+
+    tables = TABLES
+    table_names = TABLE_NAMES
+    event_names = F.FOLDED_EVENTS
+
+    def __init__(self, store: SqlFactStore) -> None:
+        self.store = store
+
+    def begin(self, c: Cursor) -> None:
+        self.store.begin(c)
+
+    def resume(self, c: Cursor) -> None:
+        self.store.resume(c)
+
+    def release(self) -> None:
+        self.store.release()
+
+    def end(self) -> None:
+        self.store.flush()
+
+    def abort(self) -> None:
+        self.store.abort()
+
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
+        self.store.position = position
+        F.apply_event(self.store, event, info)
+
+    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
+        items = list(items)
+        # The contributions the batch's deliveries, corrections and withdrawals change, read
+        # a few hundred at a time rather than one by one as the fold meets them.
+        reading = _READ_CONTRIBUTION
+        self.store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        for position, event, info in items:
+            self.apply(c, position, event.timestamp, event, info)

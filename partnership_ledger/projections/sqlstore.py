@@ -14,19 +14,16 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
 from ..storage.db import Cursor, Db
-from . import facts as F
 from . import sums
 from .fact_rows import (
     KIND_OF_FACT,
-    TABLE_NAMES,
-    TABLES,
     contribution_from_row,
     contribution_row,
     decision_from_row,
@@ -38,6 +35,7 @@ from .fact_rows import (
     submission_from_row,
     submission_row,
 )
+from .fact_rows import FactsModel as FactsModel  # (imported from here by the ledger's set-up)
 from .facts import (
     AgreementFact,
     Bucket,
@@ -54,7 +52,6 @@ from .facts import (
     TargetFact,
     in_kind_row,
 )
-from .runner import AggregateInfo, Item
 from .sums import BUCKET_KEY, DAY_KEY, Sums
 
 
@@ -68,11 +65,6 @@ def _trim(cache: dict[Any, Any], size: int) -> None:
 #: How many contributions one ``SELECT ... WHERE key IN (...)`` reads (SQLite's oldest limit
 #: on a statement's parameters is 999).
 PREFETCH_CHUNK = 500
-
-#: The names of the events whose fold reads their contribution (by the aggregate's key).
-_READ_CONTRIBUTION = frozenset(
-    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
-)
 
 
 class SqlFactStore:
@@ -94,6 +86,16 @@ class SqlFactStore:
         #: rows appended for it.
         self.position = 0
         self._c: Cursor | None = None
+        self._buckets = Sums("rm_buckets", BUCKET_KEY)
+        self._days = Sums("rm_amounts", DAY_KEY)
+        self._clear()
+        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
+        #: slice of the same transaction, or the next batch of a catch-up that nothing came
+        #: between); ``None`` once they may be stale.
+        self._kept: tuple[Any, ...] | None = None
+
+    def _clear(self) -> None:
+        """Start the batch's caches and lists afresh."""
         self._facts: dict[tuple[str, str], Any] = {}
         self._dirty: set[tuple[str, str]] = set()
         # Contributions apart, by key: the fold reads and writes one for most events.
@@ -105,12 +107,8 @@ class SqlFactStore:
         self._new_decisions: list[tuple[int, DecisionFact]] = []
         self._new_measurements: list[tuple[str, int, MeasurementFact]] = []
         self._new_submissions: list[tuple[str, int, SubmissionFact]] = []
-        self._buckets = Sums("rm_buckets", BUCKET_KEY)
-        self._days = Sums("rm_amounts", DAY_KEY)
-        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
-        #: slice of the same transaction, or the next batch of a catch-up that nothing came
-        #: between); ``None`` once they may be stale.
-        self._kept: tuple[Any, ...] | None = None
+        self._buckets.clear()
+        self._days.clear()
 
     # -- batch lifecycle (driven by the projection runner) --------------------------------
     def begin(self, c: Cursor) -> None:
@@ -141,20 +139,6 @@ class SqlFactStore:
         self._kept = None
         self._clear()
         self._c = None
-
-    def _clear(self) -> None:
-        self._facts = {}
-        self._dirty.clear()
-        self._contributions = {}
-        self._changed_contributions.clear()
-        self._new_contributions.clear()
-        self._new_spells.clear()
-        self._ended.clear()
-        self._new_decisions.clear()
-        self._new_measurements.clear()
-        self._new_submissions.clear()
-        self._buckets.clear()
-        self._days.clear()
 
     def flush(self) -> None:
         c = self._c
@@ -229,11 +213,8 @@ class SqlFactStore:
                 "INSERT INTO rm_submissions VALUES (?,?,?,?,?,?,?,?,?)",
                 [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
-        self._new_spells.clear()
-        self._ended.clear()
-        self._new_decisions.clear()
-        self._new_measurements.clear()
-        self._new_submissions.clear()
+        self._new_spells, self._ended, self._new_decisions = [], [], []
+        self._new_measurements, self._new_submissions = [], []
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self._c is not None:
@@ -496,47 +477,3 @@ class SqlFactStore:
     def remove_submission(self, evaluation: str, evaluator: str) -> None:
         c = self._now()
         c.execute("DELETE FROM rm_submissions WHERE evaluation=? AND evaluator=?", (evaluation, evaluator))
-
-
-class FactsModel:
-    """Adapts the fold and the SQL store to the projection runner."""
-
-    tables = TABLES
-    table_names = TABLE_NAMES
-    event_names = F.FOLDED_EVENTS
-
-    def __init__(self, store: SqlFactStore) -> None:
-        self.store = store
-
-    def begin(self, c: Cursor) -> None:
-        self.store.begin(c)
-
-    def resume(self, c: Cursor) -> None:
-        self.store.resume(c)
-
-    def release(self) -> None:
-        self.store.release()
-
-    def end(self) -> None:
-        self.store.flush()
-
-    def abort(self) -> None:
-        self.store.abort()
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.store.position = position
-        F.apply_event(self.store, event, info)
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        store, folds = self.store, F.FOLDS
-        items = list(items)
-        # The contributions the batch's deliveries, corrections and withdrawals change, read
-        # a few hundred at a time rather than one by one as the fold meets them.
-        reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
-        for position, event, info in items:
-            name = type(event).__qualname__
-            fold = folds.get(name)
-            if fold is not None:  # else derived bookkeeping
-                store.position = position
-                fold(store, event, info)
