@@ -4,12 +4,11 @@ own projection code, to recompute its read models and its operation and key inde
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..storage.db import Db
-from ..storage.sqlite import read_only_uri, sqlite_uri
+from ..storage.sqlite import _FileStore, read_only_uri, sqlite_uri
 from .runner import AggregateInfo, Item, Projections
 
 if TYPE_CHECKING:
@@ -71,8 +70,8 @@ class IndexModel:
         self._c = None
 
 
-class _ScratchStore:
-    """A plain SQLite connection as the datastore of a :class:`Db` (see storage.sqlite)."""
+class _ScratchStore(_FileStore):
+    """A plain SQLite connection to a throwaway file as the datastore of a :class:`Db`."""
 
     def __init__(self, path: str) -> None:
         # URIs on: the ledger is attached by its URI (read-only).
@@ -81,23 +80,6 @@ class _ScratchStore:
         self.connection.execute("PRAGMA journal_mode=OFF")
         self.connection.execute("PRAGMA synchronous=OFF")
         self.connection.execute("PRAGMA temp_store=MEMORY")
-
-    @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[Any]:
-        from ..storage.sqlite import _Cursor
-
-        c = self.connection.cursor()
-        c.execute("BEGIN")
-        try:
-            yield _Cursor(c)
-        except BaseException:
-            if self.connection.in_transaction:
-                self.connection.rollback()
-            raise
-        if commit:
-            self.connection.commit()
-        elif self.connection.in_transaction:
-            self.connection.rollback()
 
 
 class _ScratchDb(Db):
