@@ -20,7 +20,7 @@ from ..operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, Item
+from .runner import AggregateInfo
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -130,10 +130,6 @@ class AggregateIndex:
         self._cache[event.originator_id] = info
         return info
 
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        for position, event, info in items:
-            self.apply(c, position, event.timestamp, event, info)
-
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         if type(event).__qualname__ in self.event_names:
             row = (event.originator_id.hex, info.kind, info.key, info.partnership, info.party, info.parent)
@@ -203,10 +199,6 @@ class HistoryModel:
             self._parties.sort()  # in key order: each page of the table is visited once
             self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
         self._c = None
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        for position, event, info in items:
-            self.apply(c, position, event.timestamp, event, info)
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         made = history_row(position, recorded_at, event, info)

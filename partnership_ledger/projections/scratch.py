@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..storage.db import Db
 from ..storage.sqlite import _FileStore, read_only_uri, sqlite_uri
-from .runner import AggregateInfo, Item, Projections
+from .runner import AggregateInfo, Projections
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
@@ -44,10 +44,6 @@ class IndexModel:
         self._c = c
         self._ops.clear()
         self._keys.clear()
-
-    def apply_all(self, c: Any, items: Sequence[Item]) -> None:
-        for position, event, info in items:
-            self.apply(c, position, event.timestamp, event, info)
 
     def apply(self, c: Any, position: int, recorded_at: Any, event: Any, info: AggregateInfo) -> None:
         meta = getattr(event, "meta", None)

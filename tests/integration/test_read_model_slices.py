@@ -204,8 +204,8 @@ def test_apply_all_makes_the_rows_that_apply_makes(
         ledger.rebuild()
         batched = read_model_rows(ledger)
         for model in ledger.projections.models:
-            assert hasattr(model, "apply_all")
-            monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
+            if hasattr(model, "apply_all"):  # (the facts' model, which reads ahead)
+                monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
         ledger.rebuild()
         assert read_model_rows(ledger) == batched
 
