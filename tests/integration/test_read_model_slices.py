@@ -230,7 +230,7 @@ def test_a_rebuild_writes_without_flushing_each_batch_and_sets_it_back(
     with ledger_at(tmp_path / "l.sqlite") as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         assert synchronous(ledger) == 2  # FULL: what an accepted operation needs
-        history = ledger.projections.models[1]
+        history = ledger.projections.models[2]  # (the facts model: it has an apply_all)
         real = history.apply_all  # type: ignore[attr-defined]
         seen: list[int] = []
 
