@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 from .tables import TRACKING_NAME as TRACKING_NAME  # where others import it from
@@ -43,10 +45,8 @@ class AggregateInfo:
         self.parent = parent
 
 
-#: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's
-#: info, and the event's recorded time as ISO text when the stored event holds it in that
-#: form (a rebuild or catch-up decoding stored rows), else None (``event.timestamp`` is it).
-Item = tuple[int, Any, AggregateInfo, "str | None"]
+#: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's info.
+Item = tuple[int, Any, AggregateInfo]
 
 
 class ReadModel(Protocol):
@@ -116,9 +116,6 @@ class Projections(ReadModelTables):
         super().__init__(db, statements, [n for m in self.models for n in m.table_names])
         self.mapper = mapper
         self.info_of = info_of
-        from .decoding import EventDecoder
-
-        self._decoder = EventDecoder(mapper)
         # The models that read each event class (by name) and stored topic, found once.
         self._readers: dict[str, tuple[int, ...]] = {}
         self._topic_readers: dict[str, tuple[int, ...]] = {}
@@ -313,7 +310,7 @@ class Projections(ReadModelTables):
                 apply_all(c, mine)
                 continue
             apply = m.apply
-            for position, event, info, _ in mine:
+            for position, event, info in mine:
                 apply(c, position, event.timestamp, event, info)
         for m in self.models:
             if hasattr(m, "end"):
@@ -356,7 +353,7 @@ class Projections(ReadModelTables):
             for position, event in recorded:
                 readers = self._readers_of(type(event).__qualname__)
                 if readers:  # else derived bookkeeping no model reads
-                    item: Item = (position, event, self.info_of(c, event), None)
+                    item: Item = (position, event, self.info_of(c, event))
                     for i in readers:
                         items[i].append(item)
             self._apply(c, items)
@@ -418,15 +415,16 @@ class Projections(ReadModelTables):
                 m.resume(c)
             elif hasattr(m, "begin"):
                 m.begin(c)
-        decode, info_of, readers_of = self._decoder.decode_stamped, self.info_of, self._readers_of_topic
+        decode, info_of, readers_of = self.mapper.to_domain_event, self.info_of, self._readers_of_topic
         try:
             items: list[list[Item]] = [[] for _ in self.models]
             for position, oid, version, topic, state in rows:
                 readers = readers_of(topic)
                 if not readers:
                     continue  # derived bookkeeping no model reads: not even decoded
-                event, stamp = decode(oid, version, topic, state)  # oid: text (SQLite) or uuid
-                item: Item = (position, event, info_of(c, event), stamp)
+                # oid: text (SQLite) or a UUID; state: bytes, or a memoryview (PostgreSQL)
+                event = decode(StoredEvent(oid, version, topic, bytes(state)))
+                item: Item = (position, event, info_of(c, event))
                 for i in readers:
                     items[i].append(item)
             self._apply(c, items)

@@ -14,7 +14,7 @@ TRACKING_TABLE = "CREATE TABLE IF NOT EXISTS ledger_tracking (name TEXT PRIMARY 
 #: The layout of the read-model tables, carried by the name of their tracking row: read models
 #: made by another layout (an older version) have no row of this name, so opening the ledger
 #: drops them and applies every event again, and a reader looking for the row finds none.
-LAYOUT = 5
+LAYOUT = 6
 TRACKING_NAME = f"read_models.v{LAYOUT}"
 
 

@@ -204,8 +204,8 @@ def test_apply_all_makes_the_rows_that_apply_makes(
         ledger.rebuild()
         batched = read_model_rows(ledger)
         for model in ledger.projections.models:
-            assert hasattr(model, "apply_all")
-            monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
+            if hasattr(model, "apply_all"):  # (the facts' model, which reads ahead)
+                monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
         ledger.rebuild()
         assert read_model_rows(ledger) == batched
 
@@ -229,7 +229,7 @@ def test_a_rebuild_that_fails_half_way_leaves_the_read_models_as_they_were(
     with ledger_at(tmp_path / "l.sqlite") as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         rows, tracked = read_model_rows(ledger), ledger.projections.position()
-        history = ledger.projections.models[1]
+        history = ledger.projections.models[2]  # (the facts model: it has an apply_all)
         real = history.apply_all  # type: ignore[attr-defined]
         calls = [0]
 
