@@ -23,12 +23,11 @@ from typing import Any, ClassVar
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
-from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, StoredEvent, Transcoder
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
 
 from .collector import collector_paused
 from .config import default_location
 from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
 from .errors import (
     ConcurrencyError,
     DomainError,
@@ -59,6 +58,7 @@ from .projections.runner import TRACKING_NAME
 from .projections.sqlstore import FactsModel, SqlFactStore
 from .storage.cipher import check_cipher, cipher_env, cipher_key
 from .storage.db import FORMAT_VERSION, Db
+from .storage.transcodings import register_transcodings
 from .unit_of_work import AggregateCache, UnitOfWork
 from .views import aggregate_view, view_on
 
@@ -414,19 +414,6 @@ class PartnershipLedger(IndicatorQueries, Application[uuid.UUID]):
         from .storage.sqlite import is_writable
 
         return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
-
-    def construct_mapper(self) -> Mapper[uuid.UUID]:
-        # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).
-        mapper_class = None if self.env.get(self.factory.MAPPER_TOPIC) else LedgerMapper
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=mapper_class)
-
-    def construct_transcoder(self) -> Transcoder:
-        if self.env.get(self.factory.TRANSCODER_TOPIC):
-            return super().construct_transcoder()
-        # The same stored bytes as eventsourcing's JSONTranscoder, written and read quicker.
-        transcoder = LedgerTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,120 +1,22 @@
-"""Tamper evidence: the hash chain over stored events, checkpoints and verification.
+"""Verification: walk the stored events with their chain links and name the first bad position.
 
-Each stored event gets a link ``(position, prev_position, hash)`` written in the same
-transaction as the event, where ``hash = SHA-256(prev_hash || canonical(record))``. Editing,
-deleting, inserting or reordering stored rows breaks the chain at the first bad position.
-
-The chain has no secret: someone who can write the database can also recompute every link
-after an edit. A checkpoint (``{size, position, root}``, signed with an Ed25519 key and kept
-elsewhere) catches that, and a truncated or replaced tail: see :func:`verify_checkpoint`.
+Editing, deleting, inserting or reordering stored rows breaks the chain (see
+:mod:`.chain`) at the first bad position; :func:`verify_chain` says which and how.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 import attrs
 
-from .errors import IntegrityError, InvalidArgument
+from .chain import GENESIS, link_hash
 
 if TYPE_CHECKING:
-    from .storage.db import Db
+    from ..storage.db import Db
 
-GENESIS = bytes(32)
 BATCH = 5000
-
-
-def _field(data: bytes) -> bytes:
-    # Length-prefixed, so no two different records encode to the same bytes.
-    return struct.pack(">Q", len(data)) + data
-
-
-def _text_bytes(value: UUID | str | bytes) -> bytes:
-    if isinstance(value, UUID):
-        return value.hex.encode("ascii")
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return value.encode("utf-8", "surrogatepass")
-
-
-def canonical_record(
-    position: int,
-    originator_id: UUID | str | bytes,
-    originator_version: int,
-    topic: str | bytes,
-    state: bytes,
-) -> bytes:
-    """The canonical encoding of one stored event that the chain hashes.
-
-    ``originator_id`` is hashed as stored: a UUID as its 32 hex digits (how the SQLite
-    recorder stores it), a string or bytes exactly as given, so that any edit of the stored
-    text, even one that leaves the same UUID, changes the hash.
-    """
-    return b"".join(
-        (
-            struct.pack(">q", position),
-            _field(_text_bytes(originator_id)),
-            struct.pack(">q", originator_version),
-            _field(_text_bytes(topic)),
-            _field(bytes(state)),
-        )
-    )
-
-
-def link_hash(
-    prev_hash: bytes,
-    position: int,
-    originator_id: UUID | str | bytes,
-    originator_version: int,
-    topic: str | bytes,
-    state: bytes,
-) -> bytes:
-    """The chain hash of a record given the hash of the link before it."""
-    return hashlib.sha256(
-        prev_hash + canonical_record(position, originator_id, originator_version, topic, state)
-    ).digest()
-
-
-def chain_links(
-    prev_position: int, prev_hash: bytes, records: Iterable[tuple[int, UUID | str | bytes, int, str | bytes, bytes]]
-) -> list[tuple[int, int, bytes]]:
-    """The links ``(position, prev_position, hash)`` of ``records`` (position, originator id,
-    version, topic, state), in order, after the link at ``prev_position`` with ``prev_hash``.
-
-    The same hashes as :func:`link_hash`, computed inline: recorders call this for every event.
-    """
-    sha256, pack = hashlib.sha256, struct.pack
-    links = []
-    # Each topic's length and bytes, made once: a ledger has a few dozen topics.
-    topics: dict[str, bytes] = {}
-    for position, oid, version, topic, state in records:
-        if type(topic) is str:
-            topic_field = topics.get(topic)
-            if topic_field is None:
-                topic_field = _field(_text_bytes(topic))
-                if len(topics) < 1000:
-                    topics[topic] = topic_field
-        else:
-            topic_field = _field(_text_bytes(topic))
-        if type(oid) is str and len(oid) == 32 and oid.isascii():  # as stored: a UUID's hex digits
-            head = pack(">qQ32sq", position, 32, oid.encode(), version)
-        elif type(oid) is UUID:  # its 32 hex digits, as _text_bytes has it
-            head = pack(">qQ32sq", position, 32, oid.hex.encode(), version)
-        else:
-            head = pack(">q", position) + _field(_text_bytes(oid)) + pack(">q", version)
-        h = sha256(b"".join((prev_hash, head, topic_field, pack(">Q", len(state)), state))).digest()
-        links.append((position, prev_position, h))
-        prev_position, prev_hash = position, h
-    return links
-
-
-# -- verification -----------------------------------------------------------------------------
 
 
 @attrs.frozen
@@ -183,14 +85,6 @@ def _outside_chain(db: Db) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _oid_bytes(oid: Any) -> bytes:
-    if isinstance(oid, bytes | bytearray | memoryview):
-        return bytes(oid)
-    if isinstance(oid, UUID):
-        return oid.hex.encode("ascii")
-    return str(oid).encode("utf-8", "surrogatepass")
-
-
 def foreign_row(db: Db) -> tuple[int, str] | None:
     """The first stored row the chain cannot vouch for, and why; None if there is none.
 
@@ -241,7 +135,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     it) or ``out_of_order`` (it holds the event recorded at a later position, or its link
     says it comes after a later event). A walk that reaches the end returns the chain's size
     and root: it proves the stored history is one unbroken line, not that its tail is the
-    one recorded (:func:`verify_checkpoint` does that).
+    one recorded (:func:`~.checkpoint.verify_checkpoint` does that).
 
     ``missing`` names the position the chain points back to when an event and its link were
     both deleted: with several deleted in a row that is the last of them.
@@ -253,7 +147,6 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
         )
     pos, events, cols = db.position_col, db.events_table, _columns(db)
-    sha256, pack = hashlib.sha256, struct.pack
     while True:
         after = walk.last_position
         with db.transaction(commit=False) as c:
@@ -273,9 +166,6 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
                 (after, rows[-1][0]) if full else (after,),
             )
             links = c.fetchall()
-        # The common case inline (this loop is what verification spends its time on): the
-        # same hash as link_hash, for stored bytes; anything else goes to _check.
-        size, last, prev = walk.size, walk.last_position, walk.prev_hash
         j, n_links = 0, len(links)
         for position, oid, version, topic, state in rows:
             if j < n_links and links[j][0] < position:
@@ -283,43 +173,11 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             if j < n_links and links[j][0] == position:
                 prev_position, link = links[j][1], links[j][2]
                 j += 1
-                if type(oid) is not bytes and oid is not None:  # PostgreSQL: a uuid, text
-                    oid = _oid_bytes(oid)
-                if type(topic) is str:
-                    topic = topic.encode("utf-8", "surrogatepass")
-                if type(link) is not bytes and link is not None:
-                    link = bytes(link)
-                if (
-                    prev_position == last
-                    and type(oid) is bytes
-                    and type(topic) is bytes
-                    and type(state) is bytes
-                    and type(version) is int
-                ):
-                    expected = sha256(
-                        b"".join(
-                            (
-                                prev,
-                                pack(">qQ", position, len(oid)),
-                                oid,
-                                pack(">qQ", version, len(topic)),
-                                topic,
-                                pack(">Q", len(state)),
-                                state,
-                            )
-                        )
-                    ).digest()
-                    if expected == link:
-                        size, last, prev = size + 1, position, expected
-                        continue
             else:
                 prev_position = link = None
-            walk.size, walk.last_position, walk.prev_hash = size, last, prev
             failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))
             if failed is not None:
                 return failed
-            size, last, prev = walk.size, walk.last_position, walk.prev_hash
-        walk.size, walk.last_position, walk.prev_hash = size, last, prev
         if progress is not None and rows:
             progress(len(rows))
         if j < n_links:
@@ -361,9 +219,9 @@ def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
         return _misplaced(db, walk, position, prev_position)
     if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
         return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
-    expected = link_hash(walk.prev_hash, position, _oid_bytes(oid), version, topic, state)
+    expected = link_hash(walk.prev_hash, position, oid, version, topic, state)
     if expected != bytes(link):
-        moved_from = _recorded_at(db, position, (_oid_bytes(oid), version, topic, state))
+        moved_from = _recorded_at(db, position, (oid, version, topic, state))
         if moved_from is not None:
             return walk.fail(
                 position,
@@ -403,7 +261,7 @@ def _misplaced(db: Db, walk: _Walk, position: int, prev_position: int) -> Verify
     )
 
 
-def _recorded_at(db: Db, position: int, content: tuple[bytes, int, Any, Any]) -> int | None:
+def _recorded_at(db: Db, position: int, content: tuple[Any, int, Any, Any]) -> int | None:
     """The later position whose link this event's content matches (it was moved), if any.
 
     Only run when verification has already failed, so scanning the links is affordable.
@@ -427,225 +285,3 @@ def _recorded_at(db: Db, position: int, content: tuple[bytes, int, Any, Any]) ->
         if len(links) < BATCH:
             return None
         after = links[-1][0]
-
-
-def chain_head(db: Db) -> tuple[int, str, int]:
-    """(size, root hex, last position) of the chain as stored, without verifying it."""
-    with db.transaction(commit=False) as c:
-        c.execute("SELECT COUNT(*), MAX(position) FROM ledger_chain")
-        row = c.fetchone()
-        size, last = (int(row[0]), int(row[1] or 0)) if row else (0, 0)
-        c.execute("SELECT hash FROM ledger_chain ORDER BY position DESC LIMIT 1")
-        h = c.fetchone()
-    return size, (bytes(h[0]).hex() if h else GENESIS.hex()), last
-
-
-def link_at(db: Db, size: int) -> tuple[int, str] | None:
-    """(position, hash hex) of the ``size``-th link of the chain (of a verified chain)."""
-    if size == 0:
-        return 0, GENESIS.hex()
-    with db.transaction(commit=False) as c:
-        c.execute(
-            "SELECT position, hash FROM ledger_chain ORDER BY position LIMIT 1 OFFSET ?",
-            (size - 1,),
-        )
-        row = c.fetchone()
-    return (int(row[0]), bytes(row[1]).hex()) if row else None
-
-
-# -- checkpoints ----------------------------------------------------------------------------------
-
-CHECKPOINT_FORMAT = "partnership-ledger checkpoint v1"
-
-
-def checkpoint_message(size: int, root: str, position: int) -> bytes:
-    """The exact bytes a checkpoint's signature covers."""
-    return f"{CHECKPOINT_FORMAT}\nsize={size}\nposition={position}\nroot={root}\n".encode("ascii")
-
-
-def generate_keypair() -> tuple[bytes, bytes]:
-    """A new Ed25519 key pair as (private PEM, public PEM)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
-
-
-def _load_private(pem: bytes) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    try:
-        key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError):
-        raise InvalidArgument("the signing key is not an unencrypted PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidArgument("the signing key is not an Ed25519 key (make one with 'partnership-ledger keygen')")
-    return key
-
-
-def _load_public(pem: bytes) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError):
-        raise InvalidArgument("the public key is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise InvalidArgument("the public key is not an Ed25519 key")
-    return key
-
-
-def _public_pem(private_key: Any) -> str:
-    from cryptography.hazmat.primitives import serialization
-
-    return str(
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
-
-
-def make_checkpoint(db: Db, private_key_pem: bytes | None = None) -> dict[str, Any]:
-    """``{size, position, root, signature, public_key}`` of the ledger as it stands (verified)."""
-    result = verify_chain(db)
-    if not result.ok:
-        raise IntegrityError(f"refusing to checkpoint a broken chain: {result.message}")
-    checkpoint: dict[str, Any] = {
-        "format": CHECKPOINT_FORMAT,
-        "size": result.size,
-        "position": result.last_position,
-        "root": result.root,
-        "signature": None,
-        "public_key": None,
-    }
-    if private_key_pem is not None:
-        key = _load_private(private_key_pem)
-        message = checkpoint_message(result.size, result.root, result.last_position)
-        checkpoint["signature"] = base64.b64encode(key.sign(message)).decode("ascii")
-        checkpoint["public_key"] = _public_pem(key)
-    return checkpoint
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def read_checkpoint(data: bytes | str) -> dict[str, Any]:
-    """Parse and check the shape of a checkpoint file (not its truth: see verify_checkpoint)."""
-    try:
-        cp = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidArgument("the checkpoint file is not JSON") from None
-    if (
-        not isinstance(cp, dict)
-        or not _is_count(cp.get("size"))
-        or not isinstance(cp.get("root"), str)
-        or not _is_count(cp.get("position", 0))
-    ):
-        raise InvalidArgument("the checkpoint file lacks an integer size, a position and a root hash")
-    for name in ("signature", "public_key"):
-        if cp.get(name) is not None and not isinstance(cp[name], str):
-            raise InvalidArgument(f"the checkpoint's {name} is not a string")
-    return cp
-
-
-def _check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) -> None:
-    size, root = checkpoint["size"], checkpoint["root"]
-    position = checkpoint.get("position", 0)
-    signature = checkpoint.get("signature")
-    if public_key_pem is not None and not signature:
-        raise IntegrityError("the checkpoint is not signed, so it cannot be checked against a public key")
-    if not signature:
-        return
-    carried = checkpoint.get("public_key")
-    key_pem = public_key_pem or (carried.encode("ascii", "replace") if carried else None)
-    if key_pem is None:
-        raise IntegrityError("the checkpoint is signed but carries no public key: pass --public-key")
-    from cryptography.exceptions import InvalidSignature
-
-    key = _load_public(key_pem)
-    try:
-        key.verify(base64.b64decode(signature, validate=True), checkpoint_message(size, root, position))
-    except (InvalidSignature, ValueError, UnicodeError):
-        raise IntegrityError(
-            "the checkpoint's signature does not match: the checkpoint was modified or the key is wrong"
-        ) from None
-
-
-def key_fingerprint(public_key_pem: bytes | str) -> str:
-    """``SHA256:`` and the base64 of the SHA-256 of the raw Ed25519 public key (as OpenSSH shows it)."""
-    from cryptography.hazmat.primitives import serialization
-
-    pem = public_key_pem.encode("ascii", "replace") if isinstance(public_key_pem, str) else public_key_pem
-    raw = _load_public(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
-
-
-def checkpoint_trust(checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> dict[str, Any]:
-    """What a checkpoint can prove: whether it is signed, by which key, and whether that key
-    is one the auditor trusts (given with ``public_key_pem``) or only the one it carries.
-
-    Returns ``{signed, fingerprint, trusted_key, message}``; ``message`` says it in a sentence.
-    The signature itself is checked by :func:`verify_checkpoint`.
-    """
-    signed = bool(checkpoint.get("signature"))
-    carried = checkpoint.get("public_key")
-    key = public_key_pem if public_key_pem is not None else carried
-    fingerprint = key_fingerprint(key) if signed and key else None
-    trusted = signed and public_key_pem is not None
-    if not signed:
-        message = (
-            "the checkpoint is unsigned: it proves nothing against someone who can write the "
-            "checkpoint file as well as the ledger"
-        )
-    elif trusted:
-        message = f"the checkpoint is signed by the trusted key {fingerprint} (--public-key)"
-    else:
-        message = (
-            f"the checkpoint is signed by the key it carries, {fingerprint}; without --public-key "
-            "that only shows the file is unchanged since that key signed it, not who holds the key"
-        )
-    return {"signed": signed, "fingerprint": fingerprint, "trusted_key": trusted, "message": message}
-
-
-def verify_checkpoint(db: Db, checkpoint: dict[str, Any], public_key_pem: bytes | None = None) -> VerifyResult:
-    """Verify the chain and that it extends ``checkpoint`` (catches a truncated or replaced tail).
-
-    The signature is checked against ``public_key_pem`` when given (an auditor's trusted key),
-    otherwise against the key the checkpoint carries. Without a trusted key a signature only
-    shows that the checkpoint is unchanged since whoever holds its key signed it: someone who
-    can replace the checkpoint can also sign it with a key of their own.
-    """
-    checkpoint = read_checkpoint(json.dumps(checkpoint))
-    _check_signature(checkpoint, public_key_pem)
-    size, root, position = checkpoint["size"], checkpoint["root"], checkpoint.get("position", 0)
-    result = verify_chain(db)
-    if not result.ok:
-        return result
-    if result.size < size:
-        return attrs.evolve(
-            result,
-            ok=False,
-            bad_position=result.last_position + 1,
-            problem="truncated",
-            message=f"the ledger has {result.size} events but the checkpoint had {size}: its tail was cut off",
-        )
-    found = link_at(db, size)
-    if found is None or found[1] != root or (position and found[0] != position):
-        return attrs.evolve(
-            result,
-            ok=False,
-            bad_position=found[0] if found else None,
-            problem="replaced",
-            message=f"the ledger does not extend the checkpoint: its event {size} (position "
-            f"{found[0] if found else '?'}) is not the one the checkpoint recorded, so events up "
-            "to there were replaced",
-        )
-    return attrs.evolve(result, message=result.message + f"; it extends the checkpoint of {size} events")
