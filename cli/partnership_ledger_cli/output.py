@@ -370,6 +370,15 @@ class Output:
         else:
             click.echo(plain_table(rows, columns))
 
+    def data(self, result: Any, rows: Callable[[], Sequence[Mapping[str, Any]]], columns: Sequence[Column]) -> bool:
+        """The whole ``result`` as JSON, or its ``rows()`` as CSV/XLSX; False for text, which
+        the command writes its own way."""
+        if self.format == "json":
+            self.json(result)
+        elif self.format in ("csv", "xlsx"):
+            self.rows(rows(), columns)
+        return not self.is_text
+
     def record(self, value: Mapping[str, Any], text: Callable[[Mapping[str, Any]], Iterable[str]] | None) -> None:
         """One object: JSON, or text lines (``tree_lines`` unless ``text`` is given)."""
         if self.format == "json":

@@ -18,7 +18,7 @@ from partnership_ledger.journal import OPS
 
 from .context import CliState, pass_state
 from .output import Column, Output, cell_text, output_options, tree_lines
-from .params import IsoDate, LedgerKey, Timestamp, complete_keys
+from .params import IsoDate, LedgerKey, Timestamp, complete_keys, on_options
 
 PARTY_COLUMNS = (
     Column("key", "key"),
@@ -80,24 +80,6 @@ HISTORY_VERBOSE_COLUMNS = (
     Column("recorded_by", "by"),
     Column("note", "note"),
 )
-
-
-def on_options(f: Any) -> Any:
-    """--on (effective date) and --as-of (recorded time), which compose."""
-    f = click.option(
-        "--as-of",
-        "as_of",
-        type=Timestamp(end_of_day=True),
-        help="What the ledger said at that recorded time; a bare date means the end of that day, "
-        "UTC. Example: --as-of 2026-12-31",
-    )(f)
-    f = click.option(
-        "--on",
-        "on",
-        type=IsoDate(),
-        help="As things stood on that date, by the dates things happened. Example: --on 2010-03-31",
-    )(f)
-    return f
 
 
 @click.command()
