@@ -27,11 +27,13 @@ def as_stored(value: UUID | str | bytes | bytearray | memoryview) -> bytes:
     """The bytes of a stored text column: a UUID as its 32 hex digits (how the SQLite recorder
     stores an originator id, and PostgreSQL's ``uuid`` reads back), text as UTF-8 (a lone
     surrogate kept, so an edit into invalid text is hashed, not refused), bytes as they are."""
+    if type(value) is bytes:
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
     if isinstance(value, UUID):
         return value.hex.encode("ascii")
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode("utf-8", "surrogatepass")
+    return bytes(value)
 
 
 def canonical_record(

@@ -173,6 +173,15 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             if j < n_links and links[j][0] == position:
                 prev_position, link = links[j][1], links[j][2]
                 j += 1
+                # The usual case, checked here: this loop is what verification spends its time on.
+                if (
+                    prev_position == walk.last_position
+                    and type(version) is int
+                    and None not in (oid, topic, state, link)
+                    and link_hash(walk.prev_hash, position, oid, version, topic, state) == link
+                ):
+                    walk.prev_hash, walk.last_position, walk.size = bytes(link), position, walk.size + 1
+                    continue
             else:
                 prev_position = link = None
             failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))

@@ -62,7 +62,9 @@ ledger_values = st.one_of(
         st.integers(1, 12),
     ),
 )
-values = st.recursive(ledger_values, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4))
+values = st.recursive(
+    ledger_values, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4)
+)
 
 
 @given(st.dictionaries(texts, values, max_size=8))
