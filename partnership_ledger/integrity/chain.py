@@ -36,20 +36,16 @@ def as_stored(value: UUID | str | bytes | bytearray | memoryview) -> bytes:
     return bytes(value)
 
 
-def canonical_record(
-    position: int,
-    originator_id: UUID | str | bytes,
-    originator_version: int,
-    topic: str | bytes,
-    state: bytes,
-) -> bytes:
-    """The bytes the chain hashes for one stored event (chain formats 1 and 2 alike).
+def canonical_record(record: Record) -> bytes:
+    """The bytes the chain hashes for one stored event (chain formats 1 and 2 alike): ``record``
+    is its position, originator id, version, topic and state.
 
     Position and version as 8-byte big-endian signed integers; the originator id, the topic
     and the state each length-prefixed (8-byte big-endian), so no two different records
     encode to the same bytes. ``originator_id`` is hashed as stored (see :func:`as_stored`):
     any edit of the stored text, even one that leaves the same UUID, changes the hash.
     """
+    position, originator_id, originator_version, topic, state = record
     oid, name = as_stored(originator_id), as_stored(topic)
     return b"".join(
         (
@@ -72,7 +68,7 @@ def link_hash(
     state: bytes,
 ) -> bytes:
     """The chain hash of a record given the hash of the link before it."""
-    record = canonical_record(position, originator_id, originator_version, topic, state)
+    record = canonical_record((position, originator_id, originator_version, topic, state))
     return hashlib.sha256(prev_hash + record).digest()
 
 

@@ -128,7 +128,7 @@ def test_a_link_hashes_the_documented_layout(oid: UUID, version: int, topic: str
         + struct.pack(">Q", len(state))
         + state
     )
-    assert canonical_record(5, oid, version, topic, state) == layout
+    assert canonical_record((5, oid, version, topic, state)) == layout
     assert link_hash(GENESIS, 5, oid, version, topic, state) == hashlib.sha256(GENESIS + layout).digest()
 
 
