@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -62,6 +63,30 @@ def check_terms(terms: Terms, parties: list[str], where: str) -> None:
             raise AgreementError(f"{where} sets a negative annual cap")
 
 
+def unsigned_parties(parties: Iterable[str], signatures: Mapping[str, date]) -> list[str]:
+    """The parties who have not signed (yet)."""
+    return [p for p in parties if p not in signatures]
+
+
+def agreement_status(parties: Iterable[str], signatures: Mapping[str, date], terminated_on: date | None) -> str:
+    """``terminated`` (final), else ``in_force`` once every party has signed, else
+    ``awaiting_signatures``."""
+    if terminated_on is not None:
+        return "terminated"
+    return "awaiting_signatures" if unsigned_parties(parties, signatures) else "in_force"
+
+
+def takes_effect(parties: Iterable[str], consents: Mapping[str, date]) -> bool:
+    """Whether an amendment with these ``consents`` takes effect: every party consented."""
+    return all(p in consents for p in parties)
+
+
+def amend(title: str, terms: Terms, changes: Mapping[str, Any]) -> tuple[str, Terms]:
+    """The title and terms after an amendment's ``changes`` took effect."""
+    term_changes = {k: v for k, v in changes.items() if k != "title"}
+    return changes.get("title", title), attrs.evolve(terms, **term_changes) if term_changes else terms
+
+
 class Agreement(LedgerAggregate):
     """Terms between some members of a partnership.
 
@@ -94,17 +119,15 @@ class Agreement(LedgerAggregate):
     # -- queries -----------------------------------------------------------------------
     @property
     def unsigned(self) -> list[str]:
-        return [p for p in self.parties if p not in self.signatures]
-
-    @property
-    def in_force(self) -> bool:
-        return not self.unsigned and self.terminated_on is None
+        return unsigned_parties(self.parties, self.signatures)
 
     @property
     def status(self) -> str:
-        if self.terminated_on is not None:
-            return "terminated"
-        return "in_force" if self.in_force else "awaiting_signatures"
+        return agreement_status(self.parties, self.signatures, self.terminated_on)
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == "in_force"
 
     def counted_total(self, party: str, fiscal_year: int, excluding: str | None = None) -> Decimal:
         bucket = self.counted.get(f"{party}|{fiscal_year}", {})
@@ -171,7 +194,7 @@ class Agreement(LedgerAggregate):
         self.check_party(party, "sign it")
         if party in self.signatures:
             raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
-        self._trigger("Signed", party=party, on=on, meta=meta)
+        self._signed(party=party, on=on, meta=meta)
 
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
@@ -196,9 +219,7 @@ class Agreement(LedgerAggregate):
         for key in self.__dict__.get("_took_effect", []):
             m = self.amendments[key]
             if m.effective_on is not None and m.effective_on <= day:
-                changes = m.changes
-                title = changes.get("title", title)
-                terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
+                title, terms = amend(title, terms, m.changes)
         return title, terms
 
     def contributions_counted(self) -> list[str]:
@@ -218,13 +239,10 @@ class Agreement(LedgerAggregate):
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._trigger(
-            "AmendmentProposed", amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta
-        )
+        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
-        term_changes = {k: v for k, v in changes.items() if k != "title"}
-        terms = attrs.evolve(self.terms, **term_changes)
+        _, terms = amend(self.title, self.terms, changes)
         check_terms(terms, self.parties, where)
         return terms
 
@@ -251,7 +269,7 @@ class Agreement(LedgerAggregate):
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
             )
-        self._trigger("AmendmentConsented", amendment=amendment, party=party, on=on, meta=meta)
+        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
         return self.amendments[amendment].effective_on is not None
 
     @event("AmendmentConsented")
@@ -259,21 +277,18 @@ class Agreement(LedgerAggregate):
         found = self.amendments[amendment]
         self.recorded_ops[meta.op_id] = ("consent", party, amendment)
         consents = {**found.consents, party: on}
-        effective = on if all(p in consents for p in self.parties) else None
+        effective = on if takes_effect(self.parties, consents) else None
         self.amendments[amendment] = attrs.evolve(found, consents=consents, effective_on=effective)
         if effective is not None:
             # Every party consented: only now are they bound by the new terms.
             if "_drafted" not in self.__dict__:  # (kept to read the terms as they stood on a day)
                 self.__dict__["_drafted"] = (self.title, self.terms)
             self.__dict__.setdefault("_took_effect", []).append(amendment)
-            changes = found.changes
-            if "title" in changes:
-                self.title = changes["title"]
-            self.terms = attrs.evolve(self.terms, **{k: v for k, v in changes.items() if k != "title"})
+            self.title, self.terms = amend(self.title, self.terms, found.changes)
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
-        self._trigger("Terminated", reason=reason, on=on, meta=meta)
+        self._terminated(reason=reason, on=on, meta=meta)
 
     @event("Terminated")
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -304,7 +319,7 @@ class Agreement(LedgerAggregate):
                     f"and contribution{'s' if len(pledged) > 1 else ''} {', '.join(pledged)} "
                     f"{'are' if len(pledged) > 1 else 'is'} pledged under it"
                 )
-            self._trigger("SignatureVoided", operation=operation, party=party, reason=reason, on=on, meta=meta)
+            self._signature_voided(operation=operation, party=party, reason=reason, on=on, meta=meta)
             return
         assert amendment is not None
         took = self.amendments[amendment].effective_on
@@ -313,9 +328,7 @@ class Agreement(LedgerAggregate):
                 f"{party}'s consent to amendment {amendment} of agreement {self.key} cannot be voided: the amendment "
                 f"took effect with it on {took}; propose another amendment instead"
             )
-        self._trigger(
-            "ConsentVoided", operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta
-        )
+        self._consent_voided(operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta)
 
     @event("SignatureVoided")
     def _signature_voided(self, operation: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
@@ -345,8 +358,7 @@ class Agreement(LedgerAggregate):
         """Keep the amount a contribution counts against its party's cap up to date."""
         bucket = self.counted.get(f"{party}|{fiscal_year}", {})
         if bucket.get(contribution) != amount:
-            self._trigger(
-                "ContributionCounted",
+            self._counted(
                 contribution=contribution,
                 party=party,
                 fiscal_year=fiscal_year,

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..domain import aggregate_id
 from ..domain.values import Money, OpMeta
-from ..operations import (
+from ..queries.operations import (
     CORRECTION_OPS,
     EVENT_OPS,
     acting_party,

@@ -65,8 +65,8 @@ def build_report(
     # (a large partnership's thousands of decisions are otherwise decoded several times).
     store: Any = _ReadOnce(ledger.facts)
     if on is not None:
-        from ..indicator_queries import parse_on
         from ..projections.on_date import OnDate
+        from ..queries.indicators import parse_on
 
         store = OnDate(store, parse_on(on))
     view = partnership_view(ledger, partnership, store)

@@ -2,7 +2,7 @@
 one operation at a time, and committed aggregates are kept between writes: none of which may
 change what is recorded, what an error says, or what a reader sees.
 
-The slices are made tiny here (``application.SLICE``), so that small journals span many.
+The slices are made tiny here (``Recorder.slice_size``), so that small journals span many.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import Op, invalid_operations, valid_journals
 
-from partnership_ledger import application
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError, PartnershipConcluded, UnknownKey
 from partnership_ledger.integrity import verify_chain
 from partnership_ledger.journal import _Constant, _Float, iter_raw, journal_text, parse_journal, read_raw
+from partnership_ledger.service.recorder import Recorder
 
 NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
 KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluation")
@@ -31,12 +31,12 @@ KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluat
 
 @contextmanager
 def slices_of(n: int) -> Iterator[None]:
-    before = application.SLICE
-    application.SLICE = n
+    before = Recorder.slice_size
+    Recorder.slice_size = n
     try:
         yield
     finally:
-        application.SLICE = before
+        Recorder.slice_size = before
 
 
 def dump(ops: list[Op]) -> bytes:

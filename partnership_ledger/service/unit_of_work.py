@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .errors import DuplicateKey, UnknownKey
+from ..domain import LedgerAggregate, aggregate_id
+from ..errors import DuplicateKey, UnknownKey
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -256,7 +256,3 @@ class AggregateCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
-def aggregate_classes() -> dict[str, type[LedgerAggregate]]:
-    return AGGREGATE_CLASSES
