@@ -23,10 +23,9 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, Transcoder
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
-from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
 from .errors import StorageError
 from .projections import Projections
 from .projections.history import AggregateIndex, HistoryModel
@@ -40,6 +39,7 @@ from .storage import setup
 from .storage.cipher import check_cipher, cipher_key
 from .storage.db import Db
 from .storage.setup import ENV_PATH, ENV_READONLY, sqlite_env
+from .storage.transcodings import register_transcodings
 
 __all__ = ["ENV_PATH", "ENV_READONLY", "ENV_READ_MODELS", "PartnershipLedger", "RecordResult", "sqlite_env"]
 
@@ -205,19 +205,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         from .storage.sqlite import is_writable
 
         return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
-
-    def construct_mapper(self) -> Mapper[uuid.UUID]:
-        # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).
-        mapper_class = None if self.env.get(self.factory.MAPPER_TOPIC) else LedgerMapper
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=mapper_class)
-
-    def construct_transcoder(self) -> Transcoder:
-        if self.env.get(self.factory.TRANSCODER_TOPIC):
-            return super().construct_transcoder()
-        # The same stored bytes as eventsourcing's JSONTranscoder, written and read quicker.
-        transcoder = LedgerTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
