@@ -34,7 +34,7 @@ from .domain.contribution import Correction, Delivery
 from .domain.partnership import Decision, MemberSpell
 from .domain.party import PartyAmendment
 from .domain.target import Measurement, Revision
-from .domain.transcodings import AttrsTranscoding
+from .storage.transcodings import AttrsTranscoding
 
 if TYPE_CHECKING:
     from .application import PartnershipLedger
