@@ -23,10 +23,9 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, Mapper, PersistenceError, Transcoder
+from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
-from .domain.transcodings import LedgerMapper, LedgerTranscoder, register_transcodings
 from .errors import StorageError
 from .projections import Projections
 from .projections.history import AggregateIndex, HistoryModel
@@ -35,10 +34,12 @@ from .queries.aggregates import AggregateQueries
 from .queries.records import RecordQueries
 from .service.commands import Commands
 from .service.recorder import Recorder, RecordResult
+from .snapshots import INTERVALS, drop_snapshots, open_snapshots, register_snapshot_transcodings
 from .storage import setup
 from .storage.cipher import check_cipher, cipher_key
 from .storage.db import Db
 from .storage.setup import ENV_PATH, ENV_READONLY, sqlite_env
+from .storage.transcodings import register_transcodings
 
 __all__ = ["ENV_PATH", "ENV_READONLY", "ENV_READ_MODELS", "PartnershipLedger", "RecordResult", "sqlite_env"]
 
@@ -57,6 +58,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
 
     name = "PartnershipLedger"
     env: ClassVar[dict[str, str]] = {}
+    snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         try:
@@ -74,6 +76,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
                 self._keep_memory_read_models()
             self.backend = self.db.backend
+            open_snapshots(self)
             #: Where each aggregate belongs (the first read model: it places the events).
             self.aggregate_index = AggregateIndex()
             self.facts = SqlFactStore(self.db)
@@ -203,22 +206,10 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
 
         return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
 
-    def construct_mapper(self) -> Mapper[uuid.UUID]:
-        # The same stored events as eventsourcing's Mapper, made quicker (unless one is named).
-        mapper_class = None if self.env.get(self.factory.MAPPER_TOPIC) else LedgerMapper
-        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=mapper_class)
-
-    def construct_transcoder(self) -> Transcoder:
-        if self.env.get(self.factory.TRANSCODER_TOPIC):
-            return super().construct_transcoder()
-        # The same stored bytes as eventsourcing's JSONTranscoder, written and read quicker.
-        transcoder = LedgerTranscoder()
-        self.register_transcodings(transcoder)
-        return transcoder
-
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
+        register_snapshot_transcodings(transcoder)
 
     @contextmanager
     def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
@@ -252,6 +243,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
                 "are left as they are (see 'partnership-ledger verify')"
             )
         self.aggregate_index.clear()
+        drop_snapshots(self)  # derived data too (snapshots.py)
         return self.projections.rebuild(progress)
 
 

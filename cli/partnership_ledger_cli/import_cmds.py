@@ -242,7 +242,7 @@ def record_spreadsheet(
 def dry_run_ledger(state: CliState) -> Iterator[PartnershipLedger]:
     """The --db ledger, or with none there an empty one: a dry run never creates a ledger."""
     if Path(state.db).exists() or "://" in state.db:
-        with state.open_ledger() as ledger:
+        with state.open_ledger(write=True) as ledger:
             yield ledger
         return
     with (

@@ -42,7 +42,7 @@ def init(state: CliState, out: Output) -> None:
     path = Path(state.db)
     empty_file = path.is_file() and path.stat().st_size == 0
     try:
-        ledger = state.open_ledger()
+        ledger = state.open_ledger(write=True)
         existed = not empty_file
     except StorageError:  # none there (or a file that is no ledger: create=True says which)
         ledger = state.open_ledger(create=True)
@@ -78,7 +78,7 @@ def rebuild(state: CliState, out: Output) -> None:
     """
     from partnership_ledger.projections.verification import check_read_models
 
-    with state.open_ledger() as ledger:
+    with state.open_ledger(write=True) as ledger:
         # What the stored read models hold that the events do not give (or lack): what this
         # rebuild repairs, counted in rows per table.
         with progress_bar("checking the read models", ledger.event_count(), quiet=state.quiet) as advance:
@@ -118,7 +118,7 @@ def info(state: CliState, out: Output) -> None:
       partnership-ledger info
       partnership-ledger --db partnership-ledger-demo/partnership-ledger.sqlite info --json
     """
-    with state.open_ledger() as ledger:
+    with state.open_ledger(readonly=True) as ledger:
         out.record(ledger.info(), text=aligned_lines)
 
 

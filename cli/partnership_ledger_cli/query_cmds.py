@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -44,22 +43,7 @@ def _minutes(value: Any) -> str:
     return str(value)[:16].replace("T", " ") if value else ""
 
 
-# The amount of a money operation in its summary ("pledged 8000000 JPY of", "delivered 8000000
-# JPY on", "corrected by -250000 JPY:"): the summaries are made from the Money, in these shapes.
-_SUMMARY_MONEY = re.compile(r"(?:pledged|delivered|corrected by) (-?[0-9]+(?:\.[0-9]+)?) ([A-Z]{3})(?: of| on|:)")
 _AMOUNT_IN_TEXT = re.compile(r"(?<![\w.,])(-?[0-9]{4,})((?:\.[0-9]+)?) ([A-Z]{3})\b")
-MONEY_OPS = frozenset({"pledge", "deliver", "correct_contribution"})
-
-
-def with_money(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """History rows with the ``amount`` and ``currency`` of each money operation (None for
-    the others), so that JSON and CSV carry them as fields and not only inside the summary."""
-    out = []
-    for row in rows:
-        found = _SUMMARY_MONEY.search(str(row.get("summary") or "")) if row.get("op") in MONEY_OPS else None
-        amount = Decimal(found[1]) if found else None
-        out.append({**row, "amount": amount, "currency": found[2] if found else None})
-    return out
 
 
 def summary_text(value: Any) -> str:
@@ -264,7 +248,7 @@ def history(
             as_of=as_of,
         )
     columns = HISTORY_VERBOSE_COLUMNS if state.verbose else HISTORY_COLUMNS
-    out.rows(with_money(rows), columns, empty="no operations match")
+    out.rows(rows, columns, empty="no operations match")
 
 
 def register(cli: click.Group) -> None:

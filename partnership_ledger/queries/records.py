@@ -4,6 +4,7 @@ their exports (a journal, 360Giving, OCDS), facts replayed at a recorded time, `
 
 from __future__ import annotations
 
+import decimal
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -41,6 +42,8 @@ HISTORY_FIELDS = (
     "summary",
     "op_id",
     "corrects",
+    "amount",
+    "currency",
 )
 
 
@@ -112,7 +115,7 @@ class RecordQueries(IndicatorQueries):
             params += op_list
         sql = (
             "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
-            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects FROM rm_history h "
+            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects, h.amount, h.currency FROM rm_history h "
             "LEFT JOIN rm_corrections k ON k.position = h.position"
         )
         if where:
@@ -132,7 +135,11 @@ class RecordQueries(IndicatorQueries):
                     continue  # recorded after the time asked for (--as-of)
                 corrected_by.setdefault(corrects, []).append(by_op)
         for row in rows:
+            amount, currency = row.pop("amount"), row.pop("currency")
             row["corrected_by"] = corrected_by.get(row["op_id"], [])
+            # A pledge's or delivery's value, a correction's delta (None for other operations).
+            row["amount"] = None if amount is None else decimal.Decimal(amount)
+            row["currency"] = currency
         return rows
 
     def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:

@@ -25,6 +25,7 @@ from eventsourcing.persistence import PersistenceError
 from ..domain import LedgerAggregate
 from ..errors import ConcurrencyError, DomainError, JournalError, JournalProblem, StorageError
 from ..journal import Operation, Validator, parse_operations, to_json_value
+from ..snapshots import take_snapshots
 from ..storage import reads
 from ..storage.setup import ENV_PATH, leave_no_copy, reason
 from .handlers import apply_operation
@@ -61,8 +62,9 @@ class Recorder:
     """Records operations into ``ledger``: atomically, idempotently, and safely among writers.
 
     Keeps the aggregates a batch committed (an :class:`AggregateCache`), so that the next
-    command does not replay a long-lived partnership or agreement again (eventsourcing's own
-    cache would deep-copy each one on every use).
+    command does not load its party, partnership and agreement again (each a snapshot and up
+    to 100 events; docs/performance.md "Bounded replay" measures what that saves), and
+    eventsourcing's own cache would deep-copy each one on every use.
     """
 
     #: Operations applied, then written, at a time within a batch's one transaction: a big
@@ -218,6 +220,7 @@ class Recorder:
             return result
         if uow.vault is not None and uow.vault.erased_any:
             leave_no_copy(ledger.db, ledger.env.get(ENV_PATH))
+        take_snapshots(ledger, uow.aggregates(), uow.snapshots_due)
         # Committed: what the batch loaded and changed is now the stored state. If nothing else
         # was recorded between our first read and our write, every aggregate kept is current.
         current = writer.first_position is None or writer.first_position == (seen or 0) + 1

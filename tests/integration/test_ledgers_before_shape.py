@@ -53,7 +53,17 @@ def test_every_answer_is_the_same(ledger: tuple[str, Path]) -> None:
     differ = []
     for question, want in ANSWERS[name].items():
         code, out = run(db, question.split(" "), ENVS[name])
-        if (code, steady(out)) != (want["exit"], steady(want["stdout"])):
+        if question == "verify":
+            # The chain's line is the same; the read models' line may say that they are of
+            # the older layout (which no query uses) rather than comparing them.
+            # (An encrypted ledger's read models live in memory, made anew at each opening.)
+            chain, read_models = out.splitlines()
+            was_chain, was_read_models = want["stdout"].splitlines()
+            if (code, chain) != (want["exit"], was_chain) or (
+                read_models != was_read_models and "older version" not in read_models
+            ):
+                differ.append(question)
+        elif (code, steady(out)) != (want["exit"], steady(want["stdout"])):
             differ.append(question)
     assert not differ, f"{name}: {len(differ)} answers changed, e.g. {differ[:5]}"
 

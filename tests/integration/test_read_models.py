@@ -302,7 +302,7 @@ def crash_after(model: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
         real(*args)
 
     def apply_all(c: Any, items: Any) -> None:
-        for position, event, info, _ in items:
+        for position, event, info in items:
             apply(c, position, event.timestamp, event, info)
 
     monkeypatch.setattr(model, "apply", apply)
