@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -13,10 +13,11 @@ import attrs
 import click
 
 from partnership_ledger.errors import StorageError
+from partnership_ledger.storage.setup import refuse_rows_outside_the_chain
 
 if TYPE_CHECKING:
     from partnership_ledger import PartnershipLedger
-    from partnership_ledger.indicator_queries import IndicatorQueries
+    from partnership_ledger.queries.indicators import IndicatorQueries
 
 LOCK_TIMEOUT_ENV = "PARTNERSHIP_LEDGER_LOCK_TIMEOUT"
 
@@ -34,25 +35,30 @@ class CliState:
     verbose: bool = False
     json_errors: bool = False
 
-    def open_ledger(self, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
+    def open_ledger(self, *, create: bool = False, readonly: bool = False, write: bool = False) -> PartnershipLedger:
         """Open the ledger named by ``--db``; without ``create`` a missing one is an error.
 
         Use it as a context manager: ``with state.open_ledger() as ledger: ...``. Every
         failure to open is a :class:`StorageError` whose message says what is wrong.
-        ``readonly``: change nothing, not even the read models (``verify``).
+        ``readonly``: change nothing, not even the read models (``verify``, ``info``).
+        ``write`` (or ``create``): for a command that records or recomputes. Otherwise (a
+        query) nothing is written either, and read models that lag behind the events are
+        brought up to date in a private copy (see :func:`open_for_query`).
         """
-        return open_ledger_at(self.db, create=create, readonly=readonly)
+        if create or readonly or write:
+            return open_ledger_at(self.db, create=create, readonly=readonly)
+        return open_for_query(self.db, self.note)
 
     @contextmanager
     def open_indicators(self, *, as_of: object = None) -> Iterator[IndicatorQueries]:
         """The indicator queries of the ``--db`` ledger, as quickly as they can be had.
 
         When the ledger is an SQLite file whose read models are current (and ``as_of`` is not
-        asked), a :class:`~partnership_ledger.indicator_queries.ReadModelReader` answers from
+        asked), a :class:`~partnership_ledger.queries.indicators.ReadModelReader` answers from
         the read models without importing the event store; otherwise the full ledger opens
         (catching the read models up, or replaying for ``as_of``). Both give the same answers.
         """
-        from partnership_ledger.indicator_queries import ReadModelReader
+        from partnership_ledger.queries.indicators import ReadModelReader
 
         reader = ReadModelReader.open_current(self.db) if as_of is None and not _URL.match(self.db) else None
         if reader is not None:
@@ -114,6 +120,70 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
             "to see why, then 'partnership-ledger rebuild'"
         )
     return ledger
+
+
+def open_for_query(location: str, note: Callable[[str], None]) -> PartnershipLedger:
+    """Open a ledger to answer a query: never writing to it, never waiting for a writer.
+
+    The ledger opens to read only (SQLite's readers do not wait for its writer in WAL mode;
+    PostgreSQL's never wait). When its read models lag behind its events (kept by a
+    ``follow`` process that is behind, a write that could not update them, or made by an
+    older version), a query must still show what the events give: an SQLite ledger is then
+    copied, as one consistent snapshot (SQLite's backup), into a private temporary file whose
+    read models are brought up to date, and the query answers from it; ``note`` says so and
+    how to bring the ledger's own up to date. A PostgreSQL ledger catches them up in place.
+    """
+    ledger = open_ledger_at(location, readonly=True)
+    try:
+        # What opening to write checks (a quick look), opening to read does not (verify reports it).
+        refuse_rows_outside_the_chain(ledger.db)
+    except BaseException:
+        ledger.close()
+        raise
+    if ledger.projections.is_current():
+        return ledger
+    lag = ledger.last_position() - ledger.projections.position()
+    ledger.close()
+    if _URL.match(location):
+        return open_ledger_at(location)
+    started = time.monotonic()
+    copy = _private_copy(location)
+    found = open_ledger_at(copy)
+    note(
+        f"note: the read models are {lag} events behind the ledger's events; this answer comes from a private "
+        f"copy brought up to date ({time.monotonic() - started:.1f} s). 'partnership-ledger follow --once' or "
+        "the next write brings the ledger's own up to date."
+    )
+    return found
+
+
+def _private_copy(location: str) -> str:
+    """A copy of the SQLite ledger at ``location`` in a new temporary folder, removed when the
+    command ends: one consistent snapshot, taken without a write lock (SQLite's backup)."""
+    import shutil
+    import sqlite3
+    import tempfile
+
+    from partnership_ledger.storage.sqlite import read_only_uri
+
+    folder = tempfile.mkdtemp(prefix="partnership-ledger-query-")
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    else:
+        import atexit
+
+        atexit.register(shutil.rmtree, folder, True)
+    copy = os.path.join(folder, "ledger.sqlite")
+    source, target = sqlite3.connect(read_only_uri(location), uri=True), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    except sqlite3.Error as e:
+        raise StorageError(f"cannot read the ledger at {location}: {e}") from None
+    finally:
+        source.close()
+        target.close()
+    return copy
 
 
 #: When this command started: a lock's refusal says how long it really waited.

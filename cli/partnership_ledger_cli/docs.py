@@ -77,8 +77,10 @@ sentence and exit 1, and leaves no empty or partial file behind, so a retry work
   is stored. It exits 1 at the first problem: the position of a changed, inserted, missing
   or reordered event; a row the chain does not cover (a position up to 0, a column of
   another storage type: the application never reads such rows); or the first read-model
-  difference (table, key, field, stored and recomputed values). `rebuild` repairs read
-  models and indexes and says what it changed. `verify` only reads: it never creates or
+  difference (table, key, field, stored and recomputed values). It also recomputes every
+  stored [snapshot](concepts.md#snapshots-loading-is-bounded) from the events and reports
+  one that differs. `rebuild` repairs read models and indexes and says what it changed
+  (and drops the snapshots, which are taken again). `verify` only reads: it never creates or
   changes a file, and works on a ledger in a read-only folder. Other processes may record
   meanwhile: a difference is reported only if the ledger did not move on during the check
   (else it checks again from where it was; after 5 tries it says the ledger kept changing).

@@ -195,7 +195,7 @@ def follow(state: CliState, out: Output, once: bool, interval: float, poll_only:
       partnership-ledger follow --once --json
       PARTNERSHIP_LEDGER_READ_MODELS=follow partnership-ledger import journal.json
     """
-    with state.open_ledger() as ledger:
+    with state.open_ledger(write=True) as ledger:
         if once:
             started = time.monotonic()
             applied = ledger.catch_up()

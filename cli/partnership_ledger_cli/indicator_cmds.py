@@ -14,7 +14,7 @@ import click
 
 from .context import CliState, pass_state
 from .output import Column, Output, amount_text, cell_text, output_options
-from .params import DecimalNumber, IsoDate, LedgerKey, Timestamp, complete_keys
+from .params import DecimalNumber, IsoDate, LedgerKey, Timestamp, complete_keys, on_options
 
 
 def _pct(value: Any) -> str:
@@ -81,21 +81,7 @@ def indicator_options(f: Callable[..., Any]) -> Callable[..., Any]:
         is_flag=True,
         help="Roll up the sub-partnerships (a partnership of partnerships). Example: --include-children",
     )(f)
-    f = click.option(
-        "--as-of",
-        "as_of",
-        type=Timestamp(end_of_day=True),
-        help="What the ledger said at that recorded time (replays the events up to it); a bare "
-        "date means the end of that day, UTC. Example: --as-of 2026-12-31",
-    )(f)
-    f = click.option(
-        "--on",
-        "on",
-        type=IsoDate(),
-        help="How things stood on that date, by the dates things happened (with everything "
-        "recorded so far; with --as-of, what was recorded by then). Example: --on 2010-03-31",
-    )(f)
-    return f
+    return on_options(f)
 
 
 def period_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -210,11 +196,7 @@ def balance(
             deviation_threshold=deviation_threshold,
             relative_capacity_threshold=capacity_threshold,
         )
-    if out.format == "json":
-        out.json(result)
-        return
-    if out.format in ("csv", "xlsx"):
-        out.rows(result["parties"], BALANCE_COLUMNS)
+    if out.data(result, lambda: result["parties"], BALANCE_COLUMNS):
         return
     funding = result["funding"]
     header = [
@@ -272,11 +254,7 @@ def voice(
             basis=basis,
             include_children=include_children,
         )
-    if out.format == "json":
-        out.json(result)
-        return
-    if out.format in ("csv", "xlsx"):
-        out.rows(result["parties"], VOICE_COLUMNS)
+    if out.data(result, lambda: result["parties"], VOICE_COLUMNS):
         return
     header = [
         f"partnership: {partnership}; decisions: {result['decisions']} ({result['adopted']} adopted)",
@@ -337,11 +315,7 @@ def evaluations(
     """
     with state.open_indicators(as_of=as_of) as ledger:
         result = ledger.evaluation_summary(partnership, as_of=as_of, on=on, include_children=include_children)
-    if out.format == "json":
-        out.json(result)
-        return
-    if out.format in ("csv", "xlsx"):
-        out.rows(evaluation_rows(result), EVALUATION_CSV_COLUMNS)
+    if out.data(result, lambda: evaluation_rows(result), EVALUATION_CSV_COLUMNS):
         return
     if not result["evaluations"]:
         state.note(f"partnership {partnership} has no evaluations")
@@ -440,11 +414,7 @@ def diff(
     """
     with state.open_ledger() as ledger:
         result = ledger.diff(partnership, from_time, to_time, include_children=include_children, by=by, on=on)
-    if out.format == "json":
-        out.json(result)
-        return
-    if out.format in ("csv", "xlsx"):
-        out.rows(diff_rows(result), DIFF_COLUMNS)
+    if out.data(result, lambda: diff_rows(result), DIFF_COLUMNS):
         return
     click.echo(f"partnership {partnership}: from {result['from']} to {result['to']}")
     click.echo(f"operations recorded: {len(result['operations'])}")
@@ -452,16 +422,7 @@ def diff(
         click.echo(f"  #{h['position']} {h['recorded_at'][:19]} {h['op']}: {cell_text(h['summary'])}")
     before, after = _headline(result["before"]), _headline(result["after"])
     click.echo("indicators (before -> after):")
-    for name in (
-        "total",
-        "gini",
-        "hhi",
-        "excessive_burden",
-        "decisions",
-        "alignment",
-        "money_without_voice",
-        "targets",
-    ):
+    for name in DIFF_INDICATORS:
         b, a = before.get(name), after.get(name)
         mark = "" if b == a else "  *"
         shown = amount_text if name == "total" else cell_text  # amounts with separators, as everywhere

@@ -18,6 +18,7 @@ from .context import CliState, pass_state
 from .errors import CommandFailed
 from .output import Output, output_options, to_json, write_output
 from .progress import progress_bar
+from .signing import public_key_option, read_file, read_key, signing_key_option
 
 
 class _ChainOnly:
@@ -50,13 +51,6 @@ def _open_for_verify(state: CliState, chain_only: bool) -> Iterator[Any]:
         yield ledger
 
 
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InvalidArgument(f"cannot read the {what} {path}: {e.strerror}") from None
-
-
 @click.command()
 @click.option(
     "--checkpoint",
@@ -65,12 +59,9 @@ def _read(path: Path, what: str) -> bytes:
     help="Also check that the ledger extends this earlier checkpoint (catches a truncated or "
     "replaced tail, and an edit with every later link recomputed). Example: --checkpoint 2024-03.checkpoint.json",
 )
-@click.option(
-    "--public-key",
-    "public_key",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Check the checkpoint's signature with this trusted Ed25519 public key (PEM) rather than "
-    "the key the checkpoint carries: only then does the checkpoint prove who made it. Example: --public-key office.pub",
+@public_key_option(
+    "Check the checkpoint's signature with this trusted Ed25519 public key (PEM) rather than "
+    "the key the checkpoint carries: only then does the checkpoint prove who made it. Example: --public-key office.pub"
 )
 @click.option(
     "--chain-only",
@@ -138,8 +129,8 @@ def verify(
     read_models: ReadModelCheck | None = None
     with _open_for_verify(state, chain_only) as ledger:
         if checkpoint_file is not None:
-            cp = integrity.read_checkpoint(_read(checkpoint_file, "checkpoint"))
-            key = _read(public_key, "public key") if public_key is not None else None
+            cp = integrity.read_checkpoint(read_file(checkpoint_file, "checkpoint"))
+            key = read_key(public_key, "public key")
             trust = integrity.checkpoint_trust(cp, key)
             result = integrity.verify_checkpoint(ledger.db, cp, key)
         else:
@@ -205,12 +196,7 @@ def verify(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the checkpoint to this file instead of stdout. Example: -o 2024-03.checkpoint.json",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Sign with this Ed25519 private key (PEM, from 'keygen'). Example: --key office.key",
-)
+@signing_key_option("Sign with this Ed25519 private key (PEM, from 'keygen'). Example: --key office.key")
 @pass_state
 def checkpoint(state: CliState, output: Path | None, key_file: Path | None) -> None:
     """Write the chain's size and root hash, signed, for later verification.
@@ -224,7 +210,7 @@ def checkpoint(state: CliState, output: Path | None, key_file: Path | None) -> N
       partnership-ledger keygen -o office
       partnership-ledger checkpoint --key office.key -o 2024-03.checkpoint.json
     """
-    key = _read(key_file, "signing key") if key_file is not None else None
+    key = read_key(key_file)
     with state.open_ledger() as ledger:
         cp = integrity.make_checkpoint(ledger.db, key)
     text = to_json(cp)

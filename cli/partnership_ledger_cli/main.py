@@ -28,7 +28,11 @@ PROG_NAME = "partnership-ledger"
 
 #: Every command and the module that defines it, in the order ``--help`` lists them.
 COMMANDS: dict[str, str] = {
-    **dict.fromkeys(("init", "import", "export", "record", "rebuild", "info", "demo"), "ledger_cmds"),
+    "init": "ledger_cmds",
+    "import": "import_cmds",
+    "export": "export_cmds",
+    "record": "import_cmds",
+    **dict.fromkeys(("rebuild", "info", "demo"), "ledger_cmds"),
     **dict.fromkeys(("parties", "partnerships", "show", "history"), "query_cmds"),
     **dict.fromkeys(("balance", "voice", "targets", "evaluations", "diff"), "indicator_cmds"),
     "report": "report_cmds",

@@ -61,6 +61,11 @@ class LedgerJSONEncoder(json.JSONEncoder):
         return super().default(o)
 
 
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """``1 operation``, ``2 operations`` (``nouns`` when the plural is not ``noun + "s"``)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
+
+
 def to_json(value: Any, *, indent: int | None = 2) -> str:
     """``value`` as JSON text (UTF-8 characters kept, not escaped)."""
     return json.dumps(value, cls=LedgerJSONEncoder, ensure_ascii=False, indent=indent)
@@ -369,6 +374,15 @@ class Output:
             print_rich_table(rows, columns)
         else:
             click.echo(plain_table(rows, columns))
+
+    def data(self, result: Any, rows: Callable[[], Sequence[Mapping[str, Any]]], columns: Sequence[Column]) -> bool:
+        """The whole ``result`` as JSON, or its ``rows()`` as CSV/XLSX; False for text, which
+        the command writes its own way."""
+        if self.format == "json":
+            self.json(result)
+        elif self.format in ("csv", "xlsx"):
+            self.rows(rows(), columns)
+        return not self.is_text
 
     def record(self, value: Mapping[str, Any], text: Callable[[Mapping[str, Any]], Iterable[str]] | None) -> None:
         """One object: JSON, or text lines (``tree_lines`` unless ``text`` is given)."""

@@ -172,3 +172,23 @@ def read_source(path: str) -> bytes:
         raise StorageError(f"cannot read {path}: permission denied") from None
     except OSError as e:
         raise StorageError(f"cannot read {path}: {e.strerror or e}") from None
+
+
+def on_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--on`` (by the dates things happened) and ``--as-of`` (by when they were recorded),
+    which compose: every query takes both."""
+    f = click.option(
+        "--as-of",
+        "as_of",
+        type=Timestamp(end_of_day=True),
+        help="What the ledger said at that recorded time (replays the events up to it); a bare "
+        "date means the end of that day, UTC. Example: --as-of 2026-12-31",
+    )(f)
+    f = click.option(
+        "--on",
+        "on",
+        type=IsoDate(),
+        help="How things stood on that date, by the dates things happened (with everything "
+        "recorded so far; with --as-of, what was recorded by then). Example: --on 2010-03-31",
+    )(f)
+    return f

@@ -13,13 +13,7 @@ from .context import CliState, pass_state
 from .errors import CommandFailed
 from .output import Output
 from .progress import progress_bar
-
-
-def _read(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InvalidArgument(f"cannot read the {what} {path}: {e.strerror}") from None
+from .signing import read_key, signing_key_option
 
 
 @click.command()
@@ -32,12 +26,8 @@ def _read(path: Path, what: str) -> bytes:
     type=click.Path(path_type=Path, file_okay=False),
     help="The folder to write the public ledger into (made if missing). Example: -o public",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Sign the public ledger's checkpoint with this Ed25519 private key (PEM, from 'keygen'). "
-    "Example: --key office.key",
+@signing_key_option(
+    "Sign the public ledger's checkpoint with this Ed25519 private key (PEM, from 'keygen'). Example: --key office.key"
 )
 @click.option(
     "--no-site",
@@ -64,7 +54,7 @@ def publish(state: CliState, folder: Path, key_file: Path | None, no_site: bool)
 
     if folder.exists() and not folder.is_dir():
         raise InvalidArgument(f"{folder} is a file: publish writes a folder")
-    key = _read(key_file, "signing key") if key_file is not None else None
+    key = read_key(key_file)
     with state.open_ledger(readonly=True) as ledger:
         manifest = publish_ledger(ledger, folder, key, site=not no_site)
     if key is None:
@@ -78,7 +68,7 @@ def verify_public_command(state: CliState, out: Output, folder: Path, public_key
 
     if not folder.is_dir():
         raise InvalidArgument(f"{folder} is not a folder: --public names a published ledger's folder")
-    key = _read(public_key, "public key") if public_key is not None else None
+    key = read_key(public_key, "public key")
     events = folder / EVENTS_FILE
     total = sum(1 for _ in events.open("rb")) if events.is_file() else 0
     with progress_bar("checking the published ledger", total, quiet=state.quiet) as advance:

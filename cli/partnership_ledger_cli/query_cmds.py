@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 import click
@@ -18,7 +17,7 @@ from partnership_ledger.journal import OPS
 
 from .context import CliState, pass_state
 from .output import Column, Output, cell_text, output_options, tree_lines
-from .params import IsoDate, LedgerKey, Timestamp, complete_keys
+from .params import IsoDate, LedgerKey, Timestamp, complete_keys, on_options
 
 PARTY_COLUMNS = (
     Column("key", "key"),
@@ -44,22 +43,7 @@ def _minutes(value: Any) -> str:
     return str(value)[:16].replace("T", " ") if value else ""
 
 
-# The amount of a money operation in its summary ("pledged 8000000 JPY of", "delivered 8000000
-# JPY on", "corrected by -250000 JPY:"): the summaries are made from the Money, in these shapes.
-_SUMMARY_MONEY = re.compile(r"(?:pledged|delivered|corrected by) (-?[0-9]+(?:\.[0-9]+)?) ([A-Z]{3})(?: of| on|:)")
 _AMOUNT_IN_TEXT = re.compile(r"(?<![\w.,])(-?[0-9]{4,})((?:\.[0-9]+)?) ([A-Z]{3})\b")
-MONEY_OPS = frozenset({"pledge", "deliver", "correct_contribution"})
-
-
-def with_money(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """History rows with the ``amount`` and ``currency`` of each money operation (None for
-    the others), so that JSON and CSV carry them as fields and not only inside the summary."""
-    out = []
-    for row in rows:
-        found = _SUMMARY_MONEY.search(str(row.get("summary") or "")) if row.get("op") in MONEY_OPS else None
-        amount = Decimal(found[1]) if found else None
-        out.append({**row, "amount": amount, "currency": found[2] if found else None})
-    return out
 
 
 def summary_text(value: Any) -> str:
@@ -80,24 +64,6 @@ HISTORY_VERBOSE_COLUMNS = (
     Column("recorded_by", "by"),
     Column("note", "note"),
 )
-
-
-def on_options(f: Any) -> Any:
-    """--on (effective date) and --as-of (recorded time), which compose."""
-    f = click.option(
-        "--as-of",
-        "as_of",
-        type=Timestamp(end_of_day=True),
-        help="What the ledger said at that recorded time; a bare date means the end of that day, "
-        "UTC. Example: --as-of 2026-12-31",
-    )(f)
-    f = click.option(
-        "--on",
-        "on",
-        type=IsoDate(),
-        help="As things stood on that date, by the dates things happened. Example: --on 2010-03-31",
-    )(f)
-    return f
 
 
 @click.command()
@@ -282,7 +248,7 @@ def history(
             as_of=as_of,
         )
     columns = HISTORY_VERBOSE_COLUMNS if state.verbose else HISTORY_COLUMNS
-    out.rows(with_money(rows), columns, empty="no operations match")
+    out.rows(rows, columns, empty="no operations match")
 
 
 def register(cli: click.Group) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from partnership_ledger.contribution_queries import contributions as contribution_rows
+from partnership_ledger.queries.contributions import contributions as contribution_rows
 
 from .context import CliState, pass_state
 from .output import Column, Output, amount_text, output_options

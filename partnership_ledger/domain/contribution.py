@@ -69,6 +69,20 @@ class ResourceContribution(LedgerAggregate):
         recipient: str | None = None
         on: date | None = None
 
+    @staticmethod
+    def check_pledge(
+        key: str, party: str, kind: ContributionKind, instrument: Instrument | None, recipient: str | None
+    ) -> None:
+        """A funding ``instrument`` and a ``recipient`` (another party than the giver) apply to
+        money only."""
+        if instrument is not None and kind is not ContributionKind.MONEY:
+            raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
+        if recipient is not None:
+            if kind is not ContributionKind.MONEY:
+                raise ContributionError(f"contribution {key} is {kind.value}: a recipient applies to money only")
+            if recipient == party:
+                raise ContributionError(f"contribution {key} names its own party {party} as its recipient")
+
     @event(Pledged)
     def __init__(
         self,
@@ -156,7 +170,7 @@ class ResourceContribution(LedgerAggregate):
         """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
         if not checked:
             self.check_delivery(value)
-        self._trigger("Delivered", value=value, on=on, evidence=evidence, meta=meta)
+        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
@@ -173,7 +187,7 @@ class ResourceContribution(LedgerAggregate):
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
                 f"its delivered total below zero ({after})"
             )
-        self._trigger("Corrected", delta=delta, reason=reason, on=on, meta=meta)
+        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
 
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
@@ -183,7 +197,7 @@ class ResourceContribution(LedgerAggregate):
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
             raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
-        self._trigger("Withdrawn", reason=reason, on=on, meta=meta)
+        self._withdrawn(reason=reason, on=on, meta=meta)
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -198,8 +212,9 @@ class ResourceContribution(LedgerAggregate):
         """The tombstone of an erasure whose subject (``subject``: its handle) had private
         evidence in ``contributions`` and no evaluation (else the tombstone is the
         evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
-        erased = {"subject": subject, "contributions": contributions, "values": values}
-        self._trigger("SubjectErased", reason=reason, on=on, meta=meta, **erased)
+        self._subject_erased(
+            subject=subject, contributions=list(contributions), values=list(values), reason=reason, on=on, meta=meta
+        )
 
     @event("SubjectErased")
     def _subject_erased(
@@ -240,9 +255,7 @@ class ResourceContribution(LedgerAggregate):
                 f"voiding the delivery {operation} to contribution {self.key} would take its delivered total "
                 f"below zero ({after}): correct the later corrections first"
             )
-        self._trigger(
-            "DeliveryVoided", operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta
-        )
+        self._delivery_voided(operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta)
 
     @event("DeliveryVoided")
     def _delivery_voided(
@@ -251,6 +264,26 @@ class ResourceContribution(LedgerAggregate):
         self.deliveries = [d for d in self.deliveries if d.op != operation]
         self._delivered_total = exact_sub(self._delivered_total, value.amount)
         self._note_voided(operation, meta)
+
+    def redates(self, delta: Money | None, delivery: str | None, delivered_on: date | None) -> bool:
+        """Whether a correction re-dates a delivery (gives ``delivery`` and ``delivered_on``)
+        rather than changes the delivered total (gives ``delta``); refuses any other mix."""
+        if delta is not None and delivery is not None:
+            raise ContributionError(
+                f"a correction of contribution {self.key} gives either a delta or a delivery to re-date, not both"
+            )
+        if delivery is not None or delivered_on is not None:
+            if delivery is None or delivered_on is None:
+                raise ContributionError(
+                    f"re-dating a delivery to contribution {self.key} needs both delivery (its operation) and "
+                    "delivered_on"
+                )
+            return True
+        if delta is None:
+            raise ContributionError(
+                f"a correction of contribution {self.key} needs a delta, or a delivery and delivered_on to re-date it"
+            )
+        return False
 
     def redate_delivery(self, operation: str, delivered_on: date, reason: str, on: date, meta: OpMeta) -> None:
         """Correct the date of a delivery (its value then counts in that day's fiscal year)."""
@@ -261,8 +294,7 @@ class ResourceContribution(LedgerAggregate):
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"
             )
-        self._trigger(
-            "DeliveryRedated",
+        self._delivery_redated(
             operation=operation,
             value=d.value,
             from_on=d.on,

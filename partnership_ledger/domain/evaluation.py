@@ -9,7 +9,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import CorrectionRefused, EvaluationClosed, EvaluationError
+from ..errors import CorrectionRefused, DateOrderError, EvaluationClosed, EvaluationError
 from .base import LedgerAggregate, aggregate_id
 from .values import EvaluatorRole, OpMeta
 
@@ -81,6 +81,17 @@ class Evaluation(LedgerAggregate):
         meta: OpMeta,
     ) -> None:
         self.check_open()
+        if role is EvaluatorRole.PARTY:
+            if party is None:
+                raise EvaluationError(
+                    f"{evaluator} submits to evaluation {self.key} as a party, so it must name the party"
+                )
+            if any(x.role is EvaluatorRole.PARTY and x.party == party for x in self.submissions.values()):
+                raise EvaluationError(f"party {party} has already submitted to evaluation {self.key}")
+        elif role is EvaluatorRole.RESIDENT and party is not None:
+            raise EvaluationError(
+                f"resident {evaluator} in evaluation {self.key} cannot name a party: residents speak for themselves"
+            )
         if evaluator in self.submissions:
             raise EvaluationError(f"{evaluator} has already submitted to evaluation {self.key}")
         if not scores:
@@ -94,8 +105,7 @@ class Evaluation(LedgerAggregate):
                 raise EvaluationError(
                     f"score {score} for {criterion!r} in evaluation {self.key} is outside 1..{self.scale_max}"
                 )
-        self._trigger(
-            "Submitted",
+        self._submitted(
             evaluator=evaluator,
             role=role,
             party=party,
@@ -123,8 +133,12 @@ class Evaluation(LedgerAggregate):
         )
 
     def close(self, on: date, meta: OpMeta) -> None:
+        """Close the round on ``on``, not before its last submission; none is taken after."""
         self.check_open()
-        self._trigger("Closed", on=on, meta=meta)
+        latest = max((s.on for s in self.submissions.values()), default=None)
+        if latest is not None and on < latest:
+            raise DateOrderError(f"evaluation {self.key} cannot close on {on}, before its last submission ({latest})")
+        self._closed(on=on, meta=meta)
 
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
@@ -136,8 +150,7 @@ class Evaluation(LedgerAggregate):
         """The tombstone of an erasure: the private values (their commitments: ``values``) of
         the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
         first; one tombstone for the operation), why and when, not who asked. Scores stay."""
-        self._trigger(
-            "SubjectErased",
+        self._subject_erased(
             subject=subject,
             evaluations=list(evaluations),
             values=list(values),
@@ -160,9 +173,7 @@ class Evaluation(LedgerAggregate):
         self.check_voidable(operation)
         for s in self.submissions.values():
             if s.op == operation:
-                self._trigger(
-                    "SubmissionVoided", operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta
-                )
+                self._submission_voided(operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta)
                 return
         raise CorrectionRefused(
             f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can (a closing stands)"

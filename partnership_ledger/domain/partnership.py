@@ -12,6 +12,7 @@ from ..errors import (
     AlreadyAMember,
     CorrectionRefused,
     CurrencyMismatch,
+    CycleError,
     DateOrderError,
     DecisionError,
     InvalidPhase,
@@ -71,6 +72,14 @@ class Partnership(LedgerAggregate):
     def create_id(key: str) -> UUID:
         return aggregate_id("partnership", key)
 
+    @staticmethod
+    def check_proposal(key: str, proposed_by: str, members: list[str], parent: str | None) -> None:
+        """A partnership is proposed by one of its ``members``, and is not its own ``parent``."""
+        if proposed_by not in members:
+            raise NotAMember(f"partnership {key} is proposed by {proposed_by}, who is not among its members")
+        if parent == key:
+            raise CycleError(f"partnership {key} cannot be its own parent")
+
     @event("Proposed")
     def __init__(
         self,
@@ -110,11 +119,7 @@ class Partnership(LedgerAggregate):
         return list(seen)
 
     def is_member(self, party: str) -> bool:
-        # A loop, not any() over a generator: twice as quick, and asked for every pledge.
-        for s in self.spells:  # noqa: SIM110
-            if s.party == party and s.left is None:
-                return True
-        return False
+        return any(s.party == party and s.left is None for s in self.spells)
 
     def members_during(self, first: date, last: date) -> list[str]:
         """Parties who were members at any time between ``first`` and ``last``."""
@@ -145,7 +150,7 @@ class Partnership(LedgerAggregate):
         self.check_not_before_start(on, f"{party} joining")
         if self.is_member(party):
             raise AlreadyAMember(f"{party} is already a member of partnership {self.key}")
-        self._trigger("Joined", party=party, role=role, on=on, meta=meta)
+        self._joined(party=party, role=role, on=on, meta=meta)
 
     @event("Joined")
     def _joined(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
@@ -161,7 +166,7 @@ class Partnership(LedgerAggregate):
             )
         if len(self.current_members) == 1:
             raise NotAMember(f"{party} is the last member of partnership {self.key}: conclude it instead")
-        self._trigger("Left", party=party, reason=reason, on=on, meta=meta)
+        self._left(party=party, reason=reason, on=on, meta=meta)
 
     @event("Left")
     def _left(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
@@ -177,7 +182,7 @@ class Partnership(LedgerAggregate):
         if self.phase is not Phase.PREPARING:
             raise InvalidPhase(f"partnership {self.key} is already active since {self.activated_on}")
         self.check_not_before_start(on, "activation")
-        self._trigger("Activated", on=on, meta=meta)
+        self._activated(on=on, meta=meta)
 
     @event("Activated")
     def _activated(self, on: date, meta: OpMeta) -> None:
@@ -193,7 +198,7 @@ class Partnership(LedgerAggregate):
             raise DateOrderError(
                 f"partnership {self.key} cannot be concluded on {on}, before it was activated ({self.activated_on})"
             )
-        self._trigger("Concluded", on=on, meta=meta)
+        self._concluded(on=on, meta=meta)
 
     @event("Concluded")
     def _concluded(self, on: date, meta: OpMeta) -> None:
@@ -211,16 +216,12 @@ class Partnership(LedgerAggregate):
         meta: OpMeta,
     ) -> Decision:
         self.check_open()
-        # (Each message made only when it is needed.)
-        if on < self.proposed_on:
-            self.check_not_before_start(on, f"decision {key}")
+        self.check_not_before_start(on, f"decision {key}")
         if key in self.decisions:
             raise DecisionError(f"partnership {self.key} already has a decision {key}")
-        if not self.is_member(proposed_by):
-            self.check_member(proposed_by, f"propose decision {key}")
+        self.check_member(proposed_by, f"propose decision {key}")
         for voter in votes:
-            if not self.is_member(voter):
-                self.check_member(voter, f"vote on decision {key}")
+            self.check_member(voter, f"vote on decision {key}")
         if not votes:
             raise DecisionError(f"decision {key} of partnership {self.key} has no votes")
         if rule is DecisionRule.CONSENSUS:
@@ -230,8 +231,7 @@ class Partnership(LedgerAggregate):
                     f"decision {key} of partnership {self.key} is by consensus, so every member "
                     f"must vote: {', '.join(missing)} did not"
                 )
-        self._trigger(
-            "DecisionRecorded",
+        self._decided(
             key=key,
             subject=subject,
             proposed_by=proposed_by,
@@ -260,7 +260,7 @@ class Partnership(LedgerAggregate):
     def adopt_currency(self, currency: str, what: str, meta: OpMeta) -> None:
         """Fix the partnership's one currency at its first valued contribution."""
         if self.currency is None:
-            self._trigger("CurrencyAdopted", currency=currency, meta=meta)
+            self._currency_adopted(currency=currency, meta=meta)
         elif self.currency != currency:
             raise CurrencyMismatch(
                 f"{what} is in {currency}, but partnership {self.key} keeps its accounts in {self.currency}"
@@ -283,14 +283,12 @@ class Partnership(LedgerAggregate):
         self.check_voidable(operation)
         for d in self.decisions.values():
             if d.op == operation:
-                self._trigger("DecisionVoided", operation=operation, decision=d.key, reason=reason, on=on, meta=meta)
+                self._decision_voided(operation=operation, decision=d.key, reason=reason, on=on, meta=meta)
                 return
         for index, s in enumerate(self.spells):
             if s.op == operation:
                 self.check_join_voidable(index)
-                self._trigger(
-                    "JoinVoided", operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta
-                )
+                self._join_voided(operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta)
                 return
             if s.leave_op == operation:
                 later = [x for x in self.spells[index + 1 :] if x.party == s.party]
@@ -299,9 +297,7 @@ class Partnership(LedgerAggregate):
                         f"{s.party}'s leaving partnership {self.key} cannot be voided: it joined again on "
                         f"{later[0].joined}; void that join first"
                     )
-                self._trigger(
-                    "LeaveVoided", operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta
-                )
+                self._leave_voided(operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta)
                 return
         raise CorrectionRefused(
             f"operation {operation} on partnership {self.key} cannot be voided: only decisions, joins and "

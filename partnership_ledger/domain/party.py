@@ -128,8 +128,7 @@ class Party(LedgerAggregate):
             raise CorrectionRefused(
                 f"the amendment of party {self.key} changes nothing: give a name, sector, capacity, identifiers or area"
             )
-        self._trigger(
-            "Amended",
+        self._amended(
             name=name,
             sector=sector,
             capacity=capacity,

@@ -89,7 +89,7 @@ class NumericTarget(LedgerAggregate):
             raise TargetError(
                 f"target {self.key} measures periods after its baseline {self.baseline.period}, not {period}"
             )
-        self._trigger("Measured", period=period, value=value, source=source, on=on, meta=meta)
+        self._measured(period=period, value=value, source=source, on=on, meta=meta)
 
     @event("Measured")
     def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
@@ -97,7 +97,7 @@ class NumericTarget(LedgerAggregate):
 
     def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         check_targets(targets, self.baseline, f"the revision of target {self.key}")
-        self._trigger("Revised", targets=list(targets), reason=reason, on=on, meta=meta)
+        self._revised(targets=list(targets), reason=reason, on=on, meta=meta)
 
     @event("Revised")
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
@@ -109,8 +109,7 @@ class NumericTarget(LedgerAggregate):
         self.check_voidable(operation)
         for index, m in enumerate(self.measurements):
             if m.op == operation:
-                self._trigger(
-                    "MeasurementVoided",
+                self._measurement_voided(
                     operation=operation,
                     period=m.period,
                     index=index,

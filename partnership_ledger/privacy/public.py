@@ -118,13 +118,14 @@ def publish(
     figure the report shows), ``site/`` (the report site) and ``manifest.json``. Anyone can
     check it with ``verify --public`` (:func:`verify_public`), without the ledger or its keys.
     """
-    from ..integrity import CHECKPOINT_FORMAT, GENESIS, _load_private, _public_pem, chain_links, checkpoint_message
+    from ..integrity import GENESIS, chain_links
     from ..integrity import verify_chain as verify_ledger_chain
+    from ..integrity.checkpoint import checkpoint_of, load_signing_key
 
     checked = verify_ledger_chain(ledger.db)
     if not checked.ok:
         raise IntegrityError(f"refusing to publish a broken chain: {checked.message}")
-    key = _load_private(private_key_pem) if private_key_pem is not None else None
+    key = load_signing_key(private_key_pem) if private_key_pem is not None else None
     folder.mkdir(parents=True, exist_ok=True)
     made = (made_at or datetime.now(UTC)).replace(microsecond=0)
     encrypted = getattr(ledger.mapper, "cipher", None) is not None
@@ -163,17 +164,7 @@ def publish(
     root = prev_hash.hex()
     if not encrypted and (size != checked.size or root != checked.root):  # pragma: no cover - same rows
         raise IntegrityError("the published chain differs from the ledger's: the ledger changed while publishing")
-    checkpoint: dict[str, Any] = {
-        "format": CHECKPOINT_FORMAT,
-        "size": size,
-        "position": prev_position,
-        "root": root,
-        "signature": None,
-        "public_key": None,
-    }
-    if key is not None:
-        checkpoint["signature"] = base64.b64encode(key.sign(checkpoint_message(size, root, prev_position))).decode()
-        checkpoint["public_key"] = _public_pem(key)
+    checkpoint = checkpoint_of(size, prev_position, root, key)
     (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n", encoding="utf-8")
     (folder / FIGURES_FILE).write_text(_dump(figures(ledger)), encoding="utf-8")
     if site:
@@ -279,7 +270,8 @@ def verify_public(
     reordering breaks it) and must end at the checkpoint's root (whose signature is checked);
     then the events are loaded into a new ledger of their own, which recomputes every figure,
     and ``figures.json`` must hold exactly those."""
-    from ..integrity import GENESIS, _check_signature, read_checkpoint
+    from ..integrity import GENESIS, read_checkpoint
+    from ..integrity.checkpoint import check_signature
 
     events = folder / EVENTS_FILE
     if not events.is_file():
@@ -289,7 +281,7 @@ def verify_public(
     except OSError as e:
         raise InvalidArgument(f"cannot read the checkpoint {folder / CHECKPOINT_FILE}: {e.strerror}") from None
     try:
-        _check_signature(cp, public_key_pem)
+        check_signature(cp, public_key_pem)
     except IntegrityError as e:
         return PublicVerifyResult(False, 0, "", str(e), "checkpoint")
     published_figures = _read_json(folder / FIGURES_FILE, "figures file")

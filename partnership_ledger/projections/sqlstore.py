@@ -1,31 +1,42 @@
 """The fact store materialized in the ledger's database (the indicators' read models).
 
-Facts are kept as JSON documents (Decimal as strings: exact) in ``rm_facts``; what only
-grows is kept a row per item, appended and never rewritten: decisions (``rm_decisions``),
-a target's measurements (``rm_measurements``) and an evaluation's submissions
-(``rm_submissions``), numbered by the position of the event that made them, so recording
-one more reads nothing back however long the list. Contributions are rows of
-``rm_contributions``; the amounts per party, fiscal year, kind and instrument are in
-``rm_buckets``, so a balance reads a handful of rows however many contributions a
-partnership has. Within one batch of events the store caches what it reads and writes
-everything back at the end, in the batch's transaction.
+Facts are kept as JSON documents in ``rm_facts``; what only grows is kept a row per item,
+appended and never rewritten: decisions (``rm_decisions``), a target's measurements
+(``rm_measurements``) and an evaluation's submissions (``rm_submissions``), numbered by the
+position of the event that made them, so recording one more reads nothing back however long
+the list. Contributions are rows of ``rm_contributions``; their amounts are summed by bucket
+and by day (:mod:`.sums`), so a balance reads a handful of rows however many contributions
+a partnership has. The tables and rows are in :mod:`.fact_rows`. Within one batch of events
+the store caches what it reads and writes everything back at the end, in the batch's
+transaction.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
-from ..domain.values import EXACT, Money
 from ..storage.db import Cursor, Db
-from . import facts as F
+from . import sums
+from .fact_rows import (
+    KIND_OF_FACT,
+    contribution_from_row,
+    contribution_row,
+    decision_from_row,
+    decision_row,
+    dumps,
+    loads,
+    measurement_from_row,
+    measurement_row,
+    submission_from_row,
+    submission_row,
+)
+from .fact_rows import FactsModel as FactsModel  # (imported from here by the ledger's set-up)
 from .facts import (
-    ZERO,
     AgreementFact,
     Bucket,
     BucketKey,
@@ -41,215 +52,7 @@ from .facts import (
     TargetFact,
     in_kind_row,
 )
-from .runner import AggregateInfo, Item
-
-_CLASSES: dict[str, type[Any]] = {
-    c.__name__: c
-    for c in (
-        F.PartyFact,
-        F.PartnershipFact,
-        F.SpellFact,
-        F.DecisionFact,
-        F.AgreementFact,
-        F.MeasurementFact,
-        F.TargetFact,
-        F.SubmissionFact,
-        F.EvaluationFact,
-    )
-}
-
-
-def _enc(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"$d": str(value)}
-    if isinstance(value, datetime):  # pragma: no cover - facts hold dates only
-        raise TypeError("datetime in a fact")
-    if isinstance(value, date):
-        return {"$t": value.isoformat()}
-    if isinstance(value, Money):
-        return {"$m": [str(value.amount), value.currency]}
-    if attrs.has(type(value)):
-        return {
-            "$c": type(value).__name__,
-            **{f.name: _enc(getattr(value, f.name)) for f in attrs.fields(type(value))},
-        }
-    if isinstance(value, dict):
-        return {"$o": [[k, _enc(v)] for k, v in value.items()]}
-    if isinstance(value, (list, tuple)):
-        return {"$l": [_enc(v) for v in value], "t": isinstance(value, tuple)}
-    return value
-
-
-def _dec(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "$d" in value:
-            return Decimal(value["$d"])
-        if "$t" in value:
-            return date.fromisoformat(value["$t"])
-        if "$m" in value:
-            return Money(Decimal(value["$m"][0]), value["$m"][1])
-        if "$c" in value:
-            cls = _CLASSES[value["$c"]]
-            return cls(**{k: _dec(v) for k, v in value.items() if k != "$c"})
-        if "$o" in value:
-            return {k: _dec(v) for k, v in value["$o"]}
-        if "$l" in value:
-            items = [_dec(v) for v in value["$l"]]
-            return tuple(items) if value.get("t") else items
-    return value
-
-
-def dumps(fact: Any) -> str:
-    return json.dumps(_enc(fact), ensure_ascii=False, separators=(",", ":"))
-
-
-def loads(text: str) -> Any:
-    return _dec(json.loads(text))
-
-
-KIND_OF_FACT = {
-    PartyFact: "party",
-    PartnershipFact: "partnership",
-    AgreementFact: "agreement",
-    TargetFact: "target",
-    EvaluationFact: "evaluation",
-}
-
-TABLES = (
-    "CREATE TABLE IF NOT EXISTS rm_facts (kind TEXT NOT NULL, key TEXT NOT NULL, partnership TEXT, "
-    "seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, key))",
-    "CREATE INDEX IF NOT EXISTS rm_facts_partnership ON rm_facts (kind, partnership)",
-    "CREATE TABLE IF NOT EXISTS rm_spells (partnership TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL, "
-    "PRIMARY KEY (partnership, seq))",
-    "CREATE TABLE IF NOT EXISTS rm_decisions (partnership TEXT NOT NULL, seq BIGINT NOT NULL, key TEXT NOT NULL, "
-    "subject TEXT, day TEXT NOT NULL, proposed_by TEXT, rule TEXT, votes TEXT NOT NULL, adopted INTEGER NOT NULL, "
-    "PRIMARY KEY (partnership, seq))",
-    "CREATE TABLE IF NOT EXISTS rm_measurements (target TEXT NOT NULL, seq BIGINT NOT NULL, period TEXT NOT NULL, "
-    "value TEXT NOT NULL, source TEXT, day TEXT NOT NULL, PRIMARY KEY (target, seq))",
-    "CREATE TABLE IF NOT EXISTS rm_submissions (evaluation TEXT NOT NULL, seq BIGINT NOT NULL, evaluator TEXT, "
-    "role TEXT, party TEXT, scores TEXT NOT NULL, comment TEXT, comment_public INTEGER NOT NULL, day TEXT NOT NULL, "
-    "PRIMARY KEY (evaluation, seq))",
-    "CREATE TABLE IF NOT EXISTS rm_contributions (key TEXT PRIMARY KEY, partnership TEXT, party TEXT, "
-    "agreement TEXT, kind TEXT, instrument TEXT, fiscal_year INTEGER, fiscal_year_start INTEGER, "
-    "currency TEXT, pledged TEXT, delivered TEXT, withdrawn TEXT, quantity TEXT, unit TEXT, "
-    "valuation_basis TEXT, description TEXT) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS rm_contributions_partnership ON rm_contributions (partnership)",
-    "CREATE TABLE IF NOT EXISTS rm_buckets (partnership TEXT NOT NULL, party TEXT NOT NULL, "
-    "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
-    "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
-    "PRIMARY KEY (partnership, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
-    # The same amounts by effective day, for "how things stood on a date" (--on): a balance
-    # on a day sums the rows of its partnership up to that day.
-    "CREATE TABLE IF NOT EXISTS rm_amounts (partnership TEXT NOT NULL, day TEXT NOT NULL, party TEXT NOT NULL, "
-    "fiscal_year INTEGER NOT NULL, kind TEXT NOT NULL, instrument TEXT NOT NULL, currency TEXT NOT NULL, "
-    "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
-    "PRIMARY KEY (partnership, day, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
-)
-TABLE_NAMES = (
-    "rm_facts",
-    "rm_spells",
-    "rm_decisions",
-    "rm_measurements",
-    "rm_submissions",
-    "rm_contributions",
-    "rm_buckets",
-    "rm_amounts",
-)
-
-
-def _opt_dec(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def contribution_row(c: ContributionFact) -> tuple[Any, ...]:
-    # By index (a named tuple's fields by name are looked up in Python): key ... currency,
-    # the pledged, delivered and withdrawn amounts, the quantity, then unit ... description.
-    quantity = c[12]
-    return (*c[:9], str(c[9]), str(c[10]), str(c[11]), None if quantity is None else str(quantity), *c[13:])
-
-
-def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
-    (
-        key,
-        partnership,
-        party,
-        agreement,
-        kind,
-        instrument,
-        fy,
-        fys,
-        currency,
-        pledged,
-        delivered,
-        withdrawn,
-        quantity,
-        unit,
-        basis,
-        description,
-    ) = row
-    return ContributionFact(
-        key,
-        partnership,
-        party,
-        agreement,
-        kind,
-        instrument,
-        fy,
-        fys,
-        currency,
-        Decimal(pledged),
-        Decimal(delivered),
-        Decimal(withdrawn),
-        _opt_dec(quantity),
-        unit,
-        basis,
-        description,
-    )
-
-
-_DAYS: dict[date, str] = {}
-
-
-def iso_day(d: date) -> str:
-    """``d.isoformat()``, remembered: formatting a date takes a few thousand instructions
-    (C's printf), looking it up a dictionary's few; the rows of a rebuild repeat their days."""
-    text = _DAYS.get(d)
-    if text is None:
-        if len(_DAYS) >= 50_000:
-            _DAYS.clear()
-        text = _DAYS[d] = d.isoformat()
-    return text
-
-
-def decision_row(d: DecisionFact, seq: int) -> tuple[Any, ...]:
-    votes = json.dumps(d.votes, ensure_ascii=False, separators=(",", ":"))
-    return (d.partnership, seq, d.key, d.subject, iso_day(d.on), d.proposed_by, d.rule, votes, int(d.adopted))
-
-
-def decision_from_row(partnership: str, row: tuple[Any, ...]) -> DecisionFact:
-    key, subject, day, proposed_by, rule, votes, adopted = row
-    return DecisionFact(
-        partnership, key, subject, date.fromisoformat(day), proposed_by, rule, json.loads(votes), bool(adopted)
-    )
-
-
-def measurement_row(target: str, seq: int, m: MeasurementFact) -> tuple[Any, ...]:
-    return (target, seq, m.period, str(m.value), m.source, iso_day(m.on))
-
-
-def measurement_from_row(row: tuple[Any, ...]) -> MeasurementFact:
-    period, value, source, day = row
-    return MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
-
-
-def submission_row(evaluation: str, seq: int, s: SubmissionFact) -> tuple[Any, ...]:
-    scores = json.dumps(s.scores, ensure_ascii=False, separators=(",", ":"))
-    return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), iso_day(s.on))
-
-
-def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
-    evaluator, role, party, scores, comment, public, day = row
-    return SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
+from .sums import BUCKET_KEY, DAY_KEY, Sums
 
 
 def _trim(cache: dict[Any, Any], size: int) -> None:
@@ -262,12 +65,6 @@ def _trim(cache: dict[Any, Any], size: int) -> None:
 #: How many contributions one ``SELECT ... WHERE key IN (...)`` reads (SQLite's oldest limit
 #: on a statement's parameters is 999).
 PREFETCH_CHUNK = 500
-
-_add = EXACT.add
-#: The names of the events whose fold reads their contribution (by the aggregate's key).
-_READ_CONTRIBUTION = frozenset(
-    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
-)
 
 
 class SqlFactStore:
@@ -289,6 +86,16 @@ class SqlFactStore:
         #: rows appended for it.
         self.position = 0
         self._c: Cursor | None = None
+        self._buckets = Sums("rm_buckets", BUCKET_KEY)
+        self._days = Sums("rm_amounts", DAY_KEY)
+        self._clear()
+        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
+        #: slice of the same transaction, or the next batch of a catch-up that nothing came
+        #: between); ``None`` once they may be stale.
+        self._kept: tuple[Any, ...] | None = None
+
+    def _clear(self) -> None:
+        """Start the batch's caches and lists afresh."""
         self._facts: dict[tuple[str, str], Any] = {}
         self._dirty: set[tuple[str, str]] = set()
         # Contributions apart, by key: the fold reads and writes one for most events.
@@ -300,22 +107,8 @@ class SqlFactStore:
         self._new_decisions: list[tuple[int, DecisionFact]] = []
         self._new_measurements: list[tuple[str, int, MeasurementFact]] = []
         self._new_submissions: list[tuple[str, int, SubmissionFact]] = []
-        # The amounts of each bucket as a list [pledged, withdrawn, delivered], summed in place;
-        # and the (partnership, party) pairs whose every bucket is in that cache (read at once
-        # when the first is needed): a bucket of theirs not in the cache is a new one.
-        self._buckets: dict[tuple[Any, ...], list[Decimal]] = {}  # by BucketKey
-        self._bucket_pairs: set[tuple[str, str]] = set()
-        self._bucket_new: set[tuple[Any, ...]] = set()
-        self._bucket_changed: set[tuple[Any, ...]] = set()
-        # The same for amounts by day: keyed by (*BucketKey, day text).
-        self._amounts: dict[tuple[Any, ...], list[Decimal]] = {}
-        self._amount_pairs: set[tuple[str, str]] = set()
-        self._amount_new: set[tuple[Any, ...]] = set()
-        self._amount_changed: set[tuple[Any, ...]] = set()
-        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
-        #: slice of the same transaction, or the next batch of a catch-up that nothing came
-        #: between); ``None`` once they may be stale.
-        self._kept: tuple[Any, ...] | None = None
+        self._buckets.clear()
+        self._days.clear()
 
     # -- batch lifecycle (driven by the projection runner) --------------------------------
     def begin(self, c: Cursor) -> None:
@@ -330,14 +123,11 @@ class SqlFactStore:
         kept, self._kept = self._kept, None
         self._clear()
         if kept is not None:
-            self._facts, self._contributions, self._buckets, self._bucket_pairs = kept[:4]
-            self._amounts, self._amount_pairs = kept[4:]
+            self._facts, self._contributions = kept[:2]
             _trim(self._facts, self.CACHE_SIZE)
             _trim(self._contributions, self.CACHE_SIZE)
-            if len(self._buckets) > self.CACHE_SIZE:  # all or nothing: see ``_bucket_pairs``
-                self._buckets, self._bucket_pairs = {}, set()
-            if len(self._amounts) > self.CACHE_SIZE:
-                self._amounts, self._amount_pairs = {}, set()
+            self._buckets.restore(kept[2], self.CACHE_SIZE)
+            self._days.restore(kept[3], self.CACHE_SIZE)
         self._c = c
 
     def release(self) -> None:
@@ -350,28 +140,8 @@ class SqlFactStore:
         self._clear()
         self._c = None
 
-    def _clear(self) -> None:
-        self._facts = {}
-        self._dirty.clear()
-        self._contributions = {}
-        self._changed_contributions.clear()
-        self._new_contributions.clear()
-        self._new_spells.clear()
-        self._ended.clear()
-        self._new_decisions.clear()
-        self._new_measurements.clear()
-        self._new_submissions.clear()
-        self._buckets = {}
-        self._bucket_pairs = set()
-        self._bucket_new.clear()
-        self._bucket_changed.clear()
-        self._amounts = {}
-        self._amount_pairs = set()
-        self._amount_new.clear()
-        self._amount_changed.clear()
-
     def flush(self) -> None:
-        c = self._cursor_or_none()
+        c = self._c
         assert c is not None
         documents = []
         cache, new = self._contributions, self._new_contributions
@@ -393,44 +163,13 @@ class SqlFactStore:
         if amounts:
             c.executemany("UPDATE rm_contributions SET delivered=?, withdrawn=? WHERE key=?", amounts)
         self._settle(c)
-        inserts, updates = [], []
-        buckets, fresh = self._buckets, self._bucket_new
-        for key in self._bucket_changed:
-            p, w, d = buckets[key]
-            if key in fresh:
-                inserts.append((*key, str(p), str(w), str(d)))
-            else:
-                updates.append((str(p), str(w), str(d), *key))
-        if inserts:
-            c.executemany("INSERT INTO rm_buckets VALUES (?,?,?,?,?,?,?,?,?)", inserts)
-        if updates:
-            c.executemany(
-                "UPDATE rm_buckets SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND "
-                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                updates,
-            )
-        day_inserts: list[tuple[Any, ...]] = []
-        day_updates: list[tuple[Any, ...]] = []
-        by_day, new_days = self._amounts, self._amount_new
-        for key in self._amount_changed:
-            p, w, d = by_day[key]
-            if key in new_days:
-                day_inserts.append((key[0], key[6], *key[1:6], str(p), str(w), str(d)))
-            else:
-                day_updates.append((str(p), str(w), str(d), key[0], key[6], *key[1:6]))
-        if day_inserts:
-            c.executemany("INSERT INTO rm_amounts VALUES (?,?,?,?,?,?,?,?,?,?)", day_inserts)
-        if day_updates:
-            c.executemany(
-                "UPDATE rm_amounts SET pledged=?, withdrawn=?, delivered=? WHERE partnership=? AND day=? AND "
-                "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                day_updates,
-            )
+        self._buckets.flush(c)
+        self._days.flush(c)
         # Outside a batch the store reads straight from the database, which other processes
         # may change: nothing cached may outlive the batch's transaction. The caches are put
         # aside (now equal to the tables) for the next slice of this same transaction, which
         # only the projection runner can tell (it calls :meth:`resume` rather than begin).
-        kept = (self._facts, self._contributions, self._buckets, self._bucket_pairs, self._amounts, self._amount_pairs)
+        kept = (self._facts, self._contributions, self._buckets.kept(), self._days.kept())
         self._clear()
         self._kept = kept
         self._c = None
@@ -474,14 +213,8 @@ class SqlFactStore:
                 "INSERT INTO rm_submissions VALUES (?,?,?,?,?,?,?,?,?)",
                 [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
             )
-        self._new_spells.clear()
-        self._ended.clear()
-        self._new_decisions.clear()
-        self._new_measurements.clear()
-        self._new_submissions.clear()
-
-    def _cursor_or_none(self) -> Cursor | None:
-        return self._c
+        self._new_spells, self._ended, self._new_decisions = [], [], []
+        self._new_measurements, self._new_submissions = [], []
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self._c is not None:
@@ -696,184 +429,19 @@ class SqlFactStore:
             d for _, d in self._new_decisions if d.partnership == partnership
         ]
 
-    # -- buckets ----------------------------------------------------------------------------
-    def _bucket_slot(self, key: tuple[Any, ...]) -> list[Decimal]:
-        """The cached amounts of a bucket not in the cache yet: read with every bucket of its
-        partnership and party (once a batch, or once for a whole catch-up), or a new one."""
-        pair = (key[0], key[1])
-        buckets = self._buckets
-        if self._c is not None and pair not in self._bucket_pairs:
-            rows = self._read(
-                "SELECT fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered FROM rm_buckets "
-                "WHERE partnership=? AND party=?",
-                pair,
-            )
-            for fy, kind, instrument, currency, p, w, d in rows:
-                found = BucketKey(*pair, fy, kind, instrument, currency)
-                if found not in buckets:  # else changed in this batch: the cache is newer
-                    buckets[found] = [Decimal(p), Decimal(w), Decimal(d)]
-            self._bucket_pairs.add(pair)
-        slot = buckets.get(key)
-        if slot is None:
-            made = BucketKey(*key)
-            rows = []
-            if self._c is None:  # outside a batch (nothing cached): this one bucket
-                rows = self._read(
-                    "SELECT pledged, withdrawn, delivered FROM rm_buckets WHERE partnership=? AND party=? AND "
-                    "fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                    made,
-                )
-            if rows:
-                slot = buckets[made] = [Decimal(rows[0][0]), Decimal(rows[0][1]), Decimal(rows[0][2])]
-            else:
-                slot = buckets[made] = [ZERO, ZERO, ZERO]
-                self._bucket_new.add(made)
-        return slot
-
+    # -- sums: by bucket, and by bucket and effective day -----------------------------------
     def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
-        slot = self._buckets.get(key)
-        if slot is None:
-            slot = self._bucket_slot(key)
-        slot[0] = _add(slot[0], pledged)
-        slot[1] = _add(slot[1], withdrawn)
-        slot[2] = _add(slot[2], delivered)
-        self._bucket_changed.add(key)
+        self._buckets.add(self._read, self._c is not None, key, pledged, withdrawn, delivered)
 
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
-        rows = self._read(
-            "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
-            "FROM rm_buckets WHERE partnership=?",
-            (partnership,),
-        )
-        found = {
-            BucketKey(partnership, party, fy, kind, instrument, currency): Bucket(Decimal(p), Decimal(w), Decimal(d))
-            for party, fy, kind, instrument, currency, p, w, d in rows
-        }
-        for key, (p, w, d) in self._buckets.items():
-            if key[0] == partnership:
-                found[cast(BucketKey, key)] = Bucket(p, w, d)
-        return list(found.items())
-
-    # -- amounts by effective day -------------------------------------------------------------
-    def _amount_slot(self, key: tuple[Any, ...]) -> list[Decimal]:
-        """As :meth:`_bucket_slot`, for a row of ``rm_amounts`` (key: the bucket's, then the day)."""
-        pair = (key[0], key[1])
-        amounts = self._amounts
-        if self._c is not None and pair not in self._amount_pairs:
-            rows = self._read(
-                "SELECT fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered FROM rm_amounts "
-                "WHERE partnership=? AND party=?",
-                pair,
-            )
-            for fy, kind, instrument, currency, day, p, w, d in rows:
-                found = (*pair, fy, kind, instrument, currency, day)
-                if found not in amounts:  # else changed in this batch: the cache is newer
-                    amounts[found] = [Decimal(p), Decimal(w), Decimal(d)]
-            self._amount_pairs.add(pair)
-        slot = amounts.get(key)
-        if slot is None:
-            rows = []
-            if self._c is None:
-                rows = self._read(
-                    "SELECT pledged, withdrawn, delivered FROM rm_amounts WHERE partnership=? AND day=? AND "
-                    "party=? AND fiscal_year=? AND kind=? AND instrument=? AND currency=?",
-                    (key[0], key[6], *key[1:6]),
-                )
-            if rows:
-                slot = amounts[key] = [Decimal(rows[0][0]), Decimal(rows[0][1]), Decimal(rows[0][2])]
-            else:
-                slot = amounts[key] = [ZERO, ZERO, ZERO]
-                self._amount_new.add(key)
-        return slot
+        return sums.buckets(self._read, self._buckets, partnership)
 
     def add_amount(self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
-        ident = (*key, iso_day(day))
-        slot = self._amounts.get(ident)
-        if slot is None:
-            slot = self._amount_slot(ident)
-        slot[0] = _add(slot[0], pledged)
-        slot[1] = _add(slot[1], withdrawn)
-        slot[2] = _add(slot[2], delivered)
-        self._amount_changed.add(ident)
+        self._days.add(self._read, self._c is not None, (*key, day.isoformat()), pledged, withdrawn, delivered)
 
     def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
-        """The buckets of ``partnership`` counting only what took effect up to ``day``: the rows
-        of ``rm_amounts`` up to that day (one range of its primary key), summed exactly.
-
-        Most rows hold one amount (a pledge's, a delivery's) and zeros: only the amounts that
-        are not zero are read into Decimals and added (a partnership of a large ledger has
-        thousands of rows; the balance on a day reads them all once).
-        """
-        text = iso_day(day)
-        if self._c is None and not any(k[0] == partnership for k in self._amounts):
-            from_now = self._buckets_on_from_now(partnership, text)
-            if from_now is not None:
-                return from_now
-        rows = self._read(
-            "SELECT party, fiscal_year, kind, instrument, currency, day, pledged, withdrawn, delivered "
-            "FROM rm_amounts WHERE partnership=? AND day<=?",
-            (partnership, text),
-        )
-        pending = [(k, v) for k, v in self._amounts.items() if k[0] == partnership and k[6] <= text]
-        if pending:  # inside a batch: what it changed is newer than the table
-            newer = {k[1:] for k, _ in pending}
-            rows = [r for r in rows if tuple(r[:6]) not in newer]
-            rows += [(*k[1:], str(p), str(w), str(d)) for k, (p, w, d) in pending]
-        sums: dict[tuple[Any, ...], list[Decimal]] = {}
-        zero = "0"
-        for party, fy, kind, instrument, currency, _, p, w, v in rows:
-            ident = (party, fy, kind, instrument, currency)
-            slot = sums.get(ident)
-            if slot is None:
-                slot = sums[ident] = [ZERO, ZERO, ZERO]
-            if p != zero:
-                slot[0] = _add(slot[0], Decimal(p))
-            if w != zero:
-                slot[1] = _add(slot[1], Decimal(w))
-            if v != zero:
-                slot[2] = _add(slot[2], Decimal(v))
-        return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in sums.items()]
-
-    def _buckets_on_from_now(self, partnership: str, text: str) -> list[tuple[BucketKey, Bucket]] | None:
-        """:meth:`buckets_on` from the other side, when fewer rows lie after ``text`` than up to
-        it (a date late in the partnership's life): today's buckets (``rm_buckets``, which hold
-        exactly the sums of all of the partnership's ``rm_amounts`` rows: ``verify`` checks both)
-        less the rows after the day. Only the buckets with a row up to the day are kept, as the
-        sum up to the day keeps them. None when summing up to the day reads fewer rows. Read in
-        one snapshot, outside a batch."""
-        with self.db.transaction(commit=False) as c:
-            c.execute("SELECT count(*) FROM rm_amounts WHERE partnership=? AND day>?", (partnership, text))
-            later = int((c.fetchone() or (0,))[0])
-            c.execute("SELECT count(*) FROM rm_amounts WHERE partnership=? AND day<=?", (partnership, text))
-            if later >= int((c.fetchone() or (0,))[0]):
-                return None
-            c.execute(
-                "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
-                "FROM rm_buckets WHERE partnership=?",
-                (partnership,),
-            )
-            now = {tuple(r[:5]): [Decimal(r[5]), Decimal(r[6]), Decimal(r[7])] for r in c.fetchall()}
-            c.execute(
-                "SELECT DISTINCT party, fiscal_year, kind, instrument, currency FROM rm_amounts "
-                "WHERE partnership=? AND day<=?",
-                (partnership, text),
-            )
-            kept = {tuple(r) for r in c.fetchall()}
-            c.execute(
-                "SELECT party, fiscal_year, kind, instrument, currency, pledged, withdrawn, delivered "
-                "FROM rm_amounts WHERE partnership=? AND day>?",
-                (partnership, text),
-            )
-            zero = "0"
-            for party, fy, kind, instrument, currency, p, w, v in c.fetchall():
-                slot = now[(party, fy, kind, instrument, currency)]
-                if p != zero:
-                    slot[0] = _add(slot[0], -Decimal(p))
-                if w != zero:
-                    slot[1] = _add(slot[1], -Decimal(w))
-                if v != zero:
-                    slot[2] = _add(slot[2], -Decimal(v))
-        return [(BucketKey(partnership, *ident), Bucket(*amounts)) for ident, amounts in now.items() if ident in kept]
+        """The buckets of ``partnership`` counting only what took effect up to ``day``."""
+        return sums.buckets_on(self._read, self.db, self._c is not None, self._days, partnership, day.isoformat())
 
     # -- voids: rare, so written straight to the tables (after what the batch appended) ------
     def _now(self) -> Cursor:
@@ -909,47 +477,3 @@ class SqlFactStore:
     def remove_submission(self, evaluation: str, evaluator: str) -> None:
         c = self._now()
         c.execute("DELETE FROM rm_submissions WHERE evaluation=? AND evaluator=?", (evaluation, evaluator))
-
-
-class FactsModel:
-    """Adapts the fold and the SQL store to the projection runner."""
-
-    tables = TABLES
-    table_names = TABLE_NAMES
-    event_names = F.FOLDED_EVENTS
-
-    def __init__(self, store: SqlFactStore) -> None:
-        self.store = store
-
-    def begin(self, c: Cursor) -> None:
-        self.store.begin(c)
-
-    def resume(self, c: Cursor) -> None:
-        self.store.resume(c)
-
-    def release(self) -> None:
-        self.store.release()
-
-    def end(self) -> None:
-        self.store.flush()
-
-    def abort(self) -> None:
-        self.store.abort()
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.store.position = position
-        F.apply_event(self.store, event, info)
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        store, folds = self.store, F.FOLDS
-        items = list(items)
-        # The contributions the batch's deliveries, corrections and withdrawals change, read
-        # a few hundred at a time rather than one by one as the fold meets them.
-        reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info, _ in items if type(e).__qualname__ in reading])
-        for position, event, info, _ in items:
-            name = type(event).__qualname__
-            fold = folds.get(name)
-            if fold is not None:  # else derived bookkeeping
-                store.position = position
-                fold(store, event, info)

@@ -17,13 +17,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
-from ..domain import aggregate_id
 from ..domain.values import EXACT, Money, exact_sum
 from ..integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ..projections import queries
-from ..projections.facts import AgreementFact, FactStore
+from ..projections.facts import FactStore
 from .i18n import default_language
 
 if TYPE_CHECKING:
@@ -65,13 +62,13 @@ def build_report(
     # (a large partnership's thousands of decisions are otherwise decoded several times).
     store: Any = _ReadOnce(ledger.facts)
     if on is not None:
-        from ..indicator_queries import parse_on
         from ..projections.on_date import OnDate
+        from ..queries.indicators import parse_on
 
         store = OnDate(store, parse_on(on))
-    view = partnership_view(ledger, partnership, store)
+    view = partnership_view(ledger, partnership, on)
     children = ledger.children(partnership) if include_children else []
-    child_views = [partnership_view(ledger, k, store) for k in ledger.children(partnership)]
+    child_views = [partnership_view(ledger, k, on) for k in ledger.children(partnership)]
     scope_views = [view, *(v for v in child_views if v["key"] in children)]
 
     # what the ledger's own query methods add for the present state
@@ -86,7 +83,7 @@ def build_report(
         (d | {"partnership": v["key"]} for v in scope_views for d in v["decisions"]),
         key=lambda d: (d["on"], d["key"]),
     )
-    agreements = [agreement_view(ledger, a) for v in scope_views for a in store.agreements(v["key"])]
+    agreements = [agreement_view(ledger, a.key, on) for v in scope_views for a in store.agreements(v["key"])]
     currency = balance["currency"] or view["currency"]
 
     names = _PartyNames(ledger)
@@ -191,61 +188,15 @@ class _ReadOnce:
         return read
 
 
-def partnership_view(ledger: PartnershipLedger, key: str, store: Any = None) -> dict[str, Any]:
-    """What ``ledger.show(partnership)`` says, from the read models instead of a replay.
-
-    A partnership's own history holds every decision (thousands in a large one); the read
-    models have them already. Only the reason a member gave for leaving is not there: when
-    someone left, the partnership is shown the ordinary way.
-    """
+def partnership_view(ledger: PartnershipLedger, key: str, on: date | str | None = None) -> dict[str, Any]:
+    """What ``ledger.show(partnership, on=on)`` says (loading it reads its last snapshot and
+    the few events after it, however many decisions it holds)."""
     kind = ledger.kind_of(key)
     if kind != "partnership":
         from ..errors import UnknownKey
 
         raise UnknownKey(f"there is no partnership {key}" if kind is None else f"{key} is a {kind}, not a partnership")
-    facts = store if store is not None else ledger.facts
-    p = facts.partnership(key)
-    spells = facts.spells(key)
-    if p is None or any(s.left is not None for s in spells):
-        shown = ledger.show(key)
-        return {k: v for k, v in shown.items() if k != "version"}
-    currencies = sorted({k.currency for k, _ in facts.buckets(key)})
-    if not currencies:  # an agreement's yearly caps also fix the partnership's currency
-        for a in facts.agreements(key):
-            view = agreement_view(ledger, a)
-            caps = [view["terms"]["annual_caps"] or {}] + [
-                m["changes"].get("annual_caps") or {} for m in view["amendments"]
-            ]
-            currencies += [cap["currency"] for found in caps for cap in found.values()]
-    return {
-        "kind": "partnership",
-        "key": key,
-        "title": p.title,
-        "purpose": p.purpose,
-        "proposed_by": p.proposed_by,
-        "proposed_on": p.proposed_on,
-        "parent": p.parent,
-        "phase": p.phase,
-        "activated_on": p.activated_on,
-        "concluded_on": p.concluded_on,
-        "currency": currencies[0] if currencies else None,
-        "current_members": [s.party for s in spells if s.left is None],
-        "members": [
-            {"party": s.party, "role": s.role, "joined": s.joined, "left": s.left, "leave_reason": None} for s in spells
-        ],
-        "decisions": [
-            {
-                "key": d.key,
-                "subject": d.subject,
-                "proposed_by": d.proposed_by,
-                "rule": d.rule,
-                "votes": dict(d.votes),
-                "on": d.on,
-                "adopted": d.adopted,
-            }
-            for d in facts.decisions(key)
-        ],
-    }
+    return {k: v for k, v in ledger.show(key, on=on).items() if k != "version"}
 
 
 class _PartyNames:
@@ -420,59 +371,13 @@ def _decisions(decisions: list[dict[str, Any]], shown: int) -> dict[str, Any]:
     }
 
 
-def agreement_view(ledger: PartnershipLedger, fact: AgreementFact) -> dict[str, Any]:
-    """What ``ledger.show(agreement)`` says of an agreement, without replaying it.
-
-    An agreement's own history also counts every contribution made under it against its
-    caps (hundreds of thousands of events in a large partnership), so it is put together
-    from the agreement's read-model fact (signatures, amendments, termination), its first
-    event (the drafted terms) and, if it was terminated, its last (the reason).
-    """
-    events = ledger.repository.event_store
-    oid = aggregate_id("agreement", fact.key)
-    drafted: Any = next(iter(events.get(oid, lte=1)))
-    title, terms = drafted.title, drafted.terms
-    effective = sorted((m for m in fact.amendments if m["effective_on"] is not None), key=lambda m: m["effective_on"])
-    for m in effective:
-        changes = m["changes"]
-        title = changes.get("title", title)
-        terms = attrs.evolve(terms, **{k: v for k, v in changes.items() if k != "title"})
-    reason = None
-    if fact.terminated_on is not None:
-        last = [e for e in events.get(oid, desc=True, limit=8) if type(e).__name__ == "Terminated"]
-        reason = getattr(last[0], "reason", None) if last else None
-    unsigned = [p for p in fact.parties if p not in fact.signatures]
-    status = "terminated" if fact.terminated_on is not None else "awaiting_signatures" if unsigned else "in_force"
-    return {
-        "key": fact.key,
-        "partnership": fact.partnership,
-        "title": title,
-        "parties": list(fact.parties),
-        "status": status,
-        "terms": {
-            "start": terms.start,
-            "end": terms.end,
-            "shares": dict(terms.shares) if terms.shares is not None else None,
-            "annual_caps": {k: plain_data(v) for k, v in terms.annual_caps.items()} if terms.annual_caps else None,
-            "max_years": terms.max_years,
-            "fiscal_year_start": terms.fiscal_year_start,
-        },
-        "signatures": dict(fact.signatures),
-        "unsigned": unsigned,
-        "amendments": [
-            {
-                "key": m["key"],
-                "changes": plain_data(m["changes"]),
-                "proposed_by": m["proposed_by"],
-                "on": m["on"],
-                "consents": dict(m["consents"]),
-                "effective_on": m["effective_on"],
-            }
-            for m in fact.amendments
-        ],
-        "terminated_on": fact.terminated_on,
-        "termination_reason": reason,
-    }
+def agreement_view(ledger: PartnershipLedger, key: str, on: date | str | None = None) -> dict[str, Any]:
+    """What ``ledger.show(agreement, on=on)`` says, as plain data (loading it reads its last
+    snapshot and the few events after it, however many contributions count under it)."""
+    view: dict[str, Any] = plain_data(
+        {k: v for k, v in ledger.show(key, on=on).items() if k not in ("kind", "version")}
+    )
+    return view
 
 
 def _agreement(a: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import attrs
 
 from .. import journal
 from ..domain.values import Vote
+from ..journal import fields as journal_fields
 
 #: The sheets' order: the ops others depend on first, the ones that end things last (a
 #: pledge before the partnership is concluded, a submission before its evaluation closes).
@@ -98,30 +99,30 @@ _MAPS: dict[str, Kind] = {
 }
 
 
+#: Journal field parsers read from one cell of their own kind (parser name -> kind).
+_SIMPLE = {
+    "key": "key",
+    "text": "text",
+    "label": "label",
+    "a_date": "date",
+    "boolean": "boolean",
+    "keys": "keys",
+    "texts": "texts",
+    "period_values": "period_values",
+}
+
+
 def kind_of(parser: Callable[[Any], Any]) -> Kind | None:
     """The kind of cell a journal field parser reads; None for money, period values and
     changes (which take several columns: see :func:`columns_of`)."""
     choices = _enum_choices(parser)
     if choices is not None:
         return Kind("enum", choices)
-    named = {id(getattr(journal, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
+    named = {id(getattr(journal_fields, n, None)): n for n in (*_DECIMALS, *_INTEGERS, *_MONEYS, *_MAPS, *_NAMED)}
     name = named.get(id(parser))
-    if parser is journal.key:
-        return Kind("key")
-    if parser is journal.text:
-        return Kind("text")
-    if parser is journal.label:
-        return Kind("label")
-    if parser is journal.a_date:
-        return Kind("date")
-    if parser is journal.boolean:
-        return Kind("boolean")
-    if parser is journal.keys:
-        return Kind("keys")
-    if parser is journal.texts:
-        return Kind("texts")
-    if parser is journal.period_values:
-        return Kind("period_values")
+    simple = {getattr(journal_fields, n): kind for n, kind in _SIMPLE.items()}.get(parser)
+    if simple is not None:
+        return Kind(simple)
     if parser is journal.votes:
         return Kind("map", item="enum", choices=tuple(v.value for v in Vote))
     if name in _DECIMALS:
@@ -142,7 +143,7 @@ _CURRENCY = Kind("currency")
 
 
 def _field_columns(field: str, parser: Callable[[Any], Any], required: bool) -> list[SheetColumn]:
-    named = {id(getattr(journal, n, None)) for n in _MONEYS}
+    named = {id(getattr(journal_fields, n, None)) for n in _MONEYS}
     if id(parser) in named:
         return [
             SheetColumn(f"{field}/amount", field, "amount", _AMOUNT, required),

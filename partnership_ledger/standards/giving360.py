@@ -54,28 +54,15 @@ def grants_package(
         if fiscal_year is not None and c.fiscal_year != fiscal_year:
             continue
         if c.kind_of_resource is not ContributionKind.MONEY:
-            left.add(
-                "contribution",
-                c.key,
+            left.contribution(
+                c,
                 f"in kind ({c.kind_of_resource.value}, {c.pledged.amount} {c.currency}): 360Giving records money only",
-                amount=c.pledged_net,
-                delivered=c.delivered,
-                currency=c.currency,
-                kind_of_resource=c.kind_of_resource.value,
-                partnership=c.partnership,
             )
             continue
         instrument = c.instrument or Instrument.CONTRIBUTION
         if instrument not in GRANT_INSTRUMENTS:
-            left.add(
-                "contribution",
-                c.key,
-                f"money given as {instrument.value}: not a grant (a commission is a contract: see the OCDS export)",
-                amount=c.pledged_net,
-                delivered=c.delivered,
-                currency=c.currency,
-                kind_of_resource=c.kind_of_resource.value,
-                partnership=c.partnership,
+            left.contribution(
+                c, f"money given as {instrument.value}: not a grant (a commission is a contract: see the OCDS export)"
             )
             continue
         grants.append(_grant(state, c, instrument, id_prefix, data_source, left))

@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from ..domain import Agreement, LedgerAggregate, Partnership, Party, ResourceContribution
-from ..operations import event_name
+from ..queries.operations import event_name
 
 #: The sectors on the government side of a partnership (OCDS's buyer and payer).
 GOVERNMENT_SECTORS = frozenset({"prefecture", "municipality", "national_government", "public_agency"})

@@ -77,27 +77,11 @@ def ocds_export(
     if last_state is not None:
         for c in last_state.contributions.values():
             if c.agreement is None:
-                left.add(
-                    "contribution",
-                    c.key,
-                    "made outside any agreement: OCDS describes contracting processes (agreements) only",
-                    amount=c.pledged_net,
-                    delivered=c.delivered,
-                    currency=c.currency,
-                    kind_of_resource=c.kind_of_resource.value,
-                    partnership=c.partnership,
+                left.contribution(
+                    c, "made outside any agreement: OCDS describes contracting processes (agreements) only"
                 )
             elif c.kind_of_resource is not ContributionKind.MONEY:
-                left.add(
-                    "contribution",
-                    c.key,
-                    f"in kind ({c.kind_of_resource.value}): an OCDS budget and transactions are money",
-                    amount=c.pledged_net,
-                    delivered=c.delivered,
-                    currency=c.currency,
-                    kind_of_resource=c.kind_of_resource.value,
-                    partnership=c.partnership,
-                )
+                left.contribution(c, f"in kind ({c.kind_of_resource.value}): an OCDS budget and transactions are money")
     if not releases:
         raise InvalidArgument("there is no agreement to export (each OCDS contracting process is an agreement)")
     when = (published or datetime.now().astimezone()).isoformat()

@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from ..domain import Party
+from ..domain import Party, ResourceContribution
 from .history import LedgerState
 
 
@@ -24,6 +24,19 @@ class LeftOut:
             return
         self._seen.add((kind, key, reason))
         self.items.append({"kind": kind, "key": key, "reason": reason, **details})
+
+    def contribution(self, c: ResourceContribution, reason: str) -> None:
+        """A contribution left out, with what a reader needs to find it and weigh it."""
+        self.add(
+            "contribution",
+            c.key,
+            reason,
+            amount=c.pledged_net,
+            delivered=c.delivered,
+            currency=c.currency,
+            kind_of_resource=c.kind_of_resource.value,
+            partnership=c.partnership,
+        )
 
     def sentences(self) -> list[str]:
         return [f"{i['kind']} {i['key']}: {i['reason']}" for i in self.items]

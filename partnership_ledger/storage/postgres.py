@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import StorageError
-from ..integrity import GENESIS, link_hash
+from ..integrity.chain import GENESIS, chain_links
 from .db import Cursor, Db
 from .sqlite import chain_enabled, refuse_unchained
 
@@ -256,11 +256,11 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             )
             head = curs.fetchone()
             prev_position, prev_hash = (int(head["position"]), bytes(head["hash"])) if head else (0, GENESIS)
-            links = []
-            for position, s in sorted(zip(positions, stored_events, strict=True)):
-                h = link_hash(prev_hash, position, s.originator_id, s.originator_version, s.topic, s.state)
-                links.append((position, prev_position, h))
-                prev_position, prev_hash = position, h
+            records = sorted(
+                (position, s.originator_id, s.originator_version, s.topic, s.state)
+                for position, s in zip(positions, stored_events, strict=True)
+            )
+            links = chain_links(prev_position, prev_hash, records)
             curs.executemany("INSERT INTO ledger_chain VALUES (%s, %s, %s)", links)
         ops = kwargs.get("ledger_ops") or ()
         if ops:

@@ -25,7 +25,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from ..integrity import GENESIS, chain_links
+from ..integrity.chain import GENESIS, chain_links
 from .db import Db, SQLiteCursorAdapter
 
 INDEX_TABLES = [

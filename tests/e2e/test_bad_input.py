@@ -245,7 +245,8 @@ SYSTEMATIC = [(k, kind, k + i) for k in range(len(OPERATIONS)) for i, kind in en
 
 
 def test_the_universal_bad_values_fit_no_field() -> None:
-    from partnership_ledger.journal import FieldError, _loads
+    from partnership_ledger.journal import FieldError
+    from partnership_ledger.journal.readers import loads as _loads
 
     for value in UNIVERSAL_BAD:
         read = _loads(json.dumps(value))  # as the journal reader sees it (NaN, floats)

@@ -1,4 +1,4 @@
-"""The recording benchmark runs end to end (``bench/record.py --quick``); no timing asserted."""
+"""The benchmarks run end to end (``bench/record.py --quick``, a tiny ``bench/floors.py``); no timing asserted."""
 
 from __future__ import annotations
 
@@ -71,3 +71,34 @@ def test_record_benchmark_quick_run(tmp_path: Path) -> None:
     # what is printed is what is recorded
     assert a.group(1) == f"{data['import']['ratio']:.2f}"
     assert b.group(1) == f"{data['commands']['ratio']:.2f}"
+
+
+def test_floors_benchmark_tiny_run(tmp_path: Path) -> None:
+    """``bench/floors.py`` unpacks the baseline commit, runs both trees on both shapes and
+    prints a ratio per floor: what it prints is what it records."""
+    results = tmp_path / "floors.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "floors.py"),
+            "--ops",
+            "400",
+            "--commands",
+            "20",
+            "--repeat",
+            "1",
+            "--json",
+            str(results),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(results.read_text())
+    for shape in ("synthetic", "flat"):
+        best = data[shape]["best"]
+        assert best["baseline"]["events"] == best["this tree"]["events"] > 400
+        for what, ratio in data[shape]["ratios"].items():
+            assert re.search(rf"^{shape} +{what} +{ratio:.2f}x the baseline", proc.stdout, re.M), proc.stdout

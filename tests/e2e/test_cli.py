@@ -15,7 +15,6 @@ import pytest
 from click.testing import CliRunner, Result
 from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.output import to_json
-from partnership_ledger_cli.query_cmds import with_money
 
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.demo import build_demo, demo_journal_bytes
@@ -826,7 +825,7 @@ def test_history_of_a_partnership(demo_db: str) -> None:
     rows = history_json(demo_db, "puppet-tour")
     with library(demo_db) as ledger:
         # the library's rows, and the amount and currency of each money operation
-        assert rows == as_json(with_money(ledger.history("puppet-tour")))
+        assert rows == as_json(ledger.history("puppet-tour"))
     assert any(r["amount"] is not None for r in rows)
     assert rows
     assert [r["position"] for r in rows] == sorted(r["position"] for r in rows)
@@ -846,9 +845,7 @@ def test_history_filters(demo_db: str) -> None:
     assert {r["op"] for r in money} == {"deliver", "pledge"}
     assert len(money) == sum(1 for op in DEMO_OPS if op["op"] in ("deliver", "pledge"))
     with library(demo_db) as ledger:
-        assert history_json(demo_db, "--party", "school-board") == as_json(
-            with_money(ledger.history(party="school-board"))
-        )
+        assert history_json(demo_db, "--party", "school-board") == as_json(ledger.history(party="school-board"))
 
 
 def test_history_include_children(demo_db: str) -> None:

@@ -195,13 +195,9 @@ def test_a_checkpoint_signed_by_another_key_fails(published: tuple[Path, Path, P
     key = tmp_path / "forger.key"
     key.write_bytes(private)
     cp = json.loads((copy / "checkpoint.json").read_text())
-    from partnership_ledger.integrity import _load_private, _public_pem, checkpoint_message
+    from partnership_ledger.integrity.checkpoint import checkpoint_of, load_signing_key
 
-    k = _load_private(private)
-    import base64
-
-    cp["signature"] = base64.b64encode(k.sign(checkpoint_message(cp["size"], cp["root"], cp["position"]))).decode()
-    cp["public_key"] = _public_pem(k)
+    cp = checkpoint_of(cp["size"], cp["position"], cp["root"], load_signing_key(private))
     (copy / "checkpoint.json").write_text(json.dumps(cp))
     assert invoke("verify", "--public", str(copy)).exit_code == 0  # only its own key vouches for it
     assert check(copy, published[1]).exit_code == 1

@@ -24,7 +24,7 @@ from partnership_ledger.journal import to_json_value
 DATA = Path(__file__).resolve().parents[1] / "data"
 NEW_IN_INDICATORS = {"on"}
 NEW_IN_PARTIES = {"amendments"}
-NEW_IN_HISTORY = {"op_id", "corrects", "corrected_by"}
+NEW_IN_HISTORY = {"op_id", "corrects", "corrected_by", "amount", "currency"}
 
 
 @pytest.fixture(scope="module")

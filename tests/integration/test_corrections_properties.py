@@ -201,7 +201,7 @@ def test_on_a_date_equals_a_replay_of_what_took_effect_by_then(
         stamp = max(h["recorded_at"] for h in first)
         later = [h["recorded_at"] for h in history if h["recorded_at"] > stamp]
         assume(not later or min(later) > stamp)
-        from partnership_ledger.indicator_queries import parse_as_of
+        from partnership_ledger.queries.indicators import parse_as_of
 
         until = parse_as_of(stamp)
         same(indicators(ledger, ops, on=day, as_of=stamp), from_store(replay_on(ledger, day, until), ops))

@@ -32,7 +32,7 @@ def parties_by_position(ledger: PartnershipLedger) -> dict[int, set[str]]:
     found: dict[int, set[str]] = {}
     for event, info in with_info(e for _, e in stored):
         position = positions[id(event)]
-        made = history_row(position, event.timestamp.isoformat(), event, info)
+        made = history_row(position, event.timestamp, event, info)
         if made is not None:
             found[position] = set(made[1])
     return found

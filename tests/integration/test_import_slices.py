@@ -1,8 +1,8 @@
-"""A batch is applied and written a slice at a time in its one transaction, a journal is read
-one operation at a time, and committed aggregates are kept between writes: none of which may
-change what is recorded, what an error says, or what a reader sees.
+"""A batch is applied and written a slice at a time in its one transaction, and committed
+aggregates are kept between writes: none of which may change what is recorded, what an error
+says, or what a reader sees.
 
-The slices are made tiny here (``application.SLICE``), so that small journals span many.
+The slices are made tiny here (``Recorder.slice_size``), so that small journals span many.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import Op, invalid_operations, valid_journals
 
-from partnership_ledger import application
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError, PartnershipConcluded, UnknownKey
 from partnership_ledger.integrity import verify_chain
-from partnership_ledger.journal import _Constant, _Float, iter_raw, journal_text, parse_journal, read_raw
+from partnership_ledger.journal import parse_journal, read_raw
+from partnership_ledger.service.recorder import Recorder
 
 NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
 KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluation")
@@ -31,12 +31,12 @@ KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluat
 
 @contextmanager
 def slices_of(n: int) -> Iterator[None]:
-    before = application.SLICE
-    application.SLICE = n
+    before = Recorder.slice_size
+    Recorder.slice_size = n
     try:
         yield
     finally:
-        application.SLICE = before
+        Recorder.slice_size = before
 
 
 def dump(ops: list[Op]) -> bytes:
@@ -157,49 +157,6 @@ def test_a_journal_that_breaks_off_late_is_refused_in_json_loads_own_words(tmp_p
             ledger.import_journal(broken, source="j.json")
         assert str(info.value) == str(expected.value)
         assert counts(ledger) == (0, 0, 0, 0, 0, 0)
-
-
-TEXTS = [
-    "[]",
-    " [ ] ",
-    '[{"op": "x"}]',
-    '\n[\n {"op":"x"} ,\r\n\t{"op": "y", "n": 1.5, "m": NaN}\n]\n',
-    '[{"a": 1, "a": 2}, [1, 2], "s", null, 10000000000000000000000000000000000000000]',
-    "[1, 2,]",
-    "[1 2]",
-    "[1, 2] x",
-    "[1, 2",
-    '[{"op": "x"}',
-    "\u3000[1]",
-    "[" * 5000 + "]" * 5000,
-    '{"op": "x"}\n{"op": "y"}\r\n\n{"op": "z"}\u2028{"op": "w"}\x0c{"op": "v"}',
-    '{"op": "x"}\n{"op": \n',
-    '{"op": "x"}\n[1, 2]\n"s"\n\n',
-    '{"op": "x"}\n{"n": 1e5, "c": Infinity}',
-]
-
-
-def plain(value: Any) -> Any:
-    """A raw value in comparable terms (the markers of floats and constants compare by identity)."""
-    if isinstance(value, dict):
-        return (type(value).__name__, getattr(value, "duplicates", None), {k: plain(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, (_Float, _Constant)):
-        return (type(value).__name__, value.text)
-    return value
-
-
-@pytest.mark.parametrize("text", TEXTS)
-def test_reading_a_journal_a_value_at_a_time_reads_what_read_raw_reads(text: str) -> None:
-    def outcome(read: Callable[[], list[Any]]) -> Any:
-        try:
-            values = read()
-        except JournalError as e:
-            return ("error", str(e), [p.to_dict() for p in e.problems])
-        return ("ok", [plain(v) for v in values])
-
-    assert outcome(lambda: list(iter_raw(journal_text(text, "j"), "j"))) == outcome(lambda: read_raw(text, "j"))
 
 
 def test_a_kept_aggregate_follows_what_another_writer_recorded(tmp_path: Path) -> None:

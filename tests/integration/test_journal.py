@@ -407,7 +407,7 @@ def test_import_reads_a_path(ledger: PartnershipLedger, every_op_path: Path) -> 
     missing = every_op_path.parent / "no-such-file.json"
     with pytest.raises(StorageError) as failed:
         ledger.import_journal(missing)
-    assert str(failed.value) == f"cannot read journal {missing}: No such file or directory"
+    assert str(failed.value) == f"cannot read {missing}: there is no such file"
 
 
 def ledger_state(ledger: PartnershipLedger) -> dict[str, Any]:

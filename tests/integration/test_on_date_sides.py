@@ -13,21 +13,20 @@ from hypothesis import given, settings
 from strategies import valid_journals
 
 from partnership_ledger.application import PartnershipLedger
+from partnership_ledger.projections import sums
 from partnership_ledger.projections.sqlstore import SqlFactStore
 
 
 def _both_sides(
     store: SqlFactStore, partnership: str, day: date
 ) -> tuple[dict[object, object] | None, dict[object, object]]:
-    from partnership_ledger.projections.sqlstore import iso_day
-
-    later = store._buckets_on_from_now(partnership, iso_day(day))
-    original = SqlFactStore._buckets_on_from_now
+    later = sums._from_now(store.db, partnership, day.isoformat())
+    original = sums._from_now
     try:
-        SqlFactStore._buckets_on_from_now = lambda *_: None  # type: ignore[method-assign,assignment]
-        up_to = dict(store.buckets_on(partnership, day))
+        sums._from_now = lambda *_: None
+        up_to: dict[object, object] = dict(store.buckets_on(partnership, day))
     finally:
-        SqlFactStore._buckets_on_from_now = original  # type: ignore[method-assign]
+        sums._from_now = original
     return (dict(later) if later is not None else None), up_to
 
 

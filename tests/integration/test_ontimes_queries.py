@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from partnership_ledger import PartnershipLedger
-from partnership_ledger.contribution_queries import contributions
+from partnership_ledger.queries.contributions import contributions
 
 
 def jpy(n: int) -> dict[str, str]:

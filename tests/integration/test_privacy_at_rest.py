@@ -111,11 +111,11 @@ def test_with_a_key_nothing_sensitive_is_in_clear_text(
 def test_an_encrypted_ledger_made_before_loses_its_read_models_from_the_file(
     tmp_path: Path, key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from partnership_ledger import application
+    from partnership_ledger.storage import setup
 
     path = tmp_path / "l.sqlite"
     with monkeypatch.context() as m:
-        m.setattr(application, "_memory_read_models", dict)  # as before: read models in the file
+        m.setattr(setup, "memory_read_models", dict)  # as before: read models in the file
         with PartnershipLedger.open(path) as ledger:
             ledger.import_journal(json.dumps(journal(), ensure_ascii=False))
         assert in_clear(tmp_path)  # names and amounts in its read models

@@ -3,8 +3,8 @@
 The tracking row's name carries the read models' layout (``runner.TRACKING_NAME``). A ledger
 whose read models an older version made (another row name, tables of another shape) must,
 when opened, drop them and apply every event again (as a rebuild), and give what a fresh
-ledger gives. A rebuild creates the tables' secondary indexes once, after the last event; a
-rebuild that stopped half way leaves them to the next opening of the ledger.
+ledger gives. A rebuild creates the tables' secondary indexes once, after the last event, all in one
+transaction: a rebuild that stopped half way changed nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.indicator_queries import ReadModelReader
 from partnership_ledger.projections import runner
+from partnership_ledger.queries.indicators import ReadModelReader
 
 
 def read_model_rows(ledger: PartnershipLedger) -> dict[str, list[tuple[Any, ...]]]:
@@ -86,13 +86,15 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
         assert {"rm_history_agreement", "rm_contributions_partnership"} <= made
         rows = read_model_rows(ledger)
         seen: list[set[str]] = []
-        real = ledger.projections._batch
+        real = ledger.projections._apply
 
-        def batch(*args: Any, **kwargs: Any) -> int:
-            seen.append(indexes(ledger))
-            return real(*args, **kwargs)
+        def apply(c: Any, items: Any) -> None:
+            # What the rebuild's own transaction sees (others see the read models as they were).
+            c.execute("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'rm_%'")
+            seen.append({r[0] for r in c.fetchall()})
+            real(c, items)
 
-        monkeypatch.setattr(ledger.projections, "_batch", batch)
+        monkeypatch.setattr(ledger.projections, "_apply", apply)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
         assert ledger.rebuild() == ledger.event_count()
         assert len(seen) > 2
@@ -101,27 +103,29 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
         assert read_model_rows(ledger) == rows
 
 
-def test_a_rebuild_that_stopped_half_way_is_finished_by_the_next_opening(
+def test_a_rebuild_that_stopped_half_way_changed_nothing(
     tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "l.sqlite"
     with PartnershipLedger.open(path) as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         rows, made = read_model_rows(ledger), indexes(ledger)
-        real = ledger.projections._batch
+        real = ledger.projections._apply
         calls = [0]
 
-        def batch(*args: Any, **kwargs: Any) -> int:
+        def apply(*args: Any, **kwargs: Any) -> None:
             calls[0] += 1
             if calls[0] == 3:
                 raise KeyboardInterrupt
-            return real(*args, **kwargs)
+            real(*args, **kwargs)
 
-        monkeypatch.setattr(ledger.projections, "_batch", batch)
+        monkeypatch.setattr(ledger.projections, "_apply", apply)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
         with pytest.raises(KeyboardInterrupt):
             ledger.rebuild()
-        assert 0 < ledger.projections.position() < ledger.last_position()
+        assert ledger.projections.position() == ledger.last_position()
+        assert indexes(ledger) == made
+        assert read_model_rows(ledger) == rows
     monkeypatch.undo()
     with PartnershipLedger.open(path) as ledger:
         assert indexes(ledger) == made

@@ -31,10 +31,10 @@ from strategies import chunked_journals, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
-from partnership_ledger.indicator_queries import IndicatorQueries, ReadModelReader
 from partnership_ledger.projections import queries
 from partnership_ledger.projections.facts import FactStore, MemoryFactStore, apply_event
 from partnership_ledger.projections.history import with_info
+from partnership_ledger.queries.indicators import IndicatorQueries, ReadModelReader
 
 # --------------------------------------------------------------------- comparing helpers
 
@@ -302,7 +302,7 @@ def crash_after(model: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
         real(*args)
 
     def apply_all(c: Any, items: Any) -> None:
-        for position, event, info, _ in items:
+        for position, event, info in items:
             apply(c, position, event.timestamp, event, info)
 
     monkeypatch.setattr(model, "apply", apply)

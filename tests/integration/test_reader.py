@@ -24,7 +24,7 @@ from partnership_ledger_cli.main import cli
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
 from partnership_ledger.errors import LedgerError, UnknownKey
-from partnership_ledger.indicator_queries import ReadModelReader
+from partnership_ledger.queries.indicators import ReadModelReader
 
 QUERIES = ("burden_balance", "voice", "target_progress", "evaluation_summary")
 

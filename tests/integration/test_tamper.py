@@ -26,6 +26,7 @@ from partnership_ledger import integrity
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import demo_journal_bytes
 from partnership_ledger.integrity import VerifyResult, link_hash, verify_chain, verify_checkpoint
+from partnership_ledger.integrity import verify as walk
 from partnership_ledger.storage.sqlite import file_db
 
 CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
@@ -36,7 +37,7 @@ tamper_settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 # Small batches make the walk cross batch boundaries next to the damage.
-batches = st.sampled_from([1, 2, 3, 7, 64, integrity.BATCH])
+batches = st.sampled_from([1, 2, 3, 7, 64, walk.BATCH])
 
 
 class Base:
@@ -94,12 +95,12 @@ def remove(path: Path) -> None:
 
 @contextmanager
 def batch_size(n: int) -> Iterator[None]:
-    old = integrity.BATCH
-    integrity.BATCH = n
+    old = walk.BATCH
+    walk.BATCH = n
     try:
         yield
     finally:
-        integrity.BATCH = old
+        walk.BATCH = old
 
 
 def verify(path: Path, batch: int, checkpoint: dict[str, Any] | None = None) -> VerifyResult:

@@ -34,7 +34,7 @@ def jpy(n: int) -> Money:
 
 
 def partnership() -> Partnership:
-    p = Partnership._new(
+    p = Partnership(
         key="p", title="T", purpose="P", proposed_by="a", members=["a", "b"], parent=None, on=D, meta=meta("propose")
     )
     p.activate(D, meta("activate"))
@@ -42,7 +42,7 @@ def partnership() -> Partnership:
 
 
 def contribution(agreement: str | None = None) -> ResourceContribution:
-    return ResourceContribution._new(
+    return ResourceContribution(
         key="c",
         partnership="p",
         party="a",
@@ -65,7 +65,7 @@ def contribution(agreement: str | None = None) -> ResourceContribution:
 
 
 def test_amend_party_changes_the_particulars_from_its_date() -> None:
-    party = Party._new(
+    party = Party(
         key="a", name="Old", sector=Sector.NPO, capacity=jpy(1000), identifiers=[], area=None, meta=meta("reg")
     )
     party.amend(
@@ -84,17 +84,13 @@ def test_amend_party_changes_the_particulars_from_its_date() -> None:
 
 
 def test_an_amendment_that_changes_nothing_is_refused() -> None:
-    party = Party._new(
-        key="a", name="Old", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg")
-    )
+    party = Party(key="a", name="Old", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg"))
     with pytest.raises(CorrectionRefused, match="the amendment of party a changes nothing"):
         party.amend(None, None, None, None, None, "r", D, meta("am"))
 
 
 def test_amendments_apply_in_the_order_of_their_dates() -> None:
-    party = Party._new(
-        key="a", name="A0", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg")
-    )
+    party = Party(key="a", name="A0", sector=Sector.NPO, capacity=None, identifiers=[], area=None, meta=meta("reg"))
     party.amend("A2", None, None, None, None, "later", date(2022, 1, 1), meta("m2"))
     party.amend("A1", None, None, None, None, "earlier, recorded late", date(2021, 1, 1), meta("m1"))
     assert party.name == "A2"
@@ -112,6 +108,8 @@ def test_a_voided_decision_is_gone_and_cannot_be_voided_twice() -> None:
     assert p.voided == {"dec": "v1"}
     with pytest.raises(CorrectionRefused, match=r"operation dec was already voided \(by v1\)"):
         p.void("dec", "again", D, meta("v2"))
+    with pytest.raises(CorrectionRefused, match="operation v1 is itself a void: it cannot be voided"):
+        p.void("v1", "undo the void", D, meta("v3"))
 
 
 def test_the_creation_of_an_aggregate_cannot_be_voided() -> None:
@@ -187,7 +185,7 @@ def test_corrections_are_accepted_on_a_concluded_partnership() -> None:
 
 
 def agreement() -> Agreement:
-    return Agreement._new(
+    return Agreement(
         key="g",
         partnership="p",
         title="T",
@@ -211,11 +209,11 @@ def test_a_signature_that_put_the_agreement_in_force_with_pledges_under_it_stand
     g = agreement()
     g.sign("a", D, meta("sa"))
     g.sign("b", D, meta("sb"))
-    g.count_contribution("c1", "a", 2020, Decimal(100), meta("pledge"))
+    g.count_contribution("c1", "a", 2020, None, Decimal(100), meta("pledge"))
     with pytest.raises(
         CorrectionRefused,
         match="b's signature of agreement g cannot be voided: it put the agreement in force, "
-        "and contribution c1 is pledged under it",
+        "and 1 contribution is pledged under it",
     ):
         g.void("sb", "r", D, meta("v"))
 
@@ -296,7 +294,7 @@ def test_a_delivery_is_redated() -> None:
 
 
 def test_a_voided_measurement_is_gone() -> None:
-    t = NumericTarget._new(
+    t = NumericTarget(
         key="t",
         partnership="p",
         indicator="i",
@@ -316,7 +314,7 @@ def test_a_voided_measurement_is_gone() -> None:
 
 
 def test_a_submission_is_voided_even_after_closing() -> None:
-    e = Evaluation._new(
+    e = Evaluation(
         key="e",
         partnership="p",
         period="2020",

@@ -15,8 +15,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from .domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
-from .errors import DuplicateKey, UnknownKey
+from ..domain import LedgerAggregate, aggregate_id
+from ..errors import DuplicateKey, UnknownKey
+from ..snapshots import crossed
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -69,6 +70,8 @@ class UnitOfWork:
         self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
         self._new_keys: dict[str, str] = {}
         self.events: list[Any] = []
+        #: Aggregates whose events reached a version at which a snapshot is due (snapshots.py).
+        self.snapshots_due: set[UUID] = set()
         self.op_marks: list[tuple[str, int]] = []  # (op id, index of its first event)
         self.created: list[tuple[str, str, str]] = []  # (key, kind, originator id hex)
         #: The ledger's key table (privacy.vault.Vault) when it commits private fields.
@@ -167,6 +170,7 @@ class UnitOfWork:
         for op_id, index in self.op_marks:
             if index < len(self.events):
                 self._op_origins[op_id] = self.events[index].originator_id
+        self.snapshots_due |= crossed(self.events)
         taken = (self.events, self.op_marks, self.created)
         self.events, self.op_marks, self.created = [], [], []
         return taken
@@ -207,7 +211,7 @@ class UnitOfWork:
 
     def aggregates(self) -> list[LedgerAggregate]:
         """Every aggregate the batch loaded or created, the long-lived kinds last (a cache
-        that keeps the last ones keeps partnerships and agreements, the costliest to replay)."""
+        that keeps the last ones keeps partnerships and agreements, the costliest to load)."""
         return [a for kind in _KEEP_ORDER for a in self._loaded[kind].values() if a is not None]
 
 
@@ -256,7 +260,3 @@ class AggregateCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
-
-
-def aggregate_classes() -> dict[str, type[LedgerAggregate]]:
-    return AGGREGATE_CLASSES

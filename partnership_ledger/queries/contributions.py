@@ -7,11 +7,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .domain.contribution import ResourceContribution
-from .errors import InvalidArgument, UnknownKey
+from ..domain.contribution import ResourceContribution
+from ..errors import InvalidArgument, UnknownKey
 
 if TYPE_CHECKING:
-    from .application import PartnershipLedger
+    from ..application import PartnershipLedger
 
 #: The fields of each row, in order.
 CONTRIBUTION_FIELDS = (
@@ -79,7 +79,7 @@ def contributions(
         if key is not None and ledger.kind_of(key) != what:
             raise UnknownKey(f"there is no {what} named {key} in the ledger")
     if kind is not None:
-        from .domain.values import ContributionKind
+        from ..domain.values import ContributionKind
 
         if kind not in {k.value for k in ContributionKind}:
             choices = ", ".join(k.value for k in ContributionKind)
@@ -90,7 +90,7 @@ def contributions(
             c = ledger.aggregate(key)
         else:
             try:
-                c = ledger._aggregate_as_of(key, as_of)
+                c = ledger.aggregate(key, as_of=as_of)
             except UnknownKey:
                 continue  # not pledged yet at that time
         assert isinstance(c, ResourceContribution)

@@ -7,12 +7,9 @@ notification log can be read back as a journal (``export``) and as a history.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .domain.values import Money, OpMeta, Terms
-
-if TYPE_CHECKING:
-    from .domain.base import LedgerAggregate
+from ..domain.values import Money, OpMeta, Terms
 
 # event class qualname -> (op, field naming the aggregate's key, or None for creation)
 EVENT_OPS: dict[str, tuple[str, str | None]] = {
@@ -254,7 +251,3 @@ def parties_involved(op: dict[str, Any], owner: str | None = None) -> list[str]:
     if owner:
         found[owner] = None
     return list(found)
-
-
-def aggregate_label(aggregate: LedgerAggregate) -> str:
-    return f"{aggregate.kind} {aggregate.key}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -20,15 +20,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from .errors import InvalidArgument as LedgerValueError
-from .errors import UnknownKey
-from .projections import queries
-from .projections.facts import FactStore
-from .projections.on_date import OnDate
-from .projections.runner import TRACKING_NAME
-from .projections.sqlstore import SqlFactStore
-from .storage.cipher import cipher_key, is_plain
-from .storage.db import FORMAT_VERSION, Db
+from ..errors import InvalidArgument as LedgerValueError
+from ..errors import UnknownKey
+from ..projections import queries
+from ..projections.facts import FactStore
+from ..projections.on_date import OnDate
+from ..projections.runner import TRACKING_NAME
+from ..projections.sqlstore import SqlFactStore
+from ..storage import reads
+from ..storage.cipher import cipher_key, is_plain
+from ..storage.db import FORMAT_VERSION, Db
 
 
 class IndicatorQueries:
@@ -39,10 +40,7 @@ class IndicatorQueries:
 
     def kind_of(self, key: str) -> str | None:
         """Which kind of thing ``key`` names (party, partnership, ...), or None."""
-        with self.db.transaction(commit=False) as c:
-            c.execute("SELECT kind FROM ledger_keys WHERE key=?", (key,))
-            row = c.fetchone()
-            return str(row[0]) if row else None
+        return reads.kind_of_key(self.db, key)
 
     def keys(self, kind: str) -> list[str]:
         with self.db.transaction(commit=False) as c:
@@ -86,6 +84,20 @@ class IndicatorQueries:
             raise UnknownKey(f"{partnership} is {article} {found}, not a partnership")
         return self.children(partnership) if include_children else []
 
+    def _answer(
+        self,
+        query: Callable[..., dict[str, Any]],
+        partnership: str,
+        as_of: datetime | date | str | None,
+        on: date | str | None,
+        include_children: bool,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """``query`` of ``partnership`` (and its sub-partnerships if asked), ``as_of``/``on``."""
+        children = self._children_for(partnership, include_children)
+        answer = query(self._facts_for(as_of, on), partnership, children=children, **options)
+        return answer | {"as_of": as_of_text(as_of), "on": on_text(on)}
+
     def burden_balance(
         self,
         partnership: str,
@@ -106,16 +118,17 @@ class IndicatorQueries:
         date, by the dates things happened (from the read models' amounts by day, no replay);
         both together compose. ``basis`` is ``delivered`` or ``pledged`` (pledged minus withdrawn).
         """
-        children = self._children_for(partnership, include_children)
-        return queries.burden_balance(
-            self._facts_for(as_of, on),
+        return self._answer(
+            queries.burden_balance,
             partnership,
+            as_of,
+            on,
+            include_children,
             fiscal_year=fiscal_year,
             basis=basis_of(basis),
-            children=children,
             deviation_threshold=Decimal(str(deviation_threshold)),
             relative_capacity_threshold=Decimal(str(relative_capacity_threshold)),
-        ) | {"as_of": as_of_text(as_of), "on": on_text(on)}
+        )
 
     def voice(
         self,
@@ -129,14 +142,9 @@ class IndicatorQueries:
     ) -> dict[str, Any]:
         """Who had a say: voice counts and shares against burden shares, Loosemore–Hanby
         disproportionality, alignment, and parties that put in money without a vote."""
-        children = self._children_for(partnership, include_children)
-        return queries.voice(
-            self._facts_for(as_of, on),
-            partnership,
-            fiscal_year=fiscal_year,
-            basis=basis_of(basis),
-            children=children,
-        ) | {"as_of": as_of_text(as_of), "on": on_text(on)}
+        return self._answer(
+            queries.voice, partnership, as_of, on, include_children, fiscal_year=fiscal_year, basis=basis_of(basis)
+        )
 
     def target_progress(
         self,
@@ -147,11 +155,7 @@ class IndicatorQueries:
         on: date | str | None = None,
     ) -> dict[str, Any]:
         """Each numeric target's baseline, targets, measurements, progress and status."""
-        children = self._children_for(partnership, include_children)
-        return queries.target_progress(self._facts_for(as_of, on), partnership, children=children) | {
-            "as_of": as_of_text(as_of),
-            "on": on_text(on),
-        }
+        return self._answer(queries.target_progress, partnership, as_of, on, include_children)
 
     def evaluation_summary(
         self,
@@ -162,11 +166,7 @@ class IndicatorQueries:
         on: date | str | None = None,
     ) -> dict[str, Any]:
         """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
-        children = self._children_for(partnership, include_children)
-        return queries.evaluation_summary(self._facts_for(as_of, on), partnership, children=children) | {
-            "as_of": as_of_text(as_of),
-            "on": on_text(on),
-        }
+        return self._answer(queries.evaluation_summary, partnership, as_of, on, include_children)
 
 
 def parse_as_of(value: datetime | date | str) -> datetime:

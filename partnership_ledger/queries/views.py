@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     LedgerAggregate,
@@ -15,7 +15,8 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.values import Money, Terms
+from ..domain.agreement import agreement_status, unsigned_parties
+from ..domain.values import Money, Terms
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
@@ -248,16 +249,10 @@ def view_on(view: dict[str, Any], aggregate: LedgerAggregate, on: date) -> dict[
         out["title"] = title
         out["terms"] = terms_of(terms)
         out["signatures"] = {k: v for k, v in view["signatures"].items() if v <= on}
-        out["unsigned"] = [p for p in view["parties"] if p not in out["signatures"]]
+        out["unsigned"] = unsigned_parties(view["parties"], out["signatures"])
         if not _kept(view["terminated_on"], on):
             out["terminated_on"], out["termination_reason"] = None, None
-        out["status"] = (
-            "terminated"
-            if out["terminated_on"] is not None
-            else "awaiting_signatures"
-            if out["unsigned"]
-            else "in_force"
-        )
+        out["status"] = agreement_status(view["parties"], out["signatures"], out["terminated_on"])
         out["amendments"] = [
             {
                 **m,

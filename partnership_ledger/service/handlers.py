@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .domain import (
+from ..domain import (
     Agreement,
     Evaluation,
     NumericTarget,
@@ -20,20 +20,18 @@ from .domain import (
     Party,
     ResourceContribution,
 )
-from .domain.agreement import check_terms
-from .domain.evaluation import DEFAULT_CRITERIA
-from .domain.target import check_targets
-from .domain.values import ContributionKind, EvaluatorRole, Money, OpMeta, Terms, exact_sum2
-from .errors import (
+from ..domain.agreement import check_terms
+from ..domain.evaluation import DEFAULT_CRITERIA
+from ..domain.target import check_targets
+from ..domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum2
+from ..errors import (
     ContributionError,
     CorrectionRefused,
     CycleError,
-    DateOrderError,
     ErasureError,
     EvaluationError,
-    NotAMember,
 )
-from .journal import Operation
+from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
 Handler = Callable[[UnitOfWork, Operation], None]
@@ -71,7 +69,7 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
 @handles("register_party")
 def register_party(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("party", op["key"])
-    party = Party._new(
+    party = Party(
         key=op["key"],
         name=op["name"],
         sector=op["sector"],
@@ -107,34 +105,34 @@ def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("partnership", key)
     members: list[str] = op["members"]
     _parties_exist(uow, [*members, op["proposed_by"]])
-    if op["proposed_by"] not in members:
-        raise NotAMember(f"partnership {key} is proposed by {op['proposed_by']}, who is not among its members")
-    parent_key = op.get("parent")
-    if parent_key is not None:
-        if parent_key == key:
-            raise CycleError(f"partnership {key} cannot be its own parent")
-        parent = _open_partnership(uow, parent_key)
-        # A parent chain that came back to this key would be a cycle (a partnership of
-        # partnerships is a tree); walk it to be sure even for hand-edited ledgers.
-        seen = {key}
-        node: Partnership | None = parent
-        while node is not None:
-            if node.key in seen:
-                raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
-            seen.add(node.key)
-            node = uow.find(Partnership, node.parent) if node.parent else None
-    partnership = Partnership._new(
+    parent = op.get("parent")
+    Partnership.check_proposal(key, op["proposed_by"], members, parent)
+    if parent is not None:
+        _check_parent(uow, key, parent)
+    partnership = Partnership(
         key=key,
         title=op["title"],
         purpose=op["purpose"],
         proposed_by=op["proposed_by"],
         members=members,
-        parent=parent_key,
+        parent=parent,
         on=op["on"],
         meta=op.meta,
     )
     uow.add(partnership)
     uow.collect(partnership)
+
+
+def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
+    """The parent is an open partnership, and a partnership of partnerships is a tree: walk
+    the parent chain to be sure it does not come back to ``key`` (even in hand-edited ledgers)."""
+    seen = {key}
+    node: Partnership | None = _open_partnership(uow, parent_key)
+    while node is not None:
+        if node.key in seen:
+            raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
+        seen.add(node.key)
+        node = uow.find(Partnership, node.parent) if node.parent else None
 
 
 @handles("join_partnership")
@@ -200,9 +198,7 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     if caps:
         currency = next(iter(caps.values())).currency
         p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
-    agreement = Agreement._new(
-        key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta
-    )
+    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
     uow.add(agreement)
     uow.collect(agreement, p)
 
@@ -257,17 +253,14 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
     p = _open_partnership(uow, f["partnership"])
     party = f["party"]
     uow.get(Party, party)
-    if not p.is_member(party):  # the message made only when it is needed: this runs for every pledge
-        p.check_member(party, f"pledge contribution {key}")
-    kind: ContributionKind = f["kind"]
-    value: Money = f["value"]
-    instrument = f.get("instrument")
-    if instrument is not None and kind is not ContributionKind.MONEY:
-        raise ContributionError(f"contribution {key} is {kind.value}: a funding instrument applies to money only")
-    recipient = f.get("recipient")
+    p.check_member(party, f"pledge contribution {key}")
+    kind, instrument, recipient = f["kind"], f.get("instrument"), f.get("recipient")
+    ResourceContribution.check_pledge(key, party, kind, instrument, recipient)
     if recipient is not None:
-        _check_recipient(uow, p, key, party, kind, recipient)
+        uow.get(Party, recipient)
+        p.check_member(recipient, f"receive contribution {key}")
     fiscal_year = f["fiscal_year"]
+    value: Money = f["value"]
     meta = op.meta
     agreement: Agreement | None = None
     agreement_key = f.get("agreement")
@@ -278,9 +271,11 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
                 f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
             )
         agreement.check_contribution(party, fiscal_year, key, value)
-    if p.currency != value.currency:  # adopting the currency it keeps changes nothing
-        p.adopt_currency(value.currency, f"contribution {key}", meta)
-    contribution = ResourceContribution._new(
+    p.adopt_currency(value.currency, f"contribution {key}", meta)
+    # Without a date, a pledge counts from the first day of its fiscal year (which starts in
+    # its agreement's fiscal_year_start month; April without an agreement).
+    first_month = agreement.terms.fiscal_year_start if agreement is not None else 4
+    contribution = ResourceContribution(
         key=key,
         partnership=p.key,
         party=party,
@@ -295,31 +290,13 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
         description=f.get("description"),
         meta=meta,
         recipient=recipient,
-        on=f.get("on") or first_day_of_fiscal_year(fiscal_year, agreement),
+        on=f.get("on") or date(fiscal_year, first_month, 1),
     )
     uow.add(contribution)
     uow.collect(contribution, p)
     if agreement is not None:
-        agreement.count_contribution(key, party, fiscal_year, value.amount, meta)
+        agreement.count_contribution(key, party, fiscal_year, None, value.amount, meta)
         uow.collect(agreement)
-
-
-def first_day_of_fiscal_year(fiscal_year: int, agreement: Agreement | None) -> date:
-    """A pledge's effective date when it gives none: the first day of its fiscal year, which
-    starts in its agreement's ``fiscal_year_start`` month (April without an agreement)."""
-    return date(fiscal_year, agreement.terms.fiscal_year_start if agreement is not None else 4, 1)
-
-
-def _check_recipient(
-    uow: UnitOfWork, p: Partnership, key: str, party: str, kind: ContributionKind, recipient: str
-) -> None:
-    """A pledge's named recipient: money only, a registered member other than the giver."""
-    if kind is not ContributionKind.MONEY:
-        raise ContributionError(f"contribution {key} is {kind.value}: a recipient applies to money only")
-    if recipient == party:
-        raise ContributionError(f"contribution {key} names its own party {party} as its recipient")
-    uow.get(Party, recipient)
-    p.check_member(recipient, f"receive contribution {key}")
 
 
 def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
@@ -336,15 +313,19 @@ def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agree
     a = uow.get(Agreement, c.agreement)
     pledged_net = c.pledged_net
     counted_after = max(pledged_net, exact_sum2(c.delivered, change))
-    if counted_after > max(pledged_net, c.delivered):  # more than c.counted_against_cap
-        a.check_cap(c.party, c.fiscal_year, c.key, Money(counted_after, c.currency))
+    counted = c.counted_against_cap
+    if counted_after > counted:
+        a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
     return a
 
 
-def _after_change(uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, meta: OpMeta) -> None:
+def _after_change(
+    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, counted_before: Decimal, meta: OpMeta
+) -> None:
+    """Count what ``c`` now counts against its cap (``counted_before``: what it counted before)."""
     uow.collect(c)
     if a is not None:
-        a.count_contribution(c.key, c.party, c.fiscal_year, c.counted_against_cap, meta)
+        a.count_contribution(c.key, c.party, c.fiscal_year, counted_before, c.counted_against_cap, meta)
         uow.collect(a)
 
 
@@ -355,8 +336,9 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
     value: Money = f["value"]
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, value.amount)
+    before = c.counted_against_cap
     c.deliver(value, f["on"], _evidence(uow, c, f), op.meta, checked=True)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 def _evidence(uow: UnitOfWork, c: ResourceContribution, f: dict[str, Any]) -> str | None:
@@ -386,36 +368,27 @@ def _evidence(uow: UnitOfWork, c: ResourceContribution, f: dict[str, Any]) -> st
 def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
     # A correction is an audit entry, not new activity: accepted on a concluded partnership.
     c = uow.get(ResourceContribution, op["contribution"])
+    delta: Money | None = op.get("delta")
     delivery, delivered_on = op.get("delivery"), op.get("delivered_on")
-    if op.get("delta") is not None and delivery is not None:
-        raise ContributionError(
-            f"a correction of contribution {c.key} gives either a delta or a delivery to re-date, not both"
-        )
-    if delivery is not None or delivered_on is not None:
-        if delivery is None or delivered_on is None:
-            raise ContributionError(
-                f"re-dating a delivery to contribution {c.key} needs both delivery (its operation) and delivered_on"
-            )
+    if c.redates(delta, delivery, delivered_on):
         c.redate_delivery(delivery, delivered_on, op["reason"], op["on"], op.meta)
         uow.collect(c)
         return
-    delta: Money | None = op.get("delta")
-    if delta is None:
-        raise ContributionError(
-            f"a correction of contribution {c.key} needs a delta, or a delivery and delivered_on to re-date it"
-        )
+    assert delta is not None  # (redates() refuses a correction with neither)
     c.check_currency(delta, f"correction of contribution {c.key}")
     a = _recount(uow, c, delta.amount)
+    before = c.counted_against_cap
     c.correct(delta, op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 @handles("withdraw_pledge")
 def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
     c = _contribution(uow, op["contribution"])
     a = uow.get(Agreement, c.agreement) if c.agreement else None
+    before = c.counted_against_cap
     c.withdraw(op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, op.meta)
+    _after_change(uow, c, a, before, op.meta)
 
 
 # -- targets and evaluations ---------------------------------------------------------------
@@ -427,7 +400,7 @@ def define_target(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("target", key)
     p = _open_partnership(uow, op["partnership"])
     check_targets(op["targets"], op["baseline"], f"target {key}")
-    target = NumericTarget._new(
+    target = NumericTarget(
         key=key,
         partnership=p.key,
         indicator=op["indicator"],
@@ -448,17 +421,16 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
     target = uow.aggregate_of_op(operation)
     if target is None:
         raise CorrectionRefused(f"there is no operation {operation} in the ledger")
-    if operation in target.voided.values():
-        raise CorrectionRefused(f"operation {operation} is itself a void: it cannot be voided")
     if isinstance(target, Partnership):
         joined = target.party_joined_by(operation)
         if joined is not None:  # a join: what the party pledged rests on it
             target.check_join_voidable_with(operation, uow.pledges_of(target.key, joined))
+    before = target.counted_against_cap if isinstance(target, ResourceContribution) else None
     target.void(operation, op["reason"], op["on"], op.meta)
-    if isinstance(target, ResourceContribution) and target.agreement is not None:
+    if isinstance(target, ResourceContribution) and target.agreement is not None and before is not None:
         # What the contribution counts against its party's cap may go down.
         a = uow.get(Agreement, target.agreement)
-        _after_change(uow, target, a, op.meta)
+        _after_change(uow, target, a, before, op.meta)
         return
     uow.collect(target)
 
@@ -489,7 +461,7 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("evaluation", key)
     p = _open_partnership(uow, op["partnership"])
-    evaluation = Evaluation._new(
+    evaluation = Evaluation(
         key=key,
         partnership=p.key,
         period=op["period"],
@@ -510,22 +482,14 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
     role: EvaluatorRole = op["role"]
     party = op.get("party")
     evaluator = op["evaluator"]
-    if role is EvaluatorRole.PARTY:
-        if party is None:
-            raise EvaluationError(f"{evaluator} submits to evaluation {e.key} as a party, so it must name the party")
+    # What the ledger knows of the evaluator (the round's own rules are Evaluation.submit's).
+    if role is EvaluatorRole.RESIDENT and uow.kind_of(evaluator) is not None:
+        raise EvaluationError(
+            f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, not a key of the ledger"
+        )
+    if party is not None and role is EvaluatorRole.PARTY:
         p.check_member(party, f"evaluate as a party in evaluation {e.key}")
-        if any(x.role is EvaluatorRole.PARTY and x.party == party for x in e.submissions.values()):
-            raise EvaluationError(f"party {party} has already submitted to evaluation {e.key}")
-    elif role is EvaluatorRole.RESIDENT:
-        if party is not None:
-            raise EvaluationError(
-                f"resident {evaluator} in evaluation {e.key} cannot name a party: residents speak for themselves"
-            )
-        if uow.kind_of(evaluator) is not None:
-            raise EvaluationError(
-                f"resident evaluator {evaluator} in evaluation {e.key} must be an opaque id, not a key of the ledger"
-            )
-    elif party is not None:
+    elif party is not None and role is EvaluatorRole.EXTERNAL:
         uow.get(Party, party)
     comment, named = op.get("comment"), evaluator
     if uow.vault is not None:
@@ -585,9 +549,5 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
 def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
     e = uow.get(Evaluation, op["evaluation"])
     _open_partnership(uow, e.partnership)
-    e.check_open()
-    latest = max((s.on for s in e.submissions.values()), default=None)
-    if latest is not None and op["on"] < latest:
-        raise DateOrderError(f"evaluation {e.key} cannot close on {op['on']}, before its last submission ({latest})")
     e.close(op["on"], op.meta)
     uow.collect(e)

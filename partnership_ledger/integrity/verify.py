@@ -1,0 +1,296 @@
+"""Verification: walk the stored events with their chain links and name the first bad position.
+
+Editing, deleting, inserting or reordering stored rows breaks the chain (see
+:mod:`.chain`) at the first bad position; :func:`verify_chain` says which and how.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .chain import GENESIS, link_hash
+
+if TYPE_CHECKING:
+    from ..storage.db import Db
+
+BATCH = 5000
+
+
+@attrs.frozen
+class VerifyResult:
+    """The outcome of walking the chain: its size and root, or the first bad position."""
+
+    ok: bool
+    size: int
+    root: str
+    last_position: int
+    bad_position: int | None = None
+    problem: str | None = None  # changed, missing, inserted, out_of_order, truncated, replaced
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+Row = tuple[Any, ...]  # position, originator id, version, topic, state, prev position, hash
+
+
+class _Walk:
+    """The state of a walk along the chain: how far it got and the hash it reached."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.last_position = 0
+        self.prev_hash = GENESIS
+
+    def fail(self, position: int | None, problem: str, message: str) -> VerifyResult:
+        return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
+
+
+def _columns(db: Db) -> str:
+    if db.backend == "sqlite":
+        # As stored, as bytes (an edit that makes a text column invalid UTF-8 must be reported,
+        # not crash the walk), and NULL where the value is not of the type the recorder writes:
+        # the application would not read such a row (see foreign_row), so it fails the walk.
+        return (
+            "CASE WHEN typeof(originator_id) = 'text' THEN CAST(originator_id AS BLOB) END, "
+            "CASE WHEN typeof(originator_version) = 'integer' THEN originator_version END, "
+            "CASE WHEN typeof(topic) = 'text' THEN CAST(topic AS BLOB) END, "
+            "CASE WHEN typeof(state) = 'blob' THEN state END"
+        )
+    return "originator_id, originator_version, topic, state"
+
+
+def _link_columns(db: Db) -> str:
+    if db.backend == "sqlite":
+        return (
+            "position, CASE WHEN typeof(prev_position) = 'integer' THEN prev_position END, "
+            "CASE WHEN typeof(hash) = 'blob' THEN hash END"
+        )
+    return "position, prev_position, hash"
+
+
+def _outside_chain(db: Db) -> int | None:
+    """The first position up to 0 of an event or a link (the chain starts at 1), if any."""
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(
+            f"SELECT MIN(p) FROM (SELECT MIN({pos}) AS p FROM {events} WHERE {pos} <= 0 "
+            "UNION ALL SELECT MIN(position) FROM ledger_chain WHERE position <= 0) AS below"
+        )
+        row = c.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def foreign_row(db: Db) -> tuple[int, str] | None:
+    """The first stored row the chain cannot vouch for, and why; None if there is none.
+
+    The application loads an aggregate's events by its id, whatever their position, and
+    reads each column as the type the recorder writes. So every row must be at a position
+    the chain covers (above 0) and of exactly those storage types (SQLite keeps any type in
+    any column: an id stored as a BLOB has the same bytes, so the same hash, yet the
+    application would no longer find it). Anything else is tampering.
+    """
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT {pos} FROM {events} WHERE {pos} <= 0 ORDER BY {pos} LIMIT 1")
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "is outside the hash chain (positions start at 1)"
+        if db.backend != "sqlite":
+            c.execute("SELECT position FROM ledger_chain WHERE position <= 0 ORDER BY position LIMIT 1")
+            row = c.fetchone()
+            return (int(row[0]), "has a chain link outside the chain (positions start at 1)") if row else None
+        c.execute(
+            f"SELECT {pos}, typeof(originator_id), typeof(originator_version), typeof(topic), typeof(state) "
+            f"FROM {events} WHERE typeof(originator_id) <> 'text' OR typeof(originator_version) <> 'integer' "
+            "OR typeof(topic) <> 'text' OR typeof(state) <> 'blob' "
+            f"ORDER BY {pos} LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            kinds = dict(zip(("originator_id", "originator_version", "topic", "state"), row[1:], strict=True))
+            wanted = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+            column = next(k for k, v in kinds.items() if v != wanted[k])
+            return int(row[0]), f"has its {column} stored as {kinds[column]}, not {wanted[column]}"
+        c.execute(
+            "SELECT position, typeof(prev_position), typeof(hash) FROM ledger_chain WHERE position <= 0 "
+            "OR typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' ORDER BY position LIMIT 1"
+        )
+        row = c.fetchone()
+        if row is not None:
+            return int(row[0]), "has a chain link that is not one the ledger writes"
+    return None
+
+
+def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> VerifyResult:
+    """Walk every stored event with its chain link, in position order.
+
+    Returns at the first bad position: an event ``changed`` (its hash differs), ``missing``
+    (its link remains but the event is gone, or the next link points back past it),
+    ``inserted`` (an event without a link, or whose link points back before the event before
+    it) or ``out_of_order`` (it holds the event recorded at a later position, or its link
+    says it comes after a later event). A walk that reaches the end returns the chain's size
+    and root: it proves the stored history is one unbroken line, not that its tail is the
+    one recorded (:func:`~.checkpoint.verify_checkpoint` does that).
+
+    ``missing`` names the position the chain points back to when an event and its link were
+    both deleted: with several deleted in a row that is the last of them.
+    """
+    walk = _Walk()
+    outside = _outside_chain(db)
+    if outside is not None:
+        return walk.fail(
+            outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
+        )
+    pos, events, cols = db.position_col, db.events_table, _columns(db)
+    while True:
+        after = walk.last_position
+        with db.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT {pos}, {cols} FROM {events} WHERE {pos} > ? ORDER BY {pos} LIMIT ?",
+                (after, BATCH),
+            )
+            rows = c.fetchall()
+            full = len(rows) == BATCH
+            # The links of the same stretch of positions (and, after the last event, any
+            # links left without one), merged with the events below: two range scans are
+            # cheaper than a join.
+            c.execute(
+                f"SELECT {_link_columns(db)} FROM ledger_chain WHERE position > ? "
+                + ("AND position <= ? " if full else "")
+                + "ORDER BY position",
+                (after, rows[-1][0]) if full else (after,),
+            )
+            links = c.fetchall()
+        j, n_links = 0, len(links)
+        for position, oid, version, topic, state in rows:
+            if j < n_links and links[j][0] < position:
+                break  # a link whose event is gone
+            if j < n_links and links[j][0] == position:
+                prev_position, link = links[j][1], links[j][2]
+                j += 1
+                # The usual case, checked here: this loop is what verification spends its time on.
+                if (
+                    prev_position == walk.last_position
+                    and type(version) is int
+                    and None not in (oid, topic, state, link)
+                    and link_hash(walk.prev_hash, position, oid, version, topic, state) == link
+                ):
+                    walk.prev_hash, walk.last_position, walk.size = bytes(link), position, walk.size + 1
+                    continue
+            else:
+                prev_position = link = None
+            failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))
+            if failed is not None:
+                return failed
+        if progress is not None and rows:
+            progress(len(rows))
+        if j < n_links:
+            orphan = int(links[j][0])
+            return walk.fail(
+                orphan,
+                "missing",
+                f"position {orphan} is missing: its chain link remains but its event is gone",
+            )
+        if not full:
+            break
+    root = walk.prev_hash.hex()
+    return VerifyResult(
+        True,
+        walk.size,
+        root,
+        walk.last_position,
+        message=f"the chain of {walk.size} events is intact; root {root}",
+    )
+
+
+def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
+    """Check one event against its link and advance the walk; the failure, if any."""
+    position, oid, version, topic, state, prev_position, link = row
+    if db.backend == "sqlite" and None in (oid, version, topic, state, prev_position, link):
+        # A value of another storage type reads as NULL in the walk: say which.
+        found = foreign_row(db)
+        if found is not None and found[0] <= position:
+            return walk.fail(found[0], "changed", f"the event row at position {found[0]} {found[1]}")
+    if link is None:
+        return walk.fail(
+            position,
+            "inserted",
+            f"position {position} has an event that is not in the chain (inserted)",
+        )
+    if prev_position is None:
+        return walk.fail(position, "changed", f"the chain link at position {position} was changed")
+    if prev_position != walk.last_position:
+        return _misplaced(db, walk, position, prev_position)
+    if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
+        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
+    expected = link_hash(walk.prev_hash, position, oid, version, topic, state)
+    if expected != bytes(link):
+        moved_from = _recorded_at(db, position, (oid, version, topic, state))
+        if moved_from is not None:
+            return walk.fail(
+                position,
+                "out_of_order",
+                f"position {position} is out of order: it holds the event recorded at position {moved_from}",
+            )
+        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
+    walk.prev_hash, walk.last_position = expected, position
+    walk.size += 1
+    return None
+
+
+def _misplaced(db: Db, walk: _Walk, position: int, prev_position: int) -> VerifyResult:
+    """Name what happened when a link does not point back to the event before it."""
+    if prev_position < walk.last_position:
+        return walk.fail(
+            position,
+            "inserted",
+            f"position {position} links back to position {prev_position}, not to "
+            f"{walk.last_position}: something was inserted or moved",
+        )
+    pos, events = db.position_col, db.events_table
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT 1 FROM {events} WHERE {pos} = ?", (prev_position,))
+        exists = c.fetchone() is not None
+    if exists:
+        return walk.fail(
+            position,
+            "out_of_order",
+            f"position {position} is out of order: its link says it comes after position {prev_position}",
+        )
+    return walk.fail(
+        prev_position,
+        "missing",
+        f"position {prev_position} is missing: the chain goes on after it at position {position}, "
+        "but its event and link are gone",
+    )
+
+
+def _recorded_at(db: Db, position: int, content: tuple[Any, int, Any, Any]) -> int | None:
+    """The later position whose link this event's content matches (it was moved), if any.
+
+    Only run when verification has already failed, so scanning the links is affordable.
+    """
+    after = position
+    while True:
+        with db.transaction(commit=False) as c:
+            c.execute(
+                "SELECT l.position, l.prev_position, l.hash, p.hash FROM ledger_chain l "
+                "LEFT JOIN ledger_chain p ON p.position = l.prev_position "
+                "WHERE l.position > ? ORDER BY l.position LIMIT ?",
+                (after, BATCH),
+            )
+            links = c.fetchall()
+        for at, prev_position, link, prev_link in links:
+            if prev_link is None and prev_position != 0:
+                continue
+            prev = bytes(prev_link) if prev_link is not None else GENESIS
+            if link_hash(prev, at, *content) == bytes(link):
+                return int(at)
+        if len(links) < BATCH:
+            return None
+        after = links[-1][0]

@@ -1,0 +1,410 @@
+"""Journal fields: the parser of each kind of field value, and what it says when one is wrong.
+
+Each parser takes a raw JSON value (as :mod:`.readers` decoded it) and returns it typed
+(``Decimal``, ``date``, :class:`~partnership_ledger.domain.values.Money`...), or raises
+:class:`FieldError` with the end of a sentence: "must be a date YYYY-MM-DD, not 2024-13-01".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from ..domain.values import Money, PeriodValue, Vote
+from ..errors import IdentifierError
+
+KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would allow a final "\n"
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # control characters (C0, DEL, C1) but \t and \n
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+_DECIMAL_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+MAX_TEXT = 20_000
+MAX_DIGITS = 30  # digits in a number: enough for any public budget, exactly
+MAX_PLACES = 10  # decimal places
+MAX_ITEMS = 10_000  # items in one list or object inside an operation
+T = TypeVar("T")
+
+
+class FieldError(Exception):
+    """A field's value is wrong; the message says what it should be."""
+
+
+class JsonFloat:
+    """Marks a JSON number with a fraction or exponent: the journal refuses floats."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class JsonConstant:
+    """Marks NaN / Infinity, which are not JSON and never amounts."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class DuplicateKeys(dict[str, Any]):
+    """An object in which some name appeared twice."""
+
+    duplicates: list[str]
+
+
+# -- field parsers ------------------------------------------------------------------------
+
+
+def describe(value: Any) -> str:
+    """A raw value as a message names it ("the float 1.5", "null", "a list")."""
+    if isinstance(value, JsonFloat):
+        return f"the float {value.text}"
+    if isinstance(value, JsonConstant):
+        return value.text
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        # A lone surrogate ("\ud800" in the JSON) cannot be printed: show it escaped.
+        return json.dumps(shown, ensure_ascii=False).encode("utf-8", "backslashreplace").decode()
+    if isinstance(value, int):
+        return str(value) if len(str(value)) <= 40 else "a huge integer"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def key(value: Any) -> str:
+    if not isinstance(value, str) or not KEY_RE.match(value):
+        raise FieldError(f"must be a key (letters, digits, '-', '_', '.', ':', at most 128), not {describe(value)}")
+    return value
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FieldError(f"must be non-empty text, not {describe(value)}")
+    if len(value) > MAX_TEXT:
+        raise FieldError(f"is longer than {MAX_TEXT} characters")
+    if _CONTROL_RE.search(value):
+        raise FieldError("contains control characters")
+    _check_unicode(value)
+    return value
+
+
+def _check_unicode(value: str) -> None:
+    # JSON lets "\ud800" through, but a lone surrogate is not text: it cannot be stored,
+    # hashed or printed.
+    if _SURROGATE_RE.search(value):
+        raise FieldError("contains a lone surrogate, which is not Unicode text")
+
+
+def label(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 32 or "\n" in value:
+        raise FieldError(f'must be a period label such as "2024" or "2008/09", not {describe(value)}')
+    _check_unicode(value)
+    return value
+
+
+def decimal(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise FieldError(f"must be a decimal string or an integer, not {describe(value)}")
+    number: str | int = value
+    if isinstance(value, str):
+        number = value  # as given: " 1000" or "1000\n" is not a decimal string
+        if not _DECIMAL_RE.fullmatch(number):
+            raise FieldError(f'must be a decimal number such as "1200.50", not {describe(value)}')
+    try:
+        d = Decimal(number)
+    except (InvalidOperation, ValueError):
+        raise FieldError(f"must be a decimal number, not {describe(value)}") from None
+    _sign, digits, exponent = d.as_tuple()
+    assert isinstance(exponent, int)
+    if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
+        raise FieldError(f"has too many digits (at most {MAX_DIGITS}, and {MAX_PLACES} after the point)")
+    return d
+
+
+def non_negative(value: Any) -> Decimal:
+    d = decimal(value)
+    if d < 0:
+        raise FieldError(f"must not be negative, not {d}")
+    return d
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise FieldError(f"must be an integer, not {describe(value)}")
+    if abs(value) > 10**9:
+        raise FieldError(f"is out of range: {describe(value)}")
+    return value
+
+
+def year(value: Any) -> int:
+    y = integer(value)
+    if not 1900 <= y <= 2200:
+        raise FieldError(f"must be a year between 1900 and 2200, not {y}")
+    return y
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError(f"must be true or false, not {describe(value)}")
+    return value
+
+
+def a_date(value: Any) -> date:
+    if not isinstance(value, str) or not DATE_RE.match(value):
+        raise FieldError(f"must be a date YYYY-MM-DD, not {describe(value)}")
+    try:
+        d = date.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"is not a real date: {value}") from None
+    if not 1900 <= d.year <= 2200:
+        raise FieldError(f"must be a date between 1900 and 2200, not {value}")
+    return d
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError(f"must be {what}, not {describe(value)}")
+    if isinstance(value, DuplicateKeys):
+        raise FieldError(f"names {value.duplicates[0]!r} twice")
+    if len(value) > MAX_ITEMS:
+        raise FieldError(f"has more than {MAX_ITEMS} entries")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise FieldError(f"must be {what}, not {describe(value)}")
+    if len(value) > MAX_ITEMS:
+        raise FieldError(f"has more than {MAX_ITEMS} items")
+    return value
+
+
+def money(value: Any) -> Money:
+    obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
+    if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
+        extra = sorted(set(obj) - {"amount", "currency"})
+        if extra:
+            raise FieldError(f"has unknown field {extra[0]!r} (money has amount and currency)")
+        if "amount" not in obj or "currency" not in obj:
+            raise FieldError('must have both "amount" and "currency"')
+    try:
+        amount = decimal(obj["amount"])
+    except FieldError as e:
+        raise FieldError(f"amount {e}") from None
+    currency = obj["currency"]
+    if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
+        raise FieldError(f"currency must be a three-letter code such as JPY, not {describe(currency)}")
+    return Money(amount, currency)
+
+
+def positive_money(value: Any) -> Money:
+    m = money(value)
+    if m.amount <= 0:
+        raise FieldError(f"amount must be more than zero, not {m.amount}")
+    return m
+
+
+def non_negative_money(value: Any) -> Money:
+    m = money(value)
+    if m.amount < 0:
+        raise FieldError(f"amount must not be negative, not {m.amount}")
+    return m
+
+
+def nonzero_money(value: Any) -> Money:
+    m = money(value)
+    if m.amount == 0:
+        raise FieldError("amount must not be zero")
+    return m
+
+
+#: The values each :func:`enum_of` parser accepts (a spreadsheet template's drop-down lists).
+ENUM_CHOICES: dict[Callable[[Any], Any], tuple[str, ...]] = {}
+
+
+def enum_of(cls: type[Any]) -> Callable[[Any], Any]:
+    """A parser of the values of the enum ``cls`` (``enum_of(Vote)("for")`` is ``Vote.FOR``)."""
+    choices = [m.value for m in cls]
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and value in choices:
+            return cls(value)
+        raise FieldError(f"must be one of {', '.join(choices)}, not {describe(value)}")
+
+    ENUM_CHOICES[parse] = tuple(choices)
+    return parse
+
+
+def _items(value: Any, what: str, parse: Callable[[Any], T]) -> list[T]:
+    """A non-empty list, each item parsed (a problem names the item by its index)."""
+    items = _list(value, what)
+    if not items:
+        raise FieldError("must not be empty")
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(parse(item))
+        except FieldError as e:
+            raise FieldError(f"item {i} {e}") from None
+    return out
+
+
+def keys(value: Any) -> list[str]:
+    out = _items(value, "a list of keys", key)
+    dupes = sorted({k for k in out if out.count(k) > 1})
+    if dupes:
+        raise FieldError(f"names {dupes[0]} more than once")
+    return out
+
+
+def texts(value: Any) -> list[str]:
+    out = _items(value, "a list of texts", text)
+    if len(set(out)) != len(out):
+        raise FieldError("names the same item more than once")
+    return out
+
+
+def mapping_of(
+    what: str, value_parser: Callable[[Any], Any], key_parser: Callable[[Any], str] = key
+) -> Callable[[Any], dict[str, Any]]:
+    def parse(value: Any) -> dict[str, Any]:
+        obj = _obj(value, what)
+        out = {}
+        for k, v in obj.items():
+            try:
+                key_parser(k)
+            except FieldError as e:
+                raise FieldError(f"name {k!r} {e}") from None
+            try:
+                out[k] = value_parser(v)
+            except FieldError as e:
+                raise FieldError(f"entry {k!r} {e}") from None
+        return out
+
+    return parse
+
+
+def period_value(value: Any) -> PeriodValue:
+    obj = _obj(value, '{"period": "2008", "value": 100}')
+    extra = sorted(set(obj) - {"period", "value"})
+    if extra:
+        raise FieldError(f"has unknown field {extra[0]!r}")
+    if "period" not in obj or "value" not in obj:
+        raise FieldError('must have "period" and "value"')
+    try:
+        return PeriodValue(label(obj["period"]), decimal(obj["value"]))
+    except FieldError as e:
+        raise FieldError(f"{'period' if not isinstance(obj['period'], str) else 'value'} {e}") from None
+
+
+def period_values(value: Any) -> list[PeriodValue]:
+    return _items(value, 'a list of {"period", "value"}', period_value)
+
+
+def scale(value: Any) -> int:
+    n = integer(value)
+    if not 2 <= n <= 100:
+        raise FieldError(f"must be between 2 and 100, not {n}")
+    return n
+
+
+def weight(value: Any) -> Decimal:
+    d = decimal(value)
+    if not 0 <= d <= 1:
+        raise FieldError(f"must be between 0 and 1, not {d}")
+    return d
+
+
+def month(value: Any) -> int:
+    n = integer(value)
+    if not 1 <= n <= 12:
+        raise FieldError(f"must be a month 1..12, not {n}")
+    return n
+
+
+def positive_int(value: Any) -> int:
+    n = integer(value)
+    if n < 1:
+        raise FieldError(f"must be at least 1, not {n}")
+    return n
+
+
+def score(value: Any) -> int:
+    return integer(value)
+
+
+shares = mapping_of('an object of shares, {"party": "0.5"}', non_negative)
+caps = mapping_of('an object of annual caps, {"party": {"amount": ..., "currency": ...}}', non_negative_money)
+votes = mapping_of('an object of votes, {"party": "for"}', enum_of(Vote))
+scores = mapping_of('an object of scores, {"criterion": 4}', score, key_parser=text)
+
+CHANGES: dict[str, Callable[[Any], Any]] = {
+    "title": text,
+    "start": a_date,
+    "end": a_date,
+    "shares": shares,
+    "annual_caps": caps,
+    "max_years": positive_int,
+    "fiscal_year_start": month,
+}
+
+
+def changes(value: Any) -> dict[str, Any]:
+    obj = _obj(value, "an object of changes to the terms")
+    if not obj:
+        raise FieldError("must change something")
+    out = {}
+    for name, v in obj.items():
+        parser = CHANGES.get(name)
+        if parser is None:
+            raise FieldError(f"cannot change {name!r} (changeable: {', '.join(CHANGES)})")
+        try:
+            out[name] = parser(v)
+        except FieldError as e:
+            raise FieldError(f"{name} {e}") from None
+    return out
+
+
+def org_ids(value: Any) -> list[str]:
+    """A list of organisation identifiers (org-id.guide), each checked
+    (:func:`~partnership_ledger.standards.identifiers.check_identifier`)."""
+    from ..standards.identifiers import check_identifiers  # the standards package is small
+
+    items = _list(value, "a list of organisation identifiers")
+    if not items:
+        raise FieldError("must not be empty (leave the field out when there are none)")
+    if not all(isinstance(item, str) for item in items):
+        raise FieldError('must be a list of texts such as ["JP-JCN-7000020070009"]')
+    try:
+        check_identifiers(items)
+    except IdentifierError as e:
+        raise FieldError(str(e)) from None
+    return list(items)
+
+
+def area_code(value: Any) -> str:
+    """An area code (``JP-LGC-…`` or ``GB-ONS-…``), checked
+    (:func:`~partnership_ledger.standards.identifiers.check_area`)."""
+    from ..standards.identifiers import check_area
+
+    if not isinstance(value, str):
+        raise FieldError(f"must be an area code such as JP-LGC-072010, not {describe(value)}")
+    try:
+        check_area(value)
+    except IdentifierError as e:
+        raise FieldError(str(e)) from None
+    return value
+
+
+def op_ref(value: Any) -> str:
+    """An operation's id, as ``history`` shows it (not a key of the ledger: it is not looked up as one)."""
+    return key(value)

@@ -1,0 +1,280 @@
+"""The facts the read models keep: one record a thing (party, partnership, agreement,
+contribution, target, evaluation...), the amounts by bucket, and the store protocol.
+
+The fold (:mod:`.facts`) writes them to a :class:`FactStore`; the query functions
+(:mod:`.queries`) read them back, from the database (:mod:`.sqlstore`) or from memory
+(:mod:`.memory_facts`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+import attrs
+
+from ..domain.agreement import agreement_status, unsigned_parties
+from ..domain.values import EXACT, Money
+
+__all__ = [
+    "ZERO",
+    "AgreementFact",
+    "Bucket",
+    "BucketKey",
+    "ContributionFact",
+    "DecisionFact",
+    "EvaluationFact",
+    "FactStore",
+    "InKindRow",
+    "MeasurementFact",
+    "PartnershipFact",
+    "PartyFact",
+    "SpellFact",
+    "SubmissionFact",
+    "TargetFact",
+    "in_kind_row",
+    "must",
+]
+
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class PartyFact:
+    """A party's particulars with every amendment (``name``, ``sector``, ``capacity``), and
+    what they were at registration (``registered``, once amended) with each amendment, to
+    read them as they stood on a day (:meth:`as_on`)."""
+
+    key: str
+    name: str
+    sector: str
+    capacity: Money | None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)  # {"on", "reason", "changes"}
+    registered: dict[str, Any] | None = None
+
+    def as_on(self, day: date | None) -> PartyFact:
+        """The party as it stood on ``day`` (amendments taking effect later left out)."""
+        if not self.amendments or day is None:
+            return self
+        fields = dict(self.registered or {})
+        for a in sorted(self.amendments, key=lambda a: a["on"]):
+            if a["on"] <= day:
+                fields.update(a["changes"])
+        return attrs.evolve(
+            self,
+            name=fields.get("name", self.name),
+            sector=fields.get("sector", self.sector),
+            capacity=fields.get("capacity"),
+        )
+
+
+@attrs.frozen
+class SpellFact:
+    partnership: str
+    party: str
+    role: str | None
+    joined: date
+    left: date | None = None
+
+
+@attrs.frozen
+class DecisionFact:
+    partnership: str
+    key: str
+    subject: str
+    on: date
+    proposed_by: str
+    rule: str
+    votes: dict[str, str]
+    adopted: bool
+
+
+@attrs.frozen
+class AgreementFact:
+    key: str
+    partnership: str
+    title: str
+    seq: int  # order of drafting: the latest applicable agreement gives the agreed shares
+    parties: list[str]
+    shares: dict[str, Decimal] | None
+    start: date
+    end: date
+    fiscal_year_start: int
+    signatures: dict[str, date]
+    terminated_on: date | None = None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)
+    #: The terms as drafted (title, shares, start, end, fiscal_year_start), kept once an
+    #: amendment changes them: to read the agreement as it stood on a day (``--on``).
+    drafted: dict[str, Any] | None = None
+
+    @property
+    def fully_signed(self) -> bool:
+        return not unsigned_parties(self.parties, self.signatures)
+
+    @property
+    def status(self) -> str:
+        return agreement_status(self.parties, self.signatures, self.terminated_on)
+
+
+class ContributionFact(NamedTuple):
+    """A pledged resource and what became of it (a named tuple, as the read models store it:
+    the fold makes a new one for every pledge and delivery)."""
+
+    key: str
+    partnership: str
+    party: str
+    agreement: str | None
+    kind: str
+    instrument: str | None
+    fiscal_year: int
+    fiscal_year_start: int  # of its agreement when pledged (April without one)
+    currency: str
+    pledged: Decimal
+    delivered: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    quantity: Decimal | None = None
+    unit: str | None = None
+    valuation_basis: str | None = None
+    description: str | None = None
+
+
+#: In-kind contributions of one party, kind, unit and valuation basis, as the report groups
+#: them: (party, kind, unit, valuation basis, how many, their quantities, pledged, withdrawn
+#: and delivered amounts), the amounts as Decimals or decimal strings for exact sums. A
+#: store may return one such row a contribution or several contributions a row.
+InKindRow = tuple[str, str, str | None, str | None, int, list[Any], list[Any], list[Any], list[Any]]
+
+
+def in_kind_row(c: ContributionFact) -> InKindRow:
+    quantities = [] if c.quantity is None else [c.quantity]
+    return (c.party, c.kind, c.unit, c.valuation_basis, 1, quantities, [c.pledged], [c.withdrawn], [c.delivered])
+
+
+class BucketKey(NamedTuple):
+    """Where an amount is counted: partnership, party, fiscal year, kind, instrument, currency."""
+
+    partnership: str
+    party: str
+    fiscal_year: int
+    kind: str
+    instrument: str  # "" when not money or not stated
+    currency: str
+
+
+class Bucket(NamedTuple):
+    pledged: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    delivered: Decimal = ZERO
+
+    def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
+        add = EXACT.add
+        return Bucket(add(self.pledged, pledged), add(self.withdrawn, withdrawn), add(self.delivered, delivered))
+
+
+@attrs.frozen
+class MeasurementFact:
+    period: str
+    value: Decimal
+    source: str
+    on: date
+
+
+@attrs.frozen
+class TargetFact:
+    key: str
+    partnership: str
+    indicator: str
+    unit: str
+    direction: str
+    baseline_period: str
+    baseline_value: Decimal
+    targets: list[tuple[str, Decimal]]
+    measurements: list[MeasurementFact] = attrs.field(factory=list)
+    revisions: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class SubmissionFact:
+    evaluator: str
+    role: str
+    party: str | None
+    scores: dict[str, int]
+    comment: str | None
+    comment_public: bool
+    on: date
+
+
+@attrs.frozen
+class EvaluationFact:
+    key: str
+    partnership: str
+    period: str
+    criteria: list[str]
+    scale_max: int
+    resident_weight: Decimal
+    closed_on: date | None = None
+    submissions: list[SubmissionFact] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class PartnershipFact:
+    key: str
+    title: str
+    purpose: str
+    parent: str | None
+    proposed_by: str
+    proposed_on: date
+    phase: str = "preparing"
+    activated_on: date | None = None
+    concluded_on: date | None = None
+
+
+class FactStore(Protocol):
+    """Where the fold keeps its facts; read back by the query functions."""
+
+    def put_party(self, fact: PartyFact) -> None: ...
+    def party(self, key: str) -> PartyFact | None: ...
+    def put_partnership(self, fact: PartnershipFact) -> None: ...
+    def partnership(self, key: str) -> PartnershipFact | None: ...
+    def partnership_keys(self) -> list[str]: ...
+    def add_spell(self, fact: SpellFact) -> None: ...
+    def end_spell(self, partnership: str, party: str, left: date) -> None: ...
+    def spells(self, partnership: str) -> list[SpellFact]: ...
+    def add_decision(self, fact: DecisionFact) -> None: ...
+    def decisions(self, partnership: str) -> list[DecisionFact]: ...
+    def put_agreement(self, fact: AgreementFact) -> None: ...
+    def agreement(self, key: str) -> AgreementFact | None: ...
+    def agreements(self, partnership: str) -> list[AgreementFact]: ...
+    def put_contribution(self, fact: ContributionFact) -> None: ...
+    def contribution(self, key: str) -> ContributionFact | None: ...
+    def contributions(self, partnership: str) -> list[ContributionFact]: ...
+    def count_contributions(self, partnership: str) -> int: ...
+    def in_kind_rows(self, partnership: str) -> list[InKindRow]: ...
+    def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None: ...
+    def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
+    def add_amount(
+        self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None: ...
+    def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]: ...
+    def remove_decision(self, partnership: str, key: str) -> None: ...
+    def remove_spell(self, partnership: str, index: int) -> None: ...
+    def reopen_spell(self, partnership: str, index: int) -> None: ...
+    def remove_measurement(self, target: str, index: int) -> None: ...
+    def remove_submission(self, evaluation: str, evaluator: str) -> None: ...
+    def put_target(self, fact: TargetFact) -> None: ...
+    def add_measurement(self, target: str, fact: MeasurementFact) -> None: ...
+    def target(self, key: str) -> TargetFact | None: ...
+    def targets(self, partnership: str) -> list[TargetFact]: ...
+    def put_evaluation(self, fact: EvaluationFact) -> None: ...
+    def add_submission(self, evaluation: str, fact: SubmissionFact) -> None: ...
+    def close_evaluation(self, evaluation: str, on: date) -> None: ...
+    def evaluation(self, key: str) -> EvaluationFact | None: ...
+    def evaluations(self, partnership: str) -> list[EvaluationFact]: ...
+
+
+def must(found: Any, what: str) -> Any:
+    """``found``, which is there (a fact an event's aggregate made before it)."""
+    if found is None:  # pragma: no cover - events always follow their aggregate's creation
+        raise LookupError(what)
+    return found

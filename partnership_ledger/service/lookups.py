@@ -1,0 +1,150 @@
+"""What the recorder reads before it applies a slice of operations: the last position, which
+operations are recorded already (checked against the chained events), the kinds of the keys
+they name, and the aggregates themselves (replayed, or kept in memory since the last write)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import StoredEvent
+
+from ..domain import LedgerAggregate
+from ..errors import IntegrityError
+from ..journal import Operation, keys_named
+from ..projections.runner import TRACKING_NAME
+from ..storage import reads
+from ..storage.db import Cursor, Db
+from .unit_of_work import AggregateCache
+
+
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's ``project_aggregate`` without its ``assert`` that every event is an
+    instance of a runtime-checkable Protocol (what ``python -O`` runs): the events come
+    from our own store and classes, and that check was some 40 % of a replay."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
+class Loader:
+    """Reconstructs aggregates from the store with :func:`project`."""
+
+    def __init__(self, repository: Any) -> None:
+        self._repository = repository
+
+    def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
+        try:
+            found: LedgerAggregate = self._repository.get(agg_id, projector_func=project)
+        except OriginatorVersionError:
+            # Stored events of one aggregate that do not follow one another: one was hidden
+            # or removed behind the application's back.
+            raise IntegrityError(
+                f"tampering found: the stored events of aggregate {agg_id.hex} do not follow one another "
+                "(see 'partnership-ledger verify')"
+            ) from None
+        return found
+
+    def find(self, agg_id: uuid.UUID) -> LedgerAggregate | None:
+        """An aggregate reconstructed from its stored events, or None if it has none."""
+        try:
+            return self.get(agg_id)
+        except AggregateNotFoundError:
+            return None
+
+
+class Lookups:
+    """The recorder's reads of one ledger's store (``db``, decoded with ``mapper``)."""
+
+    def __init__(self, db: Db, mapper: Any) -> None:
+        self.db = db
+        self.mapper = mapper
+        #: (tracking, last position) at which the operation index last matched the history.
+        self._op_index_checked_at: tuple[int, int] | None = None
+
+    def kind_of_key(self, key: str) -> str | None:
+        return reads.kind_of_key(self.db, key)
+
+    def origin_of_op(self, op_id: str) -> uuid.UUID | None:
+        return reads.origin_of_op(self.db, op_id)
+
+    def pledges_of(self, partnership: str, party: str) -> list[str]:
+        return reads.pledges_of(self.db, partnership, party)
+
+    def lookup(
+        self, operations: Sequence[Operation], known: Callable[[str], bool] = lambda key: False
+    ) -> tuple[int, set[str], dict[str, str | None] | None]:
+        """In one read: the last position, which of ``operations`` are already recorded, and
+        the kinds of the keys the others name but are not ``known`` (None: not in the ledger).
+        Kinds None: the ledger has no keys at all (nor operations), so none was looked up."""
+        with self.db.transaction(commit=False) as c:
+            position = reads.last_position(self.db, c)
+            if position == 0 and reads.holds_no_index_rows(c):
+                return position, set(), None  # a new ledger (say, the first import)
+            found = reads.recorded_ops(c, [o.meta.op_id for o in operations])
+            done = {op_id for op_id, _ in found}
+            self._check_op_index(c, found)
+            keys: set[str] = set()
+            for op in operations:
+                if op.meta.op_id not in done:
+                    keys.update(keys_named(op))
+            wanted = sorted(k for k in keys if not known(k))
+            kinds: dict[str, str | None] = dict.fromkeys(wanted)
+            kinds.update(reads.kinds_of_keys(c, wanted))
+        return position, done, kinds
+
+    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]]) -> None:
+        """Refuse to trust an operation index that disagrees with the chained events.
+
+        The index (``ledger_ops``) is written beside the events, outside the chain; what it
+        says decides what an import skips as already recorded. So an index row is only
+        believed when the event at its position carries its operation id (a forged row would
+        make a real operation be skipped), and, when some operations of the batch are found
+        and the read models are current, the index must have as many rows as the history has
+        operations (a deleted row would make a re-import record an operation twice; a batch
+        whose operations are all new, found nowhere, is not checked). Either mismatch refuses
+        the import; ``verify`` names the difference and ``rebuild`` repairs the index.
+        """
+
+        def refuse(why: str) -> NoReturn:
+            raise IntegrityError(
+                f"tampering found: the operation index {why}; nothing was recorded "
+                "(run 'partnership-ledger verify', then 'partnership-ledger rebuild')"
+            )
+
+        for i in range(0, len(found), reads.CHUNK):
+            by_position = {p: op for op, p in dict(found[i : i + reads.CHUNK]).items()}
+            rows = reads.event_rows_at(c, self.db, list(by_position))
+            for position, op_id in by_position.items():
+                row = rows.get(position)
+                if row is None or position <= 0:
+                    refuse(f"names operation {op_id} at position {position}, where there is no event")
+                event = self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(row[1])), row[2], row[3], bytes(row[4])))
+                if getattr(getattr(event, "meta", None), "op_id", None) != op_id:
+                    refuse(f"names operation {op_id} at position {position}, whose event is another operation's")
+        if not found:
+            return  # nothing of this batch is in the index: nothing it says is believed
+        # Counting is a scan of two tables: done once for a ledger that has not changed since
+        # (a big re-import looks up slice after slice of operations with nothing recorded).
+        head = reads.heads(c, self.db, TRACKING_NAME)
+        if head is None or head[0] is None or head[0] != head[1] or tuple(head) == self._op_index_checked_at:
+            return
+        row = reads.index_sizes(c, self.db, TRACKING_NAME)
+        if row is not None and row[0] is not None and row[0] == row[1]:
+            if row[2] != row[3]:
+                refuse(f"has {row[2]} operations but the history {row[3]}")
+            self._op_index_checked_at = (row[0], row[1])
+
+    def sync_cache(self, cache: AggregateCache, position: int) -> None:
+        """Drop the kept aggregates that events recorded since the cache's position changed
+        (another process's, or a write that did not leave the cache current)."""
+        if cache.position == position:
+            return
+        if cache.position is None or position < cache.position or position - cache.position > 4 * cache.maxsize:
+            cache.clear()
+        elif len(cache):
+            cache.discard(reads.originators_between(self.db, cache.position, position))
+        cache.position = position
