@@ -15,6 +15,7 @@ from partnership_ledger.errors import InvalidArgument
 from .context import CliState, pass_state
 from .output import write_output
 from .params import IsoDate, complete_keys
+from .signing import read_key, signing_key_option
 
 #: What each format's file is called; a file named for another format is refused.
 SUFFIXES = {"html": (".html", ".htm"), "md": (".md", ".markdown"), "json": (".json",), "pdf": (".pdf",)}
@@ -61,10 +62,7 @@ def _write_file(path: Path, text: str | bytes) -> None:
     help="Dates and numbers as in this locale (default: en-GB for a partnership in pounds, en-US for "
     "other English reports, ja-JP for Japanese). Example: --lang en --locale en-GB",
 )
-@click.option(
-    "--key",
-    "key_file",
-    type=click.Path(exists=True, dir_okay=False),
+@signing_key_option(
     help="With --all: sign checkpoint.json with this Ed25519 private key (PEM, from 'partnership-ledger "
     "keygen'); the chain is verified first. Example: --all -o site --key office.key",
 )
@@ -107,7 +105,7 @@ def report(
     fmt: str,
     lang: str | None,
     locale: str | None,
-    key_file: str | None,
+    key_file: Path | None,
     output: str | None,
     all_partnerships: bool,
     include_children: bool,
@@ -148,7 +146,7 @@ def report(
             raise click.UsageError(f"{output} is a file: --all needs a folder")
         if locale is not None and locale.startswith("ja"):
             locale = None  # the site's Japanese pages are ja-JP already
-        key_pem = _read_key(Path(key_file)) if key_file is not None else None
+        key_pem = read_key(key_file)
         with state.open_ledger() as ledger:
             if verify:  # no figure the events do not give (issue 14)
                 require_read_models(ledger)
@@ -181,13 +179,6 @@ def report(
     else:
         _write_file(Path(output), text)
         state.note(f"wrote the {fmt} report on {partnership} to {output}")
-
-
-def _read_key(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as e:
-        raise InvalidArgument(f"cannot read the signing key {path}: {e.strerror}") from None
 
 
 def register(cli: click.Group) -> None:

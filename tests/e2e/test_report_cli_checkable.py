@@ -151,3 +151,12 @@ def test_a_partnership_keyed_index_keeps_the_site_index(tmp_path: Path) -> None:
             page = tmp_path / "site" / lang / f"{page_name(key)}.html"
             assert f"Partnership {key}" in page.read_text(encoding="utf-8")
     assert len({page_name(k).lower() for k in ("index", "Index", "check")}) == 3
+
+
+def test_a_signing_key_that_cannot_be_read_is_one_sentence_and_writes_nothing(demo: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    code, out = run("--db", str(demo), "report", "--all", "-o", str(site), "--key", str(tmp_path / "no.key"))
+    assert code == 1
+    assert "cannot read the signing key" in out
+    assert "Traceback" not in out
+    assert not site.exists()
