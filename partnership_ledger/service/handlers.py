@@ -8,9 +8,7 @@ events into the unit of work in the order they happened.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from ..domain import (
     Agreement,
@@ -23,9 +21,8 @@ from ..domain import (
 from ..domain.agreement import check_terms
 from ..domain.evaluation import DEFAULT_CRITERIA
 from ..domain.target import check_targets
-from ..domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum2
+from ..domain.values import EvaluatorRole, Terms
 from ..errors import (
-    ContributionError,
     CorrectionRefused,
     CycleError,
     ErasureError,
@@ -52,7 +49,7 @@ def apply_operation(uow: UnitOfWork, op: Operation) -> None:
     HANDLERS[op.op](uow, op)
 
 
-def _open_partnership(uow: UnitOfWork, key: str) -> Partnership:
+def open_partnership(uow: UnitOfWork, key: str) -> Partnership:
     p = uow.get(Partnership, key)
     p.check_open()
     return p
@@ -127,7 +124,7 @@ def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
     """The parent is an open partnership, and a partnership of partnerships is a tree: walk
     the parent chain to be sure it does not come back to ``key`` (even in hand-edited ledgers)."""
     seen = {key}
-    node: Partnership | None = _open_partnership(uow, parent_key)
+    node: Partnership | None = open_partnership(uow, parent_key)
     while node is not None:
         if node.key in seen:
             raise CycleError(f"partnership {key} under {parent_key} would make a cycle")
@@ -137,7 +134,7 @@ def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
 
 @handles("join_partnership")
 def join_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     uow.get(Party, op["party"])
     p.join(op["party"], op.get("role"), op["on"], op.meta)
     uow.collect(p)
@@ -145,7 +142,7 @@ def join_partnership(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("leave_partnership")
 def leave_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     uow.get(Party, op["party"])
     p.leave(op["party"], op.get("reason"), op["on"], op.meta)
     uow.collect(p)
@@ -167,7 +164,7 @@ def conclude_partnership(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("record_decision")
 def record_decision(uow: UnitOfWork, op: Operation) -> None:
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     _parties_exist(uow, [op["proposed_by"], *op["votes"]])
     p.record_decision(op["key"], op["subject"], op["proposed_by"], op["rule"], op["votes"], op["on"], op.meta)
     uow.collect(p)
@@ -180,7 +177,7 @@ def record_decision(uow: UnitOfWork, op: Operation) -> None:
 def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("agreement", key)
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     parties: list[str] = op["parties"]
     _parties_exist(uow, parties)
     for party in parties:
@@ -203,14 +200,14 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     uow.collect(agreement, p)
 
 
-def _agreement_of_open_partnership(uow: UnitOfWork, key: str) -> tuple[Agreement, Partnership]:
+def _agreement_ofopen_partnership(uow: UnitOfWork, key: str) -> tuple[Agreement, Partnership]:
     a = uow.get(Agreement, key)
-    return a, _open_partnership(uow, a.partnership)
+    return a, open_partnership(uow, a.partnership)
 
 
 @handles("sign_agreement")
 def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
     uow.get(Party, op["party"])
     a.sign(op["party"], op["on"], op.meta)
     uow.collect(a)
@@ -218,7 +215,7 @@ def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("amend_agreement")
 def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, p = _agreement_of_open_partnership(uow, op["agreement"])
+    a, p = _agreement_ofopen_partnership(uow, op["agreement"])
     changes = op["changes"]
     caps = changes.get("annual_caps") or {}
     if caps:
@@ -230,165 +227,16 @@ def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("consent_amendment")
 def consent_amendment(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
     a.consent_amendment(op["amendment"], op["party"], op["on"], op.meta)
     uow.collect(a)
 
 
 @handles("terminate_agreement")
 def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_of_open_partnership(uow, op["agreement"])
+    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
     a.terminate(op["reason"], op["on"], op.meta)
     uow.collect(a)
-
-
-# -- contributions ---------------------------------------------------------------------------
-
-
-@handles("pledge")
-def pledge(uow: UnitOfWork, op: Operation) -> None:
-    f = op.fields
-    key = f["key"]
-    uow.check_new_key("contribution", key)
-    p = _open_partnership(uow, f["partnership"])
-    party = f["party"]
-    uow.get(Party, party)
-    p.check_member(party, f"pledge contribution {key}")
-    kind, instrument, recipient = f["kind"], f.get("instrument"), f.get("recipient")
-    ResourceContribution.check_pledge(key, party, kind, instrument, recipient)
-    if recipient is not None:
-        uow.get(Party, recipient)
-        p.check_member(recipient, f"receive contribution {key}")
-    fiscal_year = f["fiscal_year"]
-    value: Money = f["value"]
-    meta = op.meta
-    agreement: Agreement | None = None
-    agreement_key = f.get("agreement")
-    if agreement_key is not None:
-        agreement = uow.get(Agreement, agreement_key)
-        if agreement.partnership != p.key:
-            raise ContributionError(
-                f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
-            )
-        agreement.check_contribution(party, fiscal_year, key, value)
-    p.adopt_currency(value.currency, f"contribution {key}", meta)
-    # Without a date, a pledge counts from the first day of its fiscal year (which starts in
-    # its agreement's fiscal_year_start month; April without an agreement).
-    first_month = agreement.terms.fiscal_year_start if agreement is not None else 4
-    contribution = ResourceContribution(
-        key=key,
-        partnership=p.key,
-        party=party,
-        agreement=agreement_key,
-        kind_of_resource=kind,
-        value=value,
-        quantity=f.get("quantity"),
-        unit=f.get("unit"),
-        valuation_basis=f.get("valuation_basis"),
-        instrument=instrument,
-        fiscal_year=fiscal_year,
-        description=f.get("description"),
-        meta=meta,
-        recipient=recipient,
-        on=f.get("on") or date(fiscal_year, first_month, 1),
-    )
-    uow.add(contribution)
-    uow.collect(contribution, p)
-    if agreement is not None:
-        agreement.count_contribution(key, party, fiscal_year, None, value.amount, meta)
-        uow.collect(agreement)
-
-
-def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
-    c = uow.get(ResourceContribution, key)
-    _open_partnership(uow, c.partnership)
-    return c
-
-
-def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agreement | None:
-    """Check the agreement's cap for what ``c`` will count after ``change`` to its delivered
-    total, before anything changes."""
-    if c.agreement is None:
-        return None
-    a = uow.get(Agreement, c.agreement)
-    pledged_net = c.pledged_net
-    counted_after = max(pledged_net, exact_sum2(c.delivered, change))
-    counted = c.counted_against_cap
-    if counted_after > counted:
-        a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
-    return a
-
-
-def _after_change(
-    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, counted_before: Decimal, meta: OpMeta
-) -> None:
-    """Count what ``c`` now counts against its cap (``counted_before``: what it counted before)."""
-    uow.collect(c)
-    if a is not None:
-        a.count_contribution(c.key, c.party, c.fiscal_year, counted_before, c.counted_against_cap, meta)
-        uow.collect(a)
-
-
-@handles("deliver")
-def deliver(uow: UnitOfWork, op: Operation) -> None:
-    f = op.fields
-    c = _contribution(uow, f["contribution"])
-    value: Money = f["value"]
-    c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
-    a = _recount(uow, c, value.amount)
-    before = c.counted_against_cap
-    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta, checked=True)
-    _after_change(uow, c, a, before, op.meta)
-
-
-def _evidence(uow: UnitOfWork, c: ResourceContribution, f: dict[str, Any]) -> str | None:
-    """The delivery's evidence as the chain holds it: a commitment when it is marked
-    ``evidence_private`` (privacy/registry.py), sealed under ``evidence_subject``'s key (by
-    default the contribution's party), so that ``erase_subject`` of that subject destroys it."""
-    evidence = f.get("evidence")
-    if f.get("evidence_private") is not True:
-        if f.get("evidence_subject") is not None:
-            raise ContributionError(
-                f"a delivery to {c.key} names evidence_subject but its evidence is not private "
-                "(set evidence_private: true)"
-            )
-        return None if evidence is None else str(evidence)
-    if not evidence:
-        raise ContributionError(f"a delivery to {c.key} is marked evidence_private but gives no evidence")
-    if uow.vault is None:
-        raise ContributionError(
-            f"a delivery to {c.key} has private evidence, but this ledger was written before private "
-            "fields were committed (chain format 1): see docs/privacy.md"
-        )
-    fields = {**f, "evidence_subject": f.get("evidence_subject") or c.party}
-    return str(uow.vault.commit_fields("deliver", fields, c.key)["evidence"])
-
-
-@handles("correct_contribution")
-def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
-    # A correction is an audit entry, not new activity: accepted on a concluded partnership.
-    c = uow.get(ResourceContribution, op["contribution"])
-    delta: Money | None = op.get("delta")
-    delivery, delivered_on = op.get("delivery"), op.get("delivered_on")
-    if c.redates(delta, delivery, delivered_on):
-        c.redate_delivery(delivery, delivered_on, op["reason"], op["on"], op.meta)
-        uow.collect(c)
-        return
-    assert delta is not None  # (redates() refuses a correction with neither)
-    c.check_currency(delta, f"correction of contribution {c.key}")
-    a = _recount(uow, c, delta.amount)
-    before = c.counted_against_cap
-    c.correct(delta, op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, before, op.meta)
-
-
-@handles("withdraw_pledge")
-def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
-    c = _contribution(uow, op["contribution"])
-    a = uow.get(Agreement, c.agreement) if c.agreement else None
-    before = c.counted_against_cap
-    c.withdraw(op["reason"], op["on"], op.meta)
-    _after_change(uow, c, a, before, op.meta)
 
 
 # -- targets and evaluations ---------------------------------------------------------------
@@ -398,7 +246,7 @@ def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
 def define_target(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("target", key)
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     check_targets(op["targets"], op["baseline"], f"target {key}")
     target = NumericTarget(
         key=key,
@@ -430,14 +278,14 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
     if isinstance(target, ResourceContribution) and target.agreement is not None and before is not None:
         # What the contribution counts against its party's cap may go down.
         a = uow.get(Agreement, target.agreement)
-        _after_change(uow, target, a, before, op.meta)
+        contribution_handlers.after_change(uow, target, a, before, op.meta)
         return
     uow.collect(target)
 
 
 def _target(uow: UnitOfWork, key: str) -> NumericTarget:
     t = uow.get(NumericTarget, key)
-    _open_partnership(uow, t.partnership)
+    open_partnership(uow, t.partnership)
     return t
 
 
@@ -460,7 +308,7 @@ def revise_target(uow: UnitOfWork, op: Operation) -> None:
 def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
     key = op["key"]
     uow.check_new_key("evaluation", key)
-    p = _open_partnership(uow, op["partnership"])
+    p = open_partnership(uow, op["partnership"])
     evaluation = Evaluation(
         key=key,
         partnership=p.key,
@@ -477,7 +325,7 @@ def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
 @handles("submit_evaluation")
 def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
     e = uow.get(Evaluation, op["evaluation"])
-    p = _open_partnership(uow, e.partnership)
+    p = open_partnership(uow, e.partnership)
     e.check_open()  # a closed round refuses as such, whoever submits
     role: EvaluatorRole = op["role"]
     party = op.get("party")
@@ -548,6 +396,10 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
 @handles("close_evaluation")
 def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
     e = uow.get(Evaluation, op["evaluation"])
-    _open_partnership(uow, e.partnership)
+    open_partnership(uow, e.partnership)
     e.close(op["on"], op.meta)
     uow.collect(e)
+
+
+# The contribution operations live in a module of their own; importing it registers them.
+from . import contribution_handlers as contribution_handlers  # noqa: E402
