@@ -28,7 +28,7 @@ from .sqlite import chain_enabled, refuse_unchained
 try:
     import psycopg
     from eventsourcing.persistence import ProgrammingError, StoredEvent
-    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+    from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
     from psycopg.rows import DictRow, tuple_row
     from psycopg.sql import SQL, Identifier
 except ImportError as e:  # pragma: no cover - exercised only without the extra
@@ -159,6 +159,26 @@ def _connect_failure(text: str, where: str, user: str) -> str:
 # -- the recorder --------------------------------------------------------------------------
 
 
+@contextmanager
+def schema_locked(datastore: Any) -> Iterator[None]:
+    """Hold :data:`SCHEMA_LOCK` while creating tables: processes opening one new ledger at once
+    create them in turn."""
+    with connect_directly(datastore) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+class LedgerSnapshotRecorder(PostgresAggregateRecorder):
+    """eventsourcing's recorder of snapshots, creating its table under the schema lock."""
+
+    def create_table(self) -> None:
+        with schema_locked(self.datastore):
+            super().create_table()
+
+
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """Inserts events and, in the same transaction, their chain links and index rows.
 
@@ -186,12 +206,8 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(SQL(s).format() for s in INDEX_TABLES)
 
     def create_table(self) -> None:
-        with connect_directly(self.datastore) as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-            try:
-                super().create_table()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+        with schema_locked(self.datastore):
+            super().create_table()
 
     @contextmanager
     def write_session(self) -> Iterator[Callable[..., Sequence[int] | None]]:
@@ -300,6 +316,7 @@ class LedgerPostgresFactory(PostgresFactory):
     """eventsourcing's PostgreSQL factory with the ledger's recorder."""
 
     application_recorder_class = LedgerPostgresRecorder
+    aggregate_recorder_class = LedgerSnapshotRecorder
 
 
 # -- the SQL adapter -----------------------------------------------------------------------
