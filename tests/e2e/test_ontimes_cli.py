@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from partnership_ledger_cli.main import cli
+from small_ledgers import build
 
 from partnership_ledger import PartnershipLedger
-
-
-def jpy(n: int) -> dict[str, str]:
-    return {"amount": str(n), "currency": "JPY"}
-
-
-def pledge(ledger: PartnershipLedger, key: str, party: str, fiscal_year: int) -> None:
-    ledger.record(
-        {
-            "op": "pledge",
-            "key": key,
-            "partnership": "p",
-            "party": party,
-            "kind": "money",
-            "value": jpy(1000),
-            "fiscal_year": fiscal_year,
-        }
-    )
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +19,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A small ledger (its path) and a time recorded halfway through it."""
     path = tmp_path_factory.mktemp("ontimes") / "l.sqlite"
     with PartnershipLedger.open(path) as ledger:
-        ledger.register_party("a", "A", "npo", jpy(1000))
-        ledger.register_party("b", "B", "municipality")
-        ledger.register_party("c", "C", "business")
-        ledger.propose_partnership("p", "P", "purpose", "a", ["a", "b"], "2020-04-01")
-        ledger.activate_partnership("p", "2020-05-01")
-        pledge(ledger, "c1", "a", 2020)
-        ledger.deliver("c1", jpy(100), "2020-06-01")
-        time.sleep(0.005)
-        between = datetime.now(UTC).isoformat()
-        time.sleep(0.005)
-        ledger.register_party("d", "D", "npo")
-        ledger.record(
-            {"op": "amend_party", "party": "a", "name": "A2", "capacity": jpy(4000), "reason": "r", "on": "2021-04-01"}
-        )
-        ledger.join_partnership("p", "c", "2021-05-01")
-        ledger.leave_partnership("p", "b", "2021-06-01", "moved on")
-        ledger.propose_partnership("q", "Q", "purpose", "c", ["c", "d"], "2021-07-01")
-        pledge(ledger, "c2", "c", 2021)
-        ledger.deliver("c2", jpy(50), "2021-08-01")
-        ledger.deliver("c1", jpy(30), "2021-09-01")
-        ledger.conclude_partnership("p", "2022-03-31")
+        between = build(ledger).isoformat()
     return str(path), between
 
 
