@@ -24,10 +24,11 @@ from ..errors import StorageError
 from ..integrity.chain import GENESIS, chain_links
 from .db import Cursor, Db
 from .sqlite import chain_enabled, refuse_unchained
+from .transcodings import OrjsonTranscoder
 
 try:
     import psycopg
-    from eventsourcing.persistence import ProgrammingError, StoredEvent
+    from eventsourcing.persistence import ProgrammingError, StoredEvent, Transcoder
     from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
     from psycopg.rows import DictRow, tuple_row
     from psycopg.sql import SQL, Identifier
@@ -317,6 +318,10 @@ class LedgerPostgresFactory(PostgresFactory):
 
     application_recorder_class = LedgerPostgresRecorder
     aggregate_recorder_class = LedgerSnapshotRecorder
+
+    def transcoder(self) -> Transcoder:
+        """eventsourcing's JSON encoding of events, written and read with orjson."""
+        return OrjsonTranscoder()
 
 
 # -- the SQL adapter -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, StoredEvent
+from eventsourcing.persistence import InterfaceError, StoredEvent, Transcoder
 from eventsourcing.sqlite import (
     SQLITE3_DEFAULT_LOCK_TIMEOUT,
     SQLiteApplicationRecorder,
@@ -27,6 +27,7 @@ from eventsourcing.sqlite import (
 
 from ..integrity.chain import GENESIS, chain_links
 from .db import Db, SQLiteCursorAdapter
+from .transcodings import OrjsonTranscoder
 
 INDEX_TABLES = [
     "CREATE TABLE IF NOT EXISTS ledger_chain ("
@@ -253,6 +254,10 @@ class LedgerSQLiteFactory(SQLiteFactory):
         pool.memory_read_models = env.get(ENV_MEMORY_READ_MODELS) or None  # type: ignore[attr-defined]
         self.datastore.pool = pool
         old.close()
+
+    def transcoder(self) -> Transcoder:
+        """eventsourcing's JSON encoding of events, written and read with orjson."""
+        return OrjsonTranscoder()
 
 
 def sqlite_uri(path: str | os.PathLike[str], **params: str) -> str:

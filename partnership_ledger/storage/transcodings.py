@@ -1,8 +1,9 @@
-"""Transcodings that let eventsourcing's JSON transcoder store the ledger's value objects.
+"""How events are stored as bytes: eventsourcing's JSON transcoder, its transcodings for the
+ledger's value objects, and the same encoding written and read with orjson.
 
-The events are stored by eventsourcing's own ``Mapper`` and ``JSONTranscoder`` with these
-transcodings registered (``{"_type_": name, "_data_": ...}``): the stored bytes are what the
-hash chain covers, so a transcoding's name and encoding never change for a stored type.
+The events are stored by eventsourcing's own ``Mapper`` with these transcodings registered
+(``{"_type_": name, "_data_": ...}``): the stored bytes are what the hash chain covers, so a
+transcoding's name and encoding never change for a stored type.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from datetime import date
 from typing import Any
 
 import attrs
-from eventsourcing.persistence import (
-    JSONTranscoder,
-    Transcoding,
-)
+import orjson
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 
 from ..domain.values import ENUMS, Money, OpMeta, PeriodValue, Terms
 
@@ -37,9 +36,10 @@ class AttrsTranscoding(Transcoding):
     def __init__(self, cls: type[Any], name: str) -> None:
         self.type = cls
         self.name = name
+        self.fields = [f.name for f in attrs.fields(cls)]
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in attrs.fields(self.type)}
+        return {name: getattr(obj, name) for name in self.fields}
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**data)
@@ -69,3 +69,78 @@ def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(AttrsTranscoding(Terms, "terms"))
     for cls in ENUMS:
         transcoder.register(EnumTranscoding(cls))
+
+
+#: The types orjson writes and reads exactly as ``json`` does (exact types, not subclasses).
+_SCALARS = frozenset((str, int, bool, type(None)))
+
+
+class _NotPlain(Exception):
+    """A value that orjson would not write as ``json`` does (a float, a subclass of a JSON
+    type, an unregistered type): the whole object is left to ``JSONTranscoder``."""
+
+
+class OrjsonTranscoder(JSONTranscoder):
+    """``JSONTranscoder``'s encoding, the very same bytes, written and read with orjson.
+
+    Encoding turns the object into plain JSON values first (a value of a registered type
+    becomes ``{"_type_": name, "_data_": ...}``, as ``JSONTranscoder`` writes it), then orjson
+    writes them: compact, UTF-8, the same escapes as ``json`` with ``ensure_ascii=False``.
+    What orjson would write differently or not at all (a float, a subclass of a JSON type, an
+    integer beyond 64 bits, a key that is not text) is written by ``JSONTranscoder`` itself.
+    Decoding parses with orjson and turns every ``{"_type_", "_data_"}`` object back into its
+    value, inner ones first (as ``json``'s ``object_hook`` does); what orjson refuses (say a
+    lone surrogate escape) or reads otherwise (a number it reads as a float) is read by
+    ``json``. ``tests/unit/test_storage_transcoder.py``
+    holds both ways equal to ``JSONTranscoder``.
+    """
+
+    def encode(self, obj: Any) -> bytes:
+        try:
+            return orjson.dumps(self._plain(obj))
+        except (_NotPlain, orjson.JSONEncodeError):
+            return super().encode(obj)
+
+    def decode(self, data: bytes) -> Any:
+        try:
+            return self._value(orjson.loads(data))
+        except (_NotPlain, orjson.JSONDecodeError):
+            return super().decode(data)
+
+    def _plain(self, value: Any) -> Any:
+        """``value`` as plain JSON values: text, integers, booleans, None, dicts and lists."""
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is dict:
+            return {key: item if type(item) in _SCALARS else self._plain(item) for key, item in value.items()}
+        if kind is list or kind is tuple:
+            return [item if type(item) in _SCALARS else self._plain(item) for item in value]
+        if isinstance(value, (str, int, float, list, tuple, dict)):
+            raise _NotPlain  # a float, or a subclass of a JSON type: json writes it as such
+        transcoding = self.types.get(kind)
+        if transcoding is None:
+            raise _NotPlain
+        data = transcoding.encode(value)
+        return {"_type_": transcoding.name, "_data_": data if type(data) in _SCALARS else self._plain(data)}
+
+    def _value(self, parsed: Any) -> Any:
+        """The values of parsed JSON, every ``{"_type_", "_data_"}`` object decoded."""
+        kind = type(parsed)
+        if kind is dict:
+            if len(parsed) == 2 and "_type_" in parsed and "_data_" in parsed:
+                name = parsed["_type_"]
+                try:
+                    transcoding = self.names[name]
+                except (KeyError, TypeError):
+                    raise TranscodingNotRegisteredError(
+                        f"Data serialized with name '{name}' is not deserializable. "
+                        "Please register a custom transcoding for this type."
+                    ) from None
+                return transcoding.decode(self._value(parsed["_data_"]))
+            return {key: item if type(item) in _SCALARS else self._value(item) for key, item in parsed.items()}
+        if kind is list:
+            return [item if type(item) in _SCALARS else self._value(item) for item in parsed]
+        if kind is float:
+            raise _NotPlain  # orjson reads an integer beyond 64 bits as a float: json reads it
+        return parsed

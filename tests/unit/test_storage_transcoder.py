@@ -1,0 +1,172 @@
+"""The orjson transcoder writes the very bytes eventsourcing's ``JSONTranscoder`` writes, and
+reads back what it reads: the stored bytes are what the hash chain covers."""
+
+from __future__ import annotations
+
+import enum
+import math
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from eventsourcing.application import Application
+from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from partnership_ledger.domain.values import ENUMS, Money, OpMeta, PeriodValue, Terms
+from partnership_ledger.snapshots import register_snapshot_transcodings
+from partnership_ledger.storage.transcodings import OrjsonTranscoder, register_transcodings
+
+
+def _registered(transcoder: JSONTranscoder) -> JSONTranscoder:
+    Application.register_transcodings(Application, transcoder)  # type: ignore[arg-type]
+    register_transcodings(transcoder)
+    register_snapshot_transcodings(transcoder)
+    return transcoder
+
+
+PLAIN = _registered(JSONTranscoder())
+FAST = _registered(OrjsonTranscoder())
+
+
+class Word(str):
+    """A subclass of a JSON type: json writes it as the text it is."""
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+
+
+texts = st.text(max_size=12)  # any code point but lone surrogates (JSON cannot store those)
+decimals = st.decimals(allow_nan=False, allow_infinity=False, places=6)
+datetimes = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=9)), None]))
+enums = st.sampled_from([member for cls in ENUMS for member in cls])
+moneys = st.builds(Money, decimals, st.sampled_from(["JPY", "GBP", "EUR"]))
+odd = st.one_of(
+    st.floats(),  # json and orjson write floats differently: json's bytes are kept
+    st.integers(min_value=2**63, max_value=2**70) | st.integers(max_value=-(2**63), min_value=-(2**70)),
+    texts.map(Word),
+    st.just(Level.LOW),
+    st.tuples(st.integers(), texts),
+)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), texts, decimals, st.dates(), datetimes, st.uuids(), enums)
+values = st.recursive(
+    st.one_of(
+        scalars,
+        moneys,
+        st.builds(OpMeta, texts, texts | st.none(), texts | st.none()),
+        st.builds(PeriodValue, texts, decimals),
+        st.builds(
+            Terms,
+            st.dates(),
+            st.dates(),
+            st.dictionaries(texts, decimals, max_size=3),
+            st.dictionaries(texts, moneys, max_size=3),
+            st.none() | st.integers(1, 10),
+            st.integers(1, 12),
+        ),
+    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+)
+
+
+def _same_both_ways(state: Any) -> None:
+    encoded = PLAIN.encode(state)
+    assert FAST.encode(state) == encoded
+    decoded = PLAIN.decode(encoded)
+    again = FAST.decode(encoded)
+    assert again == decoded or (decoded != decoded and repr(again) == repr(decoded))  # NaN != NaN
+    assert [type(v) for v in _leaves(again)] == [type(v) for v in _leaves(decoded)]
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+@given(st.dictionaries(texts, values, max_size=8))
+def test_the_same_bytes_as_the_json_transcoder(state: dict[str, Any]) -> None:
+    _same_both_ways(state)
+
+
+@given(st.dictionaries(texts, st.one_of(values, odd), max_size=6))
+def test_values_orjson_would_write_otherwise_are_written_as_json_writes_them(state: dict[str, Any]) -> None:
+    _same_both_ways(state)
+
+
+def test_every_code_point_is_escaped_as_json_escapes_it() -> None:
+    # All of Unicode but the surrogates, in pieces: control characters, quotes and
+    # backslashes, DEL, U+2028/9, astral planes.
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for start in range(0, len(points), 4096):
+        text = "".join(map(chr, points[start : start + 4096]))
+        _same_both_ways({"text": text, text[:50]: [text[-50:]]})
+
+
+def test_keys_that_are_not_text_are_written_as_json_writes_them() -> None:
+    _same_both_ways({"scores": {1: 2, None: 3, True: 4}})
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        b'{"a":"\\ud800"}',  # a lone surrogate escape: orjson refuses it, json reads it
+        b'{"a":NaN,"b":Infinity}',
+        b'{"a":123456789012345678901234567890}',
+        b'{"a":1e400}',
+        b'{"a":{"_type_":"decimal_str","_data_":"1.5"},"b":{"_type_":"x"}}',
+        b'{"_type_":"money","_data_":{"amount":{"_type_":"decimal_str","_data_":"7"},"currency":"JPY"}}',
+    ],
+)
+def test_stored_bytes_are_read_as_json_reads_them(stored: bytes) -> None:
+    decoded = PLAIN.decode(stored)
+    assert repr(FAST.decode(stored)) == repr(decoded)
+
+
+@pytest.mark.parametrize("stored", [b'{"a":{"_type_":"nothing","_data_":1}}', b'{"_type_":"x","_data_":1}'])
+def test_an_unknown_type_name_is_refused_as_the_json_transcoder_refuses_it(stored: bytes) -> None:
+    with pytest.raises(TranscodingNotRegisteredError):
+        PLAIN.decode(stored)
+    with pytest.raises(TranscodingNotRegisteredError):
+        FAST.decode(stored)
+
+
+@pytest.mark.parametrize("stored", [b'{"a":', b"\xff", b'"\xed\xa0\x80"'])
+def test_bytes_that_are_not_json_fail_as_they_fail_for_the_json_transcoder(stored: bytes) -> None:
+    with pytest.raises(ValueError) as plain:
+        PLAIN.decode(stored)
+    with pytest.raises(ValueError) as fast:
+        FAST.decode(stored)
+    assert type(fast.value) is type(plain.value)
+
+
+def test_an_unregistered_type_is_refused_as_the_json_transcoder_refuses_it() -> None:
+    for transcoder in (PLAIN, FAST):
+        with pytest.raises(TranscodingNotRegisteredError):
+            transcoder.encode({"a": {1, 2}})
+
+
+def test_a_lone_surrogate_cannot_be_stored_either_way() -> None:
+    for transcoder in (PLAIN, FAST):
+        with pytest.raises(UnicodeEncodeError):
+            transcoder.encode({"a": "\ud800"})
+
+
+def test_an_events_state_as_stored() -> None:
+    state = {
+        "timestamp": datetime(2024, 4, 1, 9, 30, 0, 123, tzinfo=UTC),
+        "value": Money(Decimal("1.50"), "JPY"),
+        "on": date(2024, 4, 1),
+        "kind": ENUMS[0]("npo"),
+        "id": uuid.UUID(int=5),
+        "meta": OpMeta("a" * 32 + "-0", None, "ノート"),
+        "ratio": math.pi,
+    }
+    assert FAST.encode(state) == PLAIN.encode(state)
+    assert FAST.decode(PLAIN.encode(state)) == state
