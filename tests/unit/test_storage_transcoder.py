@@ -1,5 +1,5 @@
-"""The orjson transcoder writes the very bytes eventsourcing's ``JSONTranscoder`` writes, and
-reads back what it reads: the stored bytes are what the hash chain covers."""
+"""The orjson transcoder writes the very bytes eventsourcing's ``JSONTranscoder`` writes: the
+stored bytes are what the hash chain covers (and ledgers written before hold them)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.persistence import JSONTranscoder, Transcoding, TranscodingNotRegisteredError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,25 +74,13 @@ values = st.recursive(
 
 
 def _same_both_ways(state: Any) -> None:
-    encoded = PLAIN.encode(state)
-    assert FAST.encode(state) == encoded
-    decoded = PLAIN.decode(encoded)
-    again = FAST.decode(encoded)
-    assert again == decoded or (decoded != decoded and repr(again) == repr(decoded))  # NaN != NaN
-    assert [type(v) for v in _leaves(again)] == [type(v) for v in _leaves(decoded)]
-
-
-def _leaves(value: Any) -> list[Any]:
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
+    assert FAST.encode(state) == PLAIN.encode(state)
 
 
 @given(st.dictionaries(texts, values, max_size=8))
 def test_the_same_bytes_as_the_json_transcoder(state: dict[str, Any]) -> None:
     _same_both_ways(state)
+    assert FAST.decode(FAST.encode(state)) == state
 
 
 @given(st.dictionaries(texts, st.one_of(values, odd), max_size=6))
@@ -109,41 +97,33 @@ def test_every_code_point_is_escaped_as_json_escapes_it() -> None:
         _same_both_ways({"text": text, text[:50]: [text[-50:]]})
 
 
+@pytest.mark.parametrize("number", [1e16, 1e22, 1e-7, 5e-324, -0.0, math.nan, math.inf, -math.inf])
+def test_floats_are_written_as_json_writes_them(number: float) -> None:
+    _same_both_ways({"a": number, "b": [number], "c": Money(Decimal(1), "JPY")})
+
+
+def test_a_registered_subclass_of_a_json_type_is_written_as_json_writes_it() -> None:
+    # json writes a subclass of str as text, never asking its transcoding.
+    class WordAsUpper(Transcoding):
+        type = Word
+        name = "word"
+
+        def encode(self, obj: Word) -> str:
+            return obj.upper()
+
+        def decode(self, data: str) -> Word:
+            return Word(data)
+
+    plain, fast = _registered(JSONTranscoder()), _registered(OrjsonTranscoder())
+    for transcoder in (plain, fast):
+        transcoder.register(WordAsUpper())
+    state = {"w": Word("quiet"), "m": Money(Decimal(1), "JPY")}
+    money = b'{"_type_":"money","_data_":{"amount":{"_type_":"decimal_str","_data_":"1"},"currency":"JPY"}}'
+    assert fast.encode(state) == plain.encode(state) == b'{"w":"quiet","m":' + money + b"}"
+
+
 def test_keys_that_are_not_text_are_written_as_json_writes_them() -> None:
     _same_both_ways({"scores": {1: 2, None: 3, True: 4}})
-
-
-@pytest.mark.parametrize(
-    "stored",
-    [
-        b'{"a":"\\ud800"}',  # a lone surrogate escape: orjson refuses it, json reads it
-        b'{"a":NaN,"b":Infinity}',
-        b'{"a":123456789012345678901234567890}',
-        b'{"a":1e400}',
-        b'{"a":{"_type_":"decimal_str","_data_":"1.5"},"b":{"_type_":"x"}}',
-        b'{"_type_":"money","_data_":{"amount":{"_type_":"decimal_str","_data_":"7"},"currency":"JPY"}}',
-    ],
-)
-def test_stored_bytes_are_read_as_json_reads_them(stored: bytes) -> None:
-    decoded = PLAIN.decode(stored)
-    assert repr(FAST.decode(stored)) == repr(decoded)
-
-
-@pytest.mark.parametrize("stored", [b'{"a":{"_type_":"nothing","_data_":1}}', b'{"_type_":"x","_data_":1}'])
-def test_an_unknown_type_name_is_refused_as_the_json_transcoder_refuses_it(stored: bytes) -> None:
-    with pytest.raises(TranscodingNotRegisteredError):
-        PLAIN.decode(stored)
-    with pytest.raises(TranscodingNotRegisteredError):
-        FAST.decode(stored)
-
-
-@pytest.mark.parametrize("stored", [b'{"a":', b"\xff", b'"\xed\xa0\x80"'])
-def test_bytes_that_are_not_json_fail_as_they_fail_for_the_json_transcoder(stored: bytes) -> None:
-    with pytest.raises(ValueError) as plain:
-        PLAIN.decode(stored)
-    with pytest.raises(ValueError) as fast:
-        FAST.decode(stored)
-    assert type(fast.value) is type(plain.value)
 
 
 def test_an_unregistered_type_is_refused_as_the_json_transcoder_refuses_it() -> None:
