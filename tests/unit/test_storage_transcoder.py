@@ -123,7 +123,7 @@ def test_a_registered_subclass_of_a_json_type_is_written_as_json_writes_it() -> 
 
 
 def test_keys_that_are_not_text_are_written_as_json_writes_them() -> None:
-    _same_both_ways({"scores": {1: 2, None: 3, True: 4}})
+    _same_both_ways({"scores": {1: 2, None: 3, False: 4, 2.5: 5}})
 
 
 def test_an_unregistered_type_is_refused_as_the_json_transcoder_refuses_it() -> None:
