@@ -203,8 +203,7 @@ class _Reader:
     def fail(self, message: str, index: int | None = None) -> NoReturn:
         """Refuse the journal; but a journal that is not UTF-8 is refused as such first."""
         self.text.drain()
-        if self.text.bad_byte is not None:
-            _refuse(f"is not valid UTF-8 (byte {self.text.bad_byte})", self.source, rule="encoding")
+        self.end()
         _refuse(message, self.source, index)
 
     def end(self) -> None:
@@ -382,14 +381,19 @@ def read_raw(data: bytes | str | Path, source: str | None = None) -> list[Any]:
     return list(iter_raw(data, source))
 
 
-def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
-    """Validate raw operations; raise :class:`JournalError` listing every problem."""
+def _validated(raws: Iterable[Any], source: str | None) -> Iterator[Operation]:
+    """Each valid operation as it is read; at the end, the :class:`JournalError` listing every
+    problem, if there is one."""
     validator = Validator()
-    ops = [op for op in map(validator.add, raws) if op is not None]
+    yield from (op for op in map(validator.add, raws) if op is not None)
     error = validator.error(source)
     if error is not None:
         raise error
-    return ops
+
+
+def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
+    """Validate raw operations; raise :class:`JournalError` listing every problem."""
+    return list(_validated(raws, source))
 
 
 def parse_journal(data: bytes | str | Path, source: str | None = None) -> list[Operation]:
@@ -402,10 +406,4 @@ def check_journal(data: bytes | str | Path, source: str | None = None) -> int:
 
     Raises the :class:`JournalError` that lists every problem, as :func:`parse_journal` does.
     """
-    validator = Validator()
-    for raw in iter_raw(data, source):
-        validator.add(raw)
-    error = validator.error(source)
-    if error is not None:
-        raise error
-    return validator.count
+    return sum(1 for _op in _validated(iter_raw(data, source), source))
