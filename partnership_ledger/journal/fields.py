@@ -183,14 +183,24 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
+def _exactly(value: Any, what: str, names: set[str], unknown: str, missing: str) -> dict[str, Any]:
+    """An object with exactly the fields ``names``; ``unknown`` ends the message naming another
+    field, ``missing`` is the message when one of them is not there."""
+    obj = _obj(value, what)
+    if obj.keys() != names:
+        extra = sorted(obj.keys() - names)
+        raise FieldError(f"has unknown field {extra[0]!r}{unknown}" if extra else missing)
+    return obj
+
+
 def money(value: Any) -> Money:
-    obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
-    if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
-        extra = sorted(set(obj) - {"amount", "currency"})
-        if extra:
-            raise FieldError(f"has unknown field {extra[0]!r} (money has amount and currency)")
-        if "amount" not in obj or "currency" not in obj:
-            raise FieldError('must have both "amount" and "currency"')
+    obj = _exactly(
+        value,
+        'money, {"amount": "1000", "currency": "JPY"}',
+        {"amount", "currency"},
+        " (money has amount and currency)",
+        'must have both "amount" and "currency"',
+    )
     try:
         amount = decimal(obj["amount"])
     except FieldError as e:
@@ -291,12 +301,7 @@ def mapping_of(
 
 
 def period_value(value: Any) -> PeriodValue:
-    obj = _obj(value, '{"period": "2008", "value": 100}')
-    extra = sorted(set(obj) - {"period", "value"})
-    if extra:
-        raise FieldError(f"has unknown field {extra[0]!r}")
-    if "period" not in obj or "value" not in obj:
-        raise FieldError('must have "period" and "value"')
+    obj = _exactly(value, '{"period": "2008", "value": 100}', {"period", "value"}, "", 'must have "period" and "value"')
     try:
         return PeriodValue(label(obj["period"]), decimal(obj["value"]))
     except FieldError as e:

@@ -137,55 +137,48 @@ class Operation:
         return self.fields.get(name, default)
 
 
-def check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | None], list[JournalProblem]]:
+#: The metadata every op may carry besides ``op``: who records it, a note, its id.
+_META: Spec = {"by": (text, OPT), "note": (text, OPT), "id": (key, OPT)}
+
+
+def check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str], list[JournalProblem]]:
     """Check one raw operation: its op, typed fields, metadata (by, note, id) and problems."""
-    problems: list[JournalProblem] = []
     if isinstance(raw, DuplicateKeys):
         name = raw.get("op") if isinstance(raw.get("op"), str) else None
-        problems = [
-            JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates
-        ]
-        return "", {}, {}, problems
+        twice = [JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates]
+        return "", {}, {}, twice
     if not isinstance(raw, dict):
         return "", {}, {}, [JournalProblem(f"must be an object, not {describe(raw)}", index, rule="shape")]
     name = raw.get("op")
-    if name not in OPS:
-        if "op" not in raw:
-            msg = 'has no "op" naming the operation'
-        else:
+    if not isinstance(name, str) or name not in OPS:  # "op": [] is no op either
+        msg = 'has no "op" naming the operation'
+        if "op" in raw:
             msg = f"unknown op {describe(name)} (known: {', '.join(OPS)})"
         return "", {}, {}, [JournalProblem(msg, index, None, "op", "unknown_op")]
-    assert isinstance(name, str)
     spec = OPS[name]
-    fields: dict[str, Any] = {}
-    for field_name in raw:
-        if field_name not in spec and field_name not in COMMON:
-            problems.append(
-                JournalProblem(
-                    f"unknown field (the fields of {name} are {', '.join(spec)})",
-                    index,
-                    name,
-                    field_name,
-                    "unknown_field",
-                )
-            )
-    for field_name, (parser, required) in spec.items():
-        value = raw.get(field_name)
-        if value is None and (not required or field_name not in raw):
+    problems = [
+        JournalProblem(
+            f"unknown field (the fields of {name} are {', '.join(spec)})", index, name, field, "unknown_field"
+        )
+        for field in raw
+        if field not in spec and field not in COMMON
+    ]
+    fields = _typed(raw, spec, index, name, problems)
+    meta = _typed(raw, _META, index, name, problems)
+    return name, fields, meta, problems
+
+
+def _typed(raw: dict[str, Any], spec: Spec, index: int, name: str, problems: list[JournalProblem]) -> dict[str, Any]:
+    """The fields of ``spec`` that ``raw`` gives, typed; a problem added for each one wrong or missing."""
+    typed: dict[str, Any] = {}
+    for field, (parser, required) in spec.items():
+        value = raw.get(field)
+        if value is None and (not required or field not in raw):  # a required null is refused as null
             if required:
-                problems.append(JournalProblem("is missing", index, name, field_name, "missing_field"))
+                problems.append(JournalProblem("is missing", index, name, field, "missing_field"))
             continue
         try:
-            fields[field_name] = parser(value)
+            typed[field] = parser(value)
         except FieldError as e:
-            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    meta_values: dict[str, str | None] = {"by": None, "note": None, "id": None}
-    for field_name in ("by", "note", "id"):
-        value = raw.get(field_name)
-        if value is None:
-            continue
-        try:
-            meta_values[field_name] = key(value) if field_name == "id" else text(value)
-        except FieldError as e:
-            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    return name, fields, meta_values, problems
+            problems.append(JournalProblem(str(e), index, name, field, "invalid_field"))
+    return typed
