@@ -183,7 +183,7 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def _exactly(value: Any, what: str, names: set[str], unknown: str, missing: str) -> dict[str, Any]:
+def _exactly(value: Any, what: str, names: frozenset[str], unknown: str, missing: str) -> dict[str, Any]:
     """An object with exactly the fields ``names``; ``unknown`` ends the message naming another
     field, ``missing`` is the message when one of them is not there."""
     obj = _obj(value, what)
@@ -193,11 +193,15 @@ def _exactly(value: Any, what: str, names: set[str], unknown: str, missing: str)
     return obj
 
 
+_MONEY_FIELDS = frozenset(("amount", "currency"))
+_PERIOD_FIELDS = frozenset(("period", "value"))
+
+
 def money(value: Any) -> Money:
     obj = _exactly(
         value,
         'money, {"amount": "1000", "currency": "JPY"}',
-        {"amount", "currency"},
+        _MONEY_FIELDS,
         " (money has amount and currency)",
         'must have both "amount" and "currency"',
     )
@@ -301,7 +305,7 @@ def mapping_of(
 
 
 def period_value(value: Any) -> PeriodValue:
-    obj = _exactly(value, '{"period": "2008", "value": 100}', {"period", "value"}, "", 'must have "period" and "value"')
+    obj = _exactly(value, '{"period": "2008", "value": 100}', _PERIOD_FIELDS, "", 'must have "period" and "value"')
     try:
         return PeriodValue(label(obj["period"]), decimal(obj["value"]))
     except FieldError as e:
