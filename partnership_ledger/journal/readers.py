@@ -51,8 +51,9 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonFloat, par
 
 
 def loads(text: str) -> Any:
-    """One JSON value, with floats, NaN/Infinity and names given twice marked."""
-    return json.loads(text, object_pairs_hook=_pairs, parse_float=JsonFloat, parse_constant=JsonConstant)
+    """One JSON value, with floats, NaN/Infinity and names given twice marked, as ``json.loads``
+    reads it (which refuses a byte order mark, then decodes as :data:`_DECODER` does)."""
+    return json.loads(text) if text.startswith("\ufeff") else _DECODER.decode(text)
 
 
 def json_message(e: json.JSONDecodeError) -> str:
