@@ -26,7 +26,6 @@ from .operations import Operation
 CHUNK = 1 << 20
 #: JSON's own whitespace (json skips only these between values).
 _JSON_WS = re.compile(r"[ \t\n\r]*")
-NEWLINE = "\n"
 #: How near the end of the text read so far a syntax error may be only the text breaking off.
 _NEAR_END = 16
 
@@ -171,21 +170,21 @@ class _Reader:
         self.buf = "".join(pieces)
         return got > 0
 
-    def drop(self, pos: int) -> None:
-        """Forget the text before ``pos``."""
+    def _at(self, pos: int) -> tuple[int, int]:
+        """The line and column of ``buf[pos]`` in the journal."""
         newlines = self.buf.count("\n", 0, pos)
         if newlines:
-            self.line += newlines
-            self.column = pos - self.buf.rfind("\n", 0, pos)
-        else:
-            self.column += pos
+            return self.line + newlines, pos - self.buf.rfind("\n", 0, pos)
+        return self.line, self.column + pos
+
+    def drop(self, pos: int) -> None:
+        """Forget the text before ``pos``."""
+        self.line, self.column = self._at(pos)
         self.buf = self.buf[pos:]
 
     def where(self, pos: int) -> str:
-        newlines = self.buf.count("\n", 0, pos)
-        if newlines:
-            return f"line {self.line + newlines}, column {pos - self.buf.rfind(NEWLINE, 0, pos)}"
-        return f"line {self.line}, column {self.column + pos}"
+        line, column = self._at(pos)
+        return f"line {line}, column {column}"
 
     def check_bytes(self, value: Any, index: int) -> None:
         """Refuse a value that holds bytes that are not UTF-8, naming its operation and field."""
