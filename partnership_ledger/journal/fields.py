@@ -3,6 +3,7 @@
 Each parser takes a raw JSON value (as :mod:`.readers` decoded it) and returns it typed
 (``Decimal``, ``date``, :class:`~partnership_ledger.domain.values.Money`...), or raises
 :class:`FieldError` with the end of a sentence: "must be a date YYYY-MM-DD, not 2024-13-01".
+:data:`FIELDS` names the parser of each field: a field of one name is read alike in every op.
 """
 
 from __future__ import annotations
