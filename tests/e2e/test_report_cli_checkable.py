@@ -10,8 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
@@ -25,7 +24,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
+    result = invoke(args)
     return result.exit_code, result.output
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from ledger_files import fold_wal
 from partnership_ledger_cli.main import cli
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -74,15 +75,8 @@ def check(schema: str, text: str) -> Any:
     return value
 
 
-def run(db: str | Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
 def ok(db: str | Path, *args: str) -> str:
-    result = run(db, *args)
+    result = invoke(args, db=db)
     assert result.exit_code == 0, (args, result.output)
     return result.stdout
 
@@ -249,7 +243,7 @@ def test_indicators_with_every_option(ledger_db: Path) -> None:
         ["--as-of", "2000-01-01"],
     ):
         for name in ("balance", "voice"):
-            result = run(ledger_db, name, partnership, "--json", *args)
+            result = invoke([name, partnership, "--json", *args], db=ledger_db)
             if result.exit_code == 1:  # asked before the partnership was recorded
                 check("error", result.stderr)
             else:
@@ -314,10 +308,7 @@ def test_follow_once(demo_db: Path) -> None:
 
 def tampered_copy(db: Path, folder: Path) -> Path:
     copy = folder / "tampered.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    shutil.copyfile(db, copy)
+    shutil.copyfile(fold_wal(db), copy)
     con = sqlite3.connect(copy, isolation_level=None)
     con.execute("UPDATE stored_events SET state = CAST(? AS BLOB) WHERE rowid = 5", (b'{"x": 1}',))
     con.close()
@@ -342,7 +333,7 @@ def failing(demo_db: Path, tmp_path: Path) -> Iterator[Sequence[str]]:
 
 def test_errors_match_the_error_schema(demo_db: Path, tmp_path: Path) -> None:
     for args in failing(demo_db, tmp_path):
-        result = CliRunner().invoke(cli, list(args))
+        result = invoke(args)
         assert result.exit_code == 1, (args, result.output)
         error = check("error", result.stderr)["error"]
         assert error["message"] in result.stderr

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import journal_ops as ops
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -48,32 +49,16 @@ def counting_resumes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 PARTIES = [
     {"op": "register_party", "key": "pa", "name": "A", "sector": "npo"},
     {"op": "register_party", "key": "pb", "name": "B", "sector": "business"},
-    {
-        "op": "propose_partnership",
-        "key": "p",
-        "title": "T",
-        "purpose": "P",
-        "proposed_by": "pa",
-        "members": ["pa", "pb"],
-        "on": "2020-04-01",
-    },
+    ops.propose("p", "pa", ["pa", "pb"], "2020-04-01", title="T", purpose="P"),
 ]
 
 
 def pledge(key: str, amount: str, party: str = "pa", year: int = 2020) -> dict[str, Any]:
-    return {
-        "op": "pledge",
-        "key": key,
-        "partnership": "p",
-        "party": party,
-        "kind": "money",
-        "value": {"amount": amount, "currency": "JPY"},
-        "fiscal_year": year,
-    }
+    return ops.pledge(key, "p", party, "money", amount, year)
 
 
 def deliver(key: str, amount: str, on: str = "2020-06-01") -> dict[str, Any]:
-    return {"op": "deliver", "contribution": key, "value": {"amount": amount, "currency": "JPY"}, "on": on}
+    return ops.deliver(key, amount, on)
 
 
 @settings(max_examples=25)
