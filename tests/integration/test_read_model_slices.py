@@ -239,6 +239,15 @@ def test_a_rebuild_that_fails_half_way_leaves_the_read_models_as_they_were(
         assert ledger.projections.is_current()
 
 
+class Stopped(Exception):
+    """Raised by ``stop``."""
+
+
+def stop(applied: int) -> None:
+    """A catch-up's progress that stops it after its first batch (committed)."""
+    raise Stopped(applied)
+
+
 def test_catch_up_batches_resume_the_caches_unless_another_writer_came_between(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -258,7 +267,9 @@ def test_catch_up_batches_resume_the_caches_unless_another_writer_came_between(
         def between(n: int) -> None:
             batches.append(n)
             if len(batches) == 4:  # one has c1 and c2 cached: another writer applies two events
-                assert two.projections._batch(2) == 2
+                with pytest.raises(Stopped) as stopped:
+                    two.catch_up(progress=stop)  # stopped after its first batch
+                assert stopped.value.args == (2,)
 
         with counting_resumes(monkeypatch) as resumes:
             one.catch_up(progress=between)

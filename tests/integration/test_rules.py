@@ -440,19 +440,6 @@ def test_an_amendment_takes_effect_only_when_every_party_consents(
     )
 
 
-def test_amendment_caps_in_another_currency_than_the_partnership(
-    world: PartnershipLedger,
-) -> None:
-    agreement(world, annual_caps={"b": jpy(1000)})
-    refused(
-        world,
-        amend("m1", {"annual_caps": {"b": usd(5)}}),
-        CurrencyMismatch,
-        "currency_mismatch",
-        "an annual cap of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
-    )
-
-
 # -- contributions under an agreement: caps ------------------------------------------------
 
 
@@ -539,38 +526,61 @@ def test_withdrawing_a_pledge_frees_its_room_under_the_cap(world: PartnershipLed
     )
 
 
-def test_only_a_member_contributes_under_an_agreement(world: PartnershipLedger) -> None:
-    agreement(world)
-    refused(
-        world,
-        pledge("c1", party="d", agreement="g"),
-        NotAMember,
-        "not_a_member",
-        "d is not a member of partnership p, so it cannot pledge contribution c1",
-    )
-
-
-def test_the_agreement_must_belong_to_the_partnership(world: PartnershipLedger) -> None:
-    agreement(world)
-    world.record(propose("q", "a", ["a", "b"]))
-    refused(
-        world,
-        {**pledge("c1", agreement="g"), "partnership": "q"},
-        ContributionError,
-        "contribution_invalid",
-        "agreement g belongs to partnership p, not q",
-    )
-
-
-def test_a_pledge_in_another_currency_than_the_cap(world: PartnershipLedger) -> None:
-    agreement(world, annual_caps={"b": jpy(1000)})
-    refused(
-        world,
-        {**pledge("c1", agreement="g"), "value": usd(5)},
-        AgreementError,
-        "agreement_invalid",
-        "contribution c1 is in USD, but agreement g caps b in JPY",
-    )
+@pytest.mark.parametrize(
+    ("terms", "before", "raw", "error", "kind", "message"),
+    [
+        pytest.param(
+            {"annual_caps": {"b": jpy(1000)}},
+            [],
+            amend("m1", {"annual_caps": {"b": usd(5)}}),
+            CurrencyMismatch,
+            "currency_mismatch",
+            "an annual cap of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
+            id="an-amended-cap-in-another-currency-than-the-partnership",
+        ),
+        pytest.param(
+            {},
+            [],
+            pledge("c1", party="d", agreement="g"),
+            NotAMember,
+            "not_a_member",
+            "d is not a member of partnership p, so it cannot pledge contribution c1",
+            id="only-a-member-contributes-under-an-agreement",
+        ),
+        pytest.param(
+            {},
+            [propose("q", "a", ["a", "b"])],
+            {**pledge("c1", agreement="g"), "partnership": "q"},
+            ContributionError,
+            "contribution_invalid",
+            "agreement g belongs to partnership p, not q",
+            id="the-agreement-must-belong-to-the-partnership",
+        ),
+        pytest.param(
+            {"annual_caps": {"b": jpy(1000)}},
+            [],
+            {**pledge("c1", agreement="g"), "value": usd(5)},
+            AgreementError,
+            "agreement_invalid",
+            "contribution c1 is in USD, but agreement g caps b in JPY",
+            id="a-pledge-in-another-currency-than-the-cap",
+        ),
+    ],
+)
+def test_an_agreement_refuses(
+    world: PartnershipLedger,
+    terms: Raw,
+    before: list[Raw],
+    raw: Raw,
+    error: type[LedgerError],
+    kind: str,
+    message: str,
+) -> None:
+    """Agreement g (with ``terms``), then the operations ``before``: ``raw`` is refused."""
+    agreement(world, **terms)
+    for op in before:
+        world.record(op)
+    refused(world, raw, error, kind, message)
 
 
 # -- contributions -------------------------------------------------------------------------
