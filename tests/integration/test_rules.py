@@ -67,6 +67,19 @@ def refused(ledger: PartnershipLedger, raw: Raw, error: type[LedgerError], kind:
     return err
 
 
+def over_the_cap(ledger: PartnershipLedger, raw: Raw, contribution: str, total: str, cap: str = "1000") -> None:
+    """``raw`` is refused for taking b to ``total`` JPY in fiscal year 2020, past its annual cap
+    of ``cap`` JPY under agreement g."""
+    refused(
+        ledger,
+        raw,
+        AnnualCapExceeded,
+        "annual_cap_exceeded",
+        f"contribution {contribution} would take b to {total} JPY in fiscal year 2020, past its annual cap "
+        f"of {cap} JPY under agreement g",
+    )
+
+
 def invalid_field(ledger: PartnershipLedger, raw: Raw, field: str, message: str) -> None:
     """``raw`` is refused by the journal's validation of ``field``; nothing is recorded."""
     events = ledger.event_count()
@@ -417,14 +430,7 @@ def test_an_amendment_takes_effect_only_when_every_party_consents(
     assert view["title"] == "Agreement"
     assert view["amendments"][0]["effective_on"] is None
     # The old cap still binds b until b consents too.
-    refused(
-        world,
-        pledge("c1", amount=1500, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1500 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c1", amount=1500, agreement="g"), "c1", "1500")
     world.record(consent("m1", "b", on="2020-07-03"))
     view = world.show("g")
     assert view["terms"]["annual_caps"] == {"b": {"amount": Decimal(2000), "currency": "JPY"}}
@@ -448,28 +454,14 @@ def test_annual_cap_exactly_reached_is_fine_one_yen_over_is_not(
 ) -> None:
     agreement(world, annual_caps={"b": jpy(1_000_000)})
     world.record(pledge("c1", amount=600_000, agreement="g"))
-    refused(
-        world,
-        pledge("c2", amount=400_001, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c2 would take b to 1000001 JPY in fiscal year 2020, past its annual cap "
-        "of 1000000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c2", amount=400_001, agreement="g"), "c2", "1000001", cap="1000000")
     world.record(pledge("c2", amount=400_000, agreement="g"))
     # The cap is per fiscal year: the next year starts from zero.
     world.record(pledge("c3", amount=1_000_000, agreement="g", fiscal_year=2021))
     # Other parties have no cap; contributions outside the agreement do not count.
     world.record(pledge("c4", party="a", amount=5_000_000, agreement="g"))
     world.record(pledge("c5", amount=5_000_000))
-    refused(
-        world,
-        pledge("c6", amount="0.01", agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c6 would take b to 1000000.01 JPY in fiscal year 2020, past its annual "
-        "cap of 1000000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c6", amount="0.01", agreement="g"), "c6", "1000000.01", cap="1000000")
 
 
 def test_deliveries_and_corrections_cannot_push_past_the_cap(world: PartnershipLedger) -> None:
@@ -477,34 +469,13 @@ def test_deliveries_and_corrections_cannot_push_past_the_cap(world: PartnershipL
     world.record(pledge("c1", amount=800, agreement="g"))
     world.record(pledge("c2", amount=100, agreement="g"))
     deliver: Raw = ops.deliver("c1", 901, "2020-06-01")
-    refused(
-        world,
-        deliver,
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, deliver, "c1", "1001")
     world.record({**deliver, "value": jpy(900)})  # delivered 900 > pledged 800: counts 900
     assert world.show("c1")["delivered"]["amount"] == 900
     correct: Raw = ops.correct("c1", 1, "typo", "2020-06-02")
-    refused(
-        world,
-        correct,
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, correct, "c1", "1001")
     world.record({**correct, "delta": jpy(-300)})  # delivered 600 < pledged 800: counts 800
-    refused(
-        world,
-        pledge("c3", amount=101, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c3 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c3", amount=101, agreement="g"), "c3", "1001")
 
 
 def test_withdrawing_a_pledge_frees_its_room_under_the_cap(world: PartnershipLedger) -> None:
@@ -516,14 +487,7 @@ def test_withdrawing_a_pledge_frees_its_room_under_the_cap(world: PartnershipLed
     assert view["withdrawn"]["amount"] == 700
     assert view["delivered"]["amount"] == 300
     world.record(pledge("c2", amount=700, agreement="g"))
-    refused(
-        world,
-        pledge("c3", amount=1, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c3 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c3", amount=1, agreement="g"), "c3", "1001")
 
 
 @pytest.mark.parametrize(
