@@ -95,7 +95,7 @@ def count_inserts(ledger: PartnershipLedger, monkeypatch: pytest.MonkeyPatch) ->
     """Counts the slices the ledger writes: the calls of its storage's insert within a batch's
     transaction (``recorder.write_session``)."""
     inserts = [0]
-    session = ledger.recorder.write_session
+    session = ledger.recorder.write_session  # type: ignore[attr-defined]
 
     @contextmanager
     def counted_session() -> Iterator[Callable[..., Sequence[int]]]:
@@ -103,7 +103,8 @@ def count_inserts(ledger: PartnershipLedger, monkeypatch: pytest.MonkeyPatch) ->
 
             def counted(*args: Any, **kwargs: Any) -> Sequence[int]:
                 inserts[0] += 1
-                return insert(*args, **kwargs)
+                positions: Sequence[int] = insert(*args, **kwargs)
+                return positions
 
             yield counted
 
