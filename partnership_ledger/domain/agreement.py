@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import Snapshot as _Snapshot
@@ -21,7 +20,7 @@ from ..errors import (
     MaxYearsExceeded,
     NotInForce,
 )
-from .base import LedgerAggregate, aggregate_id
+from .base import LedgerAggregate
 from .values import Money, OpMeta, Terms, exact_sub, exact_sum, exact_sum2
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
@@ -100,10 +99,6 @@ class Agreement(LedgerAggregate):
     """
 
     kind = "agreement"
-
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("agreement", key)
 
     @event("Drafted")
     def __init__(self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> None:
@@ -202,7 +197,7 @@ class Agreement(LedgerAggregate):
         self.check_party(party, "sign it")
         if party in self.signatures:
             raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
-        self._signed(party=party, on=on, meta=meta)
+        self._signed(party, on, meta)
 
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
@@ -212,9 +207,7 @@ class Agreement(LedgerAggregate):
     @property
     def recorded_ops(self) -> dict[str, tuple[str, str, str | None]]:
         """Signatures and consents by their operation: (what, party, amendment)."""
-        found: dict[str, tuple[str, str, str | None]] | None = self.__dict__.get("_recorded_ops")
-        if found is None:
-            found = self.__dict__["_recorded_ops"] = {}
+        found: dict[str, tuple[str, str, str | None]] = self.__dict__.setdefault("_recorded_ops", {})
         return found
 
     def terms_on(self, day: date) -> tuple[str, Terms]:
@@ -243,7 +236,7 @@ class Agreement(LedgerAggregate):
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
+        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         _, terms = amend(self.title, self.terms, changes)
@@ -273,7 +266,7 @@ class Agreement(LedgerAggregate):
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
             )
-        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
+        self._amendment_consented(amendment, party, on, meta)
         return self.amendments[amendment].effective_on is not None
 
     @event("AmendmentConsented")
@@ -292,7 +285,7 @@ class Agreement(LedgerAggregate):
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
-        self._terminated(reason=reason, on=on, meta=meta)
+        self._terminated(reason, on, meta)
 
     @event("Terminated")
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -310,10 +303,7 @@ class Agreement(LedgerAggregate):
         self.check_voidable(operation)
         found = self.recorded_ops.get(operation)
         if found is None:
-            raise CorrectionRefused(
-                f"operation {operation} on agreement {self.key} cannot be voided: only signatures and consents can "
-                "(an amendment or a termination stands)"
-            )
+            raise self.cannot_void(operation, "signatures and consents can (an amendment or a termination stands)")
         what, party, amendment = found
         if what == "signature":
             pledged = self.pledged_under
@@ -322,7 +312,7 @@ class Agreement(LedgerAggregate):
                     f"{party}'s signature of agreement {self.key} cannot be voided: it put the agreement in force, "
                     f"and {pledged} contribution{'s are' if pledged > 1 else ' is'} pledged under it"
                 )
-            self._signature_voided(operation=operation, party=party, reason=reason, on=on, meta=meta)
+            self._signature_voided(operation, party, reason, on, meta)
             return
         assert amendment is not None
         took = self.amendments[amendment].effective_on
@@ -331,7 +321,7 @@ class Agreement(LedgerAggregate):
                 f"{party}'s consent to amendment {amendment} of agreement {self.key} cannot be voided: the amendment "
                 f"took effect with it on {took}; propose another amendment instead"
             )
-        self._consent_voided(operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta)
+        self._consent_voided(operation, amendment, party, reason, on, meta)
 
     @event("SignatureVoided")
     def _signature_voided(self, operation: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
@@ -392,14 +382,7 @@ class Agreement(LedgerAggregate):
         """Count ``amount`` for ``contribution`` against its party's cap, instead of the
         ``previous`` amount it counted (None: a new pledge, which counts from 0)."""
         if previous != amount:
-            self._counted(
-                contribution=contribution,
-                party=party,
-                fiscal_year=fiscal_year,
-                amount=amount,
-                meta=meta,
-                previous=Decimal(0) if previous is None else previous,
-            )
+            self._counted(contribution, party, fiscal_year, amount, meta, Decimal(0) if previous is None else previous)
 
     @event(ContributionCounted)
     def _counted(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
 from ..errors import ContributionError, CorrectionRefused, CurrencyMismatch, NegativeDelivered
-from .base import LedgerAggregate, aggregate_id
+from .base import LedgerAggregate
 from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum, exact_sum2
 
 
@@ -38,10 +37,6 @@ class ResourceContribution(LedgerAggregate):
     """
 
     kind = "contribution"
-
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("contribution", key)
 
     class Pledged(LedgerAggregate.Created):
         """A resource was pledged.
@@ -170,7 +165,7 @@ class ResourceContribution(LedgerAggregate):
         """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
         if not checked:
             self.check_delivery(value)
-        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
+        self._delivered(value, on, evidence, meta)
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
@@ -187,7 +182,7 @@ class ResourceContribution(LedgerAggregate):
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
                 f"its delivered total below zero ({after})"
             )
-        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
+        self._corrected(delta, reason, on, meta)
 
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
@@ -197,7 +192,7 @@ class ResourceContribution(LedgerAggregate):
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
             raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
-        self._withdrawn(reason=reason, on=on, meta=meta)
+        self._withdrawn(reason, on, meta)
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -212,9 +207,7 @@ class ResourceContribution(LedgerAggregate):
         """The tombstone of an erasure whose subject (``subject``: its handle) had private
         evidence in ``contributions`` and no evaluation (else the tombstone is the
         evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
-        self._subject_erased(
-            subject=subject, contributions=list(contributions), values=list(values), reason=reason, on=on, meta=meta
-        )
+        self._subject_erased(subject, list(contributions), list(values), reason, on, meta)
 
     @event("SubjectErased")
     def _subject_erased(
@@ -238,10 +231,8 @@ class ResourceContribution(LedgerAggregate):
         """
         self.check_voidable(operation)
         if not any(d.op == operation for d in self.deliveries):
-            raise CorrectionRefused(
-                f"operation {operation} on contribution {self.key} cannot be voided: only deliveries can "
-                "(a correction is undone by another correction; a pledge is withdrawn)"
-            )
+            only = "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
+            raise self.cannot_void(operation, only)
         d = self.delivery_of(operation)
         if self.withdrawn_on is not None:
             raise CorrectionRefused(
@@ -255,7 +246,7 @@ class ResourceContribution(LedgerAggregate):
                 f"voiding the delivery {operation} to contribution {self.key} would take its delivered total "
                 f"below zero ({after}): correct the later corrections first"
             )
-        self._delivery_voided(operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta)
+        self._delivery_voided(operation, d.value, d.on, reason, on, meta)
 
     @event("DeliveryVoided")
     def _delivery_voided(
@@ -294,15 +285,7 @@ class ResourceContribution(LedgerAggregate):
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"
             )
-        self._delivery_redated(
-            operation=operation,
-            value=d.value,
-            from_on=d.on,
-            delivered_on=delivered_on,
-            reason=reason,
-            on=on,
-            meta=meta,
-        )
+        self._delivery_redated(operation, d.value, d.on, delivered_on, reason, on, meta)
 
     @event("DeliveryRedated")
     def _delivery_redated(

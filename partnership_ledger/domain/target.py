@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import CorrectionRefused, TargetError
-from .base import LedgerAggregate, aggregate_id
+from ..errors import TargetError
+from .base import LedgerAggregate
 from .values import Direction, OpMeta, PeriodValue
 
 
@@ -52,10 +51,6 @@ class NumericTarget(LedgerAggregate):
 
     kind = "target"
 
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("target", key)
-
     @event("Defined")
     def __init__(
         self,
@@ -89,7 +84,7 @@ class NumericTarget(LedgerAggregate):
             raise TargetError(
                 f"target {self.key} measures periods after its baseline {self.baseline.period}, not {period}"
             )
-        self._measured(period=period, value=value, source=source, on=on, meta=meta)
+        self._measured(period, value, source, on, meta)
 
     @event("Measured")
     def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
@@ -97,7 +92,7 @@ class NumericTarget(LedgerAggregate):
 
     def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         check_targets(targets, self.baseline, f"the revision of target {self.key}")
-        self._revised(targets=list(targets), reason=reason, on=on, meta=meta)
+        self._revised(list(targets), reason, on, meta)
 
     @event("Revised")
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
@@ -109,19 +104,9 @@ class NumericTarget(LedgerAggregate):
         self.check_voidable(operation)
         for index, m in enumerate(self.measurements):
             if m.op == operation:
-                self._measurement_voided(
-                    operation=operation,
-                    period=m.period,
-                    index=index,
-                    reason=reason,
-                    on=on,
-                    meta=meta,
-                )
+                self._measurement_voided(operation, m.period, index, reason, on, meta)
                 return
-        raise CorrectionRefused(
-            f"operation {operation} on target {self.key} cannot be voided: only measurements can "
-            "(a revision is undone by another revision)"
-        )
+        raise self.cannot_void(operation, "measurements can (a revision is undone by another revision)")
 
     @event("MeasurementVoided")
     def _measurement_voided(self, operation: str, period: str, index: int, reason: str, on: date, meta: OpMeta) -> None:
