@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
@@ -87,7 +88,8 @@ def amend(title: str, terms: Terms, changes: Mapping[str, Any]) -> tuple[str, Te
     return changes.get("title", title), attrs.evolve(terms, **term_changes) if term_changes else terms
 
 
-class Agreement(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class Agreement(LedgerAggregate, created_event_name="Drafted"):
     """Terms between some members of a partnership.
 
     In force only once every party has signed, until terminated (final). An amendment takes
@@ -100,14 +102,14 @@ class Agreement(LedgerAggregate):
 
     kind = "agreement"
 
-    @event("Drafted")
-    def __init__(self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.title = title
-        self.parties = list(parties)
-        self.terms = terms
-        self.meta = meta
+    key: str
+    partnership: str
+    title: str
+    parties: list[str]
+    terms: Terms
+    meta: OpMeta
+
+    def __post_init__(self) -> None:
         self.signatures: dict[str, date] = {}
         self.amendments: dict[str, Amendment] = {}
         self.terminated_on: date | None = None

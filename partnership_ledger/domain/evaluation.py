@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -27,7 +28,8 @@ class Submission:
     op: str | None = None
 
 
-class Evaluation(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class Evaluation(LedgerAggregate, created_event_name="Opened"):
     """One evaluation round of a partnership for a period.
 
     Each evaluator submits once; scores are whole numbers 1..``scale_max`` for the round's
@@ -37,24 +39,15 @@ class Evaluation(LedgerAggregate):
 
     kind = "evaluation"
 
-    @event("Opened")
-    def __init__(
-        self,
-        key: str,
-        partnership: str,
-        period: str,
-        criteria: list[str],
-        scale_max: int,
-        resident_weight: Decimal,
-        meta: OpMeta,
-    ) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.period = period
-        self.criteria = list(criteria)
-        self.scale_max = scale_max
-        self.resident_weight = resident_weight
-        self.meta = meta
+    key: str
+    partnership: str
+    period: str
+    criteria: list[str]
+    scale_max: int
+    resident_weight: Decimal
+    meta: OpMeta
+
+    def __post_init__(self) -> None:
         self.submissions: dict[str, Submission] = {}
         self.closed_on: date | None = None
         #: Handles of evaluators whose private values were erased (see privacy/).

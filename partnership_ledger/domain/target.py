@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -42,7 +43,8 @@ def check_targets(targets: list[PeriodValue], baseline: PeriodValue, where: str)
         raise TargetError(f"{where} names period {', '.join(dupes)} more than once")
 
 
-class NumericTarget(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class NumericTarget(LedgerAggregate, created_event_name="Defined"):
     """A numeric target: baseline, targets by period, measurements by period, revisions.
 
     Periods are labels (``"2024"``, ``"2008/09"``) kept in label order. A later measurement
@@ -51,26 +53,17 @@ class NumericTarget(LedgerAggregate):
 
     kind = "target"
 
-    @event("Defined")
-    def __init__(
-        self,
-        key: str,
-        partnership: str,
-        indicator: str,
-        unit: str,
-        direction: Direction,
-        baseline: PeriodValue,
-        targets: list[PeriodValue],
-        meta: OpMeta,
-    ) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.indicator = indicator
-        self.unit = unit
-        self.direction = direction
-        self.baseline = baseline
-        self.targets = sorted(targets, key=lambda t: t.period)
-        self.meta = meta
+    key: str
+    partnership: str
+    indicator: str
+    unit: str
+    direction: Direction
+    baseline: PeriodValue
+    targets: list[PeriodValue]
+    meta: OpMeta
+
+    def __post_init__(self) -> None:
+        self.targets = sorted(self.targets, key=lambda t: t.period)
         self.measurements: list[Measurement] = []
         self.revisions: list[Revision] = []
 
