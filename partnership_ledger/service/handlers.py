@@ -29,9 +29,11 @@ Handler = Callable[[UnitOfWork, Operation], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handles(op: str) -> Callable[[Handler], Handler]:
+def handles(*ops: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of ``ops``."""
+
     def register(fn: Handler) -> Handler:
-        HANDLERS[op] = fn
+        HANDLERS.update(dict.fromkeys(ops, fn))
         return fn
 
     return register
@@ -129,33 +131,24 @@ def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
         node = uow.find(Partnership, node.parent) if node.parent else None
 
 
-@handles("join_partnership")
-def join_partnership(uow: UnitOfWork, op: Operation) -> None:
+@handles("join_partnership", "leave_partnership")
+def join_or_leave(uow: UnitOfWork, op: Operation) -> None:
     p = open_partnership(uow, op["partnership"])
-    uow.get(Party, op["party"])
-    p.join(op["party"], op.get("role"), op["on"], op.meta)
+    party = op["party"]
+    uow.get(Party, party)
+    if op.op == "join_partnership":
+        p.join(party, op.get("role"), op["on"], op.meta)
+    else:
+        p.leave(party, op.get("reason"), op["on"], op.meta)
     uow.collect(p)
 
 
-@handles("leave_partnership")
-def leave_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = open_partnership(uow, op["partnership"])
-    uow.get(Party, op["party"])
-    p.leave(op["party"], op.get("reason"), op["on"], op.meta)
-    uow.collect(p)
-
-
-@handles("activate_partnership")
-def activate_partnership(uow: UnitOfWork, op: Operation) -> None:
+@handles("activate_partnership", "conclude_partnership")
+def change_phase(uow: UnitOfWork, op: Operation) -> None:
+    # The partnership checks the phase it is in (a concluded one refuses as such).
     p = uow.get(Partnership, op["partnership"])
-    p.activate(op["on"], op.meta)
-    uow.collect(p)
-
-
-@handles("conclude_partnership")
-def conclude_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = uow.get(Partnership, op["partnership"])
-    p.conclude(op["on"], op.meta)
+    change = p.activate if op.op == "activate_partnership" else p.conclude
+    change(op["on"], op.meta)
     uow.collect(p)
 
 
