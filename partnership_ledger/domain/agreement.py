@@ -22,7 +22,7 @@ from ..errors import (
     NotInForce,
 )
 from .base import LedgerAggregate
-from .values import Money, OpMeta, Terms, exact_sub, exact_sum, exact_sum2
+from .values import Money, OpMeta, Terms, exact_sub, exact_sum
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
 
@@ -185,7 +185,7 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
                     f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
                     f"caps {party} in {cap.currency}"
                 )
-            total = exact_sub(exact_sum2(self.counted_total(party, fiscal_year), amount.amount), previous)
+            total = exact_sub(exact_sum((self.counted_total(party, fiscal_year), amount.amount)), previous)
             if total > cap.amount:
                 raise AnnualCapExceeded(
                     f"contribution {contribution} would take {party} to {total} {cap.currency} in "
@@ -398,7 +398,7 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
             previous = before.get(contribution, Decimal(0))
             before[contribution] = amount
         bucket = f"{party}|{fiscal_year}"
-        self.counted[bucket] = exact_sub(exact_sum2(self.counted.get(bucket, Decimal(0)), amount), previous)
+        self.counted[bucket] = exact_sub(exact_sum((self.counted.get(bucket, Decimal(0)), amount)), previous)
         self.pledged_under += (amount != 0) - (previous != 0)
 
 

@@ -10,7 +10,7 @@ from eventsourcing.domain import event
 
 from ..errors import ContributionError, CorrectionRefused, CurrencyMismatch, NegativeDelivered
 from .base import LedgerAggregate
-from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum, exact_sum2
+from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum
 
 
 @attrs.frozen
@@ -170,7 +170,7 @@ class ResourceContribution(LedgerAggregate):
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.deliveries.append(Delivery(value, on, evidence, meta.op_id))
-        self._delivered_total = exact_sum2(self._delivered_total, value.amount)
+        self._delivered_total = exact_sum((self._delivered_total, value.amount))
 
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.check_currency(delta, f"correction of contribution {self.key}")
@@ -187,7 +187,7 @@ class ResourceContribution(LedgerAggregate):
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.corrections.append(Correction(delta, reason, on))
-        self._delivered_total = exact_sum2(self._delivered_total, delta.amount)
+        self._delivered_total = exact_sum((self._delivered_total, delta.amount))
 
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:

@@ -106,23 +106,8 @@ class Partnership(LedgerAggregate):
     def current_members(self) -> list[str]:
         return [s.party for s in self.spells if s.left is None]
 
-    @property
-    def all_members(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for s in self.spells:
-            seen.setdefault(s.party, None)
-        return list(seen)
-
     def is_member(self, party: str) -> bool:
         return any(s.party == party and s.left is None for s in self.spells)
-
-    def members_during(self, first: date, last: date) -> list[str]:
-        """Parties who were members at any time between ``first`` and ``last``."""
-        seen: dict[str, None] = {}
-        for s in self.spells:
-            if s.joined <= last and (s.left is None or s.left >= first):
-                seen.setdefault(s.party, None)
-        return list(seen)
 
     # -- guards ------------------------------------------------------------------------
     def check_open(self) -> None:

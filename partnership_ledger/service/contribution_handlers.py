@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import Agreement, Party, ResourceContribution
-from ..domain.values import Money, OpMeta, exact_sum2
+from ..domain.values import Money, OpMeta, exact_sum
 from ..errors import ContributionError
 from ..journal import Operation
 from .handlers import created, handles, in_open_partnership, new_in_open_partnership
@@ -77,7 +77,7 @@ def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agree
         return None
     a = uow.get(Agreement, c.agreement)
     pledged_net = c.pledged_net
-    counted_after = max(pledged_net, exact_sum2(c.delivered, change))
+    counted_after = max(pledged_net, exact_sum((c.delivered, change)))
     counted = c.counted_against_cap
     if counted_after > counted:
         a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
