@@ -157,8 +157,7 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
         """A new contribution (counting ``amount``) may not take ``party`` past its annual cap
         nor beyond ``max_years``."""
         self.check_in_force()
-        if party not in self.parties:  # the message made only when it is needed
-            self.check_party(party, f"contribute under it ({contribution})")
+        self.check_party(party, f"contribute under it ({contribution})")
         terms = self.terms
         first_year = terms.fiscal_year_of(terms.start)
         last_year = terms.fiscal_year_of(terms.end)

@@ -152,8 +152,7 @@ class ResourceContribution(LedgerAggregate):
     # -- commands ----------------------------------------------------------------------
     def check_delivery(self, value: Money) -> None:
         """The rules of this contribution that a delivery of ``value`` must keep."""
-        if value.currency != self.pledged.currency:  # the message made only when it is needed
-            self.check_currency(value, f"delivery to contribution {self.key}")
+        self.check_currency(value, f"delivery to contribution {self.key}")
         if self.withdrawn_on is not None:
             raise ContributionError(
                 f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
@@ -161,10 +160,8 @@ class ResourceContribution(LedgerAggregate):
         if value.amount <= 0:
             raise ContributionError(f"a delivery to contribution {self.key} must be more than zero, not {value.amount}")
 
-    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta, *, checked: bool = False) -> None:
-        """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
-        if not checked:
-            self.check_delivery(value)
+    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+        self.check_delivery(value)
         self._delivered(value, on, evidence, meta)
 
     @event("Delivered")
@@ -230,10 +227,11 @@ class ResourceContribution(LedgerAggregate):
         later corrections would leave the delivered total below zero without it.
         """
         self.check_voidable(operation)
-        if not any(d.op == operation for d in self.deliveries):
-            only = "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
-            raise self.cannot_void(operation, only)
-        d = self.delivery_of(operation)
+        d = next((d for d in self.deliveries if d.op == operation), None)
+        if d is None:
+            raise self.cannot_void(
+                operation, "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
+            )
         if self.withdrawn_on is not None:
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} cannot be voided: the contribution was "

@@ -102,7 +102,7 @@ def deliver(uow: UnitOfWork, op: Operation) -> None:
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, value.amount)
     before = c.counted_against_cap
-    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta, checked=True)
+    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta)
     after_change(uow, c, a, before, op.meta)
 
 
