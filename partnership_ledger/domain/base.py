@@ -18,7 +18,10 @@ class LedgerAggregate(Aggregate):
     """Base class of the ledger's aggregates.
 
     Subclasses set ``kind``; their creation event carries ``key``, so the id is derived from
-    the key and commands and journals address aggregates by key.
+    the key and commands and journals address aggregates by key. A subclass either defines
+    ``__init__`` under ``@event(...)`` or declares its creation fields as a dataclass does
+    (eventsourcing then makes ``__init__`` and the ``created_event_name`` event from them, and
+    ``__post_init__`` sets the rest of its state).
     """
 
     kind: ClassVar[str] = ""
