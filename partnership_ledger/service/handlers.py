@@ -16,12 +16,7 @@ from ..domain.agreement import check_terms
 from ..domain.evaluation import DEFAULT_CRITERIA
 from ..domain.target import check_targets
 from ..domain.values import EvaluatorRole, Money, OpMeta, Terms
-from ..errors import (
-    CorrectionRefused,
-    CycleError,
-    ErasureError,
-    EvaluationError,
-)
+from ..errors import CorrectionRefused, CycleError, ErasureError, EvaluationError
 from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
