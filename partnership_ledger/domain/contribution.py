@@ -44,8 +44,7 @@ class ResourceContribution(LedgerAggregate):
         Two fields came after the first stored pledges, each last with a default, so a pledge
         stored without them reads as one without them: ``recipient`` (the party the money
         goes to, if the pledge names one) and ``on`` (its effective date; a pledge without one
-        counts from the first day of its fiscal year). Its stored layout is otherwise
-        unchanged (the read models' quick decoding reads each, see projections/decoding.py).
+        counts from the first day of its fiscal year).
         """
 
         key: str
