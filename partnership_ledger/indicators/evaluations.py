@@ -84,7 +84,7 @@ def evaluation_summary(
         else:
             combined = resident_mean if resident_mean is not None else others_mean
         gap = sub(party_mean, resident_mean) if party_mean is not None and resident_mean is not None else None
-        counted = {role: k[role] for role in _ROLES}
+        counted: dict[str, int] = {role: k[role] for role in _ROLES}
         summaries.append(
             CriterionSummary(criterion, party_mean, resident_mean, external_mean, others_mean, combined, gap, counted)
         )
