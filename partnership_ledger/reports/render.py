@@ -262,9 +262,7 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no script), for a
     phone, a desktop and print (A4)."""
-    lang = check_language(language or model["language"])
-    view = present(model, lang, with_charts=True, locale=locale)
-    return environment("html", lang).get_template("report.html.j2").render(v=view, links={**NO_LINKS, **(links or {})})
+    return _render("html", model, language, links, locale)
 
 
 def render_markdown(
@@ -275,9 +273,20 @@ def render_markdown(
     locale: str | None = None,
 ) -> str:
     """The report as Markdown (GitHub-flavoured tables; the charts' data as tables)."""
+    return _render("md", model, language, links, locale)
+
+
+def _render(
+    fmt: str,
+    model: Mapping[str, Any],
+    language: Language | None,
+    links: Mapping[str, Any] | None,
+    locale: str | None,
+) -> str:
+    """The report's view through ``report.{fmt}.j2`` (charts only in HTML)."""
     lang = check_language(language or model["language"])
-    view = present(model, lang, with_charts=False, locale=locale)
-    return environment("md", lang).get_template("report.md.j2").render(v=view, links={**NO_LINKS, **(links or {})})
+    view = present(model, lang, with_charts=fmt == "html", locale=locale)
+    return environment(fmt, lang).get_template(f"report.{fmt}.j2").render(v=view, links={**NO_LINKS, **(links or {})})
 
 
 def render_report(
