@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -162,22 +163,19 @@ def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
 
 def aggregate_view(aggregate: LedgerAggregate) -> dict[str, Any]:
     """``{"kind", "key", ...}`` for any aggregate of the ledger."""
-    body: dict[str, Any]
-    if isinstance(aggregate, Party):
-        body = party_view(aggregate)
-    elif isinstance(aggregate, Partnership):
-        body = partnership_view(aggregate)
-    elif isinstance(aggregate, Agreement):
-        body = agreement_view(aggregate)
-    elif isinstance(aggregate, ResourceContribution):
-        body = contribution_view(aggregate)
-    elif isinstance(aggregate, NumericTarget):
-        body = target_view(aggregate)
-    elif isinstance(aggregate, Evaluation):
-        body = evaluation_view(aggregate)
-    else:  # pragma: no cover
-        raise TypeError(type(aggregate))
-    return {"kind": aggregate.kind, "key": aggregate.key, **body, "version": aggregate.version}
+    view = next(view for kind, view in VIEWS.items() if isinstance(aggregate, kind))
+    return {"kind": aggregate.kind, "key": aggregate.key, **view(aggregate), "version": aggregate.version}
+
+
+#: The view of each kind of aggregate.
+VIEWS: dict[type[LedgerAggregate], Callable[[Any], dict[str, Any]]] = {
+    Party: party_view,
+    Partnership: partnership_view,
+    Agreement: agreement_view,
+    ResourceContribution: contribution_view,
+    NumericTarget: target_view,
+    Evaluation: evaluation_view,
+}
 
 
 def _kept(day: date | None, on: date) -> bool:
