@@ -160,13 +160,6 @@ def md_finalize(value: Any) -> Any:
 # -- HTML escaping ------------------------------------------------------------------------------
 
 
-def html_say(sentence: Sentence) -> Markup:
-    """A sentence with each value escaped and isolated in ``<bdi>``."""
-    return Markup("").join(
-        Markup("<bdi>%s</bdi>") % text if is_value else escape(text) for text, is_value in sentence_parts(sentence)
-    )
-
-
 def text_say(sentence: Sentence) -> Markup:
     """A sentence for a place that takes no markup (``<title>``): a value isolated by FSI/PDI
     only when it holds right-to-left text."""
