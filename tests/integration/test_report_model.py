@@ -17,7 +17,7 @@ from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.domain.values import exact_sum
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
 from partnership_ledger.reports import build_report, render_report
-from partnership_ledger.reports.model import plain_data as plain
+from partnership_ledger.reports.model.governance import plain_data as plain
 
 
 def recount_participation(ledger: PartnershipLedger, partnership: str) -> dict[str, int]:
