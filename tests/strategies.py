@@ -1470,3 +1470,38 @@ tricky_texts = (
     .map("".join)
     .filter(lambda s: s.strip() != "")
 )
+
+
+def event_values() -> st.SearchStrategy[Any]:
+    """Values an event's state may hold: scalars, dates and times, UUIDs, the ledger's enums
+    and value objects, nested in lists and dicts (for the transcoding tests)."""
+    from datetime import UTC, timezone
+
+    from partnership_ledger.domain.values import ENUMS, Money, OpMeta, PeriodValue, Terms
+
+    texts = st.text(max_size=12)  # any code point but lone surrogates (JSON cannot store those)
+    decimals = st.decimals(allow_nan=False, allow_infinity=False, places=6)
+    datetimes = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=9)), None]))
+    enums = st.sampled_from([member for cls in ENUMS for member in cls])
+    moneys = st.builds(Money, decimals, st.sampled_from(["JPY", "GBP", "EUR"]))
+    scalars = st.one_of(
+        st.none(), st.booleans(), st.integers(), texts, decimals, st.dates(), datetimes, st.uuids(), enums
+    )
+    ledger_values = st.one_of(
+        scalars,
+        moneys,
+        st.builds(OpMeta, texts, texts | st.none(), texts | st.none()),
+        st.builds(PeriodValue, texts, decimals),
+        st.builds(
+            Terms,
+            st.dates(),
+            st.dates(),
+            st.dictionaries(texts, decimals, max_size=3),
+            st.dictionaries(texts, moneys, max_size=3),
+            st.none() | st.integers(1, 10),
+            st.integers(1, 12),
+        ),
+    )
+    return st.recursive(
+        ledger_values, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4)
+    )
