@@ -136,10 +136,7 @@ def effective_date(op: dict[str, Any]) -> date | None:
 def summarize(op: dict[str, Any], owner: str | None = None) -> str:
     """A one-line, plain-words summary of an operation. ``owner`` is a contribution's party."""
     name = op["op"]
-
-    def g(field: str) -> Any:
-        return op.get(field)
-
+    g = op.get
     match name:
         case "register_party":
             return f"registered {g('key')} ({g('name')}, {g('sector').value})"
