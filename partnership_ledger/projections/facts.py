@@ -232,7 +232,7 @@ def _corrected(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> None:
     c = must(store.contribution(key), key)
-    store.put_contribution(c._replace(delivered=EXACT.add(c.delivered, amount)))
+    store.put_contribution(c.with_amounts(EXACT.add(c.delivered, amount), c.withdrawn))
     # Delivered value counts in the fiscal year of its effective date.
     bucket = _bucket(c, fiscal_year_of(on, c.fiscal_year_start))
     store.add_to_bucket(bucket, ZERO, ZERO, amount)
@@ -251,7 +251,7 @@ def _delivery_redated(store: FactStore, e: Any, info: AggregateInfo) -> None:
 def _withdrawn(store: FactStore, e: Any, info: AggregateInfo) -> None:
     c = must(store.contribution(info.key), info.key)
     withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
-    store.put_contribution(c._replace(withdrawn=withdrawn))
+    store.put_contribution(c.with_amounts(c.delivered, withdrawn))
     bucket = _bucket(c, c.fiscal_year)
     store.add_to_bucket(bucket, ZERO, withdrawn, ZERO)
     store.add_amount(bucket, e.on, ZERO, withdrawn, ZERO)

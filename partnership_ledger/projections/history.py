@@ -11,12 +11,12 @@ from ..domain.values import Money
 from ..queries.operations import (
     CORRECTION_OPS,
     EVENT_OPS,
-    acting_party,
+    corrects_by_pointer,
     effective_date,
     event_meta,
     event_name,
-    event_to_operation,
-    parties_involved,
+    is_derived,
+    parties_named,
     summarize,
 )
 from ..storage.db import Cursor, Db
@@ -272,31 +272,36 @@ def history_row(
     position: int, recorded_at: datetime, event: Any, info: AggregateInfo
 ) -> tuple[tuple[Any, ...], list[str]] | None:
     """The ``rm_history`` row of an event and the parties its operation names (None for
-    derived bookkeeping, which records no operation of its own)."""
-    op = event_to_operation(event, info.key)
-    if op is None:
+    derived bookkeeping, which records no operation of its own), made from the event's fields."""
+    found = EVENT_OPS.get(event_name(event))
+    if found is None or is_derived(event):
         return None
+    op_name, key_field = found
+    fields = vars(event)
     owner = info.party if info.kind == "contribution" else None
-    effective = effective_date(op)
+    effective = effective_date(op_name, fields)
     meta = event_meta(event)
     by = meta.by if meta else None
     # A pledge's or delivery's value, a correction's delta.
-    money = op.get("value", op.get("delta"))
+    money = None if corrects_by_pointer(op_name, fields) else fields.get("value") or fields.get("delta")
     amount, currency = (str(money.amount), money.currency) if isinstance(money, Money) else (None, None)
+    actor, parties = parties_named(op_name, key_field, info.key, fields)
+    if owner and owner not in parties:
+        parties.append(owner)
     row = (
         position,
         recorded_at.isoformat(),
         effective.isoformat() if effective else None,
-        op["op"],
+        op_name,
         info.kind,
         info.key,
         info.partnership,
-        acting_party(op, owner) or by,
+        actor or owner or by,
         by,
         meta.note if meta else None,
-        summarize(op, owner),
+        summarize(op_name, fields, info.key, owner),
         meta.op_id if meta else None,
         amount,
         currency,
     )
-    return row, parties_involved(op, owner)
+    return row, parties
