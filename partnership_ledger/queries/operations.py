@@ -123,7 +123,8 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
 
 
 def _money(m: Any) -> str:
-    return f"{m.amount} {m.currency}" if isinstance(m, Money) else str(m)
+    # !s: the Decimal's str (what formatting it would give), without its slower __format__.
+    return f"{m.amount!s} {m.currency}" if isinstance(m, Money) else str(m)
 
 
 def effective_date(op_name: str, fields: dict[str, Any]) -> date | None:
