@@ -20,7 +20,7 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, Item
+from .runner import AggregateInfo
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -201,23 +201,18 @@ class HistoryModel:
         self._c = None
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.apply_all(c, [(position, event, info)])
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        rows, parties, corrections = self._rows, self._parties, self._corrections
-        for position, event, info in items:
-            made = history_row(position, event.timestamp, event, info)
-            if made is None:
-                continue  # derived bookkeeping: shown as part of the operation that caused it
-            row, named = made
-            rows.append(row)
-            if row[3] in CORRECTION_OPS:
-                # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
-                corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
-                corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
-            # A contribution's owner is found through rm_aggregates (see the class's docstring).
-            owner = info.party if info.kind == "contribution" else None
-            parties.extend((party, position) for party in named if party != owner)
+        made = history_row(position, recorded_at, event, info)
+        if made is None:
+            return  # derived bookkeeping: shown as part of the operation that caused it
+        row, named = made
+        self._rows.append(row)
+        if row[3] in CORRECTION_OPS:
+            # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
+            corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
+            self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
+        # A contribution's owner is found through rm_aggregates (see the class's docstring).
+        owner = info.party if info.kind == "contribution" else None
+        self._parties.extend((party, position) for party in named if party != owner)
 
 
 def _events_of(db: Db, aggregates: str) -> str:

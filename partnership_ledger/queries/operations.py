@@ -151,9 +151,7 @@ def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None 
             return f"registered {key} ({g('name')}, {g('sector').value})"
         case "propose_partnership":
             parent = f" under {g('parent')}" if g("parent") else ""
-            return (
-                f"{g('proposed_by')} proposed partnership {key}{parent} with {', '.join(g('members'))}: {g('title')}"
-            )
+            return f"{g('proposed_by')} proposed partnership {key}{parent} with {', '.join(g('members'))}: {g('title')}"
         case "join_partnership":
             role = f" as {g('role')}" if g("role") else ""
             return f"{g('party')} joined {key}{role}"
@@ -197,9 +195,7 @@ def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None 
             return f"{who}delivered {_money(g('value'))} on contribution {key}"
         case "correct_contribution":
             if g("delivered_on"):
-                return (
-                    f"delivery {g('operation')} to contribution {key} re-dated to {g('delivered_on')}: {g('reason')}"
-                )
+                return f"delivery {g('operation')} to contribution {key} re-dated to {g('delivered_on')}: {g('reason')}"
             return f"contribution {key} corrected by {_money(g('delta'))}: {g('reason')}"
         case "amend_party":
             changed = ", ".join(f for f in ("name", "sector", "capacity", "identifiers", "area") if g(f) is not None)
