@@ -88,11 +88,11 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
         seen: list[set[str]] = []
         real = ledger.projections._apply
 
-        def apply(c: Any, items: Any) -> None:
+        def apply(c: Any, items: Any, **options: Any) -> None:
             # What the rebuild's own transaction sees (others see the read models as they were).
             c.execute("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'rm_%'")
             seen.append({r[0] for r in c.fetchall()})
-            real(c, items)
+            real(c, items, **options)
 
         monkeypatch.setattr(ledger.projections, "_apply", apply)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
