@@ -22,21 +22,8 @@ from ..domain.values import EXACT, fiscal_year_of
 from . import fact_records as F
 from .fact_records import *  # noqa: F403 - the records are named from here too (the fold's vocabulary)
 from .fact_records import ZERO, FactStore, must
-from .memory_facts import MemoryFactStore, sum_amounts
+from .memory_facts import MemoryFactStore as MemoryFactStore  # (the replays' store, imported from here too)
 from .runner import AggregateInfo
-
-__all__ = [  # this module's own names, and the records' (fact_records.__all__)
-    *F.__all__,
-    "AGREEMENT_TERMS",
-    "FOLDED_EVENTS",
-    "FOLDS",
-    "MemoryFactStore",
-    "apply_event",
-    "fold",
-    "pledge_day",
-    "pledged_fact",
-    "sum_amounts",
-]
 
 
 def _value(x: Any) -> Any:

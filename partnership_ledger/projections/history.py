@@ -20,7 +20,7 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo
+from .runner import AggregateInfo, trim
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -98,19 +98,11 @@ class AggregateIndex:
             )
             self._new.clear()
         self._c = None
-        self._trim()
+        trim(self._cache, self.CACHE_SIZE)  # (not within a batch: its new aggregates are not in the table yet)
 
     def abort(self) -> None:
         self._new.clear()
         self._c = None
-
-    def _trim(self) -> None:
-        # Keep memory bounded over a rebuild of millions of events: forget the oldest half.
-        # Only between batches: an aggregate created in the batch is not in the table yet.
-        cache = self._cache
-        if len(cache) > self.CACHE_SIZE:
-            for oid in list(cache)[: len(cache) - self.CACHE_SIZE // 2]:
-                del cache[oid]
 
     def clear(self) -> None:
         self._cache.clear()

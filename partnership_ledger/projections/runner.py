@@ -42,6 +42,14 @@ class AggregateInfo(NamedTuple):
     parent: str | None
 
 
+def trim(cache: dict[Any, Any], size: int) -> None:
+    """Forget the oldest half of a model's cache grown over ``size`` entries (between batches,
+    when everything in it is written back): memory stays bounded over millions of events."""
+    if len(cache) > size:
+        for key in list(cache)[: len(cache) - size // 2]:
+            del cache[key]
+
+
 #: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's info.
 Item = tuple[int, Any, AggregateInfo]
 

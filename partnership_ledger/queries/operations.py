@@ -6,6 +6,7 @@ notification log can be read back as a journal (``export``) and as a history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -145,7 +146,7 @@ def effective_date(op_name: str, fields: dict[str, Any]) -> date | None:
 def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None = None) -> str:
     """A one-line, plain-words summary of the operation an event records, from the event's
     ``fields`` (``vars(event)``). ``key`` is its aggregate's key, ``owner`` a contribution's party."""
-    g = fields.get
+    g: Callable[[str], Any] = fields.get
     match op_name:
         case "register_party":
             return f"registered {key} ({g('name')}, {g('sector').value})"
