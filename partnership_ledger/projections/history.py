@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import aggregate_id
-from ..domain.values import Money
+from ..domain.values import Money, OpMeta
 from ..queries.operations import (
     CORRECTION_OPS,
     EVENT_OPS,
     corrects_by_pointer,
     effective_date,
-    event_meta,
     event_name,
     is_derived,
     parties_named,
@@ -32,20 +31,21 @@ KIND_OF_CLASS = {
 }
 
 
+#: The kind of aggregate each creation event makes, by the event class's name.
+CREATED_KIND = {
+    name: KIND_OF_CLASS[name.split(".")[0]] for name, (_, key_field) in EVENT_OPS.items() if key_field is None
+}
+
+
 def creation_info(event: Any) -> AggregateInfo | None:
     """The info of a new aggregate, from its creation event (None for other events)."""
-    name = event_name(event)
-    if name in EVENT_OPS and EVENT_OPS[name][1] is None:
-        kind = KIND_OF_CLASS[name.split(".")[0]]
-        partnership = event.key if kind == "partnership" else getattr(event, "partnership", None)
-        return AggregateInfo(
-            kind,
-            event.key,
-            partnership,
-            getattr(event, "party", None),
-            getattr(event, "parent", None),
-        )
-    return None
+    kind = CREATED_KIND.get(type(event).__qualname__)
+    if kind is None:
+        return None
+    fields = vars(event)
+    key = fields["key"]
+    partnership = key if kind == "partnership" else fields.get("partnership")
+    return AggregateInfo(kind, key, partnership, fields.get("party"), fields.get("parent"))
 
 
 def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
@@ -74,7 +74,7 @@ class AggregateIndex:
     )
     table_names = ("rm_aggregates",)
     #: Creation events: the only ones this model reads (it places the others).
-    event_names = frozenset(name for name, (_, key_field) in EVENT_OPS.items() if key_field is None)
+    event_names = frozenset(CREATED_KIND)
     #: How many aggregates' infos are kept in memory between batches (the most recently
     #: placed); the others are read back from ``rm_aggregates`` when an event needs them.
     CACHE_SIZE = 20_000
@@ -123,9 +123,7 @@ class AggregateIndex:
         return info
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        if type(event).__qualname__ in self.event_names:
-            row = (event.originator_id.hex, info.kind, info.key, info.partnership, info.party, info.parent)
-            self._new.append(row)
+        self._new.append((event.originator_id.hex, *info))  # (a creation event: see event_names)
 
 
 class HistoryModel:
@@ -265,19 +263,22 @@ def history_row(
 ) -> tuple[tuple[Any, ...], list[str]] | None:
     """The ``rm_history`` row of an event and the parties its operation names (None for
     derived bookkeeping, which records no operation of its own), made from the event's fields."""
-    found = EVENT_OPS.get(event_name(event))
+    found = EVENT_OPS.get(type(event).__qualname__)
     if found is None or is_derived(event):
         return None
     op_name, key_field = found
     fields = vars(event)
     owner = info.party if info.kind == "contribution" else None
     effective = effective_date(op_name, fields)
-    meta = event_meta(event)
-    by = meta.by if meta else None
-    # A pledge's or delivery's value, a correction's delta.
-    money = None if corrects_by_pointer(op_name, fields) else fields.get("value") or fields.get("delta")
+    meta = fields.get("meta")
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
+    parties: list[str] = []
+    if corrects_by_pointer(op_name, fields):
+        actor, money = None, None  # it names only what it corrects
+    else:
+        actor, parties = parties_named(key_field, info.key, fields)
+        money = fields.get("value") or fields.get("delta")  # a pledge's or delivery's value, a correction's delta
     amount, currency = (str(money.amount), money.currency) if isinstance(money, Money) else (None, None)
-    actor, parties = parties_named(op_name, key_field, info.key, fields)
     if owner and owner not in parties:
         parties.append(owner)
     row = (
@@ -290,9 +291,9 @@ def history_row(
         info.partnership,
         actor or owner or by,
         by,
-        meta.note if meta else None,
+        note,
         summarize(op_name, fields, info.key, owner),
-        meta.op_id if meta else None,
+        op_id,
         amount,
         currency,
     )

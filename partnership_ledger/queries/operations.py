@@ -228,13 +228,10 @@ def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None 
     return str(op_name)  # pragma: no cover - every op is covered above
 
 
-def parties_named(
-    op_name: str, key_field: str | None, key: str, fields: dict[str, Any]
-) -> tuple[str | None, list[str]]:
+def parties_named(key_field: str | None, key: str, fields: dict[str, Any]) -> tuple[str | None, list[str]]:
     """The party that acted, where the operation names one, and every party it names, from
-    its event's ``fields`` (``vars(event)``); ``key`` is its aggregate's."""
-    if corrects_by_pointer(op_name, fields):
-        return None, []  # it names only what it corrects
+    its event's ``fields`` (``vars(event)``); ``key`` is its aggregate's (see
+    :func:`corrects_by_pointer` for the operations that name none)."""
     actor = None
     found: dict[str, None] = {}
     for value in (key if key_field == "party" else fields.get("party"), fields.get("proposed_by")):
