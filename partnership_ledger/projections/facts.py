@@ -191,21 +191,23 @@ def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
     if e.agreement is not None:
         fys = must(store.agreement(e.agreement), e.agreement).fiscal_year_start
     value = e.value
-    return F.ContributionFact(
-        key=e.key,
-        partnership=e.partnership,
-        party=e.party,
-        agreement=e.agreement,
-        kind=_value(e.kind_of_resource),
-        instrument=_value(e.instrument) if e.instrument is not None else None,
-        fiscal_year=e.fiscal_year,
-        fiscal_year_start=fys,
-        currency=value.currency,
-        pledged=value.amount,
-        quantity=e.quantity,
-        unit=e.unit,
-        valuation_basis=e.valuation_basis,
-        description=e.description,
+    return F.ContributionFact(  # (its fields in order: positional arguments cost half of named ones)
+        e.key,
+        e.partnership,
+        e.party,
+        e.agreement,
+        _value(e.kind_of_resource),
+        _value(e.instrument) if e.instrument is not None else None,
+        e.fiscal_year,
+        fys,
+        value.currency,
+        value.amount,  # pledged
+        F.ZERO,  # delivered
+        F.ZERO,  # withdrawn
+        e.quantity,
+        e.unit,
+        e.valuation_basis,
+        e.description,
     )
 
 
