@@ -14,7 +14,7 @@ written, or while the read models catch up afterwards. After every kill:
 
 At the end an uncut import completes, and the read models (caught up on opening) give the
 same balances as a replay of the events. Exit status 1 on the first failure.
-``tests/test_crash.py`` runs the same soak briefly.
+``tests/integration/test_crash.py`` runs the same soak briefly.
 """
 
 from __future__ import annotations
@@ -43,16 +43,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from partnership_ledger.application import PartnershipLedger
 
-class Probe(PartnershipLedger):
+with PartnershipLedger.open(sys.argv[1]) as ledger:
+    session = ledger.recorder.write_session
+
     @contextmanager
-    def _write_session(self):
+    def probed():
         # the import's one write transaction, from its first slice of events to its commit
         print("saving", flush=True)
-        with super()._write_session() as insert:
+        with session() as insert:
             yield insert
         print("saved", flush=True)
 
-with Probe.open(sys.argv[1]) as ledger:
+    ledger.recorder.write_session = probed
     print("opened", flush=True)
     result = ledger.import_journal(Path(sys.argv[2]))
     print("done", result.applied, result.events, flush=True)
@@ -98,7 +100,7 @@ class Soak:
         self.present: tuple[int, int] | None = None
         self.timings: dict[str, float] = {}
         self._reset()
-        self.present = self._uncut()  # (events, operations) with the import present
+        self.present = self.import_uncut()  # (events, operations) with the import present
         self._reset()
         self.outcomes: Counter[tuple[str, str]] = Counter()
 
@@ -117,7 +119,7 @@ class Soak:
             Path(str(self.path) + suffix).unlink(missing_ok=True)
         shutil.copy(self.base, self.path)
 
-    def _uncut(self) -> tuple[int, int]:
+    def import_uncut(self) -> tuple[int, int]:
         """Import into the ledger without a kill; the (events, operations) it then holds.
 
         Also times the phases of the import (the first time), to aim the kills.
@@ -217,7 +219,7 @@ class Soak:
 
     def finish(self) -> None:
         """An uncut import into whatever the last kill left completes, and reads back right."""
-        if self._uncut() != self.present:
+        if self.import_uncut() != self.present:
             raise SoakFailure("a re-run of the import did not leave the whole import in the ledger")
         self.check_read_models()
 

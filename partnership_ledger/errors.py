@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 
 class LedgerError(Exception):
     """Base of every error the ledger reports to its users."""
@@ -154,22 +156,15 @@ class JournalError(LedgerError):
         }
 
 
+@attrs.define(eq=False, slots=False)
 class JournalProblem:
     """One problem in a journal: where (index, op, field) and what."""
 
-    def __init__(
-        self,
-        message: str,
-        index: int | None = None,
-        op: str | None = None,
-        field: str | None = None,
-        rule: str | None = None,
-    ) -> None:
-        self.message = message
-        self.index = index
-        self.op = op
-        self.field = field
-        self.rule = rule
+    message: str
+    index: int | None = None
+    op: str | None = None
+    field: str | None = None
+    rule: str | None = None
 
     def __str__(self) -> str:
         parts = []
@@ -183,13 +178,7 @@ class JournalProblem:
         return f"{where}: {self.message}" if where else self.message
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "op": self.op,
-            "field": self.field,
-            "rule": self.rule,
-            "message": self.message,
-        }
+        return {"index": self.index, "op": self.op, "field": self.field, "rule": self.rule, "message": self.message}
 
 
 class InvalidArgument(LedgerError):

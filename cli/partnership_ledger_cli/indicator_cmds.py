@@ -5,7 +5,8 @@ Every number comes from the library's indicator queries; this module only prints
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import click
 
 from .context import CliState, pass_state
-from .output import Column, Output, amount_text, cell_text, output_options
+from .output import Output, output_options
 from .params import DecimalNumber, IsoDate, LedgerKey, Timestamp, complete_keys, on_options
+from .rendering import Column, amount_text, cell_text
 
 
 def _pct(value: Any) -> str:
@@ -74,32 +76,44 @@ CRITERION_COLUMNS = (
 )
 
 
-def indicator_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """The filters every indicator query shares."""
-    f = click.option(
-        "--include-children",
-        is_flag=True,
-        help="Roll up the sub-partnerships (a partnership of partnerships). Example: --include-children",
-    )(f)
-    return on_options(f)
+def indicator_options(*, period: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The filters every indicator query shares (with ``period``, also ``--basis`` and
+    ``--fiscal-year``), passed to the command as one ``query`` dict of keyword arguments
+    for the ledger's query and :meth:`CliState.open_indicators`'s ``as_of``."""
 
+    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def wrapper(*args: Any, include_children: bool, as_of: datetime | None, on: date | None, **kwargs: Any) -> Any:
+            query: dict[str, Any] = {"as_of": as_of, "on": on, "include_children": include_children}
+            if period:
+                query |= {"fiscal_year": kwargs.pop("fiscal_year"), "basis": kwargs.pop("basis")}
+            return f(*args, query=query, **kwargs)
 
-def period_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option(
-        "--basis",
-        type=click.Choice(["delivered", "pledged"]),
-        default="delivered",
-        show_default=True,
-        help="Count what was delivered, or what was pledged (minus withdrawn). Example: --basis pledged",
-    )(f)
-    f = click.option(
-        "--fiscal-year",
-        "fiscal_year",
-        type=click.IntRange(1900, 2200),
-        help="Only this fiscal year (named by the year it starts in; by effective dates, with the "
-        "agreement's start month, April by default). Example: --fiscal-year 2009",
-    )(f)
-    return f
+        command = on_options(
+            click.option(
+                "--include-children",
+                is_flag=True,
+                help="Roll up the sub-partnerships (a partnership of partnerships). Example: --include-children",
+            )(wrapper)
+        )
+        if period:
+            command = click.option(
+                "--basis",
+                type=click.Choice(["delivered", "pledged"]),
+                default="delivered",
+                show_default=True,
+                help="Count what was delivered, or what was pledged (minus withdrawn). Example: --basis pledged",
+            )(command)
+            command = click.option(
+                "--fiscal-year",
+                "fiscal_year",
+                type=click.IntRange(1900, 2200),
+                help="Only this fiscal year (named by the year it starts in; by effective dates, with the "
+                "agreement's start month, April by default). Example: --fiscal-year 2009",
+            )(command)
+        return command
+
+    return decorator
 
 
 def _lines(out: Output, header: Iterable[str], rows: list[Mapping[str, Any]], columns: tuple[Column, ...]) -> None:
@@ -138,8 +152,7 @@ EVALUATION_CSV_COLUMNS = (
 
 @click.command()
 @click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@period_options
-@indicator_options
+@indicator_options(period=True)
 @click.option(
     "--deviation-threshold",
     type=DecimalNumber(),
@@ -161,11 +174,7 @@ def balance(
     state: CliState,
     out: Output,
     partnership: str,
-    fiscal_year: int | None,
-    basis: str,
-    as_of: datetime | None,
-    on: date | None,
-    include_children: bool,
+    query: dict[str, Any],
     deviation_threshold: Decimal,
     capacity_threshold: Decimal,
 ) -> None:
@@ -185,14 +194,10 @@ def balance(
       partnership-ledger balance puppet-tour --on 2010-03-31 --as-of 2026-01-01T00:00:00Z
       partnership-ledger balance puppet-tour --csv > burden.csv
     """
-    with state.open_indicators(as_of=as_of) as ledger:
+    with state.open_indicators(as_of=query["as_of"]) as ledger:
         result = ledger.burden_balance(
             partnership,
-            fiscal_year=fiscal_year,
-            as_of=as_of,
-            on=on,
-            basis=basis,
-            include_children=include_children,
+            **query,
             deviation_threshold=deviation_threshold,
             relative_capacity_threshold=capacity_threshold,
         )
@@ -217,20 +222,10 @@ def balance(
 
 @click.command()
 @click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@period_options
-@indicator_options
+@indicator_options(period=True)
 @output_options(csv=True)
 @pass_state
-def voice(
-    state: CliState,
-    out: Output,
-    partnership: str,
-    fiscal_year: int | None,
-    basis: str,
-    as_of: datetime | None,
-    on: date | None,
-    include_children: bool,
-) -> None:
+def voice(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """Who had a say, set against who carried the burden.
 
     Each decision gives its proposer one and each voter one; a party's voice share
@@ -245,15 +240,8 @@ def voice(
       partnership-ledger voice th-pmg --fiscal-year 2008 --json
       partnership-ledger voice puppet-tour --csv > voice.csv
     """
-    with state.open_indicators(as_of=as_of) as ledger:
-        result = ledger.voice(
-            partnership,
-            fiscal_year=fiscal_year,
-            as_of=as_of,
-            on=on,
-            basis=basis,
-            include_children=include_children,
-        )
+    with state.open_indicators(as_of=query["as_of"]) as ledger:
+        result = ledger.voice(partnership, **query)
     if out.data(result, lambda: result["parties"], VOICE_COLUMNS):
         return
     header = [
@@ -266,12 +254,10 @@ def voice(
 
 @click.command()
 @click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options
+@indicator_options()
 @output_options(csv=True)
 @pass_state
-def targets(
-    state: CliState, out: Output, partnership: str, as_of: datetime | None, on: date | None, include_children: bool
-) -> None:
+def targets(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """Are the public-service targets met? Baseline, targets, latest measurement, status.
 
     Progress is (latest - baseline) / (target - baseline) for the latest target
@@ -284,8 +270,8 @@ def targets(
       partnership-ledger targets th-lsp
       partnership-ledger targets puppet-tour --json
     """
-    with state.open_indicators(as_of=as_of) as ledger:
-        result = ledger.target_progress(partnership, as_of=as_of, on=on, include_children=include_children)
+    with state.open_indicators(as_of=query["as_of"]) as ledger:
+        result = ledger.target_progress(partnership, **query)
     if out.format == "json":
         out.json(result)
         return
@@ -294,12 +280,10 @@ def targets(
 
 @click.command()
 @click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options
+@indicator_options()
 @output_options(csv=True)
 @pass_state
-def evaluations(
-    state: CliState, out: Output, partnership: str, as_of: datetime | None, on: date | None, include_children: bool
-) -> None:
+def evaluations(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """What residents and parties think: means by role, the resident-weighted score, the gap.
 
     Per criterion: the residents' mean, the parties' mean, outside evaluators' mean,
@@ -313,8 +297,8 @@ def evaluations(
       partnership-ledger evaluations th-lsp --include-children --json
       partnership-ledger evaluations puppet-tour --csv > criteria.csv
     """
-    with state.open_indicators(as_of=as_of) as ledger:
-        result = ledger.evaluation_summary(partnership, as_of=as_of, on=on, include_children=include_children)
+    with state.open_indicators(as_of=query["as_of"]) as ledger:
+        result = ledger.evaluation_summary(partnership, **query)
     if out.data(result, lambda: evaluation_rows(result), EVALUATION_CSV_COLUMNS):
         return
     if not result["evaluations"]:
@@ -420,18 +404,15 @@ def diff(
     click.echo(f"operations recorded: {len(result['operations'])}")
     for h in result["operations"]:
         click.echo(f"  #{h['position']} {h['recorded_at'][:19]} {h['op']}: {cell_text(h['summary'])}")
-    before, after = _headline(result["before"]), _headline(result["after"])
     click.echo("indicators (before -> after):")
-    for name in DIFF_INDICATORS:
-        b, a = before.get(name), after.get(name)
+    for name, b, a, is_share in compared(result):
+        if is_share:
+            if b != a:
+                click.echo(f"  {name}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
+            continue
         mark = "" if b == a else "  *"
         shown = amount_text if name == "total" else cell_text  # amounts with separators, as everywhere
         click.echo(f"  {name}: {shown(b) or '-'} -> {shown(a) or '-'}{mark}")
-    shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
-    for party in sorted(set(shares_b) | set(shares_a)):
-        b, a = shares_b.get(party), shares_a.get(party)
-        if b != a:
-            click.echo(f"  share of {party}: {_pct(b) or '-'} -> {_pct(a) or '-'}")
 
 
 DIFF_INDICATORS = (
@@ -452,18 +433,27 @@ DIFF_COLUMNS = (
 )
 
 
-def diff_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """One row per indicator (and per party's share) of a diff: before, after, changed."""
+def compared(result: Mapping[str, Any]) -> Iterator[tuple[str, Any, Any, bool]]:
+    """A diff's headline indicators, then each party's share: (name, before, after, is_share)."""
     before, after = _headline(result["before"]), _headline(result["after"])
-    rows = []
     for name in DIFF_INDICATORS:
-        b, a = before.get(name), after.get(name)
-        rows.append({"indicator": name, "before": cell_text(b), "after": cell_text(a), "changed": b != a})
+        yield name, before.get(name), after.get(name), False
     shares_b, shares_a = before.get("shares") or {}, after.get("shares") or {}
     for party in sorted(set(shares_b) | set(shares_a)):
-        b, a = shares_b.get(party), shares_a.get(party)
-        rows.append({"indicator": f"share of {party}", "before": _pct(b), "after": _pct(a), "changed": b != a})
-    return rows
+        yield f"share of {party}", shares_b.get(party), shares_a.get(party), True
+
+
+def diff_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per indicator (and per party's share) of a diff: before, after, changed."""
+    return [
+        {
+            "indicator": name,
+            "before": _pct(b) if is_share else cell_text(b),
+            "after": _pct(a) if is_share else cell_text(a),
+            "changed": b != a,
+        }
+        for name, b, a, is_share in compared(result)
+    ]
 
 
 def register(cli: click.Group) -> None:

@@ -28,18 +28,32 @@ _DECIMAL_RE = re.compile(r"^[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 _SIGNED_RE = re.compile(r"^-[0-9]{1,30}(\.[0-9]{1,30})?\Z")
 
 
-class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class _Written(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+    """A value written as text (``metavar`` in the help); one already converted is kept."""
+
+    metavar: str
+    kind: type
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.metavar
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind):
+            return value
+        return self.parse(str(value), param, ctx)
+
+    def parse(self, text: str, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        raise NotImplementedError
+
+
+class IsoDate(_Written):
     """A date written ``YYYY-MM-DD``."""
 
     name = "date"
+    metavar = "YYYY-MM-DD"
+    kind = date
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "YYYY-MM-DD"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        text = str(value)
+    def parse(self, text: str, param: click.Parameter | None, ctx: click.Context | None) -> date:
         try:
             if _DATE_RE.match(text):
                 return date.fromisoformat(text)
@@ -48,7 +62,7 @@ class IsoDate(click.ParamType):  # type: ignore[type-arg]  # generic only in new
         self.fail(f"{text!r} is not a date: write YYYY-MM-DD", param, ctx)
 
 
-class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class Timestamp(_Written):
     """A recorded time: ISO date or date-time; without a zone it is UTC.
 
     A bare date means the start of that day, or with ``end_of_day`` its end (so that
@@ -56,17 +70,13 @@ class Timestamp(click.ParamType):  # type: ignore[type-arg]  # generic only in n
     """
 
     name = "timestamp"
+    metavar = "TIME"
+    kind = datetime
 
     def __init__(self, *, end_of_day: bool = False) -> None:
         self.end_of_day = end_of_day
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "TIME"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value)
+    def parse(self, text: str, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         try:
             if _DATE_RE.match(text):
                 day = date.fromisoformat(text)
@@ -100,18 +110,15 @@ class LedgerKey(click.ParamType):  # type: ignore[type-arg]  # generic only in n
         return text
 
 
-class DecimalNumber(click.ParamType):  # type: ignore[type-arg]  # generic only in newer click
+class DecimalNumber(_Written):
     """A finite, non-negative decimal number written plainly (``0.05``, ``2``), kept exact."""
 
     name = "decimal"
+    metavar = "DECIMAL"
+    kind = Decimal
 
-    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
-        return "DECIMAL"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        text = str(value).strip()
+    def parse(self, text: str, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        text = text.strip()
         if not _DECIMAL_RE.match(text):
             if _SIGNED_RE.match(text):
                 self.fail(f"{text!r} is negative: it must be 0 or more, such as 0.05 or 2", param, ctx)

@@ -16,8 +16,9 @@ from partnership_ledger.errors import UnknownKey
 from partnership_ledger.journal import OPS
 
 from .context import CliState, pass_state
-from .output import Column, Output, cell_text, output_options, tree_lines
+from .output import Output, output_options
 from .params import IsoDate, LedgerKey, Timestamp, complete_keys, on_options
+from .rendering import Column, cell_text, tree_lines
 
 PARTY_COLUMNS = (
     Column("key", "key"),

@@ -1,7 +1,5 @@
-"""The transparency report for residents.
-
-report.
-"""
+"""The ``report`` command: the transparency report for residents, one page (HTML, Markdown,
+JSON, PDF) or with ``--all`` a site of every partnership's."""
 
 from __future__ import annotations
 

@@ -12,8 +12,9 @@ import click
 from partnership_ledger.queries.contributions import contributions as contribution_rows
 
 from .context import CliState, pass_state
-from .output import Column, Output, amount_text, output_options
+from .output import Output, output_options
 from .params import IsoDate, LedgerKey, Timestamp, complete_keys
+from .rendering import Column, amount_text
 
 
 @click.command()

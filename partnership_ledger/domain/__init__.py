@@ -23,40 +23,22 @@ if TYPE_CHECKING:
 
     AGGREGATE_CLASSES: dict[str, type[LedgerAggregate]]
 
-_CLASSES = {
-    "LedgerAggregate": ".base",
-    "Agreement": ".agreement",
-    "Evaluation": ".evaluation",
-    "NumericTarget": ".target",
-    "Partnership": ".partnership",
+#: The module of each aggregate class, in the order of ``KINDS``.
+_AGGREGATES = {
     "Party": ".party",
+    "Partnership": ".partnership",
+    "Agreement": ".agreement",
     "ResourceContribution": ".contribution",
+    "NumericTarget": ".target",
+    "Evaluation": ".evaluation",
 }
 
 
-def _aggregate_classes() -> dict[str, type[LedgerAggregate]]:
-    from .agreement import Agreement
-    from .contribution import ResourceContribution
-    from .evaluation import Evaluation
-    from .partnership import Partnership
-    from .party import Party
-    from .target import NumericTarget
-
-    return {
-        "party": Party,
-        "partnership": Partnership,
-        "agreement": Agreement,
-        "contribution": ResourceContribution,
-        "target": NumericTarget,
-        "evaluation": Evaluation,
-    }
-
-
 def __getattr__(name: str) -> Any:
-    if name == "AGGREGATE_CLASSES":
-        value: Any = _aggregate_classes()
-    elif name in _CLASSES:
-        value = getattr(import_module(_CLASSES[name], __name__), name)
+    if name == "AGGREGATE_CLASSES":  # kind -> class
+        value: Any = {cls.kind: cls for cls in map(__getattr__, _AGGREGATES)}
+    elif name == "LedgerAggregate" or name in _AGGREGATES:
+        value = getattr(import_module(_AGGREGATES.get(name, ".base"), __name__), name)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import Snapshot as _Snapshot
@@ -21,8 +21,8 @@ from ..errors import (
     MaxYearsExceeded,
     NotInForce,
 )
-from .base import LedgerAggregate, aggregate_id
-from .values import Money, OpMeta, Terms, exact_sub, exact_sum, exact_sum2
+from .base import LedgerAggregate
+from .values import Money, OpMeta, Terms, exact_sub, exact_sum
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
 
@@ -88,7 +88,8 @@ def amend(title: str, terms: Terms, changes: Mapping[str, Any]) -> tuple[str, Te
     return changes.get("title", title), attrs.evolve(terms, **term_changes) if term_changes else terms
 
 
-class Agreement(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class Agreement(LedgerAggregate, created_event_name="Drafted"):
     """Terms between some members of a partnership.
 
     In force only once every party has signed, until terminated (final). An amendment takes
@@ -101,18 +102,14 @@ class Agreement(LedgerAggregate):
 
     kind = "agreement"
 
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("agreement", key)
+    key: str
+    partnership: str
+    title: str
+    parties: list[str]
+    terms: Terms
+    meta: OpMeta
 
-    @event("Drafted")
-    def __init__(self, key: str, partnership: str, title: str, parties: list[str], terms: Terms, meta: OpMeta) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.title = title
-        self.parties = list(parties)
-        self.terms = terms
-        self.meta = meta
+    def __post_init__(self) -> None:
         self.signatures: dict[str, date] = {}
         self.amendments: dict[str, Amendment] = {}
         self.terminated_on: date | None = None
@@ -160,8 +157,7 @@ class Agreement(LedgerAggregate):
         """A new contribution (counting ``amount``) may not take ``party`` past its annual cap
         nor beyond ``max_years``."""
         self.check_in_force()
-        if party not in self.parties:  # the message made only when it is needed
-            self.check_party(party, f"contribute under it ({contribution})")
+        self.check_party(party, f"contribute under it ({contribution})")
         terms = self.terms
         first_year = terms.fiscal_year_of(terms.start)
         last_year = terms.fiscal_year_of(terms.end)
@@ -188,7 +184,7 @@ class Agreement(LedgerAggregate):
                     f"contribution {contribution} is in {amount.currency}, but agreement {self.key} "
                     f"caps {party} in {cap.currency}"
                 )
-            total = exact_sub(exact_sum2(self.counted_total(party, fiscal_year), amount.amount), previous)
+            total = exact_sub(exact_sum((self.counted_total(party, fiscal_year), amount.amount)), previous)
             if total > cap.amount:
                 raise AnnualCapExceeded(
                     f"contribution {contribution} would take {party} to {total} {cap.currency} in "
@@ -202,7 +198,7 @@ class Agreement(LedgerAggregate):
         self.check_party(party, "sign it")
         if party in self.signatures:
             raise AgreementError(f"{party} already signed agreement {self.key} on {self.signatures[party]}")
-        self._signed(party=party, on=on, meta=meta)
+        self._signed(party, on, meta)
 
     @event("Signed")
     def _signed(self, party: str, on: date, meta: OpMeta) -> None:
@@ -212,9 +208,7 @@ class Agreement(LedgerAggregate):
     @property
     def recorded_ops(self) -> dict[str, tuple[str, str, str | None]]:
         """Signatures and consents by their operation: (what, party, amendment)."""
-        found: dict[str, tuple[str, str, str | None]] | None = self.__dict__.get("_recorded_ops")
-        if found is None:
-            found = self.__dict__["_recorded_ops"] = {}
+        found: dict[str, tuple[str, str, str | None]] = self.__dict__.setdefault("_recorded_ops", {})
         return found
 
     def terms_on(self, day: date) -> tuple[str, Terms]:
@@ -243,7 +237,7 @@ class Agreement(LedgerAggregate):
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
         self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(amendment=amendment, changes=dict(changes), proposed_by=proposed_by, on=on, meta=meta)
+        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
 
     def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         _, terms = amend(self.title, self.terms, changes)
@@ -273,7 +267,7 @@ class Agreement(LedgerAggregate):
             raise DateOrderError(
                 f"{party} cannot consent to amendment {amendment} on {on}, before it was proposed ({found.on})"
             )
-        self._amendment_consented(amendment=amendment, party=party, on=on, meta=meta)
+        self._amendment_consented(amendment, party, on, meta)
         return self.amendments[amendment].effective_on is not None
 
     @event("AmendmentConsented")
@@ -292,7 +286,7 @@ class Agreement(LedgerAggregate):
 
     def terminate(self, reason: str, on: date, meta: OpMeta) -> None:
         self.check_not_terminated()
-        self._terminated(reason=reason, on=on, meta=meta)
+        self._terminated(reason, on, meta)
 
     @event("Terminated")
     def _terminated(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -310,10 +304,7 @@ class Agreement(LedgerAggregate):
         self.check_voidable(operation)
         found = self.recorded_ops.get(operation)
         if found is None:
-            raise CorrectionRefused(
-                f"operation {operation} on agreement {self.key} cannot be voided: only signatures and consents can "
-                "(an amendment or a termination stands)"
-            )
+            raise self.cannot_void(operation, "signatures and consents can (an amendment or a termination stands)")
         what, party, amendment = found
         if what == "signature":
             pledged = self.pledged_under
@@ -322,7 +313,7 @@ class Agreement(LedgerAggregate):
                     f"{party}'s signature of agreement {self.key} cannot be voided: it put the agreement in force, "
                     f"and {pledged} contribution{'s are' if pledged > 1 else ' is'} pledged under it"
                 )
-            self._signature_voided(operation=operation, party=party, reason=reason, on=on, meta=meta)
+            self._signature_voided(operation, party, reason, on, meta)
             return
         assert amendment is not None
         took = self.amendments[amendment].effective_on
@@ -331,7 +322,7 @@ class Agreement(LedgerAggregate):
                 f"{party}'s consent to amendment {amendment} of agreement {self.key} cannot be voided: the amendment "
                 f"took effect with it on {took}; propose another amendment instead"
             )
-        self._consent_voided(operation=operation, amendment=amendment, party=party, reason=reason, on=on, meta=meta)
+        self._consent_voided(operation, amendment, party, reason, on, meta)
 
     @event("SignatureVoided")
     def _signature_voided(self, operation: str, party: str, reason: str, on: date, meta: OpMeta) -> None:
@@ -392,14 +383,7 @@ class Agreement(LedgerAggregate):
         """Count ``amount`` for ``contribution`` against its party's cap, instead of the
         ``previous`` amount it counted (None: a new pledge, which counts from 0)."""
         if previous != amount:
-            self._counted(
-                contribution=contribution,
-                party=party,
-                fiscal_year=fiscal_year,
-                amount=amount,
-                meta=meta,
-                previous=Decimal(0) if previous is None else previous,
-            )
+            self._counted(contribution, party, fiscal_year, amount, meta, Decimal(0) if previous is None else previous)
 
     @event(ContributionCounted)
     def _counted(
@@ -413,7 +397,7 @@ class Agreement(LedgerAggregate):
             previous = before.get(contribution, Decimal(0))
             before[contribution] = amount
         bucket = f"{party}|{fiscal_year}"
-        self.counted[bucket] = exact_sub(exact_sum2(self.counted.get(bucket, Decimal(0)), amount), previous)
+        self.counted[bucket] = exact_sub(exact_sum((self.counted.get(bucket, Decimal(0)), amount)), previous)
         self.pledged_under += (amount != 0) - (previous != 0)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -17,7 +18,10 @@ class LedgerAggregate(Aggregate):
     """Base class of the ledger's aggregates.
 
     Subclasses set ``kind``; their creation event carries ``key``, so the id is derived from
-    the key and commands and journals address aggregates by key.
+    the key and commands and journals address aggregates by key. A subclass either defines
+    ``__init__`` under ``@event(...)`` or declares its creation fields as a dataclass does
+    (eventsourcing then makes ``__init__`` and the ``created_event_name`` event from them, and
+    ``__post_init__`` sets the rest of its state).
     """
 
     kind: ClassVar[str] = ""
@@ -28,6 +32,10 @@ class LedgerAggregate(Aggregate):
         # an agreement counts against a cap); they are not journal operations of their own.
         derived: ClassVar[bool] = False
 
+    @classmethod
+    def create_id(cls, key: str) -> UUID:
+        return aggregate_id(cls.kind, key)
+
     def __str__(self) -> str:
         return f"{self.kind} {self.key}"
 
@@ -35,9 +43,7 @@ class LedgerAggregate(Aggregate):
     @property
     def voided(self) -> dict[str, str]:
         """The operations of this aggregate voided so far: voided op id -> the voiding op id."""
-        found: dict[str, str] | None = self.__dict__.get("_voided")
-        if found is None:
-            found = self.__dict__["_voided"] = {}
+        found: dict[str, str] = self.__dict__.setdefault("_voided", {})
         return found
 
     def check_voidable(self, operation: str) -> None:
@@ -59,3 +65,7 @@ class LedgerAggregate(Aggregate):
 
     def _note_voided(self, operation: str, meta: Any) -> None:
         self.voided[operation] = getattr(meta, "op_id", "?")
+
+    def cannot_void(self, operation: str, only: str) -> CorrectionRefused:
+        """The refusal of a void of ``operation``, which is not among what ``only`` names."""
+        return CorrectionRefused(f"operation {operation} on {self} cannot be voided: only {only}")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
 from ..errors import ContributionError, CorrectionRefused, CurrencyMismatch, NegativeDelivered
-from .base import LedgerAggregate, aggregate_id
-from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum, exact_sum2
+from .base import LedgerAggregate
+from .values import ContributionKind, Instrument, Money, OpMeta, exact_sub, exact_sum
 
 
 @attrs.frozen
@@ -39,18 +38,13 @@ class ResourceContribution(LedgerAggregate):
 
     kind = "contribution"
 
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("contribution", key)
-
     class Pledged(LedgerAggregate.Created):
         """A resource was pledged.
 
         Two fields came after the first stored pledges, each last with a default, so a pledge
         stored without them reads as one without them: ``recipient`` (the party the money
         goes to, if the pledge names one) and ``on`` (its effective date; a pledge without one
-        counts from the first day of its fiscal year). Its stored layout is otherwise
-        unchanged (the read models' quick decoding reads each, see projections/decoding.py).
+        counts from the first day of its fiscal year).
         """
 
         key: str
@@ -157,8 +151,7 @@ class ResourceContribution(LedgerAggregate):
     # -- commands ----------------------------------------------------------------------
     def check_delivery(self, value: Money) -> None:
         """The rules of this contribution that a delivery of ``value`` must keep."""
-        if value.currency != self.pledged.currency:  # the message made only when it is needed
-            self.check_currency(value, f"delivery to contribution {self.key}")
+        self.check_currency(value, f"delivery to contribution {self.key}")
         if self.withdrawn_on is not None:
             raise ContributionError(
                 f"contribution {self.key} was withdrawn on {self.withdrawn_on}: it takes no deliveries"
@@ -166,16 +159,14 @@ class ResourceContribution(LedgerAggregate):
         if value.amount <= 0:
             raise ContributionError(f"a delivery to contribution {self.key} must be more than zero, not {value.amount}")
 
-    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta, *, checked: bool = False) -> None:
-        """Record a delivery; ``checked``: :meth:`check_delivery` has just passed for it."""
-        if not checked:
-            self.check_delivery(value)
-        self._delivered(value=value, on=on, evidence=evidence, meta=meta)
+    def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
+        self.check_delivery(value)
+        self._delivered(value, on, evidence, meta)
 
     @event("Delivered")
     def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.deliveries.append(Delivery(value, on, evidence, meta.op_id))
-        self._delivered_total = exact_sum2(self._delivered_total, value.amount)
+        self._delivered_total = exact_sum((self._delivered_total, value.amount))
 
     def correct(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.check_currency(delta, f"correction of contribution {self.key}")
@@ -187,17 +178,17 @@ class ResourceContribution(LedgerAggregate):
                 f"correction of contribution {self.key} by {delta.amount} {delta.currency} would take "
                 f"its delivered total below zero ({after})"
             )
-        self._corrected(delta=delta, reason=reason, on=on, meta=meta)
+        self._corrected(delta, reason, on, meta)
 
     @event("Corrected")
     def _corrected(self, delta: Money, reason: str, on: date, meta: OpMeta) -> None:
         self.corrections.append(Correction(delta, reason, on))
-        self._delivered_total = exact_sum2(self._delivered_total, delta.amount)
+        self._delivered_total = exact_sum((self._delivered_total, delta.amount))
 
     def withdraw(self, reason: str, on: date, meta: OpMeta) -> None:
         if self.withdrawn_on is not None:
             raise ContributionError(f"contribution {self.key} was already withdrawn on {self.withdrawn_on}")
-        self._withdrawn(reason=reason, on=on, meta=meta)
+        self._withdrawn(reason, on, meta)
 
     @event("Withdrawn")
     def _withdrawn(self, reason: str, on: date, meta: OpMeta) -> None:
@@ -212,9 +203,7 @@ class ResourceContribution(LedgerAggregate):
         """The tombstone of an erasure whose subject (``subject``: its handle) had private
         evidence in ``contributions`` and no evaluation (else the tombstone is the
         evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
-        self._subject_erased(
-            subject=subject, contributions=list(contributions), values=list(values), reason=reason, on=on, meta=meta
-        )
+        self._subject_erased(subject, list(contributions), list(values), reason, on, meta)
 
     @event("SubjectErased")
     def _subject_erased(
@@ -237,12 +226,11 @@ class ResourceContribution(LedgerAggregate):
         later corrections would leave the delivered total below zero without it.
         """
         self.check_voidable(operation)
-        if not any(d.op == operation for d in self.deliveries):
-            raise CorrectionRefused(
-                f"operation {operation} on contribution {self.key} cannot be voided: only deliveries can "
-                "(a correction is undone by another correction; a pledge is withdrawn)"
+        d = next((d for d in self.deliveries if d.op == operation), None)
+        if d is None:
+            raise self.cannot_void(
+                operation, "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
             )
-        d = self.delivery_of(operation)
         if self.withdrawn_on is not None:
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} cannot be voided: the contribution was "
@@ -255,7 +243,7 @@ class ResourceContribution(LedgerAggregate):
                 f"voiding the delivery {operation} to contribution {self.key} would take its delivered total "
                 f"below zero ({after}): correct the later corrections first"
             )
-        self._delivery_voided(operation=operation, value=d.value, delivered_on=d.on, reason=reason, on=on, meta=meta)
+        self._delivery_voided(operation, d.value, d.on, reason, on, meta)
 
     @event("DeliveryVoided")
     def _delivery_voided(
@@ -294,15 +282,7 @@ class ResourceContribution(LedgerAggregate):
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"
             )
-        self._delivery_redated(
-            operation=operation,
-            value=d.value,
-            from_on=d.on,
-            delivered_on=delivered_on,
-            reason=reason,
-            on=on,
-            meta=meta,
-        )
+        self._delivery_redated(operation, d.value, d.on, delivered_on, reason, on, meta)
 
     @event("DeliveryRedated")
     def _delivery_redated(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import CorrectionRefused, DateOrderError, EvaluationClosed, EvaluationError
-from .base import LedgerAggregate, aggregate_id
+from ..errors import DateOrderError, EvaluationClosed, EvaluationError
+from .base import LedgerAggregate
 from .values import EvaluatorRole, OpMeta
 
 DEFAULT_CRITERIA = ("overall",)
@@ -28,7 +28,8 @@ class Submission:
     op: str | None = None
 
 
-class Evaluation(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class Evaluation(LedgerAggregate, created_event_name="Opened"):
     """One evaluation round of a partnership for a period.
 
     Each evaluator submits once; scores are whole numbers 1..``scale_max`` for the round's
@@ -38,28 +39,15 @@ class Evaluation(LedgerAggregate):
 
     kind = "evaluation"
 
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("evaluation", key)
+    key: str
+    partnership: str
+    period: str
+    criteria: list[str]
+    scale_max: int
+    resident_weight: Decimal
+    meta: OpMeta
 
-    @event("Opened")
-    def __init__(
-        self,
-        key: str,
-        partnership: str,
-        period: str,
-        criteria: list[str],
-        scale_max: int,
-        resident_weight: Decimal,
-        meta: OpMeta,
-    ) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.period = period
-        self.criteria = list(criteria)
-        self.scale_max = scale_max
-        self.resident_weight = resident_weight
-        self.meta = meta
+    def __post_init__(self) -> None:
         self.submissions: dict[str, Submission] = {}
         self.closed_on: date | None = None
         #: Handles of evaluators whose private values were erased (see privacy/).
@@ -105,16 +93,7 @@ class Evaluation(LedgerAggregate):
                 raise EvaluationError(
                     f"score {score} for {criterion!r} in evaluation {self.key} is outside 1..{self.scale_max}"
                 )
-        self._submitted(
-            evaluator=evaluator,
-            role=role,
-            party=party,
-            scores=dict(scores),
-            comment=comment,
-            comment_public=comment_public,
-            on=on,
-            meta=meta,
-        )
+        self._submitted(evaluator, role, party, dict(scores), comment, comment_public, on, meta)
 
     @event("Submitted")
     def _submitted(
@@ -138,7 +117,7 @@ class Evaluation(LedgerAggregate):
         latest = max((s.on for s in self.submissions.values()), default=None)
         if latest is not None and on < latest:
             raise DateOrderError(f"evaluation {self.key} cannot close on {on}, before its last submission ({latest})")
-        self._closed(on=on, meta=meta)
+        self._closed(on, meta)
 
     @event("Closed")
     def _closed(self, on: date, meta: OpMeta) -> None:
@@ -150,34 +129,22 @@ class Evaluation(LedgerAggregate):
         """The tombstone of an erasure: the private values (their commitments: ``values``) of
         the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
         first; one tombstone for the operation), why and when, not who asked. Scores stay."""
-        self._subject_erased(
-            subject=subject,
-            evaluations=list(evaluations),
-            values=list(values),
-            reason=reason,
-            on=on,
-            meta=meta,
-        )
+        self._subject_erased(subject, list(evaluations), list(values), reason, on, meta)
 
     @event("SubjectErased")
     def _subject_erased(
         self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
     ) -> None:
-        erased = getattr(self, "erased", None)
-        if erased is None:
-            erased = self.erased = set()
-        erased.add(subject)
+        self.__dict__.setdefault("erased", set()).add(subject)
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a submission recorded in error (say, entered twice), even after closing."""
         self.check_voidable(operation)
         for s in self.submissions.values():
             if s.op == operation:
-                self._submission_voided(operation=operation, evaluator=s.evaluator, reason=reason, on=on, meta=meta)
+                self._submission_voided(operation, s.evaluator, reason, on, meta)
                 return
-        raise CorrectionRefused(
-            f"operation {operation} on evaluation {self.key} cannot be voided: only submissions can (a closing stands)"
-        )
+        raise self.cannot_void(operation, "submissions can (a closing stands)")
 
     @event("SubmissionVoided")
     def _submission_voided(self, operation: str, evaluator: str, reason: str, on: date, meta: OpMeta) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
@@ -19,7 +18,7 @@ from ..errors import (
     NotAMember,
     PartnershipConcluded,
 )
-from .base import LedgerAggregate, aggregate_id
+from .base import LedgerAggregate
 from .values import DecisionRule, OpMeta, Phase, Vote
 
 
@@ -69,10 +68,6 @@ class Partnership(LedgerAggregate):
     kind = "partnership"
 
     @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("partnership", key)
-
-    @staticmethod
     def check_proposal(key: str, proposed_by: str, members: list[str], parent: str | None) -> None:
         """A partnership is proposed by one of its ``members``, and is not its own ``parent``."""
         if proposed_by not in members:
@@ -111,23 +106,8 @@ class Partnership(LedgerAggregate):
     def current_members(self) -> list[str]:
         return [s.party for s in self.spells if s.left is None]
 
-    @property
-    def all_members(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for s in self.spells:
-            seen.setdefault(s.party, None)
-        return list(seen)
-
     def is_member(self, party: str) -> bool:
         return any(s.party == party and s.left is None for s in self.spells)
-
-    def members_during(self, first: date, last: date) -> list[str]:
-        """Parties who were members at any time between ``first`` and ``last``."""
-        seen: dict[str, None] = {}
-        for s in self.spells:
-            if s.joined <= last and (s.left is None or s.left >= first):
-                seen.setdefault(s.party, None)
-        return list(seen)
 
     # -- guards ------------------------------------------------------------------------
     def check_open(self) -> None:
@@ -150,7 +130,7 @@ class Partnership(LedgerAggregate):
         self.check_not_before_start(on, f"{party} joining")
         if self.is_member(party):
             raise AlreadyAMember(f"{party} is already a member of partnership {self.key}")
-        self._joined(party=party, role=role, on=on, meta=meta)
+        self._joined(party, role, on, meta)
 
     @event("Joined")
     def _joined(self, party: str, role: str | None, on: date, meta: OpMeta) -> None:
@@ -166,7 +146,7 @@ class Partnership(LedgerAggregate):
             )
         if len(self.current_members) == 1:
             raise NotAMember(f"{party} is the last member of partnership {self.key}: conclude it instead")
-        self._left(party=party, reason=reason, on=on, meta=meta)
+        self._left(party, reason, on, meta)
 
     @event("Left")
     def _left(self, party: str, reason: str | None, on: date, meta: OpMeta) -> None:
@@ -182,7 +162,7 @@ class Partnership(LedgerAggregate):
         if self.phase is not Phase.PREPARING:
             raise InvalidPhase(f"partnership {self.key} is already active since {self.activated_on}")
         self.check_not_before_start(on, "activation")
-        self._activated(on=on, meta=meta)
+        self._activated(on, meta)
 
     @event("Activated")
     def _activated(self, on: date, meta: OpMeta) -> None:
@@ -198,7 +178,7 @@ class Partnership(LedgerAggregate):
             raise DateOrderError(
                 f"partnership {self.key} cannot be concluded on {on}, before it was activated ({self.activated_on})"
             )
-        self._concluded(on=on, meta=meta)
+        self._concluded(on, meta)
 
     @event("Concluded")
     def _concluded(self, on: date, meta: OpMeta) -> None:
@@ -231,15 +211,7 @@ class Partnership(LedgerAggregate):
                     f"decision {key} of partnership {self.key} is by consensus, so every member "
                     f"must vote: {', '.join(missing)} did not"
                 )
-        self._decided(
-            key=key,
-            subject=subject,
-            proposed_by=proposed_by,
-            rule=rule,
-            votes=dict(votes),
-            on=on,
-            meta=meta,
-        )
+        self._decided(key, subject, proposed_by, rule, dict(votes), on, meta)
         return self.decisions[key]
 
     @event("DecisionRecorded")
@@ -260,7 +232,7 @@ class Partnership(LedgerAggregate):
     def adopt_currency(self, currency: str, what: str, meta: OpMeta) -> None:
         """Fix the partnership's one currency at its first valued contribution."""
         if self.currency is None:
-            self._currency_adopted(currency=currency, meta=meta)
+            self._currency_adopted(currency, meta)
         elif self.currency != currency:
             raise CurrencyMismatch(
                 f"{what} is in {currency}, but partnership {self.key} keeps its accounts in {self.currency}"
@@ -283,12 +255,12 @@ class Partnership(LedgerAggregate):
         self.check_voidable(operation)
         for d in self.decisions.values():
             if d.op == operation:
-                self._decision_voided(operation=operation, decision=d.key, reason=reason, on=on, meta=meta)
+                self._decision_voided(operation, d.key, reason, on, meta)
                 return
         for index, s in enumerate(self.spells):
             if s.op == operation:
                 self.check_join_voidable(index)
-                self._join_voided(operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta)
+                self._join_voided(operation, s.party, index, reason, on, meta)
                 return
             if s.leave_op == operation:
                 later = [x for x in self.spells[index + 1 :] if x.party == s.party]
@@ -297,12 +269,9 @@ class Partnership(LedgerAggregate):
                         f"{s.party}'s leaving partnership {self.key} cannot be voided: it joined again on "
                         f"{later[0].joined}; void that join first"
                     )
-                self._leave_voided(operation=operation, party=s.party, index=index, reason=reason, on=on, meta=meta)
+                self._leave_voided(operation, s.party, index, reason, on, meta)
                 return
-        raise CorrectionRefused(
-            f"operation {operation} on partnership {self.key} cannot be voided: only decisions, joins and "
-            "leaves can (an activation or conclusion stands)"
-        )
+        raise self.cannot_void(operation, "decisions, joins and leaves can (an activation or conclusion stands)")
 
     def party_joined_by(self, operation: str) -> str | None:
         """The party whose joining ``operation`` recorded (None if it recorded no join)."""

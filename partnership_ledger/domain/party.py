@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
 from ..errors import CorrectionRefused
-from .base import LedgerAggregate, aggregate_id
+from .base import LedgerAggregate
 from .values import Money, OpMeta, Sector
 
 #: The fields of a party that ``amend_party`` may change.
@@ -40,10 +39,6 @@ class Party(LedgerAggregate):
     """
 
     kind = "party"
-
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("party", key)
 
     class Registered(LedgerAggregate.Created):
         """A party was registered.
@@ -90,9 +85,7 @@ class Party(LedgerAggregate):
     # -- amendments ----------------------------------------------------------------------
     @property
     def amendments(self) -> list[PartyAmendment]:
-        found: list[PartyAmendment] | None = self.__dict__.get("_amendments")
-        if found is None:
-            found = self.__dict__["_amendments"] = []
+        found: list[PartyAmendment] = self.__dict__.setdefault("_amendments", [])
         return found
 
     def _registered_fields(self) -> dict[str, Any]:
@@ -122,22 +115,12 @@ class Party(LedgerAggregate):
         meta: OpMeta,
     ) -> None:
         """Correct the party's particulars from ``on``: only the fields given change."""
-        given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
-        changes = {k: v for k, v in given.items() if v is not None}
-        if not changes:
+        if not given_changes(name, sector, capacity, identifiers, area):
             raise CorrectionRefused(
                 f"the amendment of party {self.key} changes nothing: give a name, sector, capacity, identifiers or area"
             )
-        self._amended(
-            name=name,
-            sector=sector,
-            capacity=capacity,
-            identifiers=list(identifiers) if identifiers is not None else None,
-            area=area,
-            reason=reason,
-            on=on,
-            meta=meta,
-        )
+        identifiers = list(identifiers) if identifiers is not None else None
+        self._amended(name, sector, capacity, identifiers, area, reason, on, meta)
 
     @event("Amended")
     def _amended(
@@ -153,10 +136,16 @@ class Party(LedgerAggregate):
     ) -> None:
         if "_registered" not in self.__dict__:
             self.__dict__["_registered"] = self._registered_fields()
-        given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
-        self.amendments.append(
-            PartyAmendment({k: v for k, v in given.items() if v is not None}, reason, on, meta.op_id)
-        )
+        changes = given_changes(name, sector, capacity, identifiers, area)
+        self.amendments.append(PartyAmendment(changes, reason, on, meta.op_id))
         # The attributes hold the particulars with every amendment: what the ledger says now.
         for field_name, value in self.as_on(None).items():
             setattr(self, field_name, value)
+
+
+def given_changes(
+    name: str | None, sector: Sector | None, capacity: Money | None, identifiers: list[str] | None, area: str | None
+) -> dict[str, Any]:
+    """The particulars an amendment gives (those not None), by name."""
+    given = {"name": name, "sector": sector, "capacity": capacity, "identifiers": identifiers, "area": area}
+    return {k: v for k, v in given.items() if v is not None}

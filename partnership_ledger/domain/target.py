@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
-from uuid import UUID
 
 import attrs
 from eventsourcing.domain import event
 
-from ..errors import CorrectionRefused, TargetError
-from .base import LedgerAggregate, aggregate_id
+from ..errors import TargetError
+from .base import LedgerAggregate
 from .values import Direction, OpMeta, PeriodValue
 
 
@@ -43,7 +43,8 @@ def check_targets(targets: list[PeriodValue], baseline: PeriodValue, where: str)
         raise TargetError(f"{where} names period {', '.join(dupes)} more than once")
 
 
-class NumericTarget(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class NumericTarget(LedgerAggregate, created_event_name="Defined"):
     """A numeric target: baseline, targets by period, measurements by period, revisions.
 
     Periods are labels (``"2024"``, ``"2008/09"``) kept in label order. A later measurement
@@ -52,30 +53,17 @@ class NumericTarget(LedgerAggregate):
 
     kind = "target"
 
-    @staticmethod
-    def create_id(key: str) -> UUID:
-        return aggregate_id("target", key)
+    key: str
+    partnership: str
+    indicator: str
+    unit: str
+    direction: Direction
+    baseline: PeriodValue
+    targets: list[PeriodValue]
+    meta: OpMeta
 
-    @event("Defined")
-    def __init__(
-        self,
-        key: str,
-        partnership: str,
-        indicator: str,
-        unit: str,
-        direction: Direction,
-        baseline: PeriodValue,
-        targets: list[PeriodValue],
-        meta: OpMeta,
-    ) -> None:
-        self.key = key
-        self.partnership = partnership
-        self.indicator = indicator
-        self.unit = unit
-        self.direction = direction
-        self.baseline = baseline
-        self.targets = sorted(targets, key=lambda t: t.period)
-        self.meta = meta
+    def __post_init__(self) -> None:
+        self.targets = sorted(self.targets, key=lambda t: t.period)
         self.measurements: list[Measurement] = []
         self.revisions: list[Revision] = []
 
@@ -89,7 +77,7 @@ class NumericTarget(LedgerAggregate):
             raise TargetError(
                 f"target {self.key} measures periods after its baseline {self.baseline.period}, not {period}"
             )
-        self._measured(period=period, value=value, source=source, on=on, meta=meta)
+        self._measured(period, value, source, on, meta)
 
     @event("Measured")
     def _measured(self, period: str, value: Decimal, source: str, on: date, meta: OpMeta) -> None:
@@ -97,7 +85,7 @@ class NumericTarget(LedgerAggregate):
 
     def revise(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
         check_targets(targets, self.baseline, f"the revision of target {self.key}")
-        self._revised(targets=list(targets), reason=reason, on=on, meta=meta)
+        self._revised(list(targets), reason, on, meta)
 
     @event("Revised")
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
@@ -109,19 +97,9 @@ class NumericTarget(LedgerAggregate):
         self.check_voidable(operation)
         for index, m in enumerate(self.measurements):
             if m.op == operation:
-                self._measurement_voided(
-                    operation=operation,
-                    period=m.period,
-                    index=index,
-                    reason=reason,
-                    on=on,
-                    meta=meta,
-                )
+                self._measurement_voided(operation, m.period, index, reason, on, meta)
                 return
-        raise CorrectionRefused(
-            f"operation {operation} on target {self.key} cannot be voided: only measurements can "
-            "(a revision is undone by another revision)"
-        )
+        raise self.cannot_void(operation, "measurements can (a revision is undone by another revision)")
 
     @event("MeasurementVoided")
     def _measurement_voided(self, operation: str, period: str, index: int, reason: str, on: date, meta: OpMeta) -> None:

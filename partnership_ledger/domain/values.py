@@ -111,21 +111,12 @@ EXACT = decimal.Context(
 )
 
 
-_ZERO = Decimal(0)
-_exact_add = EXACT.add
-
-
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of ``values`` (never rounded)."""
-    total = _ZERO
+    total = Decimal(0)
     for value in values:
-        total = _exact_add(total, value)
+        total = EXACT.add(total, value)
     return total
-
-
-def exact_sum2(a: Decimal, b: Decimal) -> Decimal:
-    """``exact_sum([a, b])``, the same Decimal (to the exponent), without the list and loop."""
-    return _exact_add(_exact_add(_ZERO, a), b)
 
 
 def exact_sub(a: Decimal, b: Decimal) -> Decimal:
@@ -151,10 +142,6 @@ class Money:
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} with {other.currency}")
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -198,7 +185,7 @@ class Terms:
 
     def fiscal_year_of(self, day: date) -> int:
         """The fiscal year (named by the calendar year it starts in) containing ``day``."""
-        return day.year if day.month >= self.fiscal_year_start else day.year - 1
+        return fiscal_year_of(day, self.fiscal_year_start)
 
     def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
         """First and last day of a fiscal year."""
@@ -209,9 +196,6 @@ class Terms:
             nxt = date(fiscal_year + 1, self.fiscal_year_start, 1)
             last = date.fromordinal(nxt.toordinal() - 1)
         return first, last
-
-    def replace(self, **changes: object) -> Terms:
-        return attrs.evolve(self, **changes)  # type: ignore[arg-type]
 
 
 def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.contribution import ResourceContribution
 from ..errors import InvalidArgument, UnknownKey
+from .views import contribution_view, view_on
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
@@ -36,25 +37,22 @@ def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[st
 
     ``delivered`` sums the deliveries, ``corrections`` the signed corrections (so what was
     put in is their sum); ``evidence`` counts the deliveries that name their evidence. With
-    ``on``, only what took effect on or before that date counts.
+    ``on``, only what took effect on or before that date counts (as ``show --on`` says it).
     """
-    deliveries = [d for d in c.deliveries if on is None or d.on <= on]
-    corrections = [x for x in c.corrections if on is None or x.on <= on]
-    withdrawn = c.withdrawn_on is not None and (on is None or c.withdrawn_on <= on)
+    view = contribution_view(c) if on is None else view_on(contribution_view(c), c, on)
+    deliveries = view["deliveries"]
     return {
         "contribution": c.key,
-        "partnership": c.partnership,
-        "party": c.party,
-        "kind": c.kind_of_resource.value,
-        "instrument": c.instrument.value if c.instrument else None,
+        **{name: view[name] for name in ("partnership", "party")},
+        "kind": view["resource_kind"],
+        "instrument": view["instrument"],
         "currency": c.currency,
         "pledged": c.pledged.amount,
-        "delivered": sum((d.value.amount for d in deliveries), Decimal(0)),
-        "corrections": sum((x.delta.amount for x in corrections), Decimal(0)),
-        "withdrawn": c.withdrawn_amount if withdrawn else Decimal(0),
-        "agreement": c.agreement,
-        "fiscal_year": c.fiscal_year,
-        "evidence": sum(1 for d in deliveries if d.evidence),
+        "delivered": sum((d["value"]["amount"] for d in deliveries), Decimal(0)),
+        "corrections": sum((x["delta"]["amount"] for x in view["corrections"]), Decimal(0)),
+        "withdrawn": view["withdrawn"]["amount"],
+        **{name: view[name] for name in ("agreement", "fiscal_year")},
+        "evidence": sum(1 for d in deliveries if d["evidence"]),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,11 @@ from ..domain.values import Money, Terms
 
 def money(m: Money | None) -> dict[str, Any] | None:
     return None if m is None else {"amount": m.amount, "currency": m.currency}
+
+
+def fields(obj: object, *names: str) -> dict[str, Any]:
+    """``{name: obj.name}`` for each of ``names``, in that order."""
+    return {name: getattr(obj, name) for name in names}
 
 
 def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
@@ -50,35 +56,16 @@ def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
 
 def partnership_view(p: Partnership) -> dict[str, Any]:
     return {
-        "title": p.title,
-        "purpose": p.purpose,
-        "proposed_by": p.proposed_by,
-        "proposed_on": p.proposed_on,
-        "parent": p.parent,
+        **fields(p, "title", "purpose", "proposed_by", "proposed_on", "parent"),
         "phase": p.phase.value,
-        "activated_on": p.activated_on,
-        "concluded_on": p.concluded_on,
-        "currency": p.currency,
-        "current_members": p.current_members,
-        "members": [
-            {
-                "party": s.party,
-                "role": s.role,
-                "joined": s.joined,
-                "left": s.left,
-                "leave_reason": s.leave_reason,
-            }
-            for s in p.spells
-        ],
+        **fields(p, "activated_on", "concluded_on", "currency", "current_members"),
+        "members": [fields(s, "party", "role", "joined", "left", "leave_reason") for s in p.spells],
         "decisions": [
             {
-                "key": d.key,
-                "subject": d.subject,
-                "proposed_by": d.proposed_by,
+                **fields(d, "key", "subject", "proposed_by"),
                 "rule": d.rule.value,
                 "votes": {k: v.value for k, v in d.votes.items()},
-                "on": d.on,
-                "adopted": d.adopted,
+                **fields(d, "on", "adopted"),
             }
             for d in p.decisions.values()
         ],
@@ -102,10 +89,7 @@ def terms_of(t: Terms) -> dict[str, Any]:
 
 def agreement_view(a: Agreement) -> dict[str, Any]:
     return {
-        "partnership": a.partnership,
-        "title": a.title,
-        "parties": a.parties,
-        "status": a.status,
+        **fields(a, "partnership", "title", "parties", "status"),
         "terms": terms_view(a),
         "signatures": dict(a.signatures),
         "unsigned": a.unsigned,
@@ -113,58 +97,41 @@ def agreement_view(a: Agreement) -> dict[str, Any]:
             {
                 "key": m.key,
                 "changes": {k: money(v) if isinstance(v, Money) else v for k, v in m.changes.items()},
-                "proposed_by": m.proposed_by,
-                "on": m.on,
+                **fields(m, "proposed_by", "on"),
                 "consents": dict(m.consents),
                 "effective_on": m.effective_on,
             }
             for m in a.amendments.values()
         ],
-        "terminated_on": a.terminated_on,
-        "termination_reason": a.termination_reason,
+        **fields(a, "terminated_on", "termination_reason"),
     }
 
 
 def contribution_view(c: ResourceContribution) -> dict[str, Any]:
     return {
-        "partnership": c.partnership,
-        "party": c.party,
-        "agreement": c.agreement,
+        **fields(c, "partnership", "party", "agreement"),
         "resource_kind": c.kind_of_resource.value,
         "instrument": c.instrument.value if c.instrument else None,
-        "recipient": c.recipient,
-        "fiscal_year": c.fiscal_year,
+        **fields(c, "recipient", "fiscal_year"),
         "pledged": money(c.pledged),
-        "quantity": c.quantity,
-        "unit": c.unit,
-        "valuation_basis": c.valuation_basis,
-        "description": c.description,
+        **fields(c, "quantity", "unit", "valuation_basis", "description"),
         "delivered": {"amount": c.delivered, "currency": c.currency},
         "withdrawn": {"amount": c.withdrawn_amount, "currency": c.currency},
         "deliveries": [{"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in c.deliveries],
         "corrections": [{"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in c.corrections],
-        "withdrawn_on": c.withdrawn_on,
-        "withdrawal_reason": c.withdrawal_reason,
+        **fields(c, "withdrawn_on", "withdrawal_reason"),
     }
 
 
 def target_view(t: NumericTarget) -> dict[str, Any]:
     return {
-        "partnership": t.partnership,
-        "indicator": t.indicator,
-        "unit": t.unit,
+        **fields(t, "partnership", "indicator", "unit"),
         "direction": t.direction.value,
-        "baseline": {"period": t.baseline.period, "value": t.baseline.value},
-        "targets": [{"period": x.period, "value": x.value} for x in t.targets],
-        "measurements": [
-            {"period": m.period, "value": m.value, "source": m.source, "on": m.on} for m in t.measurements
-        ],
+        "baseline": fields(t.baseline, "period", "value"),
+        "targets": [fields(x, "period", "value") for x in t.targets],
+        "measurements": [fields(m, "period", "value", "source", "on") for m in t.measurements],
         "revisions": [
-            {
-                "targets": [{"period": x.period, "value": x.value} for x in r.targets],
-                "reason": r.reason,
-                "on": r.on,
-            }
+            {"targets": [fields(x, "period", "value") for x in r.targets], **fields(r, "reason", "on")}
             for r in t.revisions
         ],
     }
@@ -187,11 +154,7 @@ def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
             }
         )
     return {
-        "partnership": e.partnership,
-        "period": e.period,
-        "criteria": e.criteria,
-        "scale_max": e.scale_max,
-        "resident_weight": e.resident_weight,
+        **fields(e, "partnership", "period", "criteria", "scale_max", "resident_weight"),
         "status": "closed" if e.closed_on else "open",
         "closed_on": e.closed_on,
         "submissions": submissions,
@@ -200,22 +163,19 @@ def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
 
 def aggregate_view(aggregate: LedgerAggregate) -> dict[str, Any]:
     """``{"kind", "key", ...}`` for any aggregate of the ledger."""
-    body: dict[str, Any]
-    if isinstance(aggregate, Party):
-        body = party_view(aggregate)
-    elif isinstance(aggregate, Partnership):
-        body = partnership_view(aggregate)
-    elif isinstance(aggregate, Agreement):
-        body = agreement_view(aggregate)
-    elif isinstance(aggregate, ResourceContribution):
-        body = contribution_view(aggregate)
-    elif isinstance(aggregate, NumericTarget):
-        body = target_view(aggregate)
-    elif isinstance(aggregate, Evaluation):
-        body = evaluation_view(aggregate)
-    else:  # pragma: no cover
-        raise TypeError(type(aggregate))
-    return {"kind": aggregate.kind, "key": aggregate.key, **body, "version": aggregate.version}
+    view = next(view for kind, view in VIEWS.items() if isinstance(aggregate, kind))
+    return {"kind": aggregate.kind, "key": aggregate.key, **view(aggregate), "version": aggregate.version}
+
+
+#: The view of each kind of aggregate.
+VIEWS: dict[type[LedgerAggregate], Callable[[Any], dict[str, Any]]] = {
+    Party: party_view,
+    Partnership: partnership_view,
+    Agreement: agreement_view,
+    ResourceContribution: contribution_view,
+    NumericTarget: target_view,
+    Evaluation: evaluation_view,
+}
 
 
 def _kept(day: date | None, on: date) -> bool:

@@ -89,10 +89,14 @@ def _short(text: str, limit: int = 28) -> str:
     return "".join(out) + "…"
 
 
-def _figure(width: float, height: float) -> Any:
+def _axes(height: float, *, left: float, right: float, top: float, bottom: float) -> tuple[Any, Any]:
+    """A figure as wide as every chart and ``height`` inches high, with one plot placed by its
+    margins (fractions of the figure), and that plot."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height))
+    fig = Figure(figsize=(WIDTH, height))
+    fig.subplots_adjust(left=left, right=right, top=top, bottom=bottom)
+    return fig, fig.add_subplot()
 
 
 PREFIX = "@chart@"
@@ -182,9 +186,7 @@ def contributions_chart(
     def draw() -> str:
         below = 0.5
         height = 2.6 + below
-        fig = _figure(WIDTH, height)
-        fig.subplots_adjust(left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
-        ax = fig.add_subplot()
+        fig, ax = _axes(height, left=1.15 / WIDTH, right=0.98, top=1 - 0.15 / height, bottom=below / height)
         from matplotlib.collections import PolyCollection
 
         # One collection of rectangles a party (not one artist a bar): a partnership of
@@ -242,9 +244,7 @@ def voice_burden_chart(
         # has the chart's whole width (names cut to fit; the table has them whole).
         step = 1.5
         height = 0.55 + 0.62 * n
-        fig = _figure(WIDTH, height)
-        fig.subplots_adjust(left=0.04, right=0.94, top=1 - 0.05 / height, bottom=0.4 / height)
-        ax = fig.add_subplot()
+        fig, ax = _axes(height, left=0.04, right=0.94, top=1 - 0.05 / height, bottom=0.4 / height)
         positions = [i * step for i in range(n)]
         bar = 0.28
         for j, values in enumerate((shares, voice_shares, participation)):
@@ -283,9 +283,7 @@ def target_chart(
 
     def draw() -> str:
         height = 2.4
-        fig = _figure(WIDTH, height)
-        fig.subplots_adjust(left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=0.45 / height)
-        ax = fig.add_subplot()
+        fig, ax = _axes(height, left=0.85 / WIDTH, right=0.97, top=1 - 0.15 / height, bottom=0.45 / height)
         x = list(range(len(periods)))
         target_line = [t if t is not None else b for t, b in zip(targets, baseline, strict=True)]
         measured_line = [m if m is not None else b for m, b in zip(measured, baseline, strict=True)]

@@ -160,13 +160,6 @@ def md_finalize(value: Any) -> Any:
 # -- HTML escaping ------------------------------------------------------------------------------
 
 
-def html_say(sentence: Sentence) -> Markup:
-    """A sentence with each value escaped and isolated in ``<bdi>``."""
-    return Markup("").join(
-        Markup("<bdi>%s</bdi>") % text if is_value else escape(text) for text, is_value in sentence_parts(sentence)
-    )
-
-
 def text_say(sentence: Sentence) -> Markup:
     """A sentence for a place that takes no markup (``<title>``): a value isolated by FSI/PDI
     only when it holds right-to-left text."""
@@ -262,9 +255,7 @@ def render_html(
 ) -> str:
     """The report as one self-contained HTML page (inline CSS and SVG, no script), for a
     phone, a desktop and print (A4)."""
-    lang = check_language(language or model["language"])
-    view = present(model, lang, with_charts=True, locale=locale)
-    return environment("html", lang).get_template("report.html.j2").render(v=view, links={**NO_LINKS, **(links or {})})
+    return _render("html", model, language, links, locale)
 
 
 def render_markdown(
@@ -275,9 +266,20 @@ def render_markdown(
     locale: str | None = None,
 ) -> str:
     """The report as Markdown (GitHub-flavoured tables; the charts' data as tables)."""
+    return _render("md", model, language, links, locale)
+
+
+def _render(
+    fmt: str,
+    model: Mapping[str, Any],
+    language: Language | None,
+    links: Mapping[str, Any] | None,
+    locale: str | None,
+) -> str:
+    """The report's view through ``report.{fmt}.j2`` (charts only in HTML)."""
     lang = check_language(language or model["language"])
-    view = present(model, lang, with_charts=False, locale=locale)
-    return environment("md", lang).get_template("report.md.j2").render(v=view, links={**NO_LINKS, **(links or {})})
+    view = present(model, lang, with_charts=fmt == "html", locale=locale)
+    return environment(fmt, lang).get_template(f"report.{fmt}.j2").render(v=view, links={**NO_LINKS, **(links or {})})
 
 
 def render_report(

@@ -12,19 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import Agreement, Party, ResourceContribution
-from ..domain.values import Money, OpMeta, exact_sum2
+from ..domain.values import Money, OpMeta, exact_sum
 from ..errors import ContributionError
 from ..journal import Operation
-from .handlers import handles, open_partnership
+from .handlers import created, handles, in_open_partnership, new_in_open_partnership
 from .unit_of_work import UnitOfWork
 
 
 @handles("pledge")
 def pledge(uow: UnitOfWork, op: Operation) -> None:
     f = op.fields
-    key = f["key"]
-    uow.check_new_key("contribution", key)
-    p = open_partnership(uow, f["partnership"])
+    key, p = new_in_open_partnership(uow, "contribution", op)
     party = f["party"]
     uow.get(Party, party)
     p.check_member(party, f"pledge contribution {key}")
@@ -66,17 +64,10 @@ def pledge(uow: UnitOfWork, op: Operation) -> None:
         recipient=recipient,
         on=f.get("on") or date(fiscal_year, first_month, 1),
     )
-    uow.add(contribution)
-    uow.collect(contribution, p)
+    created(uow, contribution, p)
     if agreement is not None:
         agreement.count_contribution(key, party, fiscal_year, None, value.amount, meta)
         uow.collect(agreement)
-
-
-def _contribution(uow: UnitOfWork, key: str) -> ResourceContribution:
-    c = uow.get(ResourceContribution, key)
-    open_partnership(uow, c.partnership)
-    return c
 
 
 def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agreement | None:
@@ -86,7 +77,7 @@ def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agree
         return None
     a = uow.get(Agreement, c.agreement)
     pledged_net = c.pledged_net
-    counted_after = max(pledged_net, exact_sum2(c.delivered, change))
+    counted_after = max(pledged_net, exact_sum((c.delivered, change)))
     counted = c.counted_against_cap
     if counted_after > counted:
         a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
@@ -106,12 +97,12 @@ def after_change(
 @handles("deliver")
 def deliver(uow: UnitOfWork, op: Operation) -> None:
     f = op.fields
-    c = _contribution(uow, f["contribution"])
+    c = in_open_partnership(uow, ResourceContribution, f["contribution"])
     value: Money = f["value"]
     c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
     a = _recount(uow, c, value.amount)
     before = c.counted_against_cap
-    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta, checked=True)
+    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta)
     after_change(uow, c, a, before, op.meta)
 
 
@@ -158,7 +149,7 @@ def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("withdraw_pledge")
 def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
-    c = _contribution(uow, op["contribution"])
+    c = in_open_partnership(uow, ResourceContribution, op["contribution"])
     a = uow.get(Agreement, c.agreement) if c.agreement else None
     before = c.counted_against_cap
     c.withdraw(op["reason"], op["on"], op.meta)

@@ -9,25 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
-from ..domain import (
-    Agreement,
-    Evaluation,
-    NumericTarget,
-    Partnership,
-    Party,
-    ResourceContribution,
-)
+from ..domain import Agreement, Evaluation, LedgerAggregate, NumericTarget, Partnership, Party, ResourceContribution
 from ..domain.agreement import check_terms
 from ..domain.evaluation import DEFAULT_CRITERIA
 from ..domain.target import check_targets
-from ..domain.values import EvaluatorRole, Terms
-from ..errors import (
-    CorrectionRefused,
-    CycleError,
-    ErasureError,
-    EvaluationError,
-)
+from ..domain.values import EvaluatorRole, Money, OpMeta, Terms
+from ..errors import CorrectionRefused, CycleError, ErasureError, EvaluationError
 from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
@@ -35,9 +24,11 @@ Handler = Callable[[UnitOfWork, Operation], None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handles(op: str) -> Callable[[Handler], Handler]:
+def handles(*ops: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of ``ops``."""
+
     def register(fn: Handler) -> Handler:
-        HANDLERS[op] = fn
+        HANDLERS.update(dict.fromkeys(ops, fn))
         return fn
 
     return register
@@ -55,6 +46,30 @@ def open_partnership(uow: UnitOfWork, key: str) -> Partnership:
     return p
 
 
+#: The aggregates that belong to one partnership.
+Part = TypeVar("Part", Agreement, Evaluation, NumericTarget, ResourceContribution)
+
+
+def in_open_partnership(uow: UnitOfWork, cls: type[Part], key: str) -> Part:
+    """The ``cls`` named ``key``, whose partnership must still be open."""
+    found = uow.get(cls, key)
+    open_partnership(uow, found.partnership)
+    return found
+
+
+def new_in_open_partnership(uow: UnitOfWork, kind: str, op: Operation) -> tuple[str, Partnership]:
+    """The key of the ``kind`` that ``op`` creates (not yet used) and its open partnership."""
+    key: str = op["key"]
+    uow.check_new_key(kind, key)
+    return key, open_partnership(uow, op["partnership"])
+
+
+def created(uow: UnitOfWork, aggregate: LedgerAggregate, *changed: LedgerAggregate) -> None:
+    """Hold the new ``aggregate`` and collect its events (then ``changed``'s)."""
+    uow.add(aggregate)
+    uow.collect(aggregate, *changed)
+
+
 def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
     for k in keys:
         uow.get(Party, k)
@@ -66,17 +81,9 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
 @handles("register_party")
 def register_party(uow: UnitOfWork, op: Operation) -> None:
     uow.check_new_key("party", op["key"])
-    party = Party(
-        key=op["key"],
-        name=op["name"],
-        sector=op["sector"],
-        capacity=op.get("capacity"),
-        identifiers=op.get("identifiers") or [],
-        area=op.get("area"),
-        meta=op.meta,
-    )
-    uow.add(party)
-    uow.collect(party)
+    f = op.fields
+    identifiers = f.get("identifiers") or []
+    created(uow, Party(f["key"], f["name"], f["sector"], f.get("capacity"), identifiers, f.get("area"), op.meta))
 
 
 @handles("amend_party")
@@ -98,26 +105,13 @@ def amend_party(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("propose_partnership")
 def propose_partnership(uow: UnitOfWork, op: Operation) -> None:
-    key = op["key"]
+    key, by, members, parent = op["key"], op["proposed_by"], op["members"], op.get("parent")
     uow.check_new_key("partnership", key)
-    members: list[str] = op["members"]
-    _parties_exist(uow, [*members, op["proposed_by"]])
-    parent = op.get("parent")
-    Partnership.check_proposal(key, op["proposed_by"], members, parent)
+    _parties_exist(uow, [*members, by])
+    Partnership.check_proposal(key, by, members, parent)
     if parent is not None:
         _check_parent(uow, key, parent)
-    partnership = Partnership(
-        key=key,
-        title=op["title"],
-        purpose=op["purpose"],
-        proposed_by=op["proposed_by"],
-        members=members,
-        parent=parent,
-        on=op["on"],
-        meta=op.meta,
-    )
-    uow.add(partnership)
-    uow.collect(partnership)
+    created(uow, Partnership(key, op["title"], op["purpose"], by, members, parent, op["on"], op.meta))
 
 
 def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
@@ -132,33 +126,24 @@ def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
         node = uow.find(Partnership, node.parent) if node.parent else None
 
 
-@handles("join_partnership")
-def join_partnership(uow: UnitOfWork, op: Operation) -> None:
+@handles("join_partnership", "leave_partnership")
+def join_or_leave(uow: UnitOfWork, op: Operation) -> None:
     p = open_partnership(uow, op["partnership"])
-    uow.get(Party, op["party"])
-    p.join(op["party"], op.get("role"), op["on"], op.meta)
+    party = op["party"]
+    uow.get(Party, party)
+    if op.op == "join_partnership":
+        p.join(party, op.get("role"), op["on"], op.meta)
+    else:
+        p.leave(party, op.get("reason"), op["on"], op.meta)
     uow.collect(p)
 
 
-@handles("leave_partnership")
-def leave_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = open_partnership(uow, op["partnership"])
-    uow.get(Party, op["party"])
-    p.leave(op["party"], op.get("reason"), op["on"], op.meta)
-    uow.collect(p)
-
-
-@handles("activate_partnership")
-def activate_partnership(uow: UnitOfWork, op: Operation) -> None:
+@handles("activate_partnership", "conclude_partnership")
+def change_phase(uow: UnitOfWork, op: Operation) -> None:
+    # The partnership checks the phase it is in (a concluded one refuses as such).
     p = uow.get(Partnership, op["partnership"])
-    p.activate(op["on"], op.meta)
-    uow.collect(p)
-
-
-@handles("conclude_partnership")
-def conclude_partnership(uow: UnitOfWork, op: Operation) -> None:
-    p = uow.get(Partnership, op["partnership"])
-    p.conclude(op["on"], op.meta)
+    change = p.activate if op.op == "activate_partnership" else p.conclude
+    change(op["on"], op.meta)
     uow.collect(p)
 
 
@@ -173,11 +158,15 @@ def record_decision(uow: UnitOfWork, op: Operation) -> None:
 # -- agreements ----------------------------------------------------------------------------
 
 
+def _adopt_caps_currency(p: Partnership, caps: dict[str, Money] | None, what: str, meta: OpMeta) -> None:
+    """Annual caps fix the partnership's currency (as a first valued contribution would)."""
+    if caps:
+        p.adopt_currency(next(iter(caps.values())).currency, f"an annual cap of {what}", meta)
+
+
 @handles("draft_agreement")
 def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
-    key = op["key"]
-    uow.check_new_key("agreement", key)
-    p = open_partnership(uow, op["partnership"])
+    key, p = new_in_open_partnership(uow, "agreement", op)
     parties: list[str] = op["parties"]
     _parties_exist(uow, parties)
     for party in parties:
@@ -191,23 +180,13 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
         fiscal_year_start=op.get("fiscal_year_start", 4),
     )
     check_terms(terms, parties, f"agreement {key}")
-    caps = terms.annual_caps or {}
-    if caps:
-        currency = next(iter(caps.values())).currency
-        p.adopt_currency(currency, f"an annual cap of agreement {key}", op.meta)
-    agreement = Agreement(key=key, partnership=p.key, title=op["title"], parties=parties, terms=terms, meta=op.meta)
-    uow.add(agreement)
-    uow.collect(agreement, p)
-
-
-def _agreement_ofopen_partnership(uow: UnitOfWork, key: str) -> tuple[Agreement, Partnership]:
-    a = uow.get(Agreement, key)
-    return a, open_partnership(uow, a.partnership)
+    _adopt_caps_currency(p, terms.annual_caps, f"agreement {key}", op.meta)
+    created(uow, Agreement(key, p.key, op["title"], parties, terms, op.meta), p)
 
 
 @handles("sign_agreement")
 def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
+    a = in_open_partnership(uow, Agreement, op["agreement"])
     uow.get(Party, op["party"])
     a.sign(op["party"], op["on"], op.meta)
     uow.collect(a)
@@ -215,26 +194,24 @@ def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("amend_agreement")
 def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, p = _agreement_ofopen_partnership(uow, op["agreement"])
+    a = uow.get(Agreement, op["agreement"])
+    p = open_partnership(uow, a.partnership)
     changes = op["changes"]
-    caps = changes.get("annual_caps") or {}
-    if caps:
-        currency = next(iter(caps.values())).currency
-        p.adopt_currency(currency, f"an annual cap of amendment {op['amendment']}", op.meta)
+    _adopt_caps_currency(p, changes.get("annual_caps"), f"amendment {op['amendment']}", op.meta)
     a.propose_amendment(op["amendment"], changes, op["proposed_by"], op["on"], op.meta)
     uow.collect(a, p)
 
 
 @handles("consent_amendment")
 def consent_amendment(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
+    a = in_open_partnership(uow, Agreement, op["agreement"])
     a.consent_amendment(op["amendment"], op["party"], op["on"], op.meta)
     uow.collect(a)
 
 
 @handles("terminate_agreement")
 def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a, _ = _agreement_ofopen_partnership(uow, op["agreement"])
+    a = in_open_partnership(uow, Agreement, op["agreement"])
     a.terminate(op["reason"], op["on"], op.meta)
     uow.collect(a)
 
@@ -244,22 +221,11 @@ def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("define_target")
 def define_target(uow: UnitOfWork, op: Operation) -> None:
-    key = op["key"]
-    uow.check_new_key("target", key)
-    p = open_partnership(uow, op["partnership"])
-    check_targets(op["targets"], op["baseline"], f"target {key}")
-    target = NumericTarget(
-        key=key,
-        partnership=p.key,
-        indicator=op["indicator"],
-        unit=op["unit"],
-        direction=op["direction"],
-        baseline=op["baseline"],
-        targets=op["targets"],
-        meta=op.meta,
-    )
-    uow.add(target)
-    uow.collect(target)
+    key, p = new_in_open_partnership(uow, "target", op)
+    baseline, targets = op["baseline"], op["targets"]
+    check_targets(targets, baseline, f"target {key}")
+    target = NumericTarget(key, p.key, op["indicator"], op["unit"], op["direction"], baseline, targets, op.meta)
+    created(uow, target)
 
 
 @handles("void_operation")
@@ -283,15 +249,9 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
     uow.collect(target)
 
 
-def _target(uow: UnitOfWork, key: str) -> NumericTarget:
-    t = uow.get(NumericTarget, key)
-    open_partnership(uow, t.partnership)
-    return t
-
-
 @handles("record_measurement")
 def record_measurement(uow: UnitOfWork, op: Operation) -> None:
-    t = _target(uow, op["target"])
+    t = in_open_partnership(uow, NumericTarget, op["target"])
     t.record_measurement(op["period"], op["value"], op["source"], op["on"], op.meta)
     uow.collect(t)
 
@@ -306,20 +266,10 @@ def revise_target(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("open_evaluation")
 def open_evaluation(uow: UnitOfWork, op: Operation) -> None:
-    key = op["key"]
-    uow.check_new_key("evaluation", key)
-    p = open_partnership(uow, op["partnership"])
-    evaluation = Evaluation(
-        key=key,
-        partnership=p.key,
-        period=op["period"],
-        criteria=op.get("criteria") or list(DEFAULT_CRITERIA),
-        scale_max=op.get("scale_max", 5),
-        resident_weight=op.get("resident_weight", Decimal("0.5")),
-        meta=op.meta,
-    )
-    uow.add(evaluation)
-    uow.collect(evaluation)
+    key, p = new_in_open_partnership(uow, "evaluation", op)
+    criteria = op.get("criteria") or list(DEFAULT_CRITERIA)
+    weight = op.get("resident_weight", Decimal("0.5"))
+    created(uow, Evaluation(key, p.key, op["period"], criteria, op.get("scale_max", 5), weight, op.meta))
 
 
 @handles("submit_evaluation")
@@ -395,8 +345,7 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
 
 @handles("close_evaluation")
 def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
-    e = uow.get(Evaluation, op["evaluation"])
-    open_partnership(uow, e.partnership)
+    e = in_open_partnership(uow, Evaluation, op["evaluation"])
     e.close(op["on"], op.meta)
     uow.collect(e)
 

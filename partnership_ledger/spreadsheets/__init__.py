@@ -8,8 +8,9 @@ See ``docs/spreadsheets.md``. The columns come from the journal's own operation 
 from __future__ import annotations
 
 from .columns import SHEET_ORDER, SheetColumn, all_columns, columns_of, sheet_ops
+from .opening import sheet_format
 from .problems import CellProblem
-from .reading import locate_error, read_operations, read_operations_located, sheet_format
+from .reading import locate_error, read_operations, read_operations_located
 from .writing import write_csv_folder, write_workbook
 
 __all__ = [

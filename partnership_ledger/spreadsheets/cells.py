@@ -17,7 +17,7 @@ import re
 import unicodedata
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from .columns import Kind
 
@@ -232,14 +232,22 @@ def _item(text: str, kind: Kind) -> Any:
     return text
 
 
+_Shape = TypeVar("_Shape", dict[str, Any], list[Any])
+
+
+def _json_of(text: str, shape: type[_Shape], example: str) -> _Shape:
+    """A cell written as a JSON object or array (``shape``: dict or list), numbers kept exact."""
+    found = _json_numbers(_as_json(text, example))
+    if not isinstance(found, shape):  # pragma: no cover - the text starts with "{" or "["
+        raise CellError("is not an object" if shape is dict else "is not a list")
+    return found
+
+
 def map_value(value: Any, kind: Kind) -> dict[str, Any]:
     """``key=value; key=value`` (or a JSON object) as a journal object."""
     text = text_value(value).strip()
     if text.startswith("{"):
-        found = _json_numbers(_as_json(text, 'such as {"a": "1"}'))
-        if not isinstance(found, dict):  # pragma: no cover - starts with "{"
-            raise CellError("is not an object")
-        return found
+        return _json_of(text, dict, 'such as {"a": "1"}')
     out: dict[str, Any] = {}
     for part in _split(text):
         name, eq, item = part.partition("=")
@@ -258,10 +266,7 @@ def list_value(value: Any, kind: Kind) -> list[Any]:
     """``a; b; c`` (or a JSON array) as a journal list."""
     text = text_value(value).strip()
     if text.startswith("["):
-        found = _json_numbers(_as_json(text, 'such as ["a", "b"]'))
-        if not isinstance(found, list):  # pragma: no cover - starts with "["
-            raise CellError("is not a list")
-        return found
+        return _json_of(text, list, 'such as ["a", "b"]')
     if kind.name == "keys":
         return _split(text, ";；,、")
     return _split(text)
@@ -271,10 +276,7 @@ def period_values_value(value: Any) -> list[dict[str, Any]]:
     """``2008=3000; 2009=6000`` (or a JSON array) as ``[{"period", "value"}]``."""
     text = text_value(value).strip()
     if text.startswith("["):
-        found = _json_numbers(_as_json(text, '[{"period": "2008", "value": "3000"}]'))
-        if not isinstance(found, list):  # pragma: no cover - starts with "["
-            raise CellError("is not a list")
-        return found
+        return _json_of(text, list, '[{"period": "2008", "value": "3000"}]')
     items = map_value(text, Kind("map", item="decimal"))
     return [{"period": p, "value": v} for p, v in items.items()]
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from ..errors import JournalProblem
 
+MAX_PROBLEMS = 200  # stop collecting after this many: the first ones say what is wrong
+
 
 class CellProblem(JournalProblem):
     """A problem in a spreadsheet, named by its cell (or row) in A1 notation and its column.

@@ -98,11 +98,9 @@ def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
                     )
                 element.clear()
             if tag == f"{_MAIN}c" and element.get("t") == "e":
-                m = _CELL_REF.fullmatch(element.get("r", ""))
-                yield Finding(
+                yield _at(
                     name,
-                    int(m[2]) if m else None,
-                    m[1] if m else None,
+                    _CELL_REF.fullmatch(element.get("r", "")),
                     f"holds the error {element.findtext(f'{_MAIN}v') or '(an error value)'}",
                     "cell",
                 )
@@ -110,25 +108,26 @@ def _findings(book: zipfile.ZipFile, name: str, path: str) -> Iterator[Finding]:
                 formula = element.find(f"{_MAIN}f")
                 value = element.find(f"{_MAIN}v")
                 if formula is not None and (value is None or value.text is None):
-                    m = _CELL_REF.fullmatch(element.get("r", ""))
-                    yield Finding(
+                    yield _at(
                         name,
-                        int(m[2]) if m else None,
-                        m[1] if m else None,
+                        _CELL_REF.fullmatch(element.get("r", "")),
                         "holds a formula with no saved result: open and save the file in Excel or "
                         "LibreOffice, or type the value",
                         "formula",
                     )
             elif tag == f"{_MAIN}mergeCell":
                 ref = element.get("ref", "")
-                first = _CELL_REF.match(ref)
-                yield Finding(
+                yield _at(
                     name,
-                    int(first[2]) if first else None,
-                    first[1] if first else None,
+                    _CELL_REF.match(ref),  # the range's first cell
                     f"is part of the merged cells {ref}: unmerge them and fill in every row",
                     "merged_cell",
                 )
+
+
+def _at(sheet: str, cell: re.Match[str] | None, message: str, rule: str) -> Finding:
+    """A finding at ``cell`` (a match of a cell reference: column, row), or at no cell."""
+    return Finding(sheet, int(cell[2]) if cell else None, cell[1] if cell else None, message, rule)
 
 
 def _has_value(cell: ElementTree.Element) -> bool:

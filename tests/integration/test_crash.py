@@ -56,7 +56,7 @@ def test_a_half_written_import_would_be_caught(tmp_path: Path) -> None:
     """The check itself can fail: delete part of a finished import and it says so."""
     soak_crash = load_soak()
     soak = soak_crash.Soak(tmp_path, 300)
-    soak._uncut()
+    soak.import_uncut()
     con = sqlite3.connect(soak.path)
     con.execute("DELETE FROM ledger_ops WHERE op_id IN (SELECT op_id FROM ledger_ops LIMIT 5)")
     con.commit()

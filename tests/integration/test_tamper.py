@@ -13,14 +13,15 @@ import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, is_hypothesis_test, settings
 from hypothesis import strategies as st
+from ledger_files import fold_wal
 
 from partnership_ledger import integrity
 from partnership_ledger.application import PartnershipLedger
@@ -32,10 +33,21 @@ from partnership_ledger.storage.sqlite import file_db
 CI = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
 # At least 1,000 cases in all under the ci profile (11 tests here); the default stays quick.
 CASES = 100 if CI else settings().max_examples
-tamper_settings = settings(
+TAMPER_SETTINGS = settings(
     max_examples=CASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+#: The property tests given ``TAMPER_SETTINGS`` (counted by the last test of the module).
+TAMPER_TESTS: list[Callable[..., None]] = []
+
+
+def tamper_settings(test: Callable[..., None]) -> Callable[..., None]:
+    """Give a property test ``TAMPER_SETTINGS``, and count it."""
+    given_settings: Callable[..., None] = TAMPER_SETTINGS(test)
+    TAMPER_TESTS.append(given_settings)
+    return given_settings
+
+
 # Small batches make the walk cross batch boundaries next to the damage.
 batches = st.sampled_from([1, 2, 3, 7, 64, walk.BATCH])
 
@@ -67,9 +79,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         ledger.import_journal(demo_journal_bytes())
         checkpoint = integrity.make_checkpoint(ledger.db)
         size = ledger.event_count()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
+    fold_wal(path)
     assert size == checkpoint["size"] == checkpoint["position"] > 100
     return Base(path.read_bytes(), size, checkpoint, folder)
 
@@ -346,11 +356,7 @@ def test_a_replaced_tail_is_found_by_the_checkpoint(base: Base, k: int, new: int
 def duplicate(base: Base, path: Path) -> Path:
     """Another copy of an edited ledger (its WAL checkpointed into the file first)."""
     copy = base.copy()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA synchronous=OFF")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    copy.write_bytes(path.read_bytes())
+    copy.write_bytes(fold_wal(path).read_bytes())
     return copy
 
 
@@ -390,7 +396,7 @@ def test_an_unmodified_ledger_always_verifies(base: Base, batch: int) -> None:
 
 
 def test_the_ci_profile_runs_a_thousand_tamper_cases() -> None:
-    tests = [v for k, v in globals().items() if k.startswith("test_") and getattr(v, "is_hypothesis_test", False)]
-    total = sum(t._hypothesis_internal_use_settings.max_examples for t in tests)
+    tests = [v for k, v in globals().items() if k.startswith("test_") and is_hypothesis_test(v)]
     assert len(tests) == 11
-    assert total >= (1000 if CI else len(tests))
+    assert [t.__name__ for t in tests if t not in TAMPER_TESTS] == []  # each with TAMPER_SETTINGS
+    assert TAMPER_SETTINGS.max_examples * len(tests) >= (1000 if CI else len(tests))

@@ -20,9 +20,10 @@ from partnership_ledger_cli.errors import (
     CommandFailed,
     failure_from,
 )
-from partnership_ledger_cli.output import (
+from partnership_ledger_cli.output import Output
+from partnership_ledger_cli.params import IsoDate, Timestamp
+from partnership_ledger_cli.rendering import (
     Column,
-    Output,
     cell_text,
     csv_text,
     plain_table,
@@ -30,7 +31,6 @@ from partnership_ledger_cli.output import (
     to_json,
     tree_lines,
 )
-from partnership_ledger_cli.params import IsoDate, Timestamp
 from rich.cells import cell_len
 
 from partnership_ledger import Money

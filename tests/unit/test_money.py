@@ -186,14 +186,3 @@ def _target_values(view: dict[str, Any]) -> Iterator[Any]:
         yield t["value"]
     for m in view["measurements"]:
         yield m["value"]
-
-
-@given(
-    st.decimals(allow_nan=False, allow_infinity=False)
-    | st.sampled_from([Decimal("-0"), Decimal("1E+3"), Decimal("5E-12")]),
-    st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from([Decimal("-0"), Decimal("2E+5")]),
-)
-def test_the_sum_of_two_is_exact_sum_to_the_exponent(a: Decimal, b: Decimal) -> None:
-    from partnership_ledger.domain.values import exact_sum, exact_sum2
-
-    assert exact_sum2(a, b).as_tuple() == exact_sum([a, b]).as_tuple()
