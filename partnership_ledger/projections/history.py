@@ -14,7 +14,6 @@ from ..queries.operations import (
     corrects_by_pointer,
     effective_date,
     event_name,
-    is_derived,
     parties_named,
     summarize,
 )
@@ -264,7 +263,7 @@ def history_row(
     """The ``rm_history`` row of an event and the parties its operation names (None for
     derived bookkeeping, which records no operation of its own), made from the event's fields."""
     found = EVENT_OPS.get(type(event).__qualname__)
-    if found is None or is_derived(event):
+    if found is None:
         return None
     op_name, key_field = found
     fields = vars(event)

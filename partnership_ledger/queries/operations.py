@@ -12,7 +12,9 @@ from typing import Any
 
 from ..domain.values import Money, OpMeta, Terms
 
-# event class qualname -> (op, field naming the aggregate's key, or None for creation)
+#: Every event class (by qualname) that records a journal operation -> (op, the field naming
+#: its aggregate's key, or None for a creation). Derived bookkeeping (an agreement counting a
+#: contribution, a partnership adopting its currency) records none and is not in it.
 EVENT_OPS: dict[str, tuple[str, str | None]] = {
     "Party.Registered": ("register_party", None),
     "Partnership.Proposed": ("propose_partnership", None),
@@ -61,10 +63,6 @@ def event_name(event: Any) -> str:
     return type(event).__qualname__
 
 
-def is_derived(event: Any) -> bool:
-    return bool(getattr(event, "derived", False))
-
-
 def event_meta(event: Any) -> OpMeta | None:
     meta = getattr(event, "meta", None)
     return meta if isinstance(meta, OpMeta) else None
@@ -83,7 +81,7 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
     ``key`` is the key of the aggregate the event belongs to.
     """
     found = EVENT_OPS.get(event_name(event))
-    if found is None or is_derived(event):
+    if found is None:
         return None
     op_name, key_field = found
     fields: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS and v is not None}
@@ -148,6 +146,17 @@ def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None 
     ``fields`` (``vars(event)``). ``key`` is its aggregate's key, ``owner`` a contribution's party."""
     g: Callable[[str], Any] = fields.get
     match op_name:
+        # (the most frequent first: a match tries its cases in order)
+        case "deliver":
+            who = f"{owner} " if owner else ""
+            return f"{who}delivered {_money(g('value'))} on contribution {key}"
+        case "pledge":
+            under = f" under {g('agreement')}" if g("agreement") else ""
+            how = f" as {g('instrument').value}" if g("instrument") else ""
+            return (
+                f"{g('party')} pledged {_money(g('value'))} of {g('kind_of_resource').value}{how} to "
+                f"{g('partnership')} for fiscal year {g('fiscal_year')}{under} ({key})"
+            )
         case "register_party":
             return f"registered {key} ({g('name')}, {g('sector').value})"
         case "propose_partnership":
@@ -184,16 +193,6 @@ def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None 
             return f"{g('party')} consented to amendment {g('amendment')} of agreement {key}"
         case "terminate_agreement":
             return f"agreement {key} terminated: {g('reason')}"
-        case "pledge":
-            under = f" under {g('agreement')}" if g("agreement") else ""
-            how = f" as {g('instrument').value}" if g("instrument") else ""
-            return (
-                f"{g('party')} pledged {_money(g('value'))} of {g('kind_of_resource').value}{how} to "
-                f"{g('partnership')} for fiscal year {g('fiscal_year')}{under} ({key})"
-            )
-        case "deliver":
-            who = f"{owner} " if owner else ""
-            return f"{who}delivered {_money(g('value'))} on contribution {key}"
         case "correct_contribution":
             if g("delivered_on"):
                 return f"delivery {g('operation')} to contribution {key} re-dated to {g('delivered_on')}: {g('reason')}"
