@@ -73,52 +73,44 @@ def _link_columns(db: Db) -> str:
     return "position, prev_position, hash"
 
 
-def _outside_chain(db: Db) -> int | None:
-    """The first position up to 0 of an event or a link (the chain starts at 1), if any."""
-    pos, events = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(
-            f"SELECT MIN(p) FROM (SELECT MIN({pos}) AS p FROM {events} WHERE {pos} <= 0 "
-            "UNION ALL SELECT MIN(position) FROM ledger_chain WHERE position <= 0) AS below"
-        )
-        row = c.fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+#: The storage type of each event column as the recorder writes it (SQLite keeps any type anywhere).
+STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
 
 
-def foreign_row(db: Db) -> tuple[int, str] | None:
+def foreign_row(db: Db, *, outside_only: bool = False) -> tuple[int, str] | None:
     """The first stored row the chain cannot vouch for, and why; None if there is none.
 
     The application loads an aggregate's events by its id, whatever their position, and
     reads each column as the type the recorder writes. So every row must be at a position
     the chain covers (above 0) and of exactly those storage types (SQLite keeps any type in
     any column: an id stored as a BLOB has the same bytes, so the same hash, yet the
-    application would no longer find it). Anything else is tampering.
+    application would no longer find it). Anything else is tampering. ``outside_only``:
+    look for rows at positions up to 0 only.
     """
     pos, events = db.position_col, db.events_table
     with db.transaction(commit=False) as c:
-        c.execute(f"SELECT {pos} FROM {events} WHERE {pos} <= 0 ORDER BY {pos} LIMIT 1")
+        c.execute(f"SELECT MIN({pos}) FROM {events} WHERE {pos} <= 0")
         row = c.fetchone()
-        if row is not None:
+        if row is not None and row[0] is not None:
             return int(row[0]), "is outside the hash chain (positions start at 1)"
-        if db.backend != "sqlite":
-            c.execute("SELECT position FROM ledger_chain WHERE position <= 0 ORDER BY position LIMIT 1")
-            row = c.fetchone()
-            return (int(row[0]), "has a chain link outside the chain (positions start at 1)") if row else None
+        c.execute("SELECT MIN(position) FROM ledger_chain WHERE position <= 0")
+        row = c.fetchone()
+        if row is not None and row[0] is not None:
+            return int(row[0]), "has a chain link outside the hash chain (positions start at 1)"
+        if outside_only or db.backend != "sqlite":
+            return None
+        wrong = " OR ".join(f"typeof({column}) <> '{kind}'" for column, kind in STORED_TYPES.items())
         c.execute(
-            f"SELECT {pos}, typeof(originator_id), typeof(originator_version), typeof(topic), typeof(state) "
-            f"FROM {events} WHERE typeof(originator_id) <> 'text' OR typeof(originator_version) <> 'integer' "
-            "OR typeof(topic) <> 'text' OR typeof(state) <> 'blob' "
+            f"SELECT {pos}, {', '.join(f'typeof({k})' for k in STORED_TYPES)} FROM {events} WHERE {wrong} "
             f"ORDER BY {pos} LIMIT 1"
         )
         row = c.fetchone()
         if row is not None:
-            kinds = dict(zip(("originator_id", "originator_version", "topic", "state"), row[1:], strict=True))
-            wanted = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
-            column = next(k for k, v in kinds.items() if v != wanted[k])
-            return int(row[0]), f"has its {column} stored as {kinds[column]}, not {wanted[column]}"
+            column, kind = next((k, v) for k, v in zip(STORED_TYPES, row[1:], strict=True) if v != STORED_TYPES[k])
+            return int(row[0]), f"has its {column} stored as {kind}, not {STORED_TYPES[column]}"
         c.execute(
-            "SELECT position, typeof(prev_position), typeof(hash) FROM ledger_chain WHERE position <= 0 "
-            "OR typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' ORDER BY position LIMIT 1"
+            "SELECT position FROM ledger_chain WHERE typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' "
+            "ORDER BY position LIMIT 1"
         )
         row = c.fetchone()
         if row is not None:
@@ -141,11 +133,9 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
-    outside = _outside_chain(db)
+    outside = foreign_row(db, outside_only=True)
     if outside is not None:
-        return walk.fail(
-            outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
-        )
+        return walk.fail(outside[0], "inserted", f"the row at position {outside[0]} {outside[1]}")
     pos, events, cols = db.position_col, db.events_table, _columns(db)
     while True:
         after = walk.last_position
@@ -170,20 +160,10 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
         for position, oid, version, topic, state in rows:
             if j < n_links and links[j][0] < position:
                 break  # a link whose event is gone
+            prev_position = link = None
             if j < n_links and links[j][0] == position:
-                prev_position, link = links[j][1], links[j][2]
+                _, prev_position, link = links[j]
                 j += 1
-                # The usual case, checked here: this loop is what verification spends its time on.
-                if (
-                    prev_position == walk.last_position
-                    and type(version) is int
-                    and None not in (oid, topic, state, link)
-                    and link_hash(walk.prev_hash, position, oid, version, topic, state) == link
-                ):
-                    walk.prev_hash, walk.last_position, walk.size = bytes(link), position, walk.size + 1
-                    continue
-            else:
-                prev_position = link = None
             failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))
             if failed is not None:
                 return failed

@@ -106,7 +106,8 @@ def _merge(
             diff = Difference(table, dict(zip(names[:key_len], b, strict=False)), None, None, b)
             b = next(recomputed, None)
         else:  # the same key: the first field that differs in value or in type
-            assert a is not None and b is not None
+            assert a is not None
+            assert b is not None
             for name, x, y in zip(names, a, b, strict=True):
                 if x != y or type(x) is not type(y):
                     diff = Difference(table, dict(zip(names[:key_len], a, strict=False)), name, x, y)

@@ -187,8 +187,7 @@ def _check(
                 # last event (the scratch runner goes on from where it stopped).
                 at, phases = tracked, [(tracked, scratch.rm_tables), (last, INDEX_TABLE_NAMES)]
                 message = (
-                    f"the read models and indexes ({len(tables)} tables) agree with the events up to "
-                    f"position {tracked}"
+                    f"the read models and indexes ({len(tables)} tables) agree with the events up to position {tracked}"
                 )
             first, changed = scratch.compare(source, phases, count, progress)
             if first is None:
