@@ -26,6 +26,7 @@ import attrs
 
 from ..errors import IntegrityError, StorageError
 from ..storage.db import Cursor, Db
+from ..storage.setup import ENV_PATH
 from ..storage.sqlite import _FileStore, read_only_uri
 from .runner import TRACKING_NAME, AggregateInfo, Item, Projections
 from .table_diff import Difference as Difference
@@ -254,7 +255,7 @@ class Scratch:
         self.sqlite = ledger.db.backend == "sqlite"
         memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS") if self.sqlite else None
         if self.sqlite:
-            con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.location),))
+            con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.env[ENV_PATH]),))  # (maybe a copy)
         if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
             con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
         if not self.sqlite:

@@ -6,7 +6,10 @@ statements run when it opens (its format row, the rows outside the chain, its in
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +89,25 @@ def check_sqlite_location(path: str, create: bool) -> None:
             raise StorageError(f"cannot read the ledger at {path}: {e}") from None
         if names and "ledger_meta" not in names:
             raise StorageError(f"{path} is an SQLite database but not a partnership ledger")
+
+
+def private_copy(path: str) -> tuple[str, str]:
+    """A copy of the SQLite ledger at ``path`` in a new temporary folder, as (folder, copy's
+    path): one consistent snapshot, taken without a write lock (SQLite's backup)."""
+    from .sqlite import read_only_uri
+
+    folder = tempfile.mkdtemp(prefix="partnership-ledger-query-")
+    copy = os.path.join(folder, "ledger.sqlite")
+    source, target = sqlite3.connect(read_only_uri(path), uri=True), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    except sqlite3.Error as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StorageError(f"cannot read the ledger at {path}: {e}") from None
+    finally:
+        source.close()
+        target.close()
+    return folder, copy
 
 
 def init_meta(db: Db) -> None:
