@@ -121,15 +121,14 @@ def init_meta(db: Db) -> None:
 
 def refuse_rows_outside_the_chain(db: Db) -> None:
     """Never load an event the chain does not cover (a row at a position up to 0, which
-    loading an aggregate by its id would read): a quick look at the start of the table."""
-    col, table = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(f"SELECT {col} FROM {table} WHERE {col} <= 0 ORDER BY {col} LIMIT 1")
-        row = c.fetchone()
-    if row is not None:
+    loading an aggregate by its id would read): a quick look at the start of the tables."""
+    from ..integrity import foreign_row
+
+    found = foreign_row(db, outside_only=True)
+    if found is not None:
         raise IntegrityError(
-            f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
-            "chain; it is not read (see 'partnership-ledger verify')"
+            f"tampering found: the row at position {found[0]} {found[1]}; it is not read "
+            "(see 'partnership-ledger verify')"
         )
 
 
