@@ -107,8 +107,8 @@ def party_values(
     basis: Basis,
     *,
     kinds: Sequence[str] | None = None,
-) -> tuple[dict[str, Decimal], list[str], str | None]:
-    """(value per party, parties in scope in the period, currency)."""
+) -> tuple[dict[str, Decimal], str | None]:
+    """(value per party in scope in the period, zero included; the currency)."""
     buckets = _buckets(store, partnerships)
     currency = _currency(partnerships[0], buckets)
     period = _period(store, partnerships[0], fiscal_year)
@@ -125,7 +125,7 @@ def party_values(
         if kinds is not None and k.kind not in kinds:
             continue
         values[k.party] = EXACT.add(values.get(k.party, Decimal(0)), _amount(b, basis))
-    return values, list(values), currency
+    return values, currency
 
 
 def burden_balance(
@@ -140,7 +140,8 @@ def burden_balance(
 ) -> dict[str, Any]:
     """Who carried the burden: values, shares, Gini, HHI, agreed shares, capacity burden."""
     partnerships = scope(store, partnership, children)
-    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
+    values, currency = party_values(store, partnerships, fiscal_year, basis)
+    parties = list(values)
     total = exact_sum(values.values())
     shares = ind.burden_shares(values)
     agreement = applicable_agreement(store.agreements(partnership), fiscal_year)
@@ -231,8 +232,9 @@ def voice(
 ) -> dict[str, Any]:
     """Who had a say: voice counts and shares set against burden shares."""
     partnerships = scope(store, partnership, children)
-    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
-    money, _, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
+    values, currency = party_values(store, partnerships, fiscal_year, basis)
+    parties = list(values)
+    money, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
     period = _period(store, partnership, fiscal_year)
     decisions = [
         d for p in partnerships for d in store.decisions(p) if period is None or period[0] <= d.on <= period[1]

@@ -52,12 +52,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _columns_sqlite(con: sqlite3.Connection, schema: str, table: str) -> tuple[list[str], list[str]]:
-    """(columns in order, primary-key columns in key order) of a table, [] if there is none."""
+def _columns_sqlite(con: sqlite3.Connection, schema: str, table: str) -> tuple[list[str], list[str], set[str]]:
+    """(columns in order, primary-key columns in key order, text columns) of a table, [] if there is none."""
     rows = con.execute(f"PRAGMA {schema}.table_info({table})").fetchall()
     columns = [r[1] for r in rows]
     pk = [r[1] for r in sorted((r for r in rows if r[5]), key=lambda r: r[5])]
-    return columns, pk
+    return columns, pk, {r[1] for r in rows if "TEXT" in str(r[2]).upper()}
 
 
 def _columns_pg(db: Db, table: str) -> list[str]:
@@ -141,7 +141,7 @@ def compare_table(
     """Compare the stored ``table`` with the recomputed one (in ``con``'s main file): the first
     difference, and how many rows differ. ``src``: the schema the stored table is attached
     as (an SQLite ledger), or None to read it from ``source`` (PostgreSQL)."""
-    columns, pk = _columns_sqlite(con, "main", table)
+    columns, pk, text = _columns_sqlite(con, "main", table)
     stored_columns = _columns_pg(source, table) if src is None else _columns_sqlite(con, src, table)[0]
     if not stored_columns:
         return Difference(table, {}, None, None, f"table {table}"), 1
@@ -161,19 +161,10 @@ def compare_table(
         stored = con.execute(f"SELECT {cols} FROM {src}.{table} ORDER BY {order}")  # (fetched as walked)
         recomputed = con.execute(f"SELECT {cols} FROM main.{table} ORDER BY {order}")
         return _merge(table, names, len(pk), stored, recomputed, count)
-    order_pg = ", ".join(
-        f'{n} COLLATE "C" NULLS FIRST' if _is_text(con, table, n) else f"{n} NULLS FIRST" for n in names
-    )
+    order_pg = ", ".join(f'{n} COLLATE "C" NULLS FIRST' if n in text else f"{n} NULLS FIRST" for n in names)
     # A transaction (writing nothing) at REPEATABLE READ: every page of the table from one
     # snapshot (a read outside a transaction sees each statement's own).
     with source.transaction(commit=True) as c:
         c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         recomputed = con.execute(f"SELECT {cols} FROM main.{table} ORDER BY {', '.join(names)}")
         return _merge(table, names, len(pk), _rows_pg(c, table, order_pg, cols), recomputed, count)
-
-
-def _is_text(con: sqlite3.Connection, table: str, column: str) -> bool:
-    for row in con.execute(f"PRAGMA main.table_info({table})"):
-        if row[1] == column:
-            return "TEXT" in str(row[2]).upper()
-    return False
