@@ -50,31 +50,26 @@ class _Walk:
         return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
 
 
-def _columns(db: Db) -> str:
-    if db.backend == "sqlite":
-        # As stored, as bytes (an edit that makes a text column invalid UTF-8 must be reported,
-        # not crash the walk), and NULL where the value is not of the type the recorder writes:
-        # the application would not read such a row (see foreign_row), so it fails the walk.
-        return (
-            "CASE WHEN typeof(originator_id) = 'text' THEN CAST(originator_id AS BLOB) END, "
-            "CASE WHEN typeof(originator_version) = 'integer' THEN originator_version END, "
-            "CASE WHEN typeof(topic) = 'text' THEN CAST(topic AS BLOB) END, "
-            "CASE WHEN typeof(state) = 'blob' THEN state END"
-        )
-    return "originator_id, originator_version, topic, state"
-
-
-def _link_columns(db: Db) -> str:
-    if db.backend == "sqlite":
-        return (
-            "position, CASE WHEN typeof(prev_position) = 'integer' THEN prev_position END, "
-            "CASE WHEN typeof(hash) = 'blob' THEN hash END"
-        )
-    return "position, prev_position, hash"
-
-
-#: The storage type of each event column as the recorder writes it (SQLite keeps any type anywhere).
+#: The storage type of each column as the recorder writes it (SQLite keeps any type anywhere).
 STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+LINK_TYPES = {"prev_position": "integer", "hash": "blob"}
+
+
+def _as_walked(db: Db, types: dict[str, str]) -> str:
+    """The columns ``types`` names as the walk reads them. On SQLite: text as its bytes (an
+    edit that makes a text column invalid UTF-8 must be reported, not crash the walk), and
+    NULL where a value is not of the type the recorder writes: the application would not read
+    such a row (see foreign_row), so it fails the walk."""
+    if db.backend != "sqlite":
+        return ", ".join(types)
+    return ", ".join(
+        f"CASE WHEN typeof({c}) = '{t}' THEN {f'CAST({c} AS BLOB)' if t == 'text' else c} END" for c, t in types.items()
+    )
+
+
+def _wrong_type(types: dict[str, str]) -> str:
+    """An SQLite condition: some column of ``types`` holds a value of another storage type."""
+    return " OR ".join(f"typeof({column}) <> '{kind}'" for column, kind in types.items())
 
 
 def foreign_row(db: Db, *, outside_only: bool = False) -> tuple[int, str] | None:
@@ -99,7 +94,7 @@ def foreign_row(db: Db, *, outside_only: bool = False) -> tuple[int, str] | None
             return int(row[0]), "has a chain link outside the hash chain (positions start at 1)"
         if outside_only or db.backend != "sqlite":
             return None
-        wrong = " OR ".join(f"typeof({column}) <> '{kind}'" for column, kind in STORED_TYPES.items())
+        wrong = _wrong_type(STORED_TYPES)
         c.execute(
             f"SELECT {pos}, {', '.join(f'typeof({k})' for k in STORED_TYPES)} FROM {events} WHERE {wrong} "
             f"ORDER BY {pos} LIMIT 1"
@@ -108,10 +103,7 @@ def foreign_row(db: Db, *, outside_only: bool = False) -> tuple[int, str] | None
         if row is not None:
             column, kind = next((k, v) for k, v in zip(STORED_TYPES, row[1:], strict=True) if v != STORED_TYPES[k])
             return int(row[0]), f"has its {column} stored as {kind}, not {STORED_TYPES[column]}"
-        c.execute(
-            "SELECT position FROM ledger_chain WHERE typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' "
-            "ORDER BY position LIMIT 1"
-        )
+        c.execute(f"SELECT position FROM ledger_chain WHERE {_wrong_type(LINK_TYPES)} ORDER BY position LIMIT 1")
         row = c.fetchone()
         if row is not None:
             return int(row[0]), "has a chain link that is not one the ledger writes"
@@ -136,7 +128,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     outside = foreign_row(db, outside_only=True)
     if outside is not None:
         return walk.fail(outside[0], "inserted", f"the row at position {outside[0]} {outside[1]}")
-    pos, events, cols = db.position_col, db.events_table, _columns(db)
+    pos, events, cols = db.position_col, db.events_table, _as_walked(db, STORED_TYPES)
     while True:
         after = walk.last_position
         with db.transaction(commit=False) as c:
@@ -150,7 +142,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             # links left without one), merged with the events below: two range scans are
             # cheaper than a join.
             c.execute(
-                f"SELECT {_link_columns(db)} FROM ledger_chain WHERE position > ? "
+                f"SELECT position, {_as_walked(db, LINK_TYPES)} FROM ledger_chain WHERE position > ? "
                 + ("AND position <= ? " if full else "")
                 + "ORDER BY position",
                 (after, rows[-1][0]) if full else (after,),
