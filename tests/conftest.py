@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.demo import demo_journal_bytes
+from partnership_ledger.demo import build_demo, demo_journal_bytes
 
 pytest_plugins = ["conftest_pg"]  # backend_url / any_ledger / pg_url: SQLite and PostgreSQL
 
@@ -87,3 +87,22 @@ def every_op_path() -> Path:
 def demo_bytes() -> bytes:
     """The bundled demo journal."""
     return demo_journal_bytes()
+
+
+#: Set by .ci/run or a developer for the tests themselves: not settings of the ledger.
+TEST_SETTINGS = ("PARTNERSHIP_LEDGER_TEST_PG", "PARTNERSHIP_LEDGER_STANDARDS")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the ledger's settings from the shell (every
+    ``PARTNERSHIP_LEDGER_*`` but the tests' own, and ``NO_COLOR``): a test that needs one sets it."""
+    for name in list(os.environ):
+        if (name.startswith("PARTNERSHIP_LEDGER_") and name not in TEST_SETTINGS) or name == "NO_COLOR":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo ledger's file, built once a module: only for tests that do not change it."""
+    return str(build_demo(tmp_path_factory.mktemp("demo") / "demo"))

@@ -7,25 +7,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import journal_ops as ops
+from journal_ops import jpy
+
 from partnership_ledger import PartnershipLedger
 
 
-def jpy(n: int) -> dict[str, str]:
-    return {"amount": str(n), "currency": "JPY"}
-
-
 def pledge(ledger: PartnershipLedger, key: str, party: str, fiscal_year: int) -> None:
-    ledger.record(
-        {
-            "op": "pledge",
-            "key": key,
-            "partnership": "p",
-            "party": party,
-            "kind": "money",
-            "value": jpy(1000),
-            "fiscal_year": fiscal_year,
-        }
-    )
+    ledger.record(ops.pledge(key, "p", party, "money", 1000, fiscal_year))
 
 
 def first_part(ledger: PartnershipLedger) -> None:

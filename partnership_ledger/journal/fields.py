@@ -3,6 +3,7 @@
 Each parser takes a raw JSON value (as :mod:`.readers` decoded it) and returns it typed
 (``Decimal``, ``date``, :class:`~partnership_ledger.domain.values.Money`...), or raises
 :class:`FieldError` with the end of a sentence: "must be a date YYYY-MM-DD, not 2024-13-01".
+:data:`FIELDS` names the parser of each field: a field of one name is read alike in every op.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from ..domain.values import Money, PeriodValue, Vote
+from ..domain.values import (
+    ContributionKind,
+    DecisionRule,
+    Direction,
+    Instrument,
+    Money,
+    PeriodValue,
+    Sector,
+    Vote,
+)
 from ..errors import IdentifierError
 
 KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")  # \Z: "$" would allow a final "\n"
@@ -130,26 +140,12 @@ def decimal(value: Any) -> Decimal:
     return d
 
 
-def non_negative(value: Any) -> Decimal:
-    d = decimal(value)
-    if d < 0:
-        raise FieldError(f"must not be negative, not {d}")
-    return d
-
-
 def integer(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(f"must be an integer, not {describe(value)}")
     if abs(value) > 10**9:
         raise FieldError(f"is out of range: {describe(value)}")
     return value
-
-
-def year(value: Any) -> int:
-    y = integer(value)
-    if not 1900 <= y <= 2200:
-        raise FieldError(f"must be a year between 1900 and 2200, not {y}")
-    return y
 
 
 def boolean(value: Any) -> bool:
@@ -188,14 +184,28 @@ def _list(value: Any, what: str) -> list[Any]:
     return value
 
 
+def _exactly(value: Any, what: str, names: frozenset[str], unknown: str, missing: str) -> dict[str, Any]:
+    """An object with exactly the fields ``names``; ``unknown`` ends the message naming another
+    field, ``missing`` is the message when one of them is not there."""
+    obj = _obj(value, what)
+    if obj.keys() != names:
+        extra = sorted(obj.keys() - names)
+        raise FieldError(f"has unknown field {extra[0]!r}{unknown}" if extra else missing)
+    return obj
+
+
+_MONEY_FIELDS = frozenset(("amount", "currency"))
+_PERIOD_FIELDS = frozenset(("period", "value"))
+
+
 def money(value: Any) -> Money:
-    obj = _obj(value, 'money, {"amount": "1000", "currency": "JPY"}')
-    if len(obj) != 2 or "amount" not in obj or "currency" not in obj:
-        extra = sorted(set(obj) - {"amount", "currency"})
-        if extra:
-            raise FieldError(f"has unknown field {extra[0]!r} (money has amount and currency)")
-        if "amount" not in obj or "currency" not in obj:
-            raise FieldError('must have both "amount" and "currency"')
+    obj = _exactly(
+        value,
+        'money, {"amount": "1000", "currency": "JPY"}',
+        _MONEY_FIELDS,
+        " (money has amount and currency)",
+        'must have both "amount" and "currency"',
+    )
     try:
         amount = decimal(obj["amount"])
     except FieldError as e:
@@ -206,25 +216,27 @@ def money(value: Any) -> Money:
     return Money(amount, currency)
 
 
-def positive_money(value: Any) -> Money:
-    m = money(value)
-    if m.amount <= 0:
-        raise FieldError(f"amount must be more than zero, not {m.amount}")
-    return m
+def _within(parse: Callable[[Any], T], ok: Callable[[T], bool], says: str) -> Callable[[Any], T]:
+    """``parse``, then refuse a value that is not ``ok``: ``says`` is the message, formatted with the value."""
+
+    def parse_within(value: Any) -> T:
+        parsed = parse(value)
+        if not ok(parsed):
+            raise FieldError(says.format(parsed))
+        return parsed
+
+    return parse_within
 
 
-def non_negative_money(value: Any) -> Money:
-    m = money(value)
-    if m.amount < 0:
-        raise FieldError(f"amount must not be negative, not {m.amount}")
-    return m
-
-
-def nonzero_money(value: Any) -> Money:
-    m = money(value)
-    if m.amount == 0:
-        raise FieldError("amount must not be zero")
-    return m
+non_negative = _within(decimal, lambda d: d >= 0, "must not be negative, not {}")
+weight = _within(decimal, lambda d: 0 <= d <= 1, "must be between 0 and 1, not {}")
+year = _within(integer, lambda n: 1900 <= n <= 2200, "must be a year between 1900 and 2200, not {}")
+scale = _within(integer, lambda n: 2 <= n <= 100, "must be between 2 and 100, not {}")
+month = _within(integer, lambda n: 1 <= n <= 12, "must be a month 1..12, not {}")
+positive_int = _within(integer, lambda n: n >= 1, "must be at least 1, not {}")
+positive_money = _within(money, lambda m: m.amount > 0, "amount must be more than zero, not {.amount}")
+non_negative_money = _within(money, lambda m: m.amount >= 0, "amount must not be negative, not {.amount}")
+nonzero_money = _within(money, lambda m: m.amount != 0, "amount must not be zero")
 
 
 #: The values each :func:`enum_of` parser accepts (a spreadsheet template's drop-down lists).
@@ -294,12 +306,7 @@ def mapping_of(
 
 
 def period_value(value: Any) -> PeriodValue:
-    obj = _obj(value, '{"period": "2008", "value": 100}')
-    extra = sorted(set(obj) - {"period", "value"})
-    if extra:
-        raise FieldError(f"has unknown field {extra[0]!r}")
-    if "period" not in obj or "value" not in obj:
-        raise FieldError('must have "period" and "value"')
+    obj = _exactly(value, '{"period": "2008", "value": 100}', _PERIOD_FIELDS, "", 'must have "period" and "value"')
     try:
         return PeriodValue(label(obj["period"]), decimal(obj["value"]))
     except FieldError as e:
@@ -310,52 +317,10 @@ def period_values(value: Any) -> list[PeriodValue]:
     return _items(value, 'a list of {"period", "value"}', period_value)
 
 
-def scale(value: Any) -> int:
-    n = integer(value)
-    if not 2 <= n <= 100:
-        raise FieldError(f"must be between 2 and 100, not {n}")
-    return n
-
-
-def weight(value: Any) -> Decimal:
-    d = decimal(value)
-    if not 0 <= d <= 1:
-        raise FieldError(f"must be between 0 and 1, not {d}")
-    return d
-
-
-def month(value: Any) -> int:
-    n = integer(value)
-    if not 1 <= n <= 12:
-        raise FieldError(f"must be a month 1..12, not {n}")
-    return n
-
-
-def positive_int(value: Any) -> int:
-    n = integer(value)
-    if n < 1:
-        raise FieldError(f"must be at least 1, not {n}")
-    return n
-
-
-def score(value: Any) -> int:
-    return integer(value)
-
-
 shares = mapping_of('an object of shares, {"party": "0.5"}', non_negative)
 caps = mapping_of('an object of annual caps, {"party": {"amount": ..., "currency": ...}}', non_negative_money)
 votes = mapping_of('an object of votes, {"party": "for"}', enum_of(Vote))
-scores = mapping_of('an object of scores, {"criterion": 4}', score, key_parser=text)
-
-CHANGES: dict[str, Callable[[Any], Any]] = {
-    "title": text,
-    "start": a_date,
-    "end": a_date,
-    "shares": shares,
-    "annual_caps": caps,
-    "max_years": positive_int,
-    "fiscal_year_start": month,
-}
+scores = mapping_of('an object of scores, {"criterion": 4}', integer, key_parser=text)
 
 
 def changes(value: Any) -> dict[str, Any]:
@@ -408,3 +373,49 @@ def area_code(value: Any) -> str:
 def op_ref(value: Any) -> str:
     """An operation's id, as ``history`` shows it (not a key of the ledger: it is not looked up as one)."""
     return key(value)
+
+
+#: The parser of each journal field, by the field's name: a name means the same in every op
+#: (the ops that read a field otherwise say so: :data:`~.operations.OPS`).
+FIELDS: dict[str, Callable[[Any], Any]] = {
+    **dict.fromkeys(
+        ("key", "party", "partnership", "agreement", "amendment", "contribution", "target", "evaluation"), key
+    ),
+    **dict.fromkeys(("evaluator", "proposed_by", "parent", "recipient", "evidence_subject"), key),
+    **dict.fromkeys(("name", "title", "purpose", "subject", "reason", "role", "description", "comment"), text),
+    **dict.fromkeys(("unit", "valuation_basis", "evidence", "indicator", "source"), text),
+    **dict.fromkeys(("on", "start", "end", "delivered_on"), a_date),
+    **dict.fromkeys(("members", "parties"), keys),
+    **dict.fromkeys(("evidence_private", "comment_public"), boolean),
+    **dict.fromkeys(("delivery", "operation"), op_ref),
+    "period": label,
+    "sector": enum_of(Sector),
+    "capacity": non_negative_money,
+    "identifiers": org_ids,
+    "area": area_code,
+    "rule": enum_of(DecisionRule),
+    "votes": votes,
+    "shares": shares,
+    "annual_caps": caps,
+    "max_years": positive_int,
+    "fiscal_year_start": month,
+    "changes": changes,
+    "kind": enum_of(ContributionKind),
+    "value": positive_money,
+    "quantity": non_negative,
+    "instrument": enum_of(Instrument),
+    "fiscal_year": year,
+    "delta": nonzero_money,
+    "direction": enum_of(Direction),
+    "baseline": period_value,
+    "targets": period_values,
+    "criteria": texts,
+    "scale_max": scale,
+    "resident_weight": weight,
+    "scores": scores,
+}
+
+#: What ``amend_agreement`` may change: the terms of ``draft_agreement``.
+CHANGES = {
+    name: FIELDS[name] for name in ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
+}

@@ -35,8 +35,8 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
     name, fields, meta, problems = check(raw, index)
     if problems:
         return None, problems
-    op_id = meta["id"] or op_fingerprint(raw)
-    return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index), []
+    op_id = meta.get("id") or op_fingerprint(raw)
+    return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index), []
 
 
 # An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
@@ -67,7 +67,7 @@ class Validator:
         if found:
             self.problems.extend(found)
             return None
-        given = meta["id"]
+        given = meta.get("id")
         if given is None:
             # Two identical operations in one file are two operations: number them.
             fingerprint = op_fingerprint(raw)
@@ -85,7 +85,7 @@ class Validator:
             self._given_ids.add(op_id)
         if repeated:
             self.problems.append(JournalProblem(f"repeats id {op_id!r}", index, name, "id", "duplicate_id"))
-        return Operation(name, fields, OpMeta(op_id, meta["by"], meta["note"]), index)
+        return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index)
 
     def error(self, source: str | None = None) -> JournalError | None:
         """Every problem found so far, in the order of the operations; None if there is none."""

@@ -11,22 +11,12 @@ from typing import Any
 
 import attrs
 
-from ..domain.values import (
-    ContributionKind,
-    DecisionRule,
-    Direction,
-    EvaluatorRole,
-    Instrument,
-    OpMeta,
-    Sector,
-)
+from ..domain.values import EvaluatorRole, OpMeta
 from ..errors import JournalProblem
 from .fields import (
+    FIELDS,
     DuplicateKeys,
     FieldError,
-    a_date,
-    area_code,
-    boolean,
     caps,
     changes,
     decimal,
@@ -34,184 +24,60 @@ from .fields import (
     enum_of,
     key,
     keys,
-    label,
-    month,
-    non_negative,
-    non_negative_money,
-    nonzero_money,
-    op_ref,
-    org_ids,
-    period_value,
-    period_values,
-    positive_int,
-    positive_money,
-    scale,
-    scores,
     shares,
     text,
-    texts,
     votes,
-    weight,
-    year,
 )
 
 Spec = dict[str, tuple[Callable[[Any], Any], bool]]
 REQ, OPT = True, False
 
+
+def _op(fields: str, **parsers: Callable[[Any], Any]) -> Spec:
+    """An op's fields, in order, as DESIGN.md lists them (``"party name? on"``: ``?`` marks an
+    optional field), each read by the parser its name has in :data:`~.fields.FIELDS`, or by
+    the one given here for this op."""
+    spec: Spec = {}
+    for field in fields.split():
+        name = field.removesuffix("?")
+        spec[name] = (parsers.get(name, FIELDS[name]), OPT if field.endswith("?") else REQ)
+    return spec
+
+
+#: Every op and its fields: their parsers (:mod:`.fields`) and whether each is required.
 OPS: dict[str, Spec] = {
-    "register_party": {
-        "key": (key, REQ),
-        "name": (text, REQ),
-        "sector": (enum_of(Sector), REQ),
-        "capacity": (non_negative_money, OPT),
-        "identifiers": (org_ids, OPT),
-        "area": (area_code, OPT),
-    },
-    "amend_party": {
-        "party": (key, REQ),
-        "name": (text, OPT),
-        "sector": (enum_of(Sector), OPT),
-        "capacity": (non_negative_money, OPT),
-        "identifiers": (org_ids, OPT),
-        "area": (area_code, OPT),
-        "reason": (text, REQ),
-        "on": (a_date, REQ),
-    },
-    "propose_partnership": {
-        "key": (key, REQ),
-        "title": (text, REQ),
-        "purpose": (text, REQ),
-        "proposed_by": (key, REQ),
-        "members": (keys, REQ),
-        "parent": (key, OPT),
-        "on": (a_date, REQ),
-    },
-    "join_partnership": {
-        "partnership": (key, REQ),
-        "party": (key, REQ),
-        "role": (text, OPT),
-        "on": (a_date, REQ),
-    },
-    "leave_partnership": {
-        "partnership": (key, REQ),
-        "party": (key, REQ),
-        "reason": (text, OPT),
-        "on": (a_date, REQ),
-    },
-    "activate_partnership": {"partnership": (key, REQ), "on": (a_date, REQ)},
-    "conclude_partnership": {"partnership": (key, REQ), "on": (a_date, REQ)},
-    "record_decision": {
-        "partnership": (key, REQ),
-        "key": (key, REQ),
-        "subject": (text, REQ),
-        "proposed_by": (key, REQ),
-        "rule": (enum_of(DecisionRule), REQ),
-        "votes": (votes, REQ),
-        "on": (a_date, REQ),
-    },
-    "draft_agreement": {
-        "key": (key, REQ),
-        "partnership": (key, REQ),
-        "title": (text, REQ),
-        "parties": (keys, REQ),
-        "start": (a_date, REQ),
-        "end": (a_date, REQ),
-        "shares": (shares, OPT),
-        "annual_caps": (caps, OPT),
-        "max_years": (positive_int, OPT),
-        "fiscal_year_start": (month, OPT),
-    },
-    "sign_agreement": {"agreement": (key, REQ), "party": (key, REQ), "on": (a_date, REQ)},
-    "amend_agreement": {
-        "agreement": (key, REQ),
-        "amendment": (key, REQ),
-        "changes": (changes, REQ),
-        "proposed_by": (key, REQ),
-        "on": (a_date, REQ),
-    },
-    "consent_amendment": {
-        "agreement": (key, REQ),
-        "amendment": (key, REQ),
-        "party": (key, REQ),
-        "on": (a_date, REQ),
-    },
-    "terminate_agreement": {"agreement": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
-    "pledge": {
-        "key": (key, REQ),
-        "partnership": (key, REQ),
-        "party": (key, REQ),
-        "agreement": (key, OPT),
-        "kind": (enum_of(ContributionKind), REQ),
-        "value": (positive_money, REQ),
-        "quantity": (non_negative, OPT),
-        "unit": (text, OPT),
-        "valuation_basis": (text, OPT),
-        "instrument": (enum_of(Instrument), OPT),
-        "fiscal_year": (year, REQ),
-        "on": (a_date, OPT),
-        "description": (text, OPT),
-        "recipient": (key, OPT),
-    },
-    "deliver": {
-        "contribution": (key, REQ),
-        "value": (positive_money, REQ),
-        "on": (a_date, REQ),
-        "evidence": (text, OPT),
-        "evidence_private": (boolean, OPT),
-        "evidence_subject": (key, OPT),
-    },
-    "correct_contribution": {
-        "contribution": (key, REQ),
-        "delta": (nonzero_money, OPT),
-        "delivery": (op_ref, OPT),
-        "delivered_on": (a_date, OPT),
-        "reason": (text, REQ),
-        "on": (a_date, REQ),
-    },
-    "withdraw_pledge": {"contribution": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
-    "define_target": {
-        "key": (key, REQ),
-        "partnership": (key, REQ),
-        "indicator": (text, REQ),
-        "unit": (text, REQ),
-        "direction": (enum_of(Direction), REQ),
-        "baseline": (period_value, REQ),
-        "targets": (period_values, REQ),
-    },
-    "record_measurement": {
-        "target": (key, REQ),
-        "period": (label, REQ),
-        "value": (decimal, REQ),
-        "source": (text, REQ),
-        "on": (a_date, REQ),
-    },
-    "revise_target": {
-        "target": (key, REQ),
-        "targets": (period_values, REQ),
-        "reason": (text, REQ),
-        "on": (a_date, REQ),
-    },
-    "open_evaluation": {
-        "key": (key, REQ),
-        "partnership": (key, REQ),
-        "period": (label, REQ),
-        "criteria": (texts, OPT),
-        "scale_max": (scale, OPT),
-        "resident_weight": (weight, OPT),
-    },
-    "submit_evaluation": {
-        "evaluation": (key, REQ),
-        "evaluator": (key, REQ),
-        "role": (enum_of(EvaluatorRole), REQ),
-        "party": (key, OPT),
-        "scores": (scores, REQ),
-        "comment": (text, OPT),
-        "comment_public": (boolean, OPT),
-        "on": (a_date, REQ),
-    },
-    "close_evaluation": {"evaluation": (key, REQ), "on": (a_date, REQ)},
-    "erase_subject": {"evaluator": (key, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
-    "void_operation": {"operation": (op_ref, REQ), "reason": (text, REQ), "on": (a_date, REQ)},
+    "register_party": _op("key name sector capacity? identifiers? area?"),
+    "amend_party": _op("party name? sector? capacity? identifiers? area? reason on"),
+    "propose_partnership": _op("key title purpose proposed_by members parent? on"),
+    "join_partnership": _op("partnership party role? on"),
+    "leave_partnership": _op("partnership party reason? on"),
+    "activate_partnership": _op("partnership on"),
+    "conclude_partnership": _op("partnership on"),
+    "record_decision": _op("partnership key subject proposed_by rule votes on"),
+    "draft_agreement": _op(
+        "key partnership title parties start end shares? annual_caps? max_years? fiscal_year_start?"
+    ),
+    "sign_agreement": _op("agreement party on"),
+    "amend_agreement": _op("agreement amendment changes proposed_by on"),
+    "consent_amendment": _op("agreement amendment party on"),
+    "terminate_agreement": _op("agreement reason on"),
+    "pledge": _op(
+        "key partnership party agreement? kind value quantity? unit? valuation_basis? instrument? fiscal_year on?"
+        " description? recipient?"
+    ),
+    "deliver": _op("contribution value on evidence? evidence_private? evidence_subject?"),
+    "correct_contribution": _op("contribution delta? delivery? delivered_on? reason on"),
+    "withdraw_pledge": _op("contribution reason on"),
+    "define_target": _op("key partnership indicator unit direction baseline targets"),
+    "record_measurement": _op("target period value source on", value=decimal),
+    "revise_target": _op("target targets reason on"),
+    "open_evaluation": _op("key partnership period criteria? scale_max? resident_weight?"),
+    "submit_evaluation": _op(
+        "evaluation evaluator role party? scores comment? comment_public? on", role=enum_of(EvaluatorRole)
+    ),
+    "close_evaluation": _op("evaluation on"),
+    "erase_subject": _op("evaluator reason on"),
+    "void_operation": _op("operation reason on"),
 }
 
 COMMON = {"op", "by", "note", "id"}
@@ -271,55 +137,48 @@ class Operation:
         return self.fields.get(name, default)
 
 
-def check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str | None], list[JournalProblem]]:
+#: The metadata every op may carry besides ``op``: who records it, a note, its id.
+_META: Spec = {"by": (text, OPT), "note": (text, OPT), "id": (key, OPT)}
+
+
+def check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str], list[JournalProblem]]:
     """Check one raw operation: its op, typed fields, metadata (by, note, id) and problems."""
-    problems: list[JournalProblem] = []
     if isinstance(raw, DuplicateKeys):
         name = raw.get("op") if isinstance(raw.get("op"), str) else None
-        problems = [
-            JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates
-        ]
-        return "", {}, {}, problems
+        twice = [JournalProblem(f"names field {d!r} twice", index, name, d, "duplicate_field") for d in raw.duplicates]
+        return "", {}, {}, twice
     if not isinstance(raw, dict):
         return "", {}, {}, [JournalProblem(f"must be an object, not {describe(raw)}", index, rule="shape")]
     name = raw.get("op")
-    if name not in OPS:
-        if "op" not in raw:
-            msg = 'has no "op" naming the operation'
-        else:
+    if not isinstance(name, str) or name not in OPS:  # "op": [] is no op either
+        msg = 'has no "op" naming the operation'
+        if "op" in raw:
             msg = f"unknown op {describe(name)} (known: {', '.join(OPS)})"
         return "", {}, {}, [JournalProblem(msg, index, None, "op", "unknown_op")]
-    assert isinstance(name, str)
     spec = OPS[name]
-    fields: dict[str, Any] = {}
-    for field_name in raw:
-        if field_name not in spec and field_name not in COMMON:
-            problems.append(
-                JournalProblem(
-                    f"unknown field (the fields of {name} are {', '.join(spec)})",
-                    index,
-                    name,
-                    field_name,
-                    "unknown_field",
-                )
-            )
-    for field_name, (parser, required) in spec.items():
-        value = raw.get(field_name)
-        if value is None and (not required or field_name not in raw):
+    problems = [
+        JournalProblem(
+            f"unknown field (the fields of {name} are {', '.join(spec)})", index, name, field, "unknown_field"
+        )
+        for field in raw
+        if field not in spec and field not in COMMON
+    ]
+    fields = _typed(raw, spec, index, name, problems)
+    meta = _typed(raw, _META, index, name, problems)
+    return name, fields, meta, problems
+
+
+def _typed(raw: dict[str, Any], spec: Spec, index: int, name: str, problems: list[JournalProblem]) -> dict[str, Any]:
+    """The fields of ``spec`` that ``raw`` gives, typed; a problem added for each one wrong or missing."""
+    typed: dict[str, Any] = {}
+    for field, (parser, required) in spec.items():
+        value = raw.get(field)
+        if value is None and (not required or field not in raw):  # a required null is refused as null
             if required:
-                problems.append(JournalProblem("is missing", index, name, field_name, "missing_field"))
+                problems.append(JournalProblem("is missing", index, name, field, "missing_field"))
             continue
         try:
-            fields[field_name] = parser(value)
+            typed[field] = parser(value)
         except FieldError as e:
-            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    meta_values: dict[str, str | None] = {"by": None, "note": None, "id": None}
-    for field_name in ("by", "note", "id"):
-        value = raw.get(field_name)
-        if value is None:
-            continue
-        try:
-            meta_values[field_name] = key(value) if field_name == "id" else text(value)
-        except FieldError as e:
-            problems.append(JournalProblem(str(e), index, name, field_name, "invalid_field"))
-    return name, fields, meta_values, problems
+            problems.append(JournalProblem(str(e), index, name, field, "invalid_field"))
+    return typed

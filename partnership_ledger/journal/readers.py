@@ -26,7 +26,6 @@ from .operations import Operation
 CHUNK = 1 << 20
 #: JSON's own whitespace (json skips only these between values).
 _JSON_WS = re.compile(r"[ \t\n\r]*")
-NEWLINE = "\n"
 #: How near the end of the text read so far a syntax error may be only the text breaking off.
 _NEAR_END = 16
 
@@ -51,8 +50,9 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonFloat, par
 
 
 def loads(text: str) -> Any:
-    """One JSON value, with floats, NaN/Infinity and names given twice marked."""
-    return json.loads(text, object_pairs_hook=_pairs, parse_float=JsonFloat, parse_constant=JsonConstant)
+    """One JSON value, with floats, NaN/Infinity and names given twice marked, as ``json.loads``
+    reads it (which refuses a byte order mark, then decodes as :data:`_DECODER` does)."""
+    return json.loads(text) if text.startswith("\ufeff") else _DECODER.decode(text)
 
 
 def json_message(e: json.JSONDecodeError) -> str:
@@ -170,21 +170,21 @@ class _Reader:
         self.buf = "".join(pieces)
         return got > 0
 
-    def drop(self, pos: int) -> None:
-        """Forget the text before ``pos``."""
+    def _at(self, pos: int) -> tuple[int, int]:
+        """The line and column of ``buf[pos]`` in the journal."""
         newlines = self.buf.count("\n", 0, pos)
         if newlines:
-            self.line += newlines
-            self.column = pos - self.buf.rfind("\n", 0, pos)
-        else:
-            self.column += pos
+            return self.line + newlines, pos - self.buf.rfind("\n", 0, pos)
+        return self.line, self.column + pos
+
+    def drop(self, pos: int) -> None:
+        """Forget the text before ``pos``."""
+        self.line, self.column = self._at(pos)
         self.buf = self.buf[pos:]
 
     def where(self, pos: int) -> str:
-        newlines = self.buf.count("\n", 0, pos)
-        if newlines:
-            return f"line {self.line + newlines}, column {pos - self.buf.rfind(NEWLINE, 0, pos)}"
-        return f"line {self.line}, column {self.column + pos}"
+        line, column = self._at(pos)
+        return f"line {line}, column {column}"
 
     def check_bytes(self, value: Any, index: int) -> None:
         """Refuse a value that holds bytes that are not UTF-8, naming its operation and field."""
@@ -203,8 +203,7 @@ class _Reader:
     def fail(self, message: str, index: int | None = None) -> NoReturn:
         """Refuse the journal; but a journal that is not UTF-8 is refused as such first."""
         self.text.drain()
-        if self.text.bad_byte is not None:
-            _refuse(f"is not valid UTF-8 (byte {self.text.bad_byte})", self.source, rule="encoding")
+        self.end()
         _refuse(message, self.source, index)
 
     def end(self) -> None:
@@ -382,14 +381,19 @@ def read_raw(data: bytes | str | Path, source: str | None = None) -> list[Any]:
     return list(iter_raw(data, source))
 
 
-def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
-    """Validate raw operations; raise :class:`JournalError` listing every problem."""
+def _validated(raws: Iterable[Any], source: str | None) -> Iterator[Operation]:
+    """Each valid operation as it is read; at the end, the :class:`JournalError` listing every
+    problem, if there is one."""
     validator = Validator()
-    ops = [op for op in map(validator.add, raws) if op is not None]
+    yield from (op for op in map(validator.add, raws) if op is not None)
     error = validator.error(source)
     if error is not None:
         raise error
-    return ops
+
+
+def parse_operations(raws: Iterable[Any], source: str | None = None) -> list[Operation]:
+    """Validate raw operations; raise :class:`JournalError` listing every problem."""
+    return list(_validated(raws, source))
 
 
 def parse_journal(data: bytes | str | Path, source: str | None = None) -> list[Operation]:
@@ -402,10 +406,4 @@ def check_journal(data: bytes | str | Path, source: str | None = None) -> int:
 
     Raises the :class:`JournalError` that lists every problem, as :func:`parse_journal` does.
     """
-    validator = Validator()
-    for raw in iter_raw(data, source):
-        validator.add(raw)
-    error = validator.error(source)
-    if error is not None:
-        raise error
-    return validator.count
+    return sum(1 for _op in _validated(iter_raw(data, source), source))

@@ -12,35 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.output import to_json
 
 from partnership_ledger import PartnershipLedger
-from partnership_ledger.demo import build_demo, demo_journal_bytes
+from partnership_ledger.demo import demo_journal_bytes
 
 DEMO_OPS: list[dict[str, Any]] = json.loads(demo_journal_bytes())
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PARTNERSHIP_LEDGER_DB", "PARTNERSHIP_LEDGER_DEBUG", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The demo ledger, built once: only for tests that do not change it."""
-    return str(build_demo(tmp_path_factory.mktemp("demo") / "demo"))
-
-
-def invoke(args: Sequence[str], *, db: str | Path | None = None, input: Any = None) -> Result:
-    """Run the CLI; an exception that is not a clean exit fails the test with its traceback."""
-    full = ["--db", str(db), *args] if db is not None else list(args)
-    result = CliRunner().invoke(cli, full, input=input)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def write_journal(path: Path, ops: Sequence[dict[str, Any]]) -> Path:
@@ -201,7 +180,7 @@ def test_a_file_that_is_no_usable_ledger_is_one_sentence(tmp_path: Path, demo_db
 def test_a_bad_url_is_one_sentence(db: str, expected: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POSTGRES_CONNECT_TIMEOUT", "3")
     for args in (["parties"], ["init"], ["info", "--json"]):
-        result = CliRunner().invoke(cli, ["--db", db, *args])
+        result = invoke(args, db=db)
         assert result.exit_code == 1, (db, args, result.output)
         assert "Traceback" not in result.output
         message = json.loads(result.stderr)["error"]["message"] if "--json" in args else result.stderr
@@ -954,7 +933,7 @@ def broken_parties(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
 
 def test_an_unexpected_error_is_one_sentence(demo_db: str, broken_parties: list[BaseException]) -> None:
     broken_parties.append(RuntimeError("the cat sat on the keyboard"))
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties"])
+    result = invoke(["parties"], db=demo_db)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: internal error: RuntimeError: the cat sat")
     assert "PARTNERSHIP_LEDGER_DEBUG" in result.stderr
@@ -966,7 +945,7 @@ def test_debug_shows_the_traceback(
 ) -> None:
     broken_parties.append(RuntimeError("boom"))
     monkeypatch.setenv("PARTNERSHIP_LEDGER_DEBUG", "1")
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties"])
+    result = invoke(["parties"], db=demo_db)
     assert result.exit_code == 1
     assert "Traceback" in result.stderr
     assert "error: internal error: RuntimeError: boom" in result.stderr
@@ -974,14 +953,14 @@ def test_debug_shows_the_traceback(
 
 def test_ctrl_c_exits_130(demo_db: str, broken_parties: list[BaseException]) -> None:
     broken_parties.append(KeyboardInterrupt())
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties"])
+    result = invoke(["parties"], db=demo_db)
     assert result.exit_code == 130
     assert result.stderr.startswith("error: interrupted")
 
 
 def test_os_errors_are_one_sentence(demo_db: str, broken_parties: list[BaseException]) -> None:
     broken_parties.append(PermissionError(13, "Permission denied", "/some/file"))
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties", "--json"])
+    result = invoke(["parties", "--json"], db=demo_db)
     assert result.exit_code == 1
     assert json.loads(result.stderr) == {"error": {"kind": "os_error", "message": "/some/file: Permission denied"}}
 
@@ -990,7 +969,7 @@ def test_database_errors_are_one_sentence(demo_db: str, broken_parties: list[Bas
     import sqlite3
 
     broken_parties.append(sqlite3.OperationalError("disk I/O error"))
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties"])
+    result = invoke(["parties"], db=demo_db)
     assert result.exit_code == 1
     assert result.stderr == "error: the ledger's database failed: disk I/O error\n"
 
@@ -999,7 +978,7 @@ def test_a_lock_met_while_working_is_one_sentence(demo_db: str, broken_parties: 
     import sqlite3
 
     broken_parties.append(sqlite3.OperationalError("database is locked"))
-    result = CliRunner().invoke(cli, ["--db", demo_db, "parties", "--json"])
+    result = invoke(["parties", "--json"], db=demo_db)
     assert result.exit_code == 1
     error = json.loads(result.stderr)["error"]
     assert error["kind"] == "locked"

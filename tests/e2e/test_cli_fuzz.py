@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_files import fold_wal
 from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.params import DecimalNumber, IsoDate, LedgerKey, Timestamp
 from strategies import journal_bytes, json_values
@@ -54,7 +54,7 @@ class Ledger:
         with PartnershipLedger.open(db) as ledger:
             ledger.import_journal(json.dumps(base_ops))
             self.keys = sorted(k for kind in KINDS for k in ledger.keys(kind))
-        checkpoint_wal(db)
+        fold_wal(db)
         self.state = state_of(db)
         files = {
             "journal.json": json.dumps(base_ops),  # already in the ledger: importing it changes nothing
@@ -71,12 +71,6 @@ class Ledger:
         with copied(self) as work:
             assert CliRunner().invoke(cli, ["--db", LEDGER, "import", "new.json"]).exit_code == 0
             self.state_with_new = state_of(work / LEDGER)
-
-
-def checkpoint_wal(db: Path) -> None:
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
 
 
 def state_of(db: Path) -> tuple[int, str]:

@@ -8,35 +8,12 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from partnership_ledger_cli import output
-from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.output import Column, Output
-
-from partnership_ledger.demo import build_demo
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PARTNERSHIP_LEDGER_DB", "PARTNERSHIP_LEDGER_DEBUG", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_demo(tmp_path_factory.mktemp("demo") / "demo"))
-
-
-def invoke(args: Sequence[str], *, db: str | Path | None = None) -> Result:
-    full = ["--db", str(db), *args] if db is not None else list(args)
-    result = CliRunner().invoke(cli, full)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def test_db_after_the_command_gets_a_hint(demo_db: str) -> None:

@@ -15,35 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from partnership_ledger_cli import output
-from partnership_ledger_cli.main import cli
 from partnership_ledger_cli.output import to_json
 
 from partnership_ledger import PartnershipLedger
-from partnership_ledger.demo import build_demo
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PARTNERSHIP_LEDGER_DB", "PARTNERSHIP_LEDGER_DEBUG", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_demo(tmp_path_factory.mktemp("indicators") / "demo"))
-
-
-def invoke(db: str, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", db, *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def stdout_of(db: str, *args: str) -> str:
-    result = invoke(db, *args)
+    result = invoke(args, db=db)
     assert result.exit_code == 0, (args, result.output)
     return result.stdout
 
@@ -152,7 +132,7 @@ def test_balance_as_of_answers_what_the_ledger_said_then(demo_db: str) -> None:
     assert data["as_of"] is not None
     assert data["total"] != json.loads(stdout_of(demo_db, "balance", "puppet-tour", "--json"))["total"]
     assert f"as of {data['as_of']}" in stdout_of(demo_db, "balance", "puppet-tour", "--as-of", middle)
-    before = invoke(demo_db, "balance", "puppet-tour", "--as-of", "2000-01-01")
+    before = invoke(["balance", "puppet-tour", "--as-of", "2000-01-01"], db=demo_db)
     assert before.exit_code == 1
     assert "puppet-tour" in before.stderr
 
@@ -176,7 +156,7 @@ def test_balance_thresholds(demo_db: str) -> None:
     assert set(lenient["excessive_burden"]) < set(strict["excessive_burden"])
     said = {"abc": "is not a number", "NaN": "is not a finite number", "-1": "is negative", "1e5": "is not a number"}
     for bad, why in {**said, "0x10": "is not a number"}.items():
-        result = invoke(demo_db, "balance", "puppet-tour", "--deviation-threshold", bad)
+        result = invoke(["balance", "puppet-tour", "--deviation-threshold", bad], db=demo_db)
         assert result.exit_code == 2, bad
         assert why in result.stderr
         assert result.stderr.startswith("error: invalid value for '--deviation-threshold'")
@@ -254,7 +234,7 @@ def test_targets_as_of_and_children(demo_db: str) -> None:
 def test_targets_of_a_partnership_without_any(demo_db: str) -> None:
     with library(demo_db) as ledger:
         without = next(p for p in ledger.keys("partnership") if not ledger.target_progress(p)["targets"])
-    result = invoke(demo_db, "targets", without)
+    result = invoke(["targets", without], db=demo_db)
     assert result.exit_code == 0
     assert result.stdout == ""
     assert f"partnership {without} has no targets" in result.stderr
@@ -356,7 +336,7 @@ def test_diff_before_the_partnership_existed(demo_db: str) -> None:
     ],
 )
 def test_diff_refuses_clearly(demo_db: str, args: list[str], code: int, expected: str) -> None:
-    result = invoke(demo_db, *args)
+    result = invoke(args, db=demo_db)
     assert result.exit_code == code
     assert expected in result.stderr
     assert "Traceback" not in result.output
@@ -369,10 +349,10 @@ INDICATORS = ("balance", "voice", "targets", "evaluations")
 
 @pytest.mark.parametrize("command", INDICATORS)
 def test_unknown_partnerships_and_other_kinds_of_key(demo_db: str, command: str) -> None:
-    missing = invoke(demo_db, command, "no-such-partnership")
+    missing = invoke([command, "no-such-partnership"], db=demo_db)
     assert missing.exit_code == 1
     assert missing.stderr == "error: there is no partnership no-such-partnership\n"
-    party = invoke(demo_db, command, "npo-puppets", "--json")
+    party = invoke([command, "npo-puppets", "--json"], db=demo_db)
     assert party.exit_code == 1
     assert party.stdout == ""
     error = json.loads(party.stderr)["error"]
@@ -382,14 +362,14 @@ def test_unknown_partnerships_and_other_kinds_of_key(demo_db: str, command: str)
 @pytest.mark.parametrize("command", INDICATORS)
 def test_usage_errors(demo_db: str, command: str) -> None:
     for args in ([command], [command, "puppet-tour", "--as-of", "soon"], [command, "puppet-tour", "--json", "--csv"]):
-        result = invoke(demo_db, *args)
+        result = invoke(args, db=demo_db)
         assert result.exit_code == 2, args
         assert result.stdout == ""
 
 
 @pytest.mark.parametrize("command", ["balance", "voice"])
 def test_fiscal_year_out_of_range_is_a_usage_error(demo_db: str, command: str) -> None:
-    result = invoke(demo_db, command, "puppet-tour", "--fiscal-year", "20090")
+    result = invoke([command, "puppet-tour", "--fiscal-year", "20090"], db=demo_db)
     assert result.exit_code == 2
 
 

@@ -7,24 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner, Result
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.demo import build_demo
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_demo(tmp_path_factory.mktemp("demo") / "demo"))
-
-
-def invoke(args: Sequence[str], *, db: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", db, *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def as_json(args: Sequence[str], db: str) -> Any:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
+from click.testing import Result
 
 from partnership_ledger.demo import demo_journal_bytes
 from partnership_ledger.journal import read_raw
@@ -18,14 +18,8 @@ from partnership_ledger.journal import read_raw
 DEMO_OPS: list[dict[str, Any]] = read_raw(demo_journal_bytes())
 
 
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PARTNERSHIP_LEDGER_DB", "PARTNERSHIP_LEDGER_READ_MODELS", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-def invoke(db: Path, *args: str, input: bytes | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), "-q", "import", *args], input=input)
+def import_into(db: Path, *args: str, input: bytes | None = None) -> Result:
+    return invoke(["-q", "import", *args], db=db, input=input)
 
 
 def events(db: Path) -> int:
@@ -46,17 +40,17 @@ def test_a_bad_operation_late_in_the_second_file_records_nothing(tmp_path: Path,
     else:
         second.write_text(json.dumps(second_ops, ensure_ascii=False), encoding="utf-8")
     db = tmp_path / "l.sqlite"
-    result = invoke(db, str(first), str(second))
+    result = import_into(db, str(first), str(second))
     assert result.exit_code == 1
     bad = len(second_ops) - 1
     assert f"{second}: operation {bad} ({second_ops[-1]['op']}) field 'on'" in result.stderr
     assert events(db) == 0
     # The same files without the fault record everything, each operation once.
     second.write_text(json.dumps(second_ops[:-1], ensure_ascii=False), encoding="utf-8")
-    assert invoke(db, str(first), str(second)).exit_code == 0
+    assert import_into(db, str(first), str(second)).exit_code == 0
     recorded = events(db)
     assert recorded >= len(DEMO_OPS)
-    assert invoke(db, str(first), str(second)).exit_code == 0
+    assert import_into(db, str(first), str(second)).exit_code == 0
     assert events(db) == recorded
 
 
@@ -65,11 +59,11 @@ def test_a_journal_that_breaks_off_late_on_stdin_records_nothing(tmp_path: Path)
     first.write_text(json.dumps(DEMO_OPS[:20]), encoding="utf-8")
     broken = json.dumps(DEMO_OPS[20:]).encode("utf-8")[:-2]
     db = tmp_path / "l.sqlite"
-    result = invoke(db, str(first), "-", input=broken)
+    result = import_into(db, str(first), "-", input=broken)
     assert result.exit_code == 1
     assert "stdin: is not valid JSON at line 1, column" in result.stderr
     assert events(db) == 0
-    result = invoke(db, str(first), "-", input=json.dumps(DEMO_OPS[20:]).encode("utf-8"))
+    result = import_into(db, str(first), "-", input=json.dumps(DEMO_OPS[20:]).encode("utf-8"))
     assert result.exit_code == 0, result.stderr
     assert events(db) >= len(DEMO_OPS)
 
@@ -80,7 +74,7 @@ def test_a_file_that_is_not_utf8_names_the_operation_and_records_nothing(tmp_pat
     journal = tmp_path / "j.json"
     journal.write_bytes(data)
     db = tmp_path / "l.sqlite"
-    result = invoke(db, str(journal))
+    result = import_into(db, str(journal))
     assert result.exit_code == 1
     offset = data.index(b"\xff")
     assert f"operation 5 (register_party) field 'name': is not valid UTF-8 (byte {offset})" in result.stderr

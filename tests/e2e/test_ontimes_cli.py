@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 from small_ledgers import build
 
 from partnership_ledger import PartnershipLedger
@@ -23,15 +22,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return str(path), between
 
 
-def invoke(args: Sequence[str], db: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", db, *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
 def rows(args: Sequence[str], db: str) -> dict[str, dict[str, Any]]:
-    result = invoke([*args, "--json"], db)
+    result = invoke([*args, "--json"], db=db)
     assert result.exit_code == 0, result.output
     return {r.get("key") or r["contribution"]: r for r in json.loads(result.stdout)}
 
@@ -45,10 +37,10 @@ def test_parties_on_and_as_of(small: tuple[str, str]) -> None:
     assert sorted(recorded) == ["a", "b", "c"]
     assert recorded["a"]["name"] == "A"
     assert rows(["parties", "--on", "2022-01-01", "--as-of", between], db)["a"]["name"] == "A"
-    table = invoke(["parties", "--on", "2021-03-31"], db)
+    table = invoke(["parties", "--on", "2021-03-31"], db=db)
     assert table.exit_code == 0
     assert "A2" not in table.output
-    empty = invoke(["parties", "--as-of", "2000-01-01"], db)
+    empty = invoke(["parties", "--as-of", "2000-01-01"], db=db)
     assert empty.exit_code == 0
     assert "no parties recorded by then" in empty.output
 
@@ -66,7 +58,7 @@ def test_partnerships_on_and_as_of(small: tuple[str, str]) -> None:
     assert (recorded["p"]["phase"], sorted(recorded["p"]["members"])) == ("active", ["a", "b"])
     both = rows(["partnerships", "--on", "2020-04-15", "--as-of", between], db)
     assert both["p"]["phase"] == "preparing"
-    csv = invoke(["partnerships", "--on", "2020-04-15", "--csv"], db)
+    csv = invoke(["partnerships", "--on", "2020-04-15", "--csv"], db=db)
     assert csv.exit_code == 0
     assert "preparing" in csv.output
     assert "concluded" not in csv.output
@@ -89,7 +81,7 @@ def test_bad_times_are_one_sentence(small: tuple[str, str]) -> None:
     db, _ = small
     for command in ("parties", "partnerships", "contributions"):
         for option in ("--on", "--as-of"):
-            result = invoke([command, option, "yesterday"], db)
+            result = invoke([command, option, "yesterday"], db=db)
             assert result.exit_code != 0
             assert "Traceback" not in result.output
             assert option in result.output
@@ -99,13 +91,13 @@ def test_the_library_and_the_cli_agree(small: tuple[str, str]) -> None:
     db, between = small
     with PartnershipLedger.open(db) as ledger:
         expected = json.loads(json.dumps(ledger.partnerships(on="2021-05-15", as_of=between), default=str))
-    result = invoke(["partnerships", "--on", "2021-05-15", "--as-of", between, "--json"], db)
+    result = invoke(["partnerships", "--on", "2021-05-15", "--as-of", between, "--json"], db=db)
     assert json.loads(result.stdout) == expected
 
 
 def test_no_partnerships_by_then(small: tuple[str, str]) -> None:
     db, _ = small
     for option, value in (("--on", "2020-03-31"), ("--as-of", "2000-01-01")):
-        result = invoke(["partnerships", option, value], db)
+        result = invoke(["partnerships", option, value], db=db)
         assert result.exit_code == 0
         assert "no partnerships by then" in result.output

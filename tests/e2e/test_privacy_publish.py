@@ -9,10 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
+from click.testing import Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from partnership_ledger_cli.main import cli
 from strategies import indicator_journals
 
 from partnership_ledger.application import PartnershipLedger
@@ -24,13 +24,6 @@ from partnership_ledger.privacy.public import publish, verify_public
 RESIDENT = "r-zq4417"
 COMMENT = "バス停の横断歩道が危ない: the crossing at the bus stop 4417 is unsafe"
 PUBLIC_COMMENT = "子ども食堂の場所が分かりやすくなった 4417"
-
-
-def invoke(*args: str) -> Result:
-    result = CliRunner().invoke(cli, list(args))
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +38,10 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
         ledger.submit_evaluation(
             "e-pub", "r-pub1", "resident", {"overall": 4}, "2011-09-02", comment=PUBLIC_COMMENT, comment_public=True
         )
-    assert invoke("keygen", "-o", str(root / "office")).exit_code == 0
-    assert invoke("keygen", "-o", str(root / "other")).exit_code == 0
+    assert invoke(["keygen", "-o", str(root / "office")]).exit_code == 0
+    assert invoke(["keygen", "-o", str(root / "other")]).exit_code == 0
     folder = root / "public"
-    result = invoke("--db", str(db), "publish", "-o", str(folder), "--key", str(root / "office.key"))
+    result = invoke(["--db", str(db), "publish", "-o", str(folder), "--key", str(root / "office.key")])
     assert result.exit_code == 0, result.output
     return folder, root / "office.pub", root / "other.pub"
 
@@ -60,7 +53,7 @@ def copy_of(folder: Path, tmp_path: Path) -> Path:
 
 
 def check(folder: Path, key: Path) -> Result:
-    return invoke("verify", "--public", str(folder), "--public-key", str(key))
+    return invoke(["verify", "--public", str(folder), "--public-key", str(key)])
 
 
 def test_an_untouched_public_ledger_verifies(published: tuple[Path, Path, Path]) -> None:
@@ -72,7 +65,7 @@ def test_an_untouched_public_ledger_verifies(published: tuple[Path, Path, Path])
     figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
     assert "th-lsp" in figures
     assert figures["th-lsp"]["evaluations"]  # the evaluation means are among the figures
-    as_json = invoke("verify", "--public", str(folder), "--json")
+    as_json = invoke(["verify", "--public", str(folder), "--json"])
     assert json.loads(as_json.stdout)["ok"] is True
 
 
@@ -199,7 +192,7 @@ def test_a_checkpoint_signed_by_another_key_fails(published: tuple[Path, Path, P
 
     cp = checkpoint_of(cp["size"], cp["position"], cp["root"], load_signing_key(private))
     (copy / "checkpoint.json").write_text(json.dumps(cp))
-    assert invoke("verify", "--public", str(copy)).exit_code == 0  # only its own key vouches for it
+    assert invoke(["verify", "--public", str(copy)]).exit_code == 0  # only its own key vouches for it
     assert check(copy, published[1]).exit_code == 1
 
 
@@ -252,10 +245,10 @@ def test_verify_public_json_follows_the_verify_schema(published: tuple[Path, Pat
     )
     validator = Draft202012Validator(loaded["verify.json"], registry=registry)
     folder, key, _ = published
-    good = invoke("verify", "--public", str(folder), "--public-key", str(key), "--json")
+    good = invoke(["verify", "--public", str(folder), "--public-key", str(key), "--json"])
     copy = copy_of(folder, tmp_path)
     _rewrite(copy, "delete")
-    bad = invoke("verify", "--public", str(copy), "--public-key", str(key), "--json")
+    bad = invoke(["verify", "--public", str(copy), "--public-key", str(key), "--json"])
     assert (good.exit_code, bad.exit_code) == (0, 1)
     for result in (good, bad):
         data = json.loads(result.stdout)
@@ -264,7 +257,7 @@ def test_verify_public_json_follows_the_verify_schema(published: tuple[Path, Pat
 
 
 def test_verify_public_needs_a_published_folder(tmp_path: Path) -> None:
-    result = invoke("verify", "--public", str(tmp_path))
+    result = invoke(["verify", "--public", str(tmp_path)])
     assert result.exit_code == 1
     assert result.stderr.startswith("error:")
     assert "not a published ledger" in result.stderr

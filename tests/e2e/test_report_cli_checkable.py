@@ -10,40 +10,33 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.demo import build_demo
 from partnership_ledger.reports import write_site
 from partnership_ledger.reports.site import page_name
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("cli-demo") / "demo")
-
-
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, list(args))
+    result = invoke(args)
     return result.exit_code, result.output
 
 
-def test_report_refuses_a_file_named_for_another_format(demo: Path, tmp_path: Path) -> None:
-    code, out = run("--db", str(demo), "report", "puppet-tour", "-o", str(tmp_path / "p.pdf"))
+def test_report_refuses_a_file_named_for_another_format(demo_db: str, tmp_path: Path) -> None:
+    code, out = run("--db", demo_db, "report", "puppet-tour", "-o", str(tmp_path / "p.pdf"))
     assert code == 1
     assert "p.pdf is named like a pdf file but the report format is html" in out
     assert not (tmp_path / "p.pdf").exists()
-    code, out = run("--db", str(demo), "report", "puppet-tour", "--format", "pdf", "-o", str(tmp_path / "p.html"))
+    code, out = run("--db", demo_db, "report", "puppet-tour", "--format", "pdf", "-o", str(tmp_path / "p.html"))
     assert code == 1
     assert "named like a html file" in out
-    code, out = run("--db", str(demo), "report", "puppet-tour", "--format", "pdf")
+    code, out = run("--db", demo_db, "report", "puppet-tour", "--format", "pdf")
     assert code == 2
     assert "-o FILE.pdf" in out
     assert "Traceback" not in out
 
 
-def test_report_writes_a_pdf(demo: Path, tmp_path: Path) -> None:
+def test_report_writes_a_pdf(demo_db: str, tmp_path: Path) -> None:
     try:
         import weasyprint  # noqa: F401
     except (ImportError, OSError):
@@ -51,13 +44,13 @@ def test_report_writes_a_pdf(demo: Path, tmp_path: Path) -> None:
             pytest.fail("WeasyPrint is missing: .ci/run installs the pdf extra and Pango")
         pytest.skip("WeasyPrint is missing (pip install 'partnership-ledger[pdf]')")
     out = tmp_path / "p.pdf"
-    code, text = run("--db", str(demo), "report", "puppet-tour", "--format", "pdf", "-o", str(out))
+    code, text = run("--db", demo_db, "report", "puppet-tour", "--format", "pdf", "-o", str(out))
     assert code == 0, text
     assert out.read_bytes().startswith(b"%PDF-")
 
 
-def test_locales(demo: Path) -> None:
-    code, gb = run("--db", str(demo), "report", "th-lsp", "--format", "md")
+def test_locales(demo_db: str) -> None:
+    code, gb = run("--db", demo_db, "report", "th-lsp", "--format", "md")
     assert code == 0, gb
     assert re.search(
         r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
@@ -66,26 +59,26 @@ def test_locales(demo: Path) -> None:
     ), "British dates for a partnership in pounds"
     assert "2007/08" in gb
     assert "FY 2007" not in gb
-    code, us = run("--db", str(demo), "report", "th-lsp", "--format", "md", "--locale", "en-US")
+    code, us = run("--db", demo_db, "report", "th-lsp", "--format", "md", "--locale", "en-US")
     assert code == 0, us
     assert re.search(
         r"\b(January|February|March|April|May|June|July|August|September|October|November|"
         r"December) \d{1,2}, \d{4}\b",
         us,
     )
-    code, ja = run("--db", str(demo), "report", "puppet-tour", "--format", "md")
+    code, ja = run("--db", demo_db, "report", "puppet-tour", "--format", "md")
     assert code == 0
     assert "2008年4月15日" in ja
     assert "71,790,000円" in ja
     assert "7,179万円" in ja
     assert "2008年度（平成20年度）" in ja
     assert "。 " not in ja
-    code, out = run("--db", str(demo), "report", "puppet-tour", "--lang", "ja", "--locale", "en-GB")
+    code, out = run("--db", demo_db, "report", "puppet-tour", "--lang", "ja", "--locale", "en-GB")
     assert code == 1
     assert "locale" in out
 
 
-def test_a_signed_site_checks_with_its_public_key(demo: Path, tmp_path: Path) -> None:
+def test_a_signed_site_checks_with_its_public_key(demo_db: str, tmp_path: Path) -> None:
     code, out = run("keygen", "-o", str(tmp_path / "office"))
     if code != 0:  # keygen's options: see 'partnership-ledger keygen --help'
         pytest.fail(out)
@@ -93,13 +86,13 @@ def test_a_signed_site_checks_with_its_public_key(demo: Path, tmp_path: Path) ->
     private = next(tmp_path / k for k in keys if not k.endswith(".pub"))
     public = next(tmp_path / k for k in keys if k.endswith(".pub"))
     site = tmp_path / "site"
-    code, out = run("--db", str(demo), "report", "--all", "-o", str(site), "--key", str(private))
+    code, out = run("--db", demo_db, "report", "--all", "-o", str(site), "--key", str(private))
     assert code == 0, out
     checkpoint = json.loads((site / "checkpoint.json").read_text(encoding="utf-8"))
     assert checkpoint["signature"]
     assert checkpoint["public_key"]
     code, out = run(
-        "--db", str(demo), "verify", "--checkpoint", str(site / "checkpoint.json"), "--public-key", str(public)
+        "--db", demo_db, "verify", "--checkpoint", str(site / "checkpoint.json"), "--public-key", str(public)
     )
     assert code == 0, out
     for lang, heading in (("ja", "この報告書の確かめ方"), ("en", "How to check this report")):
@@ -115,8 +108,8 @@ def test_a_signed_site_checks_with_its_public_key(demo: Path, tmp_path: Path) ->
         assert "台帳ファイルの写しを" not in text
 
 
-def test_the_site_offers_the_rolled_up_view(demo: Path, tmp_path: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_the_site_offers_the_rolled_up_view(demo_db: str, tmp_path: Path) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         write_site(ledger, tmp_path)
     own = (tmp_path / "en" / "th-lsp.html").read_text(encoding="utf-8")
     rolled = (tmp_path / "en" / "th-lsp.all.html").read_text(encoding="utf-8")
@@ -153,9 +146,9 @@ def test_a_partnership_keyed_index_keeps_the_site_index(tmp_path: Path) -> None:
     assert len({page_name(k).lower() for k in ("index", "Index", "check")}) == 3
 
 
-def test_a_signing_key_that_cannot_be_read_is_one_sentence_and_writes_nothing(demo: Path, tmp_path: Path) -> None:
+def test_a_signing_key_that_cannot_be_read_is_one_sentence_and_writes_nothing(demo_db: str, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    code, out = run("--db", str(demo), "report", "--all", "-o", str(site), "--key", str(tmp_path / "no.key"))
+    code, out = run("--db", demo_db, "report", "--all", "-o", str(site), "--key", str(tmp_path / "no.key"))
     assert code == 1
     assert "cannot read the signing key" in out
     assert "Traceback" not in out

@@ -7,23 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.demo import build_demo
 from partnership_ledger.reports import write_site
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("site-demo") / "demo")
-
-
-@pytest.fixture(scope="module")
-def site(demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def site(demo_db: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("site")
-    with PartnershipLedger.open(demo, create=False) as ledger:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         index = write_site(ledger, folder, verify=True)
     assert index == folder / "index.html"
     return folder
@@ -33,8 +26,8 @@ def links(page: Path) -> list[str]:
     return re.findall(r'href="([^"#]+)"', page.read_text(encoding="utf-8"))
 
 
-def test_the_site_has_every_report_in_both_languages(site: Path, demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_the_site_has_every_report_in_both_languages(site: Path, demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         keys = [p["key"] for p in ledger.partnerships()]
         size = ledger.event_count()
     for lang in ("ja", "en"):
@@ -72,36 +65,34 @@ def test_the_index_shows_purpose_parties_and_headline_indicators(site: Path) -> 
     assert "£" in en
 
 
-def test_report_command_writes_each_format(demo: Path, tmp_path: Path) -> None:
-    runner = CliRunner()
+def test_report_command_writes_each_format(demo_db: str, tmp_path: Path) -> None:
     out = tmp_path / "r.html"
-    result = runner.invoke(cli, ["--db", str(demo), "report", "puppet-tour", "-o", str(out)])
+    result = invoke(["report", "puppet-tour", "-o", str(out)], db=demo_db)
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
-    result = runner.invoke(cli, ["--db", str(demo), "report", "th-lsp", "--format", "md", "--lang", "ja"])
+    result = invoke(["report", "th-lsp", "--format", "md", "--lang", "ja"], db=demo_db)
     assert result.exit_code == 0, result.output
     assert "## 共通の目的" in result.output
-    result = runner.invoke(cli, ["--db", str(demo), "report", "th-lsp", "--format", "json"])
+    result = invoke(["report", "th-lsp", "--format", "json"], db=demo_db)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["integrity"]["verified"] is False
-    result = runner.invoke(cli, ["--db", str(demo), "report", "th-lsp", "--format", "json", "--verify"])
+    result = invoke(["report", "th-lsp", "--format", "json", "--verify"], db=demo_db)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["integrity"]["verified"] is True
 
 
-def test_report_all_writes_the_site(demo: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["--db", str(demo), "report", "--all", "-o", str(tmp_path / "site")])
+def test_report_all_writes_the_site(demo_db: str, tmp_path: Path) -> None:
+    result = invoke(["report", "--all", "-o", str(tmp_path / "site")], db=demo_db)
     assert result.exit_code == 0, result.output
     index = Path(result.output.strip())
     assert index == tmp_path / "site" / "index.html"
     assert index.is_file()
 
 
-def test_report_command_refuses_bad_use(demo: Path, tmp_path: Path) -> None:
-    runner = CliRunner()
-    assert runner.invoke(cli, ["--db", str(demo), "report"]).exit_code == 2
-    assert runner.invoke(cli, ["--db", str(demo), "report", "--all"]).exit_code == 2
-    assert runner.invoke(cli, ["--db", str(demo), "report", "puppet-tour", "--all", "-o", "x"]).exit_code == 2
-    result = runner.invoke(cli, ["--db", str(demo), "report", "nothing-here"])
+def test_report_command_refuses_bad_use(demo_db: str, tmp_path: Path) -> None:
+    assert invoke(["report"], db=demo_db).exit_code == 2
+    assert invoke(["report", "--all"], db=demo_db).exit_code == 2
+    assert invoke(["report", "puppet-tour", "--all", "-o", "x"], db=demo_db).exit_code == 2
+    result = invoke(["report", "nothing-here"], db=demo_db)
     assert result.exit_code == 1
     assert "nothing-here" in result.output

@@ -7,36 +7,13 @@ import csv
 import io
 import json
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from openpyxl import load_workbook
-from partnership_ledger_cli.main import cli
 
-from partnership_ledger.demo import build_demo
 from partnership_ledger.journal import OPS
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("PARTNERSHIP_LEDGER_DB", "PARTNERSHIP_LEDGER_DEBUG", "NO_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_demo(tmp_path_factory.mktemp("demo") / "demo"))
-
-
-def invoke(args: Sequence[str], *, db: str | Path | None = None) -> Result:
-    full = ["--db", str(db), *args] if db is not None else list(args)
-    result = CliRunner().invoke(cli, full)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def test_template_writes_a_sheet_per_op_with_notes_lists_and_formats(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
+from click.testing import Result
 
 PARTY = {"op": "register_party", "key": "p", "name": "P", "sector": "npo"}
 
@@ -22,7 +22,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def run(db: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    return CliRunner().invoke(cli, ["--db", str(db), *args], env=env, catch_exceptions=False)
+    return invoke(args, db=db, env=env)
 
 
 def one_sentence(stderr: str) -> str:

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 from partnership_ledger.application import PartnershipLedger
 
@@ -32,7 +31,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def run(db: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--db", str(db), "-q", *args], catch_exceptions=False)
+    result = invoke(["-q", *args], db=db)
     return result.exit_code, result.stdout, result.stderr
 
 

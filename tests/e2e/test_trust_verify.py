@@ -12,33 +12,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
+from ledger_files import ledger_file
 
-from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import demo_journal_bytes
 
 
 @pytest.fixture(scope="module")
-def demo_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    with PartnershipLedger.open(path) as ledger:
-        ledger.import_journal(demo_journal_bytes())
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    return path.read_bytes()
+def demo_ledger_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return ledger_file(tmp_path_factory.mktemp("demo") / "demo.sqlite", demo_journal_bytes()).read_bytes()
 
 
 @pytest.fixture
-def db(demo_bytes: bytes, tmp_path: Path) -> Path:
+def db(demo_ledger_bytes: bytes, tmp_path: Path) -> Path:
     path = tmp_path / "ledger.sqlite"
-    path.write_bytes(demo_bytes)
+    path.write_bytes(demo_ledger_bytes)
     return path
 
 
 def run(db: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+    result = invoke(args, db=db)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -267,8 +260,8 @@ def read_only_folder(tmp_path: Path, files: dict[str, bytes]) -> Iterator[Path]:
         subprocess.run(["umount", str(folder)], check=False)
 
 
-def test_a_ledger_in_a_read_only_folder_can_be_verified_and_queried(demo_bytes: bytes, tmp_path: Path) -> None:
-    with read_only_folder(tmp_path, {"ledger.sqlite": demo_bytes}) as folder:
+def test_a_ledger_in_a_read_only_folder_can_be_verified_and_queried(demo_ledger_bytes: bytes, tmp_path: Path) -> None:
+    with read_only_folder(tmp_path, {"ledger.sqlite": demo_ledger_bytes}) as folder:
         db = folder / "ledger.sqlite"
         code, out, err = run(db, "verify")
         assert code == 0, err
@@ -279,9 +272,9 @@ def test_a_ledger_in_a_read_only_folder_can_be_verified_and_queried(demo_bytes: 
         assert sorted(p.name for p in folder.iterdir()) == ["ledger.sqlite"]
 
 
-def test_a_path_with_a_hash_sign_is_a_path(demo_bytes: bytes, tmp_path: Path) -> None:
+def test_a_path_with_a_hash_sign_is_a_path(demo_ledger_bytes: bytes, tmp_path: Path) -> None:
     odd = tmp_path / "a#b.sqlite"
-    odd.write_bytes(demo_bytes)
+    odd.write_bytes(demo_ledger_bytes)
     code, out, _ = run(odd, "verify")
     assert code == 0
     assert not (tmp_path / "a").exists()

@@ -91,33 +91,39 @@ def test_the_same_op_id_records_once_and_voiding_and_amending_go_through_methods
             ledger.register_party("x", "X", "npo", id="x")  # type: ignore[call-arg]
 
 
-class _CountingInserts(PartnershipLedger):
-    """Counts the slices written (calls of the storage's insert within a batch's transaction)."""
-
-    inserts = 0
+def count_inserts(ledger: PartnershipLedger, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the slices the ledger writes: the calls of its storage's insert within a batch's
+    transaction (``recorder.write_session``)."""
+    inserts = [0]
+    session = ledger.recorder.write_session  # type: ignore[attr-defined]
 
     @contextmanager
-    def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
-        with super()._write_session() as insert:
+    def counted_session() -> Iterator[Callable[..., Sequence[int]]]:
+        with session() as insert:
 
             def counted(*args: Any, **kwargs: Any) -> Sequence[int]:
-                type(self).inserts += 1
-                return insert(*args, **kwargs)
+                inserts[0] += 1
+                positions: Sequence[int] = insert(*args, **kwargs)
+                return positions
 
             yield counted
 
+    monkeypatch.setattr(ledger.recorder, "write_session", counted_session)
+    return inserts
 
-def test_the_slice_size_is_a_setting_of_the_ledger(tmp_path: Path) -> None:
+
+def test_the_slice_size_is_a_setting_of_the_ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     journal = json.dumps(
         [{"op": "register_party", "key": f"party-{i}", "name": f"P{i}", "sector": "npo"} for i in range(7)]
     )
-    with _CountingInserts.open(tmp_path / "l.sqlite") as ledger:
+    with PartnershipLedger.open(tmp_path / "l.sqlite") as ledger:
+        inserts = count_inserts(ledger, monkeypatch)
         ledger.recording.slice_size = 2
         result = ledger.import_journal(journal)
-        assert (result.applied, result.events, _CountingInserts.inserts) == (7, 7, 4)
+        assert (result.applied, result.events, inserts) == (7, 7, [4])
         assert ledger.import_journal(journal).applied == 0
         assert [p["key"] for p in ledger.parties()] == sorted(f"party-{i}" for i in range(7))
-    with _CountingInserts.open(tmp_path / "m.sqlite") as whole:
-        _CountingInserts.inserts = 0
+    with PartnershipLedger.open(tmp_path / "m.sqlite") as whole:
+        inserts = count_inserts(whole, monkeypatch)
         assert whole.import_journal(journal).events == 7
-        assert _CountingInserts.inserts == 1  # the default slice holds them all
+        assert inserts == [1]  # the default slice holds them all

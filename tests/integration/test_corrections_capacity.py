@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from journal_ops import jpy, pledge
+
 from partnership_ledger import PartnershipLedger
-
-
-def jpy(n: int) -> dict[str, str]:
-    return {"amount": str(n), "currency": "JPY"}
 
 
 def test_capacity_burden_uses_the_capacity_in_force_in_the_period(
@@ -20,17 +18,7 @@ def test_capacity_burden_uses_the_capacity_in_force_in_the_period(
         ledger.register_party("b", "B", "npo", jpy(1000))
         ledger.propose_partnership("p", "P", "purpose", "a", ["a", "b"], "2020-04-01")
         for key, party, fy, day in (("c1", "a", 2020, "2020-06-01"), ("c2", "a", 2021, "2021-06-01")):
-            ledger.record(
-                {
-                    "op": "pledge",
-                    "key": key,
-                    "partnership": "p",
-                    "party": party,
-                    "kind": "money",
-                    "value": jpy(100),
-                    "fiscal_year": fy,
-                }
-            )
+            ledger.record(pledge(key, "p", party, "money", 100, fy))
             ledger.deliver(key, jpy(100), day)
         ledger.record(
             {"op": "amend_party", "party": "a", "capacity": jpy(4000), "reason": "new budget", "on": "2021-04-01"}

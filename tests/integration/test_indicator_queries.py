@@ -15,6 +15,21 @@ from time import sleep
 from typing import Any
 
 import pytest
+from journal_ops import (
+    amend,
+    consent,
+    correct,
+    decision,
+    deliver,
+    draft,
+    measurement,
+    party,
+    pledge,
+    propose,
+    revise,
+    submission,
+    target,
+)
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import UnknownKey
@@ -22,48 +37,6 @@ from partnership_ledger.projections.facts import AgreementFact
 from partnership_ledger.projections.queries import applicable_agreement
 
 FUTURE = "2999-01-01"
-
-
-def jpy(amount: int) -> dict[str, str]:
-    return {"amount": str(amount), "currency": "JPY"}
-
-
-def party(key: str, sector: str, capacity: int | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"op": "register_party", "key": key, "name": key.title(), "sector": sector}
-    if capacity is not None:
-        op["capacity"] = jpy(capacity)
-    return op
-
-
-def pledge(
-    key: str,
-    partnership: str,
-    by: str,
-    kind: str,
-    amount: int,
-    fiscal_year: int,
-    *,
-    agreement: str | None = None,
-    instrument: str | None = None,
-) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "op": "pledge",
-        "key": key,
-        "partnership": partnership,
-        "party": by,
-        "kind": kind,
-        "value": jpy(amount),
-        "fiscal_year": fiscal_year,
-    }
-    if agreement is not None:
-        op["agreement"] = agreement
-    if instrument is not None:
-        op["instrument"] = instrument
-    return op
-
-
-def deliver(contribution: str, amount: int, on: str) -> dict[str, Any]:
-    return {"op": "deliver", "contribution": contribution, "value": jpy(amount), "on": on}
 
 
 def s6(value: Decimal | None) -> str | None:
@@ -95,26 +68,23 @@ THREE_PARTIES = [
     party("npo", "npo", capacity=20_000_000),
     party("pref", "prefecture", capacity=1_000_000_000),
     party("board", "public_agency"),  # no capacity
-    {
-        "op": "propose_partnership",
-        "key": "tour",
-        "title": "Puppet tour",
-        "purpose": "Live theatre for every school",
-        "proposed_by": "npo",
-        "members": ["npo", "pref", "board"],
-        "on": "2008-04-15",
-    },
+    propose(
+        "tour",
+        "npo",
+        ["npo", "pref", "board"],
+        "2008-04-15",
+        title="Puppet tour",
+        purpose="Live theatre for every school",
+    ),
     {"op": "activate_partnership", "partnership": "tour", "on": "2008-05-01"},
-    {
-        "op": "draft_agreement",
-        "key": "ag",
-        "partnership": "tour",
-        "title": "Agreement",
-        "parties": ["npo", "pref", "board"],
-        "start": "2008-04-01",
-        "end": "2011-03-31",
-        "shares": {"npo": "0.3", "pref": "0.6", "board": "0.1"},
-    },
+    draft(
+        "ag",
+        "tour",
+        ["npo", "pref", "board"],
+        "2008-04-01",
+        "2011-03-31",
+        shares={"npo": "0.3", "pref": "0.6", "board": "0.1"},
+    ),
     *({"op": "sign_agreement", "agreement": "ag", "party": p, "on": "2008-05-10"} for p in ("npo", "pref", "board")),
     pledge("c-npo", "tour", "npo", "staff_time", 4_500_000, 2008, agreement="ag"),
     pledge("c-pref", "tour", "pref", "money", 4_000_000, 2008, agreement="ag", instrument="contribution"),
@@ -127,33 +97,17 @@ THREE_PARTIES = [
     {"op": "withdraw_pledge", "contribution": "c-board-eq", "reason": "no", "on": "2008-12-01"},
     {"op": "withdraw_pledge", "contribution": "c-pref-sub", "reason": "cut", "on": "2009-02-01"},
     deliver("c-npo", 3_800_000, "2009-03-31"),
-    {
-        "op": "correct_contribution",
-        "contribution": "c-npo",
-        "delta": jpy(200_000),
-        "reason": "rehearsal hours left out",
-        "on": "2009-03-31",
-    },
-    {
-        "op": "record_decision",
-        "partnership": "tour",
-        "key": "d1",
-        "subject": "schedule",
-        "proposed_by": "npo",
-        "rule": "consensus",
-        "votes": {"npo": "for", "pref": "for", "board": "for"},
-        "on": "2008-06-10",
-    },
-    {
-        "op": "record_decision",
-        "partnership": "tour",
-        "key": "d2",
-        "subject": "budget",
-        "proposed_by": "pref",
-        "rule": "majority",
-        "votes": {"pref": "for", "npo": "against"},
-        "on": "2008-11-01",
-    },
+    correct("c-npo", 200_000, "rehearsal hours left out", "2009-03-31"),
+    decision(
+        "tour",
+        "d1",
+        "npo",
+        "consensus",
+        {"npo": "for", "pref": "for", "board": "for"},
+        "2008-06-10",
+        subject="schedule",
+    ),
+    decision("tour", "d2", "pref", "majority", {"pref": "for", "npo": "against"}, "2008-11-01", subject="budget"),
 ]
 # Delivered: npo 3,800,000 + 200,000 = 4,000,000; pref 4,000,000 + 1,000,000 = 5,000,000;
 # board 1,000,000. Total 10,000,000.
@@ -350,25 +304,8 @@ def fiscal_year_journal(start_month: int) -> list[dict[str, Any]]:
     return [
         party("a", "npo"),
         party("b", "municipality"),
-        {
-            "op": "propose_partnership",
-            "key": "p",
-            "title": "P",
-            "purpose": "Q",
-            "proposed_by": "a",
-            "members": ["a", "b"],
-            "on": "2008-06-01",
-        },
-        {
-            "op": "draft_agreement",
-            "key": "ag",
-            "partnership": "p",
-            "title": "A",
-            "parties": ["a", "b"],
-            "start": start,
-            "end": end,
-            "fiscal_year_start": start_month,
-        },
+        propose("p", "a", ["a", "b"], "2008-06-01"),
+        draft("ag", "p", ["a", "b"], start, end, title="A", fiscal_year_start=start_month),
         {"op": "sign_agreement", "agreement": "ag", "party": "a", "on": "2008-06-02"},
         {"op": "sign_agreement", "agreement": "ag", "party": "b", "on": "2008-06-02"},
         pledge("c", "p", "a", "money", 700_000, year, agreement="ag", instrument="grant"),
@@ -397,29 +334,12 @@ ZERO_PARTY = [
     party("a", "prefecture", capacity=10_000_000),
     party("b", "npo", capacity=10_000_000),
     party("z", "resident_group", capacity=5_000_000),
-    {
-        "op": "propose_partnership",
-        "key": "p",
-        "title": "P",
-        "purpose": "Q",
-        "proposed_by": "b",
-        "members": ["a", "b", "z"],
-        "on": "2010-04-01",
-    },
+    propose("p", "b", ["a", "b", "z"], "2010-04-01"),
     pledge("ca", "p", "a", "money", 3_000_000, 2010, instrument="commission"),
     pledge("cb", "p", "b", "staff_time", 1_000_000, 2010),
     deliver("ca", 3_000_000, "2010-06-01"),
     deliver("cb", 1_000_000, "2010-07-01"),
-    {
-        "op": "record_decision",
-        "partnership": "p",
-        "key": "d1",
-        "subject": "plan",
-        "proposed_by": "b",
-        "rule": "majority",
-        "votes": {"b": "for", "z": "for"},
-        "on": "2010-05-01",
-    },
+    decision("p", "d1", "b", "majority", {"b": "for", "z": "for"}, "2010-05-01", subject="plan"),
 ]
 
 
@@ -494,102 +414,24 @@ def test_nothing_delivered_leaves_shares_undefined(ledger: PartnershipLedger) ->
 
 TARGETS = [
     party("a", "municipality"),
-    {
-        "op": "propose_partnership",
-        "key": "p",
-        "title": "P",
-        "purpose": "Q",
-        "proposed_by": "a",
-        "members": ["a"],
-        "on": "2008-01-01",
-    },
-    {
-        "op": "define_target",
-        "key": "t-wait",
-        "partnership": "p",
-        "indicator": "children on the waiting list",
-        "unit": "children",
-        "direction": "decrease",
-        "baseline": {"period": "2007", "value": 200},
-        "targets": [
-            {"period": "2008", "value": 150},
-            {"period": "2009", "value": 100},
-            {"period": "2010", "value": 50},
-        ],
-    },
-    {
-        "op": "revise_target",
-        "target": "t-wait",
-        "targets": [
-            {"period": "2008", "value": 140},
-            {"period": "2009", "value": 80},
-            {"period": "2010", "value": 50},
-        ],
-        "reason": "faster plan",
-        "on": "2008-02-01",
-    },
-    {
-        "op": "record_measurement",
-        "target": "t-wait",
-        "period": "2008",
-        "value": 160,
-        "source": "register",
-        "on": "2009-04-10",
-    },
-    {
-        "op": "record_measurement",
-        "target": "t-wait",
-        "period": "2009",
-        "value": 90,
-        "source": "register",
-        "on": "2010-04-10",
-    },
-    {
-        "op": "define_target",
-        "key": "t-shows",
-        "partnership": "p",
-        "indicator": "performances",
-        "unit": "shows",
-        "direction": "increase",
-        "baseline": {"period": "2007", "value": 0},
-        "targets": [{"period": "2008", "value": 10}, {"period": "2009", "value": 20}],
-    },
-    {
-        "op": "record_measurement",
-        "target": "t-shows",
-        "period": "2008",
-        "value": 12,
-        "source": "log",
-        "on": "2009-04-01",
-    },
-    {
-        "op": "define_target",
-        "key": "t-final",
-        "partnership": "p",
-        "indicator": "volunteers",
-        "unit": "people",
-        "direction": "increase",
-        "baseline": {"period": "2007", "value": 0},
-        "targets": [{"period": "2008", "value": 100}],
-    },
-    {
-        "op": "record_measurement",
-        "target": "t-final",
-        "period": "2008",
-        "value": 50,
-        "source": "log",
-        "on": "2009-04-01",
-    },
-    {
-        "op": "define_target",
-        "key": "t-none",
-        "partnership": "p",
-        "indicator": "visits",
-        "unit": "visits",
-        "direction": "increase",
-        "baseline": {"period": "2007", "value": 5},
-        "targets": [{"period": "2009", "value": 10}],
-    },
+    propose("p", "a", ["a"], "2008-01-01"),
+    target(
+        "t-wait",
+        "p",
+        ("2007", 200),
+        {"2008": 150, "2009": 100, "2010": 50},
+        indicator="children on the waiting list",
+        unit="children",
+        direction="decrease",
+    ),
+    revise("t-wait", {"2008": 140, "2009": 80, "2010": 50}, "faster plan", "2008-02-01"),
+    measurement("t-wait", "2008", 160, "register", "2009-04-10"),
+    measurement("t-wait", "2009", 90, "register", "2010-04-10"),
+    target("t-shows", "p", ("2007", 0), {"2008": 10, "2009": 20}, indicator="performances", unit="shows"),
+    measurement("t-shows", "2008", 12, "log", "2009-04-01"),
+    target("t-final", "p", ("2007", 0), {"2008": 100}, indicator="volunteers", unit="people"),
+    measurement("t-final", "2008", 50, "log", "2009-04-01"),
+    target("t-none", "p", ("2007", 5), {"2009": 10}, indicator="visits", unit="visits"),
 ]
 
 
@@ -639,15 +481,7 @@ def test_a_restated_measurement_replaces_the_earlier_one(ledger: PartnershipLedg
 EVALUATIONS = [
     party("npo", "npo"),
     party("pref", "prefecture"),
-    {
-        "op": "propose_partnership",
-        "key": "p",
-        "title": "P",
-        "purpose": "Q",
-        "proposed_by": "npo",
-        "members": ["npo", "pref"],
-        "on": "2008-01-01",
-    },
+    propose("p", "npo", ["npo", "pref"], "2008-01-01"),
     {
         "op": "open_evaluation",
         "key": "e1",
@@ -657,65 +491,39 @@ EVALUATIONS = [
         "scale_max": 5,
         "resident_weight": "0.6",
     },
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e1",
-        "evaluator": "npo",
-        "role": "party",
-        "party": "npo",
-        "scores": {"purpose": 4, "trust": 2},
-        "comment": "decisions were made without us",
-        "comment_public": True,
-        "on": "2009-04-01",
-    },
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e1",
-        "evaluator": "pref",
-        "role": "party",
-        "party": "pref",
-        "scores": {"purpose": 5, "trust": 4},
-        "comment": "internal note",
-        "on": "2009-04-01",
-    },
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e1",
-        "evaluator": "r-7f3a",
-        "role": "resident",
-        "scores": {"purpose": 3, "trust": 5},
-        "comment": "my son still talks about the fox puppet",
-        "comment_public": False,
-        "on": "2009-04-02",
-    },
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e1",
-        "evaluator": "r-9c21",
-        "role": "resident",
-        "scores": {"purpose": 4, "trust": 4},
-        "comment": "more shows please",
-        "comment_public": True,
-        "on": "2009-04-03",
-    },
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e1",
-        "evaluator": "x-univ",
-        "role": "external",
-        "scores": {"purpose": 2, "trust": 3},
-        "on": "2009-04-04",
-    },
+    submission(
+        "e1",
+        "npo",
+        "party",
+        {"purpose": 4, "trust": 2},
+        "2009-04-01",
+        party="npo",
+        comment="decisions were made without us",
+        comment_public=True,
+    ),
+    submission("e1", "pref", "party", {"purpose": 5, "trust": 4}, "2009-04-01", party="pref", comment="internal note"),
+    submission(
+        "e1",
+        "r-7f3a",
+        "resident",
+        {"purpose": 3, "trust": 5},
+        "2009-04-02",
+        comment="my son still talks about the fox puppet",
+        comment_public=False,
+    ),
+    submission(
+        "e1",
+        "r-9c21",
+        "resident",
+        {"purpose": 4, "trust": 4},
+        "2009-04-03",
+        comment="more shows please",
+        comment_public=True,
+    ),
+    submission("e1", "x-univ", "external", {"purpose": 2, "trust": 3}, "2009-04-04"),
     {"op": "close_evaluation", "evaluation": "e1", "on": "2009-05-01"},
     {"op": "open_evaluation", "key": "e2", "partnership": "p", "period": "2009"},
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e2",
-        "evaluator": "r-0b5e",
-        "role": "resident",
-        "scores": {"overall": 4},
-        "on": "2010-04-01",
-    },
+    submission("e2", "r-0b5e", "resident", {"overall": 4}, "2010-04-01"),
 ]
 
 
@@ -782,25 +590,8 @@ ROLL_UP = [
     party("a", "municipality"),
     party("b", "intermediary"),
     party("c", "npo"),
-    {
-        "op": "propose_partnership",
-        "key": "lsp",
-        "title": "LSP",
-        "purpose": "Q",
-        "proposed_by": "a",
-        "members": ["a", "b"],
-        "on": "2008-04-01",
-    },
-    {
-        "op": "propose_partnership",
-        "key": "theme",
-        "title": "Theme group",
-        "purpose": "Q",
-        "proposed_by": "c",
-        "members": ["b", "c"],
-        "parent": "lsp",
-        "on": "2008-04-02",
-    },
+    propose("lsp", "a", ["a", "b"], "2008-04-01", title="LSP"),
+    propose("theme", "c", ["b", "c"], "2008-04-02", title="Theme group", parent="lsp"),
     pledge("ca", "lsp", "a", "money", 2_000_000, 2008, instrument="commission"),
     pledge("cb1", "lsp", "b", "staff_time", 1_000_000, 2008),
     pledge("cb2", "theme", "b", "staff_time", 1_000_000, 2008),
@@ -809,36 +600,9 @@ ROLL_UP = [
     deliver("cb1", 1_000_000, "2008-05-01"),
     deliver("cb2", 1_000_000, "2008-05-01"),
     deliver("cc", 4_000_000, "2008-05-01"),
-    {
-        "op": "record_decision",
-        "partnership": "lsp",
-        "key": "d1",
-        "subject": "s",
-        "proposed_by": "a",
-        "rule": "consensus",
-        "votes": {"a": "for", "b": "for"},
-        "on": "2008-06-01",
-    },
-    {
-        "op": "record_decision",
-        "partnership": "theme",
-        "key": "d1",
-        "subject": "s",
-        "proposed_by": "c",
-        "rule": "majority",
-        "votes": {"c": "for"},
-        "on": "2008-06-01",
-    },
-    {
-        "op": "define_target",
-        "key": "t-theme",
-        "partnership": "theme",
-        "indicator": "i",
-        "unit": "u",
-        "direction": "increase",
-        "baseline": {"period": "2007", "value": 0},
-        "targets": [{"period": "2008", "value": 1}],
-    },
+    decision("lsp", "d1", "a", "consensus", {"a": "for", "b": "for"}, "2008-06-01"),
+    decision("theme", "d1", "c", "majority", {"c": "for"}, "2008-06-01"),
+    target("t-theme", "theme", ("2007", 0), {"2008": 1}),
 ]
 
 
@@ -949,25 +713,9 @@ def test_applicable_agreement_is_the_latest_signed_one_with_shares() -> None:
 
 
 def test_agreed_shares_change_only_when_every_party_consented(three: PartnershipLedger) -> None:
-    amend = {
-        "op": "amend_agreement",
-        "agreement": "ag",
-        "amendment": "rebalance",
-        "changes": {"shares": {"npo": "0.4", "pref": "0.5", "board": "0.1"}},
-        "proposed_by": "npo",
-        "on": "2009-04-01",
-    }
-    consents = [
-        {
-            "op": "consent_amendment",
-            "agreement": "ag",
-            "amendment": "rebalance",
-            "party": p,
-            "on": "2009-04-02",
-        }
-        for p in ("npo", "pref", "board")
-    ]
-    load(three, [amend, *consents[:2]])
+    rebalance = amend("ag", "rebalance", {"shares": {"npo": "0.4", "pref": "0.5", "board": "0.1"}}, "npo", "2009-04-01")
+    consents = [consent("ag", "rebalance", p, "2009-04-02") for p in ("npo", "pref", "board")]
+    load(three, [rebalance, *consents[:2]])
     rows = by_party(both(three, "burden_balance", "tour"))
     assert rows["npo"]["agreed_share"] == Decimal("0.3")  # board has not consented
     load(three, consents[2:])

@@ -16,6 +16,7 @@ from uuid import UUID
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ledger_files import fold_wal, ledger_file
 
 from partnership_ledger import generate_cipher_key
 from partnership_ledger.application import PartnershipLedger
@@ -41,13 +42,7 @@ PARTY_NAME = "NPO法人 人形劇の森"  # registered by the demo journal
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ledger holding the demo journal, WAL checkpointed into the file (copy, don't edit)."""
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    with PartnershipLedger.open(path) as ledger:
-        ledger.import_journal(demo_journal_bytes())
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    return path
+    return ledger_file(tmp_path_factory.mktemp("demo") / "demo.sqlite", demo_journal_bytes())
 
 
 @pytest.fixture
@@ -398,8 +393,7 @@ def test_a_full_disk_fails_cleanly_and_the_ledger_stays_readable(
     empty = tmp_path / "empty.sqlite"
     with PartnershipLedger.open(empty) as ledger:
         ledger.register_party("npo-first", "First", "npo")
-    con = sqlite3.connect(empty)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con = sqlite3.connect(fold_wal(empty))
     pages = int(con.execute("PRAGMA page_count").fetchone()[0])
     con.close()
     before = _counts(empty)

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from cli_invoke import invoke
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
+from ledger_files import fold_wal
 from partnership_ledger_cli.main import cli
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from partnership_ledger import PartnershipLedger
-from partnership_ledger.demo import build_demo
 from partnership_ledger.domain import KINDS
 from partnership_ledger.domain.values import (
     ContributionKind,
@@ -74,25 +74,13 @@ def check(schema: str, text: str) -> Any:
     return value
 
 
-def run(db: str | Path, *args: str) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
 def ok(db: str | Path, *args: str) -> str:
-    result = run(db, *args)
+    result = invoke(args, db=db)
     assert result.exit_code == 0, (args, result.output)
     return result.stdout
 
 
 # -- the ledgers ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("schemas") / "demo")
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +95,8 @@ def every_op_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["demo", "every-op"])
-def ledger_db(request: pytest.FixtureRequest, demo_db: Path, every_op_db: Path) -> Path:
-    return demo_db if request.param == "demo" else every_op_db
+def ledger_db(request: pytest.FixtureRequest, demo_db: str, every_op_db: Path) -> Path:
+    return Path(demo_db) if request.param == "demo" else every_op_db
 
 
 def keys_of(db: Path, kind: str) -> list[str]:
@@ -249,7 +237,7 @@ def test_indicators_with_every_option(ledger_db: Path) -> None:
         ["--as-of", "2000-01-01"],
     ):
         for name in ("balance", "voice"):
-            result = run(ledger_db, name, partnership, "--json", *args)
+            result = invoke([name, partnership, "--json", *args], db=ledger_db)
             if result.exit_code == 1:  # asked before the partnership was recorded
                 check("error", result.stderr)
             else:
@@ -302,7 +290,7 @@ def test_the_reports_data_carries_the_same_indicators(every_op_db: Path) -> None
         embedded.validate(data[name])
 
 
-def test_follow_once(demo_db: Path) -> None:
+def test_follow_once(demo_db: str) -> None:
     # "seconds" is an elapsed time, not an amount: the one JSON number with a fraction.
     caught_up = json.loads(ok(demo_db, "follow", "--once", "--json"))
     validator("follow").validate(caught_up)
@@ -314,35 +302,32 @@ def test_follow_once(demo_db: Path) -> None:
 
 def tampered_copy(db: Path, folder: Path) -> Path:
     copy = folder / "tampered.sqlite"
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    shutil.copyfile(db, copy)
+    shutil.copyfile(fold_wal(db), copy)
     con = sqlite3.connect(copy, isolation_level=None)
     con.execute("UPDATE stored_events SET state = CAST(? AS BLOB) WHERE rowid = 5", (b'{"x": 1}',))
     con.close()
     return copy
 
 
-def failing(demo_db: Path, tmp_path: Path) -> Iterator[Sequence[str]]:
+def failing(demo_db: str, tmp_path: Path) -> Iterator[Sequence[str]]:
     bad = tmp_path / "bad.json"
     bad.write_text('[{"op": "deliver", "contribution": "nowhere"}]', encoding="utf-8")
-    yield ["--db", str(demo_db), "show", "no-such-key", "--json"]
-    yield ["--db", str(demo_db), "history", "--party", "puppet-tour", "--json"]
-    yield ["--db", str(demo_db), "balance", "npo-puppets", "--json"]
-    yield ["--db", str(demo_db), "diff", "puppet-tour", "--from", "2030-01-01", "--to", "2020-01-01", "--json"]
+    yield ["--db", demo_db, "show", "no-such-key", "--json"]
+    yield ["--db", demo_db, "history", "--party", "puppet-tour", "--json"]
+    yield ["--db", demo_db, "balance", "npo-puppets", "--json"]
+    yield ["--db", demo_db, "diff", "puppet-tour", "--from", "2030-01-01", "--to", "2020-01-01", "--json"]
     yield ["--db", str(tmp_path / "l.sqlite"), "import", "--json", str(bad)]
     yield ["--db", str(tmp_path / "l.sqlite"), "record", "--json", '{"op": "activate_partnership"}']
     yield ["--db", str(tmp_path / "missing.sqlite"), "parties", "--json"]
     yield ["--db", "foo://bar", "info", "--json"]
     yield ["--db", str(tmp_path), "info", "--json"]
-    yield ["--db", str(demo_db), "verify", "--json", "--checkpoint", str(bad)]
-    yield ["--db", str(tampered_copy(demo_db, tmp_path)), "verify", "--json"]
+    yield ["--db", demo_db, "verify", "--json", "--checkpoint", str(bad)]
+    yield ["--db", str(tampered_copy(Path(demo_db), tmp_path)), "verify", "--json"]
 
 
-def test_errors_match_the_error_schema(demo_db: Path, tmp_path: Path) -> None:
+def test_errors_match_the_error_schema(demo_db: str, tmp_path: Path) -> None:
     for args in failing(demo_db, tmp_path):
-        result = CliRunner().invoke(cli, list(args))
+        result = invoke(args)
         assert result.exit_code == 1, (args, result.output)
         error = check("error", result.stderr)["error"]
         assert error["message"] in result.stderr

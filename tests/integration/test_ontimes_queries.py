@@ -9,7 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from small_ledgers import build, first_part, jpy
+from journal_ops import jpy
+from small_ledgers import build, first_part
 
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.queries.contributions import contributions

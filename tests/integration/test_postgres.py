@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -240,17 +240,20 @@ def test_a_slice_of_large_events_is_sent_in_parts(pg_url: str, monkeypatch: pyte
     # psycopg in pipeline mode hangs on a parameter of about 10 MB: the recorder sends a slice
     # whose states pass PARAM_BYTES in several inserts. Made small here, so the demo's slices
     # go in many parts; the ledger must come out as if each went in one.
+    from eventsourcing.persistence import StoredEvent
+
     from partnership_ledger.storage import postgres
 
     monkeypatch.setattr(postgres, "PARAM_BYTES", 2048)
-    calls: list[int] = []
-    insert = postgres.LedgerPostgresRecorder._insert_stored_events
+    calls: list[int] = []  # the events of each part sent
+    split = postgres.parts_by_size
 
-    def counted(self: Any, curs: Any, stored_events: Any, **kwargs: Any) -> None:
-        calls.append(len(stored_events))
-        insert(self, curs, stored_events, **kwargs)
+    def counted(stored_events: Sequence[StoredEvent], limit: int) -> Iterator[Sequence[StoredEvent]]:
+        for part in split(stored_events, limit):
+            calls.append(len(part))
+            yield part
 
-    monkeypatch.setattr(postgres.LedgerPostgresRecorder, "_insert_stored_events", counted)
+    monkeypatch.setattr(postgres, "parts_by_size", counted)
     with demo_ledger(pg_url) as ledger:
         assert len(calls) > 1
         assert sum(calls) == ledger.event_count()

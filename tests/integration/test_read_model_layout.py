@@ -14,22 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_read_models import read_model_rows
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.projections import runner
 from partnership_ledger.queries.indicators import ReadModelReader
-
-
-def read_model_rows(ledger: PartnershipLedger) -> dict[str, list[tuple[Any, ...]]]:
-    out = {}
-    with ledger.db.transaction(commit=False) as c:
-        for model in ledger.projections.models:
-            for table in model.table_names:
-                c.execute(f"SELECT * FROM {table}")
-                out[table] = sorted(c.fetchall(), key=repr)
-        c.execute("SELECT * FROM ledger_tracking")
-        out["ledger_tracking"] = c.fetchall()
-    return out
 
 
 def indexes(ledger: PartnershipLedger) -> set[str]:
@@ -75,6 +64,28 @@ def test_read_models_of_an_older_layout_are_made_again_on_opening(tmp_path: Path
     reader.close()
 
 
+class IndexProbe:
+    """A read model of no tables that reads no events (``runner.ReadModel``): at the start of
+    each batch it notes the read models' indexes that the batch's transaction sees (others
+    see the read models as they were)."""
+
+    tables: tuple[str, ...] = ()
+    table_names: tuple[str, ...] = ()
+    event_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.seen: list[set[str]] = []
+
+    def begin(self, c: Any) -> None:
+        c.execute("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'rm_%'")
+        self.seen.append({r[0] for r in c.fetchall()})
+
+    resume = begin
+
+    def apply(self, *args: Any) -> None:
+        raise AssertionError("the probe reads no events")
+
+
 def test_a_rebuild_makes_the_indexes_after_the_last_event(
     tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -85,20 +96,12 @@ def test_a_rebuild_makes_the_indexes_after_the_last_event(
         made = indexes(ledger)
         assert {"rm_history_agreement", "rm_contributions_partnership"} <= made
         rows = read_model_rows(ledger)
-        seen: list[set[str]] = []
-        real = ledger.projections._apply
-
-        def apply(c: Any, items: Any) -> None:
-            # What the rebuild's own transaction sees (others see the read models as they were).
-            c.execute("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'rm_%'")
-            seen.append({r[0] for r in c.fetchall()})
-            real(c, items)
-
-        monkeypatch.setattr(ledger.projections, "_apply", apply)
+        probe = IndexProbe()
+        monkeypatch.setattr(ledger.projections, "models", [*ledger.projections.models, probe])
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
         assert ledger.rebuild() == ledger.event_count()
-        assert len(seen) > 2
-        assert not any(seen)  # no index while the events are applied
+        assert len(probe.seen) > 2
+        assert not any(probe.seen)  # no index while the events are applied
         assert indexes(ledger) == made
         assert read_model_rows(ledger) == rows
 
@@ -110,19 +113,17 @@ def test_a_rebuild_that_stopped_half_way_changed_nothing(
     with PartnershipLedger.open(path) as ledger:
         ledger.import_journal(every_op_path.read_bytes())
         rows, made = read_model_rows(ledger), indexes(ledger)
-        real = ledger.projections._apply
-        calls = [0]
+        batches = [0]
 
-        def apply(*args: Any, **kwargs: Any) -> None:
-            calls[0] += 1
-            if calls[0] == 3:
+        def progress(applied: int) -> None:  # called after each batch, inside the rebuild
+            batches[0] += 1
+            if batches[0] == 2:
                 raise KeyboardInterrupt
-            real(*args, **kwargs)
 
-        monkeypatch.setattr(ledger.projections, "_apply", apply)
         monkeypatch.setattr(runner, "REBUILD_BATCH", 7)
         with pytest.raises(KeyboardInterrupt):
-            ledger.rebuild()
+            ledger.rebuild(progress)
+        assert batches[0] == 2  # stopped with two batches of seven applied, more to come
         assert ledger.projections.position() == ledger.last_position()
         assert indexes(ledger) == made
         assert read_model_rows(ledger) == rows

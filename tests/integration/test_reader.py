@@ -22,19 +22,13 @@ from click.testing import CliRunner
 from partnership_ledger_cli.main import cli
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.demo import build_demo
 from partnership_ledger.errors import LedgerError, UnknownKey
 from partnership_ledger.queries.indicators import ReadModelReader
 
 QUERIES = ("burden_balance", "voice", "target_progress", "evaluation_summary")
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("reader") / "demo")
-
-
-def test_reader_answers_what_the_ledger_answers_on_the_demo(demo_db: Path) -> None:
+def test_reader_answers_what_the_ledger_answers_on_the_demo(demo_db: str) -> None:
     with PartnershipLedger.open(demo_db, create=False) as ledger:
         keys = ledger.keys("partnership")
         want = {
@@ -56,7 +50,7 @@ def test_reader_answers_what_the_ledger_answers_on_the_demo(demo_db: Path) -> No
             assert reader.burden_balance(k, fiscal_year=fy, basis="pledged") == expected
 
 
-def test_reader_refuses_what_the_ledger_refuses(demo_db: Path) -> None:
+def test_reader_refuses_what_the_ledger_refuses(demo_db: str) -> None:
     reader = ReadModelReader.open_current(demo_db)
     assert reader is not None
     with reader, PartnershipLedger.open(demo_db, create=False) as ledger:
@@ -151,8 +145,8 @@ def _run_cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("command", ["balance", "voice", "targets", "evaluations"])
-def test_cli_indicators_skip_the_event_store_when_current(demo_db: Path, command: str) -> None:
-    quick = _run_cli(demo_db, command, "th-lsp", "--include-children", "--json")
+def test_cli_indicators_skip_the_event_store_when_current(demo_db: str, command: str) -> None:
+    quick = _run_cli(Path(demo_db), command, "th-lsp", "--include-children", "--json")
     assert quick.stderr.strip().endswith("QUICK"), quick.stderr
     with PartnershipLedger.open(demo_db, create=False) as ledger:
         method = {"balance": "burden_balance", "targets": "target_progress", "evaluations": "evaluation_summary"}
@@ -160,10 +154,10 @@ def test_cli_indicators_skip_the_event_store_when_current(demo_db: Path, command
     assert json.loads(quick.stdout) == json.loads(json.dumps(want, default=str))
 
 
-def test_cli_as_of_goes_through_the_full_ledger(demo_db: Path) -> None:
-    full = _run_cli(demo_db, "balance", "puppet-tour", "--as-of", "2999-01-01", "--json")
+def test_cli_as_of_goes_through_the_full_ledger(demo_db: str) -> None:
+    full = _run_cli(Path(demo_db), "balance", "puppet-tour", "--as-of", "2999-01-01", "--json")
     assert full.stderr.strip().endswith("EVENTSTORE"), full.stderr
-    quick = _run_cli(demo_db, "balance", "puppet-tour", "--json")
+    quick = _run_cli(Path(demo_db), "balance", "puppet-tour", "--json")
     got, now = json.loads(full.stdout), json.loads(quick.stdout)
     assert got.pop("as_of")
     assert now.pop("as_of") is None

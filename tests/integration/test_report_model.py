@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from strategies import Op, exact_amounts, small_amounts, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
-from partnership_ledger.demo import build_demo
 from partnership_ledger.domain.values import exact_sum
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
 from partnership_ledger.reports import build_report, render_report
@@ -96,19 +95,14 @@ def test_the_model_carries_the_indicator_queries_values(ops: list[Op]) -> None:
             assert render_report(model, "md", "ja")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_demo(tmp_path_factory.mktemp("report-demo") / "demo")
-
-
-def test_demo_models_match_the_queries(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_demo_models_match_the_queries(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         for p in ledger.partnerships():
             check_model_against_queries(ledger, p["key"], build_report(ledger, p["key"]))
 
 
-def test_default_language_follows_the_currency(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_default_language_follows_the_currency(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         assert build_report(ledger, "puppet-tour")["language"] == "ja"  # JPY
         assert build_report(ledger, "th-lsp")["language"] == "en"  # GBP
 
@@ -128,8 +122,8 @@ def resident_evaluations(ledger: PartnershipLedger) -> tuple[set[str], set[str],
     return ids, private, public
 
 
-def test_residents_ids_and_private_comments_never_appear(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_residents_ids_and_private_comments_never_appear(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         ids, private, public = resident_evaluations(ledger)
         assert ids
         assert private
@@ -153,8 +147,8 @@ def test_residents_ids_and_private_comments_never_appear(demo: Path) -> None:
     assert shown, "public comments are shown"
 
 
-def test_the_checkpoint_printed_verifies_the_ledger(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_the_checkpoint_printed_verifies_the_ledger(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         model = build_report(ledger, "puppet-tour", verify=True)
         integrity = model["integrity"]
         assert integrity["verified"] is True
@@ -169,18 +163,18 @@ def test_the_checkpoint_printed_verifies_the_ledger(demo: Path) -> None:
         assert quick["checkpoint"] == integrity["checkpoint"]
 
 
-def test_unknown_or_wrong_kind_of_key_is_refused(demo: Path) -> None:
+def test_unknown_or_wrong_kind_of_key_is_refused(demo_db: str) -> None:
     from partnership_ledger.errors import LedgerError
 
-    with PartnershipLedger.open(demo, create=False) as ledger:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         with pytest.raises(LedgerError):
             build_report(ledger, "no-such-partnership")
         with pytest.raises(LedgerError, match="not a partnership"):
             build_report(ledger, "npo-puppets")
 
 
-def test_include_children_adds_the_sub_partnerships(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_include_children_adds_the_sub_partnerships(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         alone = build_report(ledger, "th-lsp")
         whole = build_report(ledger, "th-lsp", include_children=True)
         assert whole["include_children"] == ledger.children("th-lsp")
@@ -189,8 +183,8 @@ def test_include_children_adds_the_sub_partnerships(demo: Path) -> None:
         assert {s["key"] for s in alone["sub_partnerships"]} == set(ledger.children("th-lsp"))
 
 
-def test_long_lists_are_cut_and_counted(demo: Path) -> None:
-    with PartnershipLedger.open(demo, create=False) as ledger:
+def test_long_lists_are_cut_and_counted(demo_db: str) -> None:
+    with PartnershipLedger.open(demo_db, create=False) as ledger:
         full = build_report(ledger, "puppet-tour")
         cut = build_report(ledger, "puppet-tour", decisions_shown=2, comments_shown=1)
     total = full["decisions"]["total"]

@@ -15,8 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import journal_ops as ops
 import pytest
 from eventsourcing.application import AggregateNotFoundError
+from journal_ops import jpy, usd
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.domain import Partnership, Party
@@ -44,14 +46,6 @@ from partnership_ledger.service.unit_of_work import UnitOfWork
 Raw = dict[str, Any]
 
 
-def jpy(amount: int | str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": "JPY"}
-
-
-def usd(amount: int | str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": "USD"}
-
-
 def refused(ledger: PartnershipLedger, raw: Raw, error: type[LedgerError], kind: str, message: str) -> JournalError:
     """Recording ``raw`` is refused for ``error`` (with ``kind`` and ``message``), and nothing
     is recorded."""
@@ -71,6 +65,19 @@ def refused(ledger: PartnershipLedger, raw: Raw, error: type[LedgerError], kind:
     assert ledger.event_count() == events
     assert list(ledger.export_operations()) == exported
     return err
+
+
+def over_the_cap(ledger: PartnershipLedger, raw: Raw, contribution: str, total: str, cap: str = "1000") -> None:
+    """``raw`` is refused for taking b to ``total`` JPY in fiscal year 2020, past its annual cap
+    of ``cap`` JPY under agreement g."""
+    refused(
+        ledger,
+        raw,
+        AnnualCapExceeded,
+        "annual_cap_exceeded",
+        f"contribution {contribution} would take b to {total} JPY in fiscal year 2020, past its annual cap "
+        f"of {cap} JPY under agreement g",
+    )
 
 
 def invalid_field(ledger: PartnershipLedger, raw: Raw, field: str, message: str) -> None:
@@ -102,34 +109,21 @@ def world(ledger: PartnershipLedger) -> PartnershipLedger:
     return ledger
 
 
+def draft(key: str = "g", parties: list[str] | None = None, **terms: Any) -> Raw:
+    """Agreement ``key`` between a and b (unless ``parties``) in p, 2020-04-01..2023-03-31."""
+    return ops.draft(key, "p", parties or ["a", "b"], "2020-04-01", "2023-03-31", **terms)
+
+
 def agreement(ledger: PartnershipLedger, key: str = "g", **terms: Any) -> None:
-    """Agreement ``key`` between a and b in p, 2020-04-01..2023-03-31, signed by both."""
-    fields: Raw = {
-        "op": "draft_agreement",
-        "key": key,
-        "partnership": "p",
-        "title": "Agreement",
-        "parties": ["a", "b"],
-        "start": "2020-04-01",
-        "end": "2023-03-31",
-        **terms,
-    }
-    ledger.record(fields)
-    for party in fields["parties"]:
+    """The agreement of ``draft``, signed by both."""
+    ledger.record(draft(key, **terms))
+    for party in ("a", "b"):
         ledger.sign_agreement(key, party, "2020-04-10")
 
 
-def pledge(key: str, party: str = "b", amount: int | str = 1000, **more: Any) -> Raw:
-    return {
-        "op": "pledge",
-        "key": key,
-        "partnership": "p",
-        "party": party,
-        "kind": "money",
-        "value": jpy(amount),
-        "fiscal_year": 2020,
-        **more,
-    }
+def pledge(key: str, party: str = "b", amount: int | str = 1000, fiscal_year: int = 2020, **more: Any) -> Raw:
+    """Money pledged in p."""
+    return ops.pledge(key, "p", party, "money", amount, fiscal_year, **more)
 
 
 # -- keys ----------------------------------------------------------------------------------
@@ -152,15 +146,7 @@ def test_a_key_names_one_thing_of_one_kind(world: PartnershipLedger) -> None:
     )
     refused(
         world,
-        {
-            "op": "propose_partnership",
-            "key": "a",
-            "title": "T",
-            "purpose": "P",
-            "proposed_by": "a",
-            "members": ["a"],
-            "on": "2020-04-01",
-        },
+        ops.propose("a", "a", ["a"], "2020-04-01", title="T", purpose="P"),
         DuplicateKey,
         "duplicate_key",
         "key a is already used by a party",
@@ -168,16 +154,7 @@ def test_a_key_names_one_thing_of_one_kind(world: PartnershipLedger) -> None:
     world.open_evaluation("e", "p", "2020")
     refused(
         world,
-        {
-            "op": "define_target",
-            "key": "e",
-            "partnership": "p",
-            "indicator": "i",
-            "unit": "u",
-            "direction": "increase",
-            "baseline": {"period": "2019", "value": 0},
-            "targets": [{"period": "2020", "value": 1}],
-        },
+        ops.target("e", "p", ("2019", 0), {"2020": 1}),
         DuplicateKey,
         "duplicate_key",
         "key e is already used by an evaluation",
@@ -211,7 +188,7 @@ def test_keys_are_unique_within_one_batch_too(ledger: PartnershipLedger) -> None
             "a is a party, not a partnership",
         ),
         (
-            {"op": "deliver", "contribution": "p", "value": jpy(1), "on": "2020-06-01"},
+            ops.deliver("p", 1, "2020-06-01"),
             "p is a partnership, not a contribution",
         ),
         (
@@ -223,27 +200,11 @@ def test_keys_are_unique_within_one_batch_too(ledger: PartnershipLedger) -> None
             "there is no evaluation zz",
         ),
         (
-            {
-                "op": "record_measurement",
-                "target": "a",
-                "period": "2021",
-                "value": 1,
-                "source": "s",
-                "on": "2020-06-01",
-            },
+            ops.measurement("a", "2021", 1, "s", "2020-06-01"),
             "a is a party, not a target",
         ),
         (
-            {
-                "op": "record_decision",
-                "partnership": "p",
-                "key": "d1",
-                "subject": "s",
-                "proposed_by": "a",
-                "rule": "majority",
-                "votes": {"zz": "for"},
-                "on": "2020-06-01",
-            },
+            ops.decision("p", "d1", "a", "majority", {"zz": "for"}, "2020-06-01"),
             "there is no party zz",
         ),
     ],
@@ -256,18 +217,7 @@ def test_unknown_keys_are_named(world: PartnershipLedger, raw: Raw, message: str
 
 
 def propose(key: str, by: str, members: list[str], parent: str | None = None) -> Raw:
-    raw: Raw = {
-        "op": "propose_partnership",
-        "key": key,
-        "title": "Sub",
-        "purpose": "Purpose",
-        "proposed_by": by,
-        "members": members,
-        "on": "2020-06-01",
-    }
-    if parent is not None:
-        raw["parent"] = parent
-    return raw
+    return ops.propose(key, by, members, "2020-06-01", title="Sub", purpose="Purpose", parent=parent)
 
 
 def test_only_a_member_proposes_a_partnership(world: PartnershipLedger) -> None:
@@ -363,86 +313,21 @@ AFTER_CONCLUSION: list[Raw] = [
     {"op": "leave_partnership", "partnership": "p", "party": "c", "on": "2021-04-01"},
     {"op": "activate_partnership", "partnership": "p", "on": "2021-04-01"},
     {"op": "conclude_partnership", "partnership": "p", "on": "2021-04-01"},
-    {
-        "op": "record_decision",
-        "partnership": "p",
-        "key": "late",
-        "subject": "s",
-        "proposed_by": "a",
-        "rule": "majority",
-        "votes": {"a": "for"},
-        "on": "2021-04-01",
-    },
-    {
-        "op": "draft_agreement",
-        "key": "g2",
-        "partnership": "p",
-        "title": "T",
-        "parties": ["a"],
-        "start": "2021-04-01",
-        "end": "2022-03-31",
-    },
+    ops.decision("p", "late", "a", "majority", {"a": "for"}, "2021-04-01"),
+    ops.draft("g2", "p", ["a"], "2021-04-01", "2022-03-31", title="T"),
     {"op": "sign_agreement", "agreement": "g", "party": "b", "on": "2021-04-01"},
-    {
-        "op": "amend_agreement",
-        "agreement": "g",
-        "amendment": "m2",
-        "changes": {"title": "New"},
-        "proposed_by": "a",
-        "on": "2021-04-01",
-    },
-    {
-        "op": "consent_amendment",
-        "agreement": "g",
-        "amendment": "m1",
-        "party": "a",
-        "on": "2021-04-01",
-    },
+    ops.amend("g", "m2", {"title": "New"}, "a", "2021-04-01"),
+    ops.consent("g", "m1", "a", "2021-04-01"),
     {"op": "terminate_agreement", "agreement": "g", "reason": "r", "on": "2021-04-01"},
     pledge("c9", party="a"),
-    {"op": "deliver", "contribution": "c1", "value": jpy(1), "on": "2021-04-01"},
-    {
-        "op": "correct_contribution",
-        "contribution": "c1",
-        "delta": jpy(-1),
-        "reason": "r",
-        "on": "2021-04-01",
-    },
+    ops.deliver("c1", 1, "2021-04-01"),
+    ops.correct("c1", -1, "r", "2021-04-01"),
     {"op": "withdraw_pledge", "contribution": "c1", "reason": "r", "on": "2021-04-01"},
-    {
-        "op": "define_target",
-        "key": "t2",
-        "partnership": "p",
-        "indicator": "i",
-        "unit": "u",
-        "direction": "increase",
-        "baseline": {"period": "2019", "value": 0},
-        "targets": [{"period": "2020", "value": 1}],
-    },
-    {
-        "op": "record_measurement",
-        "target": "t",
-        "period": "2021",
-        "value": 3,
-        "source": "s",
-        "on": "2021-04-01",
-    },
-    {
-        "op": "revise_target",
-        "target": "t",
-        "targets": [{"period": "2021", "value": 9}],
-        "reason": "r",
-        "on": "2021-04-01",
-    },
+    ops.target("t2", "p", ("2019", 0), {"2020": 1}),
+    ops.measurement("t", "2021", 3, "s", "2021-04-01"),
+    ops.revise("t", {"2021": 9}, "r", "2021-04-01"),
     {"op": "open_evaluation", "key": "e2", "partnership": "p", "period": "2021"},
-    {
-        "op": "submit_evaluation",
-        "evaluation": "e",
-        "evaluator": "r-1",
-        "role": "resident",
-        "scores": {"overall": 3},
-        "on": "2021-04-01",
-    },
+    ops.submission("e", "r-1", "resident", {"overall": 3}, "2021-04-01"),
     {"op": "close_evaluation", "evaluation": "e", "on": "2021-04-01"},
 ]
 
@@ -454,17 +339,7 @@ CORRECTIONS = {"correct_contribution", "revise_target"}
 
 @pytest.mark.parametrize("raw", [r for r in AFTER_CONCLUSION if r["op"] not in CORRECTIONS], ids=lambda raw: raw["op"])
 def test_nothing_is_recorded_on_a_concluded_partnership(world: PartnershipLedger, raw: Raw) -> None:
-    world.record(
-        {
-            "op": "draft_agreement",
-            "key": "g",
-            "partnership": "p",
-            "title": "T",
-            "parties": ["a", "b"],
-            "start": "2020-04-01",
-            "end": "2022-03-31",
-        }
-    )
+    world.record(ops.draft("g", "p", ["a", "b"], "2020-04-01", "2022-03-31", title="T"))
     world.sign_agreement("g", "a", "2020-05-01")
     world.amend_agreement("g", "m1", {"title": "T2"}, "a", "2020-05-02")
     world.record(pledge("c1", amount=100))
@@ -509,19 +384,6 @@ def test_the_concluded_list_covers_every_op_that_names_a_partnership_thing() -> 
 # -- agreements ----------------------------------------------------------------------------
 
 
-def draft(key: str = "g", parties: list[str] | None = None, **terms: Any) -> Raw:
-    return {
-        "op": "draft_agreement",
-        "key": key,
-        "partnership": "p",
-        "title": "Agreement",
-        "parties": parties or ["a", "b"],
-        "start": "2020-04-01",
-        "end": "2023-03-31",
-        **terms,
-    }
-
-
 def test_agreement_parties_must_be_members(world: PartnershipLedger) -> None:
     refused(
         world,
@@ -550,24 +412,11 @@ def test_shares_summing_exactly_to_one_are_accepted(world: PartnershipLedger) ->
 
 
 def amend(amendment: str, changes: dict[str, Any], by: str = "a", on: str = "2020-07-01") -> Raw:
-    return {
-        "op": "amend_agreement",
-        "agreement": "g",
-        "amendment": amendment,
-        "changes": changes,
-        "proposed_by": by,
-        "on": on,
-    }
+    return ops.amend("g", amendment, changes, by, on)
 
 
 def consent(amendment: str, party: str, on: str = "2020-07-02") -> Raw:
-    return {
-        "op": "consent_amendment",
-        "agreement": "g",
-        "amendment": amendment,
-        "party": party,
-        "on": on,
-    }
+    return ops.consent("g", amendment, party, on)
 
 
 def test_an_amendment_takes_effect_only_when_every_party_consents(
@@ -581,14 +430,7 @@ def test_an_amendment_takes_effect_only_when_every_party_consents(
     assert view["title"] == "Agreement"
     assert view["amendments"][0]["effective_on"] is None
     # The old cap still binds b until b consents too.
-    refused(
-        world,
-        pledge("c1", amount=1500, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1500 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c1", amount=1500, agreement="g"), "c1", "1500")
     world.record(consent("m1", "b", on="2020-07-03"))
     view = world.show("g")
     assert view["terms"]["annual_caps"] == {"b": {"amount": Decimal(2000), "currency": "JPY"}}
@@ -604,19 +446,6 @@ def test_an_amendment_takes_effect_only_when_every_party_consents(
     )
 
 
-def test_amendment_caps_in_another_currency_than_the_partnership(
-    world: PartnershipLedger,
-) -> None:
-    agreement(world, annual_caps={"b": jpy(1000)})
-    refused(
-        world,
-        amend("m1", {"annual_caps": {"b": usd(5)}}),
-        CurrencyMismatch,
-        "currency_mismatch",
-        "an annual cap of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
-    )
-
-
 # -- contributions under an agreement: caps ------------------------------------------------
 
 
@@ -625,69 +454,28 @@ def test_annual_cap_exactly_reached_is_fine_one_yen_over_is_not(
 ) -> None:
     agreement(world, annual_caps={"b": jpy(1_000_000)})
     world.record(pledge("c1", amount=600_000, agreement="g"))
-    refused(
-        world,
-        pledge("c2", amount=400_001, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c2 would take b to 1000001 JPY in fiscal year 2020, past its annual cap "
-        "of 1000000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c2", amount=400_001, agreement="g"), "c2", "1000001", cap="1000000")
     world.record(pledge("c2", amount=400_000, agreement="g"))
     # The cap is per fiscal year: the next year starts from zero.
     world.record(pledge("c3", amount=1_000_000, agreement="g", fiscal_year=2021))
     # Other parties have no cap; contributions outside the agreement do not count.
     world.record(pledge("c4", party="a", amount=5_000_000, agreement="g"))
     world.record(pledge("c5", amount=5_000_000))
-    refused(
-        world,
-        pledge("c6", amount="0.01", agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c6 would take b to 1000000.01 JPY in fiscal year 2020, past its annual "
-        "cap of 1000000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c6", amount="0.01", agreement="g"), "c6", "1000000.01", cap="1000000")
 
 
 def test_deliveries_and_corrections_cannot_push_past_the_cap(world: PartnershipLedger) -> None:
     agreement(world, annual_caps={"b": jpy(1000)})
     world.record(pledge("c1", amount=800, agreement="g"))
     world.record(pledge("c2", amount=100, agreement="g"))
-    deliver: Raw = {"op": "deliver", "contribution": "c1", "value": jpy(901), "on": "2020-06-01"}
-    refused(
-        world,
-        deliver,
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    deliver: Raw = ops.deliver("c1", 901, "2020-06-01")
+    over_the_cap(world, deliver, "c1", "1001")
     world.record({**deliver, "value": jpy(900)})  # delivered 900 > pledged 800: counts 900
     assert world.show("c1")["delivered"]["amount"] == 900
-    correct: Raw = {
-        "op": "correct_contribution",
-        "contribution": "c1",
-        "delta": jpy(1),
-        "reason": "typo",
-        "on": "2020-06-02",
-    }
-    refused(
-        world,
-        correct,
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c1 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    correct: Raw = ops.correct("c1", 1, "typo", "2020-06-02")
+    over_the_cap(world, correct, "c1", "1001")
     world.record({**correct, "delta": jpy(-300)})  # delivered 600 < pledged 800: counts 800
-    refused(
-        world,
-        pledge("c3", amount=101, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c3 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c3", amount=101, agreement="g"), "c3", "1001")
 
 
 def test_withdrawing_a_pledge_frees_its_room_under_the_cap(world: PartnershipLedger) -> None:
@@ -699,48 +487,64 @@ def test_withdrawing_a_pledge_frees_its_room_under_the_cap(world: PartnershipLed
     assert view["withdrawn"]["amount"] == 700
     assert view["delivered"]["amount"] == 300
     world.record(pledge("c2", amount=700, agreement="g"))
-    refused(
-        world,
-        pledge("c3", amount=1, agreement="g"),
-        AnnualCapExceeded,
-        "annual_cap_exceeded",
-        "contribution c3 would take b to 1001 JPY in fiscal year 2020, past its annual cap of "
-        "1000 JPY under agreement g",
-    )
+    over_the_cap(world, pledge("c3", amount=1, agreement="g"), "c3", "1001")
 
 
-def test_only_a_member_contributes_under_an_agreement(world: PartnershipLedger) -> None:
-    agreement(world)
-    refused(
-        world,
-        pledge("c1", party="d", agreement="g"),
-        NotAMember,
-        "not_a_member",
-        "d is not a member of partnership p, so it cannot pledge contribution c1",
-    )
-
-
-def test_the_agreement_must_belong_to_the_partnership(world: PartnershipLedger) -> None:
-    agreement(world)
-    world.record(propose("q", "a", ["a", "b"]))
-    refused(
-        world,
-        {**pledge("c1", agreement="g"), "partnership": "q"},
-        ContributionError,
-        "contribution_invalid",
-        "agreement g belongs to partnership p, not q",
-    )
-
-
-def test_a_pledge_in_another_currency_than_the_cap(world: PartnershipLedger) -> None:
-    agreement(world, annual_caps={"b": jpy(1000)})
-    refused(
-        world,
-        {**pledge("c1", agreement="g"), "value": usd(5)},
-        AgreementError,
-        "agreement_invalid",
-        "contribution c1 is in USD, but agreement g caps b in JPY",
-    )
+@pytest.mark.parametrize(
+    ("terms", "before", "raw", "error", "kind", "message"),
+    [
+        pytest.param(
+            {"annual_caps": {"b": jpy(1000)}},
+            [],
+            amend("m1", {"annual_caps": {"b": usd(5)}}),
+            CurrencyMismatch,
+            "currency_mismatch",
+            "an annual cap of amendment m1 is in USD, but partnership p keeps its accounts in JPY",
+            id="an-amended-cap-in-another-currency-than-the-partnership",
+        ),
+        pytest.param(
+            {},
+            [],
+            pledge("c1", party="d", agreement="g"),
+            NotAMember,
+            "not_a_member",
+            "d is not a member of partnership p, so it cannot pledge contribution c1",
+            id="only-a-member-contributes-under-an-agreement",
+        ),
+        pytest.param(
+            {},
+            [propose("q", "a", ["a", "b"])],
+            {**pledge("c1", agreement="g"), "partnership": "q"},
+            ContributionError,
+            "contribution_invalid",
+            "agreement g belongs to partnership p, not q",
+            id="the-agreement-must-belong-to-the-partnership",
+        ),
+        pytest.param(
+            {"annual_caps": {"b": jpy(1000)}},
+            [],
+            {**pledge("c1", agreement="g"), "value": usd(5)},
+            AgreementError,
+            "agreement_invalid",
+            "contribution c1 is in USD, but agreement g caps b in JPY",
+            id="a-pledge-in-another-currency-than-the-cap",
+        ),
+    ],
+)
+def test_an_agreement_refuses(
+    world: PartnershipLedger,
+    terms: Raw,
+    before: list[Raw],
+    raw: Raw,
+    error: type[LedgerError],
+    kind: str,
+    message: str,
+) -> None:
+    """Agreement g (with ``terms``), then the operations ``before``: ``raw`` is refused."""
+    agreement(world, **terms)
+    for op in before:
+        world.record(op)
+    refused(world, raw, error, kind, message)
 
 
 # -- contributions -------------------------------------------------------------------------
@@ -756,7 +560,7 @@ def test_a_withdrawn_pledge_under_a_capped_agreement_takes_no_deliveries(
     # The withdrawal is the rule that refuses, not the cap that c3 has taken up since.
     refused(
         world,
-        {"op": "deliver", "contribution": "c1", "value": jpy(1), "on": "2020-09-02"},
+        ops.deliver("c1", 1, "2020-09-02"),
         ContributionError,
         "contribution_invalid",
         "contribution c1 was withdrawn on 2020-09-01: it takes no deliveries",
@@ -842,19 +646,13 @@ def test_amounts_must_be_positive_where_the_journal_says_so(world: PartnershipLe
     world.record(pledge("c1"))
     invalid_field(
         world,
-        {"op": "deliver", "contribution": "c1", "value": jpy(-5), "on": "2020-06-01"},
+        ops.deliver("c1", -5, "2020-06-01"),
         "value",
         "amount must be more than zero, not -5",
     )
     invalid_field(
         world,
-        {
-            "op": "correct_contribution",
-            "contribution": "c1",
-            "delta": jpy(0),
-            "reason": "r",
-            "on": "2020-06-01",
-        },
+        ops.correct("c1", 0, "r", "2020-06-01"),
         "delta",
         "amount must not be zero",
     )
@@ -863,16 +661,8 @@ def test_amounts_must_be_positive_where_the_journal_says_so(world: PartnershipLe
 # -- evaluations ---------------------------------------------------------------------------
 
 
-def submission(evaluator: str, role: str, scores: dict[str, Any], **more: Any) -> Raw:
-    return {
-        "op": "submit_evaluation",
-        "evaluation": "e",
-        "evaluator": evaluator,
-        "role": role,
-        "scores": scores,
-        "on": "2020-12-01",
-        **more,
-    }
+def submission(evaluator: str, role: str, scores: dict[str, Any], on: str = "2020-12-01", **more: Any) -> Raw:
+    return ops.submission("e", evaluator, role, scores, on, **more)
 
 
 def test_evaluators_named_by_the_ledger(world: PartnershipLedger) -> None:

@@ -6,12 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from journal_ops import amend, consent, correct, deliver, draft, pledge, propose
+
 from partnership_ledger.application import PartnershipLedger
-
-
-def money(amount: str) -> dict[str, str]:
-    return {"amount": amount, "currency": "GBP"}
-
 
 JOURNAL: list[dict[str, Any]] = [
     {
@@ -23,82 +20,23 @@ JOURNAL: list[dict[str, Any]] = [
     },
     {"op": "register_party", "key": "charity", "name": "Charity", "sector": "npo", "identifiers": ["GB-CHC-1234567"]},
     {"op": "register_party", "key": "firm", "name": "Firm", "sector": "business"},
-    {
-        "op": "propose_partnership",
-        "key": "p",
-        "title": "P",
-        "purpose": "Better streets",
-        "proposed_by": "charity",
-        "members": ["council", "charity", "firm"],
-        "on": "2020-04-01",
-    },
-    {
-        "op": "draft_agreement",
-        "key": "a",
-        "partnership": "p",
-        "title": "A",
-        "parties": ["council", "charity"],
-        "start": "2020-04-01",
-        "end": "2022-03-31",
-    },
+    propose("p", "charity", ["council", "charity", "firm"], "2020-04-01", purpose="Better streets"),
+    draft("a", "p", ["council", "charity"], "2020-04-01", "2022-03-31", title="A"),
     {"op": "sign_agreement", "agreement": "a", "party": "council", "on": "2020-04-10"},
     {"op": "sign_agreement", "agreement": "a", "party": "charity", "on": "2020-04-20"},
-    {
-        "op": "pledge",
-        "key": "m1",
-        "partnership": "p",
-        "party": "council",
-        "agreement": "a",
-        "kind": "money",
-        "instrument": "grant",
-        "value": money("1000.50"),
-        "fiscal_year": 2020,
-    },
-    {
-        "op": "pledge",
-        "key": "k1",
-        "partnership": "p",
-        "party": "charity",
-        "agreement": "a",
-        "kind": "staff_time",
-        "value": money("300"),
-        "fiscal_year": 2020,
-    },
-    {"op": "deliver", "contribution": "m1", "value": money("400"), "on": "2020-06-01"},
-    {"op": "correct_contribution", "contribution": "m1", "delta": money("-0.50"), "reason": "fee", "on": "2020-06-02"},
+    pledge("m1", "p", "council", "money", "1000.50", 2020, currency="GBP", agreement="a", instrument="grant"),
+    pledge("k1", "p", "charity", "staff_time", "300", 2020, currency="GBP", agreement="a"),
+    deliver("m1", "400", "2020-06-01", currency="GBP"),
+    correct("m1", "-0.50", "fee", "2020-06-02", currency="GBP"),
     {"op": "withdraw_pledge", "contribution": "m1", "reason": "underspend", "on": "2021-03-01"},
-    {
-        "op": "amend_agreement",
-        "agreement": "a",
-        "amendment": "x",
-        "changes": {"end": "2023-03-31"},
-        "proposed_by": "charity",
-        "on": "2021-04-01",
-    },
-    {"op": "consent_amendment", "agreement": "a", "amendment": "x", "party": "charity", "on": "2021-04-01"},
-    {"op": "consent_amendment", "agreement": "a", "amendment": "x", "party": "council", "on": "2021-04-05"},
+    amend("a", "x", {"end": "2023-03-31"}, "charity", "2021-04-01"),
+    consent("a", "x", "charity", "2021-04-01"),
+    consent("a", "x", "council", "2021-04-05"),
     {"op": "terminate_agreement", "agreement": "a", "reason": "done", "on": "2022-01-31"},
-    {
-        "op": "draft_agreement",
-        "key": "b",
-        "partnership": "p",
-        "title": "B",
-        "parties": ["council", "firm"],
-        "start": "2020-04-01",
-        "end": "2021-03-31",
-    },
+    draft("b", "p", ["council", "firm"], "2020-04-01", "2021-03-31", title="B"),
     {"op": "sign_agreement", "agreement": "b", "party": "firm", "on": "2020-05-01"},
     {"op": "terminate_agreement", "agreement": "b", "reason": "never agreed", "on": "2020-06-01"},
-    {
-        "op": "pledge",
-        "key": "m2",
-        "partnership": "p",
-        "party": "firm",
-        "kind": "money",
-        "value": money("50"),
-        "fiscal_year": 2020,
-        "recipient": "charity",
-    },
+    pledge("m2", "p", "firm", "money", "50", 2020, currency="GBP", recipient="charity"),
 ]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_files import fold_wal
 
 from partnership_ledger import integrity
 from partnership_ledger.application import PartnershipLedger
@@ -67,9 +68,7 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Base:
         ledger.import_journal(demo_journal_bytes())
         checkpoint = integrity.make_checkpoint(ledger.db)
         size = ledger.event_count()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
+    fold_wal(path)
     assert size == checkpoint["size"] == checkpoint["position"] > 100
     return Base(path.read_bytes(), size, checkpoint, folder)
 
@@ -346,11 +345,7 @@ def test_a_replaced_tail_is_found_by_the_checkpoint(base: Base, k: int, new: int
 def duplicate(base: Base, path: Path) -> Path:
     """Another copy of an edited ledger (its WAL checkpointed into the file first)."""
     copy = base.copy()
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA synchronous=OFF")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    copy.write_bytes(path.read_bytes())
+    copy.write_bytes(fold_wal(path).read_bytes())
     return copy
 
 

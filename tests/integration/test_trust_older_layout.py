@@ -15,14 +15,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "before-shape"
 
 
 def run(db: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+    result = invoke(args, db=db)
     return result.exit_code, result.stdout
 
 
@@ -55,7 +54,7 @@ def test_altered_old_read_models_change_no_answer(old: Path) -> None:
 def test_an_altered_index_of_an_old_ledger_is_still_found(old: Path) -> None:
     with sqlite3.connect(old) as c:
         c.execute("UPDATE ledger_keys SET kind = 'party' WHERE key = 'c-npo-2008'")
-    result = CliRunner().invoke(cli, ["--db", str(old), "verify"], catch_exceptions=False)
+    result = invoke(["verify"], db=old)
     assert result.exit_code == 1
     assert "ledger_keys" in result.stderr + result.stdout
 

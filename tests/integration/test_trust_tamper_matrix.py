@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from partnership_ledger_cli.main import cli
+from cli_invoke import invoke
+from ledger_files import fold_wal, ledger_file
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import demo_journal_bytes
@@ -29,7 +29,7 @@ OPS = ("edit", "retype", "delete", "insert")
 
 
 def _invoke(db: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+    result = invoke(args, db=db)
     return result.exit_code, result.stdout
 
 
@@ -55,12 +55,7 @@ def outputs(db: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[str, Any]]:
-    path = tmp_path_factory.mktemp("matrix") / "base.sqlite"
-    with PartnershipLedger.open(path) as ledger:
-        ledger.import_journal(demo_journal_bytes())
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
+    path = ledger_file(tmp_path_factory.mktemp("matrix") / "base.sqlite", demo_journal_bytes())
     data = path.read_bytes()
     return data, outputs(path)
 
@@ -86,10 +81,7 @@ def _cases() -> Iterator[tuple[str, str | None, str]]:
     probe = folder / f"probe-{os.getpid()}.sqlite"
     with PartnershipLedger.open(probe) as ledger:
         ledger.register_party("p", "P", "npo")
-    con = sqlite3.connect(probe)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    data = probe.read_bytes()
+    data = fold_wal(probe).read_bytes()
     for suffix in ("", "-wal", "-shm"):
         Path(str(probe) + suffix).unlink(missing_ok=True)
     for table, columns, _ in _schema(data, folder):

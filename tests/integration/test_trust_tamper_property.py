@@ -18,6 +18,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ledger_files import fold_wal
 from strategies import valid_journals
 
 from partnership_ledger.application import PartnershipLedger
@@ -147,9 +148,7 @@ def test_verify_passes_only_when_every_answer_is_what_the_events_give(journal: l
             ledger.import_journal(json.dumps(export))
         expected = answers(fresh)
         assert answers(original) == expected  # the copy answers as the original does
-        con = sqlite3.connect(original)
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        con.close()
+        fold_wal(original)
         step = data.draw(tampering(original), label="tampering")
         if verified(original):
             assert answers(original) == expected, f"verification passed after: {step}"

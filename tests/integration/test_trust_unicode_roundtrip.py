@@ -9,16 +9,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from cli_invoke import invoke
 from hypothesis import HealthCheck, given, settings
-from partnership_ledger_cli.main import cli
 from strategies import tricky_texts
 
 from partnership_ledger.journal import dump_operation, iter_raw, read_raw
 
 
-def invoke(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def stdout_of(*args: str) -> str:
+    result = invoke(args)
     assert result.exit_code == 0, result.stderr
     return result.stdout
 
@@ -61,14 +60,16 @@ def _round_trip(folder: Path, fmt: str, name: str, title: str, note: str) -> Non
     ]
     source, copy = folder / "a.sqlite", folder / "b.sqlite"
     (folder / "in.json").write_text(json.dumps(journal, ensure_ascii=False), encoding="utf-8")
-    invoke("--db", str(source), "import", str(folder / "in.json"))
+    stdout_of("--db", str(source), "import", str(folder / "in.json"))
     exported = folder / f"out.{fmt}"
-    invoke("--db", str(source), "-q", "export", "--format", fmt, "-o", str(exported))
-    invoke("--db", str(copy), "import", str(exported))
+    stdout_of("--db", str(source), "-q", "export", "--format", fmt, "-o", str(exported))
+    stdout_of("--db", str(copy), "import", str(exported))
     for key in ("p", "q"):
-        assert invoke("--db", str(copy), "show", key, "--json") == invoke("--db", str(source), "show", key, "--json")
+        assert stdout_of("--db", str(copy), "show", key, "--json") == stdout_of(
+            "--db", str(source), "show", key, "--json"
+        )
     again = folder / f"again.{fmt}"
-    invoke("--db", str(copy), "-q", "export", "--format", fmt, "-o", str(again))
+    stdout_of("--db", str(copy), "-q", "export", "--format", fmt, "-o", str(again))
     assert again.read_bytes() == exported.read_bytes()
-    shown = json.loads(invoke("--db", str(copy), "show", "p", "--json"))
+    shown = json.loads(stdout_of("--db", str(copy), "show", "p", "--json"))
     assert shown["name"] == name
