@@ -6,12 +6,8 @@ events, outside the hash chain: someone who can write the file can change a figu
 ``verify_chain`` would not see it. :func:`check_read_models` recomputes them all into a
 scratch SQLite file (:class:`Scratch`) by replaying the events with the same projection code
 the ledger uses (so a new read model or column is covered without changing this module), then
-compares the stored tables with the recomputed ones, table by table and row by row, in key
-order (:mod:`.table_diff`).
-
-The first difference is named by table, key, field, stored value and recomputed value.
-With ``count=True`` every table is compared to the end and the rows that differ are
-counted per table (what ``rebuild`` reports it repaired).
+compares the stored tables with the recomputed ones row by row (:mod:`.table_diff`), and
+names the first difference by table, key, field, stored value and recomputed value.
 """
 
 from __future__ import annotations
