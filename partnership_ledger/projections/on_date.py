@@ -24,7 +24,8 @@ from . import facts as F
 
 
 class OnDate:
-    """A read-only :class:`~.facts.FactStore` showing ``store`` as it stood on ``day``."""
+    """A read-only :class:`~.facts.FactStore` showing ``store`` as it stood on ``day`` (what
+    the queries read of it: a partnership's facts, and a party)."""
 
     def __init__(self, store: F.FactStore, day: date) -> None:
         self.store = store
@@ -92,10 +93,6 @@ class OnDate:
             a = attrs.evolve(a, **terms)
         return a
 
-    def agreement(self, key: str) -> F.AgreementFact | None:
-        found = self.store.agreement(key)
-        return None if found is None else self._agreement(found)
-
     def agreements(self, partnership: str) -> list[F.AgreementFact]:
         return [self._agreement(a) for a in self.store.agreements(partnership)]
 
@@ -117,10 +114,6 @@ class OnDate:
             targets = revisions[-1]["targets"] if revisions else t.revisions[0].get("previous", t.targets)
         return attrs.evolve(t, measurements=measurements, revisions=revisions, targets=targets)
 
-    def target(self, key: str) -> F.TargetFact | None:
-        found = self.store.target(key)
-        return None if found is None else self._target(found)
-
     def targets(self, partnership: str) -> list[F.TargetFact]:
         return [self._target(t) for t in self.store.targets(partnership)]
 
@@ -128,10 +121,6 @@ class OnDate:
         day = self.day
         submissions: list[F.SubmissionFact] = [s for s in e.submissions if s.on <= day]
         return attrs.evolve(e, submissions=submissions, closed_on=self._by(e.closed_on))
-
-    def evaluation(self, key: str) -> F.EvaluationFact | None:
-        found = self.store.evaluation(key)
-        return None if found is None else self._evaluation(found)
 
     def evaluations(self, partnership: str) -> list[F.EvaluationFact]:
         return [self._evaluation(e) for e in self.store.evaluations(partnership)]
