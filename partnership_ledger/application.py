@@ -236,8 +236,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         not written. Rows outside the chain are refused, as opening to write refuses them."""
         try:
             setup.refuse_rows_outside_the_chain(self.db)
-            current = self.backend != "sqlite" or self.projections.is_current()  # (PostgreSQL: as stored)
-            lag = None if current else self.last_position() - self.projections.position()
+            lag = None if self.backend != "sqlite" else self._lag()  # (PostgreSQL: as stored)
         except BaseException:
             self.close()
             raise
@@ -256,6 +255,14 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         ledger.location, ledger.private_copy_lag, ledger._private_folder = location, lag, folder
         ledger.read_model_error = ledger.read_model_error or error
         return ledger
+
+    def _lag(self) -> int | None:
+        """How many events the read models are behind (every event when there is no tracking
+        table at all); None when they are current."""
+        try:
+            return None if self.projections.is_current() else self.last_position() - self.projections.position()
+        except PersistenceError:  # no tracking table
+            return self.last_position()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

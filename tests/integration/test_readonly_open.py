@@ -103,3 +103,21 @@ def test_current_read_models_are_read_in_place(tmp_path: Path, scratch: Path) ->
         assert ledger.private_copy_lag is None
         assert answers(ledger) == want
         assert not list(scratch.iterdir())
+
+
+def test_read_models_without_a_tracking_table_answer_from_a_copy(tmp_path: Path, scratch: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "ledger.sqlite"
+    with PartnershipLedger.open(db) as ledger:
+        ledger.import_journal(demo_journal_bytes())
+        want = answers(ledger)
+        events = ledger.info()["events"]
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TABLE ledger_tracking")
+    con.close()
+    before = written(db)
+    with PartnershipLedger.open(db, readonly=True) as ledger:
+        assert ledger.private_copy_lag == events
+        assert answers(ledger) == want
+    assert written(db) == before
