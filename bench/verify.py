@@ -168,7 +168,7 @@ def chain_only_once(path: Path) -> int:
     from partnership_ledger.application import PartnershipLedger
     from partnership_ledger.integrity import verify_chain
 
-    with PartnershipLedger.open(path, create=False, readonly=True) as ledger:
+    with PartnershipLedger.open(path, create=False, readonly=True, as_stored=True) as ledger:
         result = verify_chain(ledger.db)
     if not result.ok:
         raise SystemExit(f"the benchmark ledger does not verify: {result.message}")
@@ -181,7 +181,7 @@ def full_verify_once(path: Path) -> int:
     from partnership_ledger.integrity import verify_chain
     from partnership_ledger.projections.verification import check_read_models
 
-    with PartnershipLedger.open(path, create=False, readonly=True) as ledger:
+    with PartnershipLedger.open(path, create=False, readonly=True, as_stored=True) as ledger:
         result = verify_chain(ledger.db)
         checked = check_read_models(ledger, scratch_dir=str(path.parent))
     if not result.ok or not checked.ok:

@@ -16,6 +16,7 @@ reading is :mod:`partnership_ledger.queries` (:class:`~.queries.aggregates.Aggre
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -58,6 +59,10 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
 
     name = "PartnershipLedger"
     env: ClassVar[dict[str, str]] = {}
+    #: Opened to read only while its read models lagged (or were of an older layout): how many
+    #: events they were behind; the answers come from a private up-to-date copy (see :meth:`open`).
+    private_copy_lag: int | None = None
+    _private_folder: str | None = None
     snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -138,6 +143,9 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         if keeper is not None:
             keeper.close()
             self._memory_keeper = None
+        if self._private_folder is not None:
+            shutil.rmtree(self._private_folder, ignore_errors=True)
+            self._private_folder = None
 
     @property
     def chain_format(self) -> str:
@@ -179,15 +187,27 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
 
     @classmethod
     def open(
-        cls, location: str | os.PathLike[str] | None = None, *, create: bool = True, readonly: bool = False
+        cls,
+        location: str | os.PathLike[str] | None = None,
+        *,
+        create: bool = True,
+        readonly: bool = False,
+        as_stored: bool = False,
     ) -> PartnershipLedger:
         """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
 
         ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
         With ``create=False`` a missing ledger is an error rather than a new empty one.
         With ``readonly=True`` (implied for an SQLite file that cannot be written where it
-        lies) nothing is created or changed: the read models are not caught up, and
-        recording fails. A path is always a file's path, never an SQLite URI.
+        lies) nothing is created or changed, and recording fails. The answers are still what
+        the events give: when an SQLite ledger's read models lag behind its events (kept by
+        a ``follow`` process) or were made by an older version, the ledger is copied, as one
+        snapshot, to a private temporary file whose read models are brought up to date, and
+        the ledger returned reads that copy (:attr:`private_copy_lag` says how far behind
+        they were; :meth:`close` removes it). ``as_stored=True`` reads the read models as
+        they are stored instead (what ``verify`` and ``info`` look at). A PostgreSQL ledger
+        opened to read only answers from its read models as stored. A path is always a
+        file's path, never an SQLite URI.
         """
         loc = os.fspath(location) if location is not None else default_location()
         if setup.is_postgres(loc):
@@ -200,12 +220,49 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
                 ) from None
             postgres.check_database(loc, create=create)
             readonly_env = {ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}
-            return cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
-        setup.check_sqlite_location(loc, create and not readonly)
-        check_cipher(loc, cipher_key())
-        from .storage.sqlite import is_writable
+            ledger = cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
+        else:
+            setup.check_sqlite_location(loc, create and not readonly)
+            check_cipher(loc, cipher_key())
+            from .storage.sqlite import is_writable
 
-        return cls(sqlite_env(loc, readonly=readonly or (os.path.exists(loc) and not is_writable(loc))))
+            readonly = readonly or (os.path.exists(loc) and not is_writable(loc))
+            ledger = cls(sqlite_env(loc, readonly=readonly))
+        return ledger._with_current_read_models(loc) if readonly and not as_stored else ledger
+
+    def _with_current_read_models(self, location: str) -> PartnershipLedger:
+        """This ledger (open to read only) if its read models are current, else one that reads
+        a private copy of it whose read models are brought up to date; the ledger itself is
+        not written. Rows outside the chain are refused, as opening to write refuses them."""
+        try:
+            setup.refuse_rows_outside_the_chain(self.db)
+            lag = None if self.backend != "sqlite" else self._lag()  # (PostgreSQL: as stored)
+        except BaseException:
+            self.close()
+            raise
+        if lag is None:
+            return self
+        self.close()
+        folder, copy = setup.private_copy(location)
+        try:
+            writer = type(self)(sqlite_env(copy))  # brings the copy's read models up to date
+            error = writer.read_model_error
+            writer.close()
+            ledger = type(self)(sqlite_env(copy, readonly=True))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        ledger.location, ledger.private_copy_lag, ledger._private_folder = location, lag, folder
+        ledger.read_model_error = ledger.read_model_error or error
+        return ledger
+
+    def _lag(self) -> int | None:
+        """How many events the read models are behind (every event when there is no tracking
+        table at all); None when they are current."""
+        try:
+            return None if self.projections.is_current() else self.last_position() - self.projections.position()
+        except PersistenceError:  # no tracking table
+            return self.last_position()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -13,7 +13,6 @@ import attrs
 import click
 
 from partnership_ledger.errors import StorageError
-from partnership_ledger.storage.setup import refuse_rows_outside_the_chain
 
 if TYPE_CHECKING:
     from partnership_ledger import PartnershipLedger
@@ -40,13 +39,13 @@ class CliState:
 
         Use it as a context manager: ``with state.open_ledger() as ledger: ...``. Every
         failure to open is a :class:`StorageError` whose message says what is wrong.
-        ``readonly``: change nothing, not even the read models (``verify``, ``info``).
+        ``readonly``: change nothing, and read the read models as stored (``verify``, ``info``).
         ``write`` (or ``create``): for a command that records or recomputes. Otherwise (a
         query) nothing is written either, and read models that lag behind the events are
         brought up to date in a private copy (see :func:`open_for_query`).
         """
         if create or readonly or write:
-            return open_ledger_at(self.db, create=create, readonly=readonly)
+            return open_ledger_at(self.db, create=create, readonly=readonly, as_stored=readonly)
         return open_for_query(self.db, self.note)
 
     @contextmanager
@@ -89,7 +88,9 @@ def redact(location: str) -> str:
     return _USERINFO.sub("//***@", location, count=1)
 
 
-def open_ledger_at(location: str, *, create: bool = False, readonly: bool = False) -> PartnershipLedger:
+def open_ledger_at(
+    location: str, *, create: bool = False, readonly: bool = False, as_stored: bool = False
+) -> PartnershipLedger:
     """Open a ledger for a command, turning every way that fails into one clear sentence."""
     url = _URL.match(location)
     if url and url.group(1).lower() not in POSTGRES_SCHEMES:
@@ -100,7 +101,7 @@ def open_ledger_at(location: str, *, create: bool = False, readonly: bool = Fals
     from partnership_ledger import PartnershipLedger
 
     try:
-        ledger = PartnershipLedger.open(location, create=create, readonly=readonly)
+        ledger = PartnershipLedger.open(location, create=create, readonly=readonly, as_stored=as_stored)
     except StorageError as e:
         if "locked" in e.message:
             where = redact(location)
@@ -126,64 +127,25 @@ def open_for_query(location: str, note: Callable[[str], None]) -> PartnershipLed
     """Open a ledger to answer a query: never writing to it, never waiting for a writer.
 
     The ledger opens to read only (SQLite's readers do not wait for its writer in WAL mode;
-    PostgreSQL's never wait). When its read models lag behind its events (kept by a
-    ``follow`` process that is behind, a write that could not update them, or made by an
-    older version), a query must still show what the events give: an SQLite ledger is then
-    copied, as one consistent snapshot (SQLite's backup), into a private temporary file whose
-    read models are brought up to date, and the query answers from it; ``note`` says so and
-    how to bring the ledger's own up to date. A PostgreSQL ledger catches them up in place.
+    PostgreSQL's never wait), and answers what the events give: an SQLite ledger whose read
+    models lag behind its events (kept by a ``follow`` process that is behind, a write that
+    could not update them, or made by an older version) answers from a private copy brought
+    up to date (``PartnershipLedger.open(readonly=True)`` does that); ``note`` says so and how
+    to bring the ledger's own up to date. A PostgreSQL ledger catches them up in place.
     """
-    ledger = open_ledger_at(location, readonly=True)
-    try:
-        # What opening to write checks (a quick look), opening to read does not (verify reports it).
-        refuse_rows_outside_the_chain(ledger.db)
-    except BaseException:
-        ledger.close()
-        raise
-    if ledger.projections.is_current():
-        return ledger
-    lag = ledger.last_position() - ledger.projections.position()
-    ledger.close()
-    if _URL.match(location):
-        return open_ledger_at(location)
     started = time.monotonic()
-    copy = _private_copy(location)
-    found = open_ledger_at(copy)
-    note(
-        f"note: the read models are {lag} events behind the ledger's events; this answer comes from a private "
-        f"copy brought up to date ({time.monotonic() - started:.1f} s). 'partnership-ledger follow --once' or "
-        "the next write brings the ledger's own up to date."
-    )
-    return found
-
-
-def _private_copy(location: str) -> str:
-    """A copy of the SQLite ledger at ``location`` in a new temporary folder, removed when the
-    command ends: one consistent snapshot, taken without a write lock (SQLite's backup)."""
-    import shutil
-    import sqlite3
-    import tempfile
-
-    from partnership_ledger.storage.sqlite import read_only_uri
-
-    folder = tempfile.mkdtemp(prefix="partnership-ledger-query-")
-    context = click.get_current_context(silent=True)
-    if context is not None:
-        context.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
-    else:
-        import atexit
-
-        atexit.register(shutil.rmtree, folder, True)
-    copy = os.path.join(folder, "ledger.sqlite")
-    source, target = sqlite3.connect(read_only_uri(location), uri=True), sqlite3.connect(copy)
-    try:
-        source.backup(target)
-    except sqlite3.Error as e:
-        raise StorageError(f"cannot read the ledger at {location}: {e}") from None
-    finally:
-        source.close()
-        target.close()
-    return copy
+    ledger = open_ledger_at(location, readonly=True)
+    lag = ledger.private_copy_lag
+    if lag is not None:
+        note(
+            f"note: the read models are {lag} events behind the ledger's events; this answer comes from a private "
+            f"copy brought up to date ({time.monotonic() - started:.1f} s). 'partnership-ledger follow --once' or "
+            "the next write brings the ledger's own up to date."
+        )
+    if not _URL.match(location) or ledger.projections.is_current():
+        return ledger
+    ledger.close()
+    return open_ledger_at(location)
 
 
 #: When this command started: a lock's refusal says how long it really waited.

@@ -5,13 +5,11 @@
 ``{size, position, root}`` so that a truncated or replaced tail is caught too.
 """
 
-from .chain import GENESIS, canonical_record, chain_head, chain_links, link_at, link_hash
+from .chain import GENESIS, canonical_record, chain_head, chain_links, link_hash
 from .checkpoint import (
     CHECKPOINT_FORMAT,
-    checkpoint_message,
     checkpoint_trust,
     generate_keypair,
-    key_fingerprint,
     make_checkpoint,
     read_checkpoint,
     verify_checkpoint,
@@ -25,12 +23,9 @@ __all__ = [
     "canonical_record",
     "chain_head",
     "chain_links",
-    "checkpoint_message",
     "checkpoint_trust",
     "foreign_row",
     "generate_keypair",
-    "key_fingerprint",
-    "link_at",
     "link_hash",
     "make_checkpoint",
     "read_checkpoint",

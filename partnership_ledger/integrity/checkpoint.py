@@ -38,45 +38,41 @@ def generate_keypair() -> tuple[bytes, bytes]:
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
+    return private, _public_bytes(key.public_key())
+
+
+def _public_bytes(public_key: Any, raw: bool = False) -> bytes:
+    """A public key as PEM (SubjectPublicKeyInfo), or as its raw 32 bytes."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    if raw:
+        return bytes(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    return bytes(public_key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo))
 
 
 def load_signing_key(pem: bytes) -> Any:
     """The Ed25519 private key in ``pem`` (refused with one sentence if it is not one)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    return _load_key(pem, private=True)
 
+
+def _load_key(pem: bytes, *, private: bool) -> Any:
+    """The Ed25519 key (private or public) in ``pem``, or one sentence saying what it is not."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    which = "signing" if private else "public"
     try:
-        key = serialization.load_pem_private_key(pem, password=None)
+        if private:
+            key: Any = serialization.load_pem_private_key(pem, password=None)
+        else:
+            key = serialization.load_pem_public_key(pem)
     except (ValueError, TypeError):
-        raise InvalidArgument("the signing key is not an unencrypted PEM private key") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise InvalidArgument("the signing key is not an Ed25519 key (make one with 'partnership-ledger keygen')")
+        form = "an unencrypted PEM private key" if private else "a PEM public key"
+        raise InvalidArgument(f"the {which} key is not {form}") from None
+    if not isinstance(key, Ed25519PrivateKey if private else Ed25519PublicKey):
+        hint = " (make one with 'partnership-ledger keygen')" if private else ""
+        raise InvalidArgument(f"the {which} key is not an Ed25519 key{hint}")
     return key
-
-
-def _load_public(pem: bytes) -> Any:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-    try:
-        key = serialization.load_pem_public_key(pem)
-    except (ValueError, TypeError):
-        raise InvalidArgument("the public key is not a PEM public key") from None
-    if not isinstance(key, Ed25519PublicKey):
-        raise InvalidArgument("the public key is not an Ed25519 key")
-    return key
-
-
-def _public_pem(private_key: Any) -> str:
-    from cryptography.hazmat.primitives import serialization
-
-    return str(
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
 
 
 def make_checkpoint(db: Db, private_key_pem: bytes | None = None) -> dict[str, Any]:
@@ -102,7 +98,7 @@ def checkpoint_of(size: int, position: int, root: str, key: Any = None) -> dict[
     if key is not None:
         message = checkpoint_message(size, root, position)
         checkpoint["signature"] = base64.b64encode(key.sign(message)).decode("ascii")
-        checkpoint["public_key"] = _public_pem(key)
+        checkpoint["public_key"] = _public_bytes(key.public_key()).decode("ascii")
     return checkpoint
 
 
@@ -145,7 +141,7 @@ def check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) ->
         raise IntegrityError("the checkpoint is signed but carries no public key: pass --public-key")
     from cryptography.exceptions import InvalidSignature
 
-    key = _load_public(key_pem)
+    key = _load_key(key_pem, private=False)
     try:
         key.verify(base64.b64decode(signature, validate=True), checkpoint_message(size, root, position))
     except (InvalidSignature, ValueError, UnicodeError):
@@ -156,10 +152,8 @@ def check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) ->
 
 def key_fingerprint(public_key_pem: bytes | str) -> str:
     """``SHA256:`` and the base64 of the SHA-256 of the raw Ed25519 public key (as OpenSSH shows it)."""
-    from cryptography.hazmat.primitives import serialization
-
     pem = public_key_pem.encode("ascii", "replace") if isinstance(public_key_pem, str) else public_key_pem
-    raw = _load_public(pem).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw = _public_bytes(_load_key(pem, private=False), raw=True)
     return "SHA256:" + base64.b64encode(hashlib.sha256(raw).digest()).decode("ascii").rstrip("=")
 
 

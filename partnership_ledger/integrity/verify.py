@@ -50,76 +50,60 @@ class _Walk:
         return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
 
 
-def _columns(db: Db) -> str:
-    if db.backend == "sqlite":
-        # As stored, as bytes (an edit that makes a text column invalid UTF-8 must be reported,
-        # not crash the walk), and NULL where the value is not of the type the recorder writes:
-        # the application would not read such a row (see foreign_row), so it fails the walk.
-        return (
-            "CASE WHEN typeof(originator_id) = 'text' THEN CAST(originator_id AS BLOB) END, "
-            "CASE WHEN typeof(originator_version) = 'integer' THEN originator_version END, "
-            "CASE WHEN typeof(topic) = 'text' THEN CAST(topic AS BLOB) END, "
-            "CASE WHEN typeof(state) = 'blob' THEN state END"
-        )
-    return "originator_id, originator_version, topic, state"
+#: The storage type of each column as the recorder writes it (SQLite keeps any type anywhere).
+STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+LINK_TYPES = {"prev_position": "integer", "hash": "blob"}
 
 
-def _link_columns(db: Db) -> str:
-    if db.backend == "sqlite":
-        return (
-            "position, CASE WHEN typeof(prev_position) = 'integer' THEN prev_position END, "
-            "CASE WHEN typeof(hash) = 'blob' THEN hash END"
-        )
-    return "position, prev_position, hash"
+def _as_walked(db: Db, types: dict[str, str]) -> str:
+    """The columns ``types`` names as the walk reads them. On SQLite: text as its bytes (an
+    edit that makes a text column invalid UTF-8 must be reported, not crash the walk), and
+    NULL where a value is not of the type the recorder writes: the application would not read
+    such a row (see foreign_row), so it fails the walk."""
+    if db.backend != "sqlite":
+        return ", ".join(types)
+    return ", ".join(
+        f"CASE WHEN typeof({c}) = '{t}' THEN {f'CAST({c} AS BLOB)' if t == 'text' else c} END" for c, t in types.items()
+    )
 
 
-def _outside_chain(db: Db) -> int | None:
-    """The first position up to 0 of an event or a link (the chain starts at 1), if any."""
-    pos, events = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(
-            f"SELECT MIN(p) FROM (SELECT MIN({pos}) AS p FROM {events} WHERE {pos} <= 0 "
-            "UNION ALL SELECT MIN(position) FROM ledger_chain WHERE position <= 0) AS below"
-        )
-        row = c.fetchone()
-    return int(row[0]) if row and row[0] is not None else None
+def _wrong_type(types: dict[str, str]) -> str:
+    """An SQLite condition: some column of ``types`` holds a value of another storage type."""
+    return " OR ".join(f"typeof({column}) <> '{kind}'" for column, kind in types.items())
 
 
-def foreign_row(db: Db) -> tuple[int, str] | None:
+def foreign_row(db: Db, *, outside_only: bool = False) -> tuple[int, str] | None:
     """The first stored row the chain cannot vouch for, and why; None if there is none.
 
     The application loads an aggregate's events by its id, whatever their position, and
     reads each column as the type the recorder writes. So every row must be at a position
     the chain covers (above 0) and of exactly those storage types (SQLite keeps any type in
     any column: an id stored as a BLOB has the same bytes, so the same hash, yet the
-    application would no longer find it). Anything else is tampering.
+    application would no longer find it). Anything else is tampering. ``outside_only``:
+    look for rows at positions up to 0 only.
     """
     pos, events = db.position_col, db.events_table
     with db.transaction(commit=False) as c:
-        c.execute(f"SELECT {pos} FROM {events} WHERE {pos} <= 0 ORDER BY {pos} LIMIT 1")
+        c.execute(f"SELECT MIN({pos}) FROM {events} WHERE {pos} <= 0")
         row = c.fetchone()
-        if row is not None:
+        if row is not None and row[0] is not None:
             return int(row[0]), "is outside the hash chain (positions start at 1)"
-        if db.backend != "sqlite":
-            c.execute("SELECT position FROM ledger_chain WHERE position <= 0 ORDER BY position LIMIT 1")
-            row = c.fetchone()
-            return (int(row[0]), "has a chain link outside the chain (positions start at 1)") if row else None
+        c.execute("SELECT MIN(position) FROM ledger_chain WHERE position <= 0")
+        row = c.fetchone()
+        if row is not None and row[0] is not None:
+            return int(row[0]), "has a chain link outside the hash chain (positions start at 1)"
+        if outside_only or db.backend != "sqlite":
+            return None
+        wrong = _wrong_type(STORED_TYPES)
         c.execute(
-            f"SELECT {pos}, typeof(originator_id), typeof(originator_version), typeof(topic), typeof(state) "
-            f"FROM {events} WHERE typeof(originator_id) <> 'text' OR typeof(originator_version) <> 'integer' "
-            "OR typeof(topic) <> 'text' OR typeof(state) <> 'blob' "
+            f"SELECT {pos}, {', '.join(f'typeof({k})' for k in STORED_TYPES)} FROM {events} WHERE {wrong} "
             f"ORDER BY {pos} LIMIT 1"
         )
         row = c.fetchone()
         if row is not None:
-            kinds = dict(zip(("originator_id", "originator_version", "topic", "state"), row[1:], strict=True))
-            wanted = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
-            column = next(k for k, v in kinds.items() if v != wanted[k])
-            return int(row[0]), f"has its {column} stored as {kinds[column]}, not {wanted[column]}"
-        c.execute(
-            "SELECT position, typeof(prev_position), typeof(hash) FROM ledger_chain WHERE position <= 0 "
-            "OR typeof(prev_position) <> 'integer' OR typeof(hash) <> 'blob' ORDER BY position LIMIT 1"
-        )
+            column, kind = next((k, v) for k, v in zip(STORED_TYPES, row[1:], strict=True) if v != STORED_TYPES[k])
+            return int(row[0]), f"has its {column} stored as {kind}, not {STORED_TYPES[column]}"
+        c.execute(f"SELECT position FROM ledger_chain WHERE {_wrong_type(LINK_TYPES)} ORDER BY position LIMIT 1")
         row = c.fetchone()
         if row is not None:
             return int(row[0]), "has a chain link that is not one the ledger writes"
@@ -141,12 +125,10 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     both deleted: with several deleted in a row that is the last of them.
     """
     walk = _Walk()
-    outside = _outside_chain(db)
+    outside = foreign_row(db, outside_only=True)
     if outside is not None:
-        return walk.fail(
-            outside, "inserted", f"the row at position {outside} is outside the hash chain (positions start at 1)"
-        )
-    pos, events, cols = db.position_col, db.events_table, _columns(db)
+        return walk.fail(outside[0], "inserted", f"the row at position {outside[0]} {outside[1]}")
+    pos, events, cols = db.position_col, db.events_table, _as_walked(db, STORED_TYPES)
     while True:
         after = walk.last_position
         with db.transaction(commit=False) as c:
@@ -160,7 +142,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
             # links left without one), merged with the events below: two range scans are
             # cheaper than a join.
             c.execute(
-                f"SELECT {_link_columns(db)} FROM ledger_chain WHERE position > ? "
+                f"SELECT position, {_as_walked(db, LINK_TYPES)} FROM ledger_chain WHERE position > ? "
                 + ("AND position <= ? " if full else "")
                 + "ORDER BY position",
                 (after, rows[-1][0]) if full else (after,),
@@ -170,20 +152,10 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
         for position, oid, version, topic, state in rows:
             if j < n_links and links[j][0] < position:
                 break  # a link whose event is gone
+            prev_position = link = None
             if j < n_links and links[j][0] == position:
-                prev_position, link = links[j][1], links[j][2]
+                _, prev_position, link = links[j]
                 j += 1
-                # The usual case, checked here: this loop is what verification spends its time on.
-                if (
-                    prev_position == walk.last_position
-                    and type(version) is int
-                    and None not in (oid, topic, state, link)
-                    and link_hash(walk.prev_hash, position, oid, version, topic, state) == link
-                ):
-                    walk.prev_hash, walk.last_position, walk.size = bytes(link), position, walk.size + 1
-                    continue
-            else:
-                prev_position = link = None
             failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))
             if failed is not None:
                 return failed

@@ -138,6 +138,11 @@ class ContributionFact(NamedTuple):
     valuation_basis: str | None = None
     description: str | None = None
 
+    def with_amounts(self, delivered: Decimal, withdrawn: Decimal) -> ContributionFact:
+        """This contribution with other delivered and withdrawn amounts (what a delivery, a
+        correction or a withdrawal changes: the fold's most frequent change of a fact)."""
+        return ContributionFact(*self[:10], delivered, withdrawn, *self[12:])
+
 
 #: In-kind contributions of one party, kind, unit and valuation basis, as the report groups
 #: them: (party, kind, unit, valuation basis, how many, their quantities, pledged, withdrawn

@@ -14,36 +14,16 @@ import attrs
 
 from ..domain.values import Money
 from ..storage.db import Cursor
-from . import facts as F
-from .facts import (
-    AgreementFact,
-    ContributionFact,
-    DecisionFact,
-    EvaluationFact,
-    MeasurementFact,
-    PartnershipFact,
-    PartyFact,
-    SubmissionFact,
-    TargetFact,
-)
+from . import fact_records as F
+from .facts import FOLDED_EVENTS, FOLDS, apply_event
 from .runner import AggregateInfo, Item
 
 if TYPE_CHECKING:
     from .sqlstore import SqlFactStore
 
+#: The records kept as documents, by class name (every attrs class of :mod:`.fact_records`).
 _CLASSES: dict[str, type[Any]] = {
-    c.__name__: c
-    for c in (
-        F.PartyFact,
-        F.PartnershipFact,
-        F.SpellFact,
-        F.DecisionFact,
-        F.AgreementFact,
-        F.MeasurementFact,
-        F.TargetFact,
-        F.SubmissionFact,
-        F.EvaluationFact,
-    )
+    name: c for name, c in vars(F).items() if isinstance(c, type) and attrs.has(c) and c.__module__ == F.__name__
 }
 
 
@@ -96,11 +76,11 @@ def loads(text: str) -> Any:
 
 
 KIND_OF_FACT = {
-    PartyFact: "party",
-    PartnershipFact: "partnership",
-    AgreementFact: "agreement",
-    TargetFact: "target",
-    EvaluationFact: "evaluation",
+    F.PartyFact: "party",
+    F.PartnershipFact: "partnership",
+    F.AgreementFact: "agreement",
+    F.TargetFact: "target",
+    F.EvaluationFact: "evaluation",
 }
 
 TABLES = (
@@ -145,65 +125,49 @@ TABLE_NAMES = (
 )
 
 
-def contribution_row(c: ContributionFact) -> tuple[Any, ...]:
+def contribution_row(c: F.ContributionFact) -> tuple[Any, ...]:
     """The ``rm_contributions`` row of a contribution: its amounts as decimal strings."""
     quantity = None if c.quantity is None else str(c.quantity)
-    amounts = (str(c.pledged), str(c.delivered), str(c.withdrawn), quantity)
-    return (*c[:9], *amounts, *c[13:])
+    return (*c[:9], str(c.pledged), str(c.delivered), str(c.withdrawn), quantity, *c[13:])
 
 
-def contribution_from_row(row: tuple[Any, ...]) -> ContributionFact:
-    key, partnership, party, agreement, kind, instrument, fy, fys, currency = row[:9]
-    pledged, delivered, withdrawn, quantity, unit, basis, description = row[9:]
-    return ContributionFact(
-        key,
-        partnership,
-        party,
-        agreement,
-        kind,
-        instrument,
-        fy,
-        fys,
-        currency,
-        Decimal(pledged),
-        Decimal(delivered),
-        Decimal(withdrawn),
-        None if quantity is None else Decimal(quantity),
-        unit,
-        basis,
-        description,
+def contribution_from_row(row: tuple[Any, ...]) -> F.ContributionFact:
+    """The contribution of an ``rm_contributions`` row (:func:`contribution_row`'s inverse)."""
+    quantity = None if row[12] is None else Decimal(row[12])
+    return F.ContributionFact._make(
+        (*row[:9], Decimal(row[9]), Decimal(row[10]), Decimal(row[11]), quantity, *row[13:])
     )
 
 
-def decision_row(d: DecisionFact, seq: int) -> tuple[Any, ...]:
+def decision_row(d: F.DecisionFact, seq: int) -> tuple[Any, ...]:
     votes = json.dumps(d.votes, ensure_ascii=False, separators=(",", ":"))
     return (d.partnership, seq, d.key, d.subject, d.on.isoformat(), d.proposed_by, d.rule, votes, int(d.adopted))
 
 
-def decision_from_row(partnership: str, row: tuple[Any, ...]) -> DecisionFact:
+def decision_from_row(partnership: str, row: tuple[Any, ...]) -> F.DecisionFact:
     key, subject, day, proposed_by, rule, votes, adopted = row
-    return DecisionFact(
+    return F.DecisionFact(
         partnership, key, subject, date.fromisoformat(day), proposed_by, rule, json.loads(votes), bool(adopted)
     )
 
 
-def measurement_row(target: str, seq: int, m: MeasurementFact) -> tuple[Any, ...]:
+def measurement_row(target: str, seq: int, m: F.MeasurementFact) -> tuple[Any, ...]:
     return (target, seq, m.period, str(m.value), m.source, m.on.isoformat())
 
 
-def measurement_from_row(row: tuple[Any, ...]) -> MeasurementFact:
+def measurement_from_row(row: tuple[Any, ...]) -> F.MeasurementFact:
     period, value, source, day = row
-    return MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
+    return F.MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
 
 
-def submission_row(evaluation: str, seq: int, s: SubmissionFact) -> tuple[Any, ...]:
+def submission_row(evaluation: str, seq: int, s: F.SubmissionFact) -> tuple[Any, ...]:
     scores = json.dumps(s.scores, ensure_ascii=False, separators=(",", ":"))
     return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), s.on.isoformat())
 
 
-def submission_from_row(row: tuple[Any, ...]) -> SubmissionFact:
+def submission_from_row(row: tuple[Any, ...]) -> F.SubmissionFact:
     evaluator, role, party, scores, comment, public, day = row
-    return SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
+    return F.SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
 
 
 #: The names of the events whose fold reads their contribution (by the aggregate's key).
@@ -217,7 +181,7 @@ class FactsModel:
 
     tables = TABLES
     table_names = TABLE_NAMES
-    event_names = F.FOLDED_EVENTS
+    event_names = FOLDED_EVENTS
 
     def __init__(self, store: SqlFactStore) -> None:
         self.store = store
@@ -239,13 +203,15 @@ class FactsModel:
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
         self.store.position = position
-        F.apply_event(self.store, event, info)
+        apply_event(self.store, event, info)
 
     def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
+        store, folds = self.store, FOLDS
         items = list(items)
         # The contributions the batch's deliveries, corrections and withdrawals change, read
         # a few hundred at a time rather than one by one as the fold meets them.
         reading = _READ_CONTRIBUTION
-        self.store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
         for position, event, info in items:
-            self.apply(c, position, event.timestamp, event, info)
+            store.position = position
+            folds[type(event).__qualname__](store, event, info)  # (the runner gives only folded events)

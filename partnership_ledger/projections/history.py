@@ -7,20 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from ..domain import aggregate_id
-from ..domain.values import Money
+from ..domain.values import Money, OpMeta
 from ..queries.operations import (
     CORRECTION_OPS,
     EVENT_OPS,
-    acting_party,
+    corrects_by_pointer,
     effective_date,
-    event_meta,
     event_name,
-    event_to_operation,
-    parties_involved,
+    parties_named,
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo
+from .runner import AggregateInfo, trim
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -32,20 +30,21 @@ KIND_OF_CLASS = {
 }
 
 
+#: The kind of aggregate each creation event makes, by the event class's name.
+CREATED_KIND = {
+    name: KIND_OF_CLASS[name.split(".")[0]] for name, (_, key_field) in EVENT_OPS.items() if key_field is None
+}
+
+
 def creation_info(event: Any) -> AggregateInfo | None:
     """The info of a new aggregate, from its creation event (None for other events)."""
-    name = event_name(event)
-    if name in EVENT_OPS and EVENT_OPS[name][1] is None:
-        kind = KIND_OF_CLASS[name.split(".")[0]]
-        partnership = event.key if kind == "partnership" else getattr(event, "partnership", None)
-        return AggregateInfo(
-            kind,
-            event.key,
-            partnership,
-            getattr(event, "party", None),
-            getattr(event, "parent", None),
-        )
-    return None
+    kind = CREATED_KIND.get(type(event).__qualname__)
+    if kind is None:
+        return None
+    fields = vars(event)
+    key = fields["key"]
+    partnership = key if kind == "partnership" else fields.get("partnership")
+    return AggregateInfo(kind, key, partnership, fields.get("party"), fields.get("parent"))
 
 
 def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
@@ -74,7 +73,7 @@ class AggregateIndex:
     )
     table_names = ("rm_aggregates",)
     #: Creation events: the only ones this model reads (it places the others).
-    event_names = frozenset(name for name, (_, key_field) in EVENT_OPS.items() if key_field is None)
+    event_names = frozenset(CREATED_KIND)
     #: How many aggregates' infos are kept in memory between batches (the most recently
     #: placed); the others are read back from ``rm_aggregates`` when an event needs them.
     CACHE_SIZE = 20_000
@@ -98,19 +97,11 @@ class AggregateIndex:
             )
             self._new.clear()
         self._c = None
-        self._trim()
+        trim(self._cache, self.CACHE_SIZE)  # (not within a batch: its new aggregates are not in the table yet)
 
     def abort(self) -> None:
         self._new.clear()
         self._c = None
-
-    def _trim(self) -> None:
-        # Keep memory bounded over a rebuild of millions of events: forget the oldest half.
-        # Only between batches: an aggregate created in the batch is not in the table yet.
-        cache = self._cache
-        if len(cache) > self.CACHE_SIZE:
-            for oid in list(cache)[: len(cache) - self.CACHE_SIZE // 2]:
-                del cache[oid]
 
     def clear(self) -> None:
         self._cache.clear()
@@ -131,9 +122,7 @@ class AggregateIndex:
         return info
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        if type(event).__qualname__ in self.event_names:
-            row = (event.originator_id.hex, info.kind, info.key, info.partnership, info.party, info.parent)
-            self._new.append(row)
+        self._new.append((event.originator_id.hex, *info))  # (a creation event: see event_names)
 
 
 class HistoryModel:
@@ -204,15 +193,15 @@ class HistoryModel:
         made = history_row(position, recorded_at, event, info)
         if made is None:
             return  # derived bookkeeping: shown as part of the operation that caused it
-        row, parties = made
+        row, named = made
         self._rows.append(row)
         if row[3] in CORRECTION_OPS:
             # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
             corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
             self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
-        owner = info.party if info.kind == "contribution" else None
         # A contribution's owner is found through rm_aggregates (see the class's docstring).
-        self._parties.extend((party, position) for party in parties if party != owner)
+        owner = info.party if info.kind == "contribution" else None
+        self._parties.extend((party, position) for party in named if party != owner)
 
 
 def _events_of(db: Db, aggregates: str) -> str:
@@ -272,31 +261,39 @@ def history_row(
     position: int, recorded_at: datetime, event: Any, info: AggregateInfo
 ) -> tuple[tuple[Any, ...], list[str]] | None:
     """The ``rm_history`` row of an event and the parties its operation names (None for
-    derived bookkeeping, which records no operation of its own)."""
-    op = event_to_operation(event, info.key)
-    if op is None:
+    derived bookkeeping, which records no operation of its own), made from the event's fields."""
+    found = EVENT_OPS.get(type(event).__qualname__)
+    if found is None:
         return None
+    op_name, key_field = found
+    fields = vars(event)
     owner = info.party if info.kind == "contribution" else None
-    effective = effective_date(op)
-    meta = event_meta(event)
-    by = meta.by if meta else None
-    # A pledge's or delivery's value, a correction's delta.
-    money = op.get("value", op.get("delta"))
+    effective = effective_date(op_name, fields)
+    meta = fields.get("meta")
+    by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
+    parties: list[str] = []
+    if corrects_by_pointer(op_name, fields):
+        actor, money = None, None  # it names only what it corrects
+    else:
+        actor, parties = parties_named(key_field, info.key, fields)
+        money = fields.get("value") or fields.get("delta")  # a pledge's or delivery's value, a correction's delta
     amount, currency = (str(money.amount), money.currency) if isinstance(money, Money) else (None, None)
+    if owner and owner not in parties:
+        parties.append(owner)
     row = (
         position,
         recorded_at.isoformat(),
         effective.isoformat() if effective else None,
-        op["op"],
+        op_name,
         info.kind,
         info.key,
         info.partnership,
-        acting_party(op, owner) or by,
+        actor or owner or by,
         by,
-        meta.note if meta else None,
-        summarize(op, owner),
-        meta.op_id if meta else None,
+        note,
+        summarize(op_name, fields, info.key, owner),
+        op_id,
         amount,
         currency,
     )
-    return row, parties_involved(op, owner)
+    return row, parties

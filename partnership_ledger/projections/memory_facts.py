@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -66,10 +67,7 @@ class MemoryFactStore:
         return self._agreements.get(key)
 
     def agreements(self, partnership: str) -> list[F.AgreementFact]:
-        return sorted(
-            (a for a in self._agreements.values() if a.partnership == partnership),
-            key=lambda a: a.seq,
-        )
+        return sorted(_of(self._agreements, partnership), key=lambda a: a.seq)
 
     def put_contribution(self, fact: F.ContributionFact) -> None:
         self._contributions[fact.key] = fact
@@ -78,13 +76,10 @@ class MemoryFactStore:
         return self._contributions.get(key)
 
     def contributions(self, partnership: str) -> list[F.ContributionFact]:
-        return sorted(
-            (c for c in self._contributions.values() if c.partnership == partnership),
-            key=lambda c: c.key,
-        )
+        return sorted(_of(self._contributions, partnership), key=lambda c: c.key)
 
     def count_contributions(self, partnership: str) -> int:
-        return sum(1 for c in self._contributions.values() if c.partnership == partnership)
+        return len(_of(self._contributions, partnership))
 
     def in_kind_rows(self, partnership: str) -> list[F.InKindRow]:
         return [F.in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
@@ -131,7 +126,7 @@ class MemoryFactStore:
         return self._targets.get(key)
 
     def targets(self, partnership: str) -> list[F.TargetFact]:
-        return sorted((t for t in self._targets.values() if t.partnership == partnership), key=lambda t: t.key)
+        return sorted(_of(self._targets, partnership), key=lambda t: t.key)
 
     def put_evaluation(self, fact: F.EvaluationFact) -> None:
         self._evaluations[fact.key] = fact
@@ -148,10 +143,12 @@ class MemoryFactStore:
         return self._evaluations.get(key)
 
     def evaluations(self, partnership: str) -> list[F.EvaluationFact]:
-        return sorted(
-            (e for e in self._evaluations.values() if e.partnership == partnership),
-            key=lambda e: e.key,
-        )
+        return sorted(_of(self._evaluations, partnership), key=lambda e: e.key)
+
+
+def _of(facts: dict[str, Any], partnership: str) -> list[Any]:
+    """The facts of one partnership."""
+    return [f for f in facts.values() if f.partnership == partnership]
 
 
 def sum_amounts(rows: Iterable[tuple[F.BucketKey, F.Bucket]]) -> list[tuple[F.BucketKey, F.Bucket]]:

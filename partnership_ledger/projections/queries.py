@@ -7,20 +7,23 @@ rounded to 6 places (``ROUND_HALF_EVEN``), amounts are exact Decimals.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from .. import indicators as ind
 from ..domain.values import EXACT, exact_sum
 from ..errors import CurrencyMismatch, UnknownKey
-from .facts import AgreementFact, Bucket, BucketKey, FactStore, SpellFact
+from .facts import AgreementFact, Bucket, BucketKey, FactStore
 
 Basis = Literal["delivered", "pledged"]
 SIX = Decimal("0.000001")
 DEFAULT_DEVIATION_THRESHOLD = Decimal("0.05")
 DEFAULT_RELATIVE_CAPACITY_THRESHOLD = Decimal("2")
+#: The figures of each criterion of an evaluation round, as ratios.
+MEANS = ("resident_mean", "party_mean", "external_mean", "others_mean", "combined", "gap")
 
 
 def q6(d: Decimal | None) -> Decimal | None:
@@ -30,14 +33,9 @@ def q6(d: Decimal | None) -> Decimal | None:
 
 
 def fiscal_year_bounds(fiscal_year: int, start_month: int) -> tuple[date, date]:
+    """The first and last day of a fiscal year starting in ``start_month``."""
     first = date(fiscal_year, start_month, 1)
-    nxt = date(fiscal_year + 1, start_month, 1)
-    return first, date.fromordinal(nxt.toordinal() - 1)
-
-
-def _require(store: FactStore, partnership: str) -> None:
-    if store.partnership(partnership) is None:
-        raise UnknownKey(f"there is no partnership {partnership}")
+    return first, date(fiscal_year + 1, start_month, 1) - timedelta(days=1)
 
 
 def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int | None) -> AgreementFact | None:
@@ -61,27 +59,21 @@ def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int |
     return best
 
 
-def _fiscal_year_start(store: FactStore, partnership: str) -> int:
-    """The partnership's fiscal-year start month: its latest signed agreement's, else April.
-
-    An unsigned draft binds nobody, so it does not move the partnership's calendar.
-    """
+def _period(store: FactStore, partnership: str, fiscal_year: int | None) -> tuple[date, date] | None:
+    """The first and last day of ``fiscal_year`` (None: all time) by the partnership's
+    calendar: its latest signed agreement's fiscal-year start month, else April (an unsigned
+    draft binds nobody, so it does not move the partnership's calendar)."""
+    if fiscal_year is None:
+        return None
     signed = [a for a in store.agreements(partnership) if a.fully_signed]
-    return signed[-1].fiscal_year_start if signed else 4
-
-
-def _members(spells: Sequence[SpellFact], first: date | None, last: date | None) -> list[str]:
-    seen: dict[str, None] = {}
-    for s in spells:
-        if first is None or last is None or (s.joined <= last and (s.left is None or s.left >= first)):
-            seen.setdefault(s.party, None)
-    return list(seen)
+    return fiscal_year_bounds(fiscal_year, signed[-1].fiscal_year_start if signed else 4)
 
 
 def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> list[str]:
     """The partnership and those of ``children`` the store knows: asked ``as_of`` a time
     before a sub-partnership was proposed, the answer must not name it."""
-    _require(store, partnership)
+    if store.partnership(partnership) is None:
+        raise UnknownKey(f"there is no partnership {partnership}")
     return [partnership, *(c for c in children if store.partnership(c) is not None)]
 
 
@@ -115,24 +107,25 @@ def party_values(
     basis: Basis,
     *,
     kinds: Sequence[str] | None = None,
-) -> tuple[dict[str, Decimal], list[str], str | None]:
-    """(value per party, parties in scope in the period, currency)."""
+) -> tuple[dict[str, Decimal], str | None]:
+    """(value per party in scope in the period, zero included; the currency)."""
     buckets = _buckets(store, partnerships)
     currency = _currency(partnerships[0], buckets)
-    fys = _fiscal_year_start(store, partnerships[0])
-    first, last = fiscal_year_bounds(fiscal_year, fys) if fiscal_year is not None else (None, None)
-    members: dict[str, None] = {}
-    for p in partnerships:
-        for m in _members(store.spells(p), first, last):
-            members.setdefault(m, None)
-    values: dict[str, Decimal] = {m: Decimal(0) for m in members}
+    period = _period(store, partnerships[0], fiscal_year)
+    # Every member who is or was in the partnership in the period, in the order they joined.
+    values: dict[str, Decimal] = {
+        s.party: Decimal(0)
+        for p in partnerships
+        for s in store.spells(p)
+        if period is None or (s.joined <= period[1] and (s.left is None or s.left >= period[0]))
+    }
     for k, b in buckets:
         if fiscal_year is not None and k.fiscal_year != fiscal_year:
             continue
         if kinds is not None and k.kind not in kinds:
             continue
         values[k.party] = EXACT.add(values.get(k.party, Decimal(0)), _amount(b, basis))
-    return values, list(values), currency
+    return values, currency
 
 
 def burden_balance(
@@ -147,7 +140,8 @@ def burden_balance(
 ) -> dict[str, Any]:
     """Who carried the burden: values, shares, Gini, HHI, agreed shares, capacity burden."""
     partnerships = scope(store, partnership, children)
-    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
+    values, currency = party_values(store, partnerships, fiscal_year, basis)
+    parties = list(values)
     total = exact_sum(values.values())
     shares = ind.burden_shares(values)
     agreement = applicable_agreement(store.agreements(partnership), fiscal_year)
@@ -156,11 +150,11 @@ def burden_balance(
     capacities: dict[str, Decimal | None] = {}
     sectors: dict[str, str | None] = {}
     # The capacity in force in the period: on the last day of the fiscal year asked for.
-    period_end = fiscal_year_bounds(fiscal_year, _fiscal_year_start(store, partnership))[1] if fiscal_year else None
+    period = _period(store, partnership, fiscal_year)
     for p in parties:
         fact = store.party(p)
-        if fact is not None and period_end is not None:
-            fact = fact.as_on(period_end)
+        if fact is not None and period is not None:
+            fact = fact.as_on(period[1])
         sectors[p] = fact.sector if fact else None
         cap = fact.capacity if fact else None
         capacities[p] = cap.amount if cap is not None and cap.currency == currency else None
@@ -238,12 +232,12 @@ def voice(
 ) -> dict[str, Any]:
     """Who had a say: voice counts and shares set against burden shares."""
     partnerships = scope(store, partnership, children)
-    values, parties, currency = party_values(store, partnerships, fiscal_year, basis)
-    money, _, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
-    fys = _fiscal_year_start(store, partnership)
-    first, last = fiscal_year_bounds(fiscal_year, fys) if fiscal_year is not None else (None, None)
+    values, currency = party_values(store, partnerships, fiscal_year, basis)
+    parties = list(values)
+    money, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
+    period = _period(store, partnership, fiscal_year)
     decisions = [
-        d for p in partnerships for d in store.decisions(p) if first is None or last is None or first <= d.on <= last
+        d for p in partnerships for d in store.decisions(p) if period is None or period[0] <= d.on <= period[1]
     ]
     counts = ind.voice_counts(((d.proposed_by, list(d.votes)) for d in decisions), parties)
     for p in counts:
@@ -307,13 +301,10 @@ def target_progress(store: FactStore, partnership: str, *, children: Sequence[st
                     "status": prog.status,
                 }
             )
-    counts: dict[str, int] = {}
-    for row in out:
-        counts[str(row["status"])] = counts.get(str(row["status"]), 0) + 1
     return {
         "partnership": partnership,
         "include_children": partnerships[1:],
-        "status_counts": counts,
+        "status_counts": dict(Counter(str(row["status"]) for row in out)),
         "targets": out,
     }
 
@@ -340,16 +331,7 @@ def evaluation_summary(store: FactStore, partnership: str, *, children: Sequence
                     "resident_weight": e.resident_weight,
                     "submissions": role_counts,
                     "criteria": [
-                        {
-                            "criterion": c.criterion,
-                            "resident_mean": q6(c.resident_mean),
-                            "party_mean": q6(c.party_mean),
-                            "external_mean": q6(c.external_mean),
-                            "others_mean": q6(c.others_mean),
-                            "combined": q6(c.combined),
-                            "gap": q6(c.gap),
-                            "counts": c.counts,
-                        }
+                        {"criterion": c.criterion, **{name: q6(getattr(c, name)) for name in MEANS}, "counts": c.counts}
                         for c in summary
                     ],
                     "party_views": [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -32,17 +32,22 @@ REBUILD_CACHE_KIB = 65536
 COLLECT_EVERY = 4
 
 
-class AggregateInfo:
+class AggregateInfo(NamedTuple):
     """What the read models need to know about an aggregate to place its events."""
 
-    __slots__ = ("key", "kind", "parent", "partnership", "party")
+    kind: str
+    key: str
+    partnership: str | None
+    party: str | None
+    parent: str | None
 
-    def __init__(self, kind: str, key: str, partnership: str | None, party: str | None, parent: str | None) -> None:
-        self.kind = kind
-        self.key = key
-        self.partnership = partnership
-        self.party = party
-        self.parent = parent
+
+def trim(cache: dict[Any, Any], size: int) -> None:
+    """Forget the oldest half of a model's cache grown over ``size`` entries (between batches,
+    when everything in it is written back): memory stays bounded over millions of events."""
+    if len(cache) > size:
+        for key in list(cache)[: len(cache) - size // 2]:
+            del cache[key]
 
 
 #: What a model's ``apply_all`` gets for each event: its position, the event, its aggregate's info.
@@ -295,26 +300,44 @@ class Projections(ReadModelTables):
             self._topic_readers[topic] = found
         return found
 
-    def _apply(self, c: Cursor, items: Sequence[list[Item]]) -> None:
-        """Apply a batch of events: ``items`` holds, for each model (in the order of
-        :attr:`models`), the :data:`Item` of each event it reads, in order.
+    def _apply(self, c: Cursor, recorded: Iterable[tuple[int, Any]], *, resume: bool) -> None:
+        """Apply a batch of events, each with its position, in the transaction of ``c``;
+        ``resume``: let the models keep what they cached from the batch before.
 
-        One model at a time over the whole batch (the models are independent of each other),
-        then each model's ``end``: a tight loop per model runs faster than all models per event.
-        A model with an ``apply_all(cursor, items)`` gets its events at once and loops over
-        them itself.
+        Each event goes to the models that read it (see ``event_names``), with its aggregate's
+        info; then one model at a time takes its events (the models are independent of each
+        other, and a tight loop per model runs faster than all models per event), through its
+        ``apply_all`` if it has one; then each model's ``end``. If anything fails, every model
+        drops what it kept of the batch (``abort``): the transaction rolls back.
         """
-        for m, mine in zip(self.models, items, strict=True):
-            apply_all = getattr(m, "apply_all", None)
-            if apply_all is not None:
-                apply_all(c, mine)
-                continue
-            apply = m.apply
-            for position, event, info in mine:
-                apply(c, position, event.timestamp, event, info)
         for m in self.models:
-            if hasattr(m, "end"):
-                m.end()
+            if resume and hasattr(m, "resume"):
+                m.resume(c)
+            elif hasattr(m, "begin"):
+                m.begin(c)
+        try:
+            items: list[list[Item]] = [[] for _ in self.models]
+            for position, event in recorded:
+                readers = self._readers_of(type(event).__qualname__)
+                if readers:  # else derived bookkeeping no model reads
+                    item: Item = (position, event, self.info_of(c, event))
+                    for i in readers:
+                        items[i].append(item)
+            for m, mine in zip(self.models, items, strict=True):
+                apply_all = getattr(m, "apply_all", None)
+                if apply_all is not None:
+                    apply_all(c, mine)
+                else:
+                    for position, event, info in mine:
+                        m.apply(c, position, event.timestamp, event, info)
+            for m in self.models:
+                if hasattr(m, "end"):
+                    m.end()
+        except BaseException:
+            for m in self.models:
+                if hasattr(m, "abort"):
+                    m.abort()
+            raise
 
     def apply_recorded(self, c: Cursor, recorded: Sequence[tuple[int, Any]]) -> bool:
         """Apply events just stored, inside the transaction that stores them.
@@ -343,25 +366,10 @@ class Projections(ReadModelTables):
             return False
         same = txn is raw and txn_end == recorded[0][0] - 1
         c.execute("SAVEPOINT read_models")
-        for m in self.models:
-            if same and hasattr(m, "resume"):
-                m.resume(c)
-            elif hasattr(m, "begin"):
-                m.begin(c)
         try:
-            items: list[list[Item]] = [[] for _ in self.models]
-            for position, event in recorded:
-                readers = self._readers_of(type(event).__qualname__)
-                if readers:  # else derived bookkeeping no model reads
-                    item: Item = (position, event, self.info_of(c, event))
-                    for i in readers:
-                        items[i].append(item)
-            self._apply(c, items)
+            self._apply(c, recorded, resume=same)
             c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (recorded[-1][0], TRACKING_NAME))
         except Exception as e:
-            for m in self.models:
-                if hasattr(m, "abort"):
-                    m.abort()
             if is_database_error(e):
                 raise  # the disk is full, the database is locked...: the whole write fails
             c.execute("ROLLBACK TO SAVEPOINT read_models")
@@ -410,28 +418,15 @@ class Projections(ReadModelTables):
 
     def _apply_rows(self, c: Cursor, rows: Sequence[tuple[Any, ...]], *, resume: bool) -> None:
         """Decode stored rows and apply them; ``resume``: let the models keep their caches."""
-        for m in self.models:
-            if resume and hasattr(m, "resume"):
-                m.resume(c)
-            elif hasattr(m, "begin"):
-                m.begin(c)
-        decode, info_of, readers_of = self.mapper.to_domain_event, self.info_of, self._readers_of_topic
-        try:
-            items: list[list[Item]] = [[] for _ in self.models]
-            for position, oid, version, topic, state in rows:
-                readers = readers_of(topic)
-                if not readers:
-                    continue  # derived bookkeeping no model reads: not even decoded
-                # oid: text (SQLite) or a UUID; state: bytes, or a memoryview (PostgreSQL)
-                event = decode(StoredEvent(oid, version, topic, bytes(state)))
-                item: Item = (position, event, info_of(c, event))
-                for i in readers:
-                    items[i].append(item)
-            self._apply(c, items)
-        except BaseException:
-            # The transaction rolls back: a model that keeps batch state (a cursor,
-            # caches) must drop it, or later reads would use a closed cursor.
-            for m in self.models:
-                if hasattr(m, "abort"):
-                    m.abort()
-            raise
+        decode, readers_of = self.mapper.to_domain_event, self._readers_of_topic
+        # oid: text (SQLite) or a UUID; state: bytes, or a memoryview (PostgreSQL). An event
+        # no model reads (derived bookkeeping) is not even decoded.
+        self._apply(
+            c,
+            (
+                (position, decode(StoredEvent(oid, version, topic, bytes(state))))
+                for position, oid, version, topic, state in rows
+                if readers_of(topic)
+            ),
+            resume=resume,
+        )

@@ -22,21 +22,7 @@ import attrs
 
 from ..storage.db import Cursor, Db
 from . import sums
-from .fact_rows import (
-    KIND_OF_FACT,
-    contribution_from_row,
-    contribution_row,
-    decision_from_row,
-    decision_row,
-    dumps,
-    loads,
-    measurement_from_row,
-    measurement_row,
-    submission_from_row,
-    submission_row,
-)
-from .fact_rows import FactsModel as FactsModel  # (imported from here by the ledger's set-up)
-from .facts import (
+from .fact_records import (
     AgreementFact,
     Bucket,
     BucketKey,
@@ -52,15 +38,22 @@ from .facts import (
     TargetFact,
     in_kind_row,
 )
+from .fact_rows import (
+    KIND_OF_FACT,
+    contribution_from_row,
+    contribution_row,
+    decision_from_row,
+    decision_row,
+    dumps,
+    loads,
+    measurement_from_row,
+    measurement_row,
+    submission_from_row,
+    submission_row,
+)
+from .fact_rows import FactsModel as FactsModel  # (imported from here by the ledger's set-up)
+from .runner import trim
 from .sums import BUCKET_KEY, DAY_KEY, Sums
-
-
-def _trim(cache: dict[Any, Any], size: int) -> None:
-    """Forget the oldest half of a cache grown over ``size`` entries (all written back)."""
-    if len(cache) > size:
-        for key in list(cache)[: len(cache) - size // 2]:
-            del cache[key]
-
 
 #: How many contributions one ``SELECT ... WHERE key IN (...)`` reads (SQLite's oldest limit
 #: on a statement's parameters is 999).
@@ -124,8 +117,8 @@ class SqlFactStore:
         self._clear()
         if kept is not None:
             self._facts, self._contributions = kept[:2]
-            _trim(self._facts, self.CACHE_SIZE)
-            _trim(self._contributions, self.CACHE_SIZE)
+            trim(self._facts, self.CACHE_SIZE)
+            trim(self._contributions, self.CACHE_SIZE)
             self._buckets.restore(kept[2], self.CACHE_SIZE)
             self._days.restore(kept[3], self.CACHE_SIZE)
         self._c = c
@@ -365,9 +358,7 @@ class SqlFactStore:
 
     def target(self, key: str) -> TargetFact | None:
         header: TargetFact | None = self._get("target", key)
-        if header is None:
-            return None
-        return attrs.evolve(header, measurements=self._measurements(key))
+        return None if header is None else attrs.evolve(header, measurements=self._measurements(key))
 
     def targets(self, partnership: str) -> list[TargetFact]:
         return [attrs.evolve(t, measurements=self._measurements(t.key)) for t in self._list("target", partnership)]
@@ -394,9 +385,7 @@ class SqlFactStore:
 
     def evaluation(self, key: str) -> EvaluationFact | None:
         header: EvaluationFact | None = self._get("evaluation", key)
-        if header is None:
-            return None
-        return attrs.evolve(header, submissions=self._submissions(key))
+        return None if header is None else attrs.evolve(header, submissions=self._submissions(key))
 
     def evaluations(self, partnership: str) -> list[EvaluationFact]:
         return [attrs.evolve(e, submissions=self._submissions(e.key)) for e in self._list("evaluation", partnership)]

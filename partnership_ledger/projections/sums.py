@@ -99,12 +99,13 @@ class Sums:
     def flush(self, c: Any) -> None:
         """Write back the rows changed in this batch."""
         inserts, updates = [], []
-        for key in self._changed:
-            amounts = [str(x) for x in self.cache[key]]
-            if key in self._new:
-                inserts.append((*key, *amounts))
+        cache, new = self.cache, self._new
+        for key in sorted(self._changed):  # in key order: each page of the table visited once
+            p, w, d = cache[key]
+            if key in new:
+                inserts.append((*key, str(p), str(w), str(d)))
             else:
-                updates.append((*amounts, *key))
+                updates.append((str(p), str(w), str(d), *key))
         if inserts:
             c.executemany(self._insert, inserts)
         if updates:

@@ -52,12 +52,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _columns_sqlite(con: sqlite3.Connection, schema: str, table: str) -> tuple[list[str], list[str]]:
-    """(columns in order, primary-key columns in key order) of a table, [] if there is none."""
+def _columns_sqlite(con: sqlite3.Connection, schema: str, table: str) -> tuple[list[str], list[str], set[str]]:
+    """(columns in order, primary-key columns in key order, text columns) of a table, [] if there is none."""
     rows = con.execute(f"PRAGMA {schema}.table_info({table})").fetchall()
     columns = [r[1] for r in rows]
     pk = [r[1] for r in sorted((r for r in rows if r[5]), key=lambda r: r[5])]
-    return columns, pk
+    return columns, pk, {r[1] for r in rows if "TEXT" in str(r[2]).upper()}
 
 
 def _columns_pg(db: Db, table: str) -> list[str]:
@@ -94,48 +94,31 @@ def _merge(
     """Walk two row streams in the same key order: the first difference, and how many rows differ."""
     first: Difference | None = None
     changed = 0
-    key_names = names[:key_len]
     a, b = next(stored, None), next(recomputed, None)
     while a is not None or b is not None:
+        ka = None if a is None else [_rank(v) for v in a[:key_len]]
+        kb = None if b is None else [_rank(v) for v in b[:key_len]]
         diff: Difference | None = None
-        if a is not None and b is not None:
-            ka, kb = [_rank(v) for v in a[:key_len]], [_rank(v) for v in b[:key_len]]
-            if ka == kb:
-                if a != b or any(type(x) is not type(y) for x, y in zip(a, b, strict=True)):
-                    for name, x, y in zip(names, a, b, strict=True):
-                        if x != y or type(x) is not type(y):
-                            diff = Difference(table, dict(zip(key_names, a, strict=False)), name, x, y)
-                            break
-                a, b = next(stored, None), next(recomputed, None)
-            elif ka < kb:
-                diff = Difference(table, dict(zip(key_names, a, strict=False)), None, a, None)
-                a = next(stored, None)
-            else:
-                diff = Difference(table, dict(zip(key_names, b, strict=False)), None, None, b)
-                b = next(recomputed, None)
-        elif a is not None:
-            diff = Difference(table, dict(zip(key_names, a, strict=False)), None, a, None)
+        if a is not None and (kb is None or (ka is not None and ka < kb)):  # only stored
+            diff = Difference(table, dict(zip(names[:key_len], a, strict=False)), None, a, None)
             a = next(stored, None)
-        else:
-            assert b is not None
-            diff = Difference(table, dict(zip(key_names, b, strict=False)), None, None, b)
+        elif b is not None and (ka is None or (kb is not None and kb < ka)):  # only recomputed
+            diff = Difference(table, dict(zip(names[:key_len], b, strict=False)), None, None, b)
             b = next(recomputed, None)
+        else:  # the same key: the first field that differs in value or in type
+            assert a is not None
+            assert b is not None
+            for name, x, y in zip(names, a, b, strict=True):
+                if x != y or type(x) is not type(y):
+                    diff = Difference(table, dict(zip(names[:key_len], a, strict=False)), name, x, y)
+                    break
+            a, b = next(stored, None), next(recomputed, None)
         if diff is not None:
             changed += 1
-            if first is None:
-                first = diff
-                if not count:
-                    break
+            first = first or diff
+            if not count:
+                break
     return first, changed
-
-
-def _rows_sqlite(con: sqlite3.Connection, sql: str) -> Iterator[tuple[Any, ...]]:
-    cur = con.execute(sql)
-    while True:
-        rows = cur.fetchmany(FETCH)
-        if not rows:
-            return
-        yield from rows
 
 
 def _rows_pg(c: Any, table: str, order: str, columns: str) -> Iterator[tuple[Any, ...]]:
@@ -158,7 +141,7 @@ def compare_table(
     """Compare the stored ``table`` with the recomputed one (in ``con``'s main file): the first
     difference, and how many rows differ. ``src``: the schema the stored table is attached
     as (an SQLite ledger), or None to read it from ``source`` (PostgreSQL)."""
-    columns, pk = _columns_sqlite(con, "main", table)
+    columns, pk, text = _columns_sqlite(con, "main", table)
     stored_columns = _columns_pg(source, table) if src is None else _columns_sqlite(con, src, table)[0]
     if not stored_columns:
         return Difference(table, {}, None, None, f"table {table}"), 1
@@ -175,22 +158,13 @@ def compare_table(
         if not n:
             return None, 0
         order = ", ".join(names)
-        stored = _rows_sqlite(con, f"SELECT {cols} FROM {src}.{table} ORDER BY {order}")
-        recomputed = _rows_sqlite(con, f"SELECT {cols} FROM main.{table} ORDER BY {order}")
+        stored = con.execute(f"SELECT {cols} FROM {src}.{table} ORDER BY {order}")  # (fetched as walked)
+        recomputed = con.execute(f"SELECT {cols} FROM main.{table} ORDER BY {order}")
         return _merge(table, names, len(pk), stored, recomputed, count)
-    order_pg = ", ".join(
-        f'{n} COLLATE "C" NULLS FIRST' if _is_text(con, table, n) else f"{n} NULLS FIRST" for n in names
-    )
+    order_pg = ", ".join(f'{n} COLLATE "C" NULLS FIRST' if n in text else f"{n} NULLS FIRST" for n in names)
     # A transaction (writing nothing) at REPEATABLE READ: every page of the table from one
     # snapshot (a read outside a transaction sees each statement's own).
     with source.transaction(commit=True) as c:
         c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        recomputed = _rows_sqlite(con, f"SELECT {cols} FROM main.{table} ORDER BY {', '.join(names)}")
+        recomputed = con.execute(f"SELECT {cols} FROM main.{table} ORDER BY {', '.join(names)}")
         return _merge(table, names, len(pk), _rows_pg(c, table, order_pg, cols), recomputed, count)
-
-
-def _is_text(con: sqlite3.Connection, table: str, column: str) -> bool:
-    for row in con.execute(f"PRAGMA main.table_info({table})"):
-        if row[1] == column:
-            return "TEXT" in str(row[2]).upper()
-    return False

@@ -4,14 +4,10 @@ The read models (history, burden facts, submissions...), the operation index
 (``ledger_ops``), the key index (``ledger_keys``) and the tracking row live beside the
 events, outside the hash chain: someone who can write the file can change a figure there and
 ``verify_chain`` would not see it. :func:`check_read_models` recomputes them all into a
-scratch SQLite file (:mod:`.scratch`) by replaying the events with the same projection code the ledger uses
-(so a new read model or column is covered without changing this module), then compares the
-stored tables with the recomputed ones, table by table and row by row, in key order
-(:mod:`.table_diff`).
-
-The first difference is named by table, key, field, stored value and recomputed value.
-With ``count=True`` every table is compared to the end and the rows that differ are
-counted per table (what ``rebuild`` reports it repaired).
+scratch SQLite file (:class:`Scratch`) by replaying the events with the same projection code
+the ledger uses (so a new read model or column is covered without changing this module), then
+compares the stored tables with the recomputed ones row by row (:mod:`.table_diff`), and
+names the first difference by table, key, field, stored value and recomputed value.
 """
 
 from __future__ import annotations
@@ -19,19 +15,28 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..storage.db import Db
-from .runner import TRACKING_NAME
-from .scratch import INDEX_TABLE_NAMES, Scratch, replace_indexes
+from ..errors import IntegrityError, StorageError
+from ..storage.db import Cursor, Db
+from ..storage.setup import ENV_PATH
+from ..storage.sqlite import _FileStore, read_only_uri
+from .runner import TRACKING_NAME, AggregateInfo, Item, Projections
 from .table_diff import Difference as Difference
 from .table_diff import compare_table
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
+
+#: Checks started again when other processes recorded meanwhile, before giving up.
+ATTEMPTS = 5
+#: Events copied at a time into the scratch file when the ledger is not an SQLite file.
+COPY_BATCH = 5000
+#: The indexes kept with the events: recomputed by :class:`IndexModel`.
+INDEX_TABLE_NAMES = ("ledger_ops", "ledger_keys")
 
 
 @attrs.frozen
@@ -47,45 +52,11 @@ class ReadModelCheck:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "ok": self.ok,
-            "position": self.position,
+            **attrs.asdict(self, recurse=False),
             "tables": list(self.tables),
             "difference": self.difference.to_dict() if self.difference else None,
             "changed": dict(self.changed),
-            "message": self.message,
         }
-
-
-def _older_layout(db: Db) -> str | None:
-    """The tracking row's name of read models an older version made (``read_models.v5``), if
-    the ledger has such a row and none of this version's layout."""
-    with db.transaction(commit=False) as c:
-        try:
-            c.execute(
-                "SELECT name FROM ledger_tracking WHERE name LIKE 'read_models.v%' AND name <> ? ORDER BY name",
-                (TRACKING_NAME,),
-            )
-            rows = c.fetchall()
-        except Exception:  # no tracking table
-            return None
-    names = [str(r[0]) for r in rows if str(r[0]).removeprefix("read_models.v").isdigit()]
-    return names[-1] if names else None
-
-
-def _tracking(db: Db) -> tuple[int | None, int]:
-    """(the read models' tracking position or None, the last event position) as stored."""
-    with db.transaction(commit=False) as c:
-        try:
-            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
-            row = c.fetchone()
-        except Exception:  # no tracking table
-            row = None
-        c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table} WHERE {db.position_col} > 0")
-        last = c.fetchone()
-    tracked = row[0] if row else None
-    return (tracked if isinstance(tracked, int) and not isinstance(tracked, bool) else None), int(
-        (last or (0,))[0] or 0
-    )
 
 
 def check_read_models(
@@ -106,7 +77,6 @@ def check_read_models(
     differ are replaced by the recomputed ones (what ``rebuild`` does; the read models
     themselves it recomputes in place). ``progress`` is called with the number of events replayed.
     """
-    from ..errors import IntegrityError
     from ..integrity import foreign_row
 
     found = foreign_row(ledger.db)
@@ -115,34 +85,60 @@ def check_read_models(
     folder = tempfile.mkdtemp(prefix="partnership-ledger-verify-", dir=scratch_dir)
     try:
         result = _check(ledger, os.path.join(folder, "scratch.sqlite"), count, progress, repair_indexes)
-        return _with_snapshots(ledger, _with_key_table(ledger, result))
+        return _with_side_tables(ledger, result)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _with_snapshots(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
-    """The read models' check, failed when a stored snapshot differs from the events (the
-    rules read snapshots: see snapshots.py)."""
+def require_read_models(ledger: PartnershipLedger) -> ReadModelCheck:
+    """:func:`check_read_models`, raising :class:`IntegrityError` naming the first difference:
+    for whatever prints figures it vouches for (``report --verify``)."""
+    result = check_read_models(ledger)
+    if not result.ok:
+        raise IntegrityError(
+            f"tampering found: a read model differs from the events, so no figure is printed: {result.message} "
+            "(run 'partnership-ledger verify' to see it, 'partnership-ledger rebuild' to repair it)"
+        )
+    return result
+
+
+def _with_side_tables(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
+    """The read models' check, failed when the key table (residents' private values, kept
+    beside the chain: docs/privacy.md) or a stored snapshot (the rules read snapshots:
+    snapshots.py) disagrees with the events."""
     from ..snapshots import check_snapshots, snapshot_table
 
-    found = check_snapshots(ledger) if result.ok else None
-    if found is None:
-        return result
-    key, problem = found
-    diff = Difference(snapshot_table(ledger) or "snapshots", key, "state", "(stored snapshot)", "(replayed events)")
-    return attrs.evolve(result, ok=False, difference=diff, message=problem)
-
-
-def _with_key_table(ledger: PartnershipLedger, result: ReadModelCheck) -> ReadModelCheck:
-    """The read models' check, failed when the key table (residents' private values, kept
-    beside the chain: docs/privacy.md) disagrees with the chain."""
     if not result.ok:
         return result
     problem = ledger.check_key_table()
-    if problem is None:
-        return result
-    diff = Difference("ledger_private", {}, "(key table)", problem, None)
+    if problem is not None:
+        diff = Difference("ledger_private", {}, "(key table)", problem, None)
+    else:
+        found = check_snapshots(ledger)
+        if found is None:
+            return result
+        key, problem = found
+        diff = Difference(snapshot_table(ledger) or "snapshots", key, "state", "(stored snapshot)", "(replayed events)")
     return attrs.evolve(result, ok=False, difference=diff, message=problem)
+
+
+def _tracking(db: Db) -> tuple[int | None, int, str | None]:
+    """As stored: the read models' tracking position (None: no row of this version's layout),
+    the last event's position, and the tracking row's name of read models an older version
+    made (``read_models.v5``) when there is no row of this version's."""
+    with db.transaction(commit=False) as c:
+        c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table} WHERE {db.position_col} > 0")
+        last = int((c.fetchone() or (0,))[0] or 0)
+        try:
+            c.execute("SELECT name, position FROM ledger_tracking WHERE name LIKE 'read_models.v%' ORDER BY name")
+            rows = {str(name): position for name, position in c.fetchall()}
+        except Exception:  # no tracking table
+            rows = {}
+    tracked = rows.get(TRACKING_NAME)
+    if isinstance(tracked, int) and not isinstance(tracked, bool):
+        return tracked, last, None
+    older = [n for n in rows if n != TRACKING_NAME and n.removeprefix("read_models.v").isdigit()]
+    return None, last, (older[-1] if older and TRACKING_NAME not in rows else None)
 
 
 def _check(
@@ -150,75 +146,56 @@ def _check(
     path: str,
     count: bool,
     progress: Callable[[int], None] | None,
-    repair_indexes: bool = False,
+    repair_indexes: bool,
 ) -> ReadModelCheck:
     source = ledger.db
     scratch: Scratch | None = None
     try:
         for attempt in range(1, ATTEMPTS + 1):
-            tracked, last = _tracking(source)
+            tracked, last, older = _tracking(source)
             if scratch is None or (tracked is not None and tracked < scratch.replayed):
                 # (A ledger whose read models lag, kept by a `follow` process, can be checked
                 # at a position the scratch is already past: it starts again.)
                 if scratch is not None:
                     scratch.close()
                 scratch = Scratch(ledger, f"{path}.{attempt}")
-            con, tables = scratch.con, scratch.tables
-            older = _older_layout(source) if tracked is None else None
-            if older is not None:
+            tables = scratch.tables
+            phases: list[tuple[int, Sequence[str]]]
+            key = {"name": TRACKING_NAME}
+            if tracked is None and older is None:
+                diff = Difference("ledger_tracking", key, None, None, (TRACKING_NAME,))
+                return ReadModelCheck(False, 0, tables, diff, {"ledger_tracking": 1}, diff.sentence())
+            if tracked is not None and not 0 <= tracked <= last:
+                diff = Difference("ledger_tracking", key, "position", tracked, last)
+                message = f"{diff.sentence()} (the read models claim events that are not there)"
+                return ReadModelCheck(False, tracked, tables, diff, {"ledger_tracking": 1}, message)
+            if tracked is None:
                 # Read models an older version made: no reader uses them (a query answers from
                 # a private copy brought up to date from the events), so they vouch for nothing
                 # and are not compared; the indexes, written with the events, are.
-                return _check_indexes_only(source, scratch, last, older, count, progress)
-            if tracked is None:
-                diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, None, None, (TRACKING_NAME,))
-                return ReadModelCheck(False, 0, tables, diff, {"ledger_tracking": 1}, diff.sentence())
-            if tracked > last or tracked < 0:
-                diff = Difference("ledger_tracking", {"name": TRACKING_NAME}, "position", tracked, last)
-                return ReadModelCheck(
-                    False,
-                    tracked,
-                    tables,
-                    diff,
-                    {"ledger_tracking": 1},
-                    f"{diff.sentence()} (the read models claim events that are not there)",
+                at, phases = last, [(last, INDEX_TABLE_NAMES)]
+                message = (
+                    f"the indexes agree with the events up to position {last}; the read models were made by "
+                    f"an older version ({older}) and no query uses them (each answers from the events) until "
+                    "'partnership-ledger rebuild' or the next write makes them anew"
                 )
-            changed: dict[str, int] = {}
-            first: Difference | None = None
-            # Phase 1: the read models, up to their tracking position; phase 2: the indexes,
-            # up to the last event (the scratch runner goes on from where it stopped).
-            for upto, names in ((tracked, scratch.rm_tables), (last, INDEX_TABLE_NAMES)):
-                scratch.replay(source, upto, progress)
-                for table in names:
-                    found, n = compare_table(con, source, scratch.source_schema(table), table, count)
-                    if n:
-                        changed[table] = n
-                    if found is not None and first is None:
-                        first = found
-                        if not count:
-                            break
-                if first is not None and not count:
-                    break
+            else:
+                # The read models up to their tracking position, then the indexes up to the
+                # last event (the scratch runner goes on from where it stopped).
+                at, phases = tracked, [(tracked, scratch.rm_tables), (last, INDEX_TABLE_NAMES)]
+                message = (
+                    f"the read models and indexes ({len(tables)} tables) agree with the events up to position {tracked}"
+                )
+            first, changed = scratch.compare(source, phases, count, progress)
             if first is None:
-                return ReadModelCheck(
-                    True,
-                    tracked,
-                    tables,
-                    None,
-                    changed,
-                    f"the read models and indexes ({len(tables)} tables) agree with the events up to "
-                    f"position {tracked}",
-                )
+                return ReadModelCheck(True, at, tables, None, changed, message)
             # A difference is only meaningful if the ledger did not move on meanwhile (another
             # process recording): else once more, the replay going on from where it is.
-            now, now_last = _tracking(source)
-            if now == tracked and now_last == last:
+            if _tracking(source) == (tracked, last, older):
                 damaged = [t for t in INDEX_TABLE_NAMES if t in changed]
                 if repair_indexes and damaged:
-                    replace_indexes(con, source, damaged)
-                return ReadModelCheck(False, tracked, tables, first, changed, first.sentence())
-        from ..errors import StorageError
-
+                    scratch.replace_indexes(source, damaged)
+                return ReadModelCheck(False, at, tables, first, changed, first.sentence())
         raise StorageError(
             f"the ledger kept changing while its read models were checked ({ATTEMPTS} times, other "
             "processes recording): try again when it is quieter, or use --chain-only"
@@ -228,47 +205,129 @@ def _check(
             scratch.close()
 
 
-def _check_indexes_only(
-    source: Db, scratch: Scratch, last: int, older: str, count: bool, progress: Callable[[int], None] | None
-) -> ReadModelCheck:
-    """The check of a ledger whose read models are of an older layout: the indexes only."""
-    scratch.replay(source, last, progress)
-    changed: dict[str, int] = {}
-    first: Difference | None = None
-    for table in INDEX_TABLE_NAMES:
-        found, n = compare_table(scratch.con, source, scratch.source_schema(table), table, count)
-        if n:
-            changed[table] = n
-        first = first or found
-        if first is not None and not count:
-            break
-    if first is not None:
-        return ReadModelCheck(False, last, scratch.tables, first, changed, first.sentence())
-    return ReadModelCheck(
-        True,
-        last,
-        scratch.tables,
-        None,
-        changed,
-        f"the indexes agree with the events up to position {last}; the read models were made by an "
-        f"older version ({older}) and no query uses them (each answers from the events) until "
-        "'partnership-ledger rebuild' or the next write makes them anew",
+class IndexModel:
+    """Recomputes the operation and key indexes from the events (scratch use only).
+
+    ``ledger_ops``: each operation id at the position of the first event carrying it (every
+    event carries its operation's id in ``meta``, and the events are chained); ``ledger_keys``:
+    each aggregate's key, kind and id from its first event.
+    """
+
+    tables = (
+        "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+        "originator_id TEXT NOT NULL)",
     )
+    table_names = INDEX_TABLE_NAMES
+
+    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None:
+        ops = [(getattr(getattr(e, "meta", None), "op_id", None), position) for position, e, _ in items]
+        keys = [(info.key, info.kind, e.originator_id.hex) for _, e, info in items if e.originator_version == 1]
+        ops = [o for o in ops if o[0] is not None]
+        c.executemany("INSERT INTO ledger_ops VALUES (?,?) ON CONFLICT (op_id) DO NOTHING", ops)
+        c.executemany("INSERT INTO ledger_keys VALUES (?,?,?) ON CONFLICT (key) DO NOTHING", keys)
+
+    def apply(self, c: Cursor, position: int, recorded_at: Any, event: Any, info: AggregateInfo) -> None:
+        self.apply_all(c, [(position, event, info)])
 
 
-#: Checks started again when other processes recorded meanwhile, before giving up.
-ATTEMPTS = 5
+class Scratch:
+    """The throwaway SQLite file that the ledger's events are replayed into, with the ledger's
+    own projection code (and :class:`IndexModel`), to recompute its read models and indexes."""
 
+    def __init__(self, ledger: PartnershipLedger, path: str) -> None:
+        self.store = _FileStore(path, readonly=False)
+        self.con = con = self.store.connection
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "temp_store=MEMORY"):  # nothing to keep
+            con.execute(f"PRAGMA {pragma}")
+        scratch = Db(self.store, "scratch_events")  # the ledger's events, as a view or a copy
+        scratch.position_col = "position"
+        projections = ledger.read_models_for(scratch)
+        models = list(projections.models)
+        self.runner = Projections(scratch, projections.mapper, [*models, IndexModel()], projections.info_of)
+        # Every scratch table made before the ledger is attached: SQLite looks a table name up
+        # in the main file first, so the runner's statements never reach the ledger's tables.
+        self.runner.create_tables()
+        self.sqlite = ledger.db.backend == "sqlite"
+        memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS") if self.sqlite else None
+        if self.sqlite:
+            con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.env[ENV_PATH]),))  # (maybe a copy)
+        if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
+            con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
+        if not self.sqlite:
+            con.execute(
+                "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
+                "originator_version INTEGER, topic TEXT, state BLOB)"
+            )
+        self.memory = bool(memory)
+        self.rm_tables = tuple(name for m in models for name in m.table_names)
+        self.tables = (*self.rm_tables, *INDEX_TABLE_NAMES)
+        self.replayed = 0  # the position the scratch read models are at
 
-def require_read_models(ledger: PartnershipLedger) -> ReadModelCheck:
-    """:func:`check_read_models`, raising :class:`IntegrityError` naming the first difference:
-    for whatever prints figures it vouches for (``report --verify``)."""
-    from ..errors import IntegrityError
+    def compare(
+        self,
+        source: Db,
+        phases: Sequence[tuple[int, Sequence[str]]],
+        count: bool,
+        progress: Callable[[int], None] | None,
+    ) -> tuple[Difference | None, dict[str, int]]:
+        """For each ``(position, tables)``: replay up to the position, then compare those
+        tables. The first difference, and how many rows differ per table."""
+        first: Difference | None = None
+        changed: dict[str, int] = {}
+        for upto, names in phases:
+            self._events_upto(source, upto)
+            self.runner.catch_up(progress)
+            self.replayed = upto
+            for table in names:
+                schema = "srcrm" if self.memory and table not in INDEX_TABLE_NAMES else "src"
+                found, n = compare_table(self.con, source, schema if self.sqlite else None, table, count)
+                if n:
+                    changed[table] = n
+                first = first or found
+                if first is not None and not count:
+                    return first, changed
+        return first, changed
 
-    result = check_read_models(ledger)
-    if not result.ok:
-        raise IntegrityError(
-            f"tampering found: a read model differs from the events, so no figure is printed: {result.message} "
-            "(run 'partnership-ledger verify' to see it, 'partnership-ledger rebuild' to repair it)"
-        )
-    return result
+    def replace_indexes(self, source: Db, tables: Sequence[str]) -> None:
+        """Replace the ledger's ``tables`` (operation, key indexes) by the recomputed ones, at once."""
+        with source.transaction() as c:
+            for table in tables:
+                rows = self.con.execute(f"SELECT * FROM main.{table}").fetchall()
+                c.execute(f"DELETE FROM {table}")
+                if rows:
+                    c.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(rows[0]))})", rows)
+
+    def _events_upto(self, source: Db, upto: int) -> None:
+        """Make ``scratch_events`` the chained events of the ledger up to position ``upto``: a
+        view of an SQLite ledger's, else a copy of a PostgreSQL ledger's, a batch at a time."""
+        con, upto = self.con, int(upto)
+        con.execute("DROP VIEW IF EXISTS temp.scratch_events")
+        if self.sqlite:
+            con.execute(
+                "CREATE TEMP VIEW scratch_events AS SELECT rowid AS position, originator_id, originator_version, "
+                f"topic, state FROM src.{source.events_table} WHERE rowid > 0 AND rowid <= {upto}"
+            )
+            return
+        (have,) = con.execute("SELECT COALESCE(MAX(position), 0) FROM scratch_copy").fetchone()
+        pos, table = source.position_col, source.events_table
+        while have < upto:
+            with source.transaction(commit=False) as c:
+                c.execute(
+                    f"SELECT {pos}, originator_id, originator_version, topic, state FROM {table} "
+                    f"WHERE {pos} > ? AND {pos} <= ? ORDER BY {pos} LIMIT ?",
+                    (have, upto, COPY_BATCH),
+                )
+                rows = c.fetchall()
+            if not rows:
+                break
+            con.execute("BEGIN")
+            con.executemany(
+                "INSERT INTO scratch_copy VALUES (?,?,?,?,?)", [(p, str(o), v, t, bytes(s)) for p, o, v, t, s in rows]
+            )
+            con.execute("COMMIT")
+            have = rows[-1][0]
+        con.execute(f"CREATE TEMP VIEW scratch_events AS SELECT * FROM scratch_copy WHERE position <= {upto}")
+
+    def close(self) -> None:
+        self.con.close()

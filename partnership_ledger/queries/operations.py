@@ -6,12 +6,15 @@ notification log can be read back as a journal (``export``) and as a history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from ..domain.values import Money, OpMeta, Terms
 
-# event class qualname -> (op, field naming the aggregate's key, or None for creation)
+#: Every event class (by qualname) that records a journal operation -> (op, the field naming
+#: its aggregate's key, or None for a creation). Derived bookkeeping (an agreement counting a
+#: contribution, a partnership adopting its currency) records none and is not in it.
 EVENT_OPS: dict[str, tuple[str, str | None]] = {
     "Party.Registered": ("register_party", None),
     "Partnership.Proposed": ("propose_partnership", None),
@@ -60,13 +63,16 @@ def event_name(event: Any) -> str:
     return type(event).__qualname__
 
 
-def is_derived(event: Any) -> bool:
-    return bool(getattr(event, "derived", False))
-
-
 def event_meta(event: Any) -> OpMeta | None:
     meta = getattr(event, "meta", None)
     return meta if isinstance(meta, OpMeta) else None
+
+
+def corrects_by_pointer(op_name: str, fields: dict[str, Any]) -> bool:
+    """Whether the operation names only what it corrects (a void, a delivery's re-dating):
+    the rest of its event (party, amount, index...) is what the read models need to undo
+    or move, not part of the operation. ``fields``: the event's (``vars(event)``)."""
+    return op_name == "void_operation" or (op_name == "correct_contribution" and "delivered_on" in fields)
 
 
 def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
@@ -75,16 +81,14 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
     ``key`` is the key of the aggregate the event belongs to.
     """
     found = EVENT_OPS.get(event_name(event))
-    if found is None or is_derived(event):
+    if found is None:
         return None
     op_name, key_field = found
     fields: dict[str, Any] = {k: v for k, v in vars(event).items() if k not in _BASE_FIELDS and v is not None}
     op: dict[str, Any] = {"op": op_name}
     if op_name == "void_operation":
-        # The event also carries what the read models need to undo (party, index...): the
-        # operation names only what it voids.
         fields = {k: fields[k] for k in ("operation", "reason", "on")}
-    elif "delivered_on" in fields and op_name == "correct_contribution":
+    elif corrects_by_pointer(op_name, fields):
         fields = {"delivery": fields["operation"], "delivered_on": fields["delivered_on"]} | {
             k: fields[k] for k in ("reason", "on")
         }
@@ -118,47 +122,56 @@ def event_to_operation(event: Any, key: str) -> dict[str, Any] | None:
 
 
 def _money(m: Any) -> str:
-    return f"{m.amount} {m.currency}" if isinstance(m, Money) else str(m)
+    # !s: the Decimal's str (what formatting it would give), without its slower __format__.
+    return f"{m.amount!s} {m.currency}" if isinstance(m, Money) else str(m)
 
 
-def effective_date(op: dict[str, Any]) -> date | None:
-    """The date an operation took effect in the world (not when it was recorded)."""
-    for name in ("on", "start"):
-        value = op.get(name)
-        if isinstance(value, date):
-            return value
-    if op.get("op") == "pledge" and isinstance(op.get("fiscal_year"), int):
+def effective_date(op_name: str, fields: dict[str, Any]) -> date | None:
+    """The date an operation took effect in the world (not when it was recorded), from its
+    event's ``fields`` (``vars(event)``)."""
+    on = fields.get("on")
+    if isinstance(on, date):
+        return on
+    terms = fields.get("terms")
+    if isinstance(terms, Terms):
+        return terms.start
+    if op_name == "pledge" and isinstance(fields.get("fiscal_year"), int):
         # Recorded before pledges had a day: the first day of its fiscal year (April's).
-        return date(op["fiscal_year"], 4, 1)
+        return date(fields["fiscal_year"], 4, 1)
     return None
 
 
-def summarize(op: dict[str, Any], owner: str | None = None) -> str:
-    """A one-line, plain-words summary of an operation. ``owner`` is a contribution's party."""
-    name = op["op"]
-
-    def g(field: str) -> Any:
-        return op.get(field)
-
-    match name:
+def summarize(op_name: str, fields: dict[str, Any], key: str, owner: str | None = None) -> str:
+    """A one-line, plain-words summary of the operation an event records, from the event's
+    ``fields`` (``vars(event)``). ``key`` is its aggregate's key, ``owner`` a contribution's party."""
+    g: Callable[[str], Any] = fields.get
+    match op_name:
+        # (the most frequent first: a match tries its cases in order)
+        case "deliver":
+            who = f"{owner} " if owner else ""
+            return f"{who}delivered {_money(g('value'))} on contribution {key}"
+        case "pledge":
+            under = f" under {g('agreement')}" if g("agreement") else ""
+            how = f" as {g('instrument').value}" if g("instrument") else ""
+            return (
+                f"{g('party')} pledged {_money(g('value'))} of {g('kind_of_resource').value}{how} to "
+                f"{g('partnership')} for fiscal year {g('fiscal_year')}{under} ({key})"
+            )
         case "register_party":
-            return f"registered {g('key')} ({g('name')}, {g('sector').value})"
+            return f"registered {key} ({g('name')}, {g('sector').value})"
         case "propose_partnership":
             parent = f" under {g('parent')}" if g("parent") else ""
-            return (
-                f"{g('proposed_by')} proposed partnership {g('key')}{parent} with "
-                f"{', '.join(g('members'))}: {g('title')}"
-            )
+            return f"{g('proposed_by')} proposed partnership {key}{parent} with {', '.join(g('members'))}: {g('title')}"
         case "join_partnership":
             role = f" as {g('role')}" if g("role") else ""
-            return f"{g('party')} joined {g('partnership')}{role}"
+            return f"{g('party')} joined {key}{role}"
         case "leave_partnership":
             reason = f" ({g('reason')})" if g("reason") else ""
-            return f"{g('party')} left {g('partnership')}{reason}"
+            return f"{g('party')} left {key}{reason}"
         case "activate_partnership":
-            return f"partnership {g('partnership')} became active"
+            return f"partnership {key} became active"
         case "conclude_partnership":
-            return f"partnership {g('partnership')} was concluded"
+            return f"partnership {key} was concluded"
         case "record_decision":
             votes = g("votes")
             tally = {v: sum(1 for x in votes.values() if x.value == v) for v in ("for", "against", "abstain")}
@@ -168,86 +181,65 @@ def summarize(op: dict[str, Any], owner: str | None = None) -> str:
                 f"{tally['abstain']} abstaining)"
             )
         case "draft_agreement":
-            return f"agreement {g('key')} drafted for {', '.join(g('parties'))}: {g('title')}"
+            return f"agreement {key} drafted for {', '.join(g('parties'))}: {g('title')}"
         case "sign_agreement":
-            return f"{g('party')} signed agreement {g('agreement')}"
+            return f"{g('party')} signed agreement {key}"
         case "amend_agreement":
             return (
                 f"{g('proposed_by')} proposed amendment {g('amendment')} of agreement "
-                f"{g('agreement')} (changing {', '.join(g('changes'))})"
+                f"{key} (changing {', '.join(g('changes'))})"
             )
         case "consent_amendment":
-            return f"{g('party')} consented to amendment {g('amendment')} of agreement {g('agreement')}"
+            return f"{g('party')} consented to amendment {g('amendment')} of agreement {key}"
         case "terminate_agreement":
-            return f"agreement {g('agreement')} terminated: {g('reason')}"
-        case "pledge":
-            under = f" under {g('agreement')}" if g("agreement") else ""
-            how = f" as {g('instrument').value}" if g("instrument") else ""
-            return (
-                f"{g('party')} pledged {_money(g('value'))} of {g('kind').value}{how} to "
-                f"{g('partnership')} for fiscal year {g('fiscal_year')}{under} ({g('key')})"
-            )
-        case "deliver":
-            who = f"{owner} " if owner else ""
-            return f"{who}delivered {_money(g('value'))} on contribution {g('contribution')}"
+            return f"agreement {key} terminated: {g('reason')}"
         case "correct_contribution":
-            if g("delivery"):
-                return (
-                    f"delivery {g('delivery')} to contribution {g('contribution')} re-dated to "
-                    f"{g('delivered_on')}: {g('reason')}"
-                )
-            return f"contribution {g('contribution')} corrected by {_money(g('delta'))}: {g('reason')}"
+            if g("delivered_on"):
+                return f"delivery {g('operation')} to contribution {key} re-dated to {g('delivered_on')}: {g('reason')}"
+            return f"contribution {key} corrected by {_money(g('delta'))}: {g('reason')}"
         case "amend_party":
             changed = ", ".join(f for f in ("name", "sector", "capacity", "identifiers", "area") if g(f) is not None)
-            return f"party {g('party')} amended ({changed}) from {g('on')}: {g('reason')}"
+            return f"party {key} amended ({changed}) from {g('on')}: {g('reason')}"
         case "void_operation":
             return f"operation {g('operation')} voided: {g('reason')}"
         case "withdraw_pledge":
-            return f"contribution {g('contribution')} withdrawn: {g('reason')}"
+            return f"contribution {key} withdrawn: {g('reason')}"
         case "define_target":
             return (
-                f"target {g('key')} defined for {g('partnership')}: {g('indicator')} "
+                f"target {key} defined for {g('partnership')}: {g('indicator')} "
                 f"({g('direction').value}, baseline {g('baseline').value} in {g('baseline').period})"
             )
         case "record_measurement":
-            return f"target {g('target')} measured {g('value')} for {g('period')} ({g('source')})"
+            return f"target {key} measured {g('value')} for {g('period')} ({g('source')})"
         case "revise_target":
-            return f"target {g('target')} revised: {g('reason')}"
+            return f"target {key} revised: {g('reason')}"
         case "open_evaluation":
-            return f"evaluation {g('key')} opened for {g('partnership')}, period {g('period')}"
+            return f"evaluation {key} opened for {g('partnership')}, period {g('period')}"
         case "submit_evaluation":
             who = g("party") if g("role").value == "party" else f"a {g('role').value} evaluator"
-            return f"{who} submitted to evaluation {g('evaluation')}"
+            return f"{who} submitted to evaluation {key}"
         case "close_evaluation":
-            return f"evaluation {g('evaluation')} closed"
+            return f"evaluation {key} closed"
         case "erase_subject":
-            if g("contribution"):
-                what = f"private evidence of contribution {g('contribution')}"
-                return f"{what} erased at its subject's request: {g('reason')}"
-            return f"an evaluator's private data in evaluation {g('evaluation')} erased at their request: {g('reason')}"
-    return str(name)  # pragma: no cover - every op is covered above
+            if "contributions" in fields:
+                return f"private evidence of contribution {key} erased at its subject's request: {g('reason')}"
+            return f"an evaluator's private data in evaluation {key} erased at their request: {g('reason')}"
+    return str(op_name)  # pragma: no cover - every op is covered above
 
 
-def acting_party(op: dict[str, Any], owner: str | None = None) -> str | None:
-    """The party that acted, where the operation names one."""
-    for name in ("party", "proposed_by"):
-        value = op.get(name)
-        if isinstance(value, str):
-            return value
-    return owner
-
-
-def parties_involved(op: dict[str, Any], owner: str | None = None) -> list[str]:
-    """Every party an operation names (for filtering history by party)."""
+def parties_named(key_field: str | None, key: str, fields: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The party that acted, where the operation names one, and every party it names, from
+    its event's ``fields`` (``vars(event)``); ``key`` is its aggregate's (see
+    :func:`corrects_by_pointer` for the operations that name none)."""
+    actor = None
     found: dict[str, None] = {}
-    for name in ("party", "proposed_by"):
-        if isinstance(op.get(name), str):
-            found[op[name]] = None
+    for value in (key if key_field == "party" else fields.get("party"), fields.get("proposed_by")):
+        if isinstance(value, str):
+            actor = actor or value
+            found[value] = None
     for name in ("members", "parties"):
-        for p in op.get(name) or ():
+        for p in fields.get(name) or ():
             found[p] = None
-    for p in op.get("votes") or {}:
+    for p in fields.get("votes") or {}:
         found[p] = None
-    if owner:
-        found[owner] = None
-    return list(found)
+    return actor, list(found)

@@ -32,54 +32,49 @@ def event_count(db: Db) -> int:
         return int(row[0]) if row else 0
 
 
+#: The columns of a stored event that the ledger reads back, after its position.
+EVENT_COLUMNS = "originator_id, originator_version, topic, state"
+
+
 def event_rows(db: Db, after: int, limit: int) -> list[tuple[Any, ...]]:
     """Up to ``limit`` stored events after position ``after``, in order:
     ``(position, originator_id, originator_version, topic, state)``."""
     col, table = db.position_col, db.events_table
     with db.transaction(commit=False) as c:
-        c.execute(
-            f"SELECT {col}, originator_id, originator_version, topic, state FROM {table} "
-            f"WHERE {col} > ? ORDER BY {col} LIMIT ?",
-            (after, limit),
-        )
+        c.execute(f"SELECT {col}, {EVENT_COLUMNS} FROM {table} WHERE {col} > ? ORDER BY {col} LIMIT ?", (after, limit))
         return c.fetchall()
 
 
 def event_rows_at(c: Cursor, db: Db, positions: Sequence[int]) -> dict[int, tuple[Any, ...]]:
     """The stored events at ``positions`` (at most :data:`CHUNK`), by position."""
     col, table = db.position_col, db.events_table
-    c.execute(
-        f"SELECT {col}, originator_id, originator_version, topic, state FROM {table} "
-        f"WHERE {col} IN ({','.join('?' * len(positions))})",
-        list(positions),
-    )
+    marks = ",".join("?" * len(positions))
+    c.execute(f"SELECT {col}, {EVENT_COLUMNS} FROM {table} WHERE {col} IN ({marks})", list(positions))
     return {int(r[0]): r for r in c.fetchall()}
 
 
 def kind_of_key(db: Db, key: str) -> str | None:
     """Which kind of thing ``key`` names (party, partnership...), or None."""
     with db.transaction(commit=False) as c:
-        c.execute("SELECT kind FROM ledger_keys WHERE key=?", (key,))
-        row = c.fetchone()
-        return str(row[0]) if row else None
+        return kinds_of_keys(c, [key]).get(key)
 
 
 def kinds_of_keys(c: Cursor, keys: Sequence[str]) -> dict[str, str]:
     """The kinds of those of ``keys`` that the ledger holds."""
-    found: dict[str, str] = {}
-    for i in range(0, len(keys), CHUNK):
-        chunk = keys[i : i + CHUNK]
-        c.execute(f"SELECT key, kind FROM ledger_keys WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-        found.update((r[0], r[1]) for r in c.fetchall())
-    return found
+    return dict(_in_chunks(c, "SELECT key, kind FROM ledger_keys WHERE key IN ({})", keys))
 
 
 def recorded_ops(c: Cursor, op_ids: Sequence[str]) -> list[tuple[str, int]]:
     """``(op_id, position)`` of those of ``op_ids`` that the operation index holds."""
-    found: list[tuple[str, int]] = []
-    for i in range(0, len(op_ids), CHUNK):
-        chunk = op_ids[i : i + CHUNK]
-        c.execute(f"SELECT op_id, position FROM ledger_ops WHERE op_id IN ({','.join('?' * len(chunk))})", chunk)
+    return _in_chunks(c, "SELECT op_id, position FROM ledger_ops WHERE op_id IN ({})", op_ids)
+
+
+def _in_chunks(c: Cursor, sql: str, values: Sequence[str]) -> list[tuple[Any, Any]]:
+    """The rows of ``sql`` (its ``IN ({})`` list filled) for every value, :data:`CHUNK` at a time."""
+    found: list[tuple[Any, Any]] = []
+    for i in range(0, len(values), CHUNK):
+        chunk = values[i : i + CHUNK]
+        c.execute(sql.format(",".join("?" * len(chunk))), chunk)
         found.extend((r[0], r[1]) for r in c.fetchall())
     return found
 

@@ -6,7 +6,10 @@ statements run when it opens (its format row, the rows outside the chain, its in
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +91,25 @@ def check_sqlite_location(path: str, create: bool) -> None:
             raise StorageError(f"{path} is an SQLite database but not a partnership ledger")
 
 
+def private_copy(path: str) -> tuple[str, str]:
+    """A copy of the SQLite ledger at ``path`` in a new temporary folder, as (folder, copy's
+    path): one consistent snapshot, taken without a write lock (SQLite's backup)."""
+    from .sqlite import read_only_uri
+
+    folder = tempfile.mkdtemp(prefix="partnership-ledger-query-")
+    copy = os.path.join(folder, "ledger.sqlite")
+    source, target = sqlite3.connect(read_only_uri(path), uri=True), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    except sqlite3.Error as e:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise StorageError(f"cannot read the ledger at {path}: {e}") from None
+    finally:
+        source.close()
+        target.close()
+    return folder, copy
+
+
 def init_meta(db: Db) -> None:
     """The ``ledger_meta`` table and its format row (a ledger of another format is not read)."""
     db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
@@ -99,15 +121,14 @@ def init_meta(db: Db) -> None:
 
 def refuse_rows_outside_the_chain(db: Db) -> None:
     """Never load an event the chain does not cover (a row at a position up to 0, which
-    loading an aggregate by its id would read): a quick look at the start of the table."""
-    col, table = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(f"SELECT {col} FROM {table} WHERE {col} <= 0 ORDER BY {col} LIMIT 1")
-        row = c.fetchone()
-    if row is not None:
+    loading an aggregate by its id would read): a quick look at the start of the tables."""
+    from ..integrity import foreign_row
+
+    found = foreign_row(db, outside_only=True)
+    if found is not None:
         raise IntegrityError(
-            f"tampering found: the ledger holds an event row at position {row[0]}, outside the hash "
-            "chain; it is not read (see 'partnership-ledger verify')"
+            f"tampering found: the row at position {found[0]} {found[1]}; it is not read "
+            "(see 'partnership-ledger verify')"
         )
 
 

@@ -329,3 +329,19 @@ def test_relative_links_lead_somewhere() -> None:
             elif anchor and dest.suffix == ".md" and anchor not in anchors(dest):
                 broken.append(f"{rel(path)}: {target} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+def test_the_code_tour_names_code_that_exists() -> None:
+    """docs/code.md follows an operation through named modules and functions: each name it
+    gives in backticks (``Recorder.record_batch``, ``canonical_record``, ``ledger_ops``…) must
+    still be defined or used in the library or the CLI, so that the tour cannot go stale."""
+    text = re.sub(r"^```.*?^```", "", (DOCS / "code.md").read_text(encoding="utf-8"), flags=re.M | re.S)
+    names = {m for m in re.findall(r"`([A-Za-z_][\w.]*)`", text) if not m.endswith(".py")}
+    source = "\n".join(
+        p.read_text(encoding="utf-8")
+        for folder in (ROOT / "partnership_ledger", ROOT / "cli" / "partnership_ledger_cli")
+        for p in folder.rglob("*.py")
+    )
+    missing = sorted(n for n in names if not all(re.search(rf"\b{re.escape(part)}\b", source) for part in n.split(".")))
+    assert len(names) > 20
+    assert not missing, f"docs/code.md names what the code no longer has: {missing}"

@@ -131,7 +131,7 @@ def test_a_tampered_snapshot_is_found_by_verify_and_rebuild_drops_it(tmp_path: P
 
 def test_an_agreement_stored_before_loads_with_the_totals_of_its_contributions(tmp_path: Path) -> None:
     shutil.copy(DATA / "ledger-before-corrections.sqlite", tmp_path / "l.sqlite")
-    with PartnershipLedger.open(tmp_path / "l.sqlite", create=False, readonly=True) as ledger:
+    with PartnershipLedger.open(tmp_path / "l.sqlite", create=False, readonly=True, as_stored=True) as ledger:
         assert ledger.snapshots is None  # no table for them, and nothing is created
         agreements = ledger.keys("agreement")
         assert agreements

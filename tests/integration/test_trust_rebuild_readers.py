@@ -221,7 +221,7 @@ def test_a_query_never_writes_nor_waits_for_a_writer(
     assert not list(scratch.iterdir())  # a private copy is removed when its command ends
     # Nothing written: the ledger's file and its write-ahead log are as they were.
     assert written(db) == before
-    with PartnershipLedger.open(db, readonly=True) as ledger:
+    with PartnershipLedger.open(db, readonly=True, as_stored=True) as ledger:
         assert ledger.info()["read_model_lag"] == lag
 
 

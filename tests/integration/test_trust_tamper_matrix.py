@@ -181,6 +181,6 @@ def test_a_tampered_row_is_harmless_or_found(
 def test_the_library_check_agrees_on_an_intact_ledger(base: tuple[bytes, dict[str, Any]], tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite"
     path.write_bytes(base[0])
-    with PartnershipLedger.open(path, readonly=True) as ledger:
+    with PartnershipLedger.open(path, readonly=True, as_stored=True) as ledger:
         assert verify_chain(ledger.db).ok
         assert check_read_models(ledger).ok

@@ -64,7 +64,7 @@ def answers(path: Path) -> Any:
 
 def verified(path: Path) -> bool:
     try:
-        with PartnershipLedger.open(path, create=False, readonly=True) as ledger:
+        with PartnershipLedger.open(path, create=False, readonly=True, as_stored=True) as ledger:
             return verify_chain(ledger.db).ok and check_read_models(ledger).ok
     except LedgerError:
         return False
