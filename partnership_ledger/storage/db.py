@@ -37,7 +37,20 @@ def in_schema(sql: str, schema: str | None) -> str:
     return _READ_MODEL_DDL.sub(lambda m: f"{m.group(1)}{schema}.{m.group(2)}", sql, count=1)
 
 
-class SQLiteCursorAdapter:
+class TupleRows:
+    """What the cursor adapters share: a driver's cursor (``_c``) whose rows come back as tuples."""
+
+    _c: Any
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self._c.fetchone()
+        return tuple(row) if row is not None else None
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self._c.fetchall()]
+
+
+class SQLiteCursorAdapter(TupleRows):
     def __init__(self, cursor: Any, schema: str | None = None) -> None:
         self._c = cursor
         self._schema = schema
@@ -49,13 +62,6 @@ class SQLiteCursorAdapter:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._c.executemany(sql, rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._c.fetchone()
-        return tuple(row) if row is not None else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._c.fetchall()]
 
     @property
     def rowcount(self) -> int:

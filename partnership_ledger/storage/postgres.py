@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import StorageError
 from ..integrity.chain import GENESIS, chain_links
-from .db import Cursor, Db
+from .db import Cursor, Db, TupleRows
 from .sqlite import chain_enabled, refuse_unchained
 from .transcodings import OrjsonTranscoder
 
@@ -342,7 +342,7 @@ def to_pyformat(sql: str) -> str:
     return _TOKENS.sub(swap, sql)
 
 
-class PgCursorAdapter:
+class PgCursorAdapter(TupleRows):
     """A psycopg cursor behind the :class:`~.db.Cursor` protocol: ``?`` SQL, tuple rows."""
 
     def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
@@ -361,13 +361,6 @@ class PgCursorAdapter:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
             self._c.executemany(self._sql(sql), rows)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._c.fetchone()
-        return tuple(row) if row is not None else None
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._c.fetchall()]
 
     @property
     def rowcount(self) -> int:
