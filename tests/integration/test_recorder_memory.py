@@ -150,4 +150,3 @@ def test_the_recorder_holds_a_bounded_number_of_aggregates_and_keys(tmp_path: Pa
     # those due a snapshot, a few here) remain, not the journal's thousands of keys.
     assert max(held) <= 50 + 10
     assert sum(1 for op in journal if op["op"] == "pledge") > 500
-
