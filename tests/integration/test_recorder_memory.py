@@ -23,6 +23,7 @@ from strategies import Op, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError
+from partnership_ledger.journal import Validator, ids
 from partnership_ledger.service.recorder import Recorder
 from partnership_ledger.service.unit_of_work import UnitOfWork
 
@@ -150,3 +151,35 @@ def test_the_recorder_holds_a_bounded_number_of_aggregates_and_keys(tmp_path: Pa
     # those due a snapshot, a few here) remain, not the journal's thousands of keys.
     assert max(held) <= 50 + 10
     assert sum(1 for op in journal if op["op"] == "pledge") > 500
+
+
+def checked(journal: list[Any]) -> tuple[list[str | None], list[tuple[int | None, str]]]:
+    validator = Validator()
+    found = [validator.add(raw) for raw in journal]
+    return [op.meta.op_id if op is not None else None for op in found], [
+        (p.index, p.message) for p in validator.problems
+    ]
+
+
+def test_a_journal_s_ids_are_the_same_when_its_reader_keeps_them_on_disk(monkeypatch: Any) -> None:
+    party = {"op": "register_party", "key": "a", "name": "A", "sector": "npo"}
+    journal: list[Any] = [
+        party,
+        party,
+        {**party, "key": "b"},
+        party,
+        {**party, "id": "given"},
+        {**party, "id": "given"},
+    ]
+    in_memory = checked(journal)
+    ids_made = in_memory[0]
+    # An id given that one made for an earlier operation already is, and one that a later
+    # operation would make.
+    journal += [{**party, "id": ids_made[1]}, {**party, "id": ids_made[0][:-1] + "4"}, party, party, {"op": "nope"}]
+    in_memory = checked(journal)
+    monkeypatch.setattr(ids, "KEPT_IN_MEMORY", 2)  # on disk from the third fingerprint or id on
+    on_disk = checked(journal)
+    assert on_disk == in_memory
+    assert len(set(in_memory[0][:4])) == 4
+    assert in_memory[0][9] == ids_made[0][:-1] + "4"
+    assert [i for i, _ in in_memory[1]] == [5, 6, 9, 10]
