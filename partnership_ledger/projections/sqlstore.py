@@ -78,7 +78,7 @@ class SqlFactStore:
     """
 
     #: How many entries each cache keeps from one slice of a transaction to the next.
-    CACHE_SIZE = 20_000
+    CACHE_SIZE = 10_000
 
     def __init__(self, db: Db) -> None:
         self.db = db

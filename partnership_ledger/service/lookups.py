@@ -107,18 +107,22 @@ class Lookups:
         operations: Sequence[Operation],
         known: Callable[[str], bool] = lambda key: False,
         c: Cursor | None = None,
+        new_ledger: bool = False,
     ) -> tuple[int, set[str], dict[str, str | None] | None]:
         """In one read (with ``c`` if given): the last position, which of ``operations`` are
         already recorded, and the kinds of the keys the others name but are not ``known``
         (None: not in the ledger). Kinds None: the ledger has no keys at all (nor operations),
-        so none was looked up."""
+        so none was looked up. ``new_ledger``: the ledger held no operation before this
+        batch, whose operations are all different: none is looked up."""
         with self._reading(c) as cur:
             position = reads.last_position(self.db, cur)
-            if position == 0 and reads.holds_no_index_rows(cur):
-                return position, set(), None  # a new ledger (say, the first import)
-            found = reads.recorded_ops(cur, [o.meta.op_id for o in operations])
-            done = {op_id for op_id, _ in found}
-            self._check_op_index(cur, found, remember=c is None)
+            done: set[str] = set()
+            if not new_ledger:
+                if position == 0 and reads.holds_no_index_rows(cur):
+                    return position, done, None  # a new ledger (say, the first import)
+                found = reads.recorded_ops(cur, [o.meta.op_id for o in operations])
+                done = {op_id for op_id, _ in found}
+                self._check_op_index(cur, found, remember=c is None)
             keys: set[str] = set()
             for op in operations:
                 if op.meta.op_id not in done:
@@ -198,6 +202,9 @@ class BatchReads:
         self._loader = loader
         #: A cursor of the batch's write transaction once it is open (set by the recorder).
         self.cursor: Cursor | None = None
+        #: The ledger held no operation when the batch began: none of its operations can be
+        #: recorded already (they are all different), so none is looked up.
+        self._new_ledger = False
 
     def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
         return self._loader.get(agg_id, self.cursor)
@@ -214,4 +221,7 @@ class BatchReads:
     def lookup(
         self, operations: Sequence[Operation], known: Callable[[str], bool]
     ) -> tuple[int, set[str], dict[str, str | None] | None]:
-        return self._lookups.lookup(operations, known, self.cursor)
+        found = self._lookups.lookup(operations, known, self.cursor, new_ledger=self._new_ledger)
+        if self.cursor is None and found[2] is None:
+            self._new_ledger = True
+        return found

@@ -27,6 +27,8 @@ _UNKNOWN = "?"  # not a kind: a key not looked up yet
 
 
 _KEEP_ORDER = ("contribution", "evaluation", "target", "party", "agreement", "partnership")
+#: The kinds of keys a unit of work keeps knowing from one written slice to the next.
+_ALWAYS_KNOWN = frozenset(("party", "partnership", "agreement"))
 
 
 class _Repository(Protocol):
@@ -187,12 +189,15 @@ class UnitOfWork:
 
     def release(self, *, pledges_stored: bool) -> None:
         """Forget what the batch wrote so far (it can now be read in the batch's transaction):
-        all but :attr:`keep` of the aggregates loaded, the kinds of keys and the operations'
-        aggregates. The long-lived kinds are kept first; aggregates due a snapshot stay (taken
+        all but :attr:`keep` of the aggregates loaded, the kinds of most keys and the
+        operations' aggregates. The long-lived kinds are kept first; aggregates due a snapshot stay (taken
         after the commit); contributions stay unless ``pledges_stored``, the read models
         written in the transaction (:meth:`pledges_of` finds the others only in memory)."""
         self._op_origins.clear()
-        self._known.clear()
+        # A key names one kind for good: the few parties, partnerships and agreements stay
+        # known; the many others, and keys that named nothing (they may be made later), go.
+        known = {**self._known, **self._new_keys}
+        self._known = {key: kind for key, kind in known.items() if kind in _ALWAYS_KNOWN}
         self._new_keys.clear()
         self._none_stored = False
         held = sum(len(loaded) for loaded in self._loaded.values())
