@@ -337,6 +337,11 @@ def to_pyformat(sql: str) -> str:
     return _TOKENS.sub(swap, sql)
 
 
+def _values(row: Any) -> tuple[Any, ...]:
+    """A row's values, from a cursor of tuple rows or of dict rows (the recorder's own)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
 class PgCursorAdapter:
     """A psycopg cursor behind the :class:`~.db.Cursor` protocol: ``?`` SQL, tuple rows."""
 
@@ -359,10 +364,10 @@ class PgCursorAdapter:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._c.fetchone()
-        return tuple(row) if row is not None else None
+        return _values(row) if row is not None else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._c.fetchall()]
+        return [_values(r) for r in self._c.fetchall()]
 
     @property
     def rowcount(self) -> int:

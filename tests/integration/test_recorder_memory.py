@@ -109,9 +109,11 @@ def world() -> list[Op]:
     ]
 
 
-def test_what_a_later_slice_names_is_found_in_the_batch_s_own_transaction(tmp_path: Path) -> None:
+def test_what_a_later_slice_names_is_found_in_the_batch_s_own_transaction(new_location: Callable[[], str]) -> None:
     # Each operation is its own slice and nothing is kept: the contributions, the operations
-    # to void and the pledges that stand on a join are all read back from what was written.
+    # to void and the pledges that stand on a join are all read back from what was written
+    # (on PostgreSQL, where the read models are applied after the commit, the contributions
+    # stay in memory).
     later = [
         {"op": "deliver", "contribution": "c-1", "value": {"amount": "5", "currency": "JPY"}, "on": "2020-05-02"},
         {"op": "void_operation", "operation": "delivery-0", "reason": "typo", "on": "2020-05-03"},
@@ -119,15 +121,17 @@ def test_what_a_later_slice_names_is_found_in_the_batch_s_own_transaction(tmp_pa
     ]
     void_join = {"op": "void_operation", "operation": "join-c", "reason": "typo", "on": "2020-05-05"}
     results = []
-    for n, keep in enumerate((10_000, 0)):
-        with PartnershipLedger.open(tmp_path / f"{n}.sqlite") as ledger, forgetful(1, keep):
+    for keep in (10_000, 0):
+        with PartnershipLedger.open(new_location()) as ledger, forgetful(1, keep):
             with pytest.raises(JournalError, match="it pledged contributions c-0, c-1 as a member"):
                 ledger.import_journal(dump([*world(), *later, void_join]))
-            assert counts(ledger) == (0, 0, 0, 0, 0)
-            ledger.import_journal(dump([*world(), *later]))
+            assert ledger.event_count() == 0
+            result = ledger.import_journal(dump([*world(), *later]))
             assert ledger.show("c-0")["delivered"]["amount"] == 7
             assert ledger.show("c-1")["delivered"]["amount"] == 5
-            results.append((state(ledger), counts(ledger)))
+            assert ledger.import_journal(dump([*world(), *later])).applied == 0
+            history = [{k: v for k, v in h.items() if k != "recorded_at"} for h in ledger.history()]
+            results.append((result.events, state(ledger), history))
     assert results[0] == results[1]
 
 
