@@ -190,9 +190,10 @@ class UnitOfWork:
     def release(self, *, pledges_stored: bool) -> None:
         """Forget what the batch wrote so far (it can now be read in the batch's transaction):
         all but :attr:`keep` of the aggregates loaded, the kinds of most keys and the
-        operations' aggregates. The long-lived kinds are kept first; aggregates due a snapshot stay (taken
-        after the commit); contributions stay unless ``pledges_stored``, the read models
-        written in the transaction (:meth:`pledges_of` finds the others only in memory)."""
+        operations' aggregates. The long-lived kinds are kept first, and of a kind the most
+        recently used; aggregates due a snapshot stay (it is taken after the commit);
+        contributions stay unless ``pledges_stored``, the read models written in the
+        transaction (:meth:`pledges_of` finds the others only in memory)."""
         self._op_origins.clear()
         # A key names one kind for good: the few parties, partnerships and agreements stay
         # known; the many others, and keys that named nothing (they may be made later), go.
@@ -200,12 +201,12 @@ class UnitOfWork:
         self._known = {key: kind for key, kind in known.items() if kind in _ALWAYS_KNOWN}
         self._new_keys.clear()
         self._none_stored = False
-        held = sum(len(loaded) for loaded in self._loaded.values())
-        for kind in _KEEP_ORDER:
+        # Contributions that must stay do not count: the others are kept as they would be.
+        kinds = [kind for kind in _KEEP_ORDER if pledges_stored or kind != "contribution"]
+        held = sum(len(self._loaded[kind]) for kind in kinds)
+        for kind in kinds:
             if held <= self.keep:
                 return
-            if kind == "contribution" and not pledges_stored:
-                continue
             loaded = self._loaded[kind]
             for key, aggregate in list(loaded.items()):
                 if aggregate is None or aggregate.id not in self.snapshots_due:
