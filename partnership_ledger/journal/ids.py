@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,66 @@ def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[Jou
 _MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
 
 
+#: Fingerprints and given ids a :class:`Validator` keeps in memory; past that many it keeps
+#: them in a private temporary SQLite database (on disk), so that checking a journal of
+#: millions of operations takes no more memory than one of a hundred thousand.
+KEPT_IN_MEMORY = 100_000
+
+
+class _Seen:
+    """How many operations without an id had each fingerprint, and the ids operations gave
+    themselves: a dict and a set, moved to a temporary database when they fill up."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._given: set[str] = set()
+        self._db: sqlite3.Connection | None = None
+
+    def count(self, fingerprint: str) -> int:
+        """How many operations had ``fingerprint`` so far."""
+        if self._db is None:
+            return self._counts.get(fingerprint, 0)
+        row = self._db.execute("SELECT n FROM counts WHERE fp = ?", (fingerprint,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def add(self, fingerprint: str) -> int:
+        """Count one more operation with ``fingerprint``: how many had it before."""
+        if self._db is None:
+            n = self._counts.get(fingerprint, 0)
+            self._counts[fingerprint] = n + 1
+            self._spill_when_full()
+            return n
+        sql = "INSERT INTO counts VALUES (?, 1) ON CONFLICT (fp) DO UPDATE SET n = n + 1 RETURNING n"
+        return int(self._db.execute(sql, (fingerprint,)).fetchone()[0]) - 1
+
+    def given(self, op_id: str) -> bool:
+        """Whether an operation gave itself ``op_id`` so far."""
+        if self._db is None:
+            return op_id in self._given
+        return self._db.execute("SELECT 1 FROM given WHERE id = ?", (op_id,)).fetchone() is not None
+
+    def give(self, op_id: str) -> None:
+        if self._db is None:
+            self._given.add(op_id)
+            self._spill_when_full()
+        else:
+            self._db.execute("INSERT OR IGNORE INTO given VALUES (?)", (op_id,))
+
+    def _spill_when_full(self) -> None:
+        if len(self._counts) + len(self._given) < KEPT_IN_MEMORY:
+            return
+        # "": a private temporary database, in a file SQLite deletes when it is closed (with
+        # the validator); one transaction that is never committed, nothing made durable.
+        db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("BEGIN")
+        db.execute("CREATE TABLE counts (fp TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+        db.execute("CREATE TABLE given (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        db.executemany("INSERT INTO counts VALUES (?, ?)", sorted(self._counts.items()))
+        db.executemany("INSERT INTO given VALUES (?)", [(i,) for i in sorted(self._given)])
+        self._db, self._counts, self._given = db, {}, set()
+
+
 class Validator:
     """Validates a journal's raw operations one at a time, in order.
 
@@ -56,8 +117,7 @@ class Validator:
         self.count = 0  # operations read so far
         # How many operations without an id had each fingerprint (their ids are
         # "<fingerprint>-<n>", so never the same), and the ids operations gave themselves.
-        self._occurrences: dict[str, int] = {}
-        self._given_ids: set[str] = set()
+        self._seen = _Seen()
 
     def add(self, raw: Any) -> Operation | None:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
@@ -68,21 +128,18 @@ class Validator:
             self.problems.extend(found)
             return None
         given = meta.get("id")
+        seen = self._seen
         if given is None:
             # Two identical operations in one file are two operations: number them.
             fingerprint = op_fingerprint(raw)
-            n = self._occurrences.get(fingerprint, 0)
-            self._occurrences[fingerprint] = n + 1
-            op_id = f"{fingerprint}-{n}"
-            repeated = op_id in self._given_ids
+            op_id = f"{fingerprint}-{seen.add(fingerprint)}"
+            repeated = seen.given(op_id)
         else:
             # A given id may repeat another given one, or one made for an earlier operation.
             op_id = given
             made = _MADE_ID.match(op_id)
-            repeated = op_id in self._given_ids or (
-                made is not None and self._occurrences.get(made[1], 0) > int(made[2])
-            )
-            self._given_ids.add(op_id)
+            repeated = seen.given(op_id) or (made is not None and seen.count(made[1]) > int(made[2]))
+            seen.give(op_id)
         if repeated:
             self.problems.append(JournalProblem(f"repeats id {op_id!r}", index, name, "id", "duplicate_id"))
         return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index)

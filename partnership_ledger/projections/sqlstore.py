@@ -71,7 +71,7 @@ class SqlFactStore:
     """
 
     #: How many entries each cache keeps from one slice of a transaction to the next.
-    CACHE_SIZE = 50_000
+    CACHE_SIZE = 10_000
 
     def __init__(self, db: Db) -> None:
         self.db = db
@@ -80,7 +80,7 @@ class SqlFactStore:
         self.position = 0
         self._c: Cursor | None = None
         self._buckets = Sums("rm_buckets", BUCKET_KEY)
-        self._days = Sums("rm_amounts", DAY_KEY)
+        self._days = Sums("rm_amounts", DAY_KEY, whole_pairs=False)  # a row per day: read one at a time
         self._clear()
         #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
         #: slice of the same transaction, or the next batch of a catch-up that nothing came

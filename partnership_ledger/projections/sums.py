@@ -30,8 +30,11 @@ class Sums:
     """The rows of one table of sums (pledged, withdrawn, delivered) by a key whose first two
     columns are a partnership and a party, cached within a batch."""
 
-    def __init__(self, table: str, key: tuple[str, ...]) -> None:
+    def __init__(self, table: str, key: tuple[str, ...], whole_pairs: bool = True) -> None:
         self.table = table
+        #: Whether a batch reads every row of a pair at its first key (else a row at a time:
+        #: for a table whose pairs grow a row per day, which would be read again every batch).
+        self.whole_pairs = whole_pairs
         where = " AND ".join(f"{k}=?" for k in key)
         self._read_pair = (
             f"SELECT {', '.join(key[2:])}, pledged, withdrawn, delivered FROM {table} WHERE partnership=? AND party=?"
@@ -76,7 +79,7 @@ class Sums:
         partnership and party (once a batch, or once for a whole catch-up), or a new one."""
         pair = key[:2]
         cache = self.cache
-        if in_batch and pair not in self.pairs:
+        if in_batch and self.whole_pairs and pair not in self.pairs:
             for *rest, p, w, d in read(self._read_pair, pair):
                 found = (*pair, *rest)
                 if found not in cache:  # else changed in this batch: the cache is newer
@@ -84,7 +87,8 @@ class Sums:
             self.pairs.add(pair)
         slot = cache.get(key)
         if slot is None:
-            rows = [] if in_batch else read(self._read_one, key)  # outside a batch: this one row
+            # Outside a batch, or row by row: this one row (else the pair's rows are all read).
+            rows = [] if in_batch and self.whole_pairs else read(self._read_one, key)
             if rows:
                 slot = cache[key] = [Decimal(rows[0][0]), Decimal(rows[0][1]), Decimal(rows[0][2])]
             else:

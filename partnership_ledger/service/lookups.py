@@ -1,11 +1,17 @@
 """What the recorder reads before it applies a slice of operations: the last position, which
 operations are recorded already (checked against the chained events), the kinds of the keys
-they name, and the aggregates themselves (replayed, or kept in memory since the last write)."""
+they name, and the aggregates themselves (replayed, or kept in memory since the last write).
+
+Once a batch has written a slice, its reads are made in its own write transaction
+(:class:`BatchReads`), where what it wrote is there to read: so the batch does not keep its
+aggregates, operations and keys in memory after writing them."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from itertools import chain
 from typing import Any, NoReturn
 
 from eventsourcing.application import AggregateNotFoundError
@@ -33,12 +39,18 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
 class Loader:
     """Reconstructs aggregates from the store with :func:`project`."""
 
-    def __init__(self, repository: Any) -> None:
+    def __init__(self, repository: Any, db: Db, mapper: Any) -> None:
         self._repository = repository
+        self._db = db
+        self._mapper = mapper
 
-    def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
+    def get(self, agg_id: uuid.UUID, c: Cursor | None = None) -> LedgerAggregate:
+        """The aggregate as stored; with ``c``, the cursor of a write transaction, as stored
+        in it (events it wrote and has not committed too)."""
         try:
-            found: LedgerAggregate = self._repository.get(agg_id, projector_func=project)
+            found: LedgerAggregate = (
+                self._repository.get(agg_id, projector_func=project) if c is None else self._replay(c, agg_id)
+            )
         except OriginatorVersionError:
             # Stored events of one aggregate that do not follow one another: one was hidden
             # or removed behind the application's back.
@@ -55,6 +67,20 @@ class Loader:
         except AggregateNotFoundError:
             return None
 
+    def _replay(self, c: Cursor, agg_id: uuid.UUID) -> LedgerAggregate:
+        """eventsourcing's ``Repository.get`` (its last snapshot, then the events after it),
+        with the events read with ``c``. Snapshots are only ever taken of committed events."""
+        store = self._repository.snapshot_store
+        snapshots = list(store.get(agg_id, desc=True, limit=1)) if store is not None else []
+        after = snapshots[0].originator_version if snapshots else 0
+        decode = self._mapper.to_domain_event
+        rows = reads.events_of(c, self._db, agg_id, after)
+        events = (decode(StoredEvent(agg_id, version, topic, state)) for version, topic, state in rows)
+        found: LedgerAggregate | None = project(None, chain(snapshots, events))
+        if found is None:
+            raise AggregateNotFoundError(f"aggregate {agg_id.hex} not found")
+        return found
+
 
 class Lookups:
     """The recorder's reads of one ledger's store (``db``, decoded with ``mapper``)."""
@@ -65,38 +91,48 @@ class Lookups:
         #: (tracking, last position) at which the operation index last matched the history.
         self._op_index_checked_at: tuple[int, int] | None = None
 
-    def kind_of_key(self, key: str) -> str | None:
-        return reads.kind_of_key(self.db, key)
+    def kind_of_key(self, key: str, c: Cursor | None = None) -> str | None:
+        return reads.kind_of_key(self.db, key, c)
 
-    def origin_of_op(self, op_id: str) -> uuid.UUID | None:
-        return reads.origin_of_op(self.db, op_id)
-
-    def pledges_of(self, partnership: str, party: str) -> list[str]:
-        return reads.pledges_of(self.db, partnership, party)
+    @contextmanager
+    def _reading(self, c: Cursor | None) -> Iterator[Cursor]:
+        if c is not None:
+            yield c
+            return
+        with self.db.transaction(commit=False) as fresh:
+            yield fresh
 
     def lookup(
-        self, operations: Sequence[Operation], known: Callable[[str], bool] = lambda key: False
+        self,
+        operations: Sequence[Operation],
+        known: Callable[[str], bool] = lambda key: False,
+        c: Cursor | None = None,
+        new_ledger: bool = False,
     ) -> tuple[int, set[str], dict[str, str | None] | None]:
-        """In one read: the last position, which of ``operations`` are already recorded, and
-        the kinds of the keys the others name but are not ``known`` (None: not in the ledger).
-        Kinds None: the ledger has no keys at all (nor operations), so none was looked up."""
-        with self.db.transaction(commit=False) as c:
-            position = reads.last_position(self.db, c)
-            if position == 0 and reads.holds_no_index_rows(c):
-                return position, set(), None  # a new ledger (say, the first import)
-            found = reads.recorded_ops(c, [o.meta.op_id for o in operations])
-            done = {op_id for op_id, _ in found}
-            self._check_op_index(c, found)
+        """In one read (with ``c`` if given): the last position, which of ``operations`` are
+        already recorded, and the kinds of the keys the others name but are not ``known``
+        (None: not in the ledger). Kinds None: the ledger has no keys at all (nor operations),
+        so none was looked up. ``new_ledger``: the ledger held no operation before this
+        batch, whose operations are all different: none is looked up."""
+        with self._reading(c) as cur:
+            position = reads.last_position(self.db, cur)
+            done: set[str] = set()
+            if not new_ledger:
+                if position == 0 and reads.holds_no_index_rows(cur):
+                    return position, done, None  # a new ledger (say, the first import)
+                found = reads.recorded_ops(cur, [o.meta.op_id for o in operations])
+                done = {op_id for op_id, _ in found}
+                self._check_op_index(cur, found, remember=c is None)
             keys: set[str] = set()
             for op in operations:
                 if op.meta.op_id not in done:
                     keys.update(keys_named(op))
             wanted = sorted(k for k in keys if not known(k))
             kinds: dict[str, str | None] = dict.fromkeys(wanted)
-            kinds.update(reads.kinds_of_keys(c, wanted))
+            kinds.update(reads.kinds_of_keys(cur, wanted))
         return position, done, kinds
 
-    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]]) -> None:
+    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]], remember: bool = True) -> None:
         """Refuse to trust an operation index that disagrees with the chained events.
 
         The index (``ledger_ops``) is written beside the events, outside the chain; what it
@@ -106,7 +142,8 @@ class Lookups:
         and the read models are current, the index must have as many rows as the history has
         operations (a deleted row would make a re-import record an operation twice; a batch
         whose operations are all new, found nowhere, is not checked). Either mismatch refuses
-        the import; ``verify`` names the difference and ``rebuild`` repairs the index.
+        the import; ``verify`` names the difference and ``rebuild`` repairs the index. A count
+        read in a transaction that may yet roll back is not ``remember``-ed.
         """
 
         def refuse(why: str) -> NoReturn:
@@ -136,7 +173,8 @@ class Lookups:
         if row is not None and row[0] is not None and row[0] == row[1]:
             if row[2] != row[3]:
                 refuse(f"has {row[2]} operations but the history {row[3]}")
-            self._op_index_checked_at = (row[0], row[1])
+            if remember:
+                self._op_index_checked_at = (row[0], row[1])
 
     def sync_cache(self, cache: AggregateCache, position: int) -> None:
         """Drop the kept aggregates that events recorded since the cache's position changed
@@ -148,3 +186,42 @@ class Lookups:
         elif len(cache):
             cache.discard(reads.originators_between(self.db, cache.position, position))
         cache.position = position
+
+
+class BatchReads:
+    """The reads of one try at a batch: on a connection of their own until the batch has
+    written a slice, then with :attr:`cursor`, in the batch's write transaction, where what
+    it wrote is visible (other connections see it only once it is committed).
+
+    The unit of work reads aggregates (:meth:`get`), key kinds, operations and pledges here,
+    so it may forget what it wrote (:meth:`.UnitOfWork.release`) and find it again.
+    """
+
+    def __init__(self, lookups: Lookups, loader: Loader) -> None:
+        self._lookups = lookups
+        self._loader = loader
+        #: A cursor of the batch's write transaction once it is open (set by the recorder).
+        self.cursor: Cursor | None = None
+        #: The ledger held no operation when the batch began: none of its operations can be
+        #: recorded already (they are all different), so none is looked up.
+        self._new_ledger = False
+
+    def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
+        return self._loader.get(agg_id, self.cursor)
+
+    def kind_of_key(self, key: str) -> str | None:
+        return self._lookups.kind_of_key(key, self.cursor)
+
+    def origin_of_op(self, op_id: str) -> uuid.UUID | None:
+        return reads.origin_of_op(self._lookups.db, op_id, self.cursor)
+
+    def pledges_of(self, partnership: str, party: str) -> list[str]:
+        return reads.pledges_of(self._lookups.db, partnership, party, self.cursor)
+
+    def lookup(
+        self, operations: Sequence[Operation], known: Callable[[str], bool]
+    ) -> tuple[int, set[str], dict[str, str | None] | None]:
+        found = self._lookups.lookup(operations, known, self.cursor, new_ledger=self._new_ledger)
+        if self.cursor is None and found[2] is None:
+            self._new_ledger = True
+        return found

@@ -6,6 +6,9 @@ A journal operation's way in: ``PartnershipLedger.import_journal`` (:mod:`.comma
 looks up what the slice names (:mod:`.lookups`), applies each operation with its handler
 (:func:`.handlers.apply_operation`) and hands the events to :class:`_SliceWriter`, which
 writes them with their chain links, indexes and read-model rows (the storage recorder).
+What a written slice loaded is then let go (:meth:`.UnitOfWork.release`): the batch reads it
+back in its own transaction if a later operation needs it, so its memory does not grow with
+the journal.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ from ..errors import ConcurrencyError, DomainError, JournalError, JournalProblem
 from ..journal import Operation, Validator, parse_operations, to_json_value
 from ..snapshots import take_snapshots
 from ..storage import reads
+from ..storage.db import Cursor
 from ..storage.setup import ENV_PATH, leave_no_copy, reason
 from .handlers import apply_operation
-from .lookups import Loader, Lookups
+from .lookups import BatchReads, Loader, Lookups
 from .unit_of_work import AggregateCache, UnitOfWork
 
 if TYPE_CHECKING:
@@ -76,7 +80,7 @@ class Recorder:
         self.ledger = ledger
         self.cache = AggregateCache(CACHE_SIZE)
         self.lookups = Lookups(ledger.db, ledger.mapper)
-        self.loader = Loader(ledger.repository)
+        self.loader = Loader(ledger.repository, ledger.db, ledger.mapper)
 
     def kept(self, agg_id: uuid.UUID) -> LedgerAggregate | None:
         """The aggregate ``agg_id`` as stored now: a copy of a kept one (the caller may change
@@ -161,8 +165,9 @@ class Recorder:
         of the operations read so far: after the first, nothing more is applied, but the rest
         is still read so that the error lists every problem; the transaction then rolls back.
         """
-        ledger, lookups = self.ledger, self.lookups
-        uow = UnitOfWork(self.loader, lookups.kind_of_key, self.cache.take, lookups.origin_of_op, lookups.pledges_of)
+        ledger = self.ledger
+        batch = BatchReads(self.lookups, self.loader)
+        uow = UnitOfWork(batch, batch.kind_of_key, self.cache.take, batch.origin_of_op, batch.pledges_of)
         uow.vault = ledger.vault(recording=True)
         count = applied = 0
         seen: int | None = None
@@ -173,10 +178,10 @@ class Recorder:
                 count += len(chunk)
                 if refused is not None or (validator is not None and validator.problems):
                     continue  # read on only to find every problem of the journal
-                position, done, kinds = lookups.lookup(chunk, uow.knows)
+                position, done, kinds = batch.lookup(chunk, uow.knows)
                 if seen is None:
                     seen = position
-                    lookups.sync_cache(self.cache, seen)
+                    self.lookups.sync_cache(self.cache, seen)
                 uow.prefetch(kinds)
                 if uow.vault is not None:
                     uow.vault.prefetch(chunk)
@@ -195,8 +200,11 @@ class Recorder:
                     applied += 1
                     if progress is not None:
                         progress(1)
-                if refused is None:
-                    writer.write(uow)
+                if refused is None and writer.write(uow):
+                    # From now on the batch reads in its transaction what it wrote: let it go.
+                    batch.cursor = writer.cursor
+                    uow.release(pledges_stored=writer.projected)
+            batch.cursor = None  # the transaction ends with the block
             error = validator.error(source) if validator is not None else None
             if error is not None:
                 raise error
@@ -257,7 +265,8 @@ class _SliceWriter:
     The transaction is opened when the first slice has events, and ends with the ``with``
     block: committed if the block ends normally, rolled back if it raises. The events of a
     slice are encoded and handed to the recorder (which adds chain links, index rows and, if
-    the read models are current, applies them) and then dropped.
+    the read models are current, applies them) and then dropped. :attr:`cursor` is then a
+    cursor of the transaction, for the batch's reads of what it wrote.
     """
 
     def __init__(self, ledger: PartnershipLedger, dry_run: bool) -> None:
@@ -269,6 +278,7 @@ class _SliceWriter:
         self.first_position: int | None = None
         self.last_position: int | None = None
         self.projected = True  # every slice's read models applied in the transaction
+        self.cursor: Cursor | None = None
 
     def __enter__(self) -> _SliceWriter:
         self._stack.__enter__()
@@ -290,13 +300,14 @@ class _SliceWriter:
             # read models remember what they learnt of aggregates that are not there now.
             self._ledger.aggregate_index.clear()
 
-    def write(self, uow: UnitOfWork) -> None:
+    def write(self, uow: UnitOfWork) -> bool:
+        """Write the events ``uow`` collected since the last write; whether any was written."""
         events, marks, created = uow.take_events()
         if not events:
-            return
+            return False
         self.events += len(events)
         if self._dry_run:
-            return
+            return False
         ledger = self._ledger
         if self._insert is None:
             self._insert = self._stack.enter_context(ledger._write_session())
@@ -310,8 +321,17 @@ class _SliceWriter:
                 applied.append(ledger.projections.apply_recorded(c, list(zip(positions, events, strict=True))))
 
         private = uow.vault.writer() if uow.vault is not None else None
-        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project, private=private)
+
+        def in_transaction(c: Cursor) -> None:
+            # The storage recorder calls its ``private`` hook (the key table's rows, privacy/
+            # vault.py) with a cursor of the events' transaction, on either backend.
+            self.cursor = c
+            if private is not None:
+                private(c)
+
+        positions = self._insert(stored, ledger_ops=marks, ledger_keys=created, project=project, private=in_transaction)
         self.projected = self.projected and applied == [True]
         if self.first_position is None:
             self.first_position = positions[0]
         self.last_position = positions[-1]
+        return self.cursor is not None

@@ -2,7 +2,9 @@
 
 Operations are applied to aggregates held in memory; the events they raise are kept in the
 order they happened, and saved together in one transaction (or not at all), a slice at a time
-for a big batch. Committed aggregates are kept between batches in an :class:`AggregateCache`.
+for a big batch; once a slice is written, most of what it loaded is let go (:meth:`release`)
+and read back from the batch's transaction when needed. Committed aggregates are kept between
+batches in an :class:`AggregateCache`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ _UNKNOWN = "?"  # not a kind: a key not looked up yet
 
 
 _KEEP_ORDER = ("contribution", "evaluation", "target", "party", "agreement", "partnership")
+#: The kinds of keys a unit of work keeps knowing from one written slice to the next.
+_ALWAYS_KNOWN = frozenset(("party", "partnership", "agreement"))
 
 
 class _Repository(Protocol):
@@ -47,8 +51,14 @@ class UnitOfWork:
     ``repository.get`` reconstructs an aggregate from the store; ``take_cached`` hands over
     a committed one kept in memory (the unit of work may change it: it is not handed back
     unless the batch is recorded). The events are taken with :meth:`take_events` as the batch
-    goes, so a big batch is written in slices; the aggregates stay until the batch ends.
+    goes, so a big batch is written in slices; after each is written, :meth:`release` lets go
+    of all but :attr:`keep` aggregates and of what it knew of keys and operations, which
+    ``repository``, ``kind_of_key`` and ``find_op`` then read in the batch's transaction.
     """
+
+    #: Aggregates kept in memory from one written slice to the next (the long-lived kinds
+    #: first); the others are read back when an operation names them again.
+    keep = 10_000
 
     def __init__(
         self,
@@ -61,7 +71,7 @@ class UnitOfWork:
         self._repository = repository
         self._find_op = find_op
         self._pledges_of = pledges_of
-        self._op_origins: dict[str, UUID] = {}  # operations of earlier slices of this batch
+        self._op_origins: dict[str, UUID] = {}  # operations of earlier slices, until released
         self._kind_of_key = kind_of_key
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
@@ -101,8 +111,10 @@ class UnitOfWork:
 
     def get(self, cls: type[A], key: str) -> A:
         """The aggregate of ``cls`` named ``key``; :class:`UnknownKey` if there is none."""
-        found = self._loaded[cls.kind].get(key)
+        loaded = self._loaded[cls.kind]
+        found = loaded.get(key)
         if found is not None:
+            loaded[key] = loaded.pop(key)  # the most recently used last (see release)
             return found  # type: ignore[return-value]
         found = self.find(cls, key)
         if found is None:
@@ -174,6 +186,39 @@ class UnitOfWork:
         taken = (self.events, self.op_marks, self.created)
         self.events, self.op_marks, self.created = [], [], []
         return taken
+
+    def release(self, *, pledges_stored: bool) -> None:
+        """Forget what the batch wrote so far (it can now be read in the batch's transaction):
+        all but :attr:`keep` of the aggregates loaded, the kinds of most keys and the
+        operations' aggregates. The long-lived kinds are kept first, and of a kind the most
+        recently used; aggregates due a snapshot stay (it is taken after the commit);
+        contributions stay unless ``pledges_stored``, the read models written in the
+        transaction (:meth:`pledges_of` finds the others only in memory)."""
+        self._op_origins.clear()
+        # A key names one kind for good: the few parties, partnerships and agreements stay
+        # known; the many others, and keys that named nothing (they may be made later), go.
+        known = {**self._known, **self._new_keys}
+        self._known = {key: kind for key, kind in known.items() if kind in _ALWAYS_KNOWN}
+        self._new_keys.clear()
+        self._none_stored = False
+        # Contributions that must stay do not count: the others are kept as they would be.
+        kinds = [kind for kind in _KEEP_ORDER if pledges_stored or kind != "contribution"]
+        held = sum(len(self._loaded[kind]) for kind in kinds)
+        for kind in kinds:
+            if held <= self.keep:
+                return
+            loaded = self._loaded[kind]
+            for key, aggregate in list(loaded.items()):
+                if aggregate is None or aggregate.id not in self.snapshots_due:
+                    del loaded[key]
+                    held -= 1
+                    if held <= self.keep:
+                        return
+
+    def held(self) -> int:
+        """How many aggregates, key kinds and operations the unit of work holds in memory."""
+        loaded = sum(len(found) for found in self._loaded.values())
+        return loaded + len(self._known) + len(self._new_keys) + len(self._op_origins)
 
     def aggregate_of_op(self, op_id: str) -> LedgerAggregate | None:
         """The aggregate an operation was recorded on (its first event's), or None if there is

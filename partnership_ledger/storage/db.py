@@ -37,6 +37,12 @@ def in_schema(sql: str, schema: str | None) -> str:
     return _READ_MODEL_DDL.sub(lambda m: f"{m.group(1)}{schema}.{m.group(2)}", sql, count=1)
 
 
+def _values(row: Any) -> tuple[Any, ...]:
+    """A row's values, from a cursor of tuple rows or of dict rows (psycopg's, as the recorder's
+    write session on PostgreSQL gives them)."""
+    return tuple(row.values()) if isinstance(row, dict) else tuple(row)
+
+
 class TupleRows:
     """What the cursor adapters share: a driver's cursor (``_c``) whose rows come back as tuples."""
 
@@ -44,10 +50,10 @@ class TupleRows:
 
     def fetchone(self) -> tuple[Any, ...] | None:
         row = self._c.fetchone()
-        return tuple(row) if row is not None else None
+        return _values(row) if row is not None else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._c.fetchall()]
+        return [_values(r) for r in self._c.fetchall()]
 
 
 class SQLiteCursorAdapter(TupleRows):

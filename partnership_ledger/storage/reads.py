@@ -53,10 +53,12 @@ def event_rows_at(c: Cursor, db: Db, positions: Sequence[int]) -> dict[int, tupl
     return {int(r[0]): r for r in c.fetchall()}
 
 
-def kind_of_key(db: Db, key: str) -> str | None:
+def kind_of_key(db: Db, key: str, c: Cursor | None = None) -> str | None:
     """Which kind of thing ``key`` names (party, partnership...), or None."""
-    with db.transaction(commit=False) as c:
-        return kinds_of_keys(c, [key]).get(key)
+    if c is None:
+        with db.transaction(commit=False) as c:
+            return kinds_of_keys(c, [key]).get(key)
+    return kinds_of_keys(c, [key]).get(key)
 
 
 def kinds_of_keys(c: Cursor, keys: Sequence[str]) -> dict[str, str]:
@@ -86,15 +88,17 @@ def holds_no_index_rows(c: Cursor) -> bool:
     return row is not None and not row[0] and not row[1]
 
 
-def origin_of_op(db: Db, op_id: str) -> uuid.UUID | None:
+def origin_of_op(db: Db, op_id: str, c: Cursor | None = None) -> uuid.UUID | None:
     """The originator id of an operation's first event (the aggregate it was recorded on)."""
+    if c is None:
+        with db.transaction(commit=False) as c:
+            return origin_of_op(db, op_id, c)
     col, table = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(
-            f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
-            (op_id,),
-        )
-        row = c.fetchone()
+    c.execute(
+        f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
+        (op_id,),
+    )
+    row = c.fetchone()
     return uuid.UUID(str(row[0])) if row else None
 
 
@@ -107,11 +111,26 @@ def originators_between(db: Db, after: int, until: int) -> Iterator[uuid.UUID]:
     return (uuid.UUID(str(r[0])) for r in rows)
 
 
-def pledges_of(db: Db, partnership: str, party: str) -> list[str]:
+def pledges_of(db: Db, partnership: str, party: str, c: Cursor | None = None) -> list[str]:
     """The contributions a party pledged to a partnership, from the read models."""
-    with db.transaction(commit=False) as c:
-        c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
-        return [str(r[0]) for r in c.fetchall()]
+    if c is None:
+        with db.transaction(commit=False) as c:
+            return pledges_of(db, partnership, party, c)
+    c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
+    return [str(r[0]) for r in c.fetchall()]
+
+
+def events_of(c: Cursor, db: Db, agg_id: uuid.UUID, after: int) -> list[tuple[int, str, bytes]]:
+    """``(version, topic, state)`` of aggregate ``agg_id``'s events after version ``after``,
+    in order: the rows the chain covers only, as the event store reads them. With the cursor
+    of a write transaction, its own events not committed yet are among them."""
+    col, table = db.position_col, db.events_table
+    sql = f"SELECT originator_version, topic, state FROM {table} WHERE originator_id=? AND originator_version>?"
+    sql += f" AND {col}>0"
+    if db.backend == "sqlite":
+        sql += " AND typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob'"
+    c.execute(sql + " ORDER BY originator_version", (agg_id.hex if db.backend == "sqlite" else agg_id, after))
+    return [(int(r[0]), str(r[1]), bytes(r[2])) for r in c.fetchall()]
 
 
 def index_sizes(c: Cursor, db: Db, tracking: str) -> tuple[Any, ...] | None:
