@@ -125,22 +125,22 @@ class OrjsonTranscoder(JSONTranscoder):
     def _typed(self, value: Any) -> Any:
         """``value`` as parsed by orjson, each tagged object decoded by its transcoding."""
         kind = type(value)
-        if kind in _SCALARS:
+        if kind is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                name, data = value["_type_"], value["_data_"]
+                transcoding = self.names.get(name) if type(name) is str else None
+                if transcoding is None:
+                    raise _NotPlain  # JSONTranscoder says what is wrong
+                return transcoding.decode(data if type(data) in _SCALARS else self._typed(data))
+            for key, item in value.items():
+                if type(item) not in _SCALARS:
+                    value[key] = self._typed(item)  # (the same keys: the dict may change as it is read)
             return value
         if kind is list:
             return [item if type(item) in _SCALARS else self._typed(item) for item in value]
-        if kind is not dict:
-            raise _NotPlain  # a float
-        if len(value) == 2 and "_type_" in value and "_data_" in value:
-            name, data = value["_type_"], value["_data_"]
-            transcoding = self.names.get(name) if type(name) is str else None
-            if transcoding is None:
-                raise _NotPlain  # JSONTranscoder says what is wrong
-            return transcoding.decode(data if type(data) in _SCALARS else self._typed(data))
-        for key, item in value.items():
-            if type(item) not in _SCALARS:
-                value[key] = self._typed(item)  # (the same keys: the dict may change as it is read)
-        return value
+        if kind in _SCALARS:
+            return value
+        raise _NotPlain  # a float
 
     def _plain(self, value: Any) -> Any:
         """``value`` as plain JSON values: text, integers, booleans, None, dicts and lists."""
