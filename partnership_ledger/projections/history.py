@@ -18,7 +18,7 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, Item, trim
+from .runner import AggregateInfo, trim
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -190,26 +190,20 @@ class HistoryModel:
         self._c = None
 
     def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.apply_all(c, [(position, event, info)])
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        """The rows of a batch's events (see runner.ReadModel), each recorded at its timestamp."""
-        rows, parties = self._rows, self._parties
-        for position, event, info in items:
-            made = history_row(position, event.timestamp, event, info)
-            if made is None:
-                continue  # derived bookkeeping: shown as part of the operation that caused it
-            row, named = made
-            rows.append(row)
-            if row[3] in CORRECTION_OPS:
-                # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
-                corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
-                self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
-            # A contribution's owner is found through rm_aggregates (see the class's docstring).
-            owner = info.party if info.kind == "contribution" else None
-            for party in named:
-                if party != owner:
-                    parties.append((party, position))
+        made = history_row(position, recorded_at, event, info)
+        if made is None:
+            return  # derived bookkeeping: shown as part of the operation that caused it
+        row, named = made
+        self._rows.append(row)
+        if row[3] in CORRECTION_OPS:
+            # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
+            corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
+            self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
+        # A contribution's owner is found through rm_aggregates (see the class's docstring).
+        owner = info.party if info.kind == "contribution" else None
+        for party in named:
+            if party != owner:
+                self._parties.append((party, position))
 
 
 def _events_of(db: Db, aggregates: str) -> str:
@@ -280,8 +274,9 @@ def history_row(
     effective = effective_date(op_name, fields)
     meta = fields.get("meta")
     by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
+    parties: list[str] = []
     if corrects_by_pointer(op_name, fields):
-        actor, parties, money = None, [], None  # it names only what it corrects
+        actor, money = None, None  # it names only what it corrects
     else:
         actor, parties = parties_named(key_field, key, fields)
         money = fields.get("value") or fields.get("delta")  # a pledge's or delivery's value, a correction's delta
