@@ -201,7 +201,9 @@ class HistoryModel:
             self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
         # A contribution's owner is found through rm_aggregates (see the class's docstring).
         owner = info.party if info.kind == "contribution" else None
-        self._parties.extend((party, position) for party in named if party != owner)
+        for party in named:
+            if party != owner:
+                self._parties.append((party, position))
 
 
 def _events_of(db: Db, aggregates: str) -> str:
@@ -267,7 +269,8 @@ def history_row(
         return None
     op_name, key_field = found
     fields = vars(event)
-    owner = info.party if info.kind == "contribution" else None
+    kind, key, partnership, party, _ = info
+    owner = party if kind == "contribution" else None
     effective = effective_date(op_name, fields)
     meta = fields.get("meta")
     by, note, op_id = (meta.by, meta.note, meta.op_id) if isinstance(meta, OpMeta) else (None, None, None)
@@ -275,7 +278,7 @@ def history_row(
     if corrects_by_pointer(op_name, fields):
         actor, money = None, None  # it names only what it corrects
     else:
-        actor, parties = parties_named(key_field, info.key, fields)
+        actor, parties = parties_named(key_field, key, fields)
         money = fields.get("value") or fields.get("delta")  # a pledge's or delivery's value, a correction's delta
     amount, currency = (str(money.amount), money.currency) if isinstance(money, Money) else (None, None)
     if owner and owner not in parties:
@@ -285,13 +288,13 @@ def history_row(
         recorded_at.isoformat(),
         effective.isoformat() if effective else None,
         op_name,
-        info.kind,
-        info.key,
-        info.partnership,
+        kind,
+        key,
+        partnership,
         actor or owner or by,
         by,
         note,
-        summarize(op_name, fields, info.key, owner),
+        summarize(op_name, fields, key, owner),
         op_id,
         amount,
         currency,

@@ -231,15 +231,15 @@ def parties_named(key_field: str | None, key: str, fields: dict[str, Any]) -> tu
     """The party that acted, where the operation names one, and every party it names, from
     its event's ``fields`` (``vars(event)``); ``key`` is its aggregate's (see
     :func:`corrects_by_pointer` for the operations that name none)."""
+    get = fields.get
     actor = None
     found: dict[str, None] = {}
-    for value in (key if key_field == "party" else fields.get("party"), fields.get("proposed_by")):
+    for value in (key if key_field == "party" else get("party"), get("proposed_by")):
         if isinstance(value, str):
             actor = actor or value
             found[value] = None
-    for name in ("members", "parties"):
-        for p in fields.get(name) or ():
-            found[p] = None
-    for p in fields.get("votes") or {}:
-        found[p] = None
+    # (only a partnership's proposal, an agreement's draft and a decision name more)
+    for many in (get("members"), get("parties"), get("votes")):
+        if many:
+            found.update(dict.fromkeys(many))
     return actor, list(found)

@@ -4,6 +4,7 @@ stored bytes are what the hash chain covers (and ledgers written before hold the
 from __future__ import annotations
 
 import enum
+import json
 import math
 import uuid
 from datetime import UTC, date, datetime
@@ -129,3 +130,74 @@ def test_an_events_state_as_stored() -> None:
     }
     assert FAST.encode(state) == PLAIN.encode(state)
     assert FAST.decode(PLAIN.encode(state)) == state
+
+
+# -- reading: orjson gives exactly what JSONTranscoder.decode gives ---------------------------
+
+
+def _outcome(transcoder: JSONTranscoder, data: bytes) -> tuple[str, str]:
+    """What decoding ``data`` gives, as text that tells types apart (1, 1.0 and True; -0.0 and
+    0.0; NaN equals itself), or the error it raises."""
+    try:
+        return "value", repr(transcoder.decode(data))
+    except Exception as e:
+        return type(e).__name__, str(e)
+
+
+def _reads_the_same(data: bytes) -> None:
+    assert _outcome(FAST, data) == _outcome(PLAIN, data)
+
+
+@given(st.dictionaries(texts, st.one_of(values, odd), max_size=6))
+def test_stored_states_are_read_as_the_json_transcoder_reads_them(state: dict[str, Any]) -> None:
+    _reads_the_same(PLAIN.encode(state))
+
+
+#: Any JSON, with tagged objects among it: registered names (given data of any shape), a name
+#: not registered, names that are not text, and extra keys beside the tags.
+_names = st.sampled_from([*sorted(PLAIN.names), "unknown"]) | st.integers() | st.none()
+json_trees = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | texts,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(texts, inner, max_size=3),
+        st.builds(lambda name, data: {"_type_": name, "_data_": data}, _names, inner),
+        st.builds(lambda name, data, extra: {"_type_": name, "_data_": data, "x": extra}, _names, inner, inner),
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_trees, st.booleans())
+def test_any_json_is_read_as_the_json_transcoder_reads_it(tree: Any, ascii_only: bool) -> None:
+    _reads_the_same(json.dumps(tree, ensure_ascii=ascii_only).encode())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"n":123456789012345678901234567890,"m":-9223372036854775809,"k":18446744073709551616}',
+        b'{"a":[9223372036854775807,-9223372036854775808]}',
+        b'{"a":1e400,"b":-1e400}',
+        b'{"a":NaN,"b":Infinity,"c":-Infinity}',
+        b'{"a":0.1,"b":-0.0,"c":1E5,"d":5e-324,"e":1.0000000000000002}',
+        b'{"a":"\\ud800","b":"\\udc00x"}',
+        b'{"a":"\\ud83d\\ude00","b":"\\u2028\\u0000","c":"\xe3\x83\x8e\xf0\x9f\x98\x80"}',
+        b'{"a":1,"a":2}',
+        b'{"a":"\xff"}',
+        b'{"a":1} x',
+        b'{"_type_":"date_iso","_data_":"2024-04-01"}',
+        b'[{"_type_":"money","_data_":{"amount":{"_type_":"decimal_str","_data_":"1.50"},"currency":"JPY"}}]',
+        b'{"t":{"_type_":"terms","_data_":{"start":{"_type_":"date_iso","_data_":"2024-04-01"},"end":null,'
+        b'"shares":{"a":{"_type_":"decimal_str","_data_":"0.5"}},"annual_caps":{},"max_years":null,'
+        b'"fiscal_year_start":4}}}',
+        b'{"_type_":"nope","_data_":1}',
+        b'{"_type_":{"_type_":"date_iso","_data_":"2024-04-01"},"_data_":1}',
+        b'{"_type_":"date_iso","_data_":1.5}',
+        b'{"_type_":"decimal_str","_data_":"1.5","x":1}',
+        b'{"_data_":"1.5","_type_":"decimal_str"}',
+        b'{"a":' + b"[" * 2000 + b"]" * 2000 + b"}",
+    ],
+)
+def test_edge_cases_are_read_as_the_json_transcoder_reads_them(data: bytes) -> None:
+    _reads_the_same(data)
