@@ -236,13 +236,9 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
-        self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
-
-    def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         _, terms = amend(self.title, self.terms, changes)
-        check_terms(terms, self.parties, where)
-        return terms
+        check_terms(terms, self.parties, f"agreement {self.key} as amended by {amendment}")
+        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
 
     @event("AmendmentProposed")
     def _amendment_proposed(

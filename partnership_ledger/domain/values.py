@@ -9,7 +9,7 @@ from __future__ import annotations
 import decimal
 import enum
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
@@ -149,10 +149,7 @@ class Money:
 
 @attrs.frozen
 class OpMeta:
-    """Who recorded an operation, why, and its identity in the journal.
-
-    ``op_id`` makes import idempotent: an operation already recorded is skipped.
-    """
+    """Who recorded an operation, why, and its ``op_id``, by which import skips what is recorded."""
 
     op_id: str
     by: str | None = None
@@ -190,12 +187,7 @@ class Terms:
     def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
         """First and last day of a fiscal year."""
         first = date(fiscal_year, self.fiscal_year_start, 1)
-        if self.fiscal_year_start == 1:
-            last = date(fiscal_year, 12, 31)
-        else:
-            nxt = date(fiscal_year + 1, self.fiscal_year_start, 1)
-            last = date.fromordinal(nxt.toordinal() - 1)
-        return first, last
+        return first, date(fiscal_year + 1, self.fiscal_year_start, 1) - timedelta(days=1)
 
 
 def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:
