@@ -207,11 +207,8 @@ class ResourceContribution(LedgerAggregate):
         The deliveries keep their commitments; the views read them as erased."""
 
     # -- corrections -------------------------------------------------------------------------
-    def delivery_of(self, operation: str) -> Delivery:
-        for d in self.deliveries:
-            if d.op == operation:
-                return d
-        raise CorrectionRefused(f"operation {operation} is not a delivery to contribution {self.key}")
+    def delivery_of(self, operation: str) -> Delivery | None:
+        return next((d for d in self.deliveries if d.op == operation), None)
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a delivery recorded in error (a correction stands: correct it again instead).
@@ -221,7 +218,7 @@ class ResourceContribution(LedgerAggregate):
         later corrections would leave the delivered total below zero without it.
         """
         self.check_voidable(operation)
-        d = next((d for d in self.deliveries if d.op == operation), None)
+        d = self.delivery_of(operation)
         if d is None:
             raise self.cannot_void(
                 operation, "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
@@ -273,6 +270,8 @@ class ResourceContribution(LedgerAggregate):
         if operation in self.voided:
             raise CorrectionRefused(f"the delivery {operation} to contribution {self.key} was voided")
         d = self.delivery_of(operation)
+        if d is None:
+            raise CorrectionRefused(f"operation {operation} is not a delivery to contribution {self.key}")
         if d.on == delivered_on:
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -113,10 +114,7 @@ EXACT = decimal.Context(
 
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of ``values`` (never rounded)."""
-    total = Decimal(0)
-    for value in values:
-        total = EXACT.add(total, value)
-    return total
+    return functools.reduce(EXACT.add, values, Decimal(0))
 
 
 def exact_sub(a: Decimal, b: Decimal) -> Decimal:
