@@ -182,12 +182,13 @@ class Terms:
         """The fiscal year (named by the calendar year it starts in) containing ``day``."""
         return fiscal_year_of(day, self.fiscal_year_start)
 
-    def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
-        """First and last day of a fiscal year."""
-        first = date(fiscal_year, self.fiscal_year_start, 1)
-        return first, date(fiscal_year + 1, self.fiscal_year_start, 1) - timedelta(days=1)
-
 
 def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:
     """The fiscal year (named by the calendar year it starts in) that contains ``day``."""
     return day.year if day.month >= fiscal_year_start else day.year - 1
+
+
+def fiscal_year_bounds(fiscal_year: int, fiscal_year_start: int = 4) -> tuple[date, date]:
+    """The first and last day of ``fiscal_year`` (named by the calendar year it starts in)."""
+    first = date(fiscal_year, fiscal_year_start, 1)
+    return first, date(fiscal_year + 1, fiscal_year_start, 1) - timedelta(days=1)
