@@ -178,10 +178,6 @@ class Terms:
     max_years: int | None = None
     fiscal_year_start: int = 4
 
-    def fiscal_year_of(self, day: date) -> int:
-        """The fiscal year (named by the calendar year it starts in) containing ``day``."""
-        return fiscal_year_of(day, self.fiscal_year_start)
-
 
 def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:
     """The fiscal year (named by the calendar year it starts in) that contains ``day``."""
