@@ -44,15 +44,9 @@ class FieldError(Exception):
     """A field's value is wrong; the message says what it should be."""
 
 
-class JsonFloat:
-    """Marks a JSON number with a fraction or exponent: the journal refuses floats."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-class JsonConstant:
-    """Marks NaN / Infinity, which are not JSON and never amounts."""
+class JsonNumber:
+    """Marks a JSON number the journal refuses, as written: a float (``1.5``, ``1e5``), or
+    NaN / Infinity, which are not JSON and never amounts."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -69,10 +63,8 @@ class DuplicateKeys(dict[str, Any]):
 
 def describe(value: Any) -> str:
     """A raw value as a message names it ("the float 1.5", "null", "a list")."""
-    if isinstance(value, JsonFloat):
-        return f"the float {value.text}"
-    if isinstance(value, JsonConstant):
-        return value.text
+    if isinstance(value, JsonNumber):
+        return value.text if value.text.lstrip("-") in ("NaN", "Infinity") else f"the float {value.text}"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -166,6 +158,14 @@ def a_date(value: Any) -> date:
     return d
 
 
+def _inside(where: str, parse: Callable[[Any], T], value: Any) -> T:
+    """``parse(value)``, a problem in it named by ``where`` in the value ("item 2", "amount")."""
+    try:
+        return parse(value)
+    except FieldError as e:
+        raise FieldError(f"{where} {e}") from None
+
+
 def _obj(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise FieldError(f"must be {what}, not {describe(value)}")
@@ -206,10 +206,7 @@ def money(value: Any) -> Money:
         " (money has amount and currency)",
         'must have both "amount" and "currency"',
     )
-    try:
-        amount = decimal(obj["amount"])
-    except FieldError as e:
-        raise FieldError(f"amount {e}") from None
+    amount = _inside("amount", decimal, obj["amount"])
     currency = obj["currency"]
     if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
         raise FieldError(f"currency must be a three-letter code such as JPY, not {describe(currency)}")
@@ -261,13 +258,7 @@ def _items(value: Any, what: str, parse: Callable[[Any], T]) -> list[T]:
     items = _list(value, what)
     if not items:
         raise FieldError("must not be empty")
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(parse(item))
-        except FieldError as e:
-            raise FieldError(f"item {i} {e}") from None
-    return out
+    return [_inside(f"item {i}", parse, item) for i, item in enumerate(items)]
 
 
 def keys(value: Any) -> list[str]:
@@ -292,14 +283,8 @@ def mapping_of(
         obj = _obj(value, what)
         out = {}
         for k, v in obj.items():
-            try:
-                key_parser(k)
-            except FieldError as e:
-                raise FieldError(f"name {k!r} {e}") from None
-            try:
-                out[k] = value_parser(v)
-            except FieldError as e:
-                raise FieldError(f"entry {k!r} {e}") from None
+            _inside(f"name {k!r}", key_parser, k)
+            out[k] = _inside(f"entry {k!r}", value_parser, v)
         return out
 
     return parse
@@ -307,10 +292,7 @@ def mapping_of(
 
 def period_value(value: Any) -> PeriodValue:
     obj = _exactly(value, '{"period": "2008", "value": 100}', _PERIOD_FIELDS, "", 'must have "period" and "value"')
-    try:
-        return PeriodValue(label(obj["period"]), decimal(obj["value"]))
-    except FieldError as e:
-        raise FieldError(f"{'period' if not isinstance(obj['period'], str) else 'value'} {e}") from None
+    return PeriodValue(_inside("period", label, obj["period"]), _inside("value", decimal, obj["value"]))
 
 
 def period_values(value: Any) -> list[PeriodValue]:
@@ -329,13 +311,9 @@ def changes(value: Any) -> dict[str, Any]:
         raise FieldError("must change something")
     out = {}
     for name, v in obj.items():
-        parser = CHANGES.get(name)
-        if parser is None:
+        if name not in CHANGES:
             raise FieldError(f"cannot change {name!r} (changeable: {', '.join(CHANGES)})")
-        try:
-            out[name] = parser(v)
-        except FieldError as e:
-            raise FieldError(f"{name} {e}") from None
+        out[name] = _inside(name, CHANGES[name], v)
     return out
 
 

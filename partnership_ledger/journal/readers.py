@@ -2,8 +2,8 @@
 
 A journal is read a chunk at a time and each operation is handed on as soon as it is decoded,
 so that a journal of any size is never all in memory. The values are ``json``'s own, with
-three marks for what the journal refuses but must name (:class:`~.fields.JsonFloat`,
-:class:`~.fields.JsonConstant`, :class:`~.fields.DuplicateKeys`); a text that is not JSON is
+two marks for what the journal refuses but must name (:class:`~.fields.JsonNumber`,
+:class:`~.fields.DuplicateKeys`); a text that is not JSON is
 refused in ``json.loads``'s own words, at the line and column of the whole journal.
 """
 
@@ -15,10 +15,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO, NoReturn, TextIO
 
 from ..errors import JournalError, JournalProblem, StorageError
-from .fields import MAX_DIGITS, DuplicateKeys, JsonConstant, JsonFloat
+from .fields import MAX_DIGITS, DuplicateKeys, JsonNumber
 from .ids import Validator
 from .operations import Operation
 
@@ -46,7 +46,7 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonFloat, parse_constant=JsonConstant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonNumber, parse_constant=JsonNumber)
 
 
 def loads(text: str) -> Any:
@@ -84,7 +84,7 @@ class _Text:
     of the first in :attr:`bad_byte`: the reader names the operation they are in.
     """
 
-    def __init__(self, data: BinaryIO | str, chunk_size: int, source: str | None) -> None:
+    def __init__(self, data: BinaryIO | TextIO, chunk_size: int, source: str | None) -> None:
         self._data = data
         self._size = chunk_size
         self._source = source
@@ -106,16 +106,14 @@ class _Text:
         return ""
 
     def _next(self) -> str:
-        if isinstance(self._data, str):
-            piece = self._data[self._fed : self._fed + self._size]
-            self._fed += len(piece)
-            self.done = not piece
-            return piece
         try:
             data = self._data.read(self._size)
         except OSError as e:
             raise StorageError(f"cannot read {self._source or 'the journal'}: {e.strerror or e}") from None
         final = not data
+        if isinstance(data, str):  # a journal given as text
+            self.done = final
+            return data
         pending = len(self._decoder.getstate()[0])  # bytes of a character cut by the last read
         try:
             piece = self._decoder.decode(data, final)
@@ -373,7 +371,7 @@ def iter_raw(data: bytes | str | Path, source: str | None = None, *, chunk_size:
         return _file(data, source or str(data), chunk_size)
     if isinstance(data, bytes):
         return _read(_Text(io.BytesIO(data), chunk_size, source), source, chunk_size)
-    return _read(_Text(data, chunk_size, source), source, chunk_size)
+    return _read(_Text(io.StringIO(data), chunk_size, source), source, chunk_size)
 
 
 def read_raw(data: bytes | str | Path, source: str | None = None) -> list[Any]:
