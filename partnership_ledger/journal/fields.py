@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..domain.values import (
@@ -116,15 +116,9 @@ def label(value: Any) -> str:
 def decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {describe(value)}")
-    number: str | int = value
-    if isinstance(value, str):
-        number = value  # as given: " 1000" or "1000\n" is not a decimal string
-        if not _DECIMAL_RE.fullmatch(number):
-            raise FieldError(f'must be a decimal number such as "1200.50", not {describe(value)}')
-    try:
-        d = Decimal(number)
-    except (InvalidOperation, ValueError):
-        raise FieldError(f"must be a decimal number, not {describe(value)}") from None
+    if isinstance(value, str) and not _DECIMAL_RE.fullmatch(value):  # " 1000" is not a decimal string
+        raise FieldError(f'must be a decimal number such as "1200.50", not {describe(value)}')
+    d = Decimal(value)
     _sign, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
