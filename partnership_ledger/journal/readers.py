@@ -35,14 +35,13 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     made = dict(pairs)
     if len(made) == len(pairs):
         return made
-    seen: dict[str, Any] = {}
-    dupes: list[str] = []
-    for k, v in pairs:
+    marked = DuplicateKeys(made)
+    marked.duplicates = []
+    seen: set[str] = set()
+    for k, _ in pairs:
         if k in seen:
-            dupes.append(k)
-        seen[k] = v
-    marked = DuplicateKeys(seen)
-    marked.duplicates = dupes
+            marked.duplicates.append(k)
+        seen.add(k)
     return marked
 
 
