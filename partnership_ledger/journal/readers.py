@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn, TextIO
+from typing import Any, BinaryIO, NoReturn
 
 from ..errors import JournalError, JournalProblem, StorageError
 from .fields import MAX_DIGITS, DuplicateKeys, JsonNumber
@@ -83,7 +83,7 @@ class _Text:
     of the first in :attr:`bad_byte`: the reader names the operation they are in.
     """
 
-    def __init__(self, data: BinaryIO | TextIO, chunk_size: int, source: str | None) -> None:
+    def __init__(self, data: BinaryIO | str, chunk_size: int, source: str | None) -> None:
         self._data = data
         self._size = chunk_size
         self._source = source
@@ -105,14 +105,16 @@ class _Text:
         return ""
 
     def _next(self) -> str:
+        if isinstance(self._data, str):  # a journal given as text (io.StringIO would copy it, 4 bytes a character)
+            piece = self._data[self._fed : self._fed + self._size]
+            self._fed += len(piece)
+            self.done = not piece
+            return piece
         try:
             data = self._data.read(self._size)
         except OSError as e:
             raise StorageError(f"cannot read {self._source or 'the journal'}: {e.strerror or e}") from None
         final = not data
-        if isinstance(data, str):  # a journal given as text
-            self.done = final
-            return data
         pending = len(self._decoder.getstate()[0])  # bytes of a character cut by the last read
         try:
             piece = self._decoder.decode(data, final)
@@ -370,7 +372,7 @@ def iter_raw(data: bytes | str | Path, source: str | None = None, *, chunk_size:
         return _file(data, source or str(data), chunk_size)
     if isinstance(data, bytes):
         return _read(_Text(io.BytesIO(data), chunk_size, source), source, chunk_size)
-    return _read(_Text(io.StringIO(data), chunk_size, source), source, chunk_size)
+    return _read(_Text(data, chunk_size, source), source, chunk_size)
 
 
 def read_raw(data: bytes | str | Path, source: str | None = None) -> list[Any]:
