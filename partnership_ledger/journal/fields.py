@@ -152,12 +152,12 @@ def a_date(value: Any) -> date:
     return d
 
 
-def _inside(where: str, parse: Callable[[Any], T], value: Any) -> T:
-    """``parse(value)``, a problem in it named by ``where`` in the value ("item 2", "amount")."""
+def _inside(parse: Callable[[Any], T], value: Any, where: str, *names: object) -> T:
+    """``parse(value)``; a problem in it is named by ``where`` formatted with ``names`` ("item 2")."""
     try:
         return parse(value)
     except FieldError as e:
-        raise FieldError(f"{where} {e}") from None
+        raise FieldError(f"{where.format(*names)} {e}") from None
 
 
 def _obj(value: Any, what: str) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def money(value: Any) -> Money:
         " (money has amount and currency)",
         'must have both "amount" and "currency"',
     )
-    amount = _inside("amount", decimal, obj["amount"])
+    amount = _inside(decimal, obj["amount"], "amount")
     currency = obj["currency"]
     if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
         raise FieldError(f"currency must be a three-letter code such as JPY, not {describe(currency)}")
@@ -252,7 +252,7 @@ def _items(value: Any, what: str, parse: Callable[[Any], T]) -> list[T]:
     items = _list(value, what)
     if not items:
         raise FieldError("must not be empty")
-    return [_inside(f"item {i}", parse, item) for i, item in enumerate(items)]
+    return [_inside(parse, item, "item {}", i) for i, item in enumerate(items)]
 
 
 def keys(value: Any) -> list[str]:
@@ -277,8 +277,8 @@ def mapping_of(
         obj = _obj(value, what)
         out = {}
         for k, v in obj.items():
-            _inside(f"name {k!r}", key_parser, k)
-            out[k] = _inside(f"entry {k!r}", value_parser, v)
+            _inside(key_parser, k, "name {!r}", k)
+            out[k] = _inside(value_parser, v, "entry {!r}", k)
         return out
 
     return parse
@@ -286,7 +286,7 @@ def mapping_of(
 
 def period_value(value: Any) -> PeriodValue:
     obj = _exactly(value, '{"period": "2008", "value": 100}', _PERIOD_FIELDS, "", 'must have "period" and "value"')
-    return PeriodValue(_inside("period", label, obj["period"]), _inside("value", decimal, obj["value"]))
+    return PeriodValue(_inside(label, obj["period"], "period"), _inside(decimal, obj["value"], "value"))
 
 
 def period_values(value: Any) -> list[PeriodValue]:
@@ -307,7 +307,7 @@ def changes(value: Any) -> dict[str, Any]:
     for name, v in obj.items():
         if name not in CHANGES:
             raise FieldError(f"cannot change {name!r} (changeable: {', '.join(CHANGES)})")
-        out[name] = _inside(name, CHANGES[name], v)
+        out[name] = _inside(CHANGES[name], v, "{}", name)
     return out
 
 
