@@ -61,9 +61,11 @@ def json_message(e: json.JSONDecodeError) -> str:
     return msg[: -len(" at")] + " there" if msg.endswith(" at") else msg
 
 
-def number_problem(e: ValueError) -> str:
-    """What is wrong with a number ``json`` could not convert, without Python's own advice
-    (``sys.set_int_max_str_digits()``), which is no help to whoever wrote the journal."""
+def unreadable(e: RecursionError | ValueError) -> str:
+    """What is wrong with a value nested too deeply or a number ``json`` could not convert,
+    without Python's own advice (``sys.set_int_max_str_digits()``), no help to whoever wrote it."""
+    if isinstance(e, RecursionError):
+        return "is nested too deeply to be a journal"
     if "digits" in str(e):
         return f"has a number with far more digits than a journal allows (at most {MAX_DIGITS})"
     return f"has a number that cannot be read: {e}"
@@ -244,10 +246,8 @@ def _value(r: _Reader, pos: int) -> tuple[Any, int]:
             if cut and r.more(len(r.buf) - pos):
                 continue
             r.fail(f"is not valid JSON at {r.where(e.pos)}: {json_message(e)}")
-        except RecursionError:
-            r.fail("is nested too deeply to be a journal")
-        except ValueError as e:  # e.g. an integer with more digits than Python will convert
-            r.fail(number_problem(e))
+        except (RecursionError, ValueError) as e:  # e.g. an integer with more digits than Python converts
+            r.fail(unreadable(e))
         # A number near the end of the text read so far may go on in the next piece ("1" of "1.5").
         if end >= len(r.buf) - _NEAR_END and r.more(max(len(r.buf) - pos, _NEAR_END)):
             continue
@@ -307,8 +307,7 @@ def _lines(r: _Reader) -> Iterator[Any]:
         for line in lines:
             lineno += 1
             if line.strip():
-                value = _line(r, line, lineno, index)
-                yield value
+                yield _line(r, line, lineno, index)
                 index += 1
         piece = r.text.read()
     final = "".join(parts)
@@ -322,10 +321,8 @@ def _line(r: _Reader, line: str, lineno: int, index: int) -> Any:
         value = loads(line)
     except json.JSONDecodeError as e:
         r.fail(f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}", index)
-    except RecursionError:
-        r.fail("is nested too deeply to be a journal")
-    except ValueError as e:
-        r.fail(number_problem(e))
+    except (RecursionError, ValueError) as e:
+        r.fail(unreadable(e))
     r.check_bytes(value, index)
     return value
 
