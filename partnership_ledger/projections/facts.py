@@ -43,11 +43,11 @@ def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
 
 
 def _registered(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_party(F.PartyFact(e.key, e.name, _value(e.sector), e.capacity))
+    store.put(F.PartyFact(e.key, e.name, _value(e.sector), e.capacity))
 
 
 def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.party(info.key), info.key)
+    p = must(store.get(F.PartyFact, info.key), info.key)
     given = {"name": e.name, "sector": _value(e.sector), "capacity": e.capacity}
     given.update(identifiers=e.identifiers, area=e.area)
     changes = {k: v for k, v in given.items() if v is not None}
@@ -55,36 +55,38 @@ def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
     if registered is None:
         registered = {"name": p.name, "sector": p.sector, "capacity": p.capacity}
     amendments = [*p.amendments, {"on": e.on, "reason": e.reason, "changes": changes}]
-    now = attrs.evolve(p, amendments=amendments, registered=registered).as_on(date.max)
-    store.put_party(now)
+    store.put(attrs.evolve(p, amendments=amendments, registered=registered).as_on(date.max))
 
 
 def _proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_partnership(F.PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
+    store.put(F.PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
     for m in e.members:
-        store.add_spell(F.SpellFact(e.key, m, None, e.on))
+        store.add(e.key, F.SpellFact(e.key, m, None, e.on))
 
 
 def _joined(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_spell(F.SpellFact(info.key, e.party, e.role, e.on))
+    store.add(info.key, F.SpellFact(info.key, e.party, e.role, e.on))
 
 
 def _left(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.end_spell(info.key, e.party, e.on)
+    for i, s in enumerate(store.items(F.SpellFact, info.key)):
+        if s.party == e.party and s.left is None:
+            store.replace(F.SpellFact, info.key, i, attrs.evolve(s, left=e.on))
 
 
 def _activated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.partnership(info.key), info.key)
-    store.put_partnership(attrs.evolve(p, phase="active", activated_on=e.on))
+    p = must(store.get(F.PartnershipFact, info.key), info.key)
+    store.put(attrs.evolve(p, phase="active", activated_on=e.on))
 
 
 def _concluded(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.partnership(info.key), info.key)
-    store.put_partnership(attrs.evolve(p, phase="concluded", concluded_on=e.on))
+    p = must(store.get(F.PartnershipFact, info.key), info.key)
+    store.put(attrs.evolve(p, phase="concluded", concluded_on=e.on))
 
 
 def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_decision(
+    store.add(
+        info.key,
         F.DecisionFact(
             info.key,
             e.key,
@@ -94,14 +96,14 @@ def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
             _value(e.rule),
             {k: _value(v) for k, v in e.votes.items()},
             decision_outcome(e.rule, e.votes),
-        )
+        ),
     )
 
 
 def _drafted(store: FactStore, e: Any, info: AggregateInfo) -> None:
     t = e.terms
-    seq = len(store.agreements(e.partnership))
-    store.put_agreement(
+    seq = len(store.of(F.AgreementFact, e.partnership))
+    store.put(
         F.AgreementFact(
             e.key,
             e.partnership,
@@ -118,12 +120,12 @@ def _drafted(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _signed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
+    a = must(store.get(F.AgreementFact, info.key), info.key)
+    store.put(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
 
 
 def _amendment_proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
+    a = must(store.get(F.AgreementFact, info.key), info.key)
     entry = {
         "key": e.amendment,
         "changes": dict(e.changes),
@@ -132,11 +134,11 @@ def _amendment_proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
         "consents": {},
         "effective_on": None,
     }
-    store.put_agreement(attrs.evolve(a, amendments=[*a.amendments, entry]))
+    store.put(attrs.evolve(a, amendments=[*a.amendments, entry]))
 
 
 def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
+    a = must(store.get(F.AgreementFact, info.key), info.key)
     amendments = []
     changes: dict[str, Any] | None = None
     for m in a.amendments:
@@ -158,7 +160,7 @@ def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
         )
         fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
         a = attrs.evolve(a, **fields)
-    store.put_agreement(a)
+    store.put(a)
 
 
 #: What an amendment that took effect changes in an agreement's fact.
@@ -166,16 +168,14 @@ AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
 def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, terminated_on=e.on))
+    a = must(store.get(F.AgreementFact, info.key), info.key)
+    store.put(attrs.evolve(a, terminated_on=e.on))
 
 
 def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
     c = pledged_fact(store, e)
-    store.put_contribution(c)
-    bucket = _bucket(c, c.fiscal_year)
-    store.add_to_bucket(bucket, c.pledged, ZERO, ZERO)
-    store.add_amount(bucket, pledge_day(e, c), c.pledged, ZERO, ZERO)
+    store.put(c)
+    store.add_amounts(_bucket(c, c.fiscal_year), pledge_day(e, c), c.pledged, ZERO, ZERO)
 
 
 def pledge_day(e: Any, c: F.ContributionFact) -> date:
@@ -189,7 +189,7 @@ def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
     """The contribution a pledge makes (the fold then stores it and counts it in its bucket)."""
     fys = 4
     if e.agreement is not None:
-        fys = must(store.agreement(e.agreement), e.agreement).fiscal_year_start
+        fys = must(store.get(F.AgreementFact, e.agreement), e.agreement).fiscal_year_start
     value = e.value
     return F.ContributionFact(  # (its fields in order: positional arguments cost half of named ones)
         e.key,
@@ -220,12 +220,10 @@ def _corrected(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> None:
-    c = must(store.contribution(key), key)
-    store.put_contribution(c.with_amounts(EXACT.add(c.delivered, amount), c.withdrawn))
+    c = must(store.get(F.ContributionFact, key), key)
+    store.put(c.with_amounts(EXACT.add(c.delivered, amount), c.withdrawn))
     # Delivered value counts in the fiscal year of its effective date.
-    bucket = _bucket(c, fiscal_year_of(on, c.fiscal_year_start))
-    store.add_to_bucket(bucket, ZERO, ZERO, amount)
-    store.add_amount(bucket, on, ZERO, ZERO, amount)
+    store.add_amounts(_bucket(c, fiscal_year_of(on, c.fiscal_year_start)), on, ZERO, ZERO, amount)
 
 
 def _delivery_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -238,50 +236,51 @@ def _delivery_redated(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _withdrawn(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    c = must(store.contribution(info.key), info.key)
+    c = must(store.get(F.ContributionFact, info.key), info.key)
     withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
-    store.put_contribution(c.with_amounts(c.delivered, withdrawn))
-    bucket = _bucket(c, c.fiscal_year)
-    store.add_to_bucket(bucket, ZERO, withdrawn, ZERO)
-    store.add_amount(bucket, e.on, ZERO, withdrawn, ZERO)
+    store.put(c.with_amounts(c.delivered, withdrawn))
+    store.add_amounts(_bucket(c, c.fiscal_year), e.on, ZERO, withdrawn, ZERO)
 
 
 def _decision_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_decision(info.key, e.decision)
+    keys = [d.key for d in store.items(F.DecisionFact, info.key)]
+    store.replace(F.DecisionFact, info.key, keys.index(e.decision), None)
 
 
 def _join_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_spell(info.key, e.index)
+    store.replace(F.SpellFact, info.key, e.index, None)
 
 
 def _leave_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.reopen_spell(info.key, e.index)
+    spell = store.items(F.SpellFact, info.key)[e.index]
+    store.replace(F.SpellFact, info.key, e.index, attrs.evolve(spell, left=None))
 
 
 def _signature_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, signatures={k: v for k, v in a.signatures.items() if k != e.party}))
+    a = must(store.get(F.AgreementFact, info.key), info.key)
+    store.put(attrs.evolve(a, signatures={k: v for k, v in a.signatures.items() if k != e.party}))
 
 
 def _consent_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
+    a = must(store.get(F.AgreementFact, info.key), info.key)
     amendments = [
         {**m, "consents": {k: v for k, v in m["consents"].items() if k != e.party}} if m["key"] == e.amendment else m
         for m in a.amendments
     ]
-    store.put_agreement(attrs.evolve(a, amendments=amendments))
+    store.put(attrs.evolve(a, amendments=amendments))
 
 
 def _measurement_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_measurement(info.key, e.index)
+    store.replace(F.MeasurementFact, info.key, e.index, None)
 
 
 def _submission_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_submission(info.key, e.evaluator)
+    evaluators = [s.evaluator for s in store.items(F.SubmissionFact, info.key)]
+    store.replace(F.SubmissionFact, info.key, evaluators.index(e.evaluator), None)
 
 
 def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_target(
+    store.put(
         F.TargetFact(
             e.key,
             e.partnership,
@@ -296,24 +295,22 @@ def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _measured(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_measurement(info.key, F.MeasurementFact(e.period, e.value, e.source, e.on))
+    store.add(info.key, F.MeasurementFact(e.period, e.value, e.source, e.on))
 
 
 def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    t = must(store.target(info.key), info.key)
+    t = must(store.get(F.TargetFact, info.key), info.key)
     new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
     rev = {"targets": new, "reason": e.reason, "on": e.on, "previous": t.targets}
-    store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
+    store.put(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
 
 
 def _opened(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_evaluation(
-        F.EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
-    )
+    store.put(F.EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight))
 
 
 def _submitted(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_submission(
+    store.add(
         info.key,
         F.SubmissionFact(
             e.evaluator,
@@ -328,7 +325,8 @@ def _submitted(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _closed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.close_evaluation(info.key, e.on)
+    ev = must(store.get(F.EvaluationFact, info.key), info.key)
+    store.put(attrs.evolve(ev, closed_on=e.on))
 
 
 #: The fold of each event class (by name) that changes a fact.

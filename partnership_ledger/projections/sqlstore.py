@@ -1,12 +1,10 @@
 """The fact store materialized in the ledger's database (the indicators' read models).
 
-Facts are kept as JSON documents in ``rm_facts``; what only grows is kept a row per item,
-appended and never rewritten: decisions (``rm_decisions``), a target's measurements
-(``rm_measurements``) and an evaluation's submissions (``rm_submissions``), numbered by the
-position of the event that made them, so recording one more reads nothing back however long
-the list. Contributions are rows of ``rm_contributions``; their amounts are summed by bucket
-and by day (:mod:`.sums`), so a balance reads a handful of rows however many contributions
-a partnership has. The tables and rows are in :mod:`.fact_rows`. Within one batch of events
+Facts are kept as JSON documents in ``rm_facts``; items a row each, appended (a partnership's
+spells and decisions, a target's measurements, an evaluation's submissions). Contributions
+are rows of ``rm_contributions``; their amounts are summed by bucket and by day
+(:mod:`.sums`), so a balance reads a handful of rows however many contributions a
+partnership has. The tables and rows are in :mod:`.fact_rows`. Within one batch of events
 the store caches what it reads and writes everything back at the end, in the batch's
 transaction.
 """
@@ -14,46 +12,32 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
 from ..storage.db import Cursor, Db
 from . import sums
 from .fact_records import (
-    AgreementFact,
+    CARRIED,
+    DOCUMENTS,
     Bucket,
     BucketKey,
     ContributionFact,
-    DecisionFact,
-    EvaluationFact,
     InKindRow,
-    MeasurementFact,
-    PartnershipFact,
-    PartyFact,
     SpellFact,
-    SubmissionFact,
-    TargetFact,
     in_kind_row,
+    in_order,
+    with_items,
 )
-from .fact_rows import (
-    KIND_OF_FACT,
-    contribution_from_row,
-    contribution_row,
-    decision_from_row,
-    decision_row,
-    dumps,
-    loads,
-    measurement_from_row,
-    measurement_row,
-    submission_from_row,
-    submission_row,
-)
-from .fact_rows import FactsModel as FactsModel  # (imported from here by the ledger's set-up)
-from .runner import trim
+from .fact_rows import ITEM_TABLES, TABLE_NAMES, TABLES, contribution_from_row, contribution_row, dumps, loads
+from .facts import FOLDED_EVENTS, FOLDS, apply_event
+from .runner import AggregateInfo, Item, trim
 from .sums import BUCKET_KEY, DAY_KEY, Sums
+
+T = TypeVar("T")
 
 #: How many contributions one ``SELECT ... WHERE key IN (...)`` reads (SQLite's oldest limit
 #: on a statement's parameters is 999).
@@ -61,13 +45,10 @@ PREFETCH_CHUNK = 500
 
 
 class SqlFactStore:
-    """A :class:`~.facts.FactStore` over the read-model tables.
+    """A :class:`~.fact_records.FactStore` over the read-model tables.
 
     Outside a batch it reads straight from the database; inside :meth:`begin` ...
     :meth:`flush` (the projection's transaction) it caches and writes back on :meth:`flush`.
-    Targets and evaluations are stored as a document without their measurements or
-    submissions (a ``put`` keeps only that part), which are rows appended by
-    :meth:`add_measurement` and :meth:`add_submission`; reads put the two together.
     """
 
     #: How many entries each cache keeps from one slice of a transaction to the next.
@@ -95,11 +76,8 @@ class SqlFactStore:
         self._contributions: dict[str, ContributionFact | None] = {}
         self._changed_contributions: set[str] = set()
         self._new_contributions: set[str] = set()
-        self._new_spells: list[SpellFact] = []
-        self._ended: list[tuple[str, str, date]] = []
-        self._new_decisions: list[tuple[int, DecisionFact]] = []
-        self._new_measurements: list[tuple[str, int, MeasurementFact]] = []
-        self._new_submissions: list[tuple[str, int, SubmissionFact]] = []
+        #: The items appended in this batch, by kind: (owner, position, item).
+        self._new_items: dict[type[Any], list[tuple[str, int, Any]]] = {kind: [] for kind in ITEM_TABLES}
         self._buckets.clear()
         self._days.clear()
 
@@ -168,46 +146,24 @@ class SqlFactStore:
         self._c = None
 
     def _settle(self, c: Cursor) -> None:
-        """Write the rows appended in this batch so far (spells and their ends, decisions,
-        measurements, submissions): at the end of a batch, and before a void removes one."""
-        # Ends first, and only of the spells stored before this batch: the batch's own new
-        # spells already carry their ends, and a party that left and joined again within
-        # the batch has an open new spell that must stay open.
-        for partnership, party, left in self._ended:
-            c.execute("SELECT seq, body FROM rm_spells WHERE partnership = ? ORDER BY seq", (partnership,))
-            for seq, body in c.fetchall():
-                s = loads(body)
-                if s.party == party and s.left is None:
+        """Write the items appended in this batch so far: at its end, and before a void."""
+        for kind, new in self._new_items.items():
+            if not new:
+                continue
+            if kind is SpellFact:
+                # A partnership has a few spells: numbered by counting. The other items are
+                # numbered by their event's position, so appending one reads nothing back.
+                for spell in new:
                     c.execute(
-                        "UPDATE rm_spells SET body = ? WHERE partnership = ? AND seq = ?",
-                        (dumps(attrs.evolve(s, left=left)), partnership, seq),
+                        "INSERT INTO rm_spells VALUES (?, (SELECT COALESCE(MAX(seq) + 1, 0) FROM rm_spells "
+                        "WHERE partnership = ?), ?)",
+                        (spell[0], spell[0], dumps(spell[2])),
                     )
-        # A partnership has a few spells (one per membership): numbering them by counting
-        # is cheap. Decisions, measurements and submissions are numbered by their event's
-        # position instead, and only ever appended.
-        for spell in self._new_spells:
-            c.execute(
-                "INSERT INTO rm_spells VALUES (?, (SELECT COALESCE(MAX(seq) + 1, 0) FROM rm_spells "
-                "WHERE partnership = ?), ?)",
-                (spell.partnership, spell.partnership, dumps(spell)),
-            )
-        if self._new_decisions:
-            c.executemany(
-                "INSERT INTO rm_decisions VALUES (?,?,?,?,?,?,?,?,?)",
-                [decision_row(d, seq) for seq, d in self._new_decisions],
-            )
-        if self._new_measurements:
-            c.executemany(
-                "INSERT INTO rm_measurements VALUES (?,?,?,?,?,?)",
-                [measurement_row(t, seq, m) for t, seq, m in self._new_measurements],
-            )
-        if self._new_submissions:
-            c.executemany(
-                "INSERT INTO rm_submissions VALUES (?,?,?,?,?,?,?,?,?)",
-                [submission_row(e, seq, s) for e, seq, s in self._new_submissions],
-            )
-        self._new_spells, self._ended, self._new_decisions = [], [], []
-        self._new_measurements, self._new_submissions = [], []
+            else:
+                table = ITEM_TABLES[kind]
+                rows = [table.row(*item) for item in new]
+                c.executemany(f"INSERT INTO {table.name} VALUES ({','.join('?' * len(rows[0]))})", rows)
+            new.clear()
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         if self._c is not None:
@@ -217,70 +173,52 @@ class SqlFactStore:
             c.execute(sql, params)
             return c.fetchall()
 
-    # -- documents ------------------------------------------------------------------------
-    def _get(self, kind: str, key: str) -> Any:
-        ident = (kind, key)
-        if ident in self._facts:
-            return self._facts[ident]
-        rows = self._read("SELECT body FROM rm_facts WHERE kind=? AND key=?", ident)
-        fact = loads(rows[0][0]) if rows else None
-        if self._c is not None:
-            self._facts[ident] = fact
-        return fact
-
-    def _put(self, fact: Any) -> None:
-        ident = (KIND_OF_FACT[type(fact)], fact.key)
+    # -- documents and contributions ------------------------------------------------------
+    def put(self, fact: Any) -> None:
+        if type(fact) is ContributionFact:
+            key = fact.key
+            if self._contributions.get(key) is None:  # not in the table (nor read from it): a new pledge
+                self._new_contributions.add(key)
+            self._contributions[key] = fact
+            self._changed_contributions.add(key)
+            return
+        carried = CARRIED.get(type(fact))
+        if carried is not None and getattr(fact, carried[0]):  # kept as rows of their own
+            fact = attrs.evolve(fact, **{carried[0]: []})
+        ident = (DOCUMENTS[type(fact)], fact.key)
         self._facts[ident] = fact
         self._dirty.add(ident)
 
-    def _list(self, kind: str, partnership: str) -> list[Any]:
-        rows = self._read(
-            "SELECT key, body FROM rm_facts WHERE kind=? AND partnership=? ORDER BY key",
-            (kind, partnership),
-        )
+    def get(self, kind: type[T], key: str) -> T | None:
+        if kind is ContributionFact:
+            return self._contribution(key)  # type: ignore[return-value]
+        ident = (DOCUMENTS[kind], key)
+        if ident in self._facts:
+            fact = self._facts[ident]
+        else:
+            rows = self._read("SELECT body FROM rm_facts WHERE kind=? AND key=?", ident)
+            fact = loads(rows[0][0]) if rows else None
+            if self._c is not None:
+                self._facts[ident] = fact
+        return None if fact is None else with_items(self, fact)
+
+    def of(self, kind: type[T], partnership: str) -> list[T]:
+        if kind is ContributionFact:
+            return self._contributions_of(partnership)  # type: ignore[return-value]
+        name = DOCUMENTS[kind]
+        rows = self._read("SELECT key, body FROM rm_facts WHERE kind=? AND partnership=?", (name, partnership))
         found = {key: loads(body) for key, body in rows}
         for (k, key), fact in self._facts.items():
-            if k == kind and fact is not None and getattr(fact, "partnership", None) == partnership:
+            if k == name and fact is not None and fact.partnership == partnership:
                 found[key] = fact
-        return [found[k] for k in sorted(found)]
-
-    def put_party(self, fact: PartyFact) -> None:
-        self._put(fact)
-
-    def party(self, key: str) -> PartyFact | None:
-        found: PartyFact | None = self._get("party", key)
-        return found
-
-    def put_partnership(self, fact: PartnershipFact) -> None:
-        self._put(fact)
-
-    def partnership(self, key: str) -> PartnershipFact | None:
-        found: PartnershipFact | None = self._get("partnership", key)
-        return found
+        return [with_items(self, f) for f in in_order(found.values())]
 
     def partnership_keys(self) -> list[str]:
         rows = self._read("SELECT key FROM rm_facts WHERE kind='partnership' ORDER BY key", ())
         keys = {r[0] for r in rows} | {k for (kind, k) in self._facts if kind == "partnership"}
         return sorted(keys)
 
-    def put_agreement(self, fact: AgreementFact) -> None:
-        self._put(fact)
-
-    def agreement(self, key: str) -> AgreementFact | None:
-        found: AgreementFact | None = self._get("agreement", key)
-        return found
-
-    def agreements(self, partnership: str) -> list[AgreementFact]:
-        return sorted(self._list("agreement", partnership), key=lambda a: a.seq)
-
-    def put_contribution(self, fact: ContributionFact) -> None:
-        key = fact.key
-        if self._contributions.get(key) is None:  # not in the table (nor read from it): a new pledge
-            self._new_contributions.add(key)
-        self._contributions[key] = fact
-        self._changed_contributions.add(key)
-
-    def contribution(self, key: str) -> ContributionFact | None:
+    def _contribution(self, key: str) -> ContributionFact | None:
         if key in self._contributions:
             return self._contributions[key]
         rows = self._read("SELECT * FROM rm_contributions WHERE key=?", (key,))
@@ -304,7 +242,7 @@ class SqlFactStore:
             for row in self._read(f"SELECT * FROM rm_contributions WHERE key IN ({marks})", tuple(chunk)):
                 cache[row[0]] = contribution_from_row(row)
 
-    def contributions(self, partnership: str) -> list[ContributionFact]:
+    def _contributions_of(self, partnership: str) -> list[ContributionFact]:
         rows = self._read("SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,))
         found = {r[0]: contribution_from_row(r) for r in rows}
         for key, fact in self._contributions.items():
@@ -321,7 +259,7 @@ class SqlFactStore:
 
     def count_contributions(self, partnership: str) -> int:
         if self._pending_contributions(partnership):
-            return len(self.contributions(partnership))
+            return len(self._contributions_of(partnership))
         rows = self._read("SELECT COUNT(*) FROM rm_contributions WHERE partnership=?", (partnership,))
         return int(rows[0][0])
 
@@ -329,7 +267,7 @@ class SqlFactStore:
         # Grouped in SQL (a partnership may hold hundreds of thousands of contributions); the
         # amounts come back as stored, decimal strings, for exact sums by the caller.
         if self._pending_contributions(partnership):
-            return [in_kind_row(c) for c in self.contributions(partnership) if c.kind != "money"]
+            return [in_kind_row(c) for c in self._contributions_of(partnership) if c.kind != "money"]
         concat = "string_agg" if getattr(self.db, "backend", "sqlite") == "postgresql" else "group_concat"
         rows = self._read(
             f"SELECT party, kind, unit, valuation_basis, COUNT(*), {concat}(quantity, ' '), "
@@ -343,126 +281,83 @@ class SqlFactStore:
             for party, kind, unit, basis, n, *amounts in rows
         ]
 
-    # -- targets and evaluations: a document, and rows appended to it ----------------------
-    def put_target(self, fact: TargetFact) -> None:
-        self._put(attrs.evolve(fact, measurements=[]) if fact.measurements else fact)
+    # -- items: appended in a batch; a void (rare) settles them and changes the table --------
+    def add(self, owner: str, item: Any) -> None:
+        self._new_items[type(item)].append((owner, self.position, item))
 
-    def add_measurement(self, target: str, fact: MeasurementFact) -> None:
-        self._new_measurements.append((target, self.position, fact))
+    def items(self, kind: type[T], owner: str) -> list[T]:
+        table = ITEM_TABLES[kind]
+        rows = self._read(f"SELECT * FROM {table.name} WHERE {table.owner}=? ORDER BY seq", (owner,))
+        return [table.item(r) for r in rows] + [item for o, _, item in self._new_items[kind] if o == owner]
 
-    def _measurements(self, target: str) -> list[MeasurementFact]:
-        rows = self._read(
-            "SELECT period, value, source, day FROM rm_measurements WHERE target=? ORDER BY seq", (target,)
-        )
-        return [measurement_from_row(r) for r in rows] + [m for t, _, m in self._new_measurements if t == target]
-
-    def target(self, key: str) -> TargetFact | None:
-        header: TargetFact | None = self._get("target", key)
-        return None if header is None else attrs.evolve(header, measurements=self._measurements(key))
-
-    def targets(self, partnership: str) -> list[TargetFact]:
-        return [attrs.evolve(t, measurements=self._measurements(t.key)) for t in self._list("target", partnership)]
-
-    def put_evaluation(self, fact: EvaluationFact) -> None:
-        self._put(attrs.evolve(fact, submissions=[]) if fact.submissions else fact)
-
-    def add_submission(self, evaluation: str, fact: SubmissionFact) -> None:
-        self._new_submissions.append((evaluation, self.position, fact))
-
-    def close_evaluation(self, evaluation: str, on: date) -> None:
-        header: EvaluationFact | None = self._get("evaluation", evaluation)
-        if header is None:  # pragma: no cover - events always follow their aggregate's creation
-            raise LookupError(evaluation)
-        self._put(attrs.evolve(header, closed_on=on))
-
-    def _submissions(self, evaluation: str) -> list[SubmissionFact]:
-        rows = self._read(
-            "SELECT evaluator, role, party, scores, comment, comment_public, day FROM rm_submissions "
-            "WHERE evaluation=? ORDER BY seq",
-            (evaluation,),
-        )
-        return [submission_from_row(r) for r in rows] + [s for e, _, s in self._new_submissions if e == evaluation]
-
-    def evaluation(self, key: str) -> EvaluationFact | None:
-        header: EvaluationFact | None = self._get("evaluation", key)
-        return None if header is None else attrs.evolve(header, submissions=self._submissions(key))
-
-    def evaluations(self, partnership: str) -> list[EvaluationFact]:
-        return [attrs.evolve(e, submissions=self._submissions(e.key)) for e in self._list("evaluation", partnership)]
-
-    # -- spells and decisions (append-only lists) -------------------------------------------
-    def add_spell(self, fact: SpellFact) -> None:
-        self._new_spells.append(fact)
-
-    def end_spell(self, partnership: str, party: str, left: date) -> None:
-        self._new_spells = [
-            attrs.evolve(s, left=left) if s.partnership == partnership and s.party == party and s.left is None else s
-            for s in self._new_spells
-        ]
-        self._ended.append((partnership, party, left))
-
-    def spells(self, partnership: str) -> list[SpellFact]:
-        rows = self._read("SELECT body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,))
-        return [loads(r[0]) for r in rows] + [s for s in self._new_spells if s.partnership == partnership]
-
-    def add_decision(self, fact: DecisionFact) -> None:
-        self._new_decisions.append((self.position, fact))
-
-    def decisions(self, partnership: str) -> list[DecisionFact]:
-        rows = self._read(
-            "SELECT key, subject, day, proposed_by, rule, votes, adopted FROM rm_decisions "
-            "WHERE partnership=? ORDER BY seq",
-            (partnership,),
-        )
-        return [decision_from_row(partnership, r) for r in rows] + [
-            d for _, d in self._new_decisions if d.partnership == partnership
-        ]
+    def replace(self, kind: type[Any], owner: str, index: int, item: Any | None) -> None:
+        c = self._c
+        assert c is not None, "a void is folded inside a batch"
+        self._settle(c)
+        table = ITEM_TABLES[kind]
+        c.execute(f"SELECT seq FROM {table.name} WHERE {table.owner}=? ORDER BY seq", (owner,))
+        seq = c.fetchall()[index][0]
+        c.execute(f"DELETE FROM {table.name} WHERE {table.owner}=? AND seq=?", (owner, seq))
+        if item is not None:
+            row = table.row(owner, seq, item)
+            c.execute(f"INSERT INTO {table.name} VALUES ({','.join('?' * len(row))})", row)
 
     # -- sums: by bucket, and by bucket and effective day -----------------------------------
-    def add_to_bucket(self, key: BucketKey, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
-        self._buckets.add(self._read, self._c is not None, key, pledged, withdrawn, delivered)
+    def add_amounts(self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
+        in_batch = self._c is not None
+        self._buckets.add(self._read, in_batch, key, pledged, withdrawn, delivered)
+        self._days.add(self._read, in_batch, (*key, day.isoformat()), pledged, withdrawn, delivered)
 
     def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]:
         return sums.buckets(self._read, self._buckets, partnership)
-
-    def add_amount(self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> None:
-        self._days.add(self._read, self._c is not None, (*key, day.isoformat()), pledged, withdrawn, delivered)
 
     def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
         """The buckets of ``partnership`` counting only what took effect up to ``day``."""
         return sums.buckets_on(self._read, self.db, self._c is not None, self._days, partnership, day.isoformat())
 
-    # -- voids: rare, so written straight to the tables (after what the batch appended) ------
-    def _now(self) -> Cursor:
-        c = self._c
-        assert c is not None, "a void is folded inside a batch"
-        self._settle(c)
-        return c
 
-    def remove_decision(self, partnership: str, key: str) -> None:
-        self._now().execute("DELETE FROM rm_decisions WHERE partnership=? AND key=?", (partnership, key))
+#: The names of the events whose fold reads their contribution (by the aggregate's key).
+_READ_CONTRIBUTION = frozenset(
+    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
+)
 
-    def _spell_rows(self, c: Cursor, partnership: str) -> list[tuple[Any, ...]]:
-        c.execute("SELECT seq, body FROM rm_spells WHERE partnership=? ORDER BY seq", (partnership,))
-        return c.fetchall()
 
-    def remove_spell(self, partnership: str, index: int) -> None:
-        c = self._now()
-        seq, _ = self._spell_rows(c, partnership)[index]
-        c.execute("DELETE FROM rm_spells WHERE partnership=? AND seq=?", (partnership, seq))
+class FactsModel:
+    """Adapts the fold and the SQL store to the projection runner."""
 
-    def reopen_spell(self, partnership: str, index: int) -> None:
-        c = self._now()
-        seq, body = self._spell_rows(c, partnership)[index]
-        spell = attrs.evolve(loads(body), left=None)
-        c.execute("UPDATE rm_spells SET body=? WHERE partnership=? AND seq=?", (dumps(spell), partnership, seq))
+    tables = TABLES
+    table_names = TABLE_NAMES
+    event_names = FOLDED_EVENTS
 
-    def remove_measurement(self, target: str, index: int) -> None:
-        c = self._now()
-        c.execute("SELECT seq FROM rm_measurements WHERE target=? ORDER BY seq", (target,))
-        seq = c.fetchall()[index][0]
-        c.execute("DELETE FROM rm_measurements WHERE target=? AND seq=?", (target, seq))
+    def __init__(self, store: SqlFactStore) -> None:
+        self.store = store
 
-    def remove_submission(self, evaluation: str, evaluator: str) -> None:
-        c = self._now()
-        c.execute("DELETE FROM rm_submissions WHERE evaluation=? AND evaluator=?", (evaluation, evaluator))
+    def begin(self, c: Cursor) -> None:
+        self.store.begin(c)
+
+    def resume(self, c: Cursor) -> None:
+        self.store.resume(c)
+
+    def release(self) -> None:
+        self.store.release()
+
+    def end(self) -> None:
+        self.store.flush()
+
+    def abort(self) -> None:
+        self.store.abort()
+
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
+        self.store.position = position
+        apply_event(self.store, event, info)
+
+    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
+        store, folds = self.store, FOLDS
+        items = list(items)
+        # The contributions the batch's deliveries, corrections and withdrawals change, read
+        # a few hundred at a time rather than one by one as the fold meets them.
+        reading = _READ_CONTRIBUTION
+        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        for position, event, info in items:
+            store.position = position
+            folds[type(event).__qualname__](store, event, info)  # (the runner gives only folded events)

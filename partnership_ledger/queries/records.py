@@ -17,7 +17,7 @@ from ..errors import InvalidArgument as LedgerValueError
 from ..errors import UnknownKey
 from ..journal import to_json_value
 from ..projections import queries
-from ..projections.facts import FactStore, MemoryFactStore, fold
+from ..projections.facts import FactStore, MemoryFactStore, PartnershipFact, fold
 from ..projections.history import history_where, with_info
 from ..storage import reads
 from ..storage.setup import storage_info
@@ -273,7 +273,7 @@ class RecordQueries(IndicatorQueries):
         children = self._children_for(partnership, include_children)
 
         def indicators(store: FactStore) -> dict[str, Any]:
-            if store.partnership(partnership) is None:
+            if store.get(PartnershipFact, partnership) is None:
                 return {"exists": False}
             return {
                 "exists": True,
