@@ -42,28 +42,35 @@ T = TypeVar("T")
 #: How many contributions one ``SELECT ... WHERE key IN (...)`` reads (SQLite's oldest limit
 #: on a statement's parameters is 999).
 PREFETCH_CHUNK = 500
+#: The names of the events whose fold reads their contribution (by the aggregate's key).
+_READ_CONTRIBUTION = frozenset(
+    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
+)
 
 
 class SqlFactStore:
-    """A :class:`~.fact_records.FactStore` over the read-model tables.
+    """A :class:`~.fact_records.FactStore` over the read-model tables, and the read model
+    that folds events into them for the projection runner.
 
-    Outside a batch it reads straight from the database; inside :meth:`begin` ...
-    :meth:`flush` (the projection's transaction) it caches and writes back on :meth:`flush`.
+    Outside a batch it reads straight from the database; inside :meth:`begin` ... :meth:`end`
+    (the projection's transaction) it caches and writes back on :meth:`end`.
     """
 
+    tables = TABLES
+    table_names = TABLE_NAMES
+    event_names = FOLDED_EVENTS
     #: How many entries each cache keeps from one slice of a transaction to the next.
     CACHE_SIZE = 10_000
 
     def __init__(self, db: Db) -> None:
         self.db = db
-        #: The position of the event being folded (set by :class:`FactsModel`): numbers the
-        #: rows appended for it.
+        #: The position of the event being folded: numbers the rows appended for it.
         self.position = 0
         self._c: Cursor | None = None
         self._buckets = Sums("rm_buckets", BUCKET_KEY)
         self._days = Sums("rm_amounts", DAY_KEY, whole_pairs=False)  # a row per day: read one at a time
         self._clear()
-        #: The caches of the last batch, kept by :meth:`flush` for :meth:`resume` (the next
+        #: The caches of the last batch, kept by :meth:`end` for :meth:`resume` (the next
         #: slice of the same transaction, or the next batch of a catch-up that nothing came
         #: between); ``None`` once they may be stale.
         self._kept: tuple[Any, ...] | None = None
@@ -88,7 +95,7 @@ class SqlFactStore:
         self._c = c
 
     def resume(self, c: Cursor) -> None:
-        """Begin a batch after the last one, which ended with :meth:`flush`, in the same
+        """Begin a batch after the last one, which ended with :meth:`end`, in the same
         transaction or in the next when nothing was written between (the runner knows):
         what it cached (read or written) is still what the tables hold."""
         kept, self._kept = self._kept, None
@@ -111,7 +118,23 @@ class SqlFactStore:
         self._clear()
         self._c = None
 
-    def flush(self) -> None:
+    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
+        self.position = position
+        apply_event(self, event, info)
+
+    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
+        items = list(items)
+        # The contributions the batch's deliveries, corrections and withdrawals change, read
+        # a few hundred at a time rather than one by one as the fold meets them.
+        reading = _READ_CONTRIBUTION
+        self.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        folds = FOLDS
+        for position, event, info in items:
+            self.position = position
+            folds[type(event).__qualname__](self, event, info)  # (the runner gives only folded events)
+
+    def end(self) -> None:
+        """Write the batch back, in its transaction."""
         c = self._c
         assert c is not None
         documents = []
@@ -314,50 +337,3 @@ class SqlFactStore:
     def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]:
         """The buckets of ``partnership`` counting only what took effect up to ``day``."""
         return sums.buckets_on(self._read, self.db, self._c is not None, self._days, partnership, day.isoformat())
-
-
-#: The names of the events whose fold reads their contribution (by the aggregate's key).
-_READ_CONTRIBUTION = frozenset(
-    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
-)
-
-
-class FactsModel:
-    """Adapts the fold and the SQL store to the projection runner."""
-
-    tables = TABLES
-    table_names = TABLE_NAMES
-    event_names = FOLDED_EVENTS
-
-    def __init__(self, store: SqlFactStore) -> None:
-        self.store = store
-
-    def begin(self, c: Cursor) -> None:
-        self.store.begin(c)
-
-    def resume(self, c: Cursor) -> None:
-        self.store.resume(c)
-
-    def release(self) -> None:
-        self.store.release()
-
-    def end(self) -> None:
-        self.store.flush()
-
-    def abort(self) -> None:
-        self.store.abort()
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.store.position = position
-        apply_event(self.store, event, info)
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        store, folds = self.store, FOLDS
-        items = list(items)
-        # The contributions the batch's deliveries, corrections and withdrawals change, read
-        # a few hundred at a time rather than one by one as the fold meets them.
-        reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
-        for position, event, info in items:
-            store.position = position
-            folds[type(event).__qualname__](store, event, info)  # (the runner gives only folded events)
