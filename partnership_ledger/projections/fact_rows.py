@@ -13,9 +13,9 @@ from typing import Any, NamedTuple
 import attrs
 
 from ..domain.values import Money
-from . import fact_records as F
+from . import facts as F
 
-#: The records kept as documents, by class name (every attrs class of :mod:`.fact_records`).
+#: The records kept as documents, by class name (every attrs class of :mod:`.facts`).
 _CLASSES: dict[str, type[Any]] = {
     name: c for name, c in vars(F).items() if isinstance(c, type) and attrs.has(c) and c.__module__ == F.__name__
 }

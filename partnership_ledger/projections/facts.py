@@ -1,7 +1,7 @@
 """The facts the read models keep: one record a thing (party, partnership, agreement,
 contribution, target, evaluation...), the amounts by bucket, and the store protocol.
 
-The fold (:mod:`.facts`) writes them to a :class:`FactStore`; the query functions
+The fold (:mod:`.fold`) writes them to a :class:`FactStore`; the query functions
 (:mod:`.queries`) read them back, from the database (:mod:`.sqlstore`) or from memory
 (:mod:`.memory_facts`).
 """
@@ -18,31 +18,9 @@ import attrs
 from ..domain.agreement import agreement_status, unsigned_parties
 from ..domain.values import EXACT, Money
 
-__all__ = [
-    "CARRIED",
-    "DOCUMENTS",
-    "ZERO",
-    "AgreementFact",
-    "Bucket",
-    "BucketKey",
-    "ContributionFact",
-    "DecisionFact",
-    "EvaluationFact",
-    "FactStore",
-    "InKindRow",
-    "MeasurementFact",
-    "PartnershipFact",
-    "PartyFact",
-    "SpellFact",
-    "SubmissionFact",
-    "TargetFact",
-    "in_kind_row",
-    "in_order",
-    "must",
-    "with_items",
-]
-
 ZERO = Decimal(0)
+#: What an amendment that took effect changes in an agreement's fact.
+AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
 @attrs.frozen

@@ -1,4 +1,4 @@
-"""The fold: how each event changes the facts the indicators need (see :mod:`.fact_records`).
+"""The fold: how each event changes the facts the indicators need (see :mod:`.facts`).
 
 One fold (:func:`apply_event`) writes to a :class:`FactStore`. The materialized read models
 use a store backed by the ledger's database (:mod:`.sqlstore`); ``as_of`` queries replay the
@@ -19,10 +19,9 @@ import attrs
 from ..domain.agreement import takes_effect
 from ..domain.partnership import decision_outcome
 from ..domain.values import EXACT, fiscal_year_of
-from . import fact_records as F
-from .fact_records import *  # noqa: F403 - the records are named from here too (the fold's vocabulary)
-from .fact_records import ZERO, FactStore, must
-from .memory_facts import MemoryFactStore as MemoryFactStore  # (the replays' store, imported from here too)
+from . import facts as F
+from .facts import AGREEMENT_TERMS, ZERO, FactStore, must
+from .memory_facts import MemoryFactStore
 from .runner import AggregateInfo
 
 
@@ -161,10 +160,6 @@ def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
         fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
         a = attrs.evolve(a, **fields)
     store.put(a)
-
-
-#: What an amendment that took effect changes in an agreement's fact.
-AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
 def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:

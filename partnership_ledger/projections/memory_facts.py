@@ -7,13 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from . import fact_records as F
+from . import facts as F
 
 T = TypeVar("T")
 
 
 class MemoryFactStore:
-    """A :class:`~.fact_records.FactStore` in dictionaries: facts by kind and key, items by
+    """A :class:`~.facts.FactStore` in dictionaries: facts by kind and key, items by
     kind and owner, amounts by bucket and day (a bucket's sum is the sum of its days)."""
 
     def __init__(self) -> None:

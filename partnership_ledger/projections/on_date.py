@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class OnDate:
-    """A read-only :class:`~.fact_records.FactStore` showing ``store`` as it stood on ``day``
+    """A read-only :class:`~.facts.FactStore` showing ``store`` as it stood on ``day``
     (what the queries read of it)."""
 
     def __init__(self, store: F.FactStore, day: date) -> None:

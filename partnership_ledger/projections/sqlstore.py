@@ -20,7 +20,8 @@ import attrs
 
 from ..storage.db import Cursor, Db
 from . import sums
-from .fact_records import (
+from .fact_rows import ITEM_TABLES, TABLE_NAMES, TABLES, contribution_from_row, contribution_row, dumps, loads
+from .facts import (
     CARRIED,
     DOCUMENTS,
     Bucket,
@@ -32,8 +33,7 @@ from .fact_records import (
     in_order,
     with_items,
 )
-from .fact_rows import ITEM_TABLES, TABLE_NAMES, TABLES, contribution_from_row, contribution_row, dumps, loads
-from .facts import FOLDED_EVENTS, FOLDS, apply_event
+from .fold import FOLDED_EVENTS, FOLDS, apply_event
 from .runner import AggregateInfo, Item, trim
 from .sums import BUCKET_KEY, DAY_KEY, Sums
 
@@ -49,7 +49,7 @@ _READ_CONTRIBUTION = frozenset(
 
 
 class SqlFactStore:
-    """A :class:`~.fact_records.FactStore` over the read-model tables, and the read model
+    """A :class:`~.facts.FactStore` over the read-model tables, and the read model
     that folds events into them for the projection runner.
 
     Outside a batch it reads straight from the database; inside :meth:`begin` ... :meth:`end`

@@ -17,8 +17,10 @@ from ..errors import InvalidArgument as LedgerValueError
 from ..errors import UnknownKey
 from ..journal import to_json_value
 from ..projections import queries
-from ..projections.facts import FactStore, MemoryFactStore, PartnershipFact, fold
+from ..projections.facts import FactStore, PartnershipFact
+from ..projections.fold import fold
 from ..projections.history import history_where, with_info
+from ..projections.memory_facts import MemoryFactStore
 from ..storage import reads
 from ..storage.setup import storage_info
 from .indicators import IndicatorQueries, parse_as_of, parse_on

@@ -22,8 +22,9 @@ from strategies import indicator_journals
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.errors import JournalError, LedgerError
 from partnership_ledger.projections import queries
-from partnership_ledger.projections.facts import MemoryFactStore, fold
+from partnership_ledger.projections.fold import fold
 from partnership_ledger.projections.history import with_info
+from partnership_ledger.projections.memory_facts import MemoryFactStore
 
 NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
 VOIDABLE = ("record_decision", "record_measurement", "submit_evaluation", "deliver")

@@ -33,8 +33,10 @@ from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
 from partnership_ledger.projections import facts as F
 from partnership_ledger.projections import queries
-from partnership_ledger.projections.facts import FactStore, MemoryFactStore, apply_event
+from partnership_ledger.projections.facts import FactStore
+from partnership_ledger.projections.fold import apply_event
 from partnership_ledger.projections.history import with_info
+from partnership_ledger.projections.memory_facts import MemoryFactStore
 from partnership_ledger.queries.indicators import IndicatorQueries, ReadModelReader
 
 # --------------------------------------------------------------------- comparing helpers
