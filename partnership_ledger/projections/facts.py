@@ -87,9 +87,19 @@ class AgreementFact:
     signatures: dict[str, date]
     terminated_on: date | None = None
     amendments: list[dict[str, Any]] = attrs.field(factory=list)
-    #: The terms as drafted (title, shares, start, end, fiscal_year_start), kept once an
-    #: amendment changes them: to read the agreement as it stood on a day (``--on``).
+    #: The terms as drafted (:data:`AGREEMENT_TERMS`), kept once an amendment changes them.
     drafted: dict[str, Any] | None = None
+
+    def with_terms(self) -> AgreementFact:
+        """This agreement with its terms as drafted, changed by each amendment in effect in
+        the order they took effect."""
+        if self.drafted is None:
+            return self
+        terms = dict(self.drafted)
+        effective = [m for m in self.amendments if m["effective_on"] is not None]
+        for m in sorted(effective, key=lambda m: m.get("effective_seq") or 0):
+            terms.update({k: v for k, v in m["changes"].items() if k in AGREEMENT_TERMS})
+        return attrs.evolve(self, **terms)
 
     @property
     def fully_signed(self) -> bool:

@@ -138,28 +138,19 @@ def _amendment_proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
     a = must(store.get(F.AgreementFact, info.key), info.key)
+    took = sum(1 for m in a.amendments if m.get("effective_seq") is not None)
     amendments = []
-    changes: dict[str, Any] | None = None
     for m in a.amendments:
         if m["key"] == e.amendment:
             consents = {**m["consents"], e.party: e.on}
-            effective = e.on if takes_effect(a.parties, consents) else None
-            m = {**m, "consents": consents, "effective_on": effective}
-            if effective is not None:
-                changes = m["changes"]
+            m = {**m, "consents": consents, "effective_on": e.on if takes_effect(a.parties, consents) else None}
+            if m["effective_on"] is not None:
+                # The order amendments took effect in (an earlier one may take effect later).
+                m["effective_seq"] = took
+                if a.drafted is None:
+                    a = attrs.evolve(a, drafted={k: getattr(a, k) for k in AGREEMENT_TERMS})
         amendments.append(m)
-    a = attrs.evolve(a, amendments=amendments)
-    if changes is not None:
-        if a.drafted is None:
-            a = attrs.evolve(a, drafted={k: getattr(a, k) for k in AGREEMENT_TERMS})
-        # The order amendments took effect in (an earlier one may take effect later).
-        took = sum(1 for m in amendments if m.get("effective_seq") is not None)
-        a = attrs.evolve(
-            a, amendments=[{**m, "effective_seq": took} if m["key"] == e.amendment else m for m in amendments]
-        )
-        fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
-        a = attrs.evolve(a, **fields)
-    store.put(a)
+    store.put(attrs.evolve(a, amendments=amendments).with_terms())
 
 
 def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:

@@ -102,21 +102,10 @@ class OnDate:
                 continue
             consents = {k: v for k, v in m["consents"].items() if v <= day}
             amendments.append({**m, "consents": consents, "effective_on": self._by(m["effective_on"])})
-        a = attrs.evolve(
-            a,
-            signatures={k: v for k, v in a.signatures.items() if v <= day},
-            terminated_on=self._by(a.terminated_on),
-            amendments=amendments,
-        )
-        if a.drafted is not None:
-            # The terms as drafted, then the amendments in effect by the day, in the order
-            # they took effect.
-            terms = dict(a.drafted)
-            effective = [m for m in amendments if m["effective_on"] is not None]
-            for m in sorted(effective, key=lambda m: m.get("effective_seq") or 0):
-                terms.update({k: v for k, v in m["changes"].items() if k in F.AGREEMENT_TERMS})
-            a = attrs.evolve(a, **terms)
-        return a
+        signatures = {k: v for k, v in a.signatures.items() if v <= day}
+        return attrs.evolve(
+            a, signatures=signatures, terminated_on=self._by(a.terminated_on), amendments=amendments
+        ).with_terms()
 
     def _target(self, t: F.TargetFact) -> F.TargetFact:
         revisions = [r for r in t.revisions if r["on"] <= self.day]

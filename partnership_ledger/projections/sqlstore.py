@@ -137,16 +137,19 @@ class SqlFactStore:
         """Write the batch back, in its transaction."""
         c = self._c
         assert c is not None
+        contributions, amounts = [], []
+        for key in sorted(self._changed_contributions):  # in key order: each page visited once
+            f = self._contributions[key]
+            if f is None:
+                continue
+            if key in self._new_contributions:
+                contributions.append(contribution_row(f))
+            else:  # stored before this batch: only its amounts change
+                amounts.append((str(f.delivered), str(f.withdrawn), key))
         documents = []
-        cache, new = self._contributions, self._new_contributions
-        changed = sorted(self._changed_contributions)  # in key order: each page visited once
-        contributions = [contribution_row(f) for k in changed if k in new for f in (cache[k],) if f is not None]
-        # Those stored before this batch: only their amounts change.
-        amounts = [(str(f[10]), str(f[11]), k) for k in changed if k not in new for f in (cache[k],) if f is not None]
-        for kind_key in sorted(self._dirty):
-            fact = self._facts[kind_key]
-            partnership = getattr(fact, "partnership", None)
-            documents.append((kind_key[0], kind_key[1], partnership, getattr(fact, "seq", 0), dumps(fact)))
+        for kind, key in sorted(self._dirty):
+            fact = self._facts[(kind, key)]
+            documents.append((kind, key, getattr(fact, "partnership", None), getattr(fact, "seq", 0), dumps(fact)))
         if documents:
             c.executemany(
                 "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
