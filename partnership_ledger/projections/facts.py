@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 
 import attrs
 
-from ..domain.agreement import agreement_status, unsigned_parties
+from ..domain.agreement import unsigned_parties
 from ..domain.values import EXACT, Money
 
 ZERO = Decimal(0)
@@ -104,10 +104,6 @@ class AgreementFact:
     @property
     def fully_signed(self) -> bool:
         return not unsigned_parties(self.parties, self.signatures)
-
-    @property
-    def status(self) -> str:
-        return agreement_status(self.parties, self.signatures, self.terminated_on)
 
 
 class ContributionFact(NamedTuple):

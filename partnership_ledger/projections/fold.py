@@ -359,9 +359,9 @@ def _bucket(c: F.ContributionFact, fiscal_year: int) -> F.BucketKey:
     return F.BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
 
 
-def fold(events: Iterable[tuple[Any, AggregateInfo]], store: FactStore | None = None) -> FactStore:
-    """Fold events (each with its aggregate's info) into a store (a new memory store by default)."""
-    target: FactStore = store if store is not None else MemoryFactStore()
+def fold(events: Iterable[tuple[Any, AggregateInfo]]) -> MemoryFactStore:
+    """The facts of ``events`` (each with its aggregate's info), folded into memory."""
+    store = MemoryFactStore()
     for event, info in events:
-        apply_event(target, event, info)
-    return target
+        apply_event(store, event, info)
+    return store

@@ -20,7 +20,6 @@ from ..projections import queries
 from ..projections.facts import FactStore, PartnershipFact
 from ..projections.fold import fold
 from ..projections.history import history_where, with_info
-from ..projections.memory_facts import MemoryFactStore
 from ..storage import reads
 from ..storage.setup import storage_info
 from .indicators import IndicatorQueries, parse_as_of, parse_on
@@ -232,9 +231,7 @@ class RecordQueries(IndicatorQueries):
         """Facts computed by replaying every event recorded up to ``as_of`` (all if None)."""
         until = parse_as_of(as_of) if as_of is not None else None
         events = (e for _, e in self.stored_events() if until is None or e.timestamp <= until)
-        store = MemoryFactStore()
-        fold(with_info(events), store)
-        return store
+        return fold(with_info(events))
 
     def diff(
         self,

@@ -168,9 +168,7 @@ def replay_on(ledger: PartnershipLedger, day: date, recorded_until: Any = None) 
         kept.append(event)
     placed = list(with_info(kept))
     assume(len(placed) == len(kept))
-    store = MemoryFactStore()
-    fold(placed, store)
-    return store
+    return fold(placed)
 
 
 @st.composite
