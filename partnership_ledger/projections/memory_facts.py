@@ -32,9 +32,6 @@ class MemoryFactStore:
         found = [f for f in self._facts.get(kind, {}).values() if f.partnership == partnership]
         return [F.with_items(self, f) for f in F.in_order(found)]
 
-    def partnership_keys(self) -> list[str]:
-        return sorted(self._facts.get(F.PartnershipFact, {}))
-
     def add(self, owner: str, item: Any) -> None:
         self._items.setdefault((type(item), owner), []).append(item)
 

@@ -57,9 +57,6 @@ class OnDate:
     def of(self, kind: type[T], partnership: str) -> list[T]:
         return [v for f in self.store.of(kind, partnership) if (v := self._view(f)) is not None]
 
-    def partnership_keys(self) -> list[str]:
-        return [k for k in self.store.partnership_keys() if self.get(F.PartnershipFact, k) is not None]
-
     def items(self, kind: type[T], owner: str) -> list[T]:
         found: list[Any] = self.store.items(kind, owner)
         if kind is not F.SpellFact:

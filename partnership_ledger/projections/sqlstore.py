@@ -239,11 +239,6 @@ class SqlFactStore:
                 found[key] = fact
         return [with_items(self, f) for f in in_order(found.values())]
 
-    def partnership_keys(self) -> list[str]:
-        rows = self._read("SELECT key FROM rm_facts WHERE kind='partnership' ORDER BY key", ())
-        keys = {r[0] for r in rows} | {k for (kind, k) in self._facts if kind == "partnership"}
-        return sorted(keys)
-
     def _contribution(self, key: str) -> ContributionFact | None:
         if key in self._contributions:
             return self._contributions[key]
@@ -276,15 +271,8 @@ class SqlFactStore:
                 found[key] = fact
         return [found[k] for k in sorted(found)]
 
-    def _pending_contributions(self, partnership: str) -> bool:
-        # Only those changed in this batch may differ from the table.
-        found = self._contributions
-        return any(
-            (f := found[key]) is not None and f.partnership == partnership for key in self._changed_contributions
-        )
-
     def count_contributions(self, partnership: str) -> int:
-        if self._pending_contributions(partnership):
+        if self._c is not None:  # inside a batch: what it changed is newer than the table
             return len(self._contributions_of(partnership))
         rows = self._read("SELECT COUNT(*) FROM rm_contributions WHERE partnership=?", (partnership,))
         return int(rows[0][0])
@@ -292,7 +280,7 @@ class SqlFactStore:
     def in_kind_rows(self, partnership: str) -> list[InKindRow]:
         # Grouped in SQL (a partnership may hold hundreds of thousands of contributions); the
         # amounts come back as stored, decimal strings, for exact sums by the caller.
-        if self._pending_contributions(partnership):
+        if self._c is not None:  # inside a batch, as above
             return [in_kind_row(c) for c in self._contributions_of(partnership) if c.kind != "money"]
         concat = "string_agg" if getattr(self.db, "backend", "sqlite") == "postgresql" else "group_concat"
         rows = self._read(
