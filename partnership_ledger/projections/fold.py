@@ -159,25 +159,8 @@ def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
 
 
 def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    c = pledged_fact(store, e)
-    store.put(c)
-    store.add_amounts(_bucket(c, c.fiscal_year), pledge_day(e, c), c.pledged, ZERO, ZERO)
-
-
-def pledge_day(e: Any, c: F.ContributionFact) -> date:
-    """A pledge's effective date: its own, or (pledges recorded before pledges had one) the
-    first day of its fiscal year."""
-    on: date | None = getattr(e, "on", None)
-    return on if on is not None else date(c.fiscal_year, c.fiscal_year_start, 1)
-
-
-def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
-    """The contribution a pledge makes (the fold then stores it and counts it in its bucket)."""
-    fys = 4
-    if e.agreement is not None:
-        fys = must(store.get(F.AgreementFact, e.agreement), e.agreement).fiscal_year_start
-    value = e.value
-    return F.ContributionFact(  # (its fields in order: positional arguments cost half of named ones)
+    fys = 4 if e.agreement is None else must(store.get(F.AgreementFact, e.agreement), e.agreement).fiscal_year_start
+    c = F.ContributionFact(  # (its fields in order: positional arguments cost half of named ones)
         e.key,
         e.partnership,
         e.party,
@@ -186,15 +169,20 @@ def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
         _value(e.instrument) if e.instrument is not None else None,
         e.fiscal_year,
         fys,
-        value.currency,
-        value.amount,  # pledged
-        F.ZERO,  # delivered
-        F.ZERO,  # withdrawn
+        e.value.currency,
+        e.value.amount,  # pledged
+        ZERO,  # delivered
+        ZERO,  # withdrawn
         e.quantity,
         e.unit,
         e.valuation_basis,
         e.description,
     )
+    store.put(c)
+    # A pledge counts from its own date, or (recorded before pledges had one) from the first
+    # day of its fiscal year.
+    on = getattr(e, "on", None) or date(c.fiscal_year, fys, 1)
+    store.add_amounts(_bucket(c, c.fiscal_year), on, c.pledged, ZERO, ZERO)
 
 
 def _delivered(store: FactStore, e: Any, info: AggregateInfo) -> None:
@@ -350,9 +338,6 @@ FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
     "NumericTarget.MeasurementVoided": _measurement_voided,
     "Evaluation.SubmissionVoided": _submission_voided,
 }
-
-#: The events the fold reads (by class name); the rest (derived bookkeeping) change no fact.
-FOLDED_EVENTS = frozenset(FOLDS)
 
 
 def _bucket(c: F.ContributionFact, fiscal_year: int) -> F.BucketKey:

@@ -33,7 +33,7 @@ from .facts import (
     in_order,
     with_items,
 )
-from .fold import FOLDED_EVENTS, FOLDS, apply_event
+from .fold import FOLDS, apply_event
 from .runner import AggregateInfo, Item, trim
 from .sums import BUCKET_KEY, DAY_KEY, Sums
 
@@ -58,7 +58,7 @@ class SqlFactStore:
 
     tables = TABLES
     table_names = TABLE_NAMES
-    event_names = FOLDED_EVENTS
+    event_names = frozenset(FOLDS)  # the rest (derived bookkeeping) change no fact
     #: How many entries each cache keeps from one slice of a transaction to the next.
     CACHE_SIZE = 10_000
 
