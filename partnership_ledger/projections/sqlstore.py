@@ -81,8 +81,7 @@ class SqlFactStore:
         self._dirty: set[tuple[str, str]] = set()
         # Contributions apart, by key: the fold reads and writes one for most events.
         self._contributions: dict[str, ContributionFact | None] = {}
-        self._changed_contributions: set[str] = set()
-        self._new_contributions: set[str] = set()
+        self._changed_contributions: dict[str, ContributionFact] = {}
         #: The items appended in this batch, by kind: (owner, position, item).
         self._new_items: dict[type[Any], list[tuple[str, int, Any]]] = {kind: [] for kind in ITEM_TABLES}
         self._buckets.clear()
@@ -137,15 +136,8 @@ class SqlFactStore:
         """Write the batch back, in its transaction."""
         c = self._c
         assert c is not None
-        contributions, amounts = [], []
-        for key in sorted(self._changed_contributions):  # in key order: each page visited once
-            f = self._contributions[key]
-            if f is None:
-                continue
-            if key in self._new_contributions:
-                contributions.append(contribution_row(f))
-            else:  # stored before this batch: only its amounts change
-                amounts.append((str(f.delivered), str(f.withdrawn), key))
+        # In key order: each page of the table visited once.
+        contributions = [contribution_row(f) for _, f in sorted(self._changed_contributions.items())]
         documents = []
         for kind, key in sorted(self._dirty):
             fact = self._facts[(kind, key)]
@@ -155,10 +147,12 @@ class SqlFactStore:
                 "INSERT INTO rm_facts VALUES (?,?,?,?,?) ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
                 documents,
             )
-        if contributions:
-            c.executemany("INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", contributions)
-        if amounts:
-            c.executemany("UPDATE rm_contributions SET delivered=?, withdrawn=? WHERE key=?", amounts)
+        if contributions:  # (once stored, only a contribution's amounts change)
+            c.executemany(
+                "INSERT INTO rm_contributions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (key) "
+                "DO UPDATE SET delivered = excluded.delivered, withdrawn = excluded.withdrawn",
+                contributions,
+            )
         self._settle(c)
         self._buckets.flush(c)
         self._days.flush(c)
@@ -202,11 +196,7 @@ class SqlFactStore:
     # -- documents and contributions ------------------------------------------------------
     def put(self, fact: Any) -> None:
         if type(fact) is ContributionFact:
-            key = fact.key
-            if self._contributions.get(key) is None:  # not in the table (nor read from it): a new pledge
-                self._new_contributions.add(key)
-            self._contributions[key] = fact
-            self._changed_contributions.add(key)
+            self._contributions[fact.key] = self._changed_contributions[fact.key] = fact
             return
         carried = CARRIED.get(type(fact))
         if carried is not None and getattr(fact, carried[0]):  # kept as rows of their own
