@@ -125,8 +125,15 @@ class SqlFactStore:
         items = list(items)
         # The contributions the batch's deliveries, corrections and withdrawals change, read
         # a few hundred at a time rather than one by one as the fold meets them.
-        reading = _READ_CONTRIBUTION
-        self.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
+        cache = self._contributions
+        wanted = [info.key for _, e, info in items if type(e).__qualname__ in _READ_CONTRIBUTION]
+        missing = list(dict.fromkeys(k for k in wanted if k not in cache))
+        for i in range(0, len(missing), PREFETCH_CHUNK):
+            chunk = missing[i : i + PREFETCH_CHUNK]
+            cache.update(dict.fromkeys(chunk))  # not stored (yet): pledged in this batch, if at all
+            marks = ",".join("?" * len(chunk))
+            for row in self._read(f"SELECT * FROM rm_contributions WHERE key IN ({marks})", tuple(chunk)):
+                cache[row[0]] = contribution_from_row(row)
         folds = FOLDS
         for position, event, info in items:
             self.position = position
@@ -237,21 +244,6 @@ class SqlFactStore:
         if self._c is not None:
             self._contributions[key] = fact
         return fact
-
-    def prefetch_contributions(self, keys: Iterable[str]) -> None:
-        """Read the contributions of ``keys`` not cached yet, a few hundred a statement
-        (inside a batch only): the fold then finds them in the cache."""
-        if self._c is None:
-            return
-        cache = self._contributions
-        missing = list(dict.fromkeys(k for k in keys if k not in cache))
-        for i in range(0, len(missing), PREFETCH_CHUNK):
-            chunk = missing[i : i + PREFETCH_CHUNK]
-            for key in chunk:
-                cache[key] = None  # not stored (yet): pledged in this batch, if at all
-            marks = ",".join("?" * len(chunk))
-            for row in self._read(f"SELECT * FROM rm_contributions WHERE key IN ({marks})", tuple(chunk)):
-                cache[row[0]] = contribution_from_row(row)
 
     def _contributions_of(self, partnership: str) -> list[ContributionFact]:
         rows = self._read("SELECT * FROM rm_contributions WHERE partnership=? ORDER BY key", (partnership,))
