@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from .. import indicators as ind
-from ..domain.values import EXACT, exact_sum
+from ..domain.values import EXACT, exact_sum, fiscal_year_bounds
 from ..errors import CurrencyMismatch, UnknownKey
 from .facts import (
     AgreementFact,
@@ -41,12 +41,6 @@ def q6(d: Decimal | None) -> Decimal | None:
     """Round a ratio to 6 places, half to even (what JSON output carries), at any magnitude
     (the default context's 28 digits would refuse a ratio of 10**22 or more)."""
     return None if d is None else d.quantize(SIX, rounding=ROUND_HALF_EVEN, context=EXACT)
-
-
-def fiscal_year_bounds(fiscal_year: int, start_month: int) -> tuple[date, date]:
-    """The first and last day of a fiscal year starting in ``start_month``."""
-    first = date(fiscal_year, start_month, 1)
-    return first, date(fiscal_year + 1, start_month, 1) - timedelta(days=1)
 
 
 def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int | None) -> AgreementFact | None:
