@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing, suppress
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
 from typing import Any, cast
 
 from ..errors import InvalidArgument as LedgerValueError
@@ -25,8 +24,8 @@ from ..errors import UnknownKey
 from ..projections import queries
 from ..projections.facts import FactStore
 from ..projections.on_date import OnDate
-from ..projections.runner import TRACKING_NAME
 from ..projections.sqlstore import SqlFactStore
+from ..projections.tables import current_in
 from ..storage import reads
 from ..storage.cipher import cipher_key, is_plain
 from ..storage.db import FORMAT_VERSION, Db
@@ -217,22 +216,8 @@ class _Connection:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
 
-    @contextmanager
-    def transaction(self, *, commit: bool = True) -> Iterator[Any]:
-        cursor = self.con.cursor()
-        try:
-            yield _Cursor(cursor)
-        finally:
-            cursor.close()
-
-
-class _Cursor:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.sqlite_cursor = cursor
-        self.execute = cursor.execute
-        self.executemany = cursor.executemany
-        self.fetchone = cursor.fetchone
-        self.fetchall = cursor.fetchall
+    def transaction(self, *, commit: bool = True) -> closing[sqlite3.Cursor]:
+        return closing(self.con.cursor())
 
 
 class ReadModelReader(IndicatorQueries):
@@ -264,15 +249,26 @@ class ReadModelReader(IndicatorQueries):
             con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
         except sqlite3.Error:
             return None
-        try:
+        reader = cls(con)
+        with suppress(sqlite3.Error):
             con.execute("BEGIN")
-            if not _is_current(con):
-                con.close()
-                return None
-        except sqlite3.Error:
-            con.close()
-            return None
-        return cls(con)
+            if reader._is_current():
+                return reader
+        reader.close()
+        return None
+
+    def _is_current(self) -> bool:
+        """Whether every stored event is applied to the read models, the ledger's format is the
+        one this reader knows, and the events are not encrypted and no key is set (the full
+        ledger checks keys)."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT value FROM ledger_meta WHERE name='format'")
+            row = c.fetchone()
+            if row is None or row[0] != FORMAT_VERSION or cipher_key() is not None or not current_in(c, self.db):
+                return False
+            c.execute("SELECT state FROM stored_events ORDER BY rowid LIMIT 1")
+            first = c.fetchone()
+        return first is None or is_plain(bytes(first[0]))
 
     def close(self) -> None:
         self._con.close()
@@ -280,21 +276,5 @@ class ReadModelReader(IndicatorQueries):
     def __enter__(self) -> ReadModelReader:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _is_current(con: sqlite3.Connection) -> bool:
-    """Whether every stored event is applied to the read models, the ledger's format is the one
-    this reader knows, and the events are not encrypted and no key is set (the full ledger checks keys)."""
-    row = con.execute("SELECT value FROM ledger_meta WHERE name='format'").fetchone()
-    if row is None or row[0] != FORMAT_VERSION or cipher_key() is not None:
-        return False
-    tracked = con.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,)).fetchone()
-    last = con.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
-    if tracked is None or last is None or int(tracked[0]) != int(last[0] or 0):
-        return False
-    first = con.execute("SELECT state FROM stored_events ORDER BY rowid LIMIT 1").fetchone()
-    return first is None or is_plain(bytes(first[0]))

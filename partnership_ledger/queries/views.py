@@ -72,10 +72,6 @@ def partnership_view(p: Partnership) -> dict[str, Any]:
     }
 
 
-def terms_view(a: Agreement) -> dict[str, Any]:
-    return terms_of(a.terms)
-
-
 def terms_of(t: Terms) -> dict[str, Any]:
     return {
         "start": t.start,
@@ -90,7 +86,7 @@ def terms_of(t: Terms) -> dict[str, Any]:
 def agreement_view(a: Agreement) -> dict[str, Any]:
     return {
         **fields(a, "partnership", "title", "parties", "status"),
-        "terms": terms_view(a),
+        "terms": terms_of(a.terms),
         "signatures": dict(a.signatures),
         "unsigned": a.unsigned,
         "amendments": [
