@@ -137,16 +137,15 @@ class RecordQueries(IndicatorQueries):
             row["currency"] = currency
         return rows
 
-    def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
+    def stored_events(self) -> Iterator[tuple[int, Any]]:
         """Every stored event in notification order, as (position, domain event)."""
-        position = start
-        while True:
-            rows = reads.event_rows(self.db, position, batch)
-            for pos, oid, version, topic, state in rows:
-                yield pos, self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state)))
-                position = pos
-            if len(rows) < batch:
-                return
+        position = 0
+        while rows := reads.event_rows(self.db, position, 2000):
+            for position, oid, version, topic, state in rows:
+                yield (
+                    position,
+                    self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state))),
+                )
 
     def export_operations(self, progress: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
         """The ledger as journal operations (JSON-ready), in the order they were recorded.

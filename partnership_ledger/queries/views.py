@@ -133,22 +133,17 @@ def target_view(t: NumericTarget) -> dict[str, Any]:
     }
 
 
-def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
-    """An evaluation round. ``public`` hides resident ids and private comments."""
-    submissions = []
-    for s in e.submissions.values():
-        show_comment = s.comment_public or not public
-        submissions.append(
-            {
-                "evaluator": None if public and s.role.value == "resident" else s.evaluator,
-                "role": s.role.value,
-                "party": s.party,
-                "scores": dict(s.scores),
-                "comment": s.comment if show_comment else None,
-                "comment_public": s.comment_public,
-                "on": s.on,
-            }
-        )
+def evaluation_view(e: Evaluation) -> dict[str, Any]:
+    submissions = [
+        {
+            "evaluator": s.evaluator,
+            "role": s.role.value,
+            "party": s.party,
+            "scores": dict(s.scores),
+            **fields(s, "comment", "comment_public", "on"),
+        }
+        for s in e.submissions.values()
+    ]
     return {
         **fields(e, "partnership", "period", "criteria", "scale_max", "resident_weight"),
         "status": "closed" if e.closed_on else "open",
