@@ -60,6 +60,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     #: events they were behind; the answers come from a private up-to-date copy (see :meth:`open`).
     private_copy_lag: int | None = None
     _private_folder: str | None = None
+    _memory_keeper: sqlite3.Connection | None = None  # keeps read models in memory alive (a cipher key)
     snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -129,16 +130,15 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         uri = self.env.get(ENV_MEMORY_READ_MODELS)
         if not uri:
             return
-        self._memory_keeper: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._memory_keeper = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.db.memory_schema = MEMORY_SCHEMA
         if self.env.get(ENV_READONLY) != "1" and setup.drop_file_read_models(self.db):
             setup.leave_no_copy(self.db, self.env.get(ENV_PATH))
 
     def close(self) -> None:
         super().close()
-        keeper = getattr(self, "_memory_keeper", None)
-        if keeper is not None:
-            keeper.close()
+        if self._memory_keeper is not None:
+            self._memory_keeper.close()
             self._memory_keeper = None
         if self._private_folder is not None:
             shutil.rmtree(self._private_folder, ignore_errors=True)
