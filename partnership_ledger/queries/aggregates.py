@@ -58,12 +58,14 @@ class AggregateQueries:
         ``on``: as things stood on that date, by the dates things happened. Both compose.
         """
         aggregate = self.aggregate(key, as_of=as_of)
-        view = aggregate_view(aggregate)
-        if aggregate.kind in ("evaluation", "contribution"):  # private values read back, or marked erased
-            from ..privacy.reveal import reveal_view
-
-            view = reveal_view(view, self.vault())
+        view = self.reveal_view(aggregate_view(aggregate))
         return view if on is None else view_on(view, aggregate, parse_on(on))
+
+    def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """``view`` (of show) with private values read from the key table, or marked erased."""
+        from ..privacy.reveal import reveal_view
+
+        return reveal_view(view, self.vault()) if view.get("kind") in ("evaluation", "contribution") else view
 
     def _shown(
         self, kind: str, on: date | str | None, as_of: datetime | date | str | None
