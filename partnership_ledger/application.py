@@ -1,16 +1,13 @@
 """PartnershipLedger: the embedding API, an eventsourcing Application.
 
-Open a ledger, record operations (one method per journal op, or whole journals), and ask
-questions that return plain data::
+This module sets a ledger up (storage, read models, key table) and is its facade. Recording
+is :mod:`partnership_ledger.service` (:class:`~.service.commands.Commands`); reading is
+:mod:`partnership_ledger.queries` (:class:`~.queries.aggregates.AggregateQueries`,
+:class:`~.queries.records.RecordQueries` and the indicators they build on)::
 
     with PartnershipLedger.open("ledger.sqlite") as ledger:
         ledger.register_party("npo-puppets", "NPO法人 人形劇の森", "npo")
         ledger.show("npo-puppets")["sector"]   # 'npo'
-
-This module sets a ledger up (storage, read models, key table) and is its facade. Recording
-is :mod:`partnership_ledger.service` (the methods of :class:`~.service.commands.Commands`);
-reading is :mod:`partnership_ledger.queries` (:class:`~.queries.aggregates.AggregateQueries`,
-:class:`~.queries.records.RecordQueries` and the indicators they build on).
 """
 
 from __future__ import annotations
@@ -63,6 +60,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     #: events they were behind; the answers come from a private up-to-date copy (see :meth:`open`).
     private_copy_lag: int | None = None
     _private_folder: str | None = None
+    _memory_keeper: sqlite3.Connection | None = None  # keeps read models in memory alive (a cipher key)
     snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
@@ -132,16 +130,15 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         uri = self.env.get(ENV_MEMORY_READ_MODELS)
         if not uri:
             return
-        self._memory_keeper: sqlite3.Connection | None = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._memory_keeper = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self.db.memory_schema = MEMORY_SCHEMA
         if self.env.get(ENV_READONLY) != "1" and setup.drop_file_read_models(self.db):
             setup.leave_no_copy(self.db, self.env.get(ENV_PATH))
 
     def close(self) -> None:
         super().close()
-        keeper = getattr(self, "_memory_keeper", None)
-        if keeper is not None:
-            keeper.close()
+        if self._memory_keeper is not None:
+            self._memory_keeper.close()
             self._memory_keeper = None
         if self._private_folder is not None:
             shutil.rmtree(self._private_folder, ignore_errors=True)
@@ -194,20 +191,15 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         readonly: bool = False,
         as_stored: bool = False,
     ) -> PartnershipLedger:
-        """Open (and by default create) the ledger at a SQLite path or PostgreSQL URL.
+        """Open (and by default create) the ledger at a SQLite path (never an SQLite URI) or
+        PostgreSQL URL; ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or
+        ``partnership-ledger.sqlite``. ``create=False``: a missing ledger is an error.
 
-        ``location`` defaults to ``$PARTNERSHIP_LEDGER_DB`` or ``partnership-ledger.sqlite``.
-        With ``create=False`` a missing ledger is an error rather than a new empty one.
-        With ``readonly=True`` (implied for an SQLite file that cannot be written where it
-        lies) nothing is created or changed, and recording fails. The answers are still what
-        the events give: when an SQLite ledger's read models lag behind its events (kept by
-        a ``follow`` process) or were made by an older version, the ledger is copied, as one
-        snapshot, to a private temporary file whose read models are brought up to date, and
-        the ledger returned reads that copy (:attr:`private_copy_lag` says how far behind
-        they were; :meth:`close` removes it). ``as_stored=True`` reads the read models as
-        they are stored instead (what ``verify`` and ``info`` look at). A PostgreSQL ledger
-        opened to read only answers from its read models as stored. A path is always a
-        file's path, never an SQLite URI.
+        ``readonly=True`` (implied for an SQLite file that cannot be written) creates and changes
+        nothing. When an SQLite ledger's read models lag behind its events or are of an older
+        version, it then reads a private up-to-date copy (:attr:`private_copy_lag`; removed by
+        :meth:`close`), unless ``as_stored=True`` (what ``verify`` and ``info`` look at; a
+        PostgreSQL ledger always answers from its read models as stored).
         """
         loc = os.fspath(location) if location is not None else default_location()
         if setup.is_postgres(loc):

@@ -14,23 +14,6 @@ from .views import contribution_view, view_on
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
 
-#: The fields of each row, in order.
-CONTRIBUTION_FIELDS = (
-    "contribution",
-    "partnership",
-    "party",
-    "kind",
-    "instrument",
-    "currency",
-    "pledged",
-    "delivered",
-    "corrections",
-    "withdrawn",
-    "agreement",
-    "fiscal_year",
-    "evidence",
-)
-
 
 def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[str, Any]:
     """One contribution as a row: amounts (Decimal) in the contribution's currency.
@@ -82,24 +65,19 @@ def contributions(
         if kind not in {k.value for k in ContributionKind}:
             choices = ", ".join(k.value for k in ContributionKind)
             raise InvalidArgument(f"kind must be one of {choices}, not {kind!r}")
+    wanted = {"partnership": partnership, "party": party, "fiscal_year": fiscal_year}
     rows = []
     for key in ledger.keys("contribution"):
-        if as_of is None:
-            c = ledger.aggregate(key)
-        else:
-            try:
-                c = ledger.aggregate(key, as_of=as_of)
-            except UnknownKey:
-                continue  # not pledged yet at that time
+        try:
+            c = ledger.aggregate(key, as_of=as_of)
+        except UnknownKey:
+            if as_of is None:
+                raise
+            continue  # not pledged yet at that time
         assert isinstance(c, ResourceContribution)
-        if partnership is not None and c.partnership != partnership:
+        if any(value is not None and getattr(c, name) != value for name, value in wanted.items()):
             continue
-        if party is not None and c.party != party:
-            continue
-        if fiscal_year is not None and c.fiscal_year != fiscal_year:
-            continue
-        if kind is not None and c.kind_of_resource.value != kind:
-            continue
-        rows.append(contribution_row(c, on))
+        if kind is None or c.kind_of_resource.value == kind:
+            rows.append(contribution_row(c, on))
     rows.sort(key=lambda r: (r["partnership"], r["fiscal_year"], r["party"], r["contribution"]))
     return rows

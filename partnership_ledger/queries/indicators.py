@@ -12,24 +12,31 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import closing, suppress
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from ..errors import InvalidArgument as LedgerValueError
 from ..errors import UnknownKey
 from ..projections import queries
 from ..projections.facts import FactStore
 from ..projections.on_date import OnDate
-from ..projections.runner import TRACKING_NAME
 from ..projections.sqlstore import SqlFactStore
+from ..projections.tables import current_in
 from ..storage import reads
 from ..storage.cipher import cipher_key, is_plain
 from ..storage.db import FORMAT_VERSION, Db
+
+
+class When(TypedDict, total=False):
+    """What every indicator query takes besides its own options (all optional; they compose)."""
+
+    as_of: datetime | date | str | None  # what the ledger said at that recorded time (replays the events)
+    on: date | str | None  # how things stood on that date, by the dates things happened (no replay)
+    include_children: bool  # the sub-partnerships' too
 
 
 class IndicatorQueries:
@@ -85,16 +92,14 @@ class IndicatorQueries:
         return self.children(partnership) if include_children else []
 
     def _answer(
-        self,
-        query: Callable[..., dict[str, Any]],
-        partnership: str,
-        as_of: datetime | date | str | None,
-        on: date | str | None,
-        include_children: bool,
-        **options: Any,
+        self, query: Callable[..., dict[str, Any]], partnership: str, when: When, **options: Any
     ) -> dict[str, Any]:
         """``query`` of ``partnership`` (and its sub-partnerships if asked), ``as_of``/``on``."""
-        children = self._children_for(partnership, include_children)
+        unknown = sorted(when.keys() - When.__optional_keys__)
+        if unknown:
+            raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+        as_of, on = when.get("as_of"), when.get("on")
+        children = self._children_for(partnership, when.get("include_children", False))
         answer = query(self._facts_for(as_of, on), partnership, children=children, **options)
         return answer | {"as_of": as_of_text(as_of), "on": on_text(on)}
 
@@ -103,27 +108,21 @@ class IndicatorQueries:
         partnership: str,
         *,
         fiscal_year: int | None = None,
-        as_of: datetime | date | str | None = None,
         basis: str = "delivered",
-        include_children: bool = False,
-        on: date | str | None = None,
         deviation_threshold: Decimal | str = queries.DEFAULT_DEVIATION_THRESHOLD,
         relative_capacity_threshold: Decimal | str = queries.DEFAULT_RELATIVE_CAPACITY_THRESHOLD,
+        **when: Unpack[When],
     ) -> dict[str, Any]:
         """Who carried the burden (DESIGN.md "Indicators"): values, shares, Gini, HHI,
         deviations from agreed shares, capacity burden, excessive burden, funding instruments.
 
-        ``fiscal_year`` filters by effective date; ``as_of`` answers what the ledger said at
-        that recorded time (by replaying the events up to it); ``on`` how things stood on that
-        date, by the dates things happened (from the read models' amounts by day, no replay);
-        both together compose. ``basis`` is ``delivered`` or ``pledged`` (pledged minus withdrawn).
+        ``fiscal_year`` filters by effective date; ``basis`` is ``delivered`` or ``pledged``
+        (pledged minus withdrawn).
         """
         return self._answer(
             queries.burden_balance,
             partnership,
-            as_of,
-            on,
-            include_children,
+            when,
             fiscal_year=fiscal_year,
             basis=basis_of(basis),
             deviation_threshold=Decimal(str(deviation_threshold)),
@@ -131,42 +130,19 @@ class IndicatorQueries:
         )
 
     def voice(
-        self,
-        partnership: str,
-        *,
-        fiscal_year: int | None = None,
-        as_of: datetime | date | str | None = None,
-        basis: str = "delivered",
-        include_children: bool = False,
-        on: date | str | None = None,
+        self, partnership: str, *, fiscal_year: int | None = None, basis: str = "delivered", **when: Unpack[When]
     ) -> dict[str, Any]:
         """Who had a say: voice counts and shares against burden shares, Loosemore–Hanby
         disproportionality, alignment, and parties that put in money without a vote."""
-        return self._answer(
-            queries.voice, partnership, as_of, on, include_children, fiscal_year=fiscal_year, basis=basis_of(basis)
-        )
+        return self._answer(queries.voice, partnership, when, fiscal_year=fiscal_year, basis=basis_of(basis))
 
-    def target_progress(
-        self,
-        partnership: str,
-        *,
-        as_of: datetime | date | str | None = None,
-        include_children: bool = False,
-        on: date | str | None = None,
-    ) -> dict[str, Any]:
+    def target_progress(self, partnership: str, **when: Unpack[When]) -> dict[str, Any]:
         """Each numeric target's baseline, targets, measurements, progress and status."""
-        return self._answer(queries.target_progress, partnership, as_of, on, include_children)
+        return self._answer(queries.target_progress, partnership, when)
 
-    def evaluation_summary(
-        self,
-        partnership: str,
-        *,
-        as_of: datetime | date | str | None = None,
-        include_children: bool = False,
-        on: date | str | None = None,
-    ) -> dict[str, Any]:
+    def evaluation_summary(self, partnership: str, **when: Unpack[When]) -> dict[str, Any]:
         """Evaluation rounds: means by role, resident-weighted combined score, party–resident gap."""
-        return self._answer(queries.evaluation_summary, partnership, as_of, on, include_children)
+        return self._answer(queries.evaluation_summary, partnership, when)
 
 
 def parse_as_of(value: datetime | date | str) -> datetime:
@@ -217,22 +193,8 @@ class _Connection:
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
 
-    @contextmanager
-    def transaction(self, *, commit: bool = True) -> Iterator[Any]:
-        cursor = self.con.cursor()
-        try:
-            yield _Cursor(cursor)
-        finally:
-            cursor.close()
-
-
-class _Cursor:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.sqlite_cursor = cursor
-        self.execute = cursor.execute
-        self.executemany = cursor.executemany
-        self.fetchone = cursor.fetchone
-        self.fetchall = cursor.fetchall
+    def transaction(self, *, commit: bool = True) -> closing[sqlite3.Cursor]:
+        return closing(self.con.cursor())
 
 
 class ReadModelReader(IndicatorQueries):
@@ -264,15 +226,26 @@ class ReadModelReader(IndicatorQueries):
             con = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, isolation_level=None)
         except sqlite3.Error:
             return None
-        try:
+        reader = cls(con)
+        with suppress(sqlite3.Error):
             con.execute("BEGIN")
-            if not _is_current(con):
-                con.close()
-                return None
-        except sqlite3.Error:
-            con.close()
-            return None
-        return cls(con)
+            if reader._is_current():
+                return reader
+        reader.close()
+        return None
+
+    def _is_current(self) -> bool:
+        """Whether every stored event is applied to the read models, the ledger's format is the
+        one this reader knows, and the events are not encrypted and no key is set (the full
+        ledger checks keys)."""
+        with self.db.transaction(commit=False) as c:
+            c.execute("SELECT value FROM ledger_meta WHERE name='format'")
+            row = c.fetchone()
+            if row is None or row[0] != FORMAT_VERSION or cipher_key() is not None or not current_in(c, self.db):
+                return False
+            c.execute("SELECT state FROM stored_events ORDER BY rowid LIMIT 1")
+            first = c.fetchone()
+        return first is None or is_plain(bytes(first[0]))
 
     def close(self) -> None:
         self._con.close()
@@ -280,21 +253,5 @@ class ReadModelReader(IndicatorQueries):
     def __enter__(self) -> ReadModelReader:
         return self
 
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _is_current(con: sqlite3.Connection) -> bool:
-    """Whether every stored event is applied to the read models, the ledger's format is the one
-    this reader knows, and the events are not encrypted and no key is set (the full ledger checks keys)."""
-    row = con.execute("SELECT value FROM ledger_meta WHERE name='format'").fetchone()
-    if row is None or row[0] != FORMAT_VERSION or cipher_key() is not None:
-        return False
-    tracked = con.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,)).fetchone()
-    last = con.execute("SELECT MAX(rowid) FROM stored_events").fetchone()
-    if tracked is None or last is None or int(tracked[0]) != int(last[0] or 0):
-        return False
-    first = con.execute("SELECT state FROM stored_events ORDER BY rowid LIMIT 1").fetchone()
-    return first is None or is_plain(bytes(first[0]))

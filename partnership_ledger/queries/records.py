@@ -98,27 +98,22 @@ class RecordQueries(IndicatorQueries):
                 raise UnknownKey(f"there is nothing named {key} in the ledger")
             keys = [key, *(self.children(key) if kind == "partnership" and include_children else [])]
         where, params = history_where(self.db, kind, keys, party)
-        if since is not None:
-            where.append("h.effective >= ?")
-            params.append(str(since))
-        if until is not None:
-            where.append("h.effective <= ?")
-            params.append(str(until))
-        if recorded_since is not None:
-            where.append("h.recorded_at >= ?")
-            params.append(recorded_since.isoformat() if isinstance(recorded_since, datetime) else recorded_since)
-        if recorded_until is not None:
-            where.append("h.recorded_at <= ?")
-            params.append(recorded_until.isoformat() if isinstance(recorded_until, datetime) else recorded_until)
+        bounds = {
+            "effective >=": since,
+            "effective <=": until,
+            "recorded_at >=": recorded_since,
+            "recorded_at <=": recorded_until,
+        }
+        for bound, value in bounds.items():
+            if value is not None:
+                where.append(f"h.{bound} ?")
+                params.append(value.isoformat() if isinstance(value, date) else value)
         if ops is not None:
             op_list = list(ops)
             where.append(f"h.op IN ({','.join('?' * len(op_list))})")
             params += op_list
-        sql = (
-            "SELECT h.position, h.recorded_at, h.effective, h.op, h.kind, h.key, h.partnership, h.actor, "
-            "h.recorded_by, h.note, h.summary, h.op_id, k.corrects, h.amount, h.currency FROM rm_history h "
-            "LEFT JOIN rm_corrections k ON k.position = h.position"
-        )
+        columns = ", ".join("k.corrects" if f == "corrects" else f"h.{f}" for f in HISTORY_FIELDS)
+        sql = f"SELECT {columns} FROM rm_history h LEFT JOIN rm_corrections k ON k.position = h.position"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY h.position"
@@ -143,22 +138,23 @@ class RecordQueries(IndicatorQueries):
             row["currency"] = currency
         return rows
 
-    def stored_events(self, *, start: int = 0, batch: int = 2000) -> Iterator[tuple[int, Any]]:
+    def stored_events(self) -> Iterator[tuple[int, Any]]:
         """Every stored event in notification order, as (position, domain event)."""
-        position = start
-        while True:
-            rows = reads.event_rows(self.db, position, batch)
-            for pos, oid, version, topic, state in rows:
-                yield pos, self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state)))
-                position = pos
-            if len(rows) < batch:
-                return
+        position = 0
+        while rows := reads.event_rows(self.db, position, 2000):
+            for position, oid, version, topic, state in rows:
+                yield (
+                    position,
+                    self.mapper.to_domain_event(StoredEvent(uuid.UUID(str(oid)), version, topic, bytes(state))),
+                )
 
     def export_operations(self, progress: Callable[[int], None] | None = None) -> Iterator[dict[str, Any]]:
         """The ledger as journal operations (JSON-ready), in the order they were recorded.
 
         ``progress``, if given, is called with 1 for each stored event read.
         """
+        from ..privacy.reveal import reveal_operation
+
         keys: dict[uuid.UUID, str] = {}
         vault = self.vault()
         for _, event in self.stored_events():
@@ -168,12 +164,8 @@ class RecordQueries(IndicatorQueries):
             if event.originator_version == 1 and isinstance(key, str):
                 keys[event.originator_id] = key
             op = event_to_operation(event, keys.get(event.originator_id, ""))
-            if op is not None and vault is not None:
-                from ..privacy.reveal import reveal_operation
-
-                op = reveal_operation(op, vault)
             if op is not None:
-                yield to_json_value(op)
+                yield to_json_value(reveal_operation(op, vault))
 
     # -- standard exports (docs/standards.md) ---------------------------------------------------
 

@@ -72,10 +72,6 @@ def partnership_view(p: Partnership) -> dict[str, Any]:
     }
 
 
-def terms_view(a: Agreement) -> dict[str, Any]:
-    return terms_of(a.terms)
-
-
 def terms_of(t: Terms) -> dict[str, Any]:
     return {
         "start": t.start,
@@ -90,7 +86,7 @@ def terms_of(t: Terms) -> dict[str, Any]:
 def agreement_view(a: Agreement) -> dict[str, Any]:
     return {
         **fields(a, "partnership", "title", "parties", "status"),
-        "terms": terms_view(a),
+        "terms": terms_of(a.terms),
         "signatures": dict(a.signatures),
         "unsigned": a.unsigned,
         "amendments": [
@@ -137,22 +133,17 @@ def target_view(t: NumericTarget) -> dict[str, Any]:
     }
 
 
-def evaluation_view(e: Evaluation, *, public: bool = False) -> dict[str, Any]:
-    """An evaluation round. ``public`` hides resident ids and private comments."""
-    submissions = []
-    for s in e.submissions.values():
-        show_comment = s.comment_public or not public
-        submissions.append(
-            {
-                "evaluator": None if public and s.role.value == "resident" else s.evaluator,
-                "role": s.role.value,
-                "party": s.party,
-                "scores": dict(s.scores),
-                "comment": s.comment if show_comment else None,
-                "comment_public": s.comment_public,
-                "on": s.on,
-            }
-        )
+def evaluation_view(e: Evaluation) -> dict[str, Any]:
+    submissions = [
+        {
+            "evaluator": s.evaluator,
+            "role": s.role.value,
+            "party": s.party,
+            "scores": dict(s.scores),
+            **fields(s, "comment", "comment_public", "on"),
+        }
+        for s in e.submissions.values()
+    ]
     return {
         **fields(e, "partnership", "period", "criteria", "scale_max", "resident_weight"),
         "status": "closed" if e.closed_on else "open",

@@ -1,12 +1,11 @@
 """The embedding API's recording methods: whole journals, parsed operations, one raw
 operation, and one typed method per journal operation (a mixin of
-:class:`~partnership_ledger.application.PartnershipLedger`).
+:class:`~partnership_ledger.application.PartnershipLedger`; the work is done by
+:class:`~partnership_ledger.service.recorder.Recorder`).
 
 Each typed method takes the journal op's fields (Python values or their journal JSON forms)
-plus ``by`` and ``note`` (kept in the history) and ``op_id`` (for idempotent retries), and
-records the operation as :meth:`Commands.record` does; a broken rule is raised as its own
-error class (for example ``AnnualCapExceeded``). The work is done by
-:class:`~partnership_ledger.service.recorder.Recorder`.
+and :class:`Meta`, and records the operation as :meth:`Commands.record` does; a broken rule
+is raised as its own error class (for example ``AnnualCapExceeded``).
 """
 
 from __future__ import annotations

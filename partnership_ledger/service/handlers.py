@@ -8,15 +8,16 @@ events into the unit of work in the order they happened.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..domain import Agreement, Evaluation, LedgerAggregate, NumericTarget, Partnership, Party, ResourceContribution
 from ..domain.agreement import check_terms
 from ..domain.evaluation import DEFAULT_CRITERIA
 from ..domain.target import check_targets
-from ..domain.values import EvaluatorRole, Money, OpMeta, Terms
-from ..errors import CorrectionRefused, CycleError, ErasureError, EvaluationError
+from ..domain.values import EvaluatorRole, Money, OpMeta, Terms, exact_sum
+from ..errors import ContributionError, CorrectionRefused, CycleError, ErasureError, EvaluationError
 from ..journal import Operation
 from .unit_of_work import UnitOfWork
 
@@ -75,7 +76,53 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
         uow.get(Party, k)
 
 
-# -- parties and partnerships ------------------------------------------------------------
+# -- operations that call one method of the aggregate they name ----------------------------
+
+
+class Change(NamedTuple):
+    """An operation that calls ``method`` of the ``cls`` named by its ``field``, with its
+    fields ``args`` in that order and then its metadata."""
+
+    cls: type[LedgerAggregate]
+    field: str
+    method: str
+    args: tuple[str, ...]
+    in_open: bool = True  # the partnership (the aggregate's own, or itself) must still be open
+    party: bool = False  # the op's party must be registered
+
+
+#: Amending a party and revising a target are corrections, accepted after conclusion; a
+#: partnership checks the phase it is in itself (a concluded one refuses as such).
+CHANGES = {
+    "amend_party": Change(
+        Party, "party", "amend", ("name", "sector", "capacity", "identifiers", "area", "reason", "on"), in_open=False
+    ),
+    "join_partnership": Change(Partnership, "partnership", "join", ("party", "role", "on"), party=True),
+    "leave_partnership": Change(Partnership, "partnership", "leave", ("party", "reason", "on"), party=True),
+    "activate_partnership": Change(Partnership, "partnership", "activate", ("on",), in_open=False),
+    "conclude_partnership": Change(Partnership, "partnership", "conclude", ("on",), in_open=False),
+    "sign_agreement": Change(Agreement, "agreement", "sign", ("party", "on"), party=True),
+    "consent_amendment": Change(Agreement, "agreement", "consent_amendment", ("amendment", "party", "on")),
+    "terminate_agreement": Change(Agreement, "agreement", "terminate", ("reason", "on")),
+    "record_measurement": Change(NumericTarget, "target", "record_measurement", ("period", "value", "source", "on")),
+    "revise_target": Change(NumericTarget, "target", "revise", ("targets", "reason", "on"), in_open=False),
+    "close_evaluation": Change(Evaluation, "evaluation", "close", ("on",)),
+}
+
+
+@handles(*CHANGES)
+def change(uow: UnitOfWork, op: Operation) -> None:
+    spec = CHANGES[op.op]
+    aggregate: Any = uow.get(spec.cls, op[spec.field])
+    if spec.in_open:
+        open_partnership(uow, aggregate.key if spec.cls is Partnership else aggregate.partnership)
+    if spec.party:
+        uow.get(Party, op["party"])
+    getattr(aggregate, spec.method)(*(op.get(name) for name in spec.args), op.meta)
+    uow.collect(aggregate)
+
+
+# -- parties, partnerships and agreements ----------------------------------------------------
 
 
 @handles("register_party")
@@ -84,23 +131,6 @@ def register_party(uow: UnitOfWork, op: Operation) -> None:
     f = op.fields
     identifiers = f.get("identifiers") or []
     created(uow, Party(f["key"], f["name"], f["sector"], f.get("capacity"), identifiers, f.get("area"), op.meta))
-
-
-@handles("amend_party")
-def amend_party(uow: UnitOfWork, op: Operation) -> None:
-    party = uow.get(Party, op["party"])
-    f = op.fields
-    party.amend(
-        f.get("name"),
-        f.get("sector"),
-        f.get("capacity"),
-        f.get("identifiers"),
-        f.get("area"),
-        f["reason"],
-        f["on"],
-        op.meta,
-    )
-    uow.collect(party)
 
 
 @handles("propose_partnership")
@@ -126,36 +156,12 @@ def _check_parent(uow: UnitOfWork, key: str, parent_key: str) -> None:
         node = uow.find(Partnership, node.parent) if node.parent else None
 
 
-@handles("join_partnership", "leave_partnership")
-def join_or_leave(uow: UnitOfWork, op: Operation) -> None:
-    p = open_partnership(uow, op["partnership"])
-    party = op["party"]
-    uow.get(Party, party)
-    if op.op == "join_partnership":
-        p.join(party, op.get("role"), op["on"], op.meta)
-    else:
-        p.leave(party, op.get("reason"), op["on"], op.meta)
-    uow.collect(p)
-
-
-@handles("activate_partnership", "conclude_partnership")
-def change_phase(uow: UnitOfWork, op: Operation) -> None:
-    # The partnership checks the phase it is in (a concluded one refuses as such).
-    p = uow.get(Partnership, op["partnership"])
-    change = p.activate if op.op == "activate_partnership" else p.conclude
-    change(op["on"], op.meta)
-    uow.collect(p)
-
-
 @handles("record_decision")
 def record_decision(uow: UnitOfWork, op: Operation) -> None:
     p = open_partnership(uow, op["partnership"])
     _parties_exist(uow, [op["proposed_by"], *op["votes"]])
     p.record_decision(op["key"], op["subject"], op["proposed_by"], op["rule"], op["votes"], op["on"], op.meta)
     uow.collect(p)
-
-
-# -- agreements ----------------------------------------------------------------------------
 
 
 def _adopt_caps_currency(p: Partnership, caps: dict[str, Money] | None, what: str, meta: OpMeta) -> None:
@@ -184,14 +190,6 @@ def draft_agreement(uow: UnitOfWork, op: Operation) -> None:
     created(uow, Agreement(key, p.key, op["title"], parties, terms, op.meta), p)
 
 
-@handles("sign_agreement")
-def sign_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a = in_open_partnership(uow, Agreement, op["agreement"])
-    uow.get(Party, op["party"])
-    a.sign(op["party"], op["on"], op.meta)
-    uow.collect(a)
-
-
 @handles("amend_agreement")
 def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
     a = uow.get(Agreement, op["agreement"])
@@ -200,32 +198,6 @@ def amend_agreement(uow: UnitOfWork, op: Operation) -> None:
     _adopt_caps_currency(p, changes.get("annual_caps"), f"amendment {op['amendment']}", op.meta)
     a.propose_amendment(op["amendment"], changes, op["proposed_by"], op["on"], op.meta)
     uow.collect(a, p)
-
-
-@handles("consent_amendment")
-def consent_amendment(uow: UnitOfWork, op: Operation) -> None:
-    a = in_open_partnership(uow, Agreement, op["agreement"])
-    a.consent_amendment(op["amendment"], op["party"], op["on"], op.meta)
-    uow.collect(a)
-
-
-@handles("terminate_agreement")
-def terminate_agreement(uow: UnitOfWork, op: Operation) -> None:
-    a = in_open_partnership(uow, Agreement, op["agreement"])
-    a.terminate(op["reason"], op["on"], op.meta)
-    uow.collect(a)
-
-
-# -- targets and evaluations ---------------------------------------------------------------
-
-
-@handles("define_target")
-def define_target(uow: UnitOfWork, op: Operation) -> None:
-    key, p = new_in_open_partnership(uow, "target", op)
-    baseline, targets = op["baseline"], op["targets"]
-    check_targets(targets, baseline, f"target {key}")
-    target = NumericTarget(key, p.key, op["indicator"], op["unit"], op["direction"], baseline, targets, op.meta)
-    created(uow, target)
 
 
 @handles("void_operation")
@@ -239,29 +211,26 @@ def void_operation(uow: UnitOfWork, op: Operation) -> None:
         joined = target.party_joined_by(operation)
         if joined is not None:  # a join: what the party pledged rests on it
             target.check_join_voidable_with(operation, uow.pledges_of(target.key, joined))
-    before = target.counted_against_cap if isinstance(target, ResourceContribution) else None
-    target.void(operation, op["reason"], op["on"], op.meta)
-    if isinstance(target, ResourceContribution) and target.agreement is not None and before is not None:
-        # What the contribution counts against its party's cap may go down.
-        a = uow.get(Agreement, target.agreement)
-        contribution_handlers.after_change(uow, target, a, before, op.meta)
+    if not isinstance(target, ResourceContribution):
+        target.void(operation, op["reason"], op["on"], op.meta)
+        uow.collect(target)
         return
-    uow.collect(target)
+    # What the contribution counts against its party's cap may go down.
+    before = target.counted_against_cap
+    target.void(operation, op["reason"], op["on"], op.meta)
+    after_change(uow, target, uow.get(Agreement, target.agreement) if target.agreement else None, before, op.meta)
 
 
-@handles("record_measurement")
-def record_measurement(uow: UnitOfWork, op: Operation) -> None:
-    t = in_open_partnership(uow, NumericTarget, op["target"])
-    t.record_measurement(op["period"], op["value"], op["source"], op["on"], op.meta)
-    uow.collect(t)
+# -- targets and evaluations -----------------------------------------------------------------
 
 
-@handles("revise_target")
-def revise_target(uow: UnitOfWork, op: Operation) -> None:
-    # A revision is a correction (of past periods' targets too): accepted after conclusion.
-    t = uow.get(NumericTarget, op["target"])
-    t.revise(op["targets"], op["reason"], op["on"], op.meta)
-    uow.collect(t)
+@handles("define_target")
+def define_target(uow: UnitOfWork, op: Operation) -> None:
+    key, p = new_in_open_partnership(uow, "target", op)
+    baseline, targets = op["baseline"], op["targets"]
+    check_targets(targets, baseline, f"target {key}")
+    target = NumericTarget(key, p.key, op["indicator"], op["unit"], op["direction"], baseline, targets, op.meta)
+    created(uow, target)
 
 
 @handles("open_evaluation")
@@ -295,16 +264,7 @@ def submit_evaluation(uow: UnitOfWork, op: Operation) -> None:
         committed = uow.vault.commit_fields("submit_evaluation", op.fields, e.key)
         evaluator, comment = committed["evaluator"], committed.get("comment")
     try:
-        e.submit(
-            evaluator,
-            role,
-            party,
-            op["scores"],
-            comment,
-            op.get("comment_public", False),
-            op["on"],
-            op.meta,
-        )
+        e.submit(evaluator, role, party, op["scores"], comment, op.get("comment_public", False), op["on"], op.meta)
     except EvaluationError as err:
         if evaluator == named:
             raise
@@ -343,12 +303,140 @@ def erase_subject(uow: UnitOfWork, op: Operation) -> None:
     uow.vault.erase(subject)
 
 
-@handles("close_evaluation")
-def close_evaluation(uow: UnitOfWork, op: Operation) -> None:
-    e = in_open_partnership(uow, Evaluation, op["evaluation"])
-    e.close(op["on"], op.meta)
-    uow.collect(e)
+# -- contributions ---------------------------------------------------------------------------
 
 
-# The contribution operations live in a module of their own; importing it registers them.
-from . import contribution_handlers as contribution_handlers  # noqa: E402
+@handles("pledge")
+def pledge(uow: UnitOfWork, op: Operation) -> None:
+    f = op.fields
+    key, p = new_in_open_partnership(uow, "contribution", op)
+    party = f["party"]
+    uow.get(Party, party)
+    p.check_member(party, f"pledge contribution {key}")
+    kind, instrument, recipient = f["kind"], f.get("instrument"), f.get("recipient")
+    ResourceContribution.check_pledge(key, party, kind, instrument, recipient)
+    if recipient is not None:
+        uow.get(Party, recipient)
+        p.check_member(recipient, f"receive contribution {key}")
+    fiscal_year = f["fiscal_year"]
+    value: Money = f["value"]
+    meta = op.meta
+    agreement: Agreement | None = None
+    agreement_key = f.get("agreement")
+    if agreement_key is not None:
+        agreement = uow.get(Agreement, agreement_key)
+        if agreement.partnership != p.key:
+            raise ContributionError(
+                f"agreement {agreement.key} belongs to partnership {agreement.partnership}, not {p.key}"
+            )
+        agreement.check_contribution(party, fiscal_year, key, value)
+    p.adopt_currency(value.currency, f"contribution {key}", meta)
+    # Without a date, a pledge counts from the first day of its fiscal year (which starts in
+    # its agreement's fiscal_year_start month; April without an agreement).
+    first_month = agreement.terms.fiscal_year_start if agreement is not None else 4
+    contribution = ResourceContribution(
+        key=key,
+        partnership=p.key,
+        party=party,
+        agreement=agreement_key,
+        kind_of_resource=kind,
+        value=value,
+        quantity=f.get("quantity"),
+        unit=f.get("unit"),
+        valuation_basis=f.get("valuation_basis"),
+        instrument=instrument,
+        fiscal_year=fiscal_year,
+        description=f.get("description"),
+        meta=meta,
+        recipient=recipient,
+        on=f.get("on") or date(fiscal_year, first_month, 1),
+    )
+    created(uow, contribution, p)
+    if agreement is not None:
+        agreement.count_contribution(key, party, fiscal_year, None, value.amount, meta)
+        uow.collect(agreement)
+
+
+def _recount(uow: UnitOfWork, c: ResourceContribution, change: Decimal) -> Agreement | None:
+    """Check the agreement's cap for what ``c`` will count after ``change`` to its delivered
+    total, before anything changes."""
+    if c.agreement is None:
+        return None
+    a = uow.get(Agreement, c.agreement)
+    counted_after = max(c.pledged_net, exact_sum((c.delivered, change)))
+    counted = c.counted_against_cap
+    if counted_after > counted:
+        a.check_cap(c.party, c.fiscal_year, c.key, counted, Money(counted_after, c.currency))
+    return a
+
+
+def after_change(
+    uow: UnitOfWork, c: ResourceContribution, a: Agreement | None, counted_before: Decimal, meta: OpMeta
+) -> None:
+    """Count what ``c`` now counts against its cap (``counted_before``: what it counted before)."""
+    uow.collect(c)
+    if a is not None:
+        a.count_contribution(c.key, c.party, c.fiscal_year, counted_before, c.counted_against_cap, meta)
+        uow.collect(a)
+
+
+@handles("deliver")
+def deliver(uow: UnitOfWork, op: Operation) -> None:
+    f = op.fields
+    c = in_open_partnership(uow, ResourceContribution, f["contribution"])
+    value: Money = f["value"]
+    c.check_delivery(value)  # a withdrawn pledge is refused as such, before any cap check
+    a = _recount(uow, c, value.amount)
+    before = c.counted_against_cap
+    c.deliver(value, f["on"], _evidence(uow, c, f), op.meta)
+    after_change(uow, c, a, before, op.meta)
+
+
+def _evidence(uow: UnitOfWork, c: ResourceContribution, f: dict[str, Any]) -> str | None:
+    """The delivery's evidence as the chain holds it: a commitment when it is marked
+    ``evidence_private`` (privacy/registry.py), sealed under ``evidence_subject``'s key (by
+    default the contribution's party), so that ``erase_subject`` of that subject destroys it."""
+    evidence = f.get("evidence")
+    if f.get("evidence_private") is not True:
+        if f.get("evidence_subject") is not None:
+            raise ContributionError(
+                f"a delivery to {c.key} names evidence_subject but its evidence is not private "
+                "(set evidence_private: true)"
+            )
+        return None if evidence is None else str(evidence)
+    if not evidence:
+        raise ContributionError(f"a delivery to {c.key} is marked evidence_private but gives no evidence")
+    if uow.vault is None:
+        raise ContributionError(
+            f"a delivery to {c.key} has private evidence, but this ledger was written before private "
+            "fields were committed (chain format 1): see docs/privacy.md"
+        )
+    fields = {**f, "evidence_subject": f.get("evidence_subject") or c.party}
+    return str(uow.vault.commit_fields("deliver", fields, c.key)["evidence"])
+
+
+@handles("correct_contribution")
+def correct_contribution(uow: UnitOfWork, op: Operation) -> None:
+    # A correction is an audit entry, not new activity: accepted on a concluded partnership.
+    c = uow.get(ResourceContribution, op["contribution"])
+    delta: Money | None = op.get("delta")
+    delivery, delivered_on = op.get("delivery"), op.get("delivered_on")
+    if c.redates(delta, delivery, delivered_on):
+        c.redate_delivery(delivery, delivered_on, op["reason"], op["on"], op.meta)
+        uow.collect(c)
+        return
+    assert delta is not None  # (redates() refuses a correction with neither)
+    c.check_currency(delta, f"correction of contribution {c.key}")
+    a = _recount(uow, c, delta.amount)
+    before = c.counted_against_cap
+    c.correct(delta, op["reason"], op["on"], op.meta)
+    after_change(uow, c, a, before, op.meta)
+
+
+@handles("withdraw_pledge")
+def withdraw_pledge(uow: UnitOfWork, op: Operation) -> None:
+    c = in_open_partnership(uow, ResourceContribution, op["contribution"])
+    a = uow.get(Agreement, c.agreement) if c.agreement else None
+    before = c.counted_against_cap
+    c.withdraw(op["reason"], op["on"], op.meta)
+    after_change(uow, c, a, before, op.meta)
