@@ -155,13 +155,6 @@ class HistoryModel:
     )
     table_names = ("rm_history", "rm_history_parties", "rm_corrections")
 
-    @staticmethod
-    def applied_up_to(c: Cursor) -> int | None:
-        """The last position the history holds (see runner.ReadModel)."""
-        c.execute("SELECT MAX(position) FROM rm_history")
-        row = c.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
     #: Every event that records an operation (derived bookkeeping is not in the history).
     event_names = frozenset(EVENT_OPS)
 
