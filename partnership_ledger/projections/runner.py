@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from uuid import UUID
 
@@ -54,14 +53,14 @@ Item = tuple[int, Any, AggregateInfo]
 
 
 class ReadModel(Protocol):
-    """A read model: its tables, and how one event changes them.
+    """A read model: its tables, and how a batch of events changes them (``apply_all``, given
+    each event as an :data:`Item`).
 
     Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
-    around each batch of events; ``apply_all(cursor, items)``, which does what ``apply`` does
-    for each :data:`Item` of a batch; ``resume(cursor)`` instead of ``begin`` when the batch
-    follows the last one with nothing between (keeping caches across them); ``release()``
-    when none will follow; ``event_names``, the names of the event classes it reads (an event
-    no model reads is not even decoded).
+    around each batch; ``resume(cursor)`` instead of ``begin`` when the batch follows the
+    last one with nothing between (keeping caches across them); ``release()`` when none will
+    follow; ``event_names``, the names of the event classes it reads (an event no model
+    reads is not even decoded).
     """
 
     @property
@@ -71,7 +70,7 @@ class ReadModel(Protocol):
     @property
     def table_names(self) -> Sequence[str]: ...
 
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None: ...
+    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None: ...
 
 
 def _fetch_plain(c: Cursor, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -280,7 +279,7 @@ class Projections(ReadModelTables):
         transaction or in one since committed: only the read models' writers change their
         tables, each moving the tracking row, so the caches still hold what the tables hold.
         Each event goes to the models that read it, with its aggregate's info; then each
-        model takes its events (a tight loop per model). If anything fails, every model drops
+        model takes its events (``apply_all``). If anything fails, every model drops
         what it kept of the batch (``abort``): the transaction rolls back.
         """
         txn = getattr(c, "_c", c)
@@ -300,12 +299,7 @@ class Projections(ReadModelTables):
                     for i in readers:
                         items[i].append(item)
             for m, mine in zip(self.models, items, strict=True):
-                apply_all = getattr(m, "apply_all", None)
-                if apply_all is not None:
-                    apply_all(c, mine)
-                else:
-                    for position, event, info in mine:
-                        m.apply(c, position, event.timestamp, event, info)
+                m.apply_all(c, mine)
             for m in self.models:
                 if hasattr(m, "end"):
                     m.end()

@@ -25,7 +25,7 @@ from ..errors import IntegrityError, StorageError
 from ..storage.db import Cursor, Db
 from ..storage.setup import ENV_PATH
 from ..storage.sqlite import _FileStore, read_only_uri
-from .runner import TRACKING_NAME, AggregateInfo, Item, Projections
+from .runner import TRACKING_NAME, Item, Projections
 from .table_diff import Difference as Difference
 from .table_diff import columns, compare_table
 
@@ -227,9 +227,6 @@ class IndexModel:
         ops = [o for o in ops if o[0] is not None]
         c.executemany("INSERT INTO ledger_ops VALUES (?,?) ON CONFLICT (op_id) DO NOTHING", ops)
         c.executemany("INSERT INTO ledger_keys VALUES (?,?,?) ON CONFLICT (key) DO NOTHING", keys)
-
-    def apply(self, c: Cursor, position: int, recorded_at: Any, event: Any, info: AggregateInfo) -> None:
-        self.apply_all(c, [(position, event, info)])
 
 
 class Scratch:
