@@ -13,7 +13,7 @@ from eventsourcing.utils import resolve_topic
 from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 from .tables import TRACKING_NAME as TRACKING_NAME  # where others import it from
-from .tables import TRACKING_TABLE, ReadModelTables, current_in, is_database_error, set_tracked, tracked
+from .tables import TRACKING_TABLE, ReadModelTables, is_database_error, set_tracked, tracked
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -138,24 +138,15 @@ class Projections(ReadModelTables):
                         c.execute(statement)
             return
         # A new ledger, or read models of another layout: they start empty (checked again
-        # under the lock), and :meth:`catch_up` fills them as a rebuild does.
+        # under the lock), and :meth:`catch_up` fills them as a rebuild does (which makes
+        # the tables again, and their indexes after the rows).
         self.db.script([TRACKING_TABLE])
         with self.db.transaction() as c:
             self.lock(c)
             if tracked(c) is None:
                 self.empty(c, same_layout=False)
-                if self._no_events(c):  # nothing to fill: the indexes now
-                    for statement in self.index_statements:
-                        c.execute(statement)
-
-    def _no_events(self, c: Cursor) -> bool:
-        """Whether no event is stored (nor the table of events made yet: verification's scratch)."""
-        try:
-            return current_in(c, self.db)
-        except Exception as e:
-            if not is_database_error(e):
-                raise
-            return True
+                for statement in self.index_statements:
+                    c.execute(statement)
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Apply every event not yet applied, :data:`BATCH` a transaction; returns how many.
