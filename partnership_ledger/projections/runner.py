@@ -13,7 +13,7 @@ from eventsourcing.utils import resolve_topic
 from ..collector import collector_paused
 from ..storage.db import Cursor, Db
 from .tables import TRACKING_NAME as TRACKING_NAME  # where others import it from
-from .tables import TRACKING_TABLE, ReadModelTables, is_database_error, set_tracked, tracked
+from .tables import TRACKING_TABLE, ReadModelTables, is_database_error, set_tracked, sqlite_pragma, tracked
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -177,15 +177,8 @@ class Projections(ReadModelTables):
         """Apply every event after the tracking row in the transaction of ``c``,
         :data:`REBUILD_BATCH` at a time, with a bigger SQLite page cache."""
         self._release()  # the tables were just emptied
-        if self.db.backend != "sqlite":
+        with sqlite_pragma(c, self.db.backend, "cache_size", -REBUILD_CACHE_KIB):
             return self._batches(REBUILD_BATCH, progress, lambda: self._next(c, REBUILD_BATCH))
-        c.execute("PRAGMA cache_size")
-        before = int((c.fetchone() or (-2000,))[0])
-        c.execute(f"PRAGMA cache_size=-{int(REBUILD_CACHE_KIB)}")
-        try:
-            return self._batches(REBUILD_BATCH, progress, lambda: self._next(c, REBUILD_BATCH))
-        finally:
-            c.execute(f"PRAGMA cache_size={before}")
 
     def _batches(self, size: int, progress: Callable[[int], None] | None, step: Callable[[], int]) -> int:
         """Run ``step`` (which applies up to ``size`` events) until it applies fewer; returns

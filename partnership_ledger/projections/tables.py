@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,24 +31,26 @@ def set_tracked(c: Cursor, position: int) -> None:
 
 
 @contextmanager
-def secure_delete_off(c: Cursor, backend: str) -> Iterator[None]:
-    """Let SQLite free pages without overwriting them with zeros (``secure_delete``, on in
-    some builds: Debian's) until the block ends: only around writes of read models, which
-    hold nothing the events do not. Zeroing the pages of the read models of a million events
-    that a rebuild drops writes a few hundred megabytes (5 s); freeing them, a fifth of a second.
-    """
+def sqlite_pragma(c: Cursor, backend: str, name: str, value: int) -> Iterator[None]:
+    """Set an SQLite pragma on the connection of ``c`` until the block ends (on SQLite only)."""
     if backend != "sqlite":
         yield
         return
-    c.execute("PRAGMA secure_delete")
+    c.execute(f"PRAGMA {name}")
     before = int((c.fetchone() or (0,))[0])
-    if before:
-        c.execute("PRAGMA secure_delete=0")
+    c.execute(f"PRAGMA {name}={int(value)}")
     try:
         yield
     finally:
-        if before:
-            c.execute(f"PRAGMA secure_delete={before}")
+        c.execute(f"PRAGMA {name}={before}")
+
+
+def secure_delete_off(c: Cursor, backend: str) -> AbstractContextManager[None]:
+    """Let SQLite free pages without overwriting them with zeros (``secure_delete``, on in
+    some builds: Debian's): only around writes of read models, which hold nothing the events
+    do not. Zeroing the pages of the read models of a million events that a rebuild drops
+    writes a few hundred megabytes (5 s); freeing them, a fifth of a second."""
+    return sqlite_pragma(c, backend, "secure_delete", 0)
 
 
 def is_index(statement: str) -> bool:

@@ -1,13 +1,9 @@
 """Checks that the read models and indexes hold exactly what the events give.
 
-The read models (history, burden facts, submissions...), the operation index
-(``ledger_ops``), the key index (``ledger_keys``) and the tracking row live beside the
-events, outside the hash chain: someone who can write the file can change a figure there and
-``verify_chain`` would not see it. :func:`check_read_models` recomputes them all into a
-scratch SQLite file (:class:`Scratch`) by replaying the events with the same projection code
-the ledger uses (so a new read model or column is covered without changing this module), then
-compares the stored tables with the recomputed ones row by row (:mod:`.table_diff`), and
-names the first difference by table, key, field, stored value and recomputed value.
+They live beside the events, outside the hash chain: :func:`check_read_models` recomputes
+them all into a scratch SQLite file (:class:`Scratch`) by replaying the events with the
+ledger's own projection code (so a new read model or column is covered), then compares the
+stored tables with the recomputed ones (:mod:`.table_diff`) and names the first difference.
 """
 
 from __future__ import annotations
