@@ -283,7 +283,8 @@ class Projections(ReadModelTables):
                     for i in readers:
                         items[i].append(item)
             for m, mine in zip(self.models, items, strict=True):
-                m.apply_all(c, mine)
+                if mine:
+                    m.apply_all(c, mine)
             for m in self.models:
                 if hasattr(m, "end"):
                     m.end()

@@ -169,12 +169,7 @@ class ReadModelTables:
     def is_current(self) -> bool:
         """Whether every stored event is already applied (a cheap read, no lock)."""
         with self.db.transaction(commit=False) as c:
-            return current_in(c, self.db)
-
-
-def current_in(c: Cursor, db: Db) -> bool:
-    """Whether, in the snapshot of ``c``, every stored event is applied to the read models."""
-    position = tracked(c)
-    c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
-    last = c.fetchone()
-    return position is not None and last is not None and position == int(last[0] or 0)
+            position = tracked(c)
+            c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
+            last = c.fetchone()
+        return position is not None and last is not None and position == int(last[0] or 0)
