@@ -30,7 +30,7 @@ from .config import default_location
 from .errors import StorageError
 from .projections import Projections
 from .projections.history import AggregateIndex, HistoryModel
-from .projections.sqlstore import FactsModel, SqlFactStore
+from .projections.sqlstore import SqlFactStore
 from .queries.aggregates import AggregateQueries
 from .queries.records import RecordQueries
 from .service.commands import Commands
@@ -307,4 +307,4 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
 
 def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
     """Every read model, in the order they are applied (the index first: it places events)."""
-    return [index, HistoryModel(), FactsModel(facts)]
+    return [index, HistoryModel(), facts]

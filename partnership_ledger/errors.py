@@ -17,13 +17,12 @@ class LedgerError(Exception):
 
     kind = "ledger_error"
 
-    def __init__(self, message: str, **details: Any) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, **self.details}
+        return {"kind": self.kind, "message": self.message}
 
 
 class DomainError(LedgerError):
@@ -148,12 +147,7 @@ class JournalError(LedgerError):
         super().__init__(message)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "message": self.message,
-            "source": self.source,
-            "problems": [p.to_dict() for p in self.problems],
-        }
+        return {**super().to_dict(), "source": self.source, "problems": [p.to_dict() for p in self.problems]}
 
 
 @attrs.define(eq=False, slots=False)

@@ -76,12 +76,16 @@ CRITERION_COLUMNS = (
 )
 
 
-def indicator_options(*, period: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The filters every indicator query shares (with ``period``, also ``--basis`` and
-    ``--fiscal-year``), passed to the command as one ``query`` dict of keyword arguments
-    for the ledger's query and :meth:`CliState.open_indicators`'s ``as_of``."""
+def indicator_command(
+    *options: Callable[[Callable[..., Any]], Callable[..., Any]], period: bool = False
+) -> Callable[[Callable[..., Any]], click.Command]:
+    """A command measuring one PARTNERSHIP: its argument, the filters every indicator query
+    shares (with ``period``, also ``--basis`` and ``--fiscal-year``), the command's own
+    ``options``, then the output options. The command gets the filters as one ``query``
+    dict of keyword arguments for the ledger's query and :meth:`CliState.open_indicators`'s
+    ``as_of``."""
 
-    def decorator(f: Callable[..., Any]) -> Callable[..., Any]:
+    def decorator(f: Callable[..., Any]) -> click.Command:
         @functools.wraps(f)
         def wrapper(*args: Any, include_children: bool, as_of: datetime | None, on: date | None, **kwargs: Any) -> Any:
             query: dict[str, Any] = {"as_of": as_of, "on": on, "include_children": include_children}
@@ -89,12 +93,15 @@ def indicator_options(*, period: bool = False) -> Callable[[Callable[..., Any]],
                 query |= {"fiscal_year": kwargs.pop("fiscal_year"), "basis": kwargs.pop("basis")}
             return f(*args, query=query, **kwargs)
 
+        command = output_options(csv=True)(pass_state(wrapper))
+        for option in reversed(options):
+            command = option(command)
         command = on_options(
             click.option(
                 "--include-children",
                 is_flag=True,
                 help="Roll up the sub-partnerships (a partnership of partnerships). Example: --include-children",
-            )(wrapper)
+            )(command)
         )
         if period:
             command = click.option(
@@ -111,7 +118,8 @@ def indicator_options(*, period: bool = False) -> Callable[[Callable[..., Any]],
                 help="Only this fiscal year (named by the year it starts in; by effective dates, with the "
                 "agreement's start month, April by default). Example: --fiscal-year 2009",
             )(command)
-        return command
+        command = click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))(command)
+        return click.command()(command)
 
     return decorator
 
@@ -150,26 +158,24 @@ EVALUATION_CSV_COLUMNS = (
 )
 
 
-@click.command()
-@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options(period=True)
-@click.option(
-    "--deviation-threshold",
-    type=DecimalNumber(),
-    default="0.05",
-    show_default=True,
-    help="Flag a party whose share exceeds its agreed share by more than this. Example: --deviation-threshold 0.1",
+@indicator_command(
+    click.option(
+        "--deviation-threshold",
+        type=DecimalNumber(),
+        default="0.05",
+        show_default=True,
+        help="Flag a party whose share exceeds its agreed share by more than this. Example: --deviation-threshold 0.1",
+    ),
+    click.option(
+        "--capacity-threshold",
+        type=DecimalNumber(),
+        default="2",
+        show_default=True,
+        help="Flag a party whose burden relative to its capacity is more than this many times the "
+        "average. Example: --capacity-threshold 3",
+    ),
+    period=True,
 )
-@click.option(
-    "--capacity-threshold",
-    type=DecimalNumber(),
-    default="2",
-    show_default=True,
-    help="Flag a party whose burden relative to its capacity is more than this many times the "
-    "average. Example: --capacity-threshold 3",
-)
-@output_options(csv=True)
-@pass_state
 def balance(
     state: CliState,
     out: Output,
@@ -220,11 +226,7 @@ def balance(
     _lines(out, header, result["parties"], BALANCE_COLUMNS)
 
 
-@click.command()
-@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options(period=True)
-@output_options(csv=True)
-@pass_state
+@indicator_command(period=True)
 def voice(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """Who had a say, set against who carried the burden.
 
@@ -252,11 +254,7 @@ def voice(state: CliState, out: Output, partnership: str, query: dict[str, Any])
     _lines(out, header, result["parties"], VOICE_COLUMNS)
 
 
-@click.command()
-@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options()
-@output_options(csv=True)
-@pass_state
+@indicator_command()
 def targets(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """Are the public-service targets met? Baseline, targets, latest measurement, status.
 
@@ -278,11 +276,7 @@ def targets(state: CliState, out: Output, partnership: str, query: dict[str, Any
     out.rows(result["targets"], TARGET_COLUMNS, empty=f"partnership {partnership} has no targets")
 
 
-@click.command()
-@click.argument("partnership", type=LedgerKey(), shell_complete=complete_keys("partnership"))
-@indicator_options()
-@output_options(csv=True)
-@pass_state
+@indicator_command()
 def evaluations(state: CliState, out: Output, partnership: str, query: dict[str, Any]) -> None:
     """What residents and parties think: means by role, the resident-weighted score, the gap.
 

@@ -22,7 +22,7 @@ from ..errors import (
     NotInForce,
 )
 from .base import LedgerAggregate
-from .values import Money, OpMeta, Terms, exact_sub, exact_sum
+from .values import Money, OpMeta, Terms, exact_sub, exact_sum, fiscal_year_of
 
 AMENDABLE = ("title", "start", "end", "shares", "annual_caps", "max_years", "fiscal_year_start")
 
@@ -159,8 +159,8 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
         self.check_in_force()
         self.check_party(party, f"contribute under it ({contribution})")
         terms = self.terms
-        first_year = terms.fiscal_year_of(terms.start)
-        last_year = terms.fiscal_year_of(terms.end)
+        first_year = fiscal_year_of(terms.start, terms.fiscal_year_start)
+        last_year = fiscal_year_of(terms.end, terms.fiscal_year_start)
         if not first_year <= fiscal_year <= last_year:
             raise AgreementError(
                 f"contribution {contribution} is for fiscal year {fiscal_year}, outside agreement "
@@ -236,13 +236,9 @@ class Agreement(LedgerAggregate, created_event_name="Drafted"):
         unknown = sorted(set(changes) - set(AMENDABLE))
         if unknown:
             raise AgreementError(f"amendment {amendment} of agreement {self.key} cannot change {', '.join(unknown)}")
-        self.amended_terms(changes, f"agreement {self.key} as amended by {amendment}")
-        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
-
-    def amended_terms(self, changes: dict[str, Any], where: str) -> Terms:
         _, terms = amend(self.title, self.terms, changes)
-        check_terms(terms, self.parties, where)
-        return terms
+        check_terms(terms, self.parties, f"agreement {self.key} as amended by {amendment}")
+        self._amendment_proposed(amendment, dict(changes), proposed_by, on, meta)
 
     @event("AmendmentProposed")
     def _amendment_proposed(

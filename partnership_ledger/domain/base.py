@@ -9,9 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ..errors import CorrectionRefused
-from .keys import KINDS, NAMESPACE, aggregate_id
-
-__all__ = ["KINDS", "NAMESPACE", "LedgerAggregate", "aggregate_id"]
+from .keys import aggregate_id
 
 
 class LedgerAggregate(Aggregate):

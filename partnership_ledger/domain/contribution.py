@@ -39,13 +39,9 @@ class ResourceContribution(LedgerAggregate):
     kind = "contribution"
 
     class Pledged(LedgerAggregate.Created):
-        """A resource was pledged.
-
-        Two fields came after the first stored pledges, each last with a default, so a pledge
-        stored without them reads as one without them: ``recipient`` (the party the money
-        goes to, if the pledge names one) and ``on`` (its effective date; a pledge without one
-        counts from the first day of its fiscal year).
-        """
+        """``recipient`` (the party the money goes to, if named) and ``on`` (the effective date;
+        without one a pledge counts from the first day of its fiscal year) came after the first
+        stored pledges: each is last with a default, so a pledge stored without them reads so."""
 
         key: str
         partnership: str
@@ -126,11 +122,7 @@ class ResourceContribution(LedgerAggregate):
 
     @property
     def delivered(self) -> Decimal:
-        """Deliveries plus corrections: the value actually put in.
-
-        The exact sum, kept as they are applied: exact addition gives the same Decimal in
-        any order, so this is the sum of the deliveries, then the corrections, to the digit.
-        """
+        """Deliveries plus corrections: the value actually put in (exact, so in any order)."""
         return self._delivered_total
 
     @property
@@ -161,14 +153,11 @@ class ResourceContribution(LedgerAggregate):
 
     def deliver(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.check_delivery(value)
-        self._delivered(value, on, evidence, meta)
-
-    def _delivered(self, value: Money, on: date, evidence: str | None, meta: OpMeta) -> None:
         self.trigger_event(self.Delivered, value=value, on=on, evidence=evidence, meta=meta)
 
     class Delivered(LedgerAggregate.Event):
-        """A delivery: an event class of its own with its own ``apply`` (the most frequent event,
-        made without the ``@event`` decorator's work on every call)."""
+        """A delivery, the most frequent event: a class with its own ``apply`` (spared the
+        ``@event`` decorator's work on every call; see docs/performance.md)."""
 
         value: Money
         on: date
@@ -208,26 +197,18 @@ class ResourceContribution(LedgerAggregate):
         # What was already delivered stays delivered; only the rest of the pledge is withdrawn.
         self.withdrawn_amount = max(exact_sub(self.pledged.amount, self.delivered), Decimal(0))
 
+    @event("SubjectErased")
     def erase_subject(
         self, subject: str, contributions: list[str], values: list[str], reason: str, on: date, meta: OpMeta
     ) -> None:
         """The tombstone of an erasure whose subject (``subject``: its handle) had private
         evidence in ``contributions`` and no evaluation (else the tombstone is the
-        evaluation's): the commitments ``values`` can no longer be opened. See privacy/."""
-        self._subject_erased(subject, list(contributions), list(values), reason, on, meta)
-
-    @event("SubjectErased")
-    def _subject_erased(
-        self, subject: str, contributions: list[str], values: list[str], reason: str, on: date, meta: OpMeta
-    ) -> None:
-        pass  # the deliveries keep their commitments; the views read them as erased
+        evaluation's): the commitments ``values`` can no longer be opened. See privacy/.
+        The deliveries keep their commitments; the views read them as erased."""
 
     # -- corrections -------------------------------------------------------------------------
-    def delivery_of(self, operation: str) -> Delivery:
-        for d in self.deliveries:
-            if d.op == operation:
-                return d
-        raise CorrectionRefused(f"operation {operation} is not a delivery to contribution {self.key}")
+    def delivery_of(self, operation: str) -> Delivery | None:
+        return next((d for d in self.deliveries if d.op == operation), None)
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a delivery recorded in error (a correction stands: correct it again instead).
@@ -237,7 +218,7 @@ class ResourceContribution(LedgerAggregate):
         later corrections would leave the delivered total below zero without it.
         """
         self.check_voidable(operation)
-        d = next((d for d in self.deliveries if d.op == operation), None)
+        d = self.delivery_of(operation)
         if d is None:
             raise self.cannot_void(
                 operation, "deliveries can (a correction is undone by another correction; a pledge is withdrawn)"
@@ -289,6 +270,8 @@ class ResourceContribution(LedgerAggregate):
         if operation in self.voided:
             raise CorrectionRefused(f"the delivery {operation} to contribution {self.key} was voided")
         d = self.delivery_of(operation)
+        if d is None:
+            raise CorrectionRefused(f"operation {operation} is not a delivery to contribution {self.key}")
         if d.on == delivered_on:
             raise CorrectionRefused(
                 f"the delivery {operation} to contribution {self.key} is already dated {delivered_on}"

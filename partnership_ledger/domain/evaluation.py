@@ -123,19 +123,14 @@ class Evaluation(LedgerAggregate, created_event_name="Opened"):
     def _closed(self, on: date, meta: OpMeta) -> None:
         self.closed_on = on
 
+    @event("SubjectErased")
     def erase_subject(
         self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
     ) -> None:
         """The tombstone of an erasure: the private values (their commitments: ``values``) of
         the evaluator whose handle is ``subject`` were destroyed in ``evaluations`` (this one
         first; one tombstone for the operation), why and when, not who asked. Scores stay."""
-        self._subject_erased(subject, list(evaluations), list(values), reason, on, meta)
-
-    @event("SubjectErased")
-    def _subject_erased(
-        self, subject: str, evaluations: list[str], values: list[str], reason: str, on: date, meta: OpMeta
-    ) -> None:
-        self.__dict__.setdefault("erased", set()).add(subject)
+        self.erased.add(subject)
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a submission recorded in error (say, entered twice), even after closing."""

@@ -275,10 +275,7 @@ class Partnership(LedgerAggregate):
 
     def party_joined_by(self, operation: str) -> str | None:
         """The party whose joining ``operation`` recorded (None if it recorded no join)."""
-        for s in self.spells:
-            if s.op == operation and s.op != self.meta.op_id:
-                return s.party
-        return None
+        return next((s.party for s in self.spells if s.op == operation and s.op != self.meta.op_id), None)
 
     def check_join_voidable_with(self, operation: str, pledges: list[str]) -> None:
         """A join cannot be voided when the party pledged contributions to the partnership

@@ -32,8 +32,7 @@ class Party(LedgerAggregate):
     ``capacity`` (annual budget) lets burden be read relative to what a party can bear.
     ``identifiers`` are its organisation identifiers (org-id.guide: ``JP-JCN-…``,
     ``GB-CHC-…``) and ``area`` the area it serves (``JP-LGC-…``, ``GB-ONS-…``): what joins
-    the ledger's data with other publishers' (see docs/standards.md). The journal checks
-    their forms (:mod:`partnership_ledger.standards.identifiers`).
+    the ledger's data with other publishers' (see docs/standards.md).
     ``amend_party`` changes its particulars from a date on (:meth:`amend`): :meth:`as_on`
     gives them as they stood on a day, and the attributes give them with every amendment.
     """
@@ -41,11 +40,7 @@ class Party(LedgerAggregate):
     kind = "party"
 
     class Registered(LedgerAggregate.Created):
-        """A party was registered.
-
-        Version 2 added ``identifiers`` and ``area``; a version 1 event (stored before them)
-        is upcast with none of either.
-        """
+        """Version 2 added ``identifiers`` and ``area``; a version 1 event is upcast with none."""
 
         class_version = 2
         key: str
@@ -119,7 +114,6 @@ class Party(LedgerAggregate):
             raise CorrectionRefused(
                 f"the amendment of party {self.key} changes nothing: give a name, sector, capacity, identifiers or area"
             )
-        identifiers = list(identifiers) if identifiers is not None else None
         self._amended(name, sector, capacity, identifiers, area, reason, on, meta)
 
     @event("Amended")
@@ -134,8 +128,7 @@ class Party(LedgerAggregate):
         on: date,
         meta: OpMeta,
     ) -> None:
-        if "_registered" not in self.__dict__:
-            self.__dict__["_registered"] = self._registered_fields()
+        self.__dict__.setdefault("_registered", self._registered_fields())
         changes = given_changes(name, sector, capacity, identifiers, area)
         self.amendments.append(PartyAmendment(changes, reason, on, meta.op_id))
         # The attributes hold the particulars with every amendment: what the ledger says now.

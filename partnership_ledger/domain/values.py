@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import decimal
 import enum
+import functools
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import attrs
@@ -113,10 +114,7 @@ EXACT = decimal.Context(
 
 def exact_sum(values: Iterable[Decimal]) -> Decimal:
     """The exact sum of ``values`` (never rounded)."""
-    total = Decimal(0)
-    for value in values:
-        total = EXACT.add(total, value)
-    return total
+    return functools.reduce(EXACT.add, values, Decimal(0))
 
 
 def exact_sub(a: Decimal, b: Decimal) -> Decimal:
@@ -149,10 +147,7 @@ class Money:
 
 @attrs.frozen
 class OpMeta:
-    """Who recorded an operation, why, and its identity in the journal.
-
-    ``op_id`` makes import idempotent: an operation already recorded is skipped.
-    """
+    """Who recorded an operation, why, and its ``op_id``, by which import skips what is recorded."""
 
     op_id: str
     by: str | None = None
@@ -183,21 +178,13 @@ class Terms:
     max_years: int | None = None
     fiscal_year_start: int = 4
 
-    def fiscal_year_of(self, day: date) -> int:
-        """The fiscal year (named by the calendar year it starts in) containing ``day``."""
-        return fiscal_year_of(day, self.fiscal_year_start)
-
-    def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
-        """First and last day of a fiscal year."""
-        first = date(fiscal_year, self.fiscal_year_start, 1)
-        if self.fiscal_year_start == 1:
-            last = date(fiscal_year, 12, 31)
-        else:
-            nxt = date(fiscal_year + 1, self.fiscal_year_start, 1)
-            last = date.fromordinal(nxt.toordinal() - 1)
-        return first, last
-
 
 def fiscal_year_of(day: date, fiscal_year_start: int = 4) -> int:
     """The fiscal year (named by the calendar year it starts in) that contains ``day``."""
     return day.year if day.month >= fiscal_year_start else day.year - 1
+
+
+def fiscal_year_bounds(fiscal_year: int, fiscal_year_start: int = 4) -> tuple[date, date]:
+    """The first and last day of ``fiscal_year`` (named by the calendar year it starts in)."""
+    first = date(fiscal_year, fiscal_year_start, 1)
+    return first, date(fiscal_year + 1, fiscal_year_start, 1) - timedelta(days=1)

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..domain.values import (
@@ -44,15 +44,9 @@ class FieldError(Exception):
     """A field's value is wrong; the message says what it should be."""
 
 
-class JsonFloat:
-    """Marks a JSON number with a fraction or exponent: the journal refuses floats."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-class JsonConstant:
-    """Marks NaN / Infinity, which are not JSON and never amounts."""
+class JsonNumber:
+    """Marks a JSON number the journal refuses, as written: a float (``1.5``, ``1e5``), or
+    NaN / Infinity, which are not JSON and never amounts."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -69,10 +63,8 @@ class DuplicateKeys(dict[str, Any]):
 
 def describe(value: Any) -> str:
     """A raw value as a message names it ("the float 1.5", "null", "a list")."""
-    if isinstance(value, JsonFloat):
-        return f"the float {value.text}"
-    if isinstance(value, JsonConstant):
-        return value.text
+    if isinstance(value, JsonNumber):
+        return value.text if value.text.lstrip("-") in ("NaN", "Infinity") else f"the float {value.text}"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -124,15 +116,9 @@ def label(value: Any) -> str:
 def decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(f"must be a decimal string or an integer, not {describe(value)}")
-    number: str | int = value
-    if isinstance(value, str):
-        number = value  # as given: " 1000" or "1000\n" is not a decimal string
-        if not _DECIMAL_RE.fullmatch(number):
-            raise FieldError(f'must be a decimal number such as "1200.50", not {describe(value)}')
-    try:
-        d = Decimal(number)
-    except (InvalidOperation, ValueError):
-        raise FieldError(f"must be a decimal number, not {describe(value)}") from None
+    if isinstance(value, str) and not _DECIMAL_RE.fullmatch(value):  # " 1000" is not a decimal string
+        raise FieldError(f'must be a decimal number such as "1200.50", not {describe(value)}')
+    d = Decimal(value)
     _sign, digits, exponent = d.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) > MAX_DIGITS or -exponent > MAX_PLACES:
@@ -164,6 +150,14 @@ def a_date(value: Any) -> date:
     if not 1900 <= d.year <= 2200:
         raise FieldError(f"must be a date between 1900 and 2200, not {value}")
     return d
+
+
+def _inside(parse: Callable[[Any], T], value: Any, where: str, *names: object) -> T:
+    """``parse(value)``; a problem in it is named by ``where`` formatted with ``names`` ("item 2")."""
+    try:
+        return parse(value)
+    except FieldError as e:
+        raise FieldError(f"{where.format(*names)} {e}") from None
 
 
 def _obj(value: Any, what: str) -> dict[str, Any]:
@@ -206,10 +200,7 @@ def money(value: Any) -> Money:
         " (money has amount and currency)",
         'must have both "amount" and "currency"',
     )
-    try:
-        amount = decimal(obj["amount"])
-    except FieldError as e:
-        raise FieldError(f"amount {e}") from None
+    amount = _inside(decimal, obj["amount"], "amount")
     currency = obj["currency"]
     if not isinstance(currency, str) or not CURRENCY_RE.match(currency):
         raise FieldError(f"currency must be a three-letter code such as JPY, not {describe(currency)}")
@@ -261,13 +252,7 @@ def _items(value: Any, what: str, parse: Callable[[Any], T]) -> list[T]:
     items = _list(value, what)
     if not items:
         raise FieldError("must not be empty")
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(parse(item))
-        except FieldError as e:
-            raise FieldError(f"item {i} {e}") from None
-    return out
+    return [_inside(parse, item, "item {}", i) for i, item in enumerate(items)]
 
 
 def keys(value: Any) -> list[str]:
@@ -292,14 +277,8 @@ def mapping_of(
         obj = _obj(value, what)
         out = {}
         for k, v in obj.items():
-            try:
-                key_parser(k)
-            except FieldError as e:
-                raise FieldError(f"name {k!r} {e}") from None
-            try:
-                out[k] = value_parser(v)
-            except FieldError as e:
-                raise FieldError(f"entry {k!r} {e}") from None
+            _inside(key_parser, k, "name {!r}", k)
+            out[k] = _inside(value_parser, v, "entry {!r}", k)
         return out
 
     return parse
@@ -307,10 +286,7 @@ def mapping_of(
 
 def period_value(value: Any) -> PeriodValue:
     obj = _exactly(value, '{"period": "2008", "value": 100}', _PERIOD_FIELDS, "", 'must have "period" and "value"')
-    try:
-        return PeriodValue(label(obj["period"]), decimal(obj["value"]))
-    except FieldError as e:
-        raise FieldError(f"{'period' if not isinstance(obj['period'], str) else 'value'} {e}") from None
+    return PeriodValue(_inside(label, obj["period"], "period"), _inside(decimal, obj["value"], "value"))
 
 
 def period_values(value: Any) -> list[PeriodValue]:
@@ -329,13 +305,9 @@ def changes(value: Any) -> dict[str, Any]:
         raise FieldError("must change something")
     out = {}
     for name, v in obj.items():
-        parser = CHANGES.get(name)
-        if parser is None:
+        if name not in CHANGES:
             raise FieldError(f"cannot change {name!r} (changeable: {', '.join(CHANGES)})")
-        try:
-            out[name] = parser(v)
-        except FieldError as e:
-            raise FieldError(f"{name} {e}") from None
+        out[name] = _inside(CHANGES[name], v, "{}", name)
     return out
 
 

@@ -83,23 +83,14 @@ OPS: dict[str, Spec] = {
 COMMON = {"op", "by", "note", "id"}
 
 
-def _shape(parser: Callable[[Any], Any]) -> str | None:
-    if parser is key:
-        return "key"
-    if parser is keys:
-        return "keys"
-    if parser in (shares, caps, votes):
-        return "names"
-    if parser is changes:
-        return "changes"
-    return None
+#: How a field read by each parser names things of the ledger: ``key`` (the value is a key),
+#: ``keys`` (a list of keys), ``names`` (an object named by keys), ``changes`` (terms whose
+#: shares and caps are named by keys).
+_SHAPES = {key: "key", keys: "keys", shares: "names", caps: "names", votes: "names", changes: "changes"}
 
-
-#: For each op, the fields that name things of the ledger, and how: ``key`` (the value is a
-#: key), ``keys`` (a list of keys), ``names`` (an object named by keys), ``changes`` (terms
-#: whose shares and caps are named by keys).
+#: For each op, the fields that name things of the ledger, and how (:data:`_SHAPES`).
 KEY_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
-    name: tuple((f, shape) for f, (parser, _) in spec.items() if (shape := _shape(parser)) is not None)
+    name: tuple((f, _SHAPES[parser]) for f, (parser, _) in spec.items() if parser in _SHAPES)
     for name, spec in OPS.items()
 }
 

@@ -2,8 +2,8 @@
 
 A journal is read a chunk at a time and each operation is handed on as soon as it is decoded,
 so that a journal of any size is never all in memory. The values are ``json``'s own, with
-three marks for what the journal refuses but must name (:class:`~.fields.JsonFloat`,
-:class:`~.fields.JsonConstant`, :class:`~.fields.DuplicateKeys`); a text that is not JSON is
+two marks for what the journal refuses but must name (:class:`~.fields.JsonNumber`,
+:class:`~.fields.DuplicateKeys`); a text that is not JSON is
 refused in ``json.loads``'s own words, at the line and column of the whole journal.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 from ..errors import JournalError, JournalProblem, StorageError
-from .fields import MAX_DIGITS, DuplicateKeys, JsonConstant, JsonFloat
+from .fields import MAX_DIGITS, DuplicateKeys, JsonNumber
 from .ids import Validator
 from .operations import Operation
 
@@ -35,18 +35,17 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     made = dict(pairs)
     if len(made) == len(pairs):
         return made
-    seen: dict[str, Any] = {}
-    dupes: list[str] = []
-    for k, v in pairs:
+    marked = DuplicateKeys(made)
+    marked.duplicates = []
+    seen: set[str] = set()
+    for k, _ in pairs:
         if k in seen:
-            dupes.append(k)
-        seen[k] = v
-    marked = DuplicateKeys(seen)
-    marked.duplicates = dupes
+            marked.duplicates.append(k)
+        seen.add(k)
     return marked
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonFloat, parse_constant=JsonConstant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_float=JsonNumber, parse_constant=JsonNumber)
 
 
 def loads(text: str) -> Any:
@@ -62,9 +61,11 @@ def json_message(e: json.JSONDecodeError) -> str:
     return msg[: -len(" at")] + " there" if msg.endswith(" at") else msg
 
 
-def number_problem(e: ValueError) -> str:
-    """What is wrong with a number ``json`` could not convert, without Python's own advice
-    (``sys.set_int_max_str_digits()``), which is no help to whoever wrote the journal."""
+def unreadable(e: RecursionError | ValueError) -> str:
+    """What is wrong with a value nested too deeply or a number ``json`` could not convert,
+    without Python's own advice (``sys.set_int_max_str_digits()``), no help to whoever wrote it."""
+    if isinstance(e, RecursionError):
+        return "is nested too deeply to be a journal"
     if "digits" in str(e):
         return f"has a number with far more digits than a journal allows (at most {MAX_DIGITS})"
     return f"has a number that cannot be read: {e}"
@@ -106,7 +107,7 @@ class _Text:
         return ""
 
     def _next(self) -> str:
-        if isinstance(self._data, str):
+        if isinstance(self._data, str):  # a journal given as text (io.StringIO would copy it, 4 bytes a character)
             piece = self._data[self._fed : self._fed + self._size]
             self._fed += len(piece)
             self.done = not piece
@@ -245,10 +246,8 @@ def _value(r: _Reader, pos: int) -> tuple[Any, int]:
             if cut and r.more(len(r.buf) - pos):
                 continue
             r.fail(f"is not valid JSON at {r.where(e.pos)}: {json_message(e)}")
-        except RecursionError:
-            r.fail("is nested too deeply to be a journal")
-        except ValueError as e:  # e.g. an integer with more digits than Python will convert
-            r.fail(number_problem(e))
+        except (RecursionError, ValueError) as e:  # e.g. an integer with more digits than Python converts
+            r.fail(unreadable(e))
         # A number near the end of the text read so far may go on in the next piece ("1" of "1.5").
         if end >= len(r.buf) - _NEAR_END and r.more(max(len(r.buf) - pos, _NEAR_END)):
             continue
@@ -308,8 +307,7 @@ def _lines(r: _Reader) -> Iterator[Any]:
         for line in lines:
             lineno += 1
             if line.strip():
-                value = _line(r, line, lineno, index)
-                yield value
+                yield _line(r, line, lineno, index)
                 index += 1
         piece = r.text.read()
     final = "".join(parts)
@@ -323,10 +321,8 @@ def _line(r: _Reader, line: str, lineno: int, index: int) -> Any:
         value = loads(line)
     except json.JSONDecodeError as e:
         r.fail(f"line {lineno} is not valid JSON at column {e.pos + 1}: {json_message(e)}", index)
-    except RecursionError:
-        r.fail("is nested too deeply to be a journal")
-    except ValueError as e:
-        r.fail(number_problem(e))
+    except (RecursionError, ValueError) as e:
+        r.fail(unreadable(e))
     r.check_bytes(value, index)
     return value
 

@@ -1,27 +1,21 @@
-"""The facts' read model: its tables, the facts kept as JSON documents (Decimal as strings:
-exact), the rows of contributions, decisions, measurements and submissions made from facts
-and back, and :class:`FactsModel`, which folds events into a store of them for the runner."""
+"""The facts' tables: the documents as JSON (Decimal as strings: exact), and the rows of
+contributions and of the items appended to an owner (:data:`ITEM_TABLES`), made from facts
+and back."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from ..domain.values import Money
-from ..storage.db import Cursor
-from . import fact_records as F
-from .facts import FOLDED_EVENTS, FOLDS, apply_event
-from .runner import AggregateInfo, Item
+from . import facts as F
 
-if TYPE_CHECKING:
-    from .sqlstore import SqlFactStore
-
-#: The records kept as documents, by class name (every attrs class of :mod:`.fact_records`).
+#: The records kept as documents, by class name (every attrs class of :mod:`.facts`).
 _CLASSES: dict[str, type[Any]] = {
     name: c for name, c in vars(F).items() if isinstance(c, type) and attrs.has(c) and c.__module__ == F.__name__
 }
@@ -67,21 +61,17 @@ def _dec(value: Any) -> Any:
     return value
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def dumps(fact: Any) -> str:
-    return json.dumps(_enc(fact), ensure_ascii=False, separators=(",", ":"))
+    return _json(_enc(fact))
 
 
 def loads(text: str) -> Any:
     return _dec(json.loads(text))
 
-
-KIND_OF_FACT = {
-    F.PartyFact: "party",
-    F.PartnershipFact: "partnership",
-    F.AgreementFact: "agreement",
-    F.TargetFact: "target",
-    F.EvaluationFact: "evaluation",
-}
 
 TABLES = (
     "CREATE TABLE IF NOT EXISTS rm_facts (kind TEXT NOT NULL, key TEXT NOT NULL, partnership TEXT, "
@@ -139,13 +129,17 @@ def contribution_from_row(row: tuple[Any, ...]) -> F.ContributionFact:
     )
 
 
-def decision_row(d: F.DecisionFact, seq: int) -> tuple[Any, ...]:
-    votes = json.dumps(d.votes, ensure_ascii=False, separators=(",", ":"))
-    return (d.partnership, seq, d.key, d.subject, d.on.isoformat(), d.proposed_by, d.rule, votes, int(d.adopted))
+# Each item's row: its owner, its number among the owner's (``seq``), then its fields.
+def spell_row(partnership: str, seq: int, s: F.SpellFact) -> tuple[Any, ...]:
+    return (partnership, seq, dumps(s))
 
 
-def decision_from_row(partnership: str, row: tuple[Any, ...]) -> F.DecisionFact:
-    key, subject, day, proposed_by, rule, votes, adopted = row
+def decision_row(partnership: str, seq: int, d: F.DecisionFact) -> tuple[Any, ...]:
+    return (partnership, seq, d.key, d.subject, d.on.isoformat(), d.proposed_by, d.rule, _json(d.votes), int(d.adopted))
+
+
+def decision_from_row(row: tuple[Any, ...]) -> F.DecisionFact:
+    partnership, _, key, subject, day, proposed_by, rule, votes, adopted = row
     return F.DecisionFact(
         partnership, key, subject, date.fromisoformat(day), proposed_by, rule, json.loads(votes), bool(adopted)
     )
@@ -156,62 +150,42 @@ def measurement_row(target: str, seq: int, m: F.MeasurementFact) -> tuple[Any, .
 
 
 def measurement_from_row(row: tuple[Any, ...]) -> F.MeasurementFact:
-    period, value, source, day = row
+    _, _, period, value, source, day = row
     return F.MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
 
 
 def submission_row(evaluation: str, seq: int, s: F.SubmissionFact) -> tuple[Any, ...]:
-    scores = json.dumps(s.scores, ensure_ascii=False, separators=(",", ":"))
-    return (evaluation, seq, s.evaluator, s.role, s.party, scores, s.comment, int(s.comment_public), s.on.isoformat())
+    return (
+        evaluation,
+        seq,
+        s.evaluator,
+        s.role,
+        s.party,
+        _json(s.scores),
+        s.comment,
+        int(s.comment_public),
+        s.on.isoformat(),
+    )
 
 
 def submission_from_row(row: tuple[Any, ...]) -> F.SubmissionFact:
-    evaluator, role, party, scores, comment, public, day = row
+    _, _, evaluator, role, party, scores, comment, public, day = row
     return F.SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
 
 
-#: The names of the events whose fold reads their contribution (by the aggregate's key).
-_READ_CONTRIBUTION = frozenset(
-    ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
-)
+class ItemTable(NamedTuple):
+    """Where the items of one kind are kept: the table, its owner's column, a row made of
+    (owner, seq, item) and the item made from a row."""
+
+    name: str
+    owner: str
+    row: Callable[[str, int, Any], tuple[Any, ...]]
+    item: Callable[[tuple[Any, ...]], Any]
 
 
-class FactsModel:
-    """Adapts the fold and the SQL store to the projection runner."""
-
-    tables = TABLES
-    table_names = TABLE_NAMES
-    event_names = FOLDED_EVENTS
-
-    def __init__(self, store: SqlFactStore) -> None:
-        self.store = store
-
-    def begin(self, c: Cursor) -> None:
-        self.store.begin(c)
-
-    def resume(self, c: Cursor) -> None:
-        self.store.resume(c)
-
-    def release(self) -> None:
-        self.store.release()
-
-    def end(self) -> None:
-        self.store.flush()
-
-    def abort(self) -> None:
-        self.store.abort()
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.store.position = position
-        apply_event(self.store, event, info)
-
-    def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
-        store, folds = self.store, FOLDS
-        items = list(items)
-        # The contributions the batch's deliveries, corrections and withdrawals change, read
-        # a few hundred at a time rather than one by one as the fold meets them.
-        reading = _READ_CONTRIBUTION
-        store.prefetch_contributions([info.key for _, e, info in items if type(e).__qualname__ in reading])
-        for position, event, info in items:
-            store.position = position
-            folds[type(event).__qualname__](store, event, info)  # (the runner gives only folded events)
+ITEM_TABLES: dict[type[Any], ItemTable] = {
+    F.SpellFact: ItemTable("rm_spells", "partnership", spell_row, lambda row: loads(row[2])),
+    F.DecisionFact: ItemTable("rm_decisions", "partnership", decision_row, decision_from_row),
+    F.MeasurementFact: ItemTable("rm_measurements", "target", measurement_row, measurement_from_row),
+    F.SubmissionFact: ItemTable("rm_submissions", "evaluation", submission_row, submission_from_row),
+}

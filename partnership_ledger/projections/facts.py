@@ -1,383 +1,288 @@
-"""The fold: how each event changes the facts the indicators need (see :mod:`.fact_records`).
+"""The facts the read models keep: one record a thing (party, partnership, agreement,
+contribution, target, evaluation...), the amounts by bucket, and the store protocol.
 
-One fold (:func:`apply_event`) writes to a :class:`FactStore`. The materialized read models
-use a store backed by the ledger's database (:mod:`.sqlstore`); ``as_of`` queries replay the
-events up to a moment into a :class:`MemoryFactStore`. Both are read by the same query
-functions (:mod:`.queries`) and the same pure indicators, so they cannot drift apart.
+The fold (:mod:`.fold`) writes them to a :class:`FactStore`; the query functions
+(:mod:`.queries`) read them back, from the database (:mod:`.sqlstore`) or from memory
+(:mod:`.memory_facts`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import attrs
 
-from ..domain.agreement import takes_effect
-from ..domain.partnership import decision_outcome
-from ..domain.values import EXACT, fiscal_year_of
-from . import fact_records as F
-from .fact_records import *  # noqa: F403 - the records are named from here too (the fold's vocabulary)
-from .fact_records import ZERO, FactStore, must
-from .memory_facts import MemoryFactStore as MemoryFactStore  # (the replays' store, imported from here too)
-from .runner import AggregateInfo
+from ..domain.agreement import unsigned_parties
+from ..domain.values import EXACT, Money
 
-
-def _value(x: Any) -> Any:
-    """An enum member's value (anything else as it is)."""
-    return x._value_ if isinstance(x, Enum) else x
-
-
-def apply_event(store: FactStore, event: Any, info: AggregateInfo) -> None:
-    """Fold one event into the store (derived events change nothing here)."""
-    fold_one = FOLDS.get(type(event).__qualname__)
-    if fold_one is not None:
-        fold_one(store, event, info)
-
-
-# One function per event that changes a fact, found by the event class's name: a dictionary
-# lookup rather than a match over every name, as the fold runs once for every stored event.
-
-
-def _registered(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_party(F.PartyFact(e.key, e.name, _value(e.sector), e.capacity))
-
-
-def _party_amended(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.party(info.key), info.key)
-    given = {"name": e.name, "sector": _value(e.sector), "capacity": e.capacity}
-    given.update(identifiers=e.identifiers, area=e.area)
-    changes = {k: v for k, v in given.items() if v is not None}
-    registered = p.registered
-    if registered is None:
-        registered = {"name": p.name, "sector": p.sector, "capacity": p.capacity}
-    amendments = [*p.amendments, {"on": e.on, "reason": e.reason, "changes": changes}]
-    now = attrs.evolve(p, amendments=amendments, registered=registered).as_on(date.max)
-    store.put_party(now)
-
-
-def _proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_partnership(F.PartnershipFact(e.key, e.title, e.purpose, e.parent, e.proposed_by, e.on))
-    for m in e.members:
-        store.add_spell(F.SpellFact(e.key, m, None, e.on))
-
-
-def _joined(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_spell(F.SpellFact(info.key, e.party, e.role, e.on))
-
-
-def _left(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.end_spell(info.key, e.party, e.on)
-
-
-def _activated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.partnership(info.key), info.key)
-    store.put_partnership(attrs.evolve(p, phase="active", activated_on=e.on))
-
-
-def _concluded(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    p = must(store.partnership(info.key), info.key)
-    store.put_partnership(attrs.evolve(p, phase="concluded", concluded_on=e.on))
-
-
-def _decision(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_decision(
-        F.DecisionFact(
-            info.key,
-            e.key,
-            e.subject,
-            e.on,
-            e.proposed_by,
-            _value(e.rule),
-            {k: _value(v) for k, v in e.votes.items()},
-            decision_outcome(e.rule, e.votes),
-        )
-    )
-
-
-def _drafted(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    t = e.terms
-    seq = len(store.agreements(e.partnership))
-    store.put_agreement(
-        F.AgreementFact(
-            e.key,
-            e.partnership,
-            e.title,
-            seq,
-            list(e.parties),
-            dict(t.shares) if t.shares is not None else None,
-            t.start,
-            t.end,
-            t.fiscal_year_start,
-            {},
-        )
-    )
-
-
-def _signed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, signatures={**a.signatures, e.party: e.on}))
-
-
-def _amendment_proposed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    entry = {
-        "key": e.amendment,
-        "changes": dict(e.changes),
-        "proposed_by": e.proposed_by,
-        "on": e.on,
-        "consents": {},
-        "effective_on": None,
-    }
-    store.put_agreement(attrs.evolve(a, amendments=[*a.amendments, entry]))
-
-
-def _amendment_consented(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    amendments = []
-    changes: dict[str, Any] | None = None
-    for m in a.amendments:
-        if m["key"] == e.amendment:
-            consents = {**m["consents"], e.party: e.on}
-            effective = e.on if takes_effect(a.parties, consents) else None
-            m = {**m, "consents": consents, "effective_on": effective}
-            if effective is not None:
-                changes = m["changes"]
-        amendments.append(m)
-    a = attrs.evolve(a, amendments=amendments)
-    if changes is not None:
-        if a.drafted is None:
-            a = attrs.evolve(a, drafted={k: getattr(a, k) for k in AGREEMENT_TERMS})
-        # The order amendments took effect in (an earlier one may take effect later).
-        took = sum(1 for m in amendments if m.get("effective_seq") is not None)
-        a = attrs.evolve(
-            a, amendments=[{**m, "effective_seq": took} if m["key"] == e.amendment else m for m in amendments]
-        )
-        fields = {k: v for k, v in changes.items() if k in AGREEMENT_TERMS}
-        a = attrs.evolve(a, **fields)
-    store.put_agreement(a)
-
-
+ZERO = Decimal(0)
 #: What an amendment that took effect changes in an agreement's fact.
 AGREEMENT_TERMS = ("title", "shares", "start", "end", "fiscal_year_start")
 
 
-def _terminated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, terminated_on=e.on))
+@attrs.frozen
+class PartyFact:
+    """A party's particulars with every amendment (``name``, ``sector``, ``capacity``), and
+    what they were at registration (``registered``, once amended) with each amendment, to
+    read them as they stood on a day (:meth:`as_on`)."""
 
+    key: str
+    name: str
+    sector: str
+    capacity: Money | None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)  # {"on", "reason", "changes"}
+    registered: dict[str, Any] | None = None
 
-def _pledged(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    c = pledged_fact(store, e)
-    store.put_contribution(c)
-    bucket = _bucket(c, c.fiscal_year)
-    store.add_to_bucket(bucket, c.pledged, ZERO, ZERO)
-    store.add_amount(bucket, pledge_day(e, c), c.pledged, ZERO, ZERO)
-
-
-def pledge_day(e: Any, c: F.ContributionFact) -> date:
-    """A pledge's effective date: its own, or (pledges recorded before pledges had one) the
-    first day of its fiscal year."""
-    on: date | None = getattr(e, "on", None)
-    return on if on is not None else date(c.fiscal_year, c.fiscal_year_start, 1)
-
-
-def pledged_fact(store: FactStore, e: Any) -> F.ContributionFact:
-    """The contribution a pledge makes (the fold then stores it and counts it in its bucket)."""
-    fys = 4
-    if e.agreement is not None:
-        fys = must(store.agreement(e.agreement), e.agreement).fiscal_year_start
-    value = e.value
-    return F.ContributionFact(  # (its fields in order: positional arguments cost half of named ones)
-        e.key,
-        e.partnership,
-        e.party,
-        e.agreement,
-        _value(e.kind_of_resource),
-        _value(e.instrument) if e.instrument is not None else None,
-        e.fiscal_year,
-        fys,
-        value.currency,
-        value.amount,  # pledged
-        F.ZERO,  # delivered
-        F.ZERO,  # withdrawn
-        e.quantity,
-        e.unit,
-        e.valuation_basis,
-        e.description,
-    )
-
-
-def _delivered(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, e.value.amount, e.on)
-
-
-def _corrected(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, e.delta.amount, e.on)
-
-
-def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> None:
-    c = must(store.contribution(key), key)
-    store.put_contribution(c.with_amounts(EXACT.add(c.delivered, amount), c.withdrawn))
-    # Delivered value counts in the fiscal year of its effective date.
-    bucket = _bucket(c, fiscal_year_of(on, c.fiscal_year_start))
-    store.add_to_bucket(bucket, ZERO, ZERO, amount)
-    store.add_amount(bucket, on, ZERO, ZERO, amount)
-
-
-def _delivery_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, -e.value.amount, e.delivered_on)
-
-
-def _delivery_redated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, -e.value.amount, e.from_on)
-    _add_delivered(store, info.key, e.value.amount, e.delivered_on)
-
-
-def _withdrawn(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    c = must(store.contribution(info.key), info.key)
-    withdrawn = max(EXACT.subtract(c.pledged, c.delivered), ZERO)
-    store.put_contribution(c.with_amounts(c.delivered, withdrawn))
-    bucket = _bucket(c, c.fiscal_year)
-    store.add_to_bucket(bucket, ZERO, withdrawn, ZERO)
-    store.add_amount(bucket, e.on, ZERO, withdrawn, ZERO)
-
-
-def _decision_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_decision(info.key, e.decision)
-
-
-def _join_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_spell(info.key, e.index)
-
-
-def _leave_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.reopen_spell(info.key, e.index)
-
-
-def _signature_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    store.put_agreement(attrs.evolve(a, signatures={k: v for k, v in a.signatures.items() if k != e.party}))
-
-
-def _consent_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    a = must(store.agreement(info.key), info.key)
-    amendments = [
-        {**m, "consents": {k: v for k, v in m["consents"].items() if k != e.party}} if m["key"] == e.amendment else m
-        for m in a.amendments
-    ]
-    store.put_agreement(attrs.evolve(a, amendments=amendments))
-
-
-def _measurement_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_measurement(info.key, e.index)
-
-
-def _submission_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.remove_submission(info.key, e.evaluator)
-
-
-def _defined(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_target(
-        F.TargetFact(
-            e.key,
-            e.partnership,
-            e.indicator,
-            e.unit,
-            _value(e.direction),
-            e.baseline.period,
-            e.baseline.value,
-            sorted(((t.period, t.value) for t in e.targets), key=lambda x: x[0]),
+    def as_on(self, day: date | None) -> PartyFact:
+        """The party as it stood on ``day`` (amendments taking effect later left out)."""
+        if not self.amendments or day is None:
+            return self
+        fields = dict(self.registered or {})
+        for a in sorted(self.amendments, key=lambda a: a["on"]):
+            if a["on"] <= day:
+                fields.update(a["changes"])
+        return attrs.evolve(
+            self,
+            name=fields.get("name", self.name),
+            sector=fields.get("sector", self.sector),
+            capacity=fields.get("capacity"),
         )
-    )
 
 
-def _measured(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_measurement(info.key, F.MeasurementFact(e.period, e.value, e.source, e.on))
+@attrs.frozen
+class SpellFact:
+    partnership: str
+    party: str
+    role: str | None
+    joined: date
+    left: date | None = None
 
 
-def _revised(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    t = must(store.target(info.key), info.key)
-    new = sorted(((x.period, x.value) for x in e.targets), key=lambda x: x[0])
-    rev = {"targets": new, "reason": e.reason, "on": e.on, "previous": t.targets}
-    store.put_target(attrs.evolve(t, targets=new, revisions=[*t.revisions, rev]))
+@attrs.frozen
+class DecisionFact:
+    partnership: str
+    key: str
+    subject: str
+    on: date
+    proposed_by: str
+    rule: str
+    votes: dict[str, str]
+    adopted: bool
 
 
-def _opened(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.put_evaluation(
-        F.EvaluationFact(e.key, e.partnership, e.period, list(e.criteria), e.scale_max, e.resident_weight)
-    )
+@attrs.frozen
+class AgreementFact:
+    key: str
+    partnership: str
+    title: str
+    seq: int  # order of drafting: the latest applicable agreement gives the agreed shares
+    parties: list[str]
+    shares: dict[str, Decimal] | None
+    start: date
+    end: date
+    fiscal_year_start: int
+    signatures: dict[str, date]
+    terminated_on: date | None = None
+    amendments: list[dict[str, Any]] = attrs.field(factory=list)
+    #: The terms as drafted (:data:`AGREEMENT_TERMS`), kept once an amendment changes them.
+    drafted: dict[str, Any] | None = None
+
+    def with_terms(self) -> AgreementFact:
+        """This agreement with its terms as drafted, changed by each amendment in effect in
+        the order they took effect."""
+        if self.drafted is None:
+            return self
+        terms = dict(self.drafted)
+        effective = [m for m in self.amendments if m["effective_on"] is not None]
+        for m in sorted(effective, key=lambda m: m.get("effective_seq") or 0):
+            terms.update({k: v for k, v in m["changes"].items() if k in AGREEMENT_TERMS})
+        return attrs.evolve(self, **terms)
+
+    @property
+    def fully_signed(self) -> bool:
+        return not unsigned_parties(self.parties, self.signatures)
 
 
-def _submitted(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.add_submission(
-        info.key,
-        F.SubmissionFact(
-            e.evaluator,
-            _value(e.role),
-            e.party,
-            dict(e.scores),
-            e.comment,
-            bool(e.comment_public),
-            e.on,
-        ),
-    )
+class ContributionFact(NamedTuple):
+    """A pledged resource and what became of it (a named tuple, as the read models store it:
+    the fold makes a new one for every pledge and delivery)."""
+
+    key: str
+    partnership: str
+    party: str
+    agreement: str | None
+    kind: str
+    instrument: str | None
+    fiscal_year: int
+    fiscal_year_start: int  # of its agreement when pledged (April without one)
+    currency: str
+    pledged: Decimal
+    delivered: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    quantity: Decimal | None = None
+    unit: str | None = None
+    valuation_basis: str | None = None
+    description: str | None = None
+
+    def with_amounts(self, delivered: Decimal, withdrawn: Decimal) -> ContributionFact:
+        """This contribution with other delivered and withdrawn amounts (what a delivery, a
+        correction or a withdrawal changes: the fold's most frequent change of a fact)."""
+        return ContributionFact(*self[:10], delivered, withdrawn, *self[12:])
 
 
-def _closed(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    store.close_evaluation(info.key, e.on)
+#: In-kind contributions of one party, kind, unit and valuation basis, as the report groups
+#: them: (party, kind, unit, valuation basis, how many, their quantities, pledged, withdrawn
+#: and delivered amounts), the amounts as Decimals or decimal strings for exact sums. A
+#: store may return one such row a contribution or several contributions a row.
+InKindRow = tuple[str, str, str | None, str | None, int, list[Any], list[Any], list[Any], list[Any]]
 
 
-#: The fold of each event class (by name) that changes a fact.
-FOLDS: dict[str, Callable[[FactStore, Any, AggregateInfo], None]] = {
-    "Party.Registered": _registered,
-    "Partnership.Proposed": _proposed,
-    "Partnership.Joined": _joined,
-    "Partnership.Left": _left,
-    "Partnership.Activated": _activated,
-    "Partnership.Concluded": _concluded,
-    "Partnership.DecisionRecorded": _decision,
-    "Agreement.Drafted": _drafted,
-    "Agreement.Signed": _signed,
-    "Agreement.AmendmentProposed": _amendment_proposed,
-    "Agreement.AmendmentConsented": _amendment_consented,
-    "Agreement.Terminated": _terminated,
-    "ResourceContribution.Pledged": _pledged,
-    "ResourceContribution.Delivered": _delivered,
-    "ResourceContribution.Corrected": _corrected,
-    "ResourceContribution.Withdrawn": _withdrawn,
-    "NumericTarget.Defined": _defined,
-    "NumericTarget.Measured": _measured,
-    "NumericTarget.Revised": _revised,
-    "Evaluation.Opened": _opened,
-    "Evaluation.Submitted": _submitted,
-    "Evaluation.Closed": _closed,
-    "Party.Amended": _party_amended,
-    "ResourceContribution.DeliveryVoided": _delivery_voided,
-    "ResourceContribution.DeliveryRedated": _delivery_redated,
-    "Partnership.DecisionVoided": _decision_voided,
-    "Partnership.JoinVoided": _join_voided,
-    "Partnership.LeaveVoided": _leave_voided,
-    "Agreement.SignatureVoided": _signature_voided,
-    "Agreement.ConsentVoided": _consent_voided,
-    "NumericTarget.MeasurementVoided": _measurement_voided,
-    "Evaluation.SubmissionVoided": _submission_voided,
+def in_kind_row(c: ContributionFact) -> InKindRow:
+    quantities = [] if c.quantity is None else [c.quantity]
+    return (c.party, c.kind, c.unit, c.valuation_basis, 1, quantities, [c.pledged], [c.withdrawn], [c.delivered])
+
+
+class BucketKey(NamedTuple):
+    """Where an amount is counted: partnership, party, fiscal year, kind, instrument, currency."""
+
+    partnership: str
+    party: str
+    fiscal_year: int
+    kind: str
+    instrument: str  # "" when not money or not stated
+    currency: str
+
+
+class Bucket(NamedTuple):
+    pledged: Decimal = ZERO
+    withdrawn: Decimal = ZERO
+    delivered: Decimal = ZERO
+
+    def plus(self, pledged: Decimal, withdrawn: Decimal, delivered: Decimal) -> Bucket:
+        add = EXACT.add
+        return Bucket(add(self.pledged, pledged), add(self.withdrawn, withdrawn), add(self.delivered, delivered))
+
+
+@attrs.frozen
+class MeasurementFact:
+    period: str
+    value: Decimal
+    source: str
+    on: date
+
+
+@attrs.frozen
+class TargetFact:
+    key: str
+    partnership: str
+    indicator: str
+    unit: str
+    direction: str
+    baseline_period: str
+    baseline_value: Decimal
+    targets: list[tuple[str, Decimal]]
+    measurements: list[MeasurementFact] = attrs.field(factory=list)
+    revisions: list[dict[str, Any]] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class SubmissionFact:
+    evaluator: str
+    role: str
+    party: str | None
+    scores: dict[str, int]
+    comment: str | None
+    comment_public: bool
+    on: date
+
+
+@attrs.frozen
+class EvaluationFact:
+    key: str
+    partnership: str
+    period: str
+    criteria: list[str]
+    scale_max: int
+    resident_weight: Decimal
+    closed_on: date | None = None
+    submissions: list[SubmissionFact] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class PartnershipFact:
+    key: str
+    title: str
+    purpose: str
+    parent: str | None
+    proposed_by: str
+    proposed_on: date
+    phase: str = "preparing"
+    activated_on: date | None = None
+    concluded_on: date | None = None
+
+
+T = TypeVar("T")
+
+#: The facts kept one document a thing, by the name ``rm_facts`` stores them under.
+DOCUMENTS: dict[type[Any], str] = {
+    PartyFact: "party",
+    PartnershipFact: "partnership",
+    AgreementFact: "agreement",
+    TargetFact: "target",
+    EvaluationFact: "evaluation",
+}
+#: The documents that carry items appended to them: the field, and the items' kind.
+CARRIED: dict[type[Any], tuple[str, type[Any]]] = {
+    TargetFact: ("measurements", MeasurementFact),
+    EvaluationFact: ("submissions", SubmissionFact),
 }
 
-#: The events the fold reads (by class name); the rest (derived bookkeeping) change no fact.
-FOLDED_EVENTS = frozenset(FOLDS)
+
+class FactStore(Protocol):
+    """Where the fold keeps its facts; read back by the query functions.
+
+    Documents (:data:`DOCUMENTS`) and contributions are put whole and read by key, or all
+    of one partnership (in drafting order, then by key). Items are appended to an owner: a
+    partnership's spells and decisions, a target's measurements and an evaluation's
+    submissions (which its document carries when read: :data:`CARRIED`); a void replaces or
+    removes one by its index among its owner's. Amounts are summed by bucket and by day.
+    """
+
+    def put(self, fact: Any) -> None: ...
+    def get(self, kind: type[T], key: str) -> T | None: ...
+    def of(self, kind: type[T], partnership: str) -> list[T]: ...
+    def add(self, owner: str, item: Any) -> None: ...
+    def items(self, kind: type[T], owner: str) -> list[T]: ...
+    def replace(self, kind: type[Any], owner: str, index: int, item: Any | None) -> None: ...
+    def count_contributions(self, partnership: str) -> int: ...
+    def in_kind_rows(self, partnership: str) -> list[InKindRow]: ...
+    def add_amounts(
+        self, key: BucketKey, day: date, pledged: Decimal, withdrawn: Decimal, delivered: Decimal
+    ) -> None: ...
+    def buckets(self, partnership: str) -> list[tuple[BucketKey, Bucket]]: ...
+    def buckets_on(self, partnership: str, day: date) -> list[tuple[BucketKey, Bucket]]: ...
 
 
-def _bucket(c: F.ContributionFact, fiscal_year: int) -> F.BucketKey:
-    return F.BucketKey(c.partnership, c.party, fiscal_year, c.kind, c.instrument or "", c.currency)
+def with_items(store: FactStore, fact: T) -> T:
+    """A document with the items its store keeps apart (a target's measurements, an
+    evaluation's submissions); any other fact as it is."""
+    carried = CARRIED.get(type(fact))
+    if carried is None:
+        return fact
+    field, kind = carried
+    return attrs.evolve(fact, **{field: store.items(kind, fact.key)})  # type: ignore[misc, attr-defined]
 
 
-def fold(events: Iterable[tuple[Any, AggregateInfo]], store: FactStore | None = None) -> FactStore:
-    """Fold events (each with its aggregate's info) into a store (a new memory store by default)."""
-    target: FactStore = store if store is not None else MemoryFactStore()
-    for event, info in events:
-        apply_event(target, event, info)
-    return target
+def in_order(facts: Iterable[T]) -> list[T]:
+    """Facts of one partnership in the order :meth:`FactStore.of` gives them."""
+    return sorted(facts, key=lambda f: (getattr(f, "seq", 0), f.key))  # type: ignore[attr-defined]
+
+
+def must(found: Any, what: str) -> Any:
+    """``found``, which is there (a fact an event's aggregate made before it)."""
+    if found is None:  # pragma: no cover - events always follow their aggregate's creation
+        raise LookupError(what)
+    return found

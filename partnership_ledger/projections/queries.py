@@ -9,14 +9,25 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
 from .. import indicators as ind
-from ..domain.values import EXACT, exact_sum
+from ..domain.values import EXACT, exact_sum, fiscal_year_bounds
 from ..errors import CurrencyMismatch, UnknownKey
-from .facts import AgreementFact, Bucket, BucketKey, FactStore
+from .facts import (
+    AgreementFact,
+    Bucket,
+    BucketKey,
+    DecisionFact,
+    EvaluationFact,
+    FactStore,
+    PartnershipFact,
+    PartyFact,
+    SpellFact,
+    TargetFact,
+)
 
 Basis = Literal["delivered", "pledged"]
 SIX = Decimal("0.000001")
@@ -30,12 +41,6 @@ def q6(d: Decimal | None) -> Decimal | None:
     """Round a ratio to 6 places, half to even (what JSON output carries), at any magnitude
     (the default context's 28 digits would refuse a ratio of 10**22 or more)."""
     return None if d is None else d.quantize(SIX, rounding=ROUND_HALF_EVEN, context=EXACT)
-
-
-def fiscal_year_bounds(fiscal_year: int, start_month: int) -> tuple[date, date]:
-    """The first and last day of a fiscal year starting in ``start_month``."""
-    first = date(fiscal_year, start_month, 1)
-    return first, date(fiscal_year + 1, start_month, 1) - timedelta(days=1)
 
 
 def applicable_agreement(agreements: Sequence[AgreementFact], fiscal_year: int | None) -> AgreementFact | None:
@@ -65,16 +70,16 @@ def _period(store: FactStore, partnership: str, fiscal_year: int | None) -> tupl
     draft binds nobody, so it does not move the partnership's calendar)."""
     if fiscal_year is None:
         return None
-    signed = [a for a in store.agreements(partnership) if a.fully_signed]
+    signed = [a for a in store.of(AgreementFact, partnership) if a.fully_signed]
     return fiscal_year_bounds(fiscal_year, signed[-1].fiscal_year_start if signed else 4)
 
 
 def scope(store: FactStore, partnership: str, children: Sequence[str] = ()) -> list[str]:
     """The partnership and those of ``children`` the store knows: asked ``as_of`` a time
     before a sub-partnership was proposed, the answer must not name it."""
-    if store.partnership(partnership) is None:
+    if store.get(PartnershipFact, partnership) is None:
         raise UnknownKey(f"there is no partnership {partnership}")
-    return [partnership, *(c for c in children if store.partnership(c) is not None)]
+    return [partnership, *(c for c in children if store.get(PartnershipFact, c) is not None)]
 
 
 def _buckets(store: FactStore, partnerships: Sequence[str]) -> list[tuple[BucketKey, Bucket]]:
@@ -116,7 +121,7 @@ def party_values(
     values: dict[str, Decimal] = {
         s.party: Decimal(0)
         for p in partnerships
-        for s in store.spells(p)
+        for s in store.items(SpellFact, p)
         if period is None or (s.joined <= period[1] and (s.left is None or s.left >= period[0]))
     }
     for k, b in buckets:
@@ -144,7 +149,7 @@ def burden_balance(
     parties = list(values)
     total = exact_sum(values.values())
     shares = ind.burden_shares(values)
-    agreement = applicable_agreement(store.agreements(partnership), fiscal_year)
+    agreement = applicable_agreement(store.of(AgreementFact, partnership), fiscal_year)
     agreed = dict(agreement.shares) if agreement and agreement.shares is not None else None
     devs = ind.deviations(shares, agreed) if agreed is not None else dict.fromkeys(values)
     capacities: dict[str, Decimal | None] = {}
@@ -152,7 +157,7 @@ def burden_balance(
     # The capacity in force in the period: on the last day of the fiscal year asked for.
     period = _period(store, partnership, fiscal_year)
     for p in parties:
-        fact = store.party(p)
+        fact = store.get(PartyFact, p)
         if fact is not None and period is not None:
             fact = fact.as_on(period[1])
         sectors[p] = fact.sector if fact else None
@@ -237,7 +242,10 @@ def voice(
     money, _ = party_values(store, partnerships, fiscal_year, "delivered", kinds=("money",))
     period = _period(store, partnership, fiscal_year)
     decisions = [
-        d for p in partnerships for d in store.decisions(p) if period is None or period[0] <= d.on <= period[1]
+        d
+        for p in partnerships
+        for d in store.items(DecisionFact, p)
+        if period is None or period[0] <= d.on <= period[1]
     ]
     counts = ind.voice_counts(((d.proposed_by, list(d.votes)) for d in decisions), parties)
     for p in counts:
@@ -277,7 +285,7 @@ def target_progress(store: FactStore, partnership: str, *, children: Sequence[st
     partnerships = scope(store, partnership, children)
     out = []
     for p in partnerships:
-        for t in store.targets(p):
+        for t in store.of(TargetFact, p):
             latest = {m.period: m.value for m in t.measurements}
             prog = ind.target_progress(t.direction, t.baseline_value, t.targets, latest)  # type: ignore[arg-type]
             out.append(
@@ -317,7 +325,7 @@ def evaluation_summary(store: FactStore, partnership: str, *, children: Sequence
     partnerships = scope(store, partnership, children)
     rounds = []
     for p in partnerships:
-        for e in store.evaluations(p):
+        for e in store.of(EvaluationFact, p):
             summary = ind.evaluation_summary(e.criteria, [(s.role, s.scores) for s in e.submissions], e.resident_weight)
             role_counts = {r: sum(1 for s in e.submissions if s.role == r) for r in ("resident", "party", "external")}
             rounds.append(

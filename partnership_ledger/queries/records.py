@@ -17,7 +17,8 @@ from ..errors import InvalidArgument as LedgerValueError
 from ..errors import UnknownKey
 from ..journal import to_json_value
 from ..projections import queries
-from ..projections.facts import FactStore, MemoryFactStore, fold
+from ..projections.facts import FactStore, PartnershipFact
+from ..projections.fold import fold
 from ..projections.history import history_where, with_info
 from ..storage import reads
 from ..storage.setup import storage_info
@@ -230,9 +231,7 @@ class RecordQueries(IndicatorQueries):
         """Facts computed by replaying every event recorded up to ``as_of`` (all if None)."""
         until = parse_as_of(as_of) if as_of is not None else None
         events = (e for _, e in self.stored_events() if until is None or e.timestamp <= until)
-        store = MemoryFactStore()
-        fold(with_info(events), store)
-        return store
+        return fold(with_info(events))
 
     def diff(
         self,
@@ -273,7 +272,7 @@ class RecordQueries(IndicatorQueries):
         children = self._children_for(partnership, include_children)
 
         def indicators(store: FactStore) -> dict[str, Any]:
-            if store.partnership(partnership) is None:
+            if store.get(PartnershipFact, partnership) is None:
                 return {"exists": False}
             return {
                 "exists": True,

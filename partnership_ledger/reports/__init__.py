@@ -16,7 +16,7 @@ See ``docs/report.md``.
 from .i18n import LANGUAGES, default_language
 from .model import REPORT_FORMAT, build_report, integrity_section
 from .pdf import render_pdf
-from .render import FORMATS, render_html, render_json, render_markdown, render_report
+from .render import FORMATS, render_json, render_report
 from .site import write_site
 
 __all__ = [
@@ -26,9 +26,7 @@ __all__ = [
     "build_report",
     "default_language",
     "integrity_section",
-    "render_html",
     "render_json",
-    "render_markdown",
     "render_pdf",
     "render_report",
     "write_site",

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import InvalidArgument
 from .i18n import Language
-from .render import render_html
+from .render import render_report
 
 #: Rules for WeasyPrint only (paged-media features a browser's HTML checker does not know).
 PDF_CSS = """
@@ -31,7 +31,7 @@ details > summary { display: none }
 
 
 def render_pdf(model: Mapping[str, Any], language: Language | None = None, *, locale: str | None = None) -> bytes:
-    """The report as a PDF (A4), in ``language`` (see :func:`.render.render_html`)."""
+    """The report as a PDF (A4), in ``language`` (see :func:`.render.render_report`)."""
     try:
         from weasyprint import CSS, HTML  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:  # pragma: no cover - depends on the installation
@@ -39,7 +39,7 @@ def render_pdf(model: Mapping[str, Any], language: Language | None = None, *, lo
             "a PDF needs WeasyPrint: pip install 'partnership-ledger[pdf]' "
             "(and Pango: apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk)"
         ) from None
-    page = render_html(model, language, locale=locale)
+    page = render_report(model, "html", language, locale=locale)
     document = HTML(string=page).render(stylesheets=[CSS(string=PDF_CSS)])
     data: bytes = document.write_pdf()
     return data

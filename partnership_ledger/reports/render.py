@@ -208,27 +208,20 @@ def html_say_nowrap(sentence: Sentence) -> Markup:
 @cache
 def environment(kind: str, language: Language) -> Environment:
     """The Jinja2 environment of an output ``kind`` (``html`` or ``md``) in ``language``."""
-    if kind == "html":
-        env = Environment(
-            loader=PackageLoader("partnership_ledger.reports", "templates"),
-            autoescape=True,
-            undefined=StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+    html = kind == "html"
+    env = Environment(
+        loader=PackageLoader("partnership_ledger.reports", "templates"),
+        autoescape=html,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        finalize=None if html else md_finalize,
+        keep_trailing_newline=not html,  # a Markdown table must end with a blank line
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    if html:
         env.filters.update(say=html_say_nowrap, say_text=text_say, bidi=bidi, nw=nowrap)
     else:
-        env = Environment(
-            loader=PackageLoader("partnership_ledger.reports", "templates"),
-            autoescape=False,
-            undefined=StrictUndefined,
-            extensions=["jinja2.ext.i18n"],
-            finalize=md_finalize,
-            keep_trailing_newline=True,  # a table must end with a blank line
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
         env.filters.update(say=md_say, cell=md_cell, isolate=md_isolate, safe_code=md_code, json_code=md_json_code)
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["csp"] = CONTENT_SECURITY_POLICY
@@ -246,55 +239,34 @@ NO_LINKS: dict[str, Any] = {
 }
 
 
-def render_html(
-    model: Mapping[str, Any],
-    language: Language | None = None,
-    *,
-    links: Mapping[str, Any] | None = None,
-    locale: str | None = None,
-) -> str:
-    """The report as one self-contained HTML page (inline CSS and SVG, no script), for a
-    phone, a desktop and print (A4)."""
-    return _render("html", model, language, links, locale)
-
-
-def render_markdown(
-    model: Mapping[str, Any],
-    language: Language | None = None,
-    *,
-    links: Mapping[str, Any] | None = None,
-    locale: str | None = None,
-) -> str:
-    """The report as Markdown (GitHub-flavoured tables; the charts' data as tables)."""
-    return _render("md", model, language, links, locale)
-
-
-def _render(
-    fmt: str,
-    model: Mapping[str, Any],
-    language: Language | None,
-    links: Mapping[str, Any] | None,
-    locale: str | None,
-) -> str:
-    """The report's view through ``report.{fmt}.j2`` (charts only in HTML)."""
-    lang = check_language(language or model["language"])
-    view = present(model, lang, with_charts=fmt == "html", locale=locale)
-    return environment(fmt, lang).get_template(f"report.{fmt}.j2").render(v=view, links={**NO_LINKS, **(links or {})})
-
-
 def render_report(
-    model: Mapping[str, Any], fmt: str = "html", language: str | None = None, *, locale: str | None = None
+    model: Mapping[str, Any],
+    fmt: str = "html",
+    language: str | None = None,
+    *,
+    links: Mapping[str, Any] | None = None,
+    locale: str | None = None,
 ) -> str:
-    """The report in ``fmt`` (``html``, ``md`` or ``json``) and ``language`` (``ja``/``en``;
-    by default Japanese for a ledger in yen, otherwise English; JSON has no language).
-    For ``pdf`` (bytes, not text) see :func:`.pdf.render_pdf`."""
+    """The report in ``fmt`` and ``language`` (``ja``/``en``; by default Japanese for a ledger
+    in yen, otherwise English; JSON has no language):
+
+    - ``html``: one self-contained page (inline CSS and SVG, no script), for a phone, a
+      desktop and print (A4);
+    - ``md`` (or ``markdown``): GitHub-flavoured tables, the charts' data as tables;
+    - ``json``: the model itself (:func:`render_json`).
+
+    ``links`` are a site's links to other pages (see :mod:`.site`). For ``pdf`` (bytes, not
+    text) see :func:`.pdf.render_pdf`."""
     lang = check_language(language) if language is not None else None
     if fmt == "json":
         return render_json(model)
-    if fmt == "html":
-        return render_html(model, lang, locale=locale)
-    if fmt in ("md", "markdown"):
-        return render_markdown(model, lang, locale=locale)
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt in ("html", "md"):
+        lang = check_language(lang or model["language"])
+        view = present(model, lang, with_charts=fmt == "html", locale=locale)
+        template = environment(fmt, lang).get_template(f"report.{fmt}.j2")
+        return template.render(v=view, links={**NO_LINKS, **(links or {})})
     from ..errors import InvalidArgument
 
     if fmt == "pdf":

@@ -36,7 +36,7 @@ from .formatting import Formatter
 from .i18n import LANGUAGES, N_, Language, translations
 from .model import build_report, integrity_section
 from .present import Sentence, present_card
-from .render import environment, render_html, render_json
+from .render import environment, render_json, render_report
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
@@ -163,7 +163,7 @@ def write_site(
                     if key in rollups
                     else None,
                 }
-                _write(folder / lang / f"{page}.html", render_html(m, lang, links=links, locale=loc))
+                _write(folder / lang / f"{page}.html", render_report(m, "html", lang, links=links, locale=loc))
         cards = [present_card(models[k], lang, loc) | {"href": f"{names[k]}.html"} for k in order]
         index = environment("html", lang).get_template("index.html.j2")
         other = (

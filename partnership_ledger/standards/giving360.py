@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import ResourceContribution
-from ..domain.values import ContributionKind, Instrument
+from ..domain.values import ContributionKind, Instrument, fiscal_year_bounds
 from ..errors import InvalidArgument
 from ..privacy.registry import is_commitment
 from .history import LedgerState, final_state, recipient_of
@@ -159,14 +159,12 @@ def _planned(state: LedgerState, c: ResourceContribution) -> dict[str, Any]:
     agreement = state.agreements.get(c.agreement) if c.agreement else None
     if agreement is not None:
         # the agreement's term as it stands (consented amendments applied), within the year
-        first, last = agreement.terms.fiscal_year_bounds(c.fiscal_year)
+        first, last = fiscal_year_bounds(c.fiscal_year, agreement.terms.fiscal_year_start)
         start, end = max(first, agreement.terms.start), min(last, agreement.terms.end)
         if start > end:
             start, end = agreement.terms.start, agreement.terms.end
         return {"startDate": start.isoformat(), "endDate": end.isoformat()}
-    month = _fy_start(state, c)
-    first = date(c.fiscal_year, month, 1)
-    last = date.fromordinal(date(c.fiscal_year + 1, month, 1).toordinal() - 1)
+    first, last = fiscal_year_bounds(c.fiscal_year, _fy_start(state, c))
     return {"startDate": first.isoformat(), "endDate": last.isoformat()}
 
 

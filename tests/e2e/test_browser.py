@@ -30,7 +30,7 @@ from PIL import Image
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
-from partnership_ledger.reports import build_report, render_html
+from partnership_ledger.reports import build_report, render_report
 from partnership_ledger.reports.i18n import translations
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -160,7 +160,7 @@ def demo_report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
         model = build_report(ledger, "puppet-tour")
     assert model["language"] == "ja"  # a ledger in yen is reported in Japanese by default
     page = folder / "puppet-tour.html"
-    page.write_text(render_html(model), encoding="utf-8")
+    page.write_text(render_report(model), encoding="utf-8")
     return page
 
 

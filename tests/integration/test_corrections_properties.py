@@ -22,8 +22,9 @@ from strategies import indicator_journals
 from partnership_ledger import PartnershipLedger
 from partnership_ledger.errors import JournalError, LedgerError
 from partnership_ledger.projections import queries
-from partnership_ledger.projections.facts import MemoryFactStore, fold
+from partnership_ledger.projections.fold import fold
 from partnership_ledger.projections.history import with_info
+from partnership_ledger.projections.memory_facts import MemoryFactStore
 
 NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
 VOIDABLE = ("record_decision", "record_measurement", "submit_evaluation", "deliver")
@@ -167,9 +168,7 @@ def replay_on(ledger: PartnershipLedger, day: date, recorded_until: Any = None) 
         kept.append(event)
     placed = list(with_info(kept))
     assume(len(placed) == len(kept))
-    store = MemoryFactStore()
-    fold(placed, store)
-    return store
+    return fold(placed)
 
 
 @st.composite

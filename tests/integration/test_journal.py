@@ -194,6 +194,28 @@ def test_scores_and_booleans_are_strict() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("baseline", "expected"),
+    [
+        ({"period": "", "value": 1}, 'period must be a period label such as "2024" or "2008/09", not ""'),
+        ({"period": 2008, "value": 1}, 'period must be a period label such as "2024" or "2008/09", not 2008'),
+        ({"period": "2008", "value": 1.5}, "value must be a decimal string or an integer, not the float 1.5"),
+    ],
+)
+def test_a_period_value_names_the_part_that_is_wrong(baseline: dict[str, Any], expected: str) -> None:
+    target = {
+        "op": "define_target",
+        "key": "t",
+        "partnership": "p",
+        "indicator": "visitors",
+        "unit": "people",
+        "direction": "increase",
+        "baseline": baseline,
+        "targets": [{"period": "2009", "value": 2}],
+    }
+    assert message(journal(target)) == f"j.json: operation 0 (define_target) field 'baseline': {expected}"
+
+
 def test_duplicate_names_are_refused_wherever_they_are() -> None:
     top = '[{"op": "register_party", "key": "a", "key": "b", "name": "A", "sector": "npo"}]'
     assert problems(top) == [(0, "register_party", "key", "duplicate_field")]

@@ -26,6 +26,7 @@ from test_read_models import every_indicator as indicators
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
 from partnership_ledger.projections import runner, tables
+from partnership_ledger.projections.facts import ContributionFact
 from partnership_ledger.projections.sqlstore import SqlFactStore
 
 
@@ -117,8 +118,8 @@ def test_an_import_that_fails_in_a_later_slice_leaves_no_cache_behind(
             ledger.import_journal(as_bytes(ops))
         done = PARTIES + ops
         assert indicators(ledger, done) == replayed(ledger, done)
-        assert ledger.facts.contribution("c1") == ledger.replay_facts().contribution("c1")
-        assert ledger.facts.contribution("c2") == ledger.replay_facts().contribution("c2")
+        assert ledger.facts.get(ContributionFact, "c1") == ledger.replay_facts().get(ContributionFact, "c1")
+        assert ledger.facts.get(ContributionFact, "c2") == ledger.replay_facts().get(ContributionFact, "c2")
         assert ledger.info()["read_model_lag"] == 0
 
 
@@ -165,8 +166,8 @@ def test_a_writer_between_two_transactions_is_seen(tmp_path: Path) -> None:
                 want = replayed(writer, done)
                 assert indicators(one, done) == want
                 assert indicators(two, done) == want
-        assert one.facts.contribution("c1") == two.replay_facts().contribution("c1")
-        assert one.facts.contribution("c1").delivered == 61  # type: ignore[union-attr]
+        assert one.facts.get(ContributionFact, "c1") == two.replay_facts().get(ContributionFact, "c1")
+        assert one.facts.get(ContributionFact, "c1").delivered == 61  # type: ignore[union-attr]
 
 
 def test_a_ledger_object_that_kept_caches_sees_another_process(tmp_path: Path) -> None:
@@ -180,8 +181,8 @@ def test_a_ledger_object_that_kept_caches_sees_another_process(tmp_path: Path) -
             other.import_journal(as_bytes([deliver("c1", "20"), pledge("c3", "9")]))
         with slices_of(1):
             one.import_journal(as_bytes([deliver("c1", "30"), deliver("c3", "4")]))
-        assert one.facts.contribution("c1").delivered == 60  # type: ignore[union-attr]
-        assert one.facts.contribution("c3").delivered == 4  # type: ignore[union-attr]
+        assert one.facts.get(ContributionFact, "c1").delivered == 60  # type: ignore[union-attr]
+        assert one.facts.get(ContributionFact, "c3").delivered == 4  # type: ignore[union-attr]
         assert sorted(one.facts.buckets("p")) == sorted(one.replay_facts().buckets("p"))
 
 
@@ -260,8 +261,8 @@ def test_catch_up_batches_resume_the_caches_unless_another_writer_came_between(
         assert resumes[0] == len(batches) - 2
         assert one.info()["read_model_lag"] == 0
         assert indicators(one, ops) == replayed(one, ops)
-        assert one.facts.contribution("c1") == one.replay_facts().contribution("c1")
-        assert one.facts.contribution("c2") == one.replay_facts().contribution("c2")
+        assert one.facts.get(ContributionFact, "c1") == one.replay_facts().get(ContributionFact, "c1")
+        assert one.facts.get(ContributionFact, "c2") == one.replay_facts().get(ContributionFact, "c2")
         assert sorted(one.facts.buckets("p")) == sorted(one.replay_facts().buckets("p"))
 
 

@@ -31,9 +31,12 @@ from strategies import chunked_journals, valid_journals
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import LedgerError
+from partnership_ledger.projections import facts as F
 from partnership_ledger.projections import queries
-from partnership_ledger.projections.facts import FactStore, MemoryFactStore, apply_event
+from partnership_ledger.projections.facts import FactStore
+from partnership_ledger.projections.fold import apply_event
 from partnership_ledger.projections.history import with_info
+from partnership_ledger.projections.memory_facts import MemoryFactStore
 from partnership_ledger.queries.indicators import IndicatorQueries, ReadModelReader
 
 # --------------------------------------------------------------------- comparing helpers
@@ -146,14 +149,14 @@ def facts_of(store: FactStore, partnerships: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for p in partnerships:
         out[p] = {
-            "partnership": store.partnership(p),
-            "spells": store.spells(p),
-            "decisions": store.decisions(p),
-            "agreements": store.agreements(p),
+            "partnership": store.get(F.PartnershipFact, p),
+            "spells": store.items(F.SpellFact, p),
+            "decisions": store.items(F.DecisionFact, p),
+            "agreements": store.of(F.AgreementFact, p),
             "buckets": dict(store.buckets(p)),
-            "contributions": store.contributions(p),
-            "targets": store.targets(p),
-            "evaluations": store.evaluations(p),
+            "contributions": store.of(F.ContributionFact, p),
+            "targets": store.of(F.TargetFact, p),
+            "evaluations": store.of(F.EvaluationFact, p),
         }
     return out
 
@@ -258,7 +261,7 @@ def test_a_party_that_leaves_and_joins_again_in_one_batch_stays_a_member(tmp_pat
             # FY2008 runs from April 2008: c is a member again from July.
             parties = [r["party"] for r in ledger.burden_balance("pa", fiscal_year=2008)["parties"]]
             assert sorted(parties) == ["a", "b", "c"]
-            assert ledger.facts.spells("pa") == ledger.replay_facts().spells("pa")
+            assert ledger.facts.items(F.SpellFact, "pa") == ledger.replay_facts().items(F.SpellFact, "pa")
             ledger.rebuild()
 
 

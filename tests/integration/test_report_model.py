@@ -16,6 +16,7 @@ from strategies import Op, exact_amounts, small_amounts, valid_journals
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.domain.values import exact_sum
 from partnership_ledger.integrity import read_checkpoint, verify_checkpoint
+from partnership_ledger.projections.facts import AgreementFact
 from partnership_ledger.reports import build_report, render_report
 from partnership_ledger.reports.model.governance import plain_data as plain
 
@@ -69,7 +70,7 @@ def check_model_against_queries(ledger: PartnershipLedger, key: str, model: dict
     assert {k: model["partnership"][k] for k in ("title", "phase", "proposed_on", "concluded_on")} == {
         k: shown[k] for k in ("title", "phase", "proposed_on", "concluded_on")
     }
-    assert [a["key"] for a in model["agreements"]] == [a.key for a in ledger.facts.agreements(key)]
+    assert [a["key"] for a in model["agreements"]] == [a.key for a in ledger.facts.of(AgreementFact, key)]
     for a in model["agreements"]:
         view = plain(ledger.show(a["key"]))  # Money nested in changes as plain data
         assert (a["title"], a["status"], a["terms"], a["unsigned"]) == (

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
-from partnership_ledger.reports import build_report, render_html, render_markdown, render_report
+from partnership_ledger.reports import build_report, render_report
 from partnership_ledger.reports.catalog import extract
 from partnership_ledger.reports.formatting import Formatter
 
@@ -183,7 +183,7 @@ def assert_safe_page(page: Page) -> None:
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_ledger_text_renders_as_text_in_html(nasty_model: dict[str, Any], language: str) -> None:
-    html = render_html(nasty_model, language)  # type: ignore[arg-type]
+    html = render_report(nasty_model, "html", language)
     page = Page(html)
     assert_safe_page(page)
     text = one_line(page.text)
@@ -195,7 +195,7 @@ def test_ledger_text_renders_as_text_in_html(nasty_model: dict[str, Any], langua
 
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_ledger_text_renders_as_text_in_markdown(nasty_model: dict[str, Any], language: str) -> None:
-    markdown = render_markdown(nasty_model, language)  # type: ignore[arg-type]
+    markdown = render_report(nasty_model, "md", language)
     html = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
     page = Page(html)
     tags = {tag for tag, _ in page.tags}
@@ -209,7 +209,7 @@ def test_ledger_text_renders_as_text_in_markdown(nasty_model: dict[str, Any], la
 
 
 def test_html_is_self_contained_with_a_restrictive_policy(nasty_model: dict[str, Any]) -> None:
-    html = render_html(nasty_model)
+    html = render_report(nasty_model)
     page = Page(html)
     csp = [dict(a) for t, a in page.tags if t == "meta" and dict(a).get("http-equiv") == "Content-Security-Policy"]
     assert len(csp) == 1
@@ -222,7 +222,7 @@ def test_html_is_self_contained_with_a_restrictive_policy(nasty_model: dict[str,
 
 
 def test_charts_keep_their_text_as_text(nasty_model: dict[str, Any]) -> None:
-    html = render_html(nasty_model, "en")
+    html = render_report(nasty_model, "html", "en")
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
     assert len(svgs) >= 3  # contributions, voice and burden, the target
     for svg in svgs:

@@ -15,7 +15,7 @@ from markdown_it import MarkdownIt
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.demo import build_demo
-from partnership_ledger.reports import build_report, render_html, render_markdown
+from partnership_ledger.reports import build_report, render_report
 from partnership_ledger.reports.present import Sentence, present
 from partnership_ledger.reports.render import FSI, PDI, md_cell, md_escape, md_say
 from partnership_ledger.reports.site import page_name
@@ -58,7 +58,7 @@ def rendered_cells(markdown: str) -> list[str]:
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_markdown_tables_read_as_the_view(demo_models: dict[str, dict[str, Any]], lang: Any) -> None:
     for model in demo_models.values():
-        markdown = render_markdown(model, lang)
+        markdown = render_report(model, "md", lang)
         assert FSI not in markdown
         assert PDI not in markdown
         cells = set(rendered_cells(markdown))
@@ -104,7 +104,7 @@ def test_markdown_escapes_only_what_is_syntax() -> None:
 def test_the_title_carries_no_invisible_marks(demo_models: dict[str, dict[str, Any]]) -> None:
     for model in demo_models.values():
         for lang in ("ja", "en"):
-            page = render_html(model, lang)
+            page = render_report(model, "html", lang)
             title = re.search(r"<title>(.*?)</title>", page, re.S)
             assert title is not None
             assert FSI not in title.group(1)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...integrity import CHECKPOINT_FORMAT, chain_head, make_checkpoint
 from ...projections import queries
-from ...projections.facts import FactStore
+from ...projections.facts import AgreementFact, FactStore
 from ..i18n import default_language
 from . import governance, resources, results
 
@@ -82,7 +82,9 @@ def build_report(
         (d | {"partnership": v["key"]} for v in scope_views for d in v["decisions"]),
         key=lambda d: (d["on"], d["key"]),
     )
-    agreements = [governance.agreement_view(ledger, a.key, on) for v in scope_views for a in store.agreements(v["key"])]
+    agreements = [
+        governance.agreement_view(ledger, a.key, on) for v in scope_views for a in store.of(AgreementFact, v["key"])
+    ]
     currency = balance["currency"] or view["currency"]
 
     names = _PartyNames(ledger)
@@ -151,7 +153,7 @@ class _ReadOnce:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self._store, name)
-        if name.startswith(("put_", "add_", "end_")):
+        if name in ("put", "add", "replace", "add_amounts"):
             raise AttributeError(f"a report does not change the facts ({name})")
 
         def read(*args: Any) -> Any:
