@@ -50,7 +50,7 @@ def counting_resumes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 def batched_model(ledger: PartnershipLedger) -> Any:
     """The facts' read model (the one that keeps caches from slice to slice)."""
-    return next(m for m in ledger.projections.models if getattr(m, "store", None) is ledger.facts)
+    return next(m for m in ledger.projections.models if m is ledger.facts)
 
 
 PARTIES = [
