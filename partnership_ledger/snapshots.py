@@ -1,22 +1,12 @@
-"""Snapshots: eventsourcing's own, every few events of a long-lived aggregate, so loading one
-replays a bounded number of events.
+"""Snapshots: eventsourcing's own, every :data:`INTERVAL` events of a long-lived aggregate,
+so loading one replays a bounded number of events.
 
-An agreement gets an event for every change to what a contribution under it counts against
-its caps, and a partnership one for every decision: both grow for as long as they are used
-(and a party's amendments, a contribution's deliveries, a target's measurements may too).
-Every :data:`INTERVAL` events of one of them (eventsourcing's rule: a version that is a
-multiple of the interval) the ledger stores a snapshot of it, after the batch that crossed
-the line is committed, and removes the older snapshots of that aggregate; loading it then
-reads that snapshot and the events after it (at most :data:`INTERVAL`, or the rest of one
-batch). Evaluations are not snapshotted: their state holds residents' private values, which
-must never be copied out of the events (an erasure could not reach the copy); an
-evaluation's events are one submission per evaluator of one round.
-
-A snapshot is derived data, like a read model: not chained, not exported, never the source
-of a figure (figures come from the read models), but the rules read it (an agreement's totals
-decide its caps). So ``verify`` recomputes every stored snapshot from the chained events and
-reports one that differs as tampering (:func:`check_snapshots`); ``rebuild`` drops them all
-(deleting them is always safe: loading then replays the events, and they are taken again).
+Taken after the batch that crossed the interval commits, the older ones of that aggregate
+removed. Evaluations are not snapshotted: their state holds residents' private values, which
+must never be copied out of the events (an erasure could not reach the copy). A snapshot is
+derived data, like a read model (not chained, not exported), but the rules read it, so
+``verify`` recomputes every stored one from the events (:func:`check_snapshots`), and
+``rebuild`` drops them all (loading then replays the events, and they are taken again).
 """
 
 from __future__ import annotations
@@ -79,14 +69,12 @@ def snapshot_table(ledger: PartnershipLedger) -> str | None:
 
 
 def take_snapshots(ledger: PartnershipLedger, aggregates: Iterable[Any], due: set[UUID]) -> None:
-    """Snapshot those of ``aggregates`` (just committed, as they are in memory) whose events
-    reached a version at which one is due (:func:`crossed`), and drop their older snapshots.
+    """Snapshot those of ``aggregates`` (just committed) that reached a version at which one is
+    due (:func:`crossed`), and drop their older snapshots.
 
-    Taken as eventsourcing's ``take_snapshot`` takes one, but from the aggregate in memory,
-    which holds exactly what its stored events give (it was loaded from them, or made, and
-    changed only by the events just committed), so a long batch is not replayed again. All
-    in one write, the older ones dropped in another; snapshots that cannot be stored
-    (another process took the same one, the disk is full) are left out: they only save time.
+    Taken from the aggregate in memory, which holds what its stored events give, so a long
+    batch is not replayed again. Snapshots that cannot be stored (another process took the
+    same one, the disk is full) are left out: they only save time.
     """
     table = snapshot_table(ledger)
     if table is None or not due:
@@ -98,16 +86,13 @@ def take_snapshots(ledger: PartnershipLedger, aggregates: Iterable[Any], due: se
         ledger.snapshots.put(taken)  # type: ignore[union-attr]
         with ledger.db.transaction() as c:
             for snapshot in taken:
+                oid = snapshot.originator_id
                 c.execute(
                     f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
-                    (_id_param(ledger, snapshot.originator_id), snapshot.originator_version),
+                    (oid if ledger.backend == "postgresql" else oid.hex, snapshot.originator_version),
                 )
     except PersistenceError:
         return
-
-
-def _id_param(ledger: PartnershipLedger, agg_id: UUID) -> Any:
-    return agg_id if ledger.backend == "postgresql" else agg_id.hex
 
 
 def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | None:
@@ -166,9 +151,7 @@ def open_snapshots(ledger: PartnershipLedger) -> None:
 
 
 def drop_snapshots(ledger: PartnershipLedger) -> None:
-    """Delete every stored snapshot (``rebuild`` does: they are taken again as aggregates
-    change, and loading replays the events meanwhile). One write statement, so that it waits
-    for another writer's lock as any write does."""
+    """Delete every stored snapshot (``rebuild`` does: they are taken again as aggregates change)."""
     table = snapshot_table(ledger)
     if table is not None:
         with ledger.db.transaction() as c:

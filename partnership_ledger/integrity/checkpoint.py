@@ -56,16 +56,12 @@ def load_signing_key(pem: bytes) -> Any:
 
 
 def _load_key(pem: bytes, *, private: bool) -> Any:
-    """The Ed25519 key (private or public) in ``pem``, or one sentence saying what it is not."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
     which = "signing" if private else "public"
     try:
-        if private:
-            key: Any = serialization.load_pem_private_key(pem, password=None)
-        else:
-            key = serialization.load_pem_public_key(pem)
+        key = serialization.load_pem_private_key(pem, None) if private else serialization.load_pem_public_key(pem)
     except (ValueError, TypeError):
         form = "an unencrypted PEM private key" if private else "a PEM public key"
         raise InvalidArgument(f"the {which} key is not {form}") from None
@@ -96,8 +92,8 @@ def checkpoint_of(size: int, position: int, root: str, key: Any = None) -> dict[
         "public_key": None,
     }
     if key is not None:
-        message = checkpoint_message(size, root, position)
-        checkpoint["signature"] = base64.b64encode(key.sign(message)).decode("ascii")
+        signature = key.sign(checkpoint_message(size, root, position))
+        checkpoint["signature"] = base64.b64encode(signature).decode("ascii")
         checkpoint["public_key"] = _public_bytes(key.public_key()).decode("ascii")
     return checkpoint
 
@@ -131,9 +127,9 @@ def check_signature(checkpoint: dict[str, Any], public_key_pem: bytes | None) ->
     size, root = checkpoint["size"], checkpoint["root"]
     position = checkpoint.get("position", 0)
     signature = checkpoint.get("signature")
-    if public_key_pem is not None and not signature:
-        raise IntegrityError("the checkpoint is not signed, so it cannot be checked against a public key")
     if not signature:
+        if public_key_pem is not None:
+            raise IntegrityError("the checkpoint is not signed, so it cannot be checked against a public key")
         return
     carried = checkpoint.get("public_key")
     key_pem = public_key_pem or (carried.encode("ascii", "replace") if carried else None)

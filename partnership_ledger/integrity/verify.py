@@ -35,21 +35,6 @@ class VerifyResult:
         return attrs.asdict(self)
 
 
-Row = tuple[Any, ...]  # position, originator id, version, topic, state, prev position, hash
-
-
-class _Walk:
-    """The state of a walk along the chain: how far it got and the hash it reached."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.last_position = 0
-        self.prev_hash = GENESIS
-
-    def fail(self, position: int | None, problem: str, message: str) -> VerifyResult:
-        return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
-
-
 #: The storage type of each column as the recorder writes it (SQLite keeps any type anywhere).
 STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
 LINK_TYPES = {"prev_position": "integer", "hash": "blob"}
@@ -124,7 +109,7 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     ``missing`` names the position the chain points back to when an event and its link were
     both deleted: with several deleted in a row that is the last of them.
     """
-    walk = _Walk()
+    walk = _Walk(db)
     outside = foreign_row(db, outside_only=True)
     if outside is not None:
         return walk.fail(outside[0], "inserted", f"the row at position {outside[0]} {outside[1]}")
@@ -132,15 +117,11 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
     while True:
         after = walk.last_position
         with db.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT {pos}, {cols} FROM {events} WHERE {pos} > ? ORDER BY {pos} LIMIT ?",
-                (after, BATCH),
-            )
+            c.execute(f"SELECT {pos}, {cols} FROM {events} WHERE {pos} > ? ORDER BY {pos} LIMIT ?", (after, BATCH))
             rows = c.fetchall()
             full = len(rows) == BATCH
             # The links of the same stretch of positions (and, after the last event, any
-            # links left without one), merged with the events below: two range scans are
-            # cheaper than a join.
+            # links left without one): two range scans, merged below, cost less than a join.
             c.execute(
                 f"SELECT position, {_as_walked(db, LINK_TYPES)} FROM ledger_chain WHERE position > ? "
                 + ("AND position <= ? " if full else "")
@@ -148,121 +129,120 @@ def verify_chain(db: Db, progress: Callable[[int], None] | None = None) -> Verif
                 (after, rows[-1][0]) if full else (after,),
             )
             links = c.fetchall()
-        j, n_links = 0, len(links)
-        for position, oid, version, topic, state in rows:
-            if j < n_links and links[j][0] < position:
+        j = 0
+        for row in rows:
+            position, link = row[0], None
+            if j < len(links) and links[j][0] < position:
                 break  # a link whose event is gone
-            prev_position = link = None
-            if j < n_links and links[j][0] == position:
-                _, prev_position, link = links[j]
-                j += 1
-            failed = _check(db, walk, (position, oid, version, topic, state, prev_position, link))
+            if j < len(links) and links[j][0] == position:
+                link, j = links[j][1:], j + 1
+            failed = walk.step(position, row[1:], link)
             if failed is not None:
                 return failed
         if progress is not None and rows:
             progress(len(rows))
-        if j < n_links:
+        if j < len(links):
             orphan = int(links[j][0])
             return walk.fail(
-                orphan,
-                "missing",
-                f"position {orphan} is missing: its chain link remains but its event is gone",
+                orphan, "missing", f"position {orphan} is missing: its chain link remains but its event is gone"
             )
         if not full:
-            break
-    root = walk.prev_hash.hex()
-    return VerifyResult(
-        True,
-        walk.size,
-        root,
-        walk.last_position,
-        message=f"the chain of {walk.size} events is intact; root {root}",
-    )
+            root = walk.prev_hash.hex()
+            message = f"the chain of {walk.size} events is intact; root {root}"
+            return VerifyResult(True, walk.size, root, walk.last_position, message=message)
 
 
-def _check(db: Db, walk: _Walk, row: Row) -> VerifyResult | None:
-    """Check one event against its link and advance the walk; the failure, if any."""
-    position, oid, version, topic, state, prev_position, link = row
-    if db.backend == "sqlite" and None in (oid, version, topic, state, prev_position, link):
-        # A value of another storage type reads as NULL in the walk: say which.
-        found = foreign_row(db)
-        if found is not None and found[0] <= position:
-            return walk.fail(found[0], "changed", f"the event row at position {found[0]} {found[1]}")
-    if link is None:
-        return walk.fail(
-            position,
-            "inserted",
-            f"position {position} has an event that is not in the chain (inserted)",
-        )
-    if prev_position is None:
-        return walk.fail(position, "changed", f"the chain link at position {position} was changed")
-    if prev_position != walk.last_position:
-        return _misplaced(db, walk, position, prev_position)
-    if not isinstance(version, int) or isinstance(version, bool) or oid is None or topic is None or state is None:
-        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
-    expected = link_hash(walk.prev_hash, position, oid, version, topic, state)
-    if expected != bytes(link):
-        moved_from = _recorded_at(db, position, (oid, version, topic, state))
-        if moved_from is not None:
-            return walk.fail(
+class _Walk:
+    """A walk along the chain: how far it got, the hash it reached, and what went wrong where."""
+
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.size = 0
+        self.last_position = 0
+        self.prev_hash = GENESIS
+
+    def fail(self, position: int | None, problem: str, message: str) -> VerifyResult:
+        return VerifyResult(False, self.size, self.prev_hash.hex(), self.last_position, position, problem, message)
+
+    def step(self, position: int, content: tuple[Any, ...], link: tuple[Any, ...] | None) -> VerifyResult | None:
+        """Check one event (originator id, version, topic, state) against its link (previous
+        position, hash) and advance; the failure, if any."""
+        oid, version, topic, state = content
+        if self.db.backend == "sqlite" and (link is None or None in content or None in link):
+            # A value of another storage type reads as NULL in the walk: say which.
+            found = foreign_row(self.db)
+            if found is not None and found[0] <= position:
+                return self.fail(found[0], "changed", f"the event row at position {found[0]} {found[1]}")
+        if link is None:
+            return self.fail(
+                position, "inserted", f"position {position} has an event that is not in the chain (inserted)"
+            )
+        prev_position, hashed = link
+        if prev_position is None:
+            return self.fail(position, "changed", f"the chain link at position {position} was changed")
+        if prev_position != self.last_position:
+            return self.misplaced(position, prev_position)
+        changed = f"position {position} was changed after it was recorded"
+        if not isinstance(version, int) or isinstance(version, bool) or None in (oid, topic, state):
+            return self.fail(position, "changed", changed)
+        expected = link_hash(self.prev_hash, position, oid, version, topic, state)
+        if expected != bytes(hashed):
+            moved_from = self.recorded_at(position, content)
+            if moved_from is None:
+                return self.fail(position, "changed", changed)
+            return self.fail(
                 position,
                 "out_of_order",
                 f"position {position} is out of order: it holds the event recorded at position {moved_from}",
             )
-        return walk.fail(position, "changed", f"position {position} was changed after it was recorded")
-    walk.prev_hash, walk.last_position = expected, position
-    walk.size += 1
-    return None
+        self.prev_hash, self.last_position = expected, position
+        self.size += 1
+        return None
 
-
-def _misplaced(db: Db, walk: _Walk, position: int, prev_position: int) -> VerifyResult:
-    """Name what happened when a link does not point back to the event before it."""
-    if prev_position < walk.last_position:
-        return walk.fail(
-            position,
-            "inserted",
-            f"position {position} links back to position {prev_position}, not to "
-            f"{walk.last_position}: something was inserted or moved",
-        )
-    pos, events = db.position_col, db.events_table
-    with db.transaction(commit=False) as c:
-        c.execute(f"SELECT 1 FROM {events} WHERE {pos} = ?", (prev_position,))
-        exists = c.fetchone() is not None
-    if exists:
-        return walk.fail(
-            position,
-            "out_of_order",
-            f"position {position} is out of order: its link says it comes after position {prev_position}",
-        )
-    return walk.fail(
-        prev_position,
-        "missing",
-        f"position {prev_position} is missing: the chain goes on after it at position {position}, "
-        "but its event and link are gone",
-    )
-
-
-def _recorded_at(db: Db, position: int, content: tuple[Any, int, Any, Any]) -> int | None:
-    """The later position whose link this event's content matches (it was moved), if any.
-
-    Only run when verification has already failed, so scanning the links is affordable.
-    """
-    after = position
-    while True:
-        with db.transaction(commit=False) as c:
-            c.execute(
-                "SELECT l.position, l.prev_position, l.hash, p.hash FROM ledger_chain l "
-                "LEFT JOIN ledger_chain p ON p.position = l.prev_position "
-                "WHERE l.position > ? ORDER BY l.position LIMIT ?",
-                (after, BATCH),
+    def misplaced(self, position: int, prev_position: int) -> VerifyResult:
+        """Name what happened when a link does not point back to the event before it."""
+        if prev_position < self.last_position:
+            return self.fail(
+                position,
+                "inserted",
+                f"position {position} links back to position {prev_position}, not to "
+                f"{self.last_position}: something was inserted or moved",
             )
-            links = c.fetchall()
-        for at, prev_position, link, prev_link in links:
-            if prev_link is None and prev_position != 0:
-                continue
-            prev = bytes(prev_link) if prev_link is not None else GENESIS
-            if link_hash(prev, at, *content) == bytes(link):
-                return int(at)
-        if len(links) < BATCH:
-            return None
-        after = links[-1][0]
+        with self.db.transaction(commit=False) as c:
+            c.execute(f"SELECT 1 FROM {self.db.events_table} WHERE {self.db.position_col} = ?", (prev_position,))
+            exists = c.fetchone() is not None
+        if exists:
+            return self.fail(
+                position,
+                "out_of_order",
+                f"position {position} is out of order: its link says it comes after position {prev_position}",
+            )
+        return self.fail(
+            prev_position,
+            "missing",
+            f"position {prev_position} is missing: the chain goes on after it at position {position}, "
+            "but its event and link are gone",
+        )
+
+    def recorded_at(self, position: int, content: tuple[Any, ...]) -> int | None:
+        """The later position whose link this event's content matches (it was moved), if any
+        (only when the walk has already failed, so scanning the links is affordable)."""
+        after = position
+        while True:
+            with self.db.transaction(commit=False) as c:
+                c.execute(
+                    "SELECT l.position, l.prev_position, l.hash, p.hash FROM ledger_chain l "
+                    "LEFT JOIN ledger_chain p ON p.position = l.prev_position "
+                    "WHERE l.position > ? ORDER BY l.position LIMIT ?",
+                    (after, BATCH),
+                )
+                links = c.fetchall()
+            for at, prev_position, hashed, prev_link in links:
+                if prev_link is None and prev_position != 0:
+                    continue
+                prev = bytes(prev_link) if prev_link is not None else GENESIS
+                if link_hash(prev, at, *content) == bytes(hashed):
+                    return int(at)
+            if len(links) < BATCH:
+                return None
+            after = links[-1][0]

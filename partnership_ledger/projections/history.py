@@ -18,7 +18,7 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, trim
+from .runner import AggregateInfo, Item, trim
 
 KIND_OF_CLASS = {
     "Party": "party",
@@ -80,28 +80,12 @@ class AggregateIndex:
 
     def __init__(self) -> None:
         self._cache: dict[Any, AggregateInfo] = {}  # by originator id
-        self._new: list[tuple[Any, ...]] = []
-        self._c: Cursor | None = None
 
-    def begin(self, c: Cursor) -> None:
-        self._c = c
-        self._new.clear()
-
-    def end(self) -> None:
-        assert self._c is not None
-        if self._new:
-            self._new.sort()  # in key order: each page of the index is visited once
-            self._c.executemany(
-                "INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING",
-                self._new,
-            )
-            self._new.clear()
-        self._c = None
-        trim(self._cache, self.CACHE_SIZE)  # (not within a batch: its new aggregates are not in the table yet)
-
-    def abort(self) -> None:
-        self._new.clear()
-        self._c = None
+    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None:
+        # (Creation events only: see event_names.) In key order: each page is visited once.
+        new = sorted((event.originator_id.hex, *info) for _, event, info in items)
+        c.executemany("INSERT INTO rm_aggregates VALUES (?,?,?,?,?,?) ON CONFLICT (originator_id) DO NOTHING", new)
+        trim(self._cache, self.CACHE_SIZE)  # (the batch's new aggregates are in the table now)
 
     def clear(self) -> None:
         self._cache.clear()
@@ -120,9 +104,6 @@ class AggregateIndex:
             info = AggregateInfo(*row)
         self._cache[event.originator_id] = info
         return info
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self._new.append((event.originator_id.hex, *info))  # (a creation event: see event_names)
 
 
 class HistoryModel:
@@ -155,55 +136,28 @@ class HistoryModel:
     )
     table_names = ("rm_history", "rm_history_parties", "rm_corrections")
 
-    @staticmethod
-    def applied_up_to(c: Cursor) -> int | None:
-        """The last position the history holds (see runner.ReadModel)."""
-        c.execute("SELECT MAX(position) FROM rm_history")
-        row = c.fetchone()
-        return int(row[0]) if row and row[0] is not None else None
-
     #: Every event that records an operation (derived bookkeeping is not in the history).
     event_names = frozenset(EVENT_OPS)
 
-    def __init__(self) -> None:
-        self._rows: list[tuple[Any, ...]] = []
-        self._parties: list[tuple[str, int]] = []
-        self._corrections: list[tuple[Any, ...]] = []
-        self._c: Cursor | None = None
-
-    def begin(self, c: Cursor) -> None:
-        self._c = c
-        self._rows.clear()
-        self._parties.clear()
-        self._corrections.clear()
-
-    def end(self) -> None:
-        assert self._c is not None
-        if self._corrections:
-            self._c.executemany("INSERT INTO rm_corrections VALUES (?,?,?,?,?,?,?,?,?,?,?)", self._corrections)
-            self._corrections.clear()
-        if self._rows:
-            self._c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._rows)
-        if self._parties:
-            self._parties.sort()  # in key order: each page of the table is visited once
-            self._c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", self._parties)
-        self._c = None
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        made = history_row(position, recorded_at, event, info)
-        if made is None:
-            return  # derived bookkeeping: shown as part of the operation that caused it
-        row, named = made
-        self._rows.append(row)
-        if row[3] in CORRECTION_OPS:
-            # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
-            corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
-            self._corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
-        # A contribution's owner is found through rm_aggregates (see the class's docstring).
-        owner = info.party if info.kind == "contribution" else None
-        for party in named:
-            if party != owner:
-                self._parties.append((party, position))
+    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None:
+        rows, parties, corrections = [], [], []
+        for position, event, info in items:
+            made = history_row(position, event.timestamp, event, info)
+            if made is None:
+                continue  # derived bookkeeping: shown as part of the operation that caused it
+            row, named = made
+            rows.append(row)
+            if row[3] in CORRECTION_OPS:
+                # position, op_id, corrects, op, kind, key, partnership, reason, recorded_at, effective, summary
+                corrects, reason = getattr(event, "operation", None), getattr(event, "reason", None)
+                corrections.append((row[0], row[11], corrects, *row[3:7], reason, row[1], row[2], row[10]))
+            # A contribution's owner is found through rm_aggregates (see the class's docstring).
+            owner = info.party if info.kind == "contribution" else None
+            parties += [(party, position) for party in named if party != owner]
+        c.executemany("INSERT INTO rm_corrections VALUES (?,?,?,?,?,?,?,?,?,?,?)", corrections)
+        c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        parties.sort()  # in key order: each page of the table is visited once
+        c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", parties)
 
 
 def _events_of(db: Db, aggregates: str) -> str:

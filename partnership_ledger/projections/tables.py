@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..storage.db import Cursor, Db
@@ -18,28 +18,39 @@ LAYOUT = 6
 TRACKING_NAME = f"read_models.v{LAYOUT}"
 
 
-@contextmanager
-def secure_delete_off(c: Cursor, backend: str) -> Iterator[None]:
-    """Let SQLite free pages without overwriting them with zeros (``secure_delete``, which
-    some builds turn on by default: Debian's), on this connection and until the block ends.
+def tracked(c: Cursor) -> int | None:
+    """The position of the last event the read models hold, in the snapshot of ``c`` (None:
+    no tracking row of this layout)."""
+    c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
+    row = c.fetchone()
+    return int(row[0]) if row else None
 
-    Only around writes of read models, which hold nothing the events do not: their content
-    left in free pages is content the file keeps anyway, in the events. Overwriting the pages
-    of the read models of a million events that a rebuild drops writes a few hundred
-    megabytes (5 s); freeing them, a fifth of a second.
-    """
+
+def set_tracked(c: Cursor, position: int) -> None:
+    c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (position, TRACKING_NAME))
+
+
+@contextmanager
+def sqlite_pragma(c: Cursor, backend: str, name: str, value: int) -> Iterator[None]:
+    """Set an SQLite pragma on the connection of ``c`` until the block ends (on SQLite only)."""
     if backend != "sqlite":
         yield
         return
-    c.execute("PRAGMA secure_delete")
+    c.execute(f"PRAGMA {name}")
     before = int((c.fetchone() or (0,))[0])
-    if before:
-        c.execute("PRAGMA secure_delete=0")
+    c.execute(f"PRAGMA {name}={int(value)}")
     try:
         yield
     finally:
-        if before:
-            c.execute(f"PRAGMA secure_delete={before}")
+        c.execute(f"PRAGMA {name}={before}")
+
+
+def secure_delete_off(c: Cursor, backend: str) -> AbstractContextManager[None]:
+    """Let SQLite free pages without overwriting them with zeros (``secure_delete``, on in
+    some builds: Debian's): only around writes of read models, which hold nothing the events
+    do not. Zeroing the pages of the read models of a million events that a rebuild drops
+    writes a few hundred megabytes (5 s); freeing them, a fifth of a second."""
+    return sqlite_pragma(c, backend, "secure_delete", 0)
 
 
 def is_index(statement: str) -> bool:
@@ -60,8 +71,8 @@ _NAMED = re.compile(r"\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXI
 
 
 class ReadModelTables:
-    """The tables of some read models (each with ``tables``, its CREATE statements, and
-    ``table_names``) in a database, and their tracking row."""
+    """The tables of some read models (their CREATE statements and table names) in a
+    database, and their tracking row."""
 
     def __init__(self, db: Db, statements: Sequence[str], names: Sequence[str]) -> None:
         self.db = db
@@ -78,20 +89,16 @@ class ReadModelTables:
 
             c.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK,))
         else:
-            # A write as the first statement takes SQLite's write lock (even if it changes no
-            # row), so no other process changes the tables between our read and our writes:
-            # a transaction that reads first and writes later fails at once, without waiting,
-            # if another process wrote in between (SQLITE_BUSY_SNAPSHOT).
+            # A write first takes SQLite's write lock (even if it changes no row): a
+            # transaction that read first would fail at its first write if another process
+            # wrote in between (SQLITE_BUSY_SNAPSHOT).
             c.execute("UPDATE ledger_tracking SET position = position WHERE name=?", (TRACKING_NAME,))
 
     def lock_writers(self, c: Cursor) -> None:
-        """Make writers of events and of read models wait until this transaction ends
-        (readers go on reading).
-
-        SQLite has one writer at a time: :meth:`lock` took its lock. PostgreSQL's writers
-        lock the events table (``EXCLUSIVE``, which readers do not wait for) before they
-        insert, and then the tracking row; a catch-up locks the tracking row: the same
-        locks, in the same order, keep both out."""
+        """Make writers of events and of read models wait until this transaction ends (readers
+        go on reading). PostgreSQL's writers lock the events table (``EXCLUSIVE``, which
+        readers do not wait for), then the tracking row; a catch-up locks the tracking row:
+        the same locks, in the same order, keep both out."""
         self.lock(c)
         if self.db.backend == "postgresql":
             c.execute(f"LOCK TABLE {self.db.events_table} IN EXCLUSIVE MODE")
@@ -101,10 +108,9 @@ class ReadModelTables:
         """Empty every read model and set its tracking row to 0, in the transaction of ``c``.
 
         On SQLite, the tables are dropped and made again without their secondary indexes
-        (:meth:`refill` makes those at its end: sorting every row once is much cheaper than
-        keeping an index in order row by row). On PostgreSQL, dropping a table locks out its
-        readers until the transaction ends: tables of this layout are emptied row by row
-        instead, so that readers keep reading what was there until the refill commits."""
+        (:meth:`refill` makes those at its end: sorting every row once costs less than
+        keeping an index in order). On PostgreSQL, dropping a table locks out its readers
+        until the transaction ends: tables of this layout are emptied row by row instead."""
         keep = same_layout and self.db.backend != "sqlite"
         with secure_delete_off(c, self.db.backend):
             for name in self.names:
@@ -113,7 +119,7 @@ class ReadModelTables:
         if same_layout:
             # The row stays (set to 0): a catch-up waiting for its lock (PostgreSQL) then
             # locks it, rather than a row deleted under it, and applies each event once.
-            c.execute("UPDATE ledger_tracking SET position = 0 WHERE name=?", (TRACKING_NAME,))
+            set_tracked(c, 0)
         else:
             c.execute("INSERT INTO ledger_tracking VALUES (?, 0)", (TRACKING_NAME,))
         for statement in self.table_statements:
@@ -121,14 +127,11 @@ class ReadModelTables:
 
     def refill(self, fill: Callable[[Cursor], int]) -> int:
         """Empty every read model and fill it again with ``fill(cursor)`` (which returns how
-        many events it applied), all in one transaction that writers of events wait for.
-
-        Readers keep reading the read models as they were until it commits (SQLite in WAL
-        mode, PostgreSQL); if it stops half way, nothing changed."""
+        many events it applied), in one transaction that writers of events wait for and
+        readers do not: they read the read models as they were until it commits."""
         with self.db.transaction() as c:
             self.lock_writers(c)
-            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
-            self.empty(c, same_layout=c.fetchone() is not None)
+            self.empty(c, same_layout=tracked(c) is not None)
             applied = fill(c)
             for statement in self.index_statements:
                 c.execute(statement)
@@ -145,41 +148,28 @@ class ReadModelTables:
                     "UNION SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
                 )
             have = {str(r[0]).lower() for r in c.fetchall()}
-        found = [_NAMED.match(s) for s in self.table_statements + self.index_statements]
-        return [
-            s
-            for s, m in zip(self.table_statements + self.index_statements, found, strict=True)
-            if m is None or m.group(1).lower() not in have
-        ]
+        statements = self.table_statements + self.index_statements
+        return [s for s in statements if (m := _NAMED.match(s)) is None or m.group(1).lower() not in have]
 
-    def tracked(self) -> bool:
-        """Whether the tracking row of this layout is there (a read; no lock)."""
+    def tracked(self) -> int | None:
+        """The tracking row's position (None: no row of this layout, or no table yet; a read, no lock)."""
         with self.db.transaction(commit=False) as c:
             try:
-                c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
-            except Exception as e:  # no ledger_tracking table yet (a new ledger)
+                return tracked(c)
+            except Exception as e:
                 if not is_database_error(e):
                     raise
-                return False
-            return c.fetchone() is not None
+                return None
 
     def position(self) -> int:
         """The position of the last event the read models hold (0: none, or no tracking row)."""
         with self.db.transaction(commit=False) as c:
-            c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
-            row = c.fetchone()
-            return int(row[0]) if row else 0
+            return tracked(c) or 0
 
     def is_current(self) -> bool:
         """Whether every stored event is already applied (a cheap read, no lock)."""
         with self.db.transaction(commit=False) as c:
-            return current_in(c, self.db)
-
-
-def current_in(c: Cursor, db: Db) -> bool:
-    """Whether, in the snapshot of ``c``, every stored event is applied to the read models."""
-    c.execute("SELECT position FROM ledger_tracking WHERE name=?", (TRACKING_NAME,))
-    row: Any = c.fetchone()
-    c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
-    last: Any = c.fetchone()
-    return row is not None and last is not None and int(row[0]) == int(last[0] or 0)
+            position = tracked(c)
+            c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
+            last = c.fetchone()
+        return position is not None and last is not None and position == int(last[0] or 0)

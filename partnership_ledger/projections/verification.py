@@ -1,13 +1,9 @@
 """Checks that the read models and indexes hold exactly what the events give.
 
-The read models (history, burden facts, submissions...), the operation index
-(``ledger_ops``), the key index (``ledger_keys``) and the tracking row live beside the
-events, outside the hash chain: someone who can write the file can change a figure there and
-``verify_chain`` would not see it. :func:`check_read_models` recomputes them all into a
-scratch SQLite file (:class:`Scratch`) by replaying the events with the same projection code
-the ledger uses (so a new read model or column is covered without changing this module), then
-compares the stored tables with the recomputed ones row by row (:mod:`.table_diff`), and
-names the first difference by table, key, field, stored value and recomputed value.
+They live beside the events, outside the hash chain: :func:`check_read_models` recomputes
+them all into a scratch SQLite file (:class:`Scratch`) by replaying the events with the
+ledger's own projection code (so a new read model or column is covered), then compares the
+stored tables with the recomputed ones (:mod:`.table_diff`) and names the first difference.
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import attrs
 
@@ -24,16 +21,16 @@ from ..errors import IntegrityError, StorageError
 from ..storage.db import Cursor, Db
 from ..storage.setup import ENV_PATH
 from ..storage.sqlite import _FileStore, read_only_uri
-from .runner import TRACKING_NAME, AggregateInfo, Item, Projections
+from .runner import TRACKING_NAME, Item, Projections
 from .table_diff import Difference as Difference
-from .table_diff import compare_table
+from .table_diff import columns, compare_table
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
 
 #: Checks started again when other processes recorded meanwhile, before giving up.
 ATTEMPTS = 5
-#: Events copied at a time into the scratch file when the ledger is not an SQLite file.
+#: Rows copied at a time into the scratch file from a PostgreSQL ledger.
 COPY_BATCH = 5000
 #: The indexes kept with the events: recomputed by :class:`IndexModel`.
 INDEX_TABLE_NAMES = ("ledger_ops", "ledger_keys")
@@ -227,13 +224,12 @@ class IndexModel:
         c.executemany("INSERT INTO ledger_ops VALUES (?,?) ON CONFLICT (op_id) DO NOTHING", ops)
         c.executemany("INSERT INTO ledger_keys VALUES (?,?,?) ON CONFLICT (key) DO NOTHING", keys)
 
-    def apply(self, c: Cursor, position: int, recorded_at: Any, event: Any, info: AggregateInfo) -> None:
-        self.apply_all(c, [(position, event, info)])
-
 
 class Scratch:
     """The throwaway SQLite file that the ledger's events are replayed into, with the ledger's
-    own projection code (and :class:`IndexModel`), to recompute its read models and indexes."""
+    own projection code (and :class:`IndexModel`), to recompute its read models and indexes.
+    The stored tables are read from schema ``src``: the ledger file itself, attached, or a
+    copy of a PostgreSQL ledger's tables (``srcrm``: an encrypted ledger's read models, in memory)."""
 
     def __init__(self, ledger: PartnershipLedger, path: str) -> None:
         self.store = _FileStore(path, readonly=False)
@@ -252,13 +248,14 @@ class Scratch:
         memory = ledger.env.get("PARTNERSHIP_LEDGER_MEMORY_READ_MODELS") if self.sqlite else None
         if self.sqlite:
             con.execute("ATTACH DATABASE ? AS src", (read_only_uri(ledger.env[ENV_PATH]),))  # (maybe a copy)
-        if memory:  # an encrypted ledger's read models are kept in memory (docs/privacy.md)
-            con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
-        if not self.sqlite:
+        else:
+            con.execute("ATTACH DATABASE ? AS src", (f"{path}.src",))
             con.execute(
-                "CREATE TABLE scratch_copy (position INTEGER PRIMARY KEY, originator_id TEXT, "
+                f"CREATE TABLE scratch_copy ({ledger.db.position_col} INTEGER PRIMARY KEY, originator_id TEXT, "
                 "originator_version INTEGER, topic TEXT, state BLOB)"
             )
+        if memory:
+            con.execute("ATTACH DATABASE ? AS srcrm", (memory,))
         self.memory = bool(memory)
         self.rm_tables = tuple(name for m in models for name in m.table_names)
         self.tables = (*self.rm_tables, *INDEX_TABLE_NAMES)
@@ -280,8 +277,10 @@ class Scratch:
             self.runner.catch_up(progress)
             self.replayed = upto
             for table in names:
+                if not self.sqlite:
+                    self._copy_table(source, table)
                 schema = "srcrm" if self.memory and table not in INDEX_TABLE_NAMES else "src"
-                found, n = compare_table(self.con, source, schema if self.sqlite else None, table, count)
+                found, n = compare_table(self.con, schema, table, count)
                 if n:
                     changed[table] = n
                 first = first or found
@@ -300,8 +299,8 @@ class Scratch:
 
     def _events_upto(self, source: Db, upto: int) -> None:
         """Make ``scratch_events`` the chained events of the ledger up to position ``upto``: a
-        view of an SQLite ledger's, else a copy of a PostgreSQL ledger's, a batch at a time."""
-        con, upto = self.con, int(upto)
+        view of an SQLite ledger's, else a copy of a PostgreSQL ledger's."""
+        con, upto, pos = self.con, int(upto), source.position_col
         con.execute("DROP VIEW IF EXISTS temp.scratch_events")
         if self.sqlite:
             con.execute(
@@ -309,25 +308,57 @@ class Scratch:
                 f"topic, state FROM src.{source.events_table} WHERE rowid > 0 AND rowid <= {upto}"
             )
             return
-        (have,) = con.execute("SELECT COALESCE(MAX(position), 0) FROM scratch_copy").fetchone()
-        pos, table = source.position_col, source.events_table
-        while have < upto:
-            with source.transaction(commit=False) as c:
-                c.execute(
-                    f"SELECT {pos}, originator_id, originator_version, topic, state FROM {table} "
-                    f"WHERE {pos} > ? AND {pos} <= ? ORDER BY {pos} LIMIT ?",
-                    (have, upto, COPY_BATCH),
-                )
-                rows = c.fetchall()
-            if not rows:
-                break
-            con.execute("BEGIN")
-            con.executemany(
-                "INSERT INTO scratch_copy VALUES (?,?,?,?,?)", [(p, str(o), v, t, bytes(s)) for p, o, v, t, s in rows]
+        (have,) = con.execute(f"SELECT COALESCE(MAX({pos}), 0) FROM scratch_copy").fetchone()
+        names = [pos, "originator_id", "originator_version", "topic", "state"]
+        self._copy(source, f"{source.events_table} WHERE {pos} <= {upto}", names, [pos], "scratch_copy", (have,))
+        con.execute(
+            f"CREATE TEMP VIEW scratch_events AS SELECT {pos} AS position, originator_id, originator_version, "
+            f"topic, state FROM scratch_copy WHERE {pos} <= {upto}"
+        )
+
+    def _copy_table(self, source: Db, table: str) -> None:
+        """Copy a PostgreSQL ledger's stored ``table`` into ``src``, its values as they are (no column types)."""
+        with source.transaction(commit=False) as c:
+            c.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = current_schema() ORDER BY ordinal_position",
+                (table,),
             )
-            con.execute("COMMIT")
-            have = rows[-1][0]
-        con.execute(f"CREATE TEMP VIEW scratch_events AS SELECT * FROM scratch_copy WHERE position <= {upto}")
+            names = [str(r[0]) for r in c.fetchall()]
+        self.con.execute(f"DROP TABLE IF EXISTS src.{table}")
+        if names:
+            self.con.execute(f"CREATE TABLE src.{table} ({', '.join(names)})")
+            recomputed, pk = columns(self.con, "main", table)
+            if names == recomputed:  # (else the columns are the difference)
+                self._copy(source, f"{table} WHERE TRUE", names, pk, f"src.{table}")
+
+    def _copy(
+        self, source: Db, rows: str, names: list[str], key: list[str], into: str, after: tuple[Any, ...] = ()
+    ) -> None:
+        """Copy the columns ``names`` of ``rows`` (``table WHERE condition``) of a PostgreSQL
+        ledger into the scratch table ``into``, in ``key`` order after ``after``, :data:`COPY_BATCH`
+        at a time, all from one snapshot (a transaction at REPEATABLE READ, writing nothing)."""
+        at, keys = [names.index(k) for k in key], ", ".join(key)
+        select = f"SELECT {', '.join(names)} FROM {rows}"
+        with source.transaction(commit=True) as c:
+            c.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            while True:
+                page = f" AND ({keys}) > ({', '.join('?' * len(key))})" if after else ""
+                c.execute(f"{select}{page} ORDER BY {keys} LIMIT ?", (*after, COPY_BATCH))
+                got = [tuple(_as_scratch(v) for v in row) for row in c.fetchall()]
+                self.con.execute("BEGIN")
+                self.con.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' * len(names))})", got)
+                self.con.execute("COMMIT")
+                if len(got) < COPY_BATCH:
+                    return
+                after = tuple(got[-1][i] for i in at)
 
     def close(self) -> None:
         self.con.close()
+
+
+def _as_scratch(value: Any) -> Any:
+    """A PostgreSQL value as SQLite keeps it (an id as text, bytes for a ``bytea``)."""
+    if isinstance(value, memoryview):
+        return bytes(value)
+    return str(value) if isinstance(value, UUID) else value

@@ -49,8 +49,8 @@ def counting_resumes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 
 
 def batched_model(ledger: PartnershipLedger) -> Any:
-    """The read model that applies a slice's events together (``apply_all``: the facts')."""
-    return next(m for m in ledger.projections.models if hasattr(m, "apply_all"))
+    """The facts' read model (the one that keeps caches from slice to slice)."""
+    return next(m for m in ledger.projections.models if m is ledger.facts)
 
 
 PARTIES = [
@@ -184,22 +184,6 @@ def test_a_ledger_object_that_kept_caches_sees_another_process(tmp_path: Path) -
         assert one.facts.get(ContributionFact, "c1").delivered == 60  # type: ignore[union-attr]
         assert one.facts.get(ContributionFact, "c3").delivered == 4  # type: ignore[union-attr]
         assert sorted(one.facts.buckets("p")) == sorted(one.replay_facts().buckets("p"))
-
-
-def test_apply_all_makes_the_rows_that_apply_makes(
-    tmp_path: Path, every_op_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from test_read_models import read_model_rows
-
-    with ledger_at(tmp_path / "l.sqlite") as ledger:
-        ledger.import_journal(every_op_path.read_bytes())
-        ledger.rebuild()
-        batched = read_model_rows(ledger)
-        for model in ledger.projections.models:
-            if hasattr(model, "apply_all"):  # (the facts' model, which reads ahead)
-                monkeypatch.setattr(model, "apply_all", None)  # the runner then calls apply per event
-        ledger.rebuild()
-        assert read_model_rows(ledger) == batched
 
 
 def test_a_rebuild_that_fails_half_way_leaves_the_read_models_as_they_were(

@@ -294,23 +294,19 @@ class Crash(Exception):
 
 
 def crash_after(model: Any, n: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make ``model.apply`` (and ``apply_all``, event by event) raise on its (n+1)-th event."""
-    real = model.apply
+    """Make ``model.apply_all`` raise on its (n+1)-th event, after applying those before it."""
+    real = model.apply_all
     seen = [0]
 
-    def apply(*args: Any) -> None:
-        if seen[0] >= n:
-            raise Crash("power cut")
-        seen[0] += 1
-        real(*args)
-
     def apply_all(c: Any, items: Any) -> None:
-        for position, event, info in items:
-            apply(c, position, event.timestamp, event, info)
+        items = list(items)
+        left = n - seen[0]
+        seen[0] += len(items)
+        real(c, items[: max(left, 0)])
+        if left < len(items):
+            raise Crash("power cut")
 
-    monkeypatch.setattr(model, "apply", apply)
-    if hasattr(model, "apply_all"):
-        monkeypatch.setattr(model, "apply_all", apply_all)
+    monkeypatch.setattr(model, "apply_all", apply_all)
 
 
 def every_op_journal(path: Path) -> list[dict[str, Any]]:
