@@ -26,6 +26,14 @@ def tracked(c: Cursor) -> int | None:
     return int(row[0]) if row else None
 
 
+def current_in(c: Cursor, db: Db) -> bool:
+    """Whether, in the snapshot of ``c``, every stored event is applied to the read models."""
+    position = tracked(c)
+    c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
+    last = c.fetchone()
+    return position is not None and last is not None and position == int(last[0] or 0)
+
+
 def set_tracked(c: Cursor, position: int) -> None:
     c.execute("UPDATE ledger_tracking SET position=? WHERE name=?", (position, TRACKING_NAME))
 
