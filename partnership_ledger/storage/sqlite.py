@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote, urlencode
-from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, StoredEvent, Transcoder
 from eventsourcing.sqlite import (
@@ -109,44 +108,12 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             cursor = CursorAdapter(c.sqlite_cursor)
 
             def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-                positions = self._insert_rows(c, stored_events)
+                # eventsourcing's insert, a row at a time: each row's rowid is its position.
+                positions = self._insert_events(c, stored_events) or []
                 write_beside_events(cursor, stored_events, positions, **kwargs)
                 return positions
 
             yield insert
-
-    def _insert_rows(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> list[int]:
-        """Insert the events' rows; their positions (rowids), in order."""
-        if not stored_events:
-            return []
-        rows = [
-            (
-                s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
-                s.originator_version,
-                s.topic,
-                s.state,
-            )
-            for s in stored_events
-        ]
-        # The first INSERT takes the write lock; from then on SQLite gives each new row the
-        # largest rowid plus one, so the rest are inserted at once. Checked: at the largest
-        # rowid SQLite picks them at random, and then each is looked up.
-        c.execute(self.insert_events_statement, rows[0])
-        first = int(c.lastrowid)
-        if len(rows) == 1:
-            return [first]
-        c.executemany(self.insert_events_statement, rows[1:])
-        positions = list(range(first, first + len(rows)))
-        c.execute(f"SELECT MAX(rowid) FROM {self.events_table_name}")
-        if c.fetchone()[0] != positions[-1]:  # pragma: no cover - needs 2**63 rows
-            positions = []
-            for oid, version, _, _ in rows:
-                c.execute(
-                    f"SELECT rowid FROM {self.events_table_name} WHERE originator_id=? AND originator_version=?",
-                    (oid, version),
-                )
-                positions.append(int(c.fetchone()[0]))
-        return positions
 
 
 class LedgerSQLiteFactory(SQLiteFactory):
