@@ -37,11 +37,8 @@ class LedgerAESCipher(Cipher):
     def __init__(self, environment: Any) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-        cipher_key = environment.get(self.CIPHER_KEY)
-        if not cipher_key:
-            raise OSError(f"'{self.CIPHER_KEY}' not in env")
         try:
-            key = base64.b64decode(cipher_key.encode("utf8"), validate=True)
+            key = base64.b64decode(environment.get(self.CIPHER_KEY, "").encode("utf8"), validate=True)
         except (ValueError, UnicodeError):
             raise ValueError("the cipher key is not base64") from None
         if len(key) not in self.KEY_SIZES:

@@ -18,6 +18,8 @@ from ..integrity.chain import GENESIS, chain_links
 
 #: The ledger's format (``ledger_meta.format``): a ledger of another format is not read as this one.
 FORMAT_VERSION = "1"
+#: An event row as the SQLite recorder writes it (any other is tampering, never read as an event).
+SQLITE_STORED_TYPES = "typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob'"
 
 
 class Cursor(Protocol):
@@ -44,8 +46,8 @@ def in_schema(sql: str, schema: str | None) -> str:
 
 
 class CursorAdapter:
-    """A driver's cursor (``_c``) behind the :class:`Cursor` protocol: ``?`` SQL, which ``sql``
-    turns into the driver's dialect, and rows as tuples."""
+    """A driver's cursor (``_c``) whose rows are tuples behind the :class:`Cursor` protocol:
+    ``?`` SQL, which ``sql`` turns into the driver's dialect."""
 
     def __init__(self, cursor: Any, sql: Callable[[str], str] = str) -> None:
         self._c = cursor
@@ -59,11 +61,10 @@ class CursorAdapter:
             self._c.executemany(self._sql(sql), rows)
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        row = self._c.fetchone()
-        return tuple(row) if row is not None else None
+        return self._c.fetchone()  # type: ignore[no-any-return]
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r) for r in self._c.fetchall()]
+        return self._c.fetchall()  # type: ignore[no-any-return]
 
     @property
     def rowcount(self) -> int:
@@ -88,12 +89,21 @@ class Db:
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         schema = self.memory_schema
         with self.datastore.transaction(commit=commit) as c:
-            yield CursorAdapter(c.sqlite_cursor, str if schema is None else lambda sql: in_schema(sql, schema))
+            yield CursorAdapter(
+                plain_rows(c.sqlite_cursor), str if schema is None else lambda sql: in_schema(sql, schema)
+            )
 
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:
             for s in statements:
                 c.execute(s)
+
+
+def plain_rows(cursor: Any) -> Any:
+    """An ``sqlite3`` cursor that gives rows as plain tuples (eventsourcing's connections make
+    ``sqlite3.Row`` objects, which only its own reads need)."""
+    cursor.row_factory = None
+    return cursor
 
 
 # -- what the recorders write with the events -----------------------------------------------

@@ -75,29 +75,32 @@ def redact(url: str) -> str:
     return parts._replace(netloc=f"{user}@{netloc[-1]}").geturl()
 
 
+#: eventsourcing's pool settings where the environment does not set them: a few connections
+#: per process (many processes share one server); a catch-up batch computes between its
+#: statements (eventsourcing's idle timeout in a transaction is 5 s).
+POOL_DEFAULTS = {
+    "POSTGRES_CONNECT_TIMEOUT": "10",
+    "POSTGRES_POOL_SIZE": "2",
+    "POSTGRES_MAX_OVERFLOW": "8",
+    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+}
+
+
 def postgres_env(url: str) -> dict[str, str]:
     """The eventsourcing environment of a ledger in the PostgreSQL database at ``url``."""
     return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.postgres:LedgerPostgresFactory",
         **parse_url(url),
-        "POSTGRES_CONNECT_TIMEOUT": os.environ.get("POSTGRES_CONNECT_TIMEOUT", "10"),
-        # A few connections per process: many processes share one server.
-        "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "2"),
-        "POSTGRES_MAX_OVERFLOW": os.environ.get("POSTGRES_MAX_OVERFLOW", "8"),
-        # A catch-up batch computes between its statements (eventsourcing's default is 5 s).
-        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": os.environ.get(
-            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "60"
-        ),
+        **{name: os.environ.get(name, default) for name, default in POOL_DEFAULTS.items()},
     }
 
 
 def check_database(url: str, *, create: bool) -> None:
-    """Connect once, so that a wrong URL fails with one clear sentence, not a pool timeout.
-
-    With ``create=False`` a database that holds no ledger is an error too.
-    """
+    """Connect once, so that a wrong URL fails with one clear sentence, not a pool timeout
+    (with ``create=False``, a database that holds no ledger too)."""
     settings = parse_url(url)
     where = f"{settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}/{settings['POSTGRES_DBNAME']}"
+    timeout = int(os.environ.get("POSTGRES_CONNECT_TIMEOUT", POOL_DEFAULTS["POSTGRES_CONNECT_TIMEOUT"]))
     try:
         with psycopg.connect(
             dbname=settings["POSTGRES_DBNAME"],
@@ -105,7 +108,7 @@ def check_database(url: str, *, create: bool) -> None:
             port=settings["POSTGRES_PORT"],
             user=settings["POSTGRES_USER"],
             password=settings["POSTGRES_PASSWORD"],
-            connect_timeout=int(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+            connect_timeout=timeout,
             autocommit=True,
         ) as conn:
             names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}

@@ -24,7 +24,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from .db import CursorAdapter, Db, index_tables, write_beside_events
+from .db import SQLITE_STORED_TYPES, CursorAdapter, Db, index_tables, plain_rows, write_beside_events
 from .transcodings import OrjsonTranscoder
 
 #: Prepared statements each connection keeps (eventsourcing's ``cached_statements=True`` is
@@ -82,8 +82,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
         # An aggregate's events are read by its id: only rows the hash chain covers (positions
         # from 1) and of the storage types the recorder writes, the same rows verify checks.
         self.select_events_statement = (
-            f"SELECT * FROM {self.events_table_name} WHERE originator_id=? AND rowid > 0 "
-            "AND typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob' "
+            f"SELECT * FROM {self.events_table_name} WHERE originator_id=? AND rowid > 0 AND {SQLITE_STORED_TYPES} "
         )
 
     def construct_create_table_statements(self) -> list[str]:
@@ -105,7 +104,7 @@ class LedgerSQLiteRecorder(SQLiteApplicationRecorder):
             # A big batch touches many pages of the indexes at random places: a larger page
             # cache saves SQLite spilling and re-reading them.
             c.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB:d}")
-            cursor = CursorAdapter(c.sqlite_cursor)
+            cursor = CursorAdapter(plain_rows(c.sqlite_cursor))
 
             def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
                 # eventsourcing's insert, a row at a time: each row's rowid is its position.
