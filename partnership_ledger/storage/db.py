@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from operator import itemgetter
 from typing import Any, Protocol
 
 from ..errors import StorageError
@@ -127,9 +126,6 @@ def chain_enabled() -> bool:
     return os.environ.get("PARTNERSHIP_LEDGER_CHAIN", "on").lower() not in ("off", "0", "no")
 
 
-_first = itemgetter(0)
-
-
 def write_beside_events(
     c: Cursor,
     stored_events: Sequence[Any],
@@ -165,11 +161,9 @@ def write_beside_events(
                 "PARTNERSHIP_LEDGER_CHAIN=off would record events outside this ledger's hash chain, which "
                 "verify would then report as tampering for good: unset it (it is for benchmarks on new ledgers)"
             )
-    # The index rows in the order of their keys, not at random places of their B-trees.
-    c.executemany(
-        "INSERT INTO ledger_ops VALUES (?,?)", sorted([(op, positions[i]) for op, i in ledger_ops], key=_first)
-    )
-    c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(ledger_keys, key=_first))
+    # The index rows in the order of their (unique) keys, not at random places of their B-trees.
+    c.executemany("INSERT INTO ledger_ops VALUES (?,?)", sorted([(op, positions[i]) for op, i in ledger_ops]))
+    c.executemany("INSERT INTO ledger_keys VALUES (?,?,?)", sorted(ledger_keys))
     if private is not None:
         private(c)
     if project is not None:
