@@ -2,11 +2,10 @@
 
 A ledger in a PostgreSQL database keeps everything there: events (eventsourcing's
 ``partnershipledger_events`` table, positions in its ``notification_id`` column), hash chain,
-operation and key indexes, read models and their tracking. Several processes may write at once:
-eventsourcing locks the events table (``EXCLUSIVE`` mode, readers are not blocked) in every
-inserting transaction, so positions are handed out in commit order and the chain links written
-after the lock, in the same transaction, always extend the true head. Every insert also sends
-``NOTIFY`` on the events table's channel, which ``partnership-ledger follow`` listens to.
+indexes, read models. Several processes may write at once: eventsourcing locks the events
+table (``EXCLUSIVE`` mode, readers are not blocked) in every inserting transaction, so positions
+are handed out in commit order and the chain links written after the lock always extend the
+true head. Every insert sends ``NOTIFY`` on the events table's channel (``follow`` listens).
 
 Install with the ``postgres`` extra (``pip install 'partnership-ledger[postgres]'``).
 """
@@ -16,47 +15,29 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import StorageError
-from ..integrity.chain import GENESIS, chain_links
-from .db import Cursor, Db, TupleRows
-from .sqlite import chain_enabled, refuse_unchained
+from .db import Cursor, CursorAdapter, Db, index_tables, write_beside_events
 from .transcodings import OrjsonTranscoder
 
 try:
     import psycopg
     from eventsourcing.persistence import ProgrammingError, StoredEvent, Transcoder
     from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder, PostgresFactory
-    from psycopg.rows import DictRow, tuple_row
+    from psycopg.rows import tuple_row
     from psycopg.sql import SQL, Identifier
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise StorageError(
         "PostgreSQL ledgers need psycopg: install the postgres extra (pip install 'partnership-ledger[postgres]')"
     ) from e
 
-SCHEMES = ("postgresql://", "postgres://")
-
-INDEX_TABLES = (
-    "CREATE TABLE IF NOT EXISTS ledger_chain ("
-    "position BIGINT PRIMARY KEY, prev_position BIGINT NOT NULL, hash BYTEA NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_ops (op_id TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS ledger_keys (key TEXT PRIMARY KEY, kind TEXT NOT NULL, originator_id TEXT NOT NULL)",
-)
-
-
 #: The advisory lock that makes processes opening one new ledger at once create its tables in
 #: turn (concurrent ``CREATE ... IF NOT EXISTS`` or ``CREATE OR REPLACE`` can fail otherwise).
 SCHEMA_LOCK = 0x504C_4C45_4447_4552
-
-
-# -- locations -----------------------------------------------------------------------------
-
-
-def is_postgres_url(location: str) -> bool:
-    return location.startswith(SCHEMES)
 
 
 def parse_url(url: str) -> dict[str, str]:
@@ -94,30 +75,32 @@ def redact(url: str) -> str:
     return parts._replace(netloc=f"{user}@{netloc[-1]}").geturl()
 
 
+#: eventsourcing's pool settings where the environment does not set them: a few connections
+#: per process (many processes share one server); a catch-up batch computes between its
+#: statements (eventsourcing's idle timeout in a transaction is 5 s).
+POOL_DEFAULTS = {
+    "POSTGRES_CONNECT_TIMEOUT": "10",
+    "POSTGRES_POOL_SIZE": "2",
+    "POSTGRES_MAX_OVERFLOW": "8",
+    "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "60",
+}
+
+
 def postgres_env(url: str) -> dict[str, str]:
     """The eventsourcing environment of a ledger in the PostgreSQL database at ``url``."""
-    env = {
+    return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.postgres:LedgerPostgresFactory",
         **parse_url(url),
-        "POSTGRES_CONNECT_TIMEOUT": os.environ.get("POSTGRES_CONNECT_TIMEOUT", "10"),
-        # A few connections per process: many processes share one server.
-        "POSTGRES_POOL_SIZE": os.environ.get("POSTGRES_POOL_SIZE", "2"),
-        "POSTGRES_MAX_OVERFLOW": os.environ.get("POSTGRES_MAX_OVERFLOW", "8"),
-        # A catch-up batch computes between its statements (eventsourcing's default is 5 s).
-        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": os.environ.get(
-            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "60"
-        ),
+        **{name: os.environ.get(name, default) for name, default in POOL_DEFAULTS.items()},
     }
-    return env
 
 
 def check_database(url: str, *, create: bool) -> None:
-    """Connect once, so that a wrong URL fails with one clear sentence, not a pool timeout.
-
-    With ``create=False`` a database that holds no ledger is an error too.
-    """
+    """Connect once, so that a wrong URL fails with one clear sentence, not a pool timeout
+    (with ``create=False``, a database that holds no ledger too)."""
     settings = parse_url(url)
     where = f"{settings['POSTGRES_HOST']}:{settings['POSTGRES_PORT']}/{settings['POSTGRES_DBNAME']}"
+    timeout = int(os.environ.get("POSTGRES_CONNECT_TIMEOUT", POOL_DEFAULTS["POSTGRES_CONNECT_TIMEOUT"]))
     try:
         with psycopg.connect(
             dbname=settings["POSTGRES_DBNAME"],
@@ -125,7 +108,7 @@ def check_database(url: str, *, create: bool) -> None:
             port=settings["POSTGRES_PORT"],
             user=settings["POSTGRES_USER"],
             password=settings["POSTGRES_PASSWORD"],
-            connect_timeout=int(os.environ.get("POSTGRES_CONNECT_TIMEOUT", "10")),
+            connect_timeout=timeout,
             autocommit=True,
         ) as conn:
             names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
@@ -157,9 +140,6 @@ def _connect_failure(text: str, where: str, user: str) -> str:
     return f"cannot open the ledger at {where}: {first}"
 
 
-# -- the recorder --------------------------------------------------------------------------
-
-
 @contextmanager
 def schema_locked(datastore: Any) -> Iterator[None]:
     """Hold :data:`SCHEMA_LOCK` while creating tables: processes opening one new ledger at once
@@ -181,18 +161,14 @@ class LedgerSnapshotRecorder(PostgresAggregateRecorder):
 
 
 class LedgerPostgresRecorder(PostgresApplicationRecorder):
-    """Inserts events and, in the same transaction, their chain links and index rows.
-
-    Accepts ``ledger_ops`` and ``ledger_keys`` like the SQLite recorder. The links are
-    written after eventsourcing has locked the events table, so the head they extend is the
-    true head; a repeated operation id or key violates a primary key and the whole
-    transaction (events included) rolls back.
-    """
+    """Inserts events and, in the same transaction, what :func:`~.db.write_beside_events`
+    writes (chain links, index rows, the ``private`` hook) after eventsourcing has locked the
+    events table. The read models catch up after the commit (the ``project`` hook is SQLite's)."""
 
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        # Return each row's identity with its position, so links pair with the right events
-        # whatever order the rows come back in.
+        # Return each row's identity with its position, so positions pair with the right
+        # events whatever order the rows come back in.
         self.insert_events_statement = SQL(
             "INSERT INTO {schema}.{table} AS t "
             "(originator_id, originator_version, topic, state) "
@@ -204,95 +180,45 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             stored_event_type=Identifier(self.stored_event_type_name),
         )
-        self.sql_create_statements.extend(SQL(s).format() for s in INDEX_TABLES)
+        self.sql_create_statements.extend(SQL(s).format() for s in index_tables("BIGINT", "BYTEA"))
 
     def create_table(self) -> None:
         with schema_locked(self.datastore):
             super().create_table()
 
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.write_session() as insert:
+            return insert(stored_events, **kwargs)
+
     @contextmanager
-    def write_session(self) -> Iterator[Callable[..., Sequence[int] | None]]:
+    def write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
         """One write transaction for many inserts (a big import, a slice at a time).
 
-        Yields ``insert(stored_events, **kwargs)``, which does what :meth:`insert_events` does
-        (lock the events table, insert, chain links and index rows) and returns the positions,
-        but commits nothing: the transaction commits when the block ends, or rolls back if it
-        raises. The table lock, once taken, is held to the end.
+        Yields ``insert(stored_events, **kwargs)``, which locks the events table (held to the
+        end), inserts the events and what :func:`~.db.write_beside_events` writes, and returns
+        their positions; the transaction commits when the block ends, or rolls back if it raises.
         """
-        with self.datastore.transaction(commit=True) as curs:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor(row_factory=tuple_row) as curs:
+            cursor = CursorAdapter(curs, to_pyformat)
 
-            def insert(stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+            def insert(stored_events: Sequence[StoredEvent], *, project: Any = None, **kwargs: Any) -> Sequence[int]:
                 if not stored_events:
                     return []
                 # The events go to the server as one array parameter; psycopg (3.3.9) in
                 # pipeline mode never returns from a query whose parameter passes about 10 MB,
                 # so a slice of unusually large events is sent in parts of at most PARAM_BYTES.
-                rows: list[Any] = []
+                by_identity = {}
                 for part in parts_by_size(stored_events, PARAM_BYTES):
-                    self._insert_stored_events(curs, part, **kwargs)
-                    rows.extend(curs.fetchall())
-                return self._link_and_index(curs, stored_events, rows, **kwargs)
+                    self._insert_stored_events(curs, part)  # type: ignore[arg-type]
+                    by_identity.update({(str(oid), int(v)): int(p) for p, oid, v in curs.fetchall()})
+                try:
+                    positions = [by_identity[(str(s.originator_id), s.originator_version)] for s in stored_events]
+                except KeyError:
+                    raise ProgrammingError(f"couldn't get the positions of all {len(stored_events)} events") from None
+                write_beside_events(cursor, stored_events, positions, **kwargs)
+                return positions
 
             yield insert
-
-    def _fetch_ids_after_insert_events(
-        self,
-        curs: psycopg.Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        **kwargs: Any,
-    ) -> Sequence[int] | None:
-        return self._link_and_index(curs, stored_events, curs.fetchall(), **kwargs)
-
-    def _link_and_index(
-        self,
-        curs: psycopg.Cursor[DictRow],
-        stored_events: Sequence[StoredEvent],
-        rows: Sequence[Any],
-        **kwargs: Any,
-    ) -> Sequence[int]:
-        """The positions of the events just inserted (``rows``: what their inserts returned);
-        writes their chain links and the operation and key index rows."""
-        by_identity = {(str(r["originator_id"]), int(r["originator_version"])): int(r["notification_id"]) for r in rows}
-        try:
-            positions = [by_identity[(str(s.originator_id), int(s.originator_version))] for s in stored_events]
-        except KeyError:
-            raise ProgrammingError(
-                f"couldn't get all positions (got {len(rows)}, expected {len(stored_events)})"
-            ) from None
-        # We still hold the EXCLUSIVE lock on the events table taken before the insert, and
-        # every writer takes it before writing links: the head read here is the true head.
-        chained = chain_enabled()
-        if not chained:
-            curs.execute("SELECT EXISTS (SELECT 1 FROM ledger_chain) AS has_links")
-            found = curs.fetchone()
-            refuse_unchained(bool(found and found["has_links"]))
-        if chained:
-            curs.execute(
-                "SELECT position, hash FROM ledger_chain ORDER BY position DESC LIMIT 1",
-                prepare=True,
-            )
-            head = curs.fetchone()
-            prev_position, prev_hash = (int(head["position"]), bytes(head["hash"])) if head else (0, GENESIS)
-            records = sorted(
-                (position, s.originator_id, s.originator_version, s.topic, s.state)
-                for position, s in zip(positions, stored_events, strict=True)
-            )
-            links = chain_links(prev_position, prev_hash, records)
-            curs.executemany("INSERT INTO ledger_chain VALUES (%s, %s, %s)", links)
-        ops = kwargs.get("ledger_ops") or ()
-        if ops:
-            curs.executemany(
-                "INSERT INTO ledger_ops VALUES (%s, %s)",
-                [(op_id, positions[i]) for op_id, i in ops],
-            )
-        new_keys = kwargs.get("ledger_keys") or ()
-        if new_keys:
-            curs.executemany("INSERT INTO ledger_keys VALUES (%s, %s, %s)", list(new_keys))
-        private = kwargs.get("private")
-        if private is not None:
-            # The key table's rows of these events (privacy/vault.py), in the same transaction.
-            private(PgCursorAdapter(curs))
-        return positions
 
 
 #: The most bytes of events' state sent in one insert (see ``write_session``).
@@ -320,51 +246,17 @@ class LedgerPostgresFactory(PostgresFactory):
     aggregate_recorder_class = LedgerSnapshotRecorder
 
     def transcoder(self) -> Transcoder:
-        """eventsourcing's JSON encoding of events, written and read with orjson."""
         return OrjsonTranscoder()
 
-
-# -- the SQL adapter -----------------------------------------------------------------------
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
 
 
+@lru_cache(maxsize=1024)
 def to_pyformat(sql: str) -> str:
-    """``?`` placeholders as ``%s`` (a ``?`` in quoted text stays), and every ``%`` as ``%%``."""
-
-    def swap(m: re.Match[str]) -> str:
-        token = m.group(0)
-        if token == "?":
-            return "%s"
-        # psycopg reads every % as a placeholder's start, inside quoted text too.
-        return token.replace("%", "%%")
-
-    return _TOKENS.sub(swap, sql)
-
-
-class PgCursorAdapter(TupleRows):
-    """A psycopg cursor behind the :class:`~.db.Cursor` protocol: ``?`` SQL, tuple rows."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
-        self._c = cursor
-        self._cache: dict[str, str] = {}
-
-    def _sql(self, sql: str) -> str:
-        found = self._cache.get(sql)
-        if found is None:
-            found = self._cache[sql] = to_pyformat(sql)
-        return found
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._c.execute(self._sql(sql), tuple(params))
-
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self._c.executemany(self._sql(sql), rows)
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._c.rowcount)
+    """``?`` placeholders as ``%s`` (a ``?`` in quoted text stays), and every ``%`` as ``%%``
+    (psycopg reads every ``%`` as a placeholder's start, inside quoted text too)."""
+    return _TOKENS.sub(lambda m: "%s" if m.group(0) == "?" else m.group(0).replace("%", "%%"), sql)
 
 
 class PgDb(Db):
@@ -373,20 +265,14 @@ class PgDb(Db):
     backend = "postgresql"
     position_col = "notification_id"
 
-    def __init__(self, datastore: Any, events_table: str = "partnershipledger_events") -> None:
-        super().__init__(datastore, events_table=events_table)
-
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         with self.datastore.get_connection() as conn:
-            if not commit:
-                # Reads need no BEGIN/ROLLBACK: at READ COMMITTED each statement sees its own
-                # snapshot inside a transaction too, so this only saves two round trips.
-                with conn.cursor(row_factory=tuple_row) as cursor:
-                    yield PgCursorAdapter(cursor)
-                return
-            with conn.transaction(), conn.cursor(row_factory=tuple_row) as cursor:
-                yield PgCursorAdapter(cursor)
+            # Reads need no BEGIN/ROLLBACK: at READ COMMITTED each statement sees its own
+            # snapshot inside a transaction too, so this only saves two round trips.
+            begun = conn.transaction() if commit else nullcontext()
+            with begun, conn.cursor(row_factory=tuple_row) as cursor:
+                yield CursorAdapter(cursor, to_pyformat)
 
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:

@@ -7,21 +7,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from .db import Cursor, Db
+from .db import SQLITE_STORED_TYPES, Cursor, Db
 
 #: Values bound in one ``IN (...)`` list (SQLite's limit on bound values is far above it).
 CHUNK = 500
 
 
+@contextmanager
+def _reading(db: Db, c: Cursor | None) -> Iterator[Cursor]:
+    """``c`` when given (a transaction's cursor), else a read of its own."""
+    if c is not None:
+        yield c
+        return
+    with db.transaction(commit=False) as c:
+        yield c
+
+
 def last_position(db: Db, c: Cursor | None = None) -> int:
     """The position of the last stored event (0: none)."""
-    if c is None:
-        with db.transaction(commit=False) as c:
-            return last_position(db, c)
-    c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
-    row = c.fetchone()
+    with _reading(db, c) as c:
+        c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
+        row = c.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -55,10 +64,8 @@ def event_rows_at(c: Cursor, db: Db, positions: Sequence[int]) -> dict[int, tupl
 
 def kind_of_key(db: Db, key: str, c: Cursor | None = None) -> str | None:
     """Which kind of thing ``key`` names (party, partnership...), or None."""
-    if c is None:
-        with db.transaction(commit=False) as c:
-            return kinds_of_keys(c, [key]).get(key)
-    return kinds_of_keys(c, [key]).get(key)
+    with _reading(db, c) as c:
+        return kinds_of_keys(c, [key]).get(key)
 
 
 def kinds_of_keys(c: Cursor, keys: Sequence[str]) -> dict[str, str]:
@@ -90,15 +97,13 @@ def holds_no_index_rows(c: Cursor) -> bool:
 
 def origin_of_op(db: Db, op_id: str, c: Cursor | None = None) -> uuid.UUID | None:
     """The originator id of an operation's first event (the aggregate it was recorded on)."""
-    if c is None:
-        with db.transaction(commit=False) as c:
-            return origin_of_op(db, op_id, c)
     col, table = db.position_col, db.events_table
-    c.execute(
-        f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
-        (op_id,),
-    )
-    row = c.fetchone()
+    with _reading(db, c) as c:
+        c.execute(
+            f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
+            (op_id,),
+        )
+        row = c.fetchone()
     return uuid.UUID(str(row[0])) if row else None
 
 
@@ -113,11 +118,9 @@ def originators_between(db: Db, after: int, until: int) -> Iterator[uuid.UUID]:
 
 def pledges_of(db: Db, partnership: str, party: str, c: Cursor | None = None) -> list[str]:
     """The contributions a party pledged to a partnership, from the read models."""
-    if c is None:
-        with db.transaction(commit=False) as c:
-            return pledges_of(db, partnership, party, c)
-    c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
-    return [str(r[0]) for r in c.fetchall()]
+    with _reading(db, c) as c:
+        c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
+        return [str(r[0]) for r in c.fetchall()]
 
 
 def events_of(c: Cursor, db: Db, agg_id: uuid.UUID, after: int) -> list[tuple[int, str, bytes]]:
@@ -128,7 +131,7 @@ def events_of(c: Cursor, db: Db, agg_id: uuid.UUID, after: int) -> list[tuple[in
     sql = f"SELECT originator_version, topic, state FROM {table} WHERE originator_id=? AND originator_version>?"
     sql += f" AND {col}>0"
     if db.backend == "sqlite":
-        sql += " AND typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob'"
+        sql += f" AND {SQLITE_STORED_TYPES}"
     c.execute(sql + " ORDER BY originator_version", (agg_id.hex if db.backend == "sqlite" else agg_id, after))
     return [(int(r[0]), str(r[1]), bytes(r[2])) for r in c.fetchall()]
 

@@ -10,6 +10,8 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import uuid
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +51,10 @@ def memory_read_models() -> dict[str, str]:
     of the file: rebuilt from the events at each open (docs/privacy.md)."""
     if cipher_key() is None:
         return {}
-    from .sqlite import ENV_MEMORY_READ_MODELS, memory_read_models_uri
+    from .sqlite import ENV_MEMORY_READ_MODELS
 
-    return {ENV_MEMORY_READ_MODELS: memory_read_models_uri()}
+    # A shared in-memory database of this process, new for this ledger.
+    return {ENV_MEMORY_READ_MODELS: f"file:partnership-ledger-rm-{uuid.uuid4().hex}?mode=memory&cache=shared"}
 
 
 def check_sqlite_location(path: str, create: bool) -> None:
@@ -80,11 +83,8 @@ def check_sqlite_location(path: str, create: bool) -> None:
         from .sqlite import read_only_uri
 
         try:
-            con = sqlite3.connect(read_only_uri(p), uri=True)
-            try:
+            with closing(sqlite3.connect(read_only_uri(p), uri=True)) as con:
                 names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            finally:
-                con.close()
         except sqlite3.DatabaseError as e:
             raise StorageError(f"cannot read the ledger at {path}: {e}") from None
         if names and "ledger_meta" not in names:
@@ -133,9 +133,8 @@ def refuse_rows_outside_the_chain(db: Db) -> None:
 
 
 def has_no_events(db: Db) -> bool:
-    col, table = db.position_col, db.events_table
     with db.transaction(commit=False) as c:
-        c.execute(f"SELECT {col} FROM {table} LIMIT 1")
+        c.execute(f"SELECT {db.position_col} FROM {db.events_table} LIMIT 1")
         return c.fetchone() is None
 
 
@@ -164,21 +163,13 @@ def leave_no_copy(db: Db, path: str | None) -> None:
         # VACUUM (FULL) writes the two key tables afresh, without them (docs/privacy.md).
         from .postgres import connect_directly
 
-        conn = connect_directly(db.datastore)
-        try:
+        with connect_directly(db.datastore) as conn:
             conn.execute("VACUUM (FULL) ledger_subjects, ledger_private")
-        finally:
-            conn.close()
-        return
-    if not path:
-        return
-    from .sqlite import sqlite_uri
+    elif path:
+        from .sqlite import sqlite_uri
 
-    con = sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)
-    try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        con.close()
+        with closing(sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)) as con:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def storage_info(db: Db) -> dict[str, Any]:

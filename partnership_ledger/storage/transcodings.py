@@ -1,9 +1,8 @@
 """How events are stored as bytes: eventsourcing's JSON transcoder, its transcodings for the
 ledger's value objects, and the same bytes written and read with orjson.
 
-The events are stored by eventsourcing's own ``Mapper`` with these transcodings registered
-(``{"_type_": name, "_data_": ...}``): the stored bytes are what the hash chain covers, so a
-transcoding's name and encoding never change for a stored type.
+The stored bytes are what the hash chain covers: a transcoding's name and encoding
+(``{"_type_": name, "_data_": ...}``) never change for a stored type.
 """
 
 from __future__ import annotations
@@ -85,24 +84,19 @@ class _NotPlain(Exception):
 class OrjsonTranscoder(JSONTranscoder):
     """``JSONTranscoder``, writing the very same bytes and reading the very same values with orjson.
 
-    The object is turned into plain JSON values first (a value of a registered type becomes
-    ``{"_type_": name, "_data_": ...}``, as ``JSONTranscoder`` writes it), then orjson writes
-    them: compact, UTF-8, the same escapes as ``json`` with ``ensure_ascii=False``. What
-    orjson would write differently or not at all (a float, a subclass of a JSON type, an
-    integer beyond 64 bits, a key that is not text) is written by ``JSONTranscoder`` itself.
-    ``tests/unit/test_storage_transcoder.py`` holds the bytes equal to ``JSONTranscoder``'s.
-    About 3 µs less an event than ``json`` with its ``default`` hook (docs/performance.md).
-
-    Reading, orjson parses the bytes and each tagged object is then decoded by its registered
-    transcoding, innermost first, as ``JSONTranscoder``'s ``object_hook`` does. What orjson
-    would read differently or not at all (a float: orjson reads an integer beyond 64 bits as
-    one; ``NaN``, a lone surrogate, a name not registered) is read by ``JSONTranscoder``.
+    Writing, the object becomes plain JSON values (a registered type's value tagged as
+    ``JSONTranscoder`` tags it) that orjson writes as ``json`` does with ``ensure_ascii=False``
+    (``tests/unit/test_storage_transcoder.py``). Reading, orjson parses and each tagged object
+    is decoded by its transcoding, innermost first, as ``JSONTranscoder``'s ``object_hook``
+    does. What orjson would write or read otherwise (a float, a subclass of a JSON type, an
+    integer beyond 64 bits, a key not text, ``NaN``, a lone surrogate, an unregistered name)
+    is left to ``JSONTranscoder`` itself.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        #: The registered types ``json`` cannot write itself, so that it asks their transcoding
-        #: (a subclass of ``str``, ``int``... is written as what it is, never tagged).
+        #: The registered types ``json`` cannot write itself (a subclass of ``str``, ``int``...
+        #: is written as what it is, never tagged).
         self.tagged: dict[type, Transcoding] = {}
 
     def register(self, transcoding: Transcoding) -> None:
