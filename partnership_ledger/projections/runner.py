@@ -73,24 +73,6 @@ class ReadModel(Protocol):
     def apply_all(self, c: Cursor, items: Sequence[Item]) -> None: ...
 
 
-def _fetch_plain(c: Cursor, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """The rows of a query as plain tuples. On SQLite, straight from the ``sqlite3`` cursor
-    with no row factory for this query (eventsourcing's connections make ``sqlite3.Row``
-    objects, which the adapter then copies into tuples: a third of reading a batch)."""
-    raw = getattr(getattr(c, "_c", None), "sqlite_cursor", None)
-    if raw is None or not hasattr(raw, "row_factory"):
-        c.execute(sql, params)
-        return c.fetchall()
-    factory = raw.row_factory
-    raw.row_factory = None
-    try:
-        raw.execute(sql, params)
-        rows: list[tuple[Any, ...]] = raw.fetchall()
-    finally:
-        raw.row_factory = factory
-    return rows
-
-
 def _is_constraint_error(e: BaseException) -> bool:
     """A primary key or other constraint refused a read model's row (SQLite or PostgreSQL)."""
     seen: BaseException | None = e
@@ -212,12 +194,12 @@ class Projections(ReadModelTables):
         """Read, decode and apply the next ``size`` events after the tracking row; returns how many."""
         start = tracked(c) or 0
         pos, table = self.db.position_col, self.db.events_table
-        rows = _fetch_plain(
-            c,
+        c.execute(
             f"SELECT {pos}, originator_id, originator_version, topic, state FROM {table} "
             f"WHERE {pos} > ? ORDER BY {pos} LIMIT ?",
             (start, size),
         )
+        rows = c.fetchall()
         if rows:
             decode = self.mapper.to_domain_event
             # oid: text (SQLite) or a UUID; state: bytes or a memoryview (PostgreSQL). An event
