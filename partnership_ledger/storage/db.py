@@ -88,9 +88,10 @@ class Db:
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         schema = self.memory_schema
         with self.datastore.transaction(commit=commit) as c:
-            yield CursorAdapter(
-                plain_rows(c.sqlite_cursor), str if schema is None else lambda sql: in_schema(sql, schema)
-            )
+            # eventsourcing's cursor wraps an sqlite3 one; a plain sqlite3 datastore (the
+            # quick reader's) gives its own.
+            raw = getattr(c, "sqlite_cursor", c)
+            yield CursorAdapter(plain_rows(raw), str if schema is None else lambda sql: in_schema(sql, schema))
 
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:
