@@ -207,19 +207,23 @@ class UnitOfWork:
         self._none_stored = False
         # Contributions that must stay do not count: the others are kept as they would be.
         kinds = [kind for kind in _KEEP_ORDER if pledges_stored or kind != "contribution"]
-        held = sum(len(self._loaded[kind]) for kind in kinds)
+        excess = sum(len(self._loaded[kind]) for kind in kinds) - self.keep
         for kind in kinds:
-            if held <= self.keep:
+            if excess <= 0:
                 return
             loaded = self._loaded[kind]
-            for key, aggregate in list(loaded.items()):
+            # The least recently used first (see get), as many as must go.
+            dropped: list[str] = []
+            for key, aggregate in loaded.items():
+                if len(dropped) == excess:
+                    break
                 if aggregate is None or aggregate.id not in self.snapshots_due:
-                    del loaded[key]
-                    if aggregate is not None:
-                        del self._by_id[aggregate.id]
-                    held -= 1
-                    if held <= self.keep:
-                        return
+                    dropped.append(key)
+            for key in dropped:
+                aggregate = loaded.pop(key)
+                if aggregate is not None:
+                    del self._by_id[aggregate.id]
+            excess -= len(dropped)
 
     def held(self) -> int:
         """How many aggregates, key kinds and operations the unit of work holds in memory."""
