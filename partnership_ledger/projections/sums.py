@@ -121,7 +121,7 @@ class Sums:
     def read_rows(self, read: Read) -> None:
         """Add their stored rows to the amounts summed from zero, :data:`KEYS_READ_AT_ONCE`
         keys a query; a key with no row is a new row."""
-        keys = sorted(self._unread)
+        keys = list(self._unread)
         cache = self.cache
         for i in range(0, len(keys), KEYS_READ_AT_ONCE):
             chunk = keys[i : i + KEYS_READ_AT_ONCE]
