@@ -3,9 +3,8 @@
 ``rm_buckets`` holds the pledged, withdrawn and delivered amounts of each partnership, party,
 fiscal year, kind, instrument and currency; ``rm_amounts`` the same by effective day too, for
 "how things stood on a date" (``--on``). Within a batch of events, every row of a
-(partnership, party) pair of ``rm_buckets`` is read at once when the first is needed; the rows
-of ``rm_amounts`` the batch changes are read together when it ends (:meth:`Sums.flush`) or a
-query needs them. The amounts are summed in place, and written back by :meth:`Sums.flush`.
+(partnership, party) pair is read at once when the first is needed, summed in place, and
+written back by :meth:`Sums.flush`.
 """
 
 from __future__ import annotations
@@ -25,9 +24,6 @@ Read = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
 BUCKET_KEY = ("partnership", "party", "fiscal_year", "kind", "instrument", "currency")
 #: The key of a row of ``rm_amounts`` as :class:`Sums` keeps it: a bucket's, then the day.
 DAY_KEY = (*BUCKET_KEY, "day")
-#: Keys read by one query of :meth:`Sums.read_rows` (seven columns each: 700 parameters,
-#: under the 999 that older SQLite builds allow).
-KEYS_READ_AT_ONCE = 100
 
 
 class Sums:
@@ -36,23 +32,14 @@ class Sums:
 
     def __init__(self, table: str, key: tuple[str, ...], whole_pairs: bool = True) -> None:
         self.table = table
-        #: Whether a batch reads every row of a pair at its first key (else only the rows it
-        #: changes, together: for a table whose pairs grow a row per day, which would be read
-        #: again every batch).
+        #: Whether a batch reads every row of a pair at its first key (else a row at a time:
+        #: for a table whose pairs grow a row per day, which would be read again every batch).
         self.whole_pairs = whole_pairs
         where = " AND ".join(f"{k}=?" for k in key)
         self._read_pair = (
             f"SELECT {', '.join(key[2:])}, pledged, withdrawn, delivered FROM {table} WHERE partnership=? AND party=?"
         )
         self._read_one = f"SELECT pledged, withdrawn, delivered FROM {table} WHERE {where}"
-        # The rows of a list of keys: the keys as a VALUES list (its columns are named
-        # column1, column2... in SQLite and PostgreSQL alike), joined on the primary key.
-        self._row_marks = f"({','.join('?' * len(key))})"
-        on = " AND ".join(f"t.{k} = k.column{i}" for i, k in enumerate(key, 1))
-        self._read_keys = (
-            f"SELECT {', '.join(f't.{k}' for k in key)}, t.pledged, t.withdrawn, t.delivered "
-            f"FROM (VALUES {{}}) AS k JOIN {table} AS t ON {on}"
-        )
         marks = ",".join("?" * (len(key) + 3))
         self._insert = f"INSERT INTO {table} ({', '.join(key)}, pledged, withdrawn, delivered) VALUES ({marks})"
         self._update = f"UPDATE {table} SET pledged=?, withdrawn=?, delivered=? WHERE {where}"
@@ -63,15 +50,11 @@ class Sums:
         self.pairs: set[tuple[Any, ...]] = set()
         self._new: set[tuple[Any, ...]] = set()
         self._changed: set[tuple[Any, ...]] = set()
-        #: Keys whose cached amounts are only what this batch added: their stored row (if
-        #: any) is read with the others by :meth:`read_rows`.
-        self._unread: set[tuple[Any, ...]] = set()
 
     def clear(self) -> None:
         self.cache, self.pairs = {}, set()
         self._new.clear()
         self._changed.clear()
-        self._unread.clear()
 
     def kept(self) -> tuple[Any, ...]:
         return self.cache, self.pairs
@@ -93,15 +76,10 @@ class Sums:
 
     def _slot(self, read: Read, in_batch: bool, key: tuple[Any, ...]) -> list[Decimal]:
         """The cached amounts of a key not in the cache yet: read with every row of its
-        partnership and party (once a batch, or once for a whole catch-up), or a new one;
-        or, row by row, summed from zero until :meth:`read_rows` adds the stored row."""
+        partnership and party (once a batch, or once for a whole catch-up), or a new one."""
         pair = key[:2]
         cache = self.cache
-        if in_batch and not self.whole_pairs:
-            self._unread.add(key)
-            cache[key] = [ZERO, ZERO, ZERO]
-            return cache[key]
-        if in_batch and pair not in self.pairs:
+        if in_batch and self.whole_pairs and pair not in self.pairs:
             for *rest, p, w, d in read(self._read_pair, pair):
                 found = (*pair, *rest)
                 if found not in cache:  # else changed in this batch: the cache is newer
@@ -109,8 +87,8 @@ class Sums:
             self.pairs.add(pair)
         slot = cache.get(key)
         if slot is None:
-            # Outside a batch: this one row (in a batch, the pair's rows are all read).
-            rows = [] if in_batch else read(self._read_one, key)
+            # Outside a batch, or row by row: this one row (else the pair's rows are all read).
+            rows = [] if in_batch and self.whole_pairs else read(self._read_one, key)
             if rows:
                 slot = cache[key] = [Decimal(rows[0][0]), Decimal(rows[0][1]), Decimal(rows[0][2])]
             else:
@@ -118,41 +96,12 @@ class Sums:
                 self._new.add(key)
         return slot
 
-    def read_rows(self, read: Read) -> None:
-        """Add their stored rows to the amounts summed from zero, :data:`KEYS_READ_AT_ONCE`
-        keys a query; a key with no row is a new row."""
-        keys = list(self._unread)
-        cache = self.cache
-        for i in range(0, len(keys), KEYS_READ_AT_ONCE):
-            chunk = keys[i : i + KEYS_READ_AT_ONCE]
-            sql = self._read_keys.format(",".join([self._row_marks] * len(chunk)))
-            stored = set()
-            for *key, p, w, d in read(sql, tuple(v for k in chunk for v in k)):
-                found = tuple(key)
-                slot = cache[found]
-                slot[0] = _add(slot[0], Decimal(p))
-                slot[1] = _add(slot[1], Decimal(w))
-                slot[2] = _add(slot[2], Decimal(d))
-                stored.add(found)
-            self._new.update(k for k in chunk if k not in stored)
-        self._unread.clear()
-
-    def pending(self, read: Read, partnership: str) -> list[tuple[tuple[Any, ...], list[Decimal]]]:
+    def pending(self, partnership: str) -> list[tuple[tuple[Any, ...], list[Decimal]]]:
         """The cached rows of ``partnership`` (inside a batch: newer than the table's)."""
-        if self._unread:
-            self.read_rows(read)
         return [(k, v) for k, v in self.cache.items() if k[0] == partnership]
 
     def flush(self, c: Any) -> None:
         """Write back the rows changed in this batch."""
-
-        def read(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-            c.execute(sql, params)
-            rows: list[tuple[Any, ...]] = c.fetchall()
-            return rows
-
-        if self._unread:
-            self.read_rows(read)
         inserts, updates = [], []
         cache, new = self.cache, self._new
         for key in sorted(self._changed):  # in key order: each page of the table visited once
@@ -177,7 +126,7 @@ def buckets(read: Read, sums: Sums, partnership: str) -> list[tuple[BucketKey, B
         (partnership,),
     )
     found = {(partnership, *r[:5]): Bucket(Decimal(r[5]), Decimal(r[6]), Decimal(r[7])) for r in rows}
-    for key, (p, w, d) in sums.pending(read, partnership):
+    for key, (p, w, d) in sums.pending(partnership):
         found[key] = Bucket(p, w, d)
     return [(BucketKey(*key), b) for key, b in found.items()]
 
@@ -197,7 +146,7 @@ def buckets_on(
         "FROM rm_amounts WHERE partnership=? AND day<=?",
         (partnership, text),
     )
-    pending = [(k, v) for k, v in days.pending(read, partnership) if k[6] <= text]
+    pending = [(k, v) for k, v in days.pending(partnership) if k[6] <= text]
     if pending:  # inside a batch: what it changed is newer than the table
         newer = {k[1:] for k, _ in pending}
         rows = [r for r in rows if tuple(r[:6]) not in newer]

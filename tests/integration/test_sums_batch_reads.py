@@ -1,6 +1,5 @@
-"""The sums by day (``rm_amounts``) read the rows a batch changes together, when the batch ends
-or a query needs them: whatever was stored before, what a query inside the batch sees and
-what the batch writes are the stored amounts plus what the batch added."""
+"""The sums by day (``rm_amounts``) within a batch: what a query inside the batch sees, and
+what the batch writes, are the stored amounts plus what the batch added."""
 
 from __future__ import annotations
 
@@ -44,7 +43,7 @@ def table(c: sqlite3.Cursor) -> dict[tuple[Any, ...], list[Decimal]]:
 
 @given(stored=MOVES, before=MOVES, after=MOVES, on=st.sampled_from(DAYS))
 @settings(max_examples=50, deadline=None)
-def test_a_batch_reads_the_rows_it_changes_together(
+def test_a_batch_adds_to_the_stored_day_sums(
     stored: list[Any], before: list[Any], after: list[Any], on: str
 ) -> None:
     db = sqlite3.connect(":memory:")
