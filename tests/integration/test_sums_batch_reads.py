@@ -43,9 +43,7 @@ def table(c: sqlite3.Cursor) -> dict[tuple[Any, ...], list[Decimal]]:
 
 @given(stored=MOVES, before=MOVES, after=MOVES, on=st.sampled_from(DAYS))
 @settings(max_examples=50, deadline=None)
-def test_a_batch_adds_to_the_stored_day_sums(
-    stored: list[Any], before: list[Any], after: list[Any], on: str
-) -> None:
+def test_a_batch_adds_to_the_stored_day_sums(stored: list[Any], before: list[Any], after: list[Any], on: str) -> None:
     db = sqlite3.connect(":memory:")
     c = db.cursor()
     for ddl in TABLES:
