@@ -76,8 +76,9 @@ class UnitOfWork:
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
         self._none_stored = False  # the ledger holds no key at all (see prefetch)
-        # kind -> key -> aggregate (None: looked for, not there)
+        # kind -> key -> aggregate (None: looked for, not there); and the same aggregates by id
         self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
+        self._by_id: dict[UUID, LedgerAggregate] = {}
         self._new_keys: dict[str, str] = {}
         self.events: list[Any] = []
         #: Aggregates whose events reached a version at which a snapshot is due (snapshots.py).
@@ -107,6 +108,8 @@ class UnitOfWork:
             except AggregateNotFoundError:
                 found = None
         loaded[key] = found
+        if found is not None:
+            self._by_id[found.id] = found
         return cast("A | None", found)
 
     def get(self, cls: type[A], key: str) -> A:
@@ -162,6 +165,7 @@ class UnitOfWork:
     def add(self, aggregate: LedgerAggregate) -> None:
         """A newly created aggregate (its key was checked with :meth:`check_new_key`)."""
         self._loaded[aggregate.kind][aggregate.key] = aggregate
+        self._by_id[aggregate.id] = aggregate
         self._new_keys[aggregate.key] = aggregate.kind
         self.created.append((aggregate.key, aggregate.kind, aggregate.id.hex))
 
@@ -203,17 +207,23 @@ class UnitOfWork:
         self._none_stored = False
         # Contributions that must stay do not count: the others are kept as they would be.
         kinds = [kind for kind in _KEEP_ORDER if pledges_stored or kind != "contribution"]
-        held = sum(len(self._loaded[kind]) for kind in kinds)
+        excess = sum(len(self._loaded[kind]) for kind in kinds) - self.keep
         for kind in kinds:
-            if held <= self.keep:
+            if excess <= 0:
                 return
             loaded = self._loaded[kind]
-            for key, aggregate in list(loaded.items()):
+            # The least recently used first (see get), as many as must go.
+            dropped: list[str] = []
+            for key, aggregate in loaded.items():
+                if len(dropped) == excess:
+                    break
                 if aggregate is None or aggregate.id not in self.snapshots_due:
-                    del loaded[key]
-                    held -= 1
-                    if held <= self.keep:
-                        return
+                    dropped.append(key)
+            for key in dropped:
+                aggregate = loaded.pop(key)
+                if aggregate is not None:
+                    del self._by_id[aggregate.id]
+            excess -= len(dropped)
 
     def held(self) -> int:
         """How many aggregates, key kinds and operations the unit of work holds in memory."""
@@ -232,10 +242,9 @@ class UnitOfWork:
             origin = self._find_op(op_id)
         if origin is None:
             return None
-        for loaded in self._loaded.values():
-            for aggregate in loaded.values():
-                if aggregate is not None and aggregate.id == origin:
-                    return aggregate
+        found = self._by_id.get(origin)
+        if found is not None:
+            return found
         found = self._take_cached(origin) if self._take_cached is not None else None
         if found is None:
             try:
@@ -243,6 +252,7 @@ class UnitOfWork:
             except AggregateNotFoundError:
                 return None
         self._loaded[found.kind][found.key] = found
+        self._by_id[origin] = found
         return found
 
     def pledges_of(self, partnership: str, party: str) -> list[str]:
