@@ -15,6 +15,8 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..domain.values import OpMeta
 from ..errors import JournalError, JournalProblem
 from .operations import Operation, check
@@ -33,7 +35,40 @@ def op_fingerprint(raw: Mapping[str, Any]) -> str:
 def _digest(raw: Mapping[str, Any]) -> bytes:
     """The fingerprint as 16 bytes (the first half of the SHA-256; in hex, the fingerprint)."""
     obj = {k: v for k, v in raw.items() if k != "id"} if "id" in raw else raw
-    return hashlib.sha256(_CANONICAL.encode(obj).encode("utf-8")).digest()[:16]
+    return hashlib.sha256(_canonical(obj)).digest()[:16]
+
+
+#: The types orjson writes exactly as ``json`` does (these types, not their subclasses).
+_SCALARS = frozenset((str, int, bool, type(None)))
+_PLAIN = _SCALARS | {dict, list}
+
+
+def _canonical(obj: Any) -> bytes:
+    """``_CANONICAL``'s bytes (UTF-8), written by orjson when ``obj`` holds only what orjson
+    writes as ``json`` does: text, integers up to 64 bits, booleans, null, and dicts (text
+    keys, sorted as ``json`` sorts them) and lists of those. Anything else (a float, a
+    subclass, another type, a lone surrogate) is left to ``json``, as before
+    (``tests/unit/test_journal_ids.py`` compares the two)."""
+    if type(obj) is dict and _plain(obj):
+        try:
+            return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # a key that is not text, an integer beyond 64 bits, a lone surrogate
+    return _CANONICAL.encode(obj).encode("utf-8")
+
+
+def _plain(value: dict[str, Any] | list[Any]) -> bool:
+    """Whether the values in ``value`` (a dict or a list) are only of :data:`_PLAIN` types, all the way down."""
+    items = value.values() if type(value) is dict else value
+    kinds = set(map(type, items))
+    if kinds <= _SCALARS:
+        return True
+    if not kinds <= _PLAIN:
+        return False
+    for item in items:  # noqa: SIM110 (a loop: quicker than all() over a generator)
+        if (type(item) is dict or type(item) is list) and not _plain(item):
+            return False
+    return True
 
 
 def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:

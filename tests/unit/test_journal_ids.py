@@ -117,3 +117,36 @@ def test_a_fingerprint_hashes_the_canonical_json(raw: Any) -> None:
     except (TypeError, ValueError):
         return  # not JSON the journal reads (a lone surrogate, say): never validated
     assert op_fingerprint(raw) == hashlib.sha256(text).hexdigest()[:32]
+
+
+def test_a_fingerprint_is_json_s_whatever_the_values() -> None:
+    """The canonical JSON is ``json``'s bytes both when orjson writes it and when a value
+    orjson would write otherwise sends it to ``json`` (floats, huge integers, subclasses...)."""
+    raws: list[dict[str, Any]] = [
+        {"op": "x", "a": 1.5, "b": [1e16, -0.0, 1e-7]},
+        {"op": "x", "nested": {"deep": [{"f": 2.0}]}},
+        {"op": "x", "big": 2**64, "small": -(2**63), "edge": 2**63 - 1},
+        {"op": "x", "t": (1, "two"), "b": True, "n": None},
+        {"op": "x", "m": {2: "int keys", 1: "k"}},
+        {"op": "x", "ctl": '\x00\x1f\x7f\u2028\\"', "é": "みなと 😀", "E": "z"},
+        {"op": "x", "sub": type("S", (str,), {})("text"), "i": type("I", (int,), {})(3)},
+    ]
+    for raw in raws:
+        text = json.dumps(raw, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        assert op_fingerprint(raw) == hashlib.sha256(text).hexdigest()[:32], raw
+
+
+@given(st.sampled_from(["party", "partnership", "agreement", "contribution", "target", "evaluation"]), st.text())
+@settings(max_examples=200, deadline=None)
+def test_an_aggregate_id_is_uuid5_of_its_kind_and_key(kind: str, key: str) -> None:
+    import uuid
+
+    from partnership_ledger.domain import NAMESPACE, aggregate_id
+
+    try:
+        expected = uuid.uuid5(NAMESPACE, f"{kind}:{key}")
+    except UnicodeEncodeError:
+        return  # a lone surrogate is no key
+    assert aggregate_id(kind, key) == expected
+    assert aggregate_id(kind, key).version == 5
+    assert aggregate_id("party", "p-1") == uuid.UUID("8e47acc1-88e6-5f96-9954-af80f90cc1bd")  # pinned
