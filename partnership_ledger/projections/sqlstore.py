@@ -46,6 +46,7 @@ PREFETCH_CHUNK = 500
 _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
+_PLEDGED = "ResourceContribution.Pledged"
 
 
 class SqlFactStore:
@@ -124,10 +125,18 @@ class SqlFactStore:
     def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
         items = list(items)
         # The contributions the batch's deliveries, corrections and withdrawals change, read
-        # a few hundred at a time rather than one by one as the fold meets them.
+        # a few hundred at a time rather than one by one as the fold meets them; not those
+        # pledged in the batch (not stored yet: the fold has them from their pledge).
         cache = self._contributions
-        wanted = [info.key for _, e, info in items if type(e).__qualname__ in _READ_CONTRIBUTION]
-        missing = list(dict.fromkeys(k for k in wanted if k not in cache))
+        wanted: list[str] = []
+        pledged: set[str] = set()
+        for _, e, info in items:
+            name = type(e).__qualname__
+            if name in _READ_CONTRIBUTION:
+                wanted.append(info.key)
+            elif name == _PLEDGED:
+                pledged.add(info.key)
+        missing = [k for k in dict.fromkeys(wanted) if k not in cache and k not in pledged]
         for i in range(0, len(missing), PREFETCH_CHUNK):
             chunk = missing[i : i + PREFETCH_CHUNK]
             cache.update(dict.fromkeys(chunk))  # not stored (yet): pledged in this batch, if at all
