@@ -47,6 +47,7 @@ _READ_CONTRIBUTION = frozenset(
     ("ResourceContribution.Delivered", "ResourceContribution.Corrected", "ResourceContribution.Withdrawn")
 )
 _PLEDGED = "ResourceContribution.Pledged"
+_PROPOSED = "Partnership.Proposed"
 
 
 class SqlFactStore:
@@ -130,12 +131,17 @@ class SqlFactStore:
         cache = self._contributions
         wanted: list[str] = []
         pledged: set[str] = set()
+        proposed: set[str] = set()
         for _, e, info in items:
             name = type(e).__qualname__
             if name in _READ_CONTRIBUTION:
                 wanted.append(info.key)
             elif name == _PLEDGED:
                 pledged.add(info.key)
+            elif name == _PROPOSED:
+                proposed.add(info.key)
+        # A partnership proposed in the batch has no sums stored yet: none are read.
+        self._buckets.fresh = self._days.fresh = proposed
         missing = [k for k in dict.fromkeys(wanted) if k not in cache and k not in pledged]
         for i in range(0, len(missing), PREFETCH_CHUNK):
             chunk = missing[i : i + PREFETCH_CHUNK]

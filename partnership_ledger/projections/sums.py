@@ -50,11 +50,14 @@ class Sums:
         self.pairs: set[tuple[Any, ...]] = set()
         self._new: set[tuple[Any, ...]] = set()
         self._changed: set[tuple[Any, ...]] = set()
+        #: The partnerships of the batch that have no rows in the table (proposed in it).
+        self.fresh: set[str] = set()
 
     def clear(self) -> None:
         self.cache, self.pairs = {}, set()
         self._new.clear()
         self._changed.clear()
+        self.fresh = set()
 
     def kept(self) -> tuple[Any, ...]:
         return self.cache, self.pairs
@@ -79,6 +82,10 @@ class Sums:
         partnership and party (once a batch, or once for a whole catch-up), or a new one."""
         pair = key[:2]
         cache = self.cache
+        if in_batch and key[0] in self.fresh:
+            self._new.add(key)
+            fresh = cache[key] = [ZERO, ZERO, ZERO]  # nothing stored to read
+            return fresh
         if in_batch and self.whole_pairs and pair not in self.pairs:
             for *rest, p, w, d in read(self._read_pair, pair):
                 found = (*pair, *rest)
@@ -116,6 +123,7 @@ class Sums:
             c.executemany(self._update, updates)
         self._new.clear()
         self._changed.clear()
+        self.fresh = set()  # (their rows are in the table now)
 
 
 def buckets(read: Read, sums: Sums, partnership: str) -> list[tuple[BucketKey, Bucket]]:
