@@ -347,3 +347,29 @@ def test_zeroing_is_back_after_a_drop_of_read_models_that_failed(tmp_path: Path)
                 raise RuntimeError("a drop that failed")
             c.execute("DELETE FROM program_notes")
     assert not holds_the_secret(path)
+
+
+@pytest.mark.parametrize("n", [1, 3, 2000])
+def test_partnerships_pledged_and_delivered_in_the_batch_that_proposes_them(tmp_path: Path, n: int) -> None:
+    """The shape of a flat journal: a new partnership per few pledges, each delivered at once.
+    A batch reads no sums of a partnership it proposes and no stored row of a contribution it
+    pledges (none is stored yet); sliced or not, and rebuilt, the read models are the replay's."""
+    done = PARTIES[:2]
+    for b in range(3):
+        done.append(ops.propose(f"f{b}", "pa", ["pa", "pb"], "2020-04-01", title="T", purpose="P"))
+        for i in range(3):
+            c = f"f{b}-c{i}"
+            done += [
+                ops.pledge(c, f"f{b}", ("pa", "pb")[i % 2], "money", "100", 2020 + i % 2),
+                ops.deliver(c, "40", f"202{1 + i % 2}-03-01"),
+            ]
+        done.append(ops.deliver(f"f{b}-c0", "10", "2021-03-01"))  # a later delivery, in a later slice
+    path = tmp_path / "l.sqlite"
+    with slices_of(n), ledger_at(path) as ledger:
+        ledger.import_journal(as_bytes(done[:12]))  # f1 is proposed and its first pledge made here
+        ledger.import_journal(as_bytes(done[12:]))
+        assert_materialized_equals_replay(ledger, done)
+        before = {k: ledger.show(k) for k in ("f0", "f1", "f2")}
+        ledger.rebuild()
+        assert_materialized_equals_replay(ledger, done)
+        assert {k: ledger.show(k) for k in ("f0", "f1", "f2")} == before
