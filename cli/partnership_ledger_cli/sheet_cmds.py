@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from partnership_ledger.domain.values import ContributionKind
 from partnership_ledger.queries.contributions import contributions as contribution_rows
 
 from .context import CliState, pass_state
@@ -112,19 +113,7 @@ CONTRIBUTION_COLUMNS = (
 )
 @click.option(
     "--kind",
-    type=click.Choice(
-        [
-            "money",
-            "staff_time",
-            "facility",
-            "equipment",
-            "expertise",
-            "volunteer_time",
-            "network",
-            "information",
-            "other",
-        ]
-    ),
+    type=click.Choice([k.value for k in ContributionKind]),
     help="Only this kind of resource. Example: --kind money",
 )
 @click.option(
