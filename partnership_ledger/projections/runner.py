@@ -11,7 +11,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from ..collector import collector_paused
-from ..storage.db import Cursor, Db
+from ..storage.db import Cursor, CursorAdapter, Db
 from .tables import TRACKING_NAME as TRACKING_NAME  # where others import it from
 from .tables import TRACKING_TABLE, ReadModelTables, is_database_error, set_tracked, sqlite_pragma, tracked
 
@@ -248,7 +248,7 @@ class Projections(ReadModelTables):
         model takes its events (``apply_all``). If anything fails, every model drops
         what it kept of the batch (``abort``): the transaction rolls back.
         """
-        txn = getattr(c, "_c", c)
+        txn = c.driver if isinstance(c, CursorAdapter) else c
         kept, self._kept = self._kept, None
         resume = kept is not None and kept[1] == start and kept[0] in (None, txn)
         for m in self.models:

@@ -52,6 +52,11 @@ class CursorAdapter:
         self._c = cursor
         self._sql = sql
 
+    @property
+    def driver(self) -> Any:
+        """The driver's cursor: one per transaction, where adapters may be made again."""
+        return self._c
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._c.execute(self._sql(sql), tuple(params))
 
