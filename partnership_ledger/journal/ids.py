@@ -71,15 +71,6 @@ def _plain(value: dict[str, Any] | list[Any]) -> bool:
     return True
 
 
-def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
-    """Check one raw operation; return it typed, or the problems found in it."""
-    name, fields, meta, problems = check(raw, index)
-    if problems:
-        return None, problems
-    op_id = meta.get("id") or op_fingerprint(raw)
-    return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index), []
-
-
 # An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
 _MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
 

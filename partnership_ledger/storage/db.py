@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import StorageError
-from ..integrity.chain import GENESIS, chain_links
+from ..integrity.chain import GENESIS, STORED_TYPES, chain_links
 
 #: The ledger's format (``ledger_meta.format``): a ledger of another format is not read as this one.
 FORMAT_VERSION = "1"
 #: An event row as the SQLite recorder writes it (any other is tampering, never read as an event).
-SQLITE_STORED_TYPES = "typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob'"
+SQLITE_STORED_TYPES = " AND ".join(f"typeof({column})='{kind}'" for column, kind in STORED_TYPES.items())
 
 
 class Cursor(Protocol):

@@ -23,6 +23,10 @@ from .db import FORMAT_VERSION, Db
 ENV_READONLY = "PARTNERSHIP_LEDGER_READONLY"
 #: The SQLite file's path (as given), for the ledger's ``location``.
 ENV_PATH = "PARTNERSHIP_LEDGER_PATH"
+#: The PostgreSQL database's URL without its password, for the ledger's ``location``.
+ENV_URL = "PARTNERSHIP_LEDGER_URL"
+#: What opening to read only adds to the environment: no table is created, nothing written.
+READONLY_ENV = {ENV_READONLY: "1", "CREATE_TABLE": "false"}
 
 
 def is_postgres(location: str) -> bool:
@@ -39,7 +43,7 @@ def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
         # A URI that names exactly this file ('#' or '?' in its name are part of it).
         "SQLITE_DBNAME": read_only_uri(path) if readonly else sqlite_uri(path),
         ENV_PATH: path,
-        **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
+        **(READONLY_ENV if readonly else {}),
         "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
         **memory_read_models(),
