@@ -26,8 +26,6 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def fetchone(self) -> tuple[Any, ...] | None: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
-    @property
-    def rowcount(self) -> int: ...
 
 
 _READ_MODEL_DDL = re.compile(
@@ -69,10 +67,6 @@ class CursorAdapter:
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._c.fetchall()  # type: ignore[no-any-return]
-
-    @property
-    def rowcount(self) -> int:
-        return int(self._c.rowcount)
 
 
 class Db:
