@@ -87,8 +87,8 @@ class Db:
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         schema = self.memory_schema
         with self.datastore.transaction(commit=commit) as c:
-            # eventsourcing's cursor wraps an sqlite3 one; a plain sqlite3 datastore (the
-            # quick reader's) gives its own.
+            # eventsourcing's cursor wraps an sqlite3 one; a plain sqlite3 datastore (file_db's,
+            # the quick reader's) gives its own.
             raw = getattr(c, "sqlite_cursor", c)
             yield CursorAdapter(plain_rows(raw), str if schema is None else lambda sql: in_schema(sql, schema))
 
