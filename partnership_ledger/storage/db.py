@@ -92,6 +92,15 @@ class Db:
             raw = getattr(c, "sqlite_cursor", c)
             yield CursorAdapter(plain_rows(raw), str if schema is None else lambda sql: in_schema(sql, schema))
 
+    @contextmanager
+    def reading(self, c: Cursor | None) -> Iterator[Cursor]:
+        """``c`` when given (a transaction's cursor), else a read transaction of its own."""
+        if c is not None:
+            yield c
+            return
+        with self.transaction(commit=False) as own:
+            yield own
+
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:
             for s in statements:
