@@ -67,13 +67,7 @@ def contributions(
             raise InvalidArgument(f"kind must be one of {choices}, not {kind!r}")
     wanted = {"partnership": partnership, "party": party, "fiscal_year": fiscal_year}
     rows = []
-    for key in ledger.keys("contribution"):
-        try:
-            c = ledger.aggregate(key, as_of=as_of)
-        except UnknownKey:
-            if as_of is None:
-                raise
-            continue  # not pledged yet at that time
+    for c in ledger._recorded("contribution", as_of):
         assert isinstance(c, ResourceContribution)
         if any(value is not None and getattr(c, name) != value for name, value in wanted.items()):
             continue
