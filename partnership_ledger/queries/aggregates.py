@@ -12,7 +12,7 @@ from ..domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from ..errors import UnknownKey
 from ..service.lookups import project
 from .indicators import parse_as_of, parse_on
-from .views import aggregate_view, view_on
+from .views import aggregate_view
 
 if TYPE_CHECKING:
     from ..service.recorder import Recorder
@@ -60,8 +60,7 @@ class AggregateQueries:
         return self._shown(self.aggregate(key, as_of=as_of), on)
 
     def _shown(self, aggregate: LedgerAggregate, on: date | str | None) -> dict[str, Any]:
-        view = self.reveal_view(aggregate_view(aggregate))
-        return view if on is None else view_on(view, aggregate, parse_on(on))
+        return self.reveal_view(aggregate_view(aggregate, None if on is None else parse_on(on)))
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
         """``view`` (of show) with private values read from the key table, or marked erased."""

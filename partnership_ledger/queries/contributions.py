@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.contribution import ResourceContribution
 from ..errors import InvalidArgument, UnknownKey
-from .views import contribution_view, view_on
+from .views import contribution_view
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
@@ -22,7 +22,7 @@ def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[st
     put in is their sum); ``evidence`` counts the deliveries that name their evidence. With
     ``on``, only what took effect on or before that date counts (as ``show --on`` says it).
     """
-    view = contribution_view(c) if on is None else view_on(contribution_view(c), c, on)
+    view = contribution_view(c, on)
     deliveries = view["deliveries"]
     return {
         "contribution": c.key,
