@@ -1,4 +1,5 @@
-"""Plain-data views of aggregates (what ``show`` returns): dicts, lists, str, Decimal, date."""
+"""Plain-data views of aggregates (what ``show`` returns), now or as things stood on a day:
+dicts, lists, str, Decimal, date."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def agreement_view(a: Agreement, on: date | None = None) -> dict[str, Any]:
     signatures = {k: v for k, v in a.signatures.items() if on is None or v <= on}
     terminated = _by(a.terminated_on, on)
     return {
-        **fields(a, "partnership"),
+        "partnership": a.partnership,
         "title": title,
         "parties": a.parties,
         "status": agreement_status(a.parties, signatures, terminated),
