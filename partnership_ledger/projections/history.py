@@ -27,6 +27,13 @@ CREATED_KIND = {
 }
 
 
+#: The columns of ``rm_history`` (:func:`history_row`): the position, then text.
+HISTORY_COLUMNS = (
+    *("position", "recorded_at", "effective", "op", "kind", "key", "partnership", "actor", "recorded_by", "note"),
+    *("summary", "op_id", "amount", "currency"),
+)
+
+
 def creation_info(event: Any) -> AggregateInfo | None:
     """The info of a new aggregate, from its creation event (None for other events)."""
     kind = CREATED_KIND.get(type(event).__qualname__)
@@ -95,13 +102,6 @@ class AggregateIndex:
             info = AggregateInfo(*row)
         self._cache[event.originator_id] = info
         return info
-
-
-#: The columns of ``rm_history`` (:func:`history_row`): the position, then text.
-HISTORY_COLUMNS = (
-    *("position", "recorded_at", "effective", "op", "kind", "key", "partnership", "actor", "recorded_by", "note"),
-    *("summary", "op_id", "amount", "currency"),
-)
 
 
 class HistoryModel:

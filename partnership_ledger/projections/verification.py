@@ -22,7 +22,8 @@ from ..storage.db import Cursor, Db
 from ..storage.setup import ENV_PATH
 from ..storage.sqlite import _FileStore, read_only_uri
 from .runner import TRACKING_NAME, Item, Projections
-from .table_diff import Difference, columns, compare_table
+from .table_diff import Difference as Difference
+from .table_diff import columns, compare_table
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
