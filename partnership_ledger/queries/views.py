@@ -160,22 +160,23 @@ def contribution_view(c: ResourceContribution, on: date | None = None) -> dict[s
 
 def target_view(t: NumericTarget, on: date | None = None) -> dict[str, Any]:
     """A target (on a day, if given: its measurements and revisions of that day, and the
-    targets its last revision by then set)."""
-    revisions = [
-        {"targets": [fields(x, "period", "value") for x in r.targets], **fields(r, "reason", "on")}
-        for r in t.revisions
-        if on is None or r.on <= on
-    ]
-    targets = [fields(x, "period", "value") for x in t.targets]
+    targets in force that day: those its last revision by then set, else those it was
+    defined with)."""
+    made = [r for r in t.revisions if on is None or r.on <= on]
+    in_force = t.targets
+    if len(made) < len(t.revisions):
+        in_force = made[-1].targets if made else t.revisions[0].previous or t.targets
     return {
         **fields(t, "partnership", "indicator", "unit"),
         "direction": t.direction.value,
         "baseline": fields(t.baseline, "period", "value"),
-        "targets": revisions[-1]["targets"] if revisions and len(revisions) < len(t.revisions) else targets,
+        "targets": [fields(x, "period", "value") for x in in_force],
         "measurements": [
             fields(m, "period", "value", "source", "on") for m in t.measurements if on is None or m.on <= on
         ],
-        "revisions": revisions,
+        "revisions": [
+            {"targets": [fields(x, "period", "value") for x in r.targets], **fields(r, "reason", "on")} for r in made
+        ],
     }
 
 
