@@ -16,8 +16,7 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
@@ -260,17 +259,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
         register_snapshot_transcodings(transcoder)
-
-    @contextmanager
-    def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
-        """One write transaction for a whole batch, written a slice at a time.
-
-        Yields ``insert(stored_events, **kwargs)``, the storage recorder's insert (events, chain
-        links, operation and key indexes, read models) returning the events' positions;
-        nothing is committed until the block ends, and an error in it rolls everything back.
-        """
-        with self.recorder.write_session() as insert:  # type: ignore[attr-defined]
-            yield insert
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring the read models up to date with every stored event."""
