@@ -241,20 +241,14 @@ class _SliceWriter:
         return self
 
     def __exit__(self, *exc: Any) -> bool:
-        try:
-            suppressed = bool(self._stack.__exit__(*exc))
-        except BaseException:
-            self._rolled_back()
-            raise
-        if exc[0] is not None:
-            self._rolled_back()
-        return suppressed
+        return bool(self._stack.__exit__(*exc))
 
-    def _rolled_back(self) -> None:
-        if self._insert is not None:
+    def _forget_on_failure(self, failure: type[BaseException] | None, *_: Any) -> bool:
+        if failure is not None:
             # Slices written before the failure had their read models applied, and the
             # read models remember what they learnt of aggregates that are not there now.
             self._ledger.aggregate_index.clear()
+        return False
 
     def write(self, uow: UnitOfWork) -> bool:
         """Write the events ``uow`` collected since the last write; whether any was written."""
@@ -269,6 +263,7 @@ class _SliceWriter:
             # One write transaction for the whole batch: ``insert(stored_events, **kwargs)``
             # writes the events, chain links, index rows and read models of a slice and
             # returns the events' positions; nothing is committed until the block ends.
+            self._stack.push(self._forget_on_failure)  # (after the session ends: its commit may fail)
             self._insert = self._stack.enter_context(ledger.recorder.write_session())  # type: ignore[attr-defined]
         to_stored = ledger.mapper.to_stored_event
         stored = [to_stored(e) for e in events]
