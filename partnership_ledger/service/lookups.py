@@ -80,9 +80,9 @@ class Lookups:
     def lookup(
         self,
         operations: Sequence[Operation],
-        known: Callable[[str], bool] = lambda key: False,
-        c: Cursor | None = None,
-        new_ledger: bool = False,
+        known: Callable[[str], bool],
+        c: Cursor | None,
+        new_ledger: bool,
     ) -> tuple[int, set[str], dict[str, str | None] | None]:
         """In one read (with ``c`` if given): the last position, which of ``operations`` are
         already recorded, and the kinds of the keys the others name but are not ``known``
@@ -107,7 +107,7 @@ class Lookups:
             kinds.update(reads.kinds_of_keys(cur, wanted))
         return position, done, kinds
 
-    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]], remember: bool = True) -> None:
+    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]], remember: bool) -> None:
         """Refuse to trust an operation index that disagrees with the chained events.
 
         The index (``ledger_ops``) is written beside the events, outside the chain; what it
