@@ -1,6 +1,6 @@
 """What the recorder reads before it applies a slice of operations: the last position, which
 operations are recorded already (checked against the chained events), the kinds of the keys
-they name, and the aggregates themselves (replayed, or kept in memory since the last write).
+they name, and the aggregates themselves (their latest snapshot and the events after it).
 
 Once a batch has written a slice, its reads are made in its own write transaction
 (:class:`BatchReads`), where what it wrote is there to read: so the batch does not keep its
