@@ -53,7 +53,7 @@ class Lookups:
         store = self._repository.snapshot_store
         snapshots = list(store.get(agg_id, desc=True, limit=1)) if store is not None else []
         after = snapshots[0].originator_version if snapshots else 0
-        with reads.reading(self.db, c) as cur:
+        with self.db.reading(c) as cur:
             rows = reads.events_of(cur, self.db, agg_id, after)
         decode = self.mapper.to_domain_event
         events = (decode(StoredEvent(agg_id, version, topic, state)) for version, topic, state in rows)
@@ -89,7 +89,7 @@ class Lookups:
         (None: not in the ledger). Kinds None: the ledger has no keys at all (nor operations),
         so none was looked up. ``new_ledger``: the ledger held no operation before this
         batch, whose operations are all different: none is looked up."""
-        with reads.reading(self.db, c) as cur:
+        with self.db.reading(c) as cur:
             position = reads.last_position(self.db, cur)
             done: set[str] = set()
             if not new_ledger:
