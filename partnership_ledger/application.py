@@ -23,7 +23,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
-from .errors import StorageError
+from .errors import IntegrityError, StorageError
 from .projections import Projections
 from .projections.history import AggregateIndex, HistoryModel
 from .projections.sqlstore import SqlFactStore
@@ -165,7 +165,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
         else the first disagreement in a sentence (tampering). See privacy.key_check."""
-        from .errors import IntegrityError
         from .privacy.key_check import check_key_table
         from .privacy.vault import vault_secrets
 
@@ -265,7 +264,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         does not vouch for (tampering: see ``integrity.foreign_row``), since recomputing from
         it would either fail half way or show what the chain does not.
         """
-        from .errors import IntegrityError
         from .integrity import foreign_row
 
         found = foreign_row(self.db)
