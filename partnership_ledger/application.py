@@ -16,15 +16,14 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
-from .errors import StorageError
+from .errors import IntegrityError, StorageError
 from .projections import Projections
 from .projections.history import AggregateIndex, HistoryModel
 from .projections.sqlstore import SqlFactStore
@@ -166,7 +165,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
         else the first disagreement in a sentence (tampering). See privacy.key_check."""
-        from .errors import IntegrityError
         from .privacy.key_check import check_key_table
         from .privacy.vault import vault_secrets
 
@@ -255,17 +253,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         register_transcodings(transcoder)
         register_snapshot_transcodings(transcoder)
 
-    @contextmanager
-    def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
-        """One write transaction for a whole batch, written a slice at a time.
-
-        Yields ``insert(stored_events, **kwargs)``, the storage recorder's insert (events, chain
-        links, operation and key indexes, read models) returning the events' positions;
-        nothing is committed until the block ends, and an error in it rolls everything back.
-        """
-        with self.recorder.write_session() as insert:  # type: ignore[attr-defined]
-            yield insert
-
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring the read models up to date with every stored event."""
         return self.projections.catch_up(progress)
@@ -277,7 +264,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         does not vouch for (tampering: see ``integrity.foreign_row``), since recomputing from
         it would either fail half way or show what the chain does not.
         """
-        from .errors import IntegrityError
         from .integrity import foreign_row
 
         found = foreign_row(self.db)

@@ -43,7 +43,7 @@ class AggregateQueries:
                 raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
             found: LedgerAggregate = project(None, events)
             return found
-        agg = self.recording.kept(agg_id)
+        agg = self.recording.lookups.find(agg_id)
         if agg is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
         assert isinstance(agg, AGGREGATE_CLASSES[kind])

@@ -20,6 +20,8 @@ from eventsourcing.application import AggregateNotFoundError
 from ..domain import LedgerAggregate, aggregate_id
 from ..errors import DuplicateKey, UnknownKey
 from ..snapshots import crossed
+from ..storage import reads
+from ..storage.db import Db
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -286,16 +288,9 @@ class AggregateCache:
         self._items: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
         self._lock = Lock()  # a ledger may be used from several threads
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def take(self, agg_id: UUID) -> LedgerAggregate | None:
         with self._lock:
             return self._items.pop(agg_id, None)
-
-    def peek(self, agg_id: UUID) -> LedgerAggregate | None:
-        with self._lock:
-            return self._items.get(agg_id)
 
     def put(self, aggregates: Iterable[LedgerAggregate]) -> None:
         kept = list(aggregates)[-self.maxsize :]
@@ -315,3 +310,15 @@ class AggregateCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def sync(self, db: Db, position: int) -> None:
+        """Move on to ``position``, dropping the aggregates that events recorded since
+        :attr:`position` changed (another process's, or a write that did not leave the
+        cache current)."""
+        if self.position == position:
+            return
+        if self.position is None or position < self.position or position - self.position > 4 * self.maxsize:
+            self.clear()
+        elif self._items:
+            self.discard(reads.originators_between(db, self.position, position))
+        self.position = position
