@@ -109,12 +109,19 @@ def private_copy(path: str) -> tuple[str, str]:
 
 
 def init_meta(db: Db) -> None:
-    """The ``ledger_meta`` table and its format row (a ledger of another format is not read)."""
+    """The ``ledger_meta`` table and its format row; a ledger that a newer version wrote in a
+    format this one does not know is refused before anything is written to it."""
     db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
     with db.transaction() as c:
         c.execute("SELECT value FROM ledger_meta WHERE name='format'")
-        if c.fetchone() is None:
+        row = c.fetchone()
+        if row is None:
             c.execute("INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING", (FORMAT_VERSION,))
+        elif row[0] != FORMAT_VERSION:
+            raise StorageError(
+                f"the ledger is in format {row[0]}, which this version of partnership-ledger does not know "
+                f"(it writes format {FORMAT_VERSION}): a newer version wrote it; upgrade to write to it"
+            )
 
 
 def refuse_rows_outside_the_chain(db: Db) -> None:
