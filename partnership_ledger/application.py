@@ -36,7 +36,7 @@ from .snapshots import INTERVALS, drop_snapshots, open_snapshots, register_snaps
 from .storage import setup
 from .storage.cipher import check_cipher, cipher_key
 from .storage.db import Db
-from .storage.setup import ENV_PATH, ENV_READONLY, sqlite_env
+from .storage.setup import ENV_PATH, ENV_READONLY, ENV_URL, sqlite_env
 from .storage.transcodings import register_transcodings
 
 __all__ = ["ENV_PATH", "ENV_READONLY", "ENV_READ_MODELS", "PartnershipLedger", "RecordResult", "sqlite_env"]
@@ -73,7 +73,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
                 from .storage.postgres import PgDb
 
                 self.db: Db = PgDb(datastore, events_table)
-                self.location = self.env.get("PARTNERSHIP_LEDGER_URL") or ""
+                self.location = self.env.get(ENV_URL) or ""
             else:
                 self.db = Db(datastore, events_table)
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
@@ -203,16 +203,10 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         """
         loc = os.fspath(location) if location is not None else default_location()
         if setup.is_postgres(loc):
-            try:
-                from .storage import postgres
-            except ImportError:
-                raise StorageError(
-                    "PostgreSQL ledgers need psycopg: install the postgres extra "
-                    "(pip install 'partnership-ledger[postgres]')"
-                ) from None
+            from .storage import postgres  # StorageError without psycopg (the postgres extra)
+
             postgres.check_database(loc, create=create)
-            readonly_env = {ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}
-            ledger = cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
+            ledger = cls(postgres.postgres_env(loc, readonly=readonly))
         else:
             setup.check_sqlite_location(loc, create and not readonly)
             check_cipher(loc, cipher_key())

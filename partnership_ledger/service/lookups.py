@@ -9,8 +9,7 @@ aggregates, operations and keys in memory after writing them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any, NoReturn
 
@@ -94,14 +93,6 @@ class Lookups:
     def kind_of_key(self, key: str, c: Cursor | None = None) -> str | None:
         return reads.kind_of_key(self.db, key, c)
 
-    @contextmanager
-    def _reading(self, c: Cursor | None) -> Iterator[Cursor]:
-        if c is not None:
-            yield c
-            return
-        with self.db.transaction(commit=False) as fresh:
-            yield fresh
-
     def lookup(
         self,
         operations: Sequence[Operation],
@@ -114,7 +105,7 @@ class Lookups:
         (None: not in the ledger). Kinds None: the ledger has no keys at all (nor operations),
         so none was looked up. ``new_ledger``: the ledger held no operation before this
         batch, whose operations are all different: none is looked up."""
-        with self._reading(c) as cur:
+        with self.db.reading(c) as cur:
             position = reads.last_position(self.db, cur)
             done: set[str] = set()
             if not new_ledger:
