@@ -24,7 +24,7 @@ from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
 from .errors import IntegrityError, StorageError
-from .projections import Projections
+from .projections import Projections, ReadModel
 from .projections.history import AggregateIndex, HistoryModel
 from .projections.sqlstore import SqlFactStore
 from .queries.aggregates import AggregateQueries
@@ -277,6 +277,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         return self.projections.rebuild(progress)
 
 
-def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
+def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[ReadModel]:
     """Every read model, in the order they are applied (the index first: it places events)."""
     return [index, HistoryModel(), facts]

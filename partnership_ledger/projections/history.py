@@ -18,7 +18,7 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, Item, trim
+from .runner import AggregateInfo, Item, ReadModel, trim
 
 _KIND_OF_CLASS = {cls.__name__: kind for kind, cls in AGGREGATE_CLASSES.items()}
 #: The kind of aggregate each creation event makes, by the event class's name.
@@ -59,7 +59,7 @@ def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
             yield event, known
 
 
-class AggregateIndex:
+class AggregateIndex(ReadModel):
     """Which aggregate an originator id is: kind, key, partnership, party, parent."""
 
     tables = (
@@ -104,7 +104,7 @@ class AggregateIndex:
         return info
 
 
-class HistoryModel:
+class HistoryModel(ReadModel):
     """Every operation with its position, recorded time, effective date, summary, actor and,
     for a pledge, delivery or correction of a contribution, its amount and currency.
 
