@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import JSONTranscoder, PersistenceError
+from eventsourcing.persistence import JSONTranscoder, PersistenceError, StoredEvent
 
 from .domain import Agreement, NumericTarget, Partnership, Party, ResourceContribution
 from .domain.agreement import Amendment
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Events of one aggregate between its snapshots.
 INTERVAL = 100
+#: How many bytes of encoded snapshots are stored at a time (memory stays bounded).
+STORE_BYTES = 4_000_000
 #: The kinds that are snapshotted, with their interval (eventsourcing's ``snapshotting_intervals``).
 INTERVALS: dict[type[Any], int] = dict.fromkeys(
     (Agreement, Partnership, Party, ResourceContribution, NumericTarget), INTERVAL
@@ -73,26 +75,41 @@ def take_snapshots(ledger: PartnershipLedger, aggregates: Iterable[Any], due: se
     due (:func:`crossed`), and drop their older snapshots.
 
     Taken from the aggregate in memory, which holds what its stored events give, so a long
-    batch is not replayed again. Snapshots that cannot be stored (another process took the
-    same one, the disk is full) are left out: they only save time.
+    batch is not replayed again; stored :data:`STORE_BYTES` of encoded state at a time (a
+    long-lived partnership's state can be half a megabyte, and a big import makes many due at
+    once). Snapshots that cannot be stored (another process took the same one, the disk is
+    full) are left out: they only save time.
     """
     table = snapshot_table(ledger)
-    if table is None or not due:
+    store = ledger.snapshots
+    if table is None or store is None or not due:
         return
-    taken = [type(a).Snapshot.take(a) for a in aggregates if a.id in due and type(a) in INTERVALS]
-    if not taken:
-        return
+    encoded: list[StoredEvent] = []
+    size = 0
     try:
-        ledger.snapshots.put(taken)  # type: ignore[union-attr]
-        with ledger.db.transaction() as c:
-            for snapshot in taken:
-                oid = snapshot.originator_id
-                c.execute(
-                    f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
-                    (oid if ledger.backend == "postgresql" else oid.hex, snapshot.originator_version),
-                )
+        for a in aggregates:
+            if a.id in due and type(a) in INTERVALS:
+                encoded.append(store.mapper.to_stored_event(type(a).Snapshot.take(a)))
+                size += len(encoded[-1].state)
+                if size >= STORE_BYTES:
+                    _store(ledger, table, encoded)
+                    encoded, size = [], 0
+        if encoded:
+            _store(ledger, table, encoded)
     except PersistenceError:
         return
+
+
+def _store(ledger: PartnershipLedger, table: str, encoded: list[StoredEvent]) -> None:
+    """Store encoded snapshots, then delete the older ones of their aggregates."""
+    ledger.snapshots.recorder.insert_events(encoded)  # type: ignore[union-attr]
+    with ledger.db.transaction() as c:
+        for snapshot in encoded:
+            oid = UUID(str(snapshot.originator_id))
+            c.execute(
+                f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",
+                (oid if ledger.backend == "postgresql" else oid.hex, snapshot.originator_version),
+            )
 
 
 def check_snapshots(ledger: PartnershipLedger) -> tuple[dict[str, Any], str] | None:
