@@ -166,8 +166,8 @@ class Projections(ReadModelTables):
         """Run ``step`` (which applies up to ``size`` events) until it applies fewer; returns
         how many it applied. The collector runs between batches only."""
         applied, n, done = 0, size, 0
-        try:
-            with collector_paused():
+        with collector_paused():
+            try:
                 while n == size:
                     n = step()
                     applied, done = applied + n, done + 1
@@ -175,8 +175,10 @@ class Projections(ReadModelTables):
                         progress(n)
                     if done % COLLECT_EVERY == 0:
                         gc.collect(1)
-        finally:
-            self._release()
+            finally:
+                # Before the collector resumes: its first pass walks every object made
+                # while it was paused that is still alive, and the models' caches are most.
+                self._release()
         return applied
 
     def _next_batch(self) -> int:
