@@ -280,6 +280,14 @@ class Projections(ReadModelTables):
             raise
         self._kept = (txn, end)
 
+    def ended(self, c: Cursor) -> None:
+        """The transaction of ``c`` has ended (an import's, a command's): what the models kept
+        for a next batch in it is of no more use, and is let go now rather than at the next
+        batch (a transaction that writes after it starts afresh: :meth:`_apply`)."""
+        txn = c.driver if isinstance(c, CursorAdapter) else c
+        if self._kept is not None and self._kept[0] is txn:
+            self._release()
+
     def _release(self) -> None:
         """Let the models drop the caches kept from batch to batch: no batch follows."""
         self._kept = None

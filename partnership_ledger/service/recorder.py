@@ -290,6 +290,9 @@ class _SliceWriter:
         except BaseException:
             self._rolled_back()
             raise
+        finally:
+            if self.cursor is not None:
+                self._ledger.projections.ended(self.cursor)
         if exc[0] is not None:
             self._rolled_back()
         return suppressed
