@@ -16,16 +16,15 @@ import os
 import shutil
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import JSONTranscoder, PersistenceError
 
 from .config import default_location
-from .errors import StorageError
-from .projections import Projections
+from .errors import IntegrityError, StorageError
+from .projections import Projections, ReadModel
 from .projections.history import AggregateIndex, HistoryModel
 from .projections.sqlstore import SqlFactStore
 from .queries.aggregates import AggregateQueries
@@ -36,7 +35,7 @@ from .snapshots import INTERVALS, drop_snapshots, open_snapshots, register_snaps
 from .storage import setup
 from .storage.cipher import check_cipher, cipher_key
 from .storage.db import Db
-from .storage.setup import ENV_PATH, ENV_READONLY, sqlite_env
+from .storage.setup import ENV_PATH, ENV_READONLY, ENV_URL, sqlite_env
 from .storage.transcodings import register_transcodings
 
 __all__ = ["ENV_PATH", "ENV_READONLY", "ENV_READ_MODELS", "PartnershipLedger", "RecordResult", "sqlite_env"]
@@ -75,7 +74,7 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
                 from .storage.postgres import PgDb
 
                 self.db: Db = PgDb(datastore, events_table)
-                self.location = self.env.get("PARTNERSHIP_LEDGER_URL") or ""
+                self.location = self.env.get(ENV_URL) or ""
             else:
                 self.db = Db(datastore, events_table)
                 self.location = self.env.get(ENV_PATH) or self.env.get("SQLITE_DBNAME") or ""
@@ -181,7 +180,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     def check_key_table(self) -> str | None:
         """None if the key table (private values, outside the chain) agrees with the chain;
         else the first disagreement in a sentence (tampering). See privacy.key_check."""
-        from .errors import IntegrityError
         from .privacy.key_check import check_key_table
         from .privacy.vault import vault_secrets
 
@@ -218,16 +216,10 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         """
         loc = os.fspath(location) if location is not None else default_location()
         if setup.is_postgres(loc):
-            try:
-                from .storage import postgres
-            except ImportError:
-                raise StorageError(
-                    "PostgreSQL ledgers need psycopg: install the postgres extra "
-                    "(pip install 'partnership-ledger[postgres]')"
-                ) from None
+            from .storage import postgres  # StorageError without psycopg (the postgres extra)
+
             postgres.check_database(loc, create=create)
-            readonly_env = {ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}
-            ledger = cls({**postgres.postgres_env(loc), "PARTNERSHIP_LEDGER_URL": postgres.redact(loc), **readonly_env})
+            ledger = cls(postgres.postgres_env(loc, readonly=readonly))
         else:
             setup.check_sqlite_location(loc, create and not readonly)
             check_cipher(loc, cipher_key())
@@ -276,17 +268,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         register_transcodings(transcoder)
         register_snapshot_transcodings(transcoder)
 
-    @contextmanager
-    def _write_session(self) -> Iterator[Callable[..., Sequence[int]]]:
-        """One write transaction for a whole batch, written a slice at a time.
-
-        Yields ``insert(stored_events, **kwargs)``, the storage recorder's insert (events, chain
-        links, operation and key indexes, read models) returning the events' positions;
-        nothing is committed until the block ends, and an error in it rolls everything back.
-        """
-        with self.recorder.write_session() as insert:  # type: ignore[attr-defined]
-            yield insert
-
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
         """Bring the read models up to date with every stored event."""
         return self.projections.catch_up(progress)
@@ -298,7 +279,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         does not vouch for (tampering: see ``integrity.foreign_row``), since recomputing from
         it would either fail half way or show what the chain does not.
         """
-        from .errors import IntegrityError
         from .integrity import foreign_row
 
         found = foreign_row(self.db)
@@ -312,6 +292,6 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
         return self.projections.rebuild(progress)
 
 
-def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[Any]:
+def _read_models(index: AggregateIndex, facts: SqlFactStore) -> list[ReadModel]:
     """Every read model, in the order they are applied (the index first: it places events)."""
     return [index, HistoryModel(), facts]

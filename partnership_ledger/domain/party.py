@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -26,7 +27,8 @@ class PartyAmendment:
     op: str | None = None
 
 
-class Party(LedgerAggregate):
+@dataclasses.dataclass(eq=False, repr=False)
+class Party(LedgerAggregate, created_event_name="Registered"):
     """A nonprofit, local government or other body, with an optional annual ``capacity``.
 
     ``capacity`` (annual budget) lets burden be read relative to what a party can bear.
@@ -58,24 +60,13 @@ class Party(LedgerAggregate):
             state["area"] = None
             state["meta"] = meta
 
-    @event(Registered)
-    def __init__(
-        self,
-        key: str,
-        name: str,
-        sector: Sector,
-        capacity: Money | None,
-        identifiers: list[str],
-        area: str | None,
-        meta: OpMeta,
-    ) -> None:
-        self.key = key
-        self.name = name
-        self.sector = sector
-        self.capacity = capacity
-        self.identifiers = list(identifiers)
-        self.area = area
-        self.meta = meta
+    key: str
+    name: str
+    sector: Sector
+    capacity: Money | None
+    identifiers: list[str]
+    area: str | None
+    meta: OpMeta
 
     # -- amendments ----------------------------------------------------------------------
     @property

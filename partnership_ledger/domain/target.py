@@ -28,6 +28,8 @@ class Revision:
     targets: list[PeriodValue]
     reason: str
     on: date
+    #: The targets it replaced (None in a snapshot taken before they were kept).
+    previous: list[PeriodValue] | None = None
 
 
 def check_targets(targets: list[PeriodValue], baseline: PeriodValue, where: str) -> None:
@@ -89,8 +91,8 @@ class NumericTarget(LedgerAggregate, created_event_name="Defined"):
 
     @event("Revised")
     def _revised(self, targets: list[PeriodValue], reason: str, on: date, meta: OpMeta) -> None:
+        self.revisions.append(Revision(list(targets), reason, on, self.targets))
         self.targets = sorted(targets, key=lambda t: t.period)
-        self.revisions.append(Revision(list(targets), reason, on))
 
     def void(self, operation: str, reason: str, on: date, meta: OpMeta) -> None:
         """Void a measurement recorded in error (a revision stands: revise again instead)."""

@@ -129,18 +129,6 @@ class Money:
     amount: Decimal
     currency: str
 
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(EXACT.add(self.amount, other.amount), self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(exact_sub(self.amount, other.amount), self.currency)
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
-
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
 

@@ -21,6 +21,9 @@ GENESIS = bytes(32)
 
 #: One stored event as the chain sees it: position, originator id, version, topic, state.
 Record = tuple[int, UUID | str | bytes, int, str | bytes, bytes]
+#: The storage type of each column of an event row as the SQLite recorder writes it (SQLite
+#: keeps any type anywhere): a row of another is tampering, never read as an event.
+STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
 
 
 def as_stored(value: UUID | str | bytes | bytearray | memoryview) -> bytes:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .chain import GENESIS, link_hash
+from .chain import GENESIS, STORED_TYPES, link_hash
 
 if TYPE_CHECKING:
     from ..storage.db import Db
@@ -35,8 +35,7 @@ class VerifyResult:
         return attrs.asdict(self)
 
 
-#: The storage type of each column as the recorder writes it (SQLite keeps any type anywhere).
-STORED_TYPES = {"originator_id": "text", "originator_version": "integer", "topic": "text", "state": "blob"}
+#: The storage type of each column of a chain link as the recorders write it.
 LINK_TYPES = {"prev_position": "integer", "hash": "blob"}
 
 

@@ -20,8 +20,8 @@ from .fields import (
     period_value,
     votes,
 )
-from .ids import Validator, op_fingerprint, validate_operation
-from .operations import COMMON, KEY_FIELDS, OPS, OPT, REQ, Operation, keys_named
+from .ids import Validator, op_fingerprint
+from .operations import COMMON, KEY_FIELDS, OPS, OPT, REQ, Operation, check, keys_named
 from .readers import (
     check_journal,
     iter_raw,
@@ -45,6 +45,7 @@ __all__ = [
     "Validator",
     "a_date",
     "changes",
+    "check",
     "check_journal",
     "dump_operation",
     "enum_of",
@@ -58,6 +59,5 @@ __all__ = [
     "period_value",
     "read_raw",
     "to_json_value",
-    "validate_operation",
     "votes",
 ]

@@ -71,15 +71,6 @@ def _plain(value: dict[str, Any] | list[Any]) -> bool:
     return True
 
 
-def validate_operation(raw: Any, index: int) -> tuple[Operation | None, list[JournalProblem]]:
-    """Check one raw operation; return it typed, or the problems found in it."""
-    name, fields, meta, problems = check(raw, index)
-    if problems:
-        return None, problems
-    op_id = meta.get("id") or op_fingerprint(raw)
-    return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index), []
-
-
 # An id made from a fingerprint: "<32 hex digits>-<n>" (n without leading zeros).
 _MADE_ID = re.compile(r"([0-9a-f]{32})-(0|[1-9][0-9]*)\Z")
 
@@ -93,66 +84,41 @@ KEPT_IN_MEMORY = 150_000
 
 
 class _Seen:
-    """How many operations without an id had each fingerprint (its 16 bytes), and the ids
-    operations gave themselves: a dict and a set, moved to a temporary database when they
-    fill up."""
+    """How many operations had each fingerprint (its 16 bytes) or gave themselves each id (its
+    text): a dict, moved to a temporary database when it fills up. (Bytes and text are never
+    equal, in a dict as in SQLite: a fingerprint and an id never count as one another.)"""
 
     def __init__(self) -> None:
-        self._counts: dict[bytes, int] = {}
-        self._given: set[str] = set()
-        self._any_given = False  # most journals give no ids, or give every operation one
+        self._counts: dict[bytes | str, int] = {}
         self._db: sqlite3.Connection | None = None
 
-    def count(self, fingerprint: bytes) -> int:
-        """How many operations had ``fingerprint`` so far."""
+    def count(self, seen: bytes | str) -> int:
+        """How many operations had ``seen`` so far."""
         if self._db is None:
-            return self._counts.get(fingerprint, 0)
-        row = self._db.execute("SELECT n FROM counts WHERE fp = ?", (fingerprint,)).fetchone()
+            return self._counts.get(seen, 0)
+        row = self._db.execute("SELECT n FROM counts WHERE seen = ?", (seen,)).fetchone()
         return int(row[0]) if row else 0
 
-    def add(self, fingerprint: bytes) -> int:
-        """Count one more operation with ``fingerprint``: how many had it before."""
-        if self._db is None:
-            n = self._counts.get(fingerprint, 0)
-            self._counts[fingerprint] = n + 1
-            self._spill_when_full()
-            return n
-        sql = "INSERT INTO counts VALUES (?, 1) ON CONFLICT (fp) DO UPDATE SET n = n + 1 RETURNING n"
-        return int(self._db.execute(sql, (fingerprint,)).fetchone()[0]) - 1
-
-    def given(self, op_id: str) -> bool:
-        """Whether an operation gave itself ``op_id`` so far."""
-        if not self._any_given:
-            return False
-        if self._db is None:
-            return op_id in self._given
-        return self._db.execute("SELECT 1 FROM given WHERE id = ?", (op_id,)).fetchone() is not None
-
-    def give(self, op_id: str) -> None:
-        self._any_given = True
-        if self._db is None:
-            self._given.add(op_id)
-            self._spill_when_full()
-        else:
-            self._db.execute("INSERT OR IGNORE INTO given VALUES (?)", (op_id,))
-
-    def _spill_when_full(self) -> None:
-        if len(self._counts) + len(self._given) < KEPT_IN_MEMORY:
-            return
-        # "": a private temporary database, in a file SQLite deletes when it is closed (with
-        # the validator); one transaction that is never committed, nothing made durable.
-        # The rows are written first and indexed once (cheaper than keeping the index
-        # ordered row after row).
-        db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("BEGIN")
-        db.execute("CREATE TABLE counts (fp BLOB NOT NULL, n INTEGER NOT NULL)")
-        db.execute("CREATE TABLE given (id TEXT NOT NULL)")
-        db.executemany("INSERT INTO counts VALUES (?, ?)", self._counts.items())
-        db.executemany("INSERT INTO given VALUES (?)", [(i,) for i in self._given])
-        db.execute("CREATE UNIQUE INDEX counts_fp ON counts (fp)")
-        db.execute("CREATE UNIQUE INDEX given_id ON given (id)")
-        self._db, self._counts, self._given = db, {}, set()
+    def add(self, seen: bytes | str) -> int:
+        """Count one more operation with ``seen``: how many had it before."""
+        if self._db is not None:
+            sql = "INSERT INTO counts VALUES (?, 1) ON CONFLICT (seen) DO UPDATE SET n = n + 1 RETURNING n"
+            return int(self._db.execute(sql, (seen,)).fetchone()[0]) - 1
+        n = self._counts.get(seen, 0)
+        self._counts[seen] = n + 1
+        if len(self._counts) >= KEPT_IN_MEMORY:
+            # "": a private temporary database, in a file SQLite deletes when it is closed
+            # (with the validator); one transaction that is never committed, nothing made
+            # durable. The rows are written first and indexed once (cheaper than keeping the
+            # index ordered row after row).
+            db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=OFF")
+            db.execute("BEGIN")
+            db.execute("CREATE TABLE counts (seen NOT NULL, n INTEGER NOT NULL)")
+            db.executemany("INSERT INTO counts VALUES (?, ?)", self._counts.items())
+            db.execute("CREATE UNIQUE INDEX counts_seen ON counts (seen)")
+            self._db, self._counts = db, {}
+        return n
 
 
 class Validator:
@@ -167,8 +133,9 @@ class Validator:
         self.problems: list[JournalProblem] = []
         self.count = 0  # operations read so far
         # How many operations without an id had each fingerprint (their ids are
-        # "<fingerprint>-<n>", so never the same), and the ids operations gave themselves.
+        # "<fingerprint>-<n>", so never the same), and how many gave themselves each id.
         self._seen = _Seen()
+        self._any_given = False  # most journals give no ids, or give every operation one
 
     def add(self, raw: Any) -> Operation | None:
         """The next raw operation, typed; None if it has problems (kept in ``problems``)."""
@@ -184,13 +151,13 @@ class Validator:
             # Two identical operations in one file are two operations: number them.
             fingerprint = _digest(raw)
             op_id = f"{fingerprint.hex()}-{seen.add(fingerprint)}"
-            repeated = seen.given(op_id)
+            repeated = self._any_given and seen.count(op_id) > 0
         else:
             # A given id may repeat another given one, or one made for an earlier operation.
             op_id = given
             made = _MADE_ID.match(op_id)
-            repeated = seen.given(op_id) or (made is not None and seen.count(bytes.fromhex(made[1])) > int(made[2]))
-            seen.give(op_id)
+            repeated = seen.add(op_id) > 0 or (made is not None and seen.count(bytes.fromhex(made[1])) > int(made[2]))
+            self._any_given = True
         if repeated:
             self.problems.append(JournalProblem(f"repeats id {op_id!r}", index, name, "id", "duplicate_id"))
         return Operation(name, fields, OpMeta(op_id, meta.get("by"), meta.get("note")), index)

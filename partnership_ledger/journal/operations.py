@@ -80,7 +80,10 @@ OPS: dict[str, Spec] = {
     "void_operation": _op("operation reason on"),
 }
 
-COMMON = {"op", "by", "note", "id"}
+#: The metadata every op may carry besides ``op``: who records it, a note, its id.
+_META: Spec = {"by": (text, OPT), "note": (text, OPT), "id": (key, OPT)}
+#: The names every op may have besides its fields.
+COMMON = {"op", *_META}
 
 
 #: How a field read by each parser names things of the ledger: ``key`` (the value is a key),
@@ -126,10 +129,6 @@ class Operation:
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.fields.get(name, default)
-
-
-#: The metadata every op may carry besides ``op``: who records it, a note, its id.
-_META: Spec = {"by": (text, OPT), "note": (text, OPT), "id": (key, OPT)}
 
 
 def check(raw: Any, index: int) -> tuple[str, dict[str, Any], dict[str, str], list[JournalProblem]]:

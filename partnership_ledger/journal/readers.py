@@ -71,69 +71,7 @@ def unreadable(e: RecursionError | ValueError) -> str:
     return f"has a number that cannot be read: {e}"
 
 
-def _refuse(message: str, source: str | None, index: int | None = None, rule: str = "json") -> NoReturn:
-    raise JournalError([JournalProblem(message, index, rule=rule)], source)
-
-
 # -- the text -----------------------------------------------------------------------------
-
-
-class _Text:
-    """A journal's text, a piece at a time, without its byte order mark.
-
-    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``), and the offset
-    of the first in :attr:`bad_byte`: the reader names the operation they are in.
-    """
-
-    def __init__(self, data: BinaryIO | str, chunk_size: int, source: str | None) -> None:
-        self._data = data
-        self._size = chunk_size
-        self._source = source
-        self._decoder = codecs.getincrementaldecoder("utf-8")()
-        self._fed = 0  # bytes decoded so far
-        self._first = True
-        self.bad_byte: int | None = None
-        self.done = False
-
-    def read(self) -> str:
-        """The next piece of text; "" once there is no more."""
-        while not self.done:
-            piece = self._next()
-            if self._first and piece:
-                piece = piece.removeprefix("\ufeff")
-                self._first = False
-            if piece:
-                return piece
-        return ""
-
-    def _next(self) -> str:
-        if isinstance(self._data, str):  # a journal given as text (io.StringIO would copy it, 4 bytes a character)
-            piece = self._data[self._fed : self._fed + self._size]
-            self._fed += len(piece)
-            self.done = not piece
-            return piece
-        try:
-            data = self._data.read(self._size)
-        except OSError as e:
-            raise StorageError(f"cannot read {self._source or 'the journal'}: {e.strerror or e}") from None
-        final = not data
-        pending = len(self._decoder.getstate()[0])  # bytes of a character cut by the last read
-        try:
-            piece = self._decoder.decode(data, final)
-        except UnicodeDecodeError as e:
-            self.bad_byte = self._fed - pending + e.start
-            state = self._decoder.getstate()
-            self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
-            self._decoder.setstate(state)
-            piece = self._decoder.decode(data, final)
-        self._fed += len(data)
-        self.done = final
-        return piece
-
-    def drain(self) -> None:
-        """Read to the end (keeping nothing), to learn whether any byte is not UTF-8."""
-        while self.bad_byte is None and self.read():
-            pass
 
 
 def _undecodable(value: Any) -> bool:
@@ -148,22 +86,67 @@ def _undecodable(value: Any) -> bool:
 
 
 class _Reader:
-    """The text read but not yet consumed (``buf``), and where it starts in the journal."""
+    """A journal being read: its text a piece at a time, without its byte order mark; the text
+    read but not yet consumed (``buf``), and where that starts in the journal.
 
-    def __init__(self, text: _Text, source: str | None, chunk_size: int) -> None:
-        self.text = text
+    Bytes that are not UTF-8 are kept as lone surrogates (``surrogateescape``), and the offset
+    of the first in :attr:`bad_byte`: the reader names the operation they are in.
+    """
+
+    def __init__(self, data: BinaryIO | str, source: str | None, chunk_size: int) -> None:
         self.source = source
-        self.chunk_size = chunk_size  # text consumed beyond this is forgotten
+        self.chunk_size = chunk_size  # read at a time; text consumed beyond this is forgotten
+        self._data = data
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._fed = 0  # bytes (or characters of a text) read so far
+        self._first = True
+        self._done = False
+        self.bad_byte: int | None = None
         self.buf = ""
         self.line = 1  # line and column of buf[0]
         self.column = 1
 
+    def read(self) -> str:
+        """The next piece of text; "" once there is no more."""
+        while not self._done:
+            piece = self._next()
+            if self._first and piece:
+                piece = piece.removeprefix("\ufeff")
+                self._first = False
+            if piece:
+                return piece
+        return ""
+
+    def _next(self) -> str:
+        if isinstance(self._data, str):  # a journal given as text (io.StringIO would copy it, 4 bytes a character)
+            piece = self._data[self._fed : self._fed + self.chunk_size]
+            self._fed += len(piece)
+            self._done = not piece
+            return piece
+        try:
+            data = self._data.read(self.chunk_size)
+        except OSError as e:
+            raise StorageError(f"cannot read {self.source or 'the journal'}: {e.strerror or e}") from None
+        final = not data
+        pending = len(self._decoder.getstate()[0])  # bytes of a character cut by the last read
+        try:
+            piece = self._decoder.decode(data, final)
+        except UnicodeDecodeError as e:
+            self.bad_byte = self._fed - pending + e.start
+            state = self._decoder.getstate()
+            self._decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+            self._decoder.setstate(state)
+            piece = self._decoder.decode(data, final)
+        self._fed += len(data)
+        self._done = final
+        return piece
+
     def more(self, at_least: int = 0) -> bool:
-        """Read on (``at_least`` more characters if there are); False if nothing was left."""
+        """Read on into ``buf`` (``at_least`` more characters if there are); False if nothing was left."""
         pieces = [self.buf]
         got = 0
         while True:
-            piece = self.text.read()
+            piece = self.read()
             pieces.append(piece)
             got += len(piece)
             if not piece or got >= at_least:
@@ -189,11 +172,11 @@ class _Reader:
 
     def check_bytes(self, value: Any, index: int) -> None:
         """Refuse a value that holds bytes that are not UTF-8, naming its operation and field."""
-        if self.text.bad_byte is None or not _undecodable(value):
+        if self.bad_byte is None or not _undecodable(value):
             return
-        message = f"is not valid UTF-8 (byte {self.text.bad_byte})"
+        message = f"is not valid UTF-8 (byte {self.bad_byte})"
         if not isinstance(value, dict):
-            _refuse(message, self.source, index, "encoding")
+            self.refuse(message, index, "encoding")
         op = value.get("op")
         name = op if isinstance(op, str) and not _undecodable(op) else None
         field = next((k for k, v in value.items() if _undecodable(k) or _undecodable(v)), None)
@@ -203,14 +186,18 @@ class _Reader:
 
     def fail(self, message: str, index: int | None = None) -> NoReturn:
         """Refuse the journal; but a journal that is not UTF-8 is refused as such first."""
-        self.text.drain()
+        while self.bad_byte is None and self.read():
+            pass  # read to the end (keeping nothing), to learn whether any byte is not UTF-8
         self.end()
-        _refuse(message, self.source, index)
+        self.refuse(message, index)
 
     def end(self) -> None:
         """At the end of a journal read whole: one that is not UTF-8 is refused."""
-        if self.text.bad_byte is not None:
-            _refuse(f"is not valid UTF-8 (byte {self.text.bad_byte})", self.source, rule="encoding")
+        if self.bad_byte is not None:
+            self.refuse(f"is not valid UTF-8 (byte {self.bad_byte})", rule="encoding")
+
+    def refuse(self, message: str, index: int | None = None, rule: str = "json") -> NoReturn:
+        raise JournalError([JournalProblem(message, index, rule=rule)], self.source)
 
 
 # -- a JSON array -------------------------------------------------------------------------
@@ -309,7 +296,7 @@ def _lines(r: _Reader) -> Iterator[Any]:
             if line.strip():
                 yield _line(r, line, lineno, index)
                 index += 1
-        piece = r.text.read()
+        piece = r.read()
     final = "".join(parts)
     if final.strip():
         yield _line(r, final, lineno + 1, index)
@@ -330,8 +317,7 @@ def _line(r: _Reader, line: str, lineno: int, index: int) -> Any:
 # -- journals -----------------------------------------------------------------------------
 
 
-def _read(text: _Text, source: str | None, chunk_size: int) -> Iterator[Any]:
-    r = _Reader(text, source, chunk_size)
+def _read(r: _Reader) -> Iterator[Any]:
     first = 0
     while True:  # the first character that is not whitespace says which kind of journal
         while first < len(r.buf) and r.buf[first].isspace():
@@ -340,7 +326,7 @@ def _read(text: _Text, source: str | None, chunk_size: int) -> Iterator[Any]:
             break
     if first == len(r.buf):
         r.end()
-        _refuse("is empty: a journal is a JSON array or JSON Lines", source, rule="shape")
+        r.refuse("is empty: a journal is a JSON array or JSON Lines", rule="shape")
     yield from _array(r) if r.buf[first] == "[" else _lines(r)
 
 
@@ -354,7 +340,7 @@ def _file(path: Path, source: str, chunk_size: int) -> Iterator[Any]:
     except OSError as e:
         raise StorageError(f"cannot read {source}: {e.strerror or e}") from None
     with stream:
-        yield from _read(_Text(stream, chunk_size, source), source, chunk_size)
+        yield from _read(_Reader(stream, source, chunk_size))
 
 
 def iter_raw(data: bytes | str | Path, source: str | None = None, *, chunk_size: int = CHUNK) -> Iterator[Any]:
@@ -367,9 +353,7 @@ def iter_raw(data: bytes | str | Path, source: str | None = None, *, chunk_size:
     """
     if isinstance(data, Path):
         return _file(data, source or str(data), chunk_size)
-    if isinstance(data, bytes):
-        return _read(_Text(io.BytesIO(data), chunk_size, source), source, chunk_size)
-    return _read(_Text(data, chunk_size, source), source, chunk_size)
+    return _read(_Reader(io.BytesIO(data) if isinstance(data, bytes) else data, source, chunk_size))
 
 
 def read_raw(data: bytes | str | Path, source: str | None = None) -> list[Any]:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 import attrs
 
@@ -103,16 +103,8 @@ TABLES = (
     "pledged TEXT NOT NULL, withdrawn TEXT NOT NULL, delivered TEXT NOT NULL, "
     "PRIMARY KEY (partnership, day, party, fiscal_year, kind, instrument, currency)) WITHOUT ROWID",
 )
-TABLE_NAMES = (
-    "rm_facts",
-    "rm_spells",
-    "rm_decisions",
-    "rm_measurements",
-    "rm_submissions",
-    "rm_contributions",
-    "rm_buckets",
-    "rm_amounts",
-)
+#: The tables those statements make.
+TABLE_NAMES = tuple(s.split()[5] for s in TABLES if s.startswith("CREATE TABLE"))
 
 
 def contribution_row(c: F.ContributionFact) -> tuple[Any, ...]:
@@ -129,63 +121,52 @@ def contribution_from_row(row: tuple[Any, ...]) -> F.ContributionFact:
     )
 
 
-# Each item's row: its owner, its number among the owner's (``seq``), then its fields.
-def spell_row(partnership: str, seq: int, s: F.SpellFact) -> tuple[Any, ...]:
-    return (partnership, seq, dumps(s))
+#: How a field is kept in its column, by the field's type: to the column's value, and back
+#: (text and whole numbers as they are).
+_CONVERSIONS: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "Decimal": (str, Decimal),
+    "date": (date.isoformat, date.fromisoformat),
+    "bool": (int, bool),
+    "dict[str, str]": (_json, json.loads),
+    "dict[str, int]": (_json, json.loads),
+}
 
 
-def decision_row(partnership: str, seq: int, d: F.DecisionFact) -> tuple[Any, ...]:
-    return (partnership, seq, d.key, d.subject, d.on.isoformat(), d.proposed_by, d.rule, _json(d.votes), int(d.adopted))
+def _same(value: Any) -> Any:
+    return value
 
 
-def decision_from_row(row: tuple[Any, ...]) -> F.DecisionFact:
-    partnership, _, key, subject, day, proposed_by, rule, votes, adopted = row
-    return F.DecisionFact(
-        partnership, key, subject, date.fromisoformat(day), proposed_by, rule, json.loads(votes), bool(adopted)
-    )
+class ItemTable:
+    """Where the items of one kind are kept: the table, its owner's column, and the rows.
 
+    A row is the owner, the item's number among the owner's (``seq``), then the item: its
+    fields a column each (the owner's own field, a decision's partnership, is the first
+    column: not again), or one JSON document (``document``)."""
 
-def measurement_row(target: str, seq: int, m: F.MeasurementFact) -> tuple[Any, ...]:
-    return (target, seq, m.period, str(m.value), m.source, m.on.isoformat())
+    def __init__(self, kind: type[Any], name: str, owner: str, *, document: bool = False) -> None:
+        self.kind, self.name, self.owner = kind, name, owner
+        fields = [] if document else [f for f in attrs.fields(kind) if f.name != owner]
+        self.columns = [(f.name, *_CONVERSIONS.get(str(f.type), (_same, _same))) for f in fields]
+        self.owned = owner in attrs.fields_dict(kind)  # the item has its owner's field
 
+    def row(self, owner: str, seq: int, item: Any) -> tuple[Any, ...]:
+        if not self.columns:
+            return (owner, seq, dumps(item))
+        return (owner, seq, *(to(getattr(item, name)) for name, to, _ in self.columns))
 
-def measurement_from_row(row: tuple[Any, ...]) -> F.MeasurementFact:
-    _, _, period, value, source, day = row
-    return F.MeasurementFact(period, Decimal(value), source, date.fromisoformat(day))
-
-
-def submission_row(evaluation: str, seq: int, s: F.SubmissionFact) -> tuple[Any, ...]:
-    return (
-        evaluation,
-        seq,
-        s.evaluator,
-        s.role,
-        s.party,
-        _json(s.scores),
-        s.comment,
-        int(s.comment_public),
-        s.on.isoformat(),
-    )
-
-
-def submission_from_row(row: tuple[Any, ...]) -> F.SubmissionFact:
-    _, _, evaluator, role, party, scores, comment, public, day = row
-    return F.SubmissionFact(evaluator, role, party, json.loads(scores), comment, bool(public), date.fromisoformat(day))
-
-
-class ItemTable(NamedTuple):
-    """Where the items of one kind are kept: the table, its owner's column, a row made of
-    (owner, seq, item) and the item made from a row."""
-
-    name: str
-    owner: str
-    row: Callable[[str, int, Any], tuple[Any, ...]]
-    item: Callable[[tuple[Any, ...]], Any]
+    def item(self, row: tuple[Any, ...]) -> Any:
+        """The item of a row (:meth:`row`'s inverse)."""
+        if not self.columns:
+            return loads(row[2])
+        fields = {name: back(value) for (name, _, back), value in zip(self.columns, row[2:], strict=True)}
+        if self.owned:
+            fields[self.owner] = row[0]
+        return self.kind(**fields)
 
 
 ITEM_TABLES: dict[type[Any], ItemTable] = {
-    F.SpellFact: ItemTable("rm_spells", "partnership", spell_row, lambda row: loads(row[2])),
-    F.DecisionFact: ItemTable("rm_decisions", "partnership", decision_row, decision_from_row),
-    F.MeasurementFact: ItemTable("rm_measurements", "target", measurement_row, measurement_from_row),
-    F.SubmissionFact: ItemTable("rm_submissions", "evaluation", submission_row, submission_from_row),
+    F.SpellFact: ItemTable(F.SpellFact, "rm_spells", "partnership", document=True),
+    F.DecisionFact: ItemTable(F.DecisionFact, "rm_decisions", "partnership"),
+    F.MeasurementFact: ItemTable(F.MeasurementFact, "rm_measurements", "target"),
+    F.SubmissionFact: ItemTable(F.SubmissionFact, "rm_submissions", "evaluation"),
 }

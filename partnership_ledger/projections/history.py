@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..domain import aggregate_id
+from ..domain import AGGREGATE_CLASSES, aggregate_id
 from ..domain.values import Money, OpMeta
 from ..queries.operations import (
     CORRECTION_OPS,
@@ -18,22 +18,20 @@ from ..queries.operations import (
     summarize,
 )
 from ..storage.db import Cursor, Db
-from .runner import AggregateInfo, Item, trim
+from .runner import AggregateInfo, Item, ReadModel, trim
 
-KIND_OF_CLASS = {
-    "Party": "party",
-    "Partnership": "partnership",
-    "Agreement": "agreement",
-    "ResourceContribution": "contribution",
-    "NumericTarget": "target",
-    "Evaluation": "evaluation",
-}
-
-
+_KIND_OF_CLASS = {cls.__name__: kind for kind, cls in AGGREGATE_CLASSES.items()}
 #: The kind of aggregate each creation event makes, by the event class's name.
 CREATED_KIND = {
-    name: KIND_OF_CLASS[name.split(".")[0]] for name, (_, key_field) in EVENT_OPS.items() if key_field is None
+    name: _KIND_OF_CLASS[name.split(".")[0]] for name, (_, key_field) in EVENT_OPS.items() if key_field is None
 }
+
+
+#: The columns of ``rm_history`` (:func:`history_row`): the position, then text.
+HISTORY_COLUMNS = (
+    *("position", "recorded_at", "effective", "op", "kind", "key", "partnership", "actor", "recorded_by", "note"),
+    *("summary", "op_id", "amount", "currency"),
+)
 
 
 def creation_info(event: Any) -> AggregateInfo | None:
@@ -61,7 +59,7 @@ def with_info(events: Iterable[Any]) -> Iterator[tuple[Any, AggregateInfo]]:
             yield event, known
 
 
-class AggregateIndex:
+class AggregateIndex(ReadModel):
     """Which aggregate an originator id is: kind, key, partnership, party, parent."""
 
     tables = (
@@ -106,7 +104,7 @@ class AggregateIndex:
         return info
 
 
-class HistoryModel:
+class HistoryModel(ReadModel):
     """Every operation with its position, recorded time, effective date, summary, actor and,
     for a pledge, delivery or correction of a contribution, its amount and currency.
 
@@ -119,9 +117,8 @@ class HistoryModel:
     """
 
     tables = (
-        "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, recorded_at TEXT, "
-        "effective TEXT, op TEXT, kind TEXT, key TEXT, partnership TEXT, actor TEXT, "
-        "recorded_by TEXT, note TEXT, summary TEXT, op_id TEXT, amount TEXT, currency TEXT)",
+        "CREATE TABLE IF NOT EXISTS rm_history (position INTEGER PRIMARY KEY, "
+        f"{' TEXT, '.join(HISTORY_COLUMNS[1:])} TEXT)",
         # An agreement's own operations are few among its events (it counts every contribution
         # under it, derived bookkeeping that is not history): they are looked up here instead.
         "CREATE INDEX IF NOT EXISTS rm_history_agreement ON rm_history (key) WHERE kind = 'agreement'",
@@ -155,7 +152,7 @@ class HistoryModel:
             owner = info.party if info.kind == "contribution" else None
             parties += [(party, position) for party in named if party != owner]
         c.executemany("INSERT INTO rm_corrections VALUES (?,?,?,?,?,?,?,?,?,?,?)", corrections)
-        c.executemany("INSERT INTO rm_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        c.executemany(f"INSERT INTO rm_history VALUES ({','.join('?' * len(HISTORY_COLUMNS))})", rows)
         parties.sort()  # in key order: each page of the table is visited once
         c.executemany("INSERT INTO rm_history_parties VALUES (?,?)", parties)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -52,25 +52,44 @@ def trim(cache: dict[Any, Any], size: int) -> None:
 Item = tuple[int, Any, AggregateInfo]
 
 
-class ReadModel(Protocol):
-    """A read model: its tables, and how a batch of events changes them (``apply_all``, given
-    each event as an :data:`Item`).
+class ReadModel:
+    """A read model: its tables, and how a batch of events changes them.
 
-    Optional parts, looked up with ``getattr``: ``begin(cursor)``, ``end()`` and ``abort()``
-    around each batch; ``resume(cursor)`` instead of ``begin`` when the batch follows the
-    last one with nothing between (keeping caches across them); ``release()`` when none will
-    follow; ``event_names``, the names of the event classes it reads (an event no model
-    reads is not even decoded).
+    For each batch, in the batch's transaction, the runner calls :meth:`begin` (or
+    :meth:`resume`), then :meth:`apply_all` with the batch's events that the model reads
+    (:attr:`event_names`), then :meth:`end`; if anything fails, :meth:`abort` instead (the
+    transaction rolls back). :meth:`release` when no batch will follow. The hooks do nothing
+    here: a model overrides those it needs.
     """
 
-    @property
-    def tables(self) -> Sequence[str]:  # CREATE TABLE / INDEX statements
-        ...
+    #: Its CREATE TABLE / INDEX statements, and the names of the tables they make.
+    tables: Sequence[str] = ()
+    table_names: Sequence[str] = ()
+    #: The names of the event classes it reads (an event no model reads is not even
+    #: decoded); None: every event.
+    event_names: Collection[str] | None = None
 
-    @property
-    def table_names(self) -> Sequence[str]: ...
+    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None:
+        """Apply the batch's events that the model reads, in their order (every model has its own)."""
+        raise NotImplementedError
 
-    def apply_all(self, c: Cursor, items: Sequence[Item]) -> None: ...
+    def begin(self, c: Cursor) -> None:
+        """A batch starts in the transaction of ``c``."""
+
+    def resume(self, c: Cursor) -> None:
+        """A batch starts right after the last one, which ended with :meth:`end`, with
+        nothing written between (in the same transaction, or the next): what the model cached
+        is still what its tables hold, and may be kept. By default, :meth:`begin`."""
+        self.begin(c)
+
+    def end(self) -> None:
+        """The batch's events are all applied (still in its transaction)."""
+
+    def abort(self) -> None:
+        """The batch failed: its transaction rolls back."""
+
+    def release(self) -> None:
+        """No batch follows: what was kept for :meth:`resume` may go."""
 
 
 def _is_constraint_error(e: BaseException) -> bool:
@@ -254,9 +273,9 @@ class Projections(ReadModelTables):
         kept, self._kept = self._kept, None
         resume = kept is not None and kept[1] == start and kept[0] in (None, txn)
         for m in self.models:
-            if resume and hasattr(m, "resume"):
+            if resume:
                 m.resume(c)
-            elif hasattr(m, "begin"):
+            else:
                 m.begin(c)
         try:
             items: list[list[Item]] = [[] for _ in self.models]
@@ -270,13 +289,11 @@ class Projections(ReadModelTables):
                 if mine:
                     m.apply_all(c, mine)
             for m in self.models:
-                if hasattr(m, "end"):
-                    m.end()
+                m.end()
             set_tracked(c, end)
         except BaseException:
             for m in self.models:
-                if hasattr(m, "abort"):
-                    m.abort()
+                m.abort()
             raise
         self._kept = (txn, end)
 
@@ -292,8 +309,7 @@ class Projections(ReadModelTables):
         """Let the models drop the caches kept from batch to batch: no batch follows."""
         self._kept = None
         for m in self.models:
-            if hasattr(m, "release"):
-                m.release()
+            m.release()
 
     def _readers_of(self, cls: type) -> tuple[int, ...]:
         """The models (their indexes in :attr:`models`) that read events of class ``cls``."""
@@ -301,6 +317,6 @@ class Projections(ReadModelTables):
         if found is None:
             name = cls.__qualname__
             found = self._readers[cls] = tuple(
-                i for i, m in enumerate(self.models) if name in getattr(m, "event_names", (name,))
+                i for i, m in enumerate(self.models) if m.event_names is None or name in m.event_names
             )
         return found

@@ -12,7 +12,7 @@ transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -33,8 +33,8 @@ from .facts import (
     in_order,
     with_items,
 )
-from .fold import FOLDS, apply_event
-from .runner import AggregateInfo, Item, trim
+from .fold import FOLDS
+from .runner import Item, ReadModel, trim
 from .sums import BUCKET_KEY, DAY_KEY, Sums
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ _PLEDGED = "ResourceContribution.Pledged"
 _PROPOSED = "Partnership.Proposed"
 
 
-class SqlFactStore:
+class SqlFactStore(ReadModel):
     """A :class:`~.facts.FactStore` over the read-model tables, and the read model
     that folds events into them for the projection runner.
 
@@ -118,10 +118,6 @@ class SqlFactStore:
         self._kept = None
         self._clear()
         self._c = None
-
-    def apply(self, c: Cursor, position: int, recorded_at: datetime, event: Any, info: AggregateInfo) -> None:
-        self.position = position
-        apply_event(self, event, info)
 
     def apply_all(self, c: Cursor, items: Iterable[Item]) -> None:
         items = list(items)

@@ -177,7 +177,4 @@ class ReadModelTables:
     def is_current(self) -> bool:
         """Whether every stored event is already applied (a cheap read, no lock)."""
         with self.db.transaction(commit=False) as c:
-            position = tracked(c)
-            c.execute(f"SELECT MAX({self.db.position_col}) FROM {self.db.events_table}")
-            last = c.fetchone()
-        return position is not None and last is not None and position == int(last[0] or 0)
+            return current_in(c, self.db)

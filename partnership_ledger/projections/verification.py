@@ -21,7 +21,7 @@ from ..errors import IntegrityError, StorageError
 from ..storage.db import Cursor, Db
 from ..storage.setup import ENV_PATH
 from ..storage.sqlite import _FileStore, read_only_uri
-from .runner import TRACKING_NAME, Item, Projections
+from .runner import TRACKING_NAME, Item, Projections, ReadModel
 from .table_diff import Difference as Difference
 from .table_diff import columns, compare_table
 
@@ -202,7 +202,7 @@ def _check(
             scratch.close()
 
 
-class IndexModel:
+class IndexModel(ReadModel):
     """Recomputes the operation and key indexes from the events (scratch use only).
 
     ``ledger_ops``: each operation id at the position of the first event carrying it (every

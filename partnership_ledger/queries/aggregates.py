@@ -12,7 +12,7 @@ from ..domain import AGGREGATE_CLASSES, LedgerAggregate, aggregate_id
 from ..errors import UnknownKey
 from ..service.lookups import project
 from .indicators import parse_as_of, parse_on
-from .views import aggregate_view, view_on
+from .views import aggregate_view
 
 if TYPE_CHECKING:
     from ..service.recorder import Recorder
@@ -43,7 +43,7 @@ class AggregateQueries:
                 raise UnknownKey(f"there was nothing named {key} in the ledger at {until.isoformat()}")
             found: LedgerAggregate = project(None, events)
             return found
-        agg = self.recording.kept(agg_id)
+        agg = self.recording.lookups.find(agg_id)
         if agg is None:
             raise UnknownKey(f"there is nothing named {key} in the ledger")
         assert isinstance(agg, AGGREGATE_CLASSES[kind])
@@ -57,9 +57,10 @@ class AggregateQueries:
         ``as_of``: what the ledger said at that recorded time (its events recorded by then);
         ``on``: as things stood on that date, by the dates things happened. Both compose.
         """
-        aggregate = self.aggregate(key, as_of=as_of)
-        view = self.reveal_view(aggregate_view(aggregate))
-        return view if on is None else view_on(view, aggregate, parse_on(on))
+        return self._shown(self.aggregate(key, as_of=as_of), on)
+
+    def _shown(self, aggregate: LedgerAggregate, on: date | str | None) -> dict[str, Any]:
+        return self.reveal_view(aggregate_view(aggregate, None if on is None else parse_on(on)))
 
     def reveal_view(self, view: dict[str, Any]) -> dict[str, Any]:
         """``view`` (of show) with private values read from the key table, or marked erased."""
@@ -67,14 +68,12 @@ class AggregateQueries:
 
         return reveal_view(view, self.vault()) if view.get("kind") in ("evaluation", "contribution") else view
 
-    def _shown(
-        self, kind: str, on: date | str | None, as_of: datetime | date | str | None
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(key, view) of each ``kind`` as :meth:`show` gives it ``on``/``as_of``; with
-        ``as_of``, only those recorded by then."""
+    def _recorded(self, kind: str, as_of: datetime | date | str | None = None) -> Iterator[LedgerAggregate]:
+        """Each aggregate of ``kind``, by key; with ``as_of``, those recorded by then, as the
+        ledger then said."""
         for key in self.keys(kind):
             try:
-                yield key, self.show(key, on=on, as_of=as_of)
+                yield self.aggregate(key, as_of=as_of)
             except UnknownKey:
                 if as_of is None:
                     raise
@@ -90,7 +89,8 @@ class AggregateQueries:
         Both compose.
         """
         fields = ("name", "sector", "capacity", "identifiers", "area")
-        return [{"key": key, **{f: v[f] for f in fields}} for key, v in self._shown("party", on, as_of)]
+        views = (self._shown(p, on) for p in self._recorded("party", as_of))
+        return [{"key": v["key"], **{f: v[f] for f in fields}} for v in views]
 
     def partnerships(
         self, *, on: date | str | None = None, as_of: datetime | date | str | None = None
@@ -102,15 +102,16 @@ class AggregateQueries:
         then said. Both compose.
         """
         day = parse_on(on) if on is not None else None
+        views = (self._shown(p, day) for p in self._recorded("partnership", as_of))
         return [
             {
-                "key": key,
+                "key": v["key"],
                 "title": v["title"],
                 "phase": v["phase"],
                 "parent": v["parent"],
                 "members": v["current_members"],
                 "currency": v["currency"],
             }
-            for key, v in self._shown("partnership", day, as_of)
+            for v in views
             if day is None or v["proposed_on"] <= day
         ]

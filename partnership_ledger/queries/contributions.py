@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.contribution import ResourceContribution
 from ..errors import InvalidArgument, UnknownKey
-from .views import contribution_view, view_on
+from .views import contribution_view
 
 if TYPE_CHECKING:
     from ..application import PartnershipLedger
@@ -22,7 +22,7 @@ def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[st
     put in is their sum); ``evidence`` counts the deliveries that name their evidence. With
     ``on``, only what took effect on or before that date counts (as ``show --on`` says it).
     """
-    view = contribution_view(c) if on is None else view_on(contribution_view(c), c, on)
+    view = contribution_view(c, on)
     deliveries = view["deliveries"]
     return {
         "contribution": c.key,
@@ -67,13 +67,7 @@ def contributions(
             raise InvalidArgument(f"kind must be one of {choices}, not {kind!r}")
     wanted = {"partnership": partnership, "party": party, "fiscal_year": fiscal_year}
     rows = []
-    for key in ledger.keys("contribution"):
-        try:
-            c = ledger.aggregate(key, as_of=as_of)
-        except UnknownKey:
-            if as_of is None:
-                raise
-            continue  # not pledged yet at that time
+    for c in ledger._recorded("contribution", as_of):
         assert isinstance(c, ResourceContribution)
         if any(value is not None and getattr(c, name) != value for name, value in wanted.items()):
             continue

@@ -101,7 +101,8 @@ class IndicatorQueries:
         as_of, on = when.get("as_of"), when.get("on")
         children = self._children_for(partnership, when.get("include_children", False))
         answer = query(self._facts_for(as_of, on), partnership, children=children, **options)
-        return answer | {"as_of": as_of_text(as_of), "on": on_text(on)}
+        as_of_text = None if as_of is None else parse_as_of(as_of).isoformat()
+        return answer | {"as_of": as_of_text, "on": None if on is None else parse_on(on).isoformat()}
 
     def burden_balance(
         self,
@@ -170,20 +171,10 @@ def parse_on(value: date | str) -> date:
         raise LedgerValueError(f"on {value!r} is not a date (YYYY-MM-DD)") from None
 
 
-def on_text(value: date | str | None) -> str | None:
-    return None if value is None else parse_on(value).isoformat()
-
-
-def as_of_text(value: datetime | date | str | None) -> str | None:
-    return None if value is None else parse_as_of(value).isoformat()
-
-
 def basis_of(value: str) -> queries.Basis:
-    if value == "delivered":
-        return "delivered"
-    if value == "pledged":
-        return "pledged"
-    raise LedgerValueError(f"basis must be delivered or pledged, not {value!r}")
+    if value not in ("delivered", "pledged"):
+        raise LedgerValueError(f"basis must be delivered or pledged, not {value!r}")
+    return cast(queries.Basis, value)
 
 
 class _Connection:

@@ -19,7 +19,7 @@ from ..journal import to_json_value
 from ..projections import queries
 from ..projections.facts import FactStore, PartnershipFact
 from ..projections.fold import fold
-from ..projections.history import history_where, with_info
+from ..projections.history import HISTORY_COLUMNS, history_where, with_info
 from ..storage import reads
 from ..storage.setup import storage_info
 from .indicators import IndicatorQueries, parse_as_of, parse_on
@@ -29,23 +29,7 @@ if TYPE_CHECKING:
     from ..projections import Projections
 
 #: The columns of a history entry, in order (then ``corrected_by``).
-HISTORY_FIELDS = (
-    "position",
-    "recorded_at",
-    "effective",
-    "op",
-    "kind",
-    "key",
-    "partnership",
-    "actor",
-    "recorded_by",
-    "note",
-    "summary",
-    "op_id",
-    "corrects",
-    "amount",
-    "currency",
-)
+HISTORY_FIELDS = (*HISTORY_COLUMNS, "corrects")
 
 
 class RecordQueries(IndicatorQueries):

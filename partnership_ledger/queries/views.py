@@ -1,4 +1,5 @@
-"""Plain-data views of aggregates (what ``show`` returns): dicts, lists, str, Decimal, date."""
+"""Plain-data views of aggregates (what ``show`` returns), now or as things stood on a day:
+dicts, lists, str, Decimal, date."""
 
 from __future__ import annotations
 
@@ -54,12 +55,30 @@ def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
     }
 
 
-def partnership_view(p: Partnership) -> dict[str, Any]:
+def _by(day: date | None, on: date | None) -> date | None:
+    """``day``, if it had come by ``on`` (None: by any day), else None (not yet)."""
+    return day if on is None or day is None or day <= on else None
+
+
+def partnership_view(p: Partnership, on: date | None = None) -> dict[str, Any]:
+    members = []
+    for s in p.spells:
+        if on is None or s.joined <= on:
+            left = _by(s.left, on)  # (a leave after the day: still a member then)
+            leave_reason = s.leave_reason if left == s.left else None
+            members.append({**fields(s, "party", "role", "joined"), "left": left, "leave_reason": leave_reason})
+    activated, concluded = _by(p.activated_on, on), _by(p.concluded_on, on)
+    phase = p.phase.value if concluded == p.concluded_on else "active"
+    phase = phase if activated == p.activated_on else "preparing"
+    current = p.current_members if on is None else list(dict.fromkeys(m["party"] for m in members if m["left"] is None))
     return {
         **fields(p, "title", "purpose", "proposed_by", "proposed_on", "parent"),
-        "phase": p.phase.value,
-        **fields(p, "activated_on", "concluded_on", "currency", "current_members"),
-        "members": [fields(s, "party", "role", "joined", "left", "leave_reason") for s in p.spells],
+        "phase": phase,
+        "activated_on": activated,
+        "concluded_on": concluded,
+        "currency": p.currency,
+        "current_members": current,
+        "members": members,
         "decisions": [
             {
                 **fields(d, "key", "subject", "proposed_by"),
@@ -68,6 +87,7 @@ def partnership_view(p: Partnership) -> dict[str, Any]:
                 **fields(d, "on", "adopted"),
             }
             for d in p.decisions.values()
+            if on is None or d.on <= on
         ],
     }
 
@@ -83,27 +103,45 @@ def terms_of(t: Terms) -> dict[str, Any]:
     }
 
 
-def agreement_view(a: Agreement) -> dict[str, Any]:
+def agreement_view(a: Agreement, on: date | None = None) -> dict[str, Any]:
+    """An agreement (on a day, if given: its terms as amended by then; the signatures,
+    consents, amendments and termination of that day)."""
+    title, terms = (a.title, a.terms) if on is None else a.terms_on(on)
+    signatures = {k: v for k, v in a.signatures.items() if on is None or v <= on}
+    terminated = _by(a.terminated_on, on)
     return {
-        **fields(a, "partnership", "title", "parties", "status"),
-        "terms": terms_of(a.terms),
-        "signatures": dict(a.signatures),
-        "unsigned": a.unsigned,
+        "partnership": a.partnership,
+        "title": title,
+        "parties": a.parties,
+        "status": agreement_status(a.parties, signatures, terminated),
+        "terms": terms_of(terms),
+        "signatures": signatures,
+        "unsigned": unsigned_parties(a.parties, signatures),
         "amendments": [
             {
                 "key": m.key,
                 "changes": {k: money(v) if isinstance(v, Money) else v for k, v in m.changes.items()},
                 **fields(m, "proposed_by", "on"),
-                "consents": dict(m.consents),
-                "effective_on": m.effective_on,
+                "consents": {k: v for k, v in m.consents.items() if on is None or v <= on},
+                "effective_on": _by(m.effective_on, on),
             }
             for m in a.amendments.values()
+            if on is None or m.on <= on
         ],
-        **fields(a, "terminated_on", "termination_reason"),
+        "terminated_on": terminated,
+        "termination_reason": a.termination_reason if terminated == a.terminated_on else None,
     }
 
 
-def contribution_view(c: ResourceContribution) -> dict[str, Any]:
+def contribution_view(c: ResourceContribution, on: date | None = None) -> dict[str, Any]:
+    """A contribution (on a day, if given: the deliveries, corrections and withdrawal of that
+    day, and what they add up to)."""
+    deliveries = [d for d in c.deliveries if on is None or d.on <= on]
+    corrections = [x for x in c.corrections if on is None or x.on <= on]
+    delivered, withdrawn, withdrawn_on = c.delivered, c.withdrawn_amount, _by(c.withdrawn_on, on)
+    if on is not None:
+        delivered = sum([d.value.amount for d in deliveries] + [x.delta.amount for x in corrections], Decimal(0))
+        withdrawn = withdrawn if withdrawn_on == c.withdrawn_on else Decimal(0)
     return {
         **fields(c, "partnership", "party", "agreement"),
         "resource_kind": c.kind_of_resource.value,
@@ -111,29 +149,38 @@ def contribution_view(c: ResourceContribution) -> dict[str, Any]:
         **fields(c, "recipient", "fiscal_year"),
         "pledged": money(c.pledged),
         **fields(c, "quantity", "unit", "valuation_basis", "description"),
-        "delivered": {"amount": c.delivered, "currency": c.currency},
-        "withdrawn": {"amount": c.withdrawn_amount, "currency": c.currency},
-        "deliveries": [{"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in c.deliveries],
-        "corrections": [{"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in c.corrections],
-        **fields(c, "withdrawn_on", "withdrawal_reason"),
+        "delivered": {"amount": delivered, "currency": c.currency},
+        "withdrawn": {"amount": withdrawn, "currency": c.currency},
+        "deliveries": [{"value": money(d.value), "on": d.on, "evidence": d.evidence} for d in deliveries],
+        "corrections": [{"delta": money(x.delta), "reason": x.reason, "on": x.on} for x in corrections],
+        "withdrawn_on": withdrawn_on,
+        "withdrawal_reason": c.withdrawal_reason if withdrawn_on == c.withdrawn_on else None,
     }
 
 
-def target_view(t: NumericTarget) -> dict[str, Any]:
+def target_view(t: NumericTarget, on: date | None = None) -> dict[str, Any]:
+    """A target (on a day, if given: its measurements and revisions of that day, and the
+    targets in force that day: those its last revision by then set, else those it was
+    defined with)."""
+    made = [r for r in t.revisions if on is None or r.on <= on]
+    in_force = t.targets
+    if len(made) < len(t.revisions):
+        in_force = made[-1].targets if made else t.revisions[0].previous or t.targets
     return {
         **fields(t, "partnership", "indicator", "unit"),
         "direction": t.direction.value,
         "baseline": fields(t.baseline, "period", "value"),
-        "targets": [fields(x, "period", "value") for x in t.targets],
-        "measurements": [fields(m, "period", "value", "source", "on") for m in t.measurements],
+        "targets": [fields(x, "period", "value") for x in in_force],
+        "measurements": [
+            fields(m, "period", "value", "source", "on") for m in t.measurements if on is None or m.on <= on
+        ],
         "revisions": [
-            {"targets": [fields(x, "period", "value") for x in r.targets], **fields(r, "reason", "on")}
-            for r in t.revisions
+            {"targets": [fields(x, "period", "value") for x in r.targets], **fields(r, "reason", "on")} for r in made
         ],
     }
 
 
-def evaluation_view(e: Evaluation) -> dict[str, Any]:
+def evaluation_view(e: Evaluation, on: date | None = None) -> dict[str, Any]:
     submissions = [
         {
             "evaluator": s.evaluator,
@@ -143,23 +190,27 @@ def evaluation_view(e: Evaluation) -> dict[str, Any]:
             **fields(s, "comment", "comment_public", "on"),
         }
         for s in e.submissions.values()
+        if on is None or s.on <= on
     ]
+    closed = _by(e.closed_on, on)
     return {
         **fields(e, "partnership", "period", "criteria", "scale_max", "resident_weight"),
-        "status": "closed" if e.closed_on else "open",
-        "closed_on": e.closed_on,
+        "status": "closed" if closed else "open",
+        "closed_on": closed,
         "submissions": submissions,
     }
 
 
-def aggregate_view(aggregate: LedgerAggregate) -> dict[str, Any]:
-    """``{"kind", "key", ...}`` for any aggregate of the ledger."""
+def aggregate_view(aggregate: LedgerAggregate, on: date | None = None) -> dict[str, Any]:
+    """``{"kind", "key", ...}`` for any aggregate of the ledger: as things stood ``on`` that
+    day, if given, by the dates things happened (what took effect later is left out, the
+    rest as recorded)."""
     view = next(view for kind, view in VIEWS.items() if isinstance(aggregate, kind))
-    return {"kind": aggregate.kind, "key": aggregate.key, **view(aggregate), "version": aggregate.version}
+    return {"kind": aggregate.kind, "key": aggregate.key, **view(aggregate, on), "version": aggregate.version}
 
 
 #: The view of each kind of aggregate.
-VIEWS: dict[type[LedgerAggregate], Callable[[Any], dict[str, Any]]] = {
+VIEWS: dict[type[LedgerAggregate], Callable[[Any, date | None], dict[str, Any]]] = {
     Party: party_view,
     Partnership: partnership_view,
     Agreement: agreement_view,
@@ -167,71 +218,3 @@ VIEWS: dict[type[LedgerAggregate], Callable[[Any], dict[str, Any]]] = {
     NumericTarget: target_view,
     Evaluation: evaluation_view,
 }
-
-
-def _kept(day: date | None, on: date) -> bool:
-    return day is None or day <= on
-
-
-def view_on(view: dict[str, Any], aggregate: LedgerAggregate, on: date) -> dict[str, Any]:
-    """``view`` (of ``aggregate``) as things stood on ``on``, by the dates things happened:
-    what took effect later is left out (members, decisions, signatures, consents, deliveries,
-    corrections, measurements, revisions, submissions), the rest as recorded."""
-    out = dict(view)
-    if isinstance(aggregate, Party):
-        return {"kind": view["kind"], "key": view["key"], **party_view(aggregate, on), "version": view["version"]}
-    if isinstance(aggregate, Partnership):
-        members = []
-        for m in view["members"]:
-            if m["joined"] > on:
-                continue
-            if m["left"] is not None and m["left"] > on:
-                m = {**m, "left": None, "leave_reason": None}
-            members.append(m)
-        out["members"] = members
-        out["current_members"] = list(dict.fromkeys(m["party"] for m in members if m["left"] is None))
-        out["decisions"] = [d for d in view["decisions"] if d["on"] <= on]
-        if not _kept(view["concluded_on"], on):
-            out["concluded_on"], out["phase"] = None, "active"
-        if not _kept(view["activated_on"], on):
-            out["activated_on"], out["phase"] = None, "preparing"
-    elif isinstance(aggregate, Agreement):
-        title, terms = aggregate.terms_on(on)
-        out["title"] = title
-        out["terms"] = terms_of(terms)
-        out["signatures"] = {k: v for k, v in view["signatures"].items() if v <= on}
-        out["unsigned"] = unsigned_parties(view["parties"], out["signatures"])
-        if not _kept(view["terminated_on"], on):
-            out["terminated_on"], out["termination_reason"] = None, None
-        out["status"] = agreement_status(view["parties"], out["signatures"], out["terminated_on"])
-        out["amendments"] = [
-            {
-                **m,
-                "consents": {k: v for k, v in m["consents"].items() if v <= on},
-                "effective_on": m["effective_on"] if _kept(m["effective_on"], on) else None,
-            }
-            for m in view["amendments"]
-            if m["on"] <= on
-        ]
-    elif isinstance(aggregate, ResourceContribution):
-        deliveries = [d for d in view["deliveries"] if d["on"] <= on]
-        corrections = [x for x in view["corrections"] if x["on"] <= on]
-        delivered = sum(
-            [d["value"]["amount"] for d in deliveries] + [x["delta"]["amount"] for x in corrections], Decimal(0)
-        )
-        out["deliveries"], out["corrections"] = deliveries, corrections
-        out["delivered"] = {**view["delivered"], "amount": delivered}
-        if not _kept(view["withdrawn_on"], on):
-            out["withdrawn_on"], out["withdrawal_reason"] = None, None
-            out["withdrawn"] = {**view["withdrawn"], "amount": Decimal(0)}
-    elif isinstance(aggregate, NumericTarget):
-        out["measurements"] = [m for m in view["measurements"] if m["on"] <= on]
-        revisions = [r for r in view["revisions"] if r["on"] <= on]
-        if len(revisions) < len(view["revisions"]) and revisions:
-            out["targets"] = revisions[-1]["targets"]
-        out["revisions"] = revisions
-    elif isinstance(aggregate, Evaluation):
-        out["submissions"] = [x for x in view["submissions"] if x["on"] <= on]
-        if not _kept(view["closed_on"], on):
-            out["closed_on"], out["status"] = None, "open"
-    return out

@@ -10,13 +10,15 @@ is raised as its own error class (for example ``AnnualCapExceeded``).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 from ..collector import collector_paused
-from ..journal import Operation, Validator, iter_raw
+from ..errors import DomainError, JournalError
+from ..journal import Operation, Validator, iter_raw, parse_operations, to_json_value
 from .recorder import Recorder, RecordResult
 
 
@@ -82,17 +84,45 @@ class Commands:
         Without an ``"id"`` the operation gets a fresh one, so recording the same
         operation twice through this method records it twice.
         """
-        return self.recording.record(raw, dry_run=dry_run)
+        if isinstance(raw, dict) and raw.get("id") is None:
+            raw = {**raw, "id": uuid.uuid4().hex}
+        return self.execute(parse_operations([raw]), dry_run=dry_run)
+
+    def _command(self, op: str, arguments: dict[str, Any]) -> RecordResult:
+        """Record ``op`` from a typed method's ``arguments`` (its ``locals()``: the op's fields
+        and ``meta``, with ``by``, ``note`` and ``op_id``); the rule it breaks is raised as
+        itself."""
+        fields = {k: v for k, v in arguments.items() if k not in ("self", "meta")}
+        meta = dict(arguments.get("meta") or {})
+        op_id = meta.pop("op_id", None)
+        unknown = set(meta) - {"by", "note"}
+        if unknown:
+            raise TypeError(f"{op}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        raw: dict[str, Any] = {"op": op}
+        for name, value in {**fields, **meta}.items():
+            if value is not None:
+                listed = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else value
+                raw[name] = to_json_value(listed)
+        if op_id is not None:
+            raw["id"] = op_id
+        try:
+            return self.record(raw)
+        except JournalError as e:
+            # A single command reports the rule it broke as its own error class (for
+            # example AnnualCapExceeded), not as a problem of a journal.
+            if isinstance(e.__cause__, DomainError):
+                raise e.__cause__ from None
+            raise
 
     # -- one method per journal operation -----------------------------------------------------
 
     def void_operation(self, operation: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         """Void an operation recorded in error (its op id, as ``history`` shows it)."""
-        return self.recording.command("void_operation", locals())
+        return self._command("void_operation", locals())
 
     def erase_subject(self, evaluator: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
         """Erase what the ledger holds of a resident (crypto-shredding; docs/privacy.md)."""
-        return self.recording.command("erase_subject", locals())
+        return self._command("erase_subject", locals())
 
     def register_party(
         self,
@@ -104,7 +134,7 @@ class Commands:
         area: str | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("register_party", locals())
+        return self._command("register_party", locals())
 
     def amend_party(
         self,
@@ -118,7 +148,7 @@ class Commands:
         area: str | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("amend_party", locals())
+        return self._command("amend_party", locals())
 
     def propose_partnership(
         self,
@@ -131,23 +161,23 @@ class Commands:
         parent: str | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("propose_partnership", locals())
+        return self._command("propose_partnership", locals())
 
     def join_partnership(
         self, partnership: str, party: str, on: date | str, role: str | None = None, **meta: Unpack[Meta]
     ) -> RecordResult:
-        return self.recording.command("join_partnership", locals())
+        return self._command("join_partnership", locals())
 
     def leave_partnership(
         self, partnership: str, party: str, on: date | str, reason: str | None = None, **meta: Unpack[Meta]
     ) -> RecordResult:
-        return self.recording.command("leave_partnership", locals())
+        return self._command("leave_partnership", locals())
 
     def activate_partnership(self, partnership: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("activate_partnership", locals())
+        return self._command("activate_partnership", locals())
 
     def conclude_partnership(self, partnership: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("conclude_partnership", locals())
+        return self._command("conclude_partnership", locals())
 
     def record_decision(
         self,
@@ -160,7 +190,7 @@ class Commands:
         on: date | str,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("record_decision", locals())
+        return self._command("record_decision", locals())
 
     def draft_agreement(
         self,
@@ -176,10 +206,10 @@ class Commands:
         fiscal_year_start: int | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("draft_agreement", locals())
+        return self._command("draft_agreement", locals())
 
     def sign_agreement(self, agreement: str, party: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("sign_agreement", locals())
+        return self._command("sign_agreement", locals())
 
     def amend_agreement(
         self,
@@ -190,15 +220,15 @@ class Commands:
         on: date | str,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("amend_agreement", locals())
+        return self._command("amend_agreement", locals())
 
     def consent_amendment(
         self, agreement: str, amendment: str, party: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
-        return self.recording.command("consent_amendment", locals())
+        return self._command("consent_amendment", locals())
 
     def terminate_agreement(self, agreement: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("terminate_agreement", locals())
+        return self._command("terminate_agreement", locals())
 
     def pledge(
         self,
@@ -218,7 +248,7 @@ class Commands:
         on: date | str | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("pledge", locals())
+        return self._command("pledge", locals())
 
     def deliver(
         self,
@@ -232,7 +262,7 @@ class Commands:
     ) -> RecordResult:
         """``evidence_private``: the evidence is private, sealed under ``evidence_subject``
         (by default the contribution's party; docs/privacy.md)."""
-        return self.recording.command("deliver", locals())
+        return self._command("deliver", locals())
 
     def correct_contribution(
         self,
@@ -245,10 +275,10 @@ class Commands:
         **meta: Unpack[Meta],
     ) -> RecordResult:
         """A signed ``delta``, or (``delta`` None) a re-dating of ``delivery`` to ``delivered_on``."""
-        return self.recording.command("correct_contribution", locals())
+        return self._command("correct_contribution", locals())
 
     def withdraw_pledge(self, contribution: str, reason: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("withdraw_pledge", locals())
+        return self._command("withdraw_pledge", locals())
 
     def define_target(
         self,
@@ -261,17 +291,17 @@ class Commands:
         targets: Sequence[Any],
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("define_target", locals())
+        return self._command("define_target", locals())
 
     def record_measurement(
         self, target: str, period: str, value: Any, source: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
-        return self.recording.command("record_measurement", locals())
+        return self._command("record_measurement", locals())
 
     def revise_target(
         self, target: str, targets: Sequence[Any], reason: str, on: date | str, **meta: Unpack[Meta]
     ) -> RecordResult:
-        return self.recording.command("revise_target", locals())
+        return self._command("revise_target", locals())
 
     def open_evaluation(
         self,
@@ -283,7 +313,7 @@ class Commands:
         resident_weight: Any = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("open_evaluation", locals())
+        return self._command("open_evaluation", locals())
 
     def submit_evaluation(
         self,
@@ -297,7 +327,7 @@ class Commands:
         comment_public: bool | None = None,
         **meta: Unpack[Meta],
     ) -> RecordResult:
-        return self.recording.command("submit_evaluation", locals())
+        return self._command("submit_evaluation", locals())
 
     def close_evaluation(self, evaluation: str, on: date | str, **meta: Unpack[Meta]) -> RecordResult:
-        return self.recording.command("close_evaluation", locals())
+        return self._command("close_evaluation", locals())

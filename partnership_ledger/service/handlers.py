@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from ..domain import Agreement, Evaluation, LedgerAggregate, NumericTarget, Partnership, Party, ResourceContribution
 from ..domain.agreement import check_terms
@@ -79,47 +79,76 @@ def _parties_exist(uow: UnitOfWork, keys: list[str]) -> None:
 # -- operations that call one method of the aggregate they name ----------------------------
 
 
-class Change(NamedTuple):
-    """An operation that calls ``method`` of the ``cls`` named by its ``field``, with its
-    fields ``args`` in that order and then its metadata."""
+A = TypeVar("A", bound=LedgerAggregate)
 
-    cls: type[LedgerAggregate]
-    field: str
-    method: str
-    args: tuple[str, ...]
-    in_open: bool = True  # the partnership (the aggregate's own, or itself) must still be open
-    party: bool = False  # the op's party must be registered
+
+def _partnership_of(aggregate: LedgerAggregate) -> str:
+    """The key of the partnership ``aggregate`` is, or belongs to."""
+    if isinstance(aggregate, Partnership):
+        return aggregate.key
+    assert isinstance(aggregate, (Agreement, Evaluation, NumericTarget, ResourceContribution))
+    return aggregate.partnership
+
+
+def one_call(
+    cls: type[A], call: Callable[[A, Operation], object], *, in_open: bool = True, party: bool = False
+) -> Handler:
+    """The handler of an operation that calls one method of the ``cls`` named by its field of
+    the kind's name (``op["agreement"]``...): ``call(aggregate, op)``, once the aggregate's
+    partnership (its own, or itself) is found still open (``in_open``) and the op's party
+    registered (``party``)."""
+
+    def change(uow: UnitOfWork, op: Operation) -> None:
+        aggregate = uow.get(cls, op[cls.kind])
+        if in_open:
+            open_partnership(uow, _partnership_of(aggregate))
+        if party:
+            uow.get(Party, op["party"])
+        call(aggregate, op)
+        uow.collect(aggregate)
+
+    return change
 
 
 #: Amending a party and revising a target are corrections, accepted after conclusion; a
 #: partnership checks the phase it is in itself (a concluded one refuses as such).
-CHANGES = {
-    "amend_party": Change(
-        Party, "party", "amend", ("name", "sector", "capacity", "identifiers", "area", "reason", "on"), in_open=False
+CHANGES: dict[str, Handler] = {
+    "amend_party": one_call(
+        Party,
+        lambda party, op: party.amend(
+            op.get("name"),
+            op.get("sector"),
+            op.get("capacity"),
+            op.get("identifiers"),
+            op.get("area"),
+            op["reason"],
+            op["on"],
+            op.meta,
+        ),
+        in_open=False,
     ),
-    "join_partnership": Change(Partnership, "partnership", "join", ("party", "role", "on"), party=True),
-    "leave_partnership": Change(Partnership, "partnership", "leave", ("party", "reason", "on"), party=True),
-    "activate_partnership": Change(Partnership, "partnership", "activate", ("on",), in_open=False),
-    "conclude_partnership": Change(Partnership, "partnership", "conclude", ("on",), in_open=False),
-    "sign_agreement": Change(Agreement, "agreement", "sign", ("party", "on"), party=True),
-    "consent_amendment": Change(Agreement, "agreement", "consent_amendment", ("amendment", "party", "on")),
-    "terminate_agreement": Change(Agreement, "agreement", "terminate", ("reason", "on")),
-    "record_measurement": Change(NumericTarget, "target", "record_measurement", ("period", "value", "source", "on")),
-    "revise_target": Change(NumericTarget, "target", "revise", ("targets", "reason", "on"), in_open=False),
-    "close_evaluation": Change(Evaluation, "evaluation", "close", ("on",)),
+    "join_partnership": one_call(
+        Partnership, lambda p, op: p.join(op["party"], op.get("role"), op["on"], op.meta), party=True
+    ),
+    "leave_partnership": one_call(
+        Partnership, lambda p, op: p.leave(op["party"], op.get("reason"), op["on"], op.meta), party=True
+    ),
+    "activate_partnership": one_call(Partnership, lambda p, op: p.activate(op["on"], op.meta), in_open=False),
+    "conclude_partnership": one_call(Partnership, lambda p, op: p.conclude(op["on"], op.meta), in_open=False),
+    "sign_agreement": one_call(Agreement, lambda a, op: a.sign(op["party"], op["on"], op.meta), party=True),
+    "consent_amendment": one_call(
+        Agreement, lambda a, op: a.consent_amendment(op["amendment"], op["party"], op["on"], op.meta)
+    ),
+    "terminate_agreement": one_call(Agreement, lambda a, op: a.terminate(op["reason"], op["on"], op.meta)),
+    "record_measurement": one_call(
+        NumericTarget, lambda t, op: t.record_measurement(op["period"], op["value"], op["source"], op["on"], op.meta)
+    ),
+    "revise_target": one_call(
+        NumericTarget, lambda t, op: t.revise(op["targets"], op["reason"], op["on"], op.meta), in_open=False
+    ),
+    "close_evaluation": one_call(Evaluation, lambda e, op: e.close(op["on"], op.meta)),
 }
-
-
-@handles(*CHANGES)
-def change(uow: UnitOfWork, op: Operation) -> None:
-    spec = CHANGES[op.op]
-    aggregate: Any = uow.get(spec.cls, op[spec.field])
-    if spec.in_open:
-        open_partnership(uow, aggregate.key if spec.cls is Partnership else aggregate.partnership)
-    if spec.party:
-        uow.get(Party, op["party"])
-    getattr(aggregate, spec.method)(*(op.get(name) for name in spec.args), op.meta)
-    uow.collect(aggregate)
+HANDLERS.update(CHANGES)
 
 
 # -- parties, partnerships and agreements ----------------------------------------------------

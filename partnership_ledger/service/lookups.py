@@ -1,6 +1,6 @@
 """What the recorder reads before it applies a slice of operations: the last position, which
 operations are recorded already (checked against the chained events), the kinds of the keys
-they name, and the aggregates themselves (replayed, or kept in memory since the last write).
+they name, and the aggregates themselves (their latest snapshot and the events after it).
 
 Once a batch has written a slice, its reads are made in its own write transaction
 (:class:`BatchReads`), where what it wrote is there to read: so the batch does not keep its
@@ -9,8 +9,7 @@ aggregates, operations and keys in memory after writing them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from typing import Any, NoReturn
 
@@ -24,7 +23,6 @@ from ..journal import Operation, keys_named
 from ..projections.runner import TRACKING_NAME
 from ..storage import reads
 from ..storage.db import Cursor, Db
-from .unit_of_work import AggregateCache
 
 
 def project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -36,21 +34,31 @@ def project(aggregate: Any, events: Iterable[Any]) -> Any:
     return aggregate
 
 
-class Loader:
-    """Reconstructs aggregates from the store with :func:`project`."""
+class Lookups:
+    """The recorder's reads of one ledger's store (``db``, decoded with ``mapper``; the
+    snapshots of ``repository``)."""
 
-    def __init__(self, repository: Any, db: Db, mapper: Any) -> None:
+    def __init__(self, db: Db, mapper: Any, repository: Any) -> None:
+        self.db = db
+        self.mapper = mapper
         self._repository = repository
-        self._db = db
-        self._mapper = mapper
+        #: (tracking, last position) at which the operation index last matched the history.
+        self._op_index_checked_at: tuple[int, int] | None = None
 
     def get(self, agg_id: uuid.UUID, c: Cursor | None = None) -> LedgerAggregate:
-        """The aggregate as stored; with ``c``, the cursor of a write transaction, as stored
-        in it (events it wrote and has not committed too)."""
+        """The aggregate as stored: its last snapshot, then the events after it (as
+        eventsourcing's ``Repository.get``); with ``c``, the cursor of a write transaction,
+        as stored in it (its events not committed yet too). Snapshots are only ever taken
+        of committed events."""
+        store = self._repository.snapshot_store
+        snapshots = list(store.get(agg_id, desc=True, limit=1)) if store is not None else []
+        after = snapshots[0].originator_version if snapshots else 0
+        with self.db.reading(c) as cur:
+            rows = reads.events_of(cur, self.db, agg_id, after)
+        decode = self.mapper.to_domain_event
+        events = (decode(StoredEvent(agg_id, version, topic, state)) for version, topic, state in rows)
         try:
-            found: LedgerAggregate = (
-                self._repository.get(agg_id, projector_func=project) if c is None else self._replay(c, agg_id)
-            )
+            found: LedgerAggregate | None = project(None, chain(snapshots, events))
         except OriginatorVersionError:
             # Stored events of one aggregate that do not follow one another: one was hidden
             # or removed behind the application's back.
@@ -58,6 +66,8 @@ class Loader:
                 f"tampering found: the stored events of aggregate {agg_id.hex} do not follow one another "
                 "(see 'partnership-ledger verify')"
             ) from None
+        if found is None:
+            raise AggregateNotFoundError(f"aggregate {agg_id.hex} not found")
         return found
 
     def find(self, agg_id: uuid.UUID) -> LedgerAggregate | None:
@@ -67,54 +77,19 @@ class Loader:
         except AggregateNotFoundError:
             return None
 
-    def _replay(self, c: Cursor, agg_id: uuid.UUID) -> LedgerAggregate:
-        """eventsourcing's ``Repository.get`` (its last snapshot, then the events after it),
-        with the events read with ``c``. Snapshots are only ever taken of committed events."""
-        store = self._repository.snapshot_store
-        snapshots = list(store.get(agg_id, desc=True, limit=1)) if store is not None else []
-        after = snapshots[0].originator_version if snapshots else 0
-        decode = self._mapper.to_domain_event
-        rows = reads.events_of(c, self._db, agg_id, after)
-        events = (decode(StoredEvent(agg_id, version, topic, state)) for version, topic, state in rows)
-        found: LedgerAggregate | None = project(None, chain(snapshots, events))
-        if found is None:
-            raise AggregateNotFoundError(f"aggregate {agg_id.hex} not found")
-        return found
-
-
-class Lookups:
-    """The recorder's reads of one ledger's store (``db``, decoded with ``mapper``)."""
-
-    def __init__(self, db: Db, mapper: Any) -> None:
-        self.db = db
-        self.mapper = mapper
-        #: (tracking, last position) at which the operation index last matched the history.
-        self._op_index_checked_at: tuple[int, int] | None = None
-
-    def kind_of_key(self, key: str, c: Cursor | None = None) -> str | None:
-        return reads.kind_of_key(self.db, key, c)
-
-    @contextmanager
-    def _reading(self, c: Cursor | None) -> Iterator[Cursor]:
-        if c is not None:
-            yield c
-            return
-        with self.db.transaction(commit=False) as fresh:
-            yield fresh
-
     def lookup(
         self,
         operations: Sequence[Operation],
-        known: Callable[[str], bool] = lambda key: False,
-        c: Cursor | None = None,
-        new_ledger: bool = False,
+        known: Callable[[str], bool],
+        c: Cursor | None,
+        new_ledger: bool,
     ) -> tuple[int, set[str], dict[str, str | None] | None]:
         """In one read (with ``c`` if given): the last position, which of ``operations`` are
         already recorded, and the kinds of the keys the others name but are not ``known``
         (None: not in the ledger). Kinds None: the ledger has no keys at all (nor operations),
         so none was looked up. ``new_ledger``: the ledger held no operation before this
         batch, whose operations are all different: none is looked up."""
-        with self._reading(c) as cur:
+        with self.db.reading(c) as cur:
             position = reads.last_position(self.db, cur)
             done: set[str] = set()
             if not new_ledger:
@@ -132,7 +107,7 @@ class Lookups:
             kinds.update(reads.kinds_of_keys(cur, wanted))
         return position, done, kinds
 
-    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]], remember: bool = True) -> None:
+    def _check_op_index(self, c: Cursor, found: Sequence[tuple[str, int]], remember: bool) -> None:
         """Refuse to trust an operation index that disagrees with the chained events.
 
         The index (``ledger_ops``) is written beside the events, outside the chain; what it
@@ -176,17 +151,6 @@ class Lookups:
             if remember:
                 self._op_index_checked_at = (row[0], row[1])
 
-    def sync_cache(self, cache: AggregateCache, position: int) -> None:
-        """Drop the kept aggregates that events recorded since the cache's position changed
-        (another process's, or a write that did not leave the cache current)."""
-        if cache.position == position:
-            return
-        if cache.position is None or position < cache.position or position - cache.position > 4 * cache.maxsize:
-            cache.clear()
-        elif len(cache):
-            cache.discard(reads.originators_between(self.db, cache.position, position))
-        cache.position = position
-
 
 class BatchReads:
     """The reads of one try at a batch: on a connection of their own until the batch has
@@ -197,9 +161,8 @@ class BatchReads:
     so it may forget what it wrote (:meth:`.UnitOfWork.release`) and find it again.
     """
 
-    def __init__(self, lookups: Lookups, loader: Loader) -> None:
+    def __init__(self, lookups: Lookups) -> None:
         self._lookups = lookups
-        self._loader = loader
         #: A cursor of the batch's write transaction once it is open (set by the recorder).
         self.cursor: Cursor | None = None
         #: The ledger held no operation when the batch began: none of its operations can be
@@ -207,10 +170,10 @@ class BatchReads:
         self._new_ledger = False
 
     def get(self, agg_id: uuid.UUID) -> LedgerAggregate:
-        return self._loader.get(agg_id, self.cursor)
+        return self._lookups.get(agg_id, self.cursor)
 
     def kind_of_key(self, key: str) -> str | None:
-        return self._lookups.kind_of_key(key, self.cursor)
+        return reads.kind_of_key(self._lookups.db, key, self.cursor)
 
     def origin_of_op(self, op_id: str) -> uuid.UUID | None:
         return reads.origin_of_op(self._lookups.db, op_id, self.cursor)

@@ -13,9 +13,7 @@ the journal.
 
 from __future__ import annotations
 
-import copy
 import random
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from time import sleep
@@ -25,15 +23,14 @@ import attrs
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import PersistenceError
 
-from ..domain import LedgerAggregate
 from ..errors import ConcurrencyError, DomainError, JournalError, JournalProblem, StorageError
-from ..journal import Operation, Validator, parse_operations, to_json_value
+from ..journal import Operation, Validator
 from ..snapshots import take_snapshots
 from ..storage import reads
 from ..storage.db import Cursor
 from ..storage.setup import ENV_PATH, leave_no_copy, reason
 from .handlers import apply_operation
-from .lookups import BatchReads, Loader, Lookups
+from .lookups import BatchReads, Lookups
 from .unit_of_work import AggregateCache, UnitOfWork
 
 if TYPE_CHECKING:
@@ -79,48 +76,7 @@ class Recorder:
     def __init__(self, ledger: PartnershipLedger) -> None:
         self.ledger = ledger
         self.cache = AggregateCache(CACHE_SIZE)
-        self.lookups = Lookups(ledger.db, ledger.mapper)
-        self.loader = Loader(ledger.repository, ledger.db, ledger.mapper)
-
-    def kept(self, agg_id: uuid.UUID) -> LedgerAggregate | None:
-        """The aggregate ``agg_id`` as stored now: a copy of a kept one (the caller may change
-        what it gets), or a fresh replay; None if there is none."""
-        self.lookups.sync_cache(self.cache, reads.last_position(self.ledger.db))
-        kept = self.cache.peek(agg_id)
-        return copy.deepcopy(kept) if kept is not None else self.loader.find(agg_id)
-
-    def record(self, raw: dict[str, Any], *, dry_run: bool = False) -> RecordResult:
-        """One journal object (``{"op": ..., ...}``); without an ``"id"`` it gets a fresh one."""
-        if isinstance(raw, dict) and raw.get("id") is None:
-            raw = {**raw, "id": uuid.uuid4().hex}
-        ops = parse_operations([raw])
-        return self.record_batch(lambda: (iter(ops), None), dry_run=dry_run)
-
-    def command(self, op: str, arguments: dict[str, Any]) -> RecordResult:
-        """Record ``op`` from a command method's ``arguments`` (its ``locals()``: the op's
-        fields and ``meta``, with ``by``, ``note`` and ``op_id``); the rule it breaks is
-        raised as itself."""
-        fields = {k: v for k, v in arguments.items() if k not in ("self", "meta")}
-        meta = dict(arguments.get("meta") or {})
-        op_id = meta.pop("op_id", None)
-        unknown = set(meta) - {"by", "note"}
-        if unknown:
-            raise TypeError(f"{op}() got unexpected keyword arguments: {', '.join(sorted(unknown))}")
-        raw: dict[str, Any] = {"op": op}
-        for name, value in {**fields, **meta}.items():
-            if value is not None:
-                listed = list(value) if isinstance(value, Sequence) and not isinstance(value, (str, bytes)) else value
-                raw[name] = to_json_value(listed)
-        if op_id is not None:
-            raw["id"] = op_id
-        try:
-            return self.record(raw)
-        except JournalError as e:
-            # A single command reports the rule it broke as its own error class (for
-            # example AnnualCapExceeded), not as a problem of a journal.
-            if isinstance(e.__cause__, DomainError):
-                raise e.__cause__ from None
-            raise
+        self.lookups = Lookups(ledger.db, ledger.mapper, ledger.repository)
 
     def record_batch(
         self,
@@ -166,7 +122,7 @@ class Recorder:
         is still read so that the error lists every problem; the transaction then rolls back.
         """
         ledger = self.ledger
-        batch = BatchReads(self.lookups, self.loader)
+        batch = BatchReads(self.lookups)
         uow = UnitOfWork(batch, batch.kind_of_key, self.cache.take, batch.origin_of_op, batch.pledges_of)
         uow.vault = ledger.vault(recording=True)
         count = applied = 0
@@ -181,7 +137,7 @@ class Recorder:
                 position, done, kinds = batch.lookup(chunk, uow.knows)
                 if seen is None:
                     seen = position
-                    self.lookups.sync_cache(self.cache, seen)
+                    self.cache.sync(ledger.db, seen)
                 uow.prefetch(kinds)
                 if uow.vault is not None:
                     uow.vault.prefetch(chunk)
@@ -285,23 +241,20 @@ class _SliceWriter:
         return self
 
     def __exit__(self, *exc: Any) -> bool:
-        try:
-            suppressed = bool(self._stack.__exit__(*exc))
-        except BaseException:
-            self._rolled_back()
-            raise
-        finally:
-            if self.cursor is not None:
-                self._ledger.projections.ended(self.cursor)
-        if exc[0] is not None:
-            self._rolled_back()
-        return suppressed
+        return bool(self._stack.__exit__(*exc))
 
-    def _rolled_back(self) -> None:
-        if self._insert is not None:
+    def _forget_on_failure(self, failure: type[BaseException] | None, *_: Any) -> bool:
+        if failure is not None:
             # Slices written before the failure had their read models applied, and the
             # read models remember what they learnt of aggregates that are not there now.
             self._ledger.aggregate_index.clear()
+        return False
+
+    def _ended(self) -> None:
+        # Committed or rolled back: what the read models kept for a next slice of this
+        # transaction is of no more use (no other transaction resumes it).
+        if self.cursor is not None:
+            self._ledger.projections.ended(self.cursor)
 
     def write(self, uow: UnitOfWork) -> bool:
         """Write the events ``uow`` collected since the last write; whether any was written."""
@@ -313,7 +266,12 @@ class _SliceWriter:
             return False
         ledger = self._ledger
         if self._insert is None:
-            self._insert = self._stack.enter_context(ledger._write_session())
+            # One write transaction for the whole batch: ``insert(stored_events, **kwargs)``
+            # writes the events, chain links, index rows and read models of a slice and
+            # returns the events' positions; nothing is committed until the block ends.
+            self._stack.push(self._forget_on_failure)  # (after the session ends: its commit may fail)
+            self._stack.callback(self._ended)
+            self._insert = self._stack.enter_context(ledger.recorder.write_session())  # type: ignore[attr-defined]
         to_stored = ledger.mapper.to_stored_event
         stored = [to_stored(e) for e in events]
         applied: list[bool] = []

@@ -20,6 +20,8 @@ from eventsourcing.application import AggregateNotFoundError
 from ..domain import LedgerAggregate, aggregate_id
 from ..errors import DuplicateKey, UnknownKey
 from ..snapshots import crossed
+from ..storage import reads
+from ..storage.db import Db
 
 A = TypeVar("A", bound=LedgerAggregate)
 
@@ -76,7 +78,9 @@ class UnitOfWork:
         self._take_cached = take_cached
         self._known: dict[str, str | None] = {}
         self._none_stored = False  # the ledger holds no key at all (see prefetch)
-        # kind -> key -> aggregate (None: looked for, not there); and the same aggregates by id
+        # kind -> key -> aggregate (None: looked for, not there), the most recently used last;
+        # and the same aggregates by id (a void finds its operation's by id). Both are added to
+        # by :meth:`_hold` and taken from by :meth:`release` only.
         self._loaded: dict[str, dict[str, LedgerAggregate | None]] = {kind: {} for kind in ARTICLES}
         self._by_id: dict[UUID, LedgerAggregate] = {}
         self._new_keys: dict[str, str] = {}
@@ -107,10 +111,14 @@ class UnitOfWork:
                 found = cast(LedgerAggregate, self._repository.get(agg_id))
             except AggregateNotFoundError:
                 found = None
-        loaded[key] = found
-        if found is not None:
-            self._by_id[found.id] = found
+        self._hold(cls.kind, key, found)
         return cast("A | None", found)
+
+    def _hold(self, kind: str, key: str, aggregate: LedgerAggregate | None) -> None:
+        """Hold ``aggregate`` (None: ``key`` names no ``kind``) by kind and key, and by id."""
+        self._loaded[kind][key] = aggregate
+        if aggregate is not None:
+            self._by_id[aggregate.id] = aggregate
 
     def get(self, cls: type[A], key: str) -> A:
         """The aggregate of ``cls`` named ``key``; :class:`UnknownKey` if there is none."""
@@ -164,8 +172,7 @@ class UnitOfWork:
 
     def add(self, aggregate: LedgerAggregate) -> None:
         """A newly created aggregate (its key was checked with :meth:`check_new_key`)."""
-        self._loaded[aggregate.kind][aggregate.key] = aggregate
-        self._by_id[aggregate.id] = aggregate
+        self._hold(aggregate.kind, aggregate.key, aggregate)
         self._new_keys[aggregate.key] = aggregate.kind
         self.created.append((aggregate.key, aggregate.kind, aggregate.id.hex))
 
@@ -251,8 +258,7 @@ class UnitOfWork:
                 found = cast(LedgerAggregate, self._repository.get(origin))
             except AggregateNotFoundError:
                 return None
-        self._loaded[found.kind][found.key] = found
-        self._by_id[origin] = found
+        self._hold(found.kind, found.key, found)
         return found
 
     def pledges_of(self, partnership: str, party: str) -> list[str]:
@@ -286,16 +292,9 @@ class AggregateCache:
         self._items: OrderedDict[UUID, LedgerAggregate] = OrderedDict()
         self._lock = Lock()  # a ledger may be used from several threads
 
-    def __len__(self) -> int:
-        return len(self._items)
-
     def take(self, agg_id: UUID) -> LedgerAggregate | None:
         with self._lock:
             return self._items.pop(agg_id, None)
-
-    def peek(self, agg_id: UUID) -> LedgerAggregate | None:
-        with self._lock:
-            return self._items.get(agg_id)
 
     def put(self, aggregates: Iterable[LedgerAggregate]) -> None:
         kept = list(aggregates)[-self.maxsize :]
@@ -315,3 +314,15 @@ class AggregateCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+    def sync(self, db: Db, position: int) -> None:
+        """Move on to ``position``, dropping the aggregates that events recorded since
+        :attr:`position` changed (another process's, or a write that did not leave the
+        cache current)."""
+        if self.position == position:
+            return
+        if self.position is None or position < self.position or position - self.position > 4 * self.maxsize:
+            self.clear()
+        elif self._items:
+            self.discard(reads.originators_between(db, self.position, position))
+        self.position = position

@@ -217,7 +217,7 @@ def _row_raw(
     if bad:
         # The row is not recorded, but its other cells are checked too, so that one import
         # lists every problem (those of the cells already reported are left out).
-        _op, found = journal.validate_operation(raw, 0)
+        found = journal.check(raw, 0)[3]
         for p in found:
             if p.field is None or p.field in bad_fields:
                 continue

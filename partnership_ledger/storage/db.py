@@ -13,12 +13,12 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from ..errors import StorageError
-from ..integrity.chain import GENESIS, chain_links
+from ..integrity.chain import GENESIS, STORED_TYPES, chain_links
 
 #: The ledger's format (``ledger_meta.format``): a ledger of another format is not read as this one.
 FORMAT_VERSION = "1"
 #: An event row as the SQLite recorder writes it (any other is tampering, never read as an event).
-SQLITE_STORED_TYPES = "typeof(originator_version)='integer' AND typeof(topic)='text' AND typeof(state)='blob'"
+SQLITE_STORED_TYPES = " AND ".join(f"typeof({column})='{kind}'" for column, kind in STORED_TYPES.items())
 
 
 class Cursor(Protocol):
@@ -26,8 +26,6 @@ class Cursor(Protocol):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
     def fetchone(self) -> tuple[Any, ...] | None: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...
-    @property
-    def rowcount(self) -> int: ...
 
 
 _READ_MODEL_DDL = re.compile(
@@ -70,10 +68,6 @@ class CursorAdapter:
     def fetchall(self) -> list[tuple[Any, ...]]:
         return self._c.fetchall()  # type: ignore[no-any-return]
 
-    @property
-    def rowcount(self) -> int:
-        return int(self._c.rowcount)
-
 
 class Db:
     """Transactions on the ledger's own database (the same one eventsourcing writes)."""
@@ -93,10 +87,19 @@ class Db:
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
         schema = self.memory_schema
         with self.datastore.transaction(commit=commit) as c:
-            # eventsourcing's cursor wraps an sqlite3 one; a plain sqlite3 datastore (the
-            # quick reader's) gives its own.
+            # eventsourcing's cursor wraps an sqlite3 one; a plain sqlite3 datastore (file_db's,
+            # the quick reader's) gives its own.
             raw = getattr(c, "sqlite_cursor", c)
             yield CursorAdapter(plain_rows(raw), str if schema is None else lambda sql: in_schema(sql, schema))
+
+    @contextmanager
+    def reading(self, c: Cursor | None) -> Iterator[Cursor]:
+        """``c`` when given (a transaction's cursor), else a read transaction of its own."""
+        if c is not None:
+            yield c
+            return
+        with self.transaction(commit=False) as own:
+            yield own
 
     def script(self, statements: Sequence[str]) -> None:
         with self.transaction() as c:

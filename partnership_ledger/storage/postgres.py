@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from ..errors import StorageError
 from .db import Cursor, CursorAdapter, Db, index_tables, write_beside_events
+from .setup import ENV_URL, READONLY_ENV
 from .transcodings import OrjsonTranscoder
 
 try:
@@ -86,12 +87,14 @@ POOL_DEFAULTS = {
 }
 
 
-def postgres_env(url: str) -> dict[str, str]:
+def postgres_env(url: str, *, readonly: bool = False) -> dict[str, str]:
     """The eventsourcing environment of a ledger in the PostgreSQL database at ``url``."""
     return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.postgres:LedgerPostgresFactory",
         **parse_url(url),
         **{name: os.environ.get(name, default) for name, default in POOL_DEFAULTS.items()},
+        ENV_URL: redact(url),
+        **(READONLY_ENV if readonly else {}),
     }
 
 

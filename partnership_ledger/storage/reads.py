@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
 from .db import SQLITE_STORED_TYPES, Cursor, Db
@@ -16,19 +15,9 @@ from .db import SQLITE_STORED_TYPES, Cursor, Db
 CHUNK = 500
 
 
-@contextmanager
-def _reading(db: Db, c: Cursor | None) -> Iterator[Cursor]:
-    """``c`` when given (a transaction's cursor), else a read of its own."""
-    if c is not None:
-        yield c
-        return
-    with db.transaction(commit=False) as c:
-        yield c
-
-
 def last_position(db: Db, c: Cursor | None = None) -> int:
     """The position of the last stored event (0: none)."""
-    with _reading(db, c) as c:
+    with db.reading(c) as c:
         c.execute(f"SELECT MAX({db.position_col}) FROM {db.events_table}")
         row = c.fetchone()
     return int(row[0]) if row and row[0] is not None else 0
@@ -64,7 +53,7 @@ def event_rows_at(c: Cursor, db: Db, positions: Sequence[int]) -> dict[int, tupl
 
 def kind_of_key(db: Db, key: str, c: Cursor | None = None) -> str | None:
     """Which kind of thing ``key`` names (party, partnership...), or None."""
-    with _reading(db, c) as c:
+    with db.reading(c) as c:
         return kinds_of_keys(c, [key]).get(key)
 
 
@@ -98,7 +87,7 @@ def holds_no_index_rows(c: Cursor) -> bool:
 def origin_of_op(db: Db, op_id: str, c: Cursor | None = None) -> uuid.UUID | None:
     """The originator id of an operation's first event (the aggregate it was recorded on)."""
     col, table = db.position_col, db.events_table
-    with _reading(db, c) as c:
+    with db.reading(c) as c:
         c.execute(
             f"SELECT e.originator_id FROM ledger_ops o JOIN {table} e ON e.{col} = o.position WHERE o.op_id = ?",
             (op_id,),
@@ -118,7 +107,7 @@ def originators_between(db: Db, after: int, until: int) -> Iterator[uuid.UUID]:
 
 def pledges_of(db: Db, partnership: str, party: str, c: Cursor | None = None) -> list[str]:
     """The contributions a party pledged to a partnership, from the read models."""
-    with _reading(db, c) as c:
+    with db.reading(c) as c:
         c.execute("SELECT key FROM rm_contributions WHERE partnership=? AND party=?", (partnership, party))
         return [str(r[0]) for r in c.fetchall()]
 

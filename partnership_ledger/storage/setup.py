@@ -15,14 +15,21 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from ..config import lock_timeout
 from ..errors import IntegrityError, StorageError
+from ..integrity import foreign_row
 from .cipher import cipher_env, cipher_key
 from .db import FORMAT_VERSION, Db
+from .sqlite import ENV_MEMORY_READ_MODELS, read_only_uri, sqlite_uri
 
 #: Set by ``PartnershipLedger.open(readonly=True)``: open without writing anything.
 ENV_READONLY = "PARTNERSHIP_LEDGER_READONLY"
 #: The SQLite file's path (as given), for the ledger's ``location``.
 ENV_PATH = "PARTNERSHIP_LEDGER_PATH"
+#: The PostgreSQL database's URL without its password, for the ledger's ``location``.
+ENV_URL = "PARTNERSHIP_LEDGER_URL"
+#: What opening to read only adds to the environment: no table is created, nothing written.
+READONLY_ENV = {ENV_READONLY: "1", "CREATE_TABLE": "false"}
 
 
 def is_postgres(location: str) -> bool:
@@ -31,15 +38,12 @@ def is_postgres(location: str) -> bool:
 
 def sqlite_env(path: str, *, readonly: bool = False) -> dict[str, str]:
     """The eventsourcing environment of the SQLite ledger at ``path``."""
-    from ..config import lock_timeout
-    from .sqlite import read_only_uri, sqlite_uri
-
     return {
         "PERSISTENCE_MODULE": "partnership_ledger.storage.sqlite:LedgerSQLiteFactory",
         # A URI that names exactly this file ('#' or '?' in its name are part of it).
         "SQLITE_DBNAME": read_only_uri(path) if readonly else sqlite_uri(path),
         ENV_PATH: path,
-        **({ENV_READONLY: "1", "CREATE_TABLE": "false"} if readonly else {}),
+        **(READONLY_ENV if readonly else {}),
         "SQLITE_LOCK_TIMEOUT": f"{lock_timeout():g}",
         **cipher_env(),  # encryption at rest when PARTNERSHIP_LEDGER_CIPHER_KEY is set
         **memory_read_models(),
@@ -51,8 +55,6 @@ def memory_read_models() -> dict[str, str]:
     of the file: rebuilt from the events at each open (docs/privacy.md)."""
     if cipher_key() is None:
         return {}
-    from .sqlite import ENV_MEMORY_READ_MODELS
-
     # A shared in-memory database of this process, new for this ledger.
     return {ENV_MEMORY_READ_MODELS: f"file:partnership-ledger-rm-{uuid.uuid4().hex}?mode=memory&cache=shared"}
 
@@ -80,8 +82,6 @@ def check_sqlite_location(path: str, create: bool) -> None:
     if head and head != b"SQLite format 3\x00":
         raise StorageError(f"{path} is not a partnership ledger (it is not an SQLite database)")
     if head:
-        from .sqlite import read_only_uri
-
         try:
             with closing(sqlite3.connect(read_only_uri(p), uri=True)) as con:
                 names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -94,8 +94,6 @@ def check_sqlite_location(path: str, create: bool) -> None:
 def private_copy(path: str) -> tuple[str, str]:
     """A copy of the SQLite ledger at ``path`` in a new temporary folder, as (folder, copy's
     path): one consistent snapshot, taken without a write lock (SQLite's backup)."""
-    from .sqlite import read_only_uri
-
     folder = tempfile.mkdtemp(prefix="partnership-ledger-query-")
     copy = os.path.join(folder, "ledger.sqlite")
     source, target = sqlite3.connect(read_only_uri(path), uri=True), sqlite3.connect(copy)
@@ -111,19 +109,24 @@ def private_copy(path: str) -> tuple[str, str]:
 
 
 def init_meta(db: Db) -> None:
-    """The ``ledger_meta`` table and its format row (a ledger of another format is not read)."""
+    """The ``ledger_meta`` table and its format row; a ledger that a newer version wrote in a
+    format this one does not know is refused before anything is written to it."""
     db.script(["CREATE TABLE IF NOT EXISTS ledger_meta (name TEXT PRIMARY KEY, value TEXT)"])
     with db.transaction() as c:
         c.execute("SELECT value FROM ledger_meta WHERE name='format'")
-        if c.fetchone() is None:
+        row = c.fetchone()
+        if row is None:
             c.execute("INSERT INTO ledger_meta VALUES ('format', ?) ON CONFLICT (name) DO NOTHING", (FORMAT_VERSION,))
+        elif row[0] != FORMAT_VERSION:
+            raise StorageError(
+                f"the ledger is in format {row[0]}, which this version of partnership-ledger does not know "
+                f"(it writes format {FORMAT_VERSION}): a newer version wrote it; upgrade to write to it"
+            )
 
 
 def refuse_rows_outside_the_chain(db: Db) -> None:
     """Never load an event the chain does not cover (a row at a position up to 0, which
     loading an aggregate by its id would read): a quick look at the start of the tables."""
-    from ..integrity import foreign_row
-
     found = foreign_row(db, outside_only=True)
     if found is not None:
         raise IntegrityError(
@@ -166,8 +169,6 @@ def leave_no_copy(db: Db, path: str | None) -> None:
         with connect_directly(db.datastore) as conn:
             conn.execute("VACUUM (FULL) ledger_subjects, ledger_private")
     elif path:
-        from .sqlite import sqlite_uri
-
         with closing(sqlite3.connect(sqlite_uri(path), uri=True, isolation_level=None)) as con:
             con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 

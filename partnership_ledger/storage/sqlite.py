@@ -20,7 +20,6 @@ from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteConnection,
     SQLiteConnectionPool,
-    SQLiteCursor,
     SQLiteFactory,
 )
 
@@ -167,11 +166,11 @@ class _FileStore:
         self.connection = sqlite3.connect(uri, uri=True, isolation_level=None)
 
     @contextmanager
-    def transaction(self, *, commit: bool) -> Iterator[SQLiteCursor]:
+    def transaction(self, *, commit: bool) -> Iterator[sqlite3.Cursor]:
         c = self.connection.cursor()
         c.execute("BEGIN")
         try:
-            yield SQLiteCursor(c)
+            yield c
         except BaseException:
             self.connection.rollback()
             raise

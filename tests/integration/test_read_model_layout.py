@@ -18,6 +18,7 @@ from test_read_models import read_model_rows
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.projections import runner
+from partnership_ledger.projections.runner import ReadModel
 from partnership_ledger.queries.indicators import ReadModelReader
 
 
@@ -64,14 +65,12 @@ def test_read_models_of_an_older_layout_are_made_again_on_opening(tmp_path: Path
     reader.close()
 
 
-class IndexProbe:
-    """A read model of no tables that reads no events (``runner.ReadModel``): at the start of
+class IndexProbe(ReadModel):
+    """A read model of no tables that reads no events: at the start of
     each batch it notes the read models' indexes that the batch's transaction sees (others
     see the read models as they were)."""
 
-    tables: tuple[str, ...] = ()
-    table_names: tuple[str, ...] = ()
-    event_names: tuple[str, ...] = ()
+    event_names = ()
 
     def __init__(self) -> None:
         self.seen: list[set[str]] = []
@@ -79,8 +78,6 @@ class IndexProbe:
     def begin(self, c: Any) -> None:
         c.execute("SELECT name FROM sqlite_master WHERE type='index' AND name LIKE 'rm_%'")
         self.seen.append({r[0] for r in c.fetchall()})
-
-    resume = begin
 
     def apply_all(self, c: Any, items: Any) -> None:
         assert not items, "the probe reads no events"

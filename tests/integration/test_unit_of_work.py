@@ -12,6 +12,7 @@ import pytest
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import JournalError
 from partnership_ledger.service.unit_of_work import UnitOfWork
+from partnership_ledger.storage import reads
 
 
 class _NoStore:
@@ -55,11 +56,11 @@ PROPOSE = {
 
 
 def test_importing_into_a_new_ledger_looks_no_key_up(ledger: PartnershipLedger, monkeypatch: Any) -> None:
-    def no_look_up(key: str) -> str | None:
+    def no_look_up(db: Any, key: str, c: Any = None) -> str | None:
         raise AssertionError(f"{key} looked up")
 
     with monkeypatch.context() as m:
-        m.setattr(ledger.recording.lookups, "kind_of_key", no_look_up)
+        m.setattr(reads, "kind_of_key", no_look_up)
         with pytest.raises(JournalError, match="there is no party p-2"):
             ledger.import_journal(_journal(PARTY, {**PROPOSE, "members": ["p-1", "p-2"]}))
         assert ledger.event_count() == 0
