@@ -61,6 +61,8 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     _private_folder: str | None = None
     _memory_keeper: sqlite3.Connection | None = None  # keeps read models in memory alive (a cipher key)
     snapshotting_intervals = INTERVALS  # taken after each batch (snapshots.py)
+    _format_2 = False  # chain format 2, once read (see chain_format)
+    _secrets: tuple[str | None, tuple[bytes | None, bytes]] | None = None  # (cipher key, vault secrets)
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         try:
@@ -146,20 +148,33 @@ class PartnershipLedger(Commands, AggregateQueries, RecordQueries, Application[u
     @property
     def chain_format(self) -> str:
         """``2``: private fields enter the chain as salted commitments (docs/privacy.md);
-        ``1``: a ledger written before, whose events hold every value as given."""
-        from .privacy.vault import chain_format
+        ``1``: a ledger written before, whose events hold every value as given. Format 2 is
+        read once: its row is written when the ledger is made, and never changed."""
+        from .privacy.vault import CHAIN_FORMAT, chain_format
 
-        return chain_format(self.db)
+        if self._format_2:
+            return CHAIN_FORMAT
+        found = chain_format(self.db)
+        self._format_2 = found == CHAIN_FORMAT
+        return found
 
     def vault(self, *, recording: bool = False) -> Any:
         """The ledger's key table (privacy.vault.Vault). To record (``recording``): None for
         a chain format 1 ledger, whose events hold private fields as given. To read: always
-        (a value is read back because it is a commitment, whatever the format row says)."""
+        (a value is read back because it is a commitment, whatever the format row says).
+        Its secrets are read once for a cipher key (the lookup secret is written with the
+        ledger, as its format): a command reads nothing more than its own keys and operations."""
         from .privacy.vault import Vault, vault_secrets
 
         if recording and self.chain_format != "2":
             return None
-        master, pepper = vault_secrets(self.db, cipher_key())
+        key = cipher_key()
+        if self._secrets is None or self._secrets[0] != key:
+            secrets = vault_secrets(self.db, key)
+            if not secrets[1]:  # no lookup secret stored (a ledger written before): not kept
+                return Vault(self.db, *secrets, self.mapper)
+            self._secrets = (key, secrets)
+        master, pepper = self._secrets[1]
         return Vault(self.db, master, pepper, self.mapper)
 
     def check_key_table(self) -> str | None:

@@ -17,6 +17,7 @@ Erasing a subject deletes its key and rows (SQLite overwrites them with zeros:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -144,7 +145,6 @@ class Vault:
         self._erased_refs: dict[str, str] | None = None
         self._master = master
         self._pepper = pepper
-        self._hmac = hmac.new(pepper, digestmod=hashlib.sha256)
         self._subjects: dict[str, Subject | None] = {}
         self._new_subjects: list[tuple[str, str, str, str]] = []
         self._new_private: list[tuple[str, str, str, str, str]] = []
@@ -155,6 +155,11 @@ class Vault:
         self.erased_any = False
 
     # -- subjects -----------------------------------------------------------------------------
+
+    @functools.cached_property
+    def _hmac(self) -> hmac.HMAC:
+        # Made when a subject is first looked up (most batches look up none).
+        return hmac.new(self._pepper, digestmod=hashlib.sha256)
 
     def lookup_of(self, ident: str) -> str:
         h = self._hmac.copy()

@@ -185,8 +185,8 @@ class Projections(ReadModelTables):
         """Run ``step`` (which applies up to ``size`` events) until it applies fewer; returns
         how many it applied. The collector runs between batches only."""
         applied, n, done = 0, size, 0
-        try:
-            with collector_paused():
+        with collector_paused():
+            try:
                 while n == size:
                     n = step()
                     applied, done = applied + n, done + 1
@@ -194,8 +194,10 @@ class Projections(ReadModelTables):
                         progress(n)
                     if done % COLLECT_EVERY == 0:
                         gc.collect(1)
-        finally:
-            self._release()
+            finally:
+                # Before the collector resumes: its first pass walks every object made
+                # while it was paused that is still alive, and the models' caches are most.
+                self._release()
         return applied
 
     def _next_batch(self) -> int:
@@ -294,6 +296,14 @@ class Projections(ReadModelTables):
                 m.abort()
             raise
         self._kept = (txn, end)
+
+    def ended(self, c: Cursor) -> None:
+        """The transaction of ``c`` has ended (an import's, a command's): what the models kept
+        for a next batch in it is of no more use, and is let go now rather than at the next
+        batch (a transaction that writes after it starts afresh: :meth:`_apply`)."""
+        txn = c.driver if isinstance(c, CursorAdapter) else c
+        if self._kept is not None and self._kept[0] is txn:
+            self._release()
 
     def _release(self) -> None:
         """Let the models drop the caches kept from batch to batch: no batch follows."""

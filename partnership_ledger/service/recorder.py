@@ -250,6 +250,12 @@ class _SliceWriter:
             self._ledger.aggregate_index.clear()
         return False
 
+    def _ended(self) -> None:
+        # Committed or rolled back: what the read models kept for a next slice of this
+        # transaction is of no more use (no other transaction resumes it).
+        if self.cursor is not None:
+            self._ledger.projections.ended(self.cursor)
+
     def write(self, uow: UnitOfWork) -> bool:
         """Write the events ``uow`` collected since the last write; whether any was written."""
         events, marks, created = uow.take_events()
@@ -264,6 +270,7 @@ class _SliceWriter:
             # writes the events, chain links, index rows and read models of a slice and
             # returns the events' positions; nothing is committed until the block ends.
             self._stack.push(self._forget_on_failure)  # (after the session ends: its commit may fail)
+            self._stack.callback(self._ended)
             self._insert = self._stack.enter_context(ledger.recorder.write_session())  # type: ignore[attr-defined]
         to_stored = ledger.mapper.to_stored_event
         stored = [to_stored(e) for e in events]
