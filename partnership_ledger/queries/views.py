@@ -165,7 +165,8 @@ def target_view(t: NumericTarget, on: date | None = None) -> dict[str, Any]:
     made = [r for r in t.revisions if on is None or r.on <= on]
     in_force = t.targets
     if len(made) < len(t.revisions):
-        in_force = made[-1].targets if made else t.revisions[0].previous or t.targets
+        # (a revision keeps its targets as given; those in force are by period, as targets --on gives them)
+        in_force = sorted(made[-1].targets, key=lambda x: x.period) if made else t.revisions[0].previous or t.targets
     return {
         **fields(t, "partnership", "indicator", "unit"),
         "direction": t.direction.value,
