@@ -36,8 +36,11 @@ from partnership_ledger.queries.indicators import ReadModelReader
 
 NewLedger = Callable[[], AbstractContextManager[PartnershipLedger]]
 Op = dict[str, Any]
+# A few seconds each by default; the ci profile (200 examples) gives each 40.
 SETTINGS = settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    max_examples=max(12, settings.default.max_examples // 5),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 VOIDABLE = ("record_decision", "record_measurement", "submit_evaluation", "deliver", "join_partnership")
 FAR = "2999-01-01"  # an as_of after everything: a replay of every event
