@@ -31,7 +31,8 @@ def fields(obj: object, *names: str) -> dict[str, Any]:
 
 
 def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
-    """A party's particulars (as they stood ``on`` a day, if given) and its amendments."""
+    """A party's particulars (as they stood ``on`` a day, if given) and its amendments (those
+    that took effect by then)."""
     now = p.as_on(on)
     sector = now["sector"]
     return {
@@ -51,6 +52,7 @@ def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
                 "op_id": a.op,
             }
             for a in p.amendments
+            if on is None or a.on <= on
         ],
     }
 
