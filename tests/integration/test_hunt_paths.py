@@ -347,6 +347,44 @@ def test_aggregates_loaded_from_snapshots_show_and_decide_as_a_replay_does(
             assert not differing(lists(got), lists(want))
 
 
+@SETTINGS
+@given(corrected())
+def test_diff_gives_the_indicators_and_history_of_its_two_days(
+    new_ledger: NewLedger, case: tuple[list[Op], list[Op]]
+) -> None:
+    """``diff --by effective`` between two days: each side is every indicator ``on`` that day
+    and the operations are those ``history`` dates after the first, up to the second;
+    ``diff`` by recorded time from before anything to after everything, ``on`` a day, is the
+    indicators on that day."""
+    ops, fixes = case
+    with ledger_of(new_ledger, ops, fixes) as ledger:
+        days = sample_days(ledger, limit=3)
+        p = ledger.keys("partnership")[0]
+
+        def side(day: date) -> dict[str, Any]:
+            if ledger.show(p)["proposed_on"] > day:
+                return {"exists": False}
+            answers = {
+                name: outcome(lambda: getattr(ledger, q)(p, on=day))  # noqa: B023
+                for name, q in (
+                    ("balance", "burden_balance"),
+                    ("voice", "voice"),
+                    ("targets", "target_progress"),
+                    ("evaluations", "evaluation_summary"),
+                )
+            }
+            return {"exists": True, **answers}
+
+        for first, last in zip(days, days[1:], strict=False):
+            d = ledger.diff(p, first, last, by="effective")
+            assert (d["before"], d["after"]) == (side(first), side(last)), (first, last)
+            between = ledger.history(p, since=first + timedelta(days=1), until=last)
+            assert [h["op_id"] for h in d["operations"]] == [h["op_id"] for h in between], (first, last)
+        for day in days:
+            d = ledger.diff(p, "2000-01-01", FAR, on=day)
+            assert d["after"] == side(day), day
+
+
 # ------------------------------------------ 3. the CLI's quick reader against the full ledger
 
 
