@@ -18,7 +18,7 @@ from ..domain import (
     ResourceContribution,
 )
 from ..domain.agreement import agreement_status, unsigned_parties
-from ..domain.values import Money, Terms
+from ..domain.values import Money, Terms, exact_sum
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
@@ -142,7 +142,7 @@ def contribution_view(c: ResourceContribution, on: date | None = None) -> dict[s
     corrections = [x for x in c.corrections if on is None or x.on <= on]
     delivered, withdrawn, withdrawn_on = c.delivered, c.withdrawn_amount, _by(c.withdrawn_on, on)
     if on is not None:
-        delivered = sum([d.value.amount for d in deliveries] + [x.delta.amount for x in corrections], Decimal(0))
+        delivered = exact_sum([d.value.amount for d in deliveries] + [x.delta.amount for x in corrections])
         withdrawn = withdrawn if withdrawn_on == c.withdrawn_on else Decimal(0)
     return {
         **fields(c, "partnership", "party", "agreement"),

@@ -15,12 +15,13 @@ after them (dated anywhere in the ledger's time), so that corrections land betwe
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -31,7 +32,9 @@ from strategies import indicator_journals, valid_journals
 
 from partnership_ledger import snapshots
 from partnership_ledger.application import PartnershipLedger
+from partnership_ledger.domain.values import EXACT, exact_sum
 from partnership_ledger.errors import LedgerError
+from partnership_ledger.indicators.exact import div
 from partnership_ledger.projections.queries import q6
 from partnership_ledger.queries.contributions import contributions
 from partnership_ledger.queries.indicators import ReadModelReader
@@ -52,12 +55,29 @@ KINDS = ("party", "partnership", "agreement", "contribution", "target", "evaluat
 # ----------------------------------------------------------------------------- journals
 
 
+def long_amounts() -> st.SearchStrategy[Decimal]:
+    """Amounts of 29 or 30 digits, up to 10 after the point (more than Python's default
+    decimal context keeps: a sum in it would be rounded)."""
+    wide = Context(prec=50)
+    return st.builds(
+        lambda digits, places: Decimal(digits).scaleb(-places, context=wide),
+        st.integers(10**28, 10**30 - 1),
+        st.integers(0, 10),
+    )
+
+
 @st.composite
 def corrected(draw: st.DrawFn) -> tuple[list[Op], list[Op]]:
     """A valid journal (with an id on every operation) and corrections to record after it,
     one by one: voids of some operations and amendments of some parties, each dated on a
     random day of the journal's time (a correction refused by a rule is left out)."""
-    ops = draw(st.one_of(indicator_journals(max_actions=40), valid_journals(min_ops=10, max_ops=35)))
+    ops = draw(
+        st.one_of(
+            indicator_journals(max_actions=40),
+            valid_journals(min_ops=10, max_ops=35),
+            valid_journals(min_ops=10, max_ops=35, amounts=long_amounts()),
+        )
+    )
     ops = [{**op, "id": f"op-{i}"} for i, op in enumerate(ops)]
     days = sorted({op["on"] for op in ops if isinstance(op.get("on"), str)}) or ["2009-01-01"]
     # Some deliveries and corrections dated out of order (any day of the ledger's time): the
@@ -206,17 +226,16 @@ def check_show_against_indicators(ledger: PartnershipLedger, ops: list[Op], day:
             for k, c in mine.items():
                 if basis == "delivered":
                     amount = c["delivered"]["amount"]
-                    assert amount == sum(
+                    assert amount == exact_sum(
                         [d["value"]["amount"] for d in c["deliveries"]]
-                        + [x["delta"]["amount"] for x in c["corrections"]],
-                        Decimal(0),
+                        + [x["delta"]["amount"] for x in c["corrections"]]
                     ), (where, k)
                 else:
                     counted = pledged_on[k] <= day
-                    amount = (c["pledged"]["amount"] if counted else Decimal(0)) - c["withdrawn"]["amount"]
-                want[c["party"]] = want.get(c["party"], Decimal(0)) + amount
+                    amount = EXACT.subtract(c["pledged"]["amount"] if counted else Decimal(0), c["withdrawn"]["amount"])
+                want[c["party"]] = EXACT.add(want.get(c["party"], Decimal(0)), amount)
             assert {q: v for q, v in values.items() if v} == {q: v for q, v in want.items() if v}, (where, basis)
-            assert balance["total"] == sum(values.values(), Decimal(0)), (where, basis)
+            assert balance["total"] == exact_sum(values.values()), (where, basis)
             for r in balance["parties"]:
                 # sector and capacity as the party's particulars stood on the day
                 party = parties[r["party"]]
@@ -225,7 +244,7 @@ def check_show_against_indicators(ledger: PartnershipLedger, ops: list[Op], day:
                 if cap is None or cap["currency"] != balance["currency"] or cap["amount"] <= 0:
                     assert r["capacity_burden"] is None, (where, r["party"])
                 else:
-                    assert r["capacity_burden"] == q6(r["value"] / cap["amount"]), (where, r["party"])
+                    assert r["capacity_burden"] == q6(div(r["value"], cap["amount"])), (where, r["party"])
         # the agreement whose shares apply: the latest drafted in force on the day with shares
         applying = [
             a
@@ -269,7 +288,7 @@ def check_show_against_indicators(ledger: PartnershipLedger, ops: list[Op], day:
     for c in contributions(ledger, on=day):
         v = shown[c["contribution"]]
         assert c["withdrawn"] == v["withdrawn"]["amount"], (c["contribution"], day)
-        assert c["delivered"] + c["corrections"] == v["delivered"]["amount"], (c["contribution"], day)
+        assert EXACT.add(c["delivered"], c["corrections"]) == v["delivered"]["amount"], (c["contribution"], day)
 
 
 def dated_after(view: Any, day: date, path: str = "") -> list[str]:
@@ -375,7 +394,7 @@ def test_diff_gives_the_indicators_and_history_of_its_two_days(
             }
             return {"exists": True, **answers}
 
-        for first, last in zip(days, days[1:], strict=False):
+        for first, last in itertools.pairwise(days):
             d = ledger.diff(p, first, last, by="effective")
             assert (d["before"], d["after"]) == (side(first), side(last)), (first, last)
             between = ledger.history(p, since=first + timedelta(days=1), until=last)
@@ -456,3 +475,27 @@ def test_show_party_on_a_day_leaves_out_later_amendments(ledger: PartnershipLedg
     assert ledger.show("a", on="2021-03-31")["amendments"] == []
     assert [m["changes"] for m in ledger.show("a", on="2021-04-01")["amendments"]] == [{"name": "A2"}]
     assert len(ledger.show("a")["amendments"]) == 1
+
+
+def test_amounts_on_a_day_and_funding_shares_are_exact_whatever_the_callers_decimal_context(
+    ledger: PartnershipLedger,
+) -> None:
+    """Found by the first property: ``show CONTRIBUTION --on`` and ``contributions --on`` summed
+    deliveries in Python's default decimal context (28 digits), rounding 30-digit amounts;
+    the funding shares divided in the caller's context."""
+    big = "12345678901234567890.1234567891"  # 30 digits: the journal takes them
+    ledger.register_party("a", "A", "npo")
+    ledger.register_party("b", "B", "npo")
+    ledger.propose_partnership("p", "P", "pooling", "a", ["a", "b"], "2020-01-01")
+    for key, party, instrument in (("c", "a", "contribution"), ("d", "b", "subsidy"), ("e", "b", "grant")):
+        op = {"op": "pledge", "key": key, "partnership": "p", "party": party, "kind": "money"}
+        value = {"amount": big if key == "c" else "1", "currency": "JPY"}
+        ledger.record(op | {"value": value, "instrument": instrument, "fiscal_year": 2020, "on": "2020-05-01"})
+        ledger.record({"op": "deliver", "contribution": key, "value": value, "on": "2020-06-01"})
+    day = date(2020, 7, 1)
+    assert ledger.show("c", on=day)["delivered"]["amount"] == Decimal(big)
+    assert {r["contribution"]: r["delivered"] for r in contributions(ledger, on=day)}["c"] == Decimal(big)
+    funding = ledger.burden_balance("p", on=day)["funding"]
+    with localcontext(Context(prec=3)):
+        assert ledger.burden_balance("p", on=day)["funding"] == funding
+    assert funding["subsidy_or_commission_share"] == q6(div(Decimal(1), EXACT.add(Decimal(big), Decimal(2))))
