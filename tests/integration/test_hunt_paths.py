@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import indicator_journals, valid_journals
@@ -499,3 +500,21 @@ def test_amounts_on_a_day_and_funding_shares_are_exact_whatever_the_callers_deci
     with localcontext(Context(prec=3)):
         assert ledger.burden_balance("p", on=day)["funding"] == funding
     assert funding["subsidy_or_commission_share"] == q6(div(Decimal(1), EXACT.add(Decimal(big), Decimal(2))))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="balance --on from the read models takes today's sums less the later rows when fewer rows "
+    "come after the day: 1.5 + 2.25 - 2.25 is 1.50, where a replay and show --on say 1.5 (equal as "
+    "numbers, not as the JSON text); the fix needs that side to keep the exponent the rows up to the day give",
+)
+def test_balance_on_a_day_writes_an_amount_as_a_replay_does(ledger: PartnershipLedger) -> None:
+    ledger.register_party("a", "A", "npo")
+    ledger.propose_partnership("p", "P", "pooling", "a", ["a"], "2020-01-01")
+    pledge = {"op": "pledge", "key": "c", "partnership": "p", "party": "a", "kind": "money", "fiscal_year": 2020}
+    ledger.record(pledge | {"value": {"amount": "100", "currency": "JPY"}, "on": "2020-04-01"})
+    for amount, on in (("1.5", "2020-06-01"), ("2.25", "2020-08-01")):
+        ledger.record({"op": "deliver", "contribution": "c", "value": {"amount": amount, "currency": "JPY"}, "on": on})
+    assert str(ledger.show("c", on="2020-07-01")["delivered"]["amount"]) == "1.5"
+    assert str(ledger.burden_balance("p", on="2020-07-01", as_of=FAR)["total"]) == "1.5"
+    assert str(ledger.burden_balance("p", on="2020-07-01")["total"]) == "1.5"
