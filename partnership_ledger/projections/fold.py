@@ -201,11 +201,11 @@ def _add_delivered(store: FactStore, key: str, amount: Decimal, on: date) -> Non
 
 
 def _delivery_voided(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, -e.value.amount, e.delivered_on)
+    _add_delivered(store, info.key, EXACT.minus(e.value.amount), e.delivered_on)
 
 
 def _delivery_redated(store: FactStore, e: Any, info: AggregateInfo) -> None:
-    _add_delivered(store, info.key, -e.value.amount, e.from_on)
+    _add_delivered(store, info.key, EXACT.minus(e.value.amount), e.from_on)
     _add_delivered(store, info.key, e.value.amount, e.delivered_on)
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from .. import indicators as ind
 from ..domain.values import EXACT, exact_sum, fiscal_year_bounds
 from ..errors import CurrencyMismatch, UnknownKey
+from ..indicators.exact import div
 from .facts import (
     AgreementFact,
     Bucket,
@@ -222,8 +223,8 @@ def funding_instruments(
         "by_instrument": [
             {"instrument": name, "value": by[name], "share": q6(shares.get(name))} for name in sorted(by)
         ],
-        "joint_contribution_share": q6(joint / total) if total else None,
-        "subsidy_or_commission_share": q6(plain / total) if total else None,
+        "joint_contribution_share": q6(div(joint, total)) if total else None,
+        "subsidy_or_commission_share": q6(div(plain, total)) if total else None,
     }
 
 

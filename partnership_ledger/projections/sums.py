@@ -171,7 +171,7 @@ def _sum_into(sums: dict[tuple[Any, ...], list[Decimal]], ident: Any, amounts: A
     slot = sums.setdefault(tuple(ident), [ZERO, ZERO, ZERO])
     for i, text in enumerate(amounts):
         if text != "0":
-            slot[i] = _add(slot[i], Decimal(text) if sign > 0 else -Decimal(text))
+            slot[i] = (_add if sign > 0 else EXACT.subtract)(slot[i], Decimal(text))
 
 
 def _from_now(db: Db, partnership: str, text: str) -> list[tuple[BucketKey, Bucket]] | None:

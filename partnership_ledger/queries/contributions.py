@@ -4,10 +4,10 @@ withdrawn. The query behind ``partnership-ledger contributions``."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..domain.contribution import ResourceContribution
+from ..domain.values import exact_sum
 from ..errors import InvalidArgument, UnknownKey
 from .views import contribution_view
 
@@ -31,8 +31,8 @@ def contribution_row(c: ResourceContribution, on: date | None = None) -> dict[st
         "instrument": view["instrument"],
         "currency": c.currency,
         "pledged": c.pledged.amount,
-        "delivered": sum((d["value"]["amount"] for d in deliveries), Decimal(0)),
-        "corrections": sum((x["delta"]["amount"] for x in view["corrections"]), Decimal(0)),
+        "delivered": exact_sum(d["value"]["amount"] for d in deliveries),
+        "corrections": exact_sum(x["delta"]["amount"] for x in view["corrections"]),
         "withdrawn": view["withdrawn"]["amount"],
         **{name: view[name] for name in ("agreement", "fiscal_year")},
         "evidence": sum(1 for d in deliveries if d["evidence"]),

@@ -18,7 +18,7 @@ from ..domain import (
     ResourceContribution,
 )
 from ..domain.agreement import agreement_status, unsigned_parties
-from ..domain.values import Money, Terms
+from ..domain.values import Money, Terms, exact_sum
 
 
 def money(m: Money | None) -> dict[str, Any] | None:
@@ -31,7 +31,8 @@ def fields(obj: object, *names: str) -> dict[str, Any]:
 
 
 def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
-    """A party's particulars (as they stood ``on`` a day, if given) and its amendments."""
+    """A party's particulars (as they stood ``on`` a day, if given) and its amendments (those
+    that took effect by then)."""
     now = p.as_on(on)
     sector = now["sector"]
     return {
@@ -51,6 +52,7 @@ def party_view(p: Party, on: date | None = None) -> dict[str, Any]:
                 "op_id": a.op,
             }
             for a in p.amendments
+            if on is None or a.on <= on
         ],
     }
 
@@ -140,7 +142,7 @@ def contribution_view(c: ResourceContribution, on: date | None = None) -> dict[s
     corrections = [x for x in c.corrections if on is None or x.on <= on]
     delivered, withdrawn, withdrawn_on = c.delivered, c.withdrawn_amount, _by(c.withdrawn_on, on)
     if on is not None:
-        delivered = sum([d.value.amount for d in deliveries] + [x.delta.amount for x in corrections], Decimal(0))
+        delivered = exact_sum([d.value.amount for d in deliveries] + [x.delta.amount for x in corrections])
         withdrawn = withdrawn if withdrawn_on == c.withdrawn_on else Decimal(0)
     return {
         **fields(c, "partnership", "party", "agreement"),
@@ -165,7 +167,8 @@ def target_view(t: NumericTarget, on: date | None = None) -> dict[str, Any]:
     made = [r for r in t.revisions if on is None or r.on <= on]
     in_force = t.targets
     if len(made) < len(t.revisions):
-        in_force = made[-1].targets if made else t.revisions[0].previous or t.targets
+        # (a revision keeps its targets as given; those in force are by period, as targets --on gives them)
+        in_force = sorted(made[-1].targets, key=lambda x: x.period) if made else t.revisions[0].previous or t.targets
     return {
         **fields(t, "partnership", "indicator", "unit"),
         "direction": t.direction.value,
