@@ -16,9 +16,7 @@ Differential properties between the published outputs and the ledger's queries:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,11 +84,11 @@ def exports(ledger: PartnershipLedger) -> tuple[dict[str, Any] | None, dict[str,
 
 
 @pytest.fixture
-def ledgers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def ledgers(tmp_path_factory: pytest.TempPathFactory) -> Any:
     def new() -> PartnershipLedger:
         return PartnershipLedger.open(tmp_path_factory.mktemp("hunt") / "l.sqlite")
 
-    yield new
+    return new
 
 
 # -- 360Giving and OCDS --------------------------------------------------------------------
