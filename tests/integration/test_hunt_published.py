@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import standard_journals
+from strategies import standard_journals, valid_journals
 from test_standards_exports import Checkers, as_written, standards_folder
 
 from partnership_ledger.application import PartnershipLedger
 from partnership_ledger.errors import InvalidArgument, JournalError, LedgerError
+from partnership_ledger.reports import build_report, render_report
 
 SETTINGS = settings(
     deadline=None,
@@ -294,3 +295,47 @@ def test_a_voided_delivery_compiles_out_of_the_ocds_releases(merger: Any, ledger
             Decimal(0),
         )
         assert moved == want
+
+
+# -- the residents' report -----------------------------------------------------------------
+
+
+def _answer(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k not in ("as_of", "on")}
+
+
+@SETTINGS
+@given(ops=valid_journals(max_ops=30), pick=st.integers(0, 10**6))
+def test_the_report_on_a_date_carries_the_indicator_answers_on_that_date(
+    ledgers: Any, ops: list[dict[str, Any]], pick: int
+) -> None:
+    days = sorted({op["on"] for op in ops if "on" in op})
+    assume(days)
+    on = days[pick % len(days)]
+    with ledgers() as ledger:
+        ledger.import_journal(json.dumps(ops))
+        for p in ledger.keys("partnership"):
+            try:
+                ledger.burden_balance(p, on=on)
+            except LedgerError as e:  # not proposed yet on that day: the report says the same
+                with pytest.raises(type(e)):
+                    build_report(ledger, p, on=on)
+                continue
+            model = build_report(ledger, p, on=on)
+            assert _answer(model["balance"]) == _answer(ledger.burden_balance(p, on=on)), p
+            assert _answer(model["voice"]) == _answer(ledger.voice(p, on=on)), p
+            progress = ledger.target_progress(p, on=on)["targets"]
+            assert [(t["key"], t["status"], t["progress"]) for t in model["targets"]] == [
+                (t["key"], t["status"], t["progress"]) for t in progress
+            ], p
+            summary = ledger.evaluation_summary(p, on=on)["evaluations"]
+            assert [e["criteria"] for e in model["evaluations"]] == [e["criteria"] for e in summary], p
+            delivered = {r["party"]: r["delivered"] for r in model["contributions"]["parties"]}
+            for row in model["balance"]["parties"]:
+                assert delivered.get(row["party"], Decimal(0)) == row["value"], p
+            # the JSON output says the same figures (Decimals as strings)
+            written = json.loads(render_report(model, "json"))
+            assert written["balance"]["total"] == str(model["balance"]["total"])
+            assert [r["share"] for r in written["balance"]["parties"]] == [
+                None if r["share"] is None else str(r["share"]) for r in model["balance"]["parties"]
+            ]
