@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from strategies import indicator_journals, standard_journals, valid_journals
 from test_standards_exports import Checkers, as_written, standards_folder
@@ -32,6 +32,7 @@ from partnership_ledger.privacy.public import publish, verify_public
 from partnership_ledger.reports import build_report, render_report
 
 SETTINGS = settings(
+    max_examples=min(settings.default.max_examples, 60),  # each example imports, exports and validates
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
 )
@@ -249,7 +250,7 @@ def merger() -> Any:
         "the parties' or awards' arrays); found at the end of the session, cause not yet analysed"
     ),
 )
-@SETTINGS
+@settings(SETTINGS, max_examples=25, phases=[Phase.explicit, Phase.reuse, Phase.generate])  # an xfail: no shrinking
 @given(case=voided_journals())
 def test_compiling_the_releases_as_ocds_does_gives_the_compiled_release(
     merger: Any, ledgers: Any, case: tuple[list[dict[str, Any]], list[str]]
@@ -372,7 +373,7 @@ def test_the_public_ledger_verifies_gives_the_ledgers_figures_and_nothing_privat
     folder = tmp_path_factory.mktemp("public")
     with ledgers() as ledger:
         ledger.import_journal(json.dumps(ops, ensure_ascii=False))
-        for i in erase:
+        for i in sorted(set(erase)):  # each resident erased once (a second erasure is refused)
             if i < len(residents):
                 ledger.erase_subject(residents[i], "asked", "2030-01-01")
         publish(ledger, folder, site=False)
