@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from ..domain import ResourceContribution
@@ -200,7 +199,3 @@ def _latest(state: LedgerState, c: ResourceContribution) -> datetime:
     if c.recipient is not None:
         times.append(state.last_modified("party", c.recipient))
     return max(times)
-
-
-def money_total(grants: Iterable[dict[str, Any]], field: str = "amountAwarded") -> Decimal:
-    return sum((Decimal(str(g[field])) for g in grants), Decimal(0))
